@@ -1,0 +1,5 @@
+"""`python -m flinkctl`."""
+
+from flinkctl.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The Typer command tree: one module per noun."""

@@ -1,0 +1,197 @@
+"""`flinkctl config`: contexts, named as in kubectl."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from flinkctl.cli.options import with_output
+from flinkctl.cli.state import state
+from flinkctl.errors import NotFoundError, UsageError
+
+app = typer.Typer(help="Contexts: which clusters flinkctl knows and how to reach them.", no_args_is_help=True)
+
+NameArgument = Annotated[str, typer.Argument(help="Context name.")]
+
+
+def _load():
+    from flinkctl.config import default_path, load
+
+    return load(state.config or default_path())
+
+
+@app.command()
+@with_output
+def view(raw: Annotated[bool, typer.Option("--raw", help="Show secrets instead of REDACTED.")] = False) -> None:
+    """Print the config file (YAML unless -o json); inline secrets are redacted unless --raw.
+
+    Example:
+
+      flinkctl config view --raw
+    """
+    from flinkctl.config import redacted
+    from flinkctl.output import View, render, settings
+
+    data = _load().to_dict()
+    if not raw:
+        data["contexts"] = {n: redacted(c) for n, c in data["contexts"].items()}
+    fmt = settings.format if settings.format in ("json", "yaml") else "yaml"
+    render(data, View(), fmt)
+
+
+@app.command("get-contexts")
+@with_output
+def get_contexts() -> None:
+    """List contexts; the current one is marked with '*'.
+
+    Example:
+
+      flinkctl config get-contexts -o name
+    """
+    from flinkctl.output import Column, View, render
+
+    cfg = _load()
+    rows = [
+        {"current": name == cfg.current_context, "name": name, **ctx.to_dict()}
+        for name, ctx in sorted(cfg.contexts.items())
+    ]
+    view = View(
+        columns=[
+            Column("CURRENT", lambda r: "*" if r["current"] else ""),
+            Column("NAME", "name"),
+            Column("URL", "url"),
+            Column("AUTH", "auth.type"),
+        ],
+        name="name",
+    )
+    render(rows, view)
+
+
+@app.command("current-context")
+def current_context() -> None:
+    """Print the current context's name (exit 3 when none is set).
+
+    Example:
+
+      flinkctl config current-context
+    """
+    cfg = _load()
+    if not cfg.current_context:
+        raise NotFoundError(f"no current context set in {cfg.path}", hint="flinkctl config use-context NAME")
+    print(cfg.current_context)
+
+
+@app.command("use-context")
+def use_context(name: NameArgument) -> None:
+    """Make NAME the current context.
+
+    Example:
+
+      flinkctl config use-context prod
+    """
+    cfg = _load()
+    cfg.get(name)
+    cfg.current_context = name
+    cfg.save()
+    typer.echo(f'switched to context "{name}"', err=True)
+
+
+@app.command("set-context")
+def set_context(
+    name: NameArgument,
+    url: Annotated[Optional[str], typer.Option("--url", help="JobManager REST URL (path prefix allowed).")] = None,
+    token: Annotated[Optional[str], typer.Option("--token", help="Bearer token, stored inline.")] = None,
+    token_env: Annotated[Optional[str], typer.Option("--token-env", help="Env var holding the bearer token.")] = None,
+    token_file: Annotated[Optional[str], typer.Option("--token-file", help="File holding the bearer token.")] = None,
+    token_command: Annotated[Optional[str], typer.Option("--token-command", help="Command printing the token.")] = None,
+    username: Annotated[Optional[str], typer.Option("--username", help="Basic auth user name.")] = None,
+    password: Annotated[Optional[str], typer.Option("--password", help="Basic auth password, inline.")] = None,
+    password_env: Annotated[Optional[str], typer.Option("--password-env", help="Env var holding the password.")] = None,
+    password_file: Annotated[Optional[str], typer.Option("--password-file", help="File holding the password.")] = None,
+    password_command: Annotated[Optional[str], typer.Option("--password-command", help="Command printing it.")] = None,
+    no_auth: Annotated[bool, typer.Option("--no-auth", help="Remove any auth settings.")] = False,
+    ca_file: Annotated[Optional[str], typer.Option("--ca-file", help="CA bundle to verify the server.")] = None,
+    cert_file: Annotated[Optional[str], typer.Option("--cert-file", help="Client certificate (PEM).")] = None,
+    key_file: Annotated[Optional[str], typer.Option("--key-file", help="Client certificate key (PEM).")] = None,
+    insecure: Annotated[
+        Optional[bool], typer.Option("--insecure-skip-verify/--verify", help="Skip TLS verification.")
+    ] = None,
+    header: Annotated[Optional[list[str]], typer.Option("--header", "-H", help="Extra header K=V (repeatable).")] = None,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", help="Read timeout in seconds.", min=0.1)] = None,
+    current: Annotated[bool, typer.Option("--current", help="Also make it the current context.")] = False,
+) -> None:
+    """Create or update a context; only the given settings change.
+
+    Example:
+
+      flinkctl config set-context prod --url https://flink.example.com --token-env FLINK_TOKEN
+    """
+    from pathlib import Path
+
+    from flinkctl.config import Context, parse
+
+    cfg = _load()
+    ctx = cfg.contexts.get(name) or Context(name=name, url=url or "")
+    if url:
+        ctx.url = url.rstrip("/")
+    if not ctx.url:
+        raise UsageError(f"context {name!r} is new: --url is required")
+    given = {
+        "token": token, "token-env": token_env, "token-file": token_file, "token-command": token_command,
+        "password": password, "password-env": password_env, "password-file": password_file,
+        "password-command": password_command,
+    }
+    given = {k: v for k, v in given.items() if v is not None}
+    kinds = {k.split("-")[0] for k in given}
+    if len(kinds) > 1 or (kinds and no_auth):
+        raise UsageError("choose one of bearer token, basic password, or --no-auth")
+    if no_auth:
+        ctx.auth = {}
+    elif kinds:
+        kind = "bearer" if "token" in kinds else "basic"
+        if len(given) > 1:
+            raise UsageError(f"give the {kinds.pop()} one way only (inline, -env, -file or -command)")
+        keep = {"username": ctx.auth["username"]} if kind == "basic" and "username" in ctx.auth else {}
+        ctx.auth = {"type": kind, **keep, **given}
+    if username is not None:
+        if ctx.auth.get("type") != "basic":
+            raise UsageError("--username needs a basic password (--password, --password-env, ...)")
+        ctx.auth["username"] = username
+    for key, value in (("ca-file", ca_file), ("cert-file", cert_file), ("key-file", key_file)):
+        if value is not None:
+            if not Path(value).expanduser().is_file():
+                raise UsageError(f"--{key}: no such file {value}")
+            ctx.tls[key] = str(Path(value).expanduser().resolve())
+    if insecure is not None:
+        ctx.tls["insecure-skip-verify"] = insecure
+    for item in header or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--header {item!r}: expected NAME=VALUE")
+        ctx.headers[key.strip()] = value
+    if timeout is not None:
+        ctx.timeout = timeout
+    cfg.contexts[name] = ctx
+    if current or not cfg.current_context:
+        cfg.current_context = name
+    import yaml
+
+    parse(yaml.safe_dump(cfg.to_dict()), cfg.path)  # validate before writing
+    cfg.save()
+    typer.echo(f'context "{name}" saved to {cfg.path}', err=True)
+
+
+@app.command("delete-context")
+def delete_context(name: NameArgument) -> None:
+    """Delete a context (and unset it if it was current).
+
+    Example:
+
+      flinkctl config delete-context staging
+    """
+    cfg = _load()
+    cfg.get(name)
+    del cfg.contexts[name]
+    if cfg.current_context == name:
+        cfg.current_context = None
+    cfg.save()
+    typer.echo(f'deleted context "{name}"', err=True)

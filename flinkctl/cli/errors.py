@@ -1,0 +1,74 @@
+"""Turn exceptions into one stderr line (or a JSON error object) and an exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+
+import typer
+
+from flinkctl.cli.state import state
+from flinkctl.errors import ExitCode, FlinkctlError, UsageError
+
+
+def report(err: FlinkctlError) -> None:
+    """Print ERR as `error: ...` (+ hint), or as a JSON object with -o json."""
+    from flinkctl.output.render import settings
+
+    if settings.format == "json":
+        print(json.dumps(err.to_json()), file=sys.stderr)
+        return
+    print(f"error: {err.message}", file=sys.stderr)
+    if state.debug and err.flink:
+        for msg in err.flink:
+            print(msg, file=sys.stderr)
+    if err.hint:
+        print(f"hint: {err.hint}", file=sys.stderr)
+
+
+def run(app: typer.Typer, argv: list[str] | None) -> int:
+    """Invoke the Typer app without its standalone handling and map errors to exit codes."""
+    from typer._click import exceptions as click_exc
+
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=argv, prog_name="flinkctl", standalone_mode=False)
+        code = rv if isinstance(rv, int) else 0
+    except FlinkctlError as err:
+        if state.debug:
+            traceback.print_exc()
+        report(err)
+        code = int(err.code)
+    except click_exc.UsageError as err:
+        hint = None
+        if err.ctx is not None:
+            hint = f"see '{err.ctx.command_path} --help'"
+        report(UsageError(err.format_message(), hint=hint))
+        code = ExitCode.USAGE
+    except click_exc.ClickException as err:
+        report(UsageError(err.format_message()))
+        code = ExitCode.USAGE
+    except (KeyboardInterrupt, click_exc.Abort):
+        print("interrupted", file=sys.stderr)
+        code = ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        code = ExitCode.OK
+    except typer.Exit as exc:
+        code = exc.exit_code
+    finally:
+        state.close()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    return int(code)
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe, point stdout at /dev/null so the final flush stays quiet."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

@@ -1,0 +1,88 @@
+"""`flinkctl jobmanager`: configuration, metrics, logs, thread dump, environment."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from flinkctl.cli import logs as logs_
+from flinkctl.cli import metrics as metrics_
+from flinkctl.cli.options import with_output
+from flinkctl.cli.state import state
+
+app = typer.Typer(help="The JobManager: configuration, metrics, logs, thread dump (alias: jm).", no_args_is_help=True)
+
+TailOption = Annotated[Optional[int], typer.Option("--tail", "-n", help="Print only the last N lines.")]
+FollowOption = Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines (Ctrl-C stops).")]
+
+
+@app.command()
+@with_output
+def config() -> None:
+    """Show the cluster configuration (GET /jobmanager/config).
+
+    Example:
+
+      flinkctl jobmanager config -o name | grep checkpoint
+    """
+    from flinkctl.output import render
+    from flinkctl.output.cluster import CONFIG_ENTRIES
+
+    render(state.client().jobmanager_config(), CONFIG_ENTRIES)
+
+
+@app.command()
+@with_output
+def metrics(get: metrics_.GetOption = None) -> None:
+    """List JobManager metric ids, or show values with --get (GET /jobmanager/metrics).
+
+    Example:
+
+      flinkctl jobmanager metrics --get 'Status.JVM.Memory.Heap.*'
+    """
+    metrics_.show("/jobmanager/metrics", get)
+
+
+@app.command()
+@with_output
+def logs(
+    name: Annotated[Optional[str], typer.Argument(help="Log file name, e.g. jobmanager.log.")] = None,
+    tail: TailOption = None,
+    follow: FollowOption = False,
+) -> None:
+    """List the JobManager's log files, or print one (GET /jobmanager/logs[/NAME]).
+
+    Example:
+
+      flinkctl jobmanager logs jobmanager.log --tail 50 --follow
+    """
+    logs_.show("/jobmanager", name, tail, follow)
+
+
+@app.command("thread-dump")
+@with_output
+def thread_dump() -> None:
+    """Print the JobManager's thread dump as stack traces (GET /jobmanager/thread-dump).
+
+    Example:
+
+      flinkctl jobmanager thread-dump | less
+    """
+    from flinkctl.output import render
+    from flinkctl.output.cluster import THREAD_DUMP
+
+    render(state.client().thread_dump("/jobmanager"), THREAD_DUMP)
+
+
+@app.command()
+@with_output
+def environment() -> None:
+    """Show the JobManager's JVM and classpath (GET /jobmanager/environment, Flink 1.16+).
+
+    Example:
+
+      flinkctl jobmanager environment -o wide
+    """
+    from flinkctl.output import render
+    from flinkctl.output.cluster import ENVIRONMENT
+
+    render(state.client().jobmanager_environment(), ENVIRONMENT)

@@ -1,0 +1,119 @@
+"""The root command: global options, sub-command groups, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from flinkctl import __version__
+from flinkctl.cli.state import state
+
+app = typer.Typer(
+    name="flinkctl",
+    help="Operate Apache Flink clusters through the JobManager's REST API.\n\n"
+    "Example:\n\n  flinkctl --context prod jobs list -o json",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+GROUPS = (
+    ("cluster", "flinkctl.cli.cluster", ()),
+    ("config", "flinkctl.cli.config_cmd", ()),
+    ("jobmanager", "flinkctl.cli.jobmanager", ("jm",)),
+    ("taskmanagers", "flinkctl.cli.taskmanagers", ("tm",)),
+    ("local", "flinkctl.cli.local", ()),
+)
+
+
+def _register() -> None:
+    import importlib
+
+    for name, module, aliases in GROUPS:
+        try:
+            sub = importlib.import_module(module).app
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        app.add_typer(sub, name=name)
+        for alias in aliases:
+            app.add_typer(sub, name=alias, hidden=True)
+
+
+def _print_version() -> None:
+    print(f"flinkctl {__version__}")
+    if state.verbose:
+        from flinkctl.errors import FlinkctlError
+
+        try:
+            print(f"Flink {state.client().dashboard_config().get('flink-version')}")
+        except FlinkctlError as exc:
+            print(f"Flink: unknown ({exc.message})", file=sys.stderr)
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    context: Annotated[
+        Optional[str],
+        typer.Option("--context", "-c", help="Context from the config file.", envvar="FLINKCTL_CONTEXT"),
+    ] = None,
+    url: Annotated[
+        Optional[str],
+        typer.Option("--url", help="JobManager REST URL; bypasses the config file.", envvar="FLINKCTL_URL"),
+    ] = None,
+    config: Annotated[
+        Optional[Path],
+        typer.Option("--config", help="Config file.", envvar="FLINKCTL_CONFIG", dir_okay=False),
+    ] = None,
+    output: Annotated[
+        Optional[str],
+        typer.Option("--output", "-o", help="Default output format: table, wide, json, yaml, name.", envvar="FLINKCTL_OUTPUT"),
+    ] = None,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour (also NO_COLOR).")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log each request to stderr.")
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Tracebacks and full Flink errors.", envvar="FLINKCTL_DEBUG")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit (with -v, the cluster's too)."),
+    ] = False,
+) -> None:
+    """Operate Apache Flink clusters through the JobManager's REST API.
+
+    Example:
+
+      flinkctl --context prod jobs list -o json
+    """
+    from flinkctl.cli.options import set_output
+    from flinkctl.output.render import settings
+
+    state.config, state.context, state.url = config, context, url
+    state.verbose = verbose
+    state.debug = debug
+    settings.color = not no_color
+    set_output(output or "table")
+    if version:
+        _print_version()
+        raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        print(ctx.get_help())
+        raise typer.Exit(2)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; every error becomes one line on stderr and its documented exit code."""
+    from flinkctl.cli.errors import run
+
+    sys.exit(run(app, argv))

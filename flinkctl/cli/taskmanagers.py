@@ -1,0 +1,108 @@
+"""`flinkctl taskmanagers` (alias `tm`): list, show, metrics, logs, thread dump."""
+
+from typing import Annotated, Optional
+from urllib.parse import quote
+
+import typer
+
+from flinkctl.cli import logs as logs_
+from flinkctl.cli import metrics as metrics_
+from flinkctl.cli.options import with_output
+from flinkctl.cli.state import state
+
+app = typer.Typer(help="TaskManagers: list, details, metrics, logs, thread dumps (alias: tm).", no_args_is_help=True)
+
+TmArgument = Annotated[str, typer.Argument(help="Task manager id or a unique prefix of it.")]
+
+
+def _tm_id(tm: str) -> str:
+    from flinkctl.client.resolve import taskmanager
+
+    return taskmanager(state.client(), tm)
+
+
+def _prefix(tm: str) -> str:
+    return f"/taskmanagers/{quote(_tm_id(tm), safe='')}"
+
+
+@app.command("list")
+@with_output
+def list_() -> None:
+    """List task managers with slots, CPU, memory and last heartbeat (GET /taskmanagers).
+
+    Example:
+
+      flinkctl tm list -o wide
+    """
+    from flinkctl.output import render
+    from flinkctl.output.cluster import TASKMANAGERS
+
+    render(state.client().taskmanagers(), TASKMANAGERS)
+
+
+@app.command()
+@with_output
+def show(tm: TmArgument) -> None:
+    """Show one task manager with its memory and resource breakdown (GET /taskmanagers/:id).
+
+    Example:
+
+      flinkctl taskmanagers show 127.0.0.1:3
+    """
+    from flinkctl.output import render
+    from flinkctl.output.cluster import TASKMANAGER
+
+    render(state.client().taskmanager(_tm_id(tm)), TASKMANAGER)
+
+
+@app.command()
+@with_output
+def metrics(
+    tm: Annotated[Optional[str], typer.Argument(help="Task manager id or prefix; all when omitted.")] = None,
+    get: metrics_.GetOption = None,
+    agg: metrics_.AggOption = None,
+) -> None:
+    """List or show task manager metrics, per task manager or aggregated over all of them.
+
+    Uses GET /taskmanagers/:id/metrics, or GET /taskmanagers/metrics without TM.
+
+    Example:
+
+      flinkctl tm metrics --get Status.JVM.CPU.Load --agg min,max,avg
+    """
+    if tm is None:
+        metrics_.show("/taskmanagers/metrics", get, agg or ("min,max,avg,sum" if get else None))
+    else:
+        metrics_.show(f"{_prefix(tm)}/metrics", get)
+
+
+@app.command()
+@with_output
+def logs(
+    tm: TmArgument,
+    name: Annotated[Optional[str], typer.Argument(help="Log file name, e.g. taskmanager.log.")] = None,
+    tail: Annotated[Optional[int], typer.Option("--tail", "-n", help="Print only the last N lines.")] = None,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines.")] = False,
+) -> None:
+    """List a task manager's log files, or print one (GET /taskmanagers/:id/logs[/NAME]).
+
+    Example:
+
+      flinkctl tm logs 127.0.0.1 taskmanager.log --tail 100
+    """
+    logs_.show(_prefix(tm), name, tail, follow)
+
+
+@app.command("thread-dump")
+@with_output
+def thread_dump(tm: TmArgument) -> None:
+    """Print a task manager's thread dump as stack traces (GET /taskmanagers/:id/thread-dump).
+
+    Example:
+
+      flinkctl tm thread-dump 127.0.0.1 | grep -A5 'Source'
+    """
+    from flinkctl.output import render
+    from flinkctl.output.cluster import THREAD_DUMP
+
+    render(state.client().thread_dump(_prefix(tm)), THREAD_DUMP)

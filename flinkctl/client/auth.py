@@ -1,0 +1,49 @@
+"""Credentials for a context: secrets from an env var, a file, a command, or inline."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shlex
+import subprocess
+from typing import Any
+
+from flinkctl.errors import ConfigError
+
+
+def secret(auth: dict[str, Any], key: str) -> str:
+    """Resolve KEY (token or password) from KEY-env, KEY-file, KEY-command or KEY."""
+    if f"{key}-env" in auth:
+        var = auth[f"{key}-env"]
+        if var not in os.environ:
+            raise ConfigError(f"auth {key}: environment variable {var} is not set")
+        return os.environ[var]
+    if f"{key}-file" in auth:
+        path = os.path.expanduser(auth[f"{key}-file"])
+        try:
+            with open(path, encoding="utf-8") as fh:
+                return fh.read().strip()
+        except OSError as exc:
+            raise ConfigError(f"auth {key}: cannot read {path}: {exc.strerror}") from exc
+    if f"{key}-command" in auth:
+        cmd = auth[f"{key}-command"]
+        try:
+            done = subprocess.run(shlex.split(cmd), capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ConfigError(f"auth {key}: command {cmd!r} failed: {exc}") from exc
+        if done.returncode != 0:
+            raise ConfigError(f"auth {key}: command {cmd!r} exited {done.returncode}")
+        return done.stdout.strip()
+    if key in auth:
+        return str(auth[key])
+    raise ConfigError(f"auth: no {key} given (set {key}, {key}-env, {key}-file or {key}-command)")
+
+
+def auth_headers(auth: dict[str, Any]) -> dict[str, str]:
+    """The Authorization header for a context's `auth` mapping (empty when none)."""
+    if not auth:
+        return {}
+    if auth["type"] == "bearer":
+        return {"Authorization": f"Bearer {secret(auth, 'token')}"}
+    pair = f"{auth.get('username', '')}:{secret(auth, 'password')}".encode()
+    return {"Authorization": "Basic " + base64.b64encode(pair).decode()}

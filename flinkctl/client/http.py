@@ -1,0 +1,205 @@
+"""The HTTP layer: one httpx.Client per invocation, retries, request logging, error mapping."""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flinkctl import __version__
+from flinkctl.config import Context
+from flinkctl.errors import (
+    AuthError,
+    FlinkctlError,
+    NotFoundError,
+    RequestError,
+    ServerError,
+    UnreachableError,
+)
+
+RETRY_STATUSES = (502, 503, 504)
+IDEMPOTENT = ("GET", "HEAD", "OPTIONS")
+
+
+def _stderr_log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+class Http:
+    """A thin wrapper over httpx.Client bound to one context."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        verbose: bool = False,
+        retries: int = 3,
+        backoff: float = 0.2,
+        log: Callable[[str], None] = _stderr_log,
+    ) -> None:
+        self.ctx = ctx
+        self.verbose = verbose
+        self.retries = retries
+        self.backoff = backoff
+        self.log = log
+        self._client: Any = None
+
+    @property
+    def client(self):
+        """The httpx.Client, built on first use (httpx is imported lazily)."""
+        if self._client is None:
+            self._client = self._build()
+        return self._client
+
+    def _build(self):
+        import httpx
+
+        from flinkctl.client.auth import auth_headers
+
+        tls = self.ctx.tls
+        verify: Any = True
+        if tls.get("insecure-skip-verify"):
+            verify = False
+        elif tls.get("ca-file") or tls.get("cert-file"):
+            import ssl
+
+            verify = ssl.create_default_context(cafile=tls.get("ca-file"))
+            if tls.get("cert-file"):
+                verify.load_cert_chain(tls["cert-file"], tls.get("key-file"))
+        headers = {"User-Agent": f"flinkctl/{__version__}", "Accept": "application/json"}
+        headers.update(self.ctx.headers)
+        headers.update(auth_headers(self.ctx.auth))
+        return httpx.Client(
+            base_url=self.ctx.url + "/",
+            headers=headers,
+            verify=verify,
+            timeout=httpx.Timeout(self.ctx.timeout, connect=self.ctx.connect_timeout),
+            follow_redirects=True,
+        )
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        if self._client is not None:
+            self._client.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        retry: bool | None = None,
+        raw: bool = False,
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Send a request; return the decoded JSON body (or the response with raw=True).
+
+        GET-like requests retry on connection errors and 502/503/504 with exponential
+        backoff and jitter; other methods only when the caller says repeating is harmless.
+        """
+        import httpx
+
+        retry = method in IDEMPOTENT if retry is None else retry
+        attempts = 1 + (self.retries if retry else 0)
+        url = path.lstrip("/")
+        if timeout is not None:
+            kwargs["timeout"] = httpx.Timeout(timeout, connect=self.ctx.connect_timeout)
+        for attempt in range(attempts):
+            start = time.monotonic()
+            try:
+                response = self.client.request(method, url, **kwargs)
+            except httpx.TransportError as exc:
+                self._trace(method, url, f"{type(exc).__name__}", start)
+                if attempt + 1 < attempts and not isinstance(exc, httpx.UnsupportedProtocol):
+                    self._sleep(attempt)
+                    continue
+                raise self._unreachable(exc) from exc
+            self._trace(method, url, str(response.status_code), start)
+            if response.status_code in RETRY_STATUSES and attempt + 1 < attempts:
+                self._sleep(attempt)
+                continue
+            if response.status_code >= 400:
+                raise error_for(response)
+            if raw:
+                return response
+            if not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError as exc:
+                raise ServerError(
+                    f"{method} {response.request.url} returned a body that is not JSON",
+                    status=response.status_code,
+                    hint="is --url pointing at a Flink JobManager's REST port?",
+                ) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _sleep(self, attempt: int) -> None:
+        delay = min(2.0, self.backoff * 2**attempt)
+        time.sleep(delay / 2 + random.uniform(0, delay / 2))
+
+    def _trace(self, method: str, url: str, status: str, start: float) -> None:
+        if self.verbose:
+            ms = (time.monotonic() - start) * 1000
+            self.log(f"{method} {self.ctx.url}/{url} -> {status} ({ms:.0f} ms)")
+
+    def _unreachable(self, exc: Exception) -> FlinkctlError:
+        import httpx
+
+        what = {
+            httpx.ConnectTimeout: "connection timed out",
+            httpx.ReadTimeout: "no answer in time",
+            httpx.WriteTimeout: "request timed out",
+            httpx.PoolTimeout: "request timed out",
+        }.get(type(exc))
+        detail = what or (str(exc).splitlines() or [type(exc).__name__])[0]
+        if isinstance(exc, httpx.UnsupportedProtocol):
+            return RequestError(f"invalid URL {self.ctx.url}: {exc}")
+        return UnreachableError(
+            f"cannot reach {self.ctx.url}: {detail}",
+            hint="is the cluster running? check --url / --context",
+        )
+
+
+def flink_messages(response: Any) -> list[str]:
+    """Flink's `{"errors": [...]}` list, or the body's first line."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return [text.splitlines()[0][:300]] if text else []
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        return [str(e) for e in body["errors"]]
+    return []
+
+
+def first_lines(messages: list[str]) -> list[str]:
+    """The first non-empty line of each Flink message (stack traces dropped)."""
+    out = []
+    for msg in messages:
+        line = next((ln.strip() for ln in msg.splitlines() if ln.strip()), "")
+        if line and line != "Internal server error.":
+            out.append(line)
+    return out
+
+
+def error_for(response: Any) -> FlinkctlError:
+    """Map an HTTP error response to a typed exception."""
+    status = response.status_code
+    messages = flink_messages(response)
+    summary = "; ".join(first_lines(messages)) or response.reason_phrase or "error"
+    where = f"{response.request.method} {response.request.url.path}"
+    kwargs = {"status": status, "flink": messages}
+    if status in (401, 403):
+        return AuthError(
+            f"{where}: {status} {response.reason_phrase}",
+            hint="check the context's auth settings (flinkctl config view)",
+            **kwargs,
+        )
+    if status == 404 or "NotFoundException" in " ".join(messages):
+        return NotFoundError(summary if messages else f"{where}: not found", **kwargs)
+    if status < 500:
+        return RequestError(f"Flink refused {where}: {summary}", **kwargs)
+    return ServerError(f"Flink failed {where}: {summary}", **kwargs)

@@ -1,0 +1,129 @@
+"""Exception types and the exit-code table (one source for code, README and man page)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes; documented in the README and the man page."""
+
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    NOT_FOUND = 3
+    AUTH = 4
+    UNREACHABLE = 5
+    TIMEOUT = 8
+    INTERRUPTED = 130
+
+
+EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "success (also an empty result)",
+    ExitCode.FAILED: "Flink refused or failed the request, or an operation (savepoint, stop) failed",
+    ExitCode.USAGE: "usage error or bad input caught before any request "
+    "(unknown flag, malformed id, missing file)",
+    ExitCode.NOT_FOUND: "not found (job, jar, vertex, task manager, context)",
+    ExitCode.AUTH: "authentication or authorisation refused (401/403)",
+    ExitCode.UNREACHABLE: "cannot reach the cluster "
+    "(connection refused, DNS, TLS handshake, request timeout)",
+    ExitCode.TIMEOUT: "--wait timed out; the operation may still complete (print how to resume)",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+}
+
+
+class FlinkctlError(Exception):
+    """Base error: a one-line message, an optional hint, and an exit code."""
+
+    code: ExitCode = ExitCode.FAILED
+    kind: str = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        status: int | None = None,
+        flink: list[str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.status = status
+        self.flink = flink or []
+
+    def to_json(self) -> dict:
+        """The `{"error": {...}}` object written to stderr with `-o json`."""
+        err: dict = {"code": int(self.code), "kind": self.kind, "message": self.message}
+        if self.status is not None:
+            err["status"] = self.status
+        if self.flink:
+            err["flink"] = self.flink
+        if self.hint:
+            err["hint"] = self.hint
+        return {"error": err}
+
+
+class UsageError(FlinkctlError):
+    """Bad input caught before any request."""
+
+    code = ExitCode.USAGE
+    kind = "usage"
+
+
+class ConfigError(UsageError):
+    """The config file is malformed or inconsistent."""
+
+    kind = "config"
+
+
+class NotFoundError(FlinkctlError):
+    """A job, jar, vertex, task manager, context or endpoint does not exist."""
+
+    code = ExitCode.NOT_FOUND
+    kind = "not-found"
+
+
+class AuthError(FlinkctlError):
+    """401/403 from the cluster or a proxy in front of it."""
+
+    code = ExitCode.AUTH
+    kind = "auth"
+
+
+class UnreachableError(FlinkctlError):
+    """Connection refused, DNS failure, TLS handshake failure or request timeout."""
+
+    code = ExitCode.UNREACHABLE
+    kind = "unreachable"
+
+
+class RequestError(FlinkctlError):
+    """Flink refused the request (4xx other than 401/403/404)."""
+
+    kind = "bad-request"
+
+
+class ServerError(FlinkctlError):
+    """Flink failed the request (5xx)."""
+
+    kind = "server"
+
+
+class OperationFailed(FlinkctlError):
+    """An asynchronous operation (savepoint, stop, ...) or a job failed."""
+
+    kind = "operation-failed"
+
+
+class UnsupportedError(FlinkctlError):
+    """The cluster's Flink version lacks the endpoint ("needs Flink X or newer")."""
+
+    kind = "unsupported"
+
+
+class WaitTimeout(FlinkctlError):
+    """`--wait` ran out of time; the operation may still complete."""
+
+    code = ExitCode.TIMEOUT
+    kind = "timeout"

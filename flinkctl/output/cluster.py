@@ -1,0 +1,185 @@
+"""Column specs for the cluster, the JobManager and TaskManagers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flinkctl.output.render import Column, View, details, out, table
+
+OVERVIEW = View(
+    detail=True,
+    columns=[
+        Column("Flink version", "flink-version"),
+        Column("Flink commit", "flink-commit", wide=True),
+        Column("TaskManagers", "taskmanagers", "count"),
+        Column("Slots total", "slots-total", "count"),
+        Column("Slots available", "slots-available", "count"),
+        Column("Jobs running", "jobs-running", "count"),
+        Column("Jobs finished", "jobs-finished", "count"),
+        Column("Jobs cancelled", "jobs-cancelled", "count"),
+        Column("Jobs failed", "jobs-failed", "count"),
+    ],
+)
+
+DASHBOARD_CONFIG = View(
+    detail=True,
+    columns=[
+        Column("Flink version", "flink-version"),
+        Column("Flink revision", "flink-revision"),
+        Column("Timezone", "timezone-name"),
+        Column("Timezone offset (ms)", "timezone-offset"),
+        Column("Refresh interval (ms)", "refresh-interval"),
+        Column(
+            "Features",
+            lambda d: [k for k, v in sorted((d.get("features") or {}).items()) if v],
+        ),
+    ],
+)
+
+CONFIG_ENTRIES = View(columns=[Column("KEY", "key"), Column("VALUE", "value")], name="key")
+
+METRIC_NAMES = View(columns=[Column("METRIC", "id")], name="id")
+
+
+def metric_values(aggregated: bool) -> View:
+    """Metric values: ID VALUE, or ID MIN MAX AVG SUM SKEW for aggregated endpoints."""
+    if not aggregated:
+        return View(columns=[Column("METRIC", "id"), Column("VALUE", "value")], name="id")
+    aggs = ("min", "max", "avg", "sum", "skew")
+    return View(
+        columns=[Column("METRIC", "id")] + [Column(a.upper(), a, "count") for a in aggs],
+        name="id",
+    )
+
+
+LOG_FILES = View(
+    rows=lambda d: d.get("logs") or [],
+    columns=[
+        Column("NAME", "name"),
+        Column("SIZE", "size", "bytes"),
+        Column("MODIFIED", "mtime", "time"),
+    ],
+    name="name",
+)
+
+
+def _environment(data: dict, wide: bool) -> None:
+    jvm = data.get("jvm") or {}
+    details(
+        [
+            ("JVM version", str(jvm.get("version", "-"))),
+            ("Architecture", str(jvm.get("arch", "-"))),
+        ]
+    )
+    out("JVM options:")
+    for opt in jvm.get("options") or []:
+        out(f"  {opt}")
+    out(f"Classpath ({len(data.get('classpath') or [])} entries):")
+    for entry in (data.get("classpath") or []) if wide else (data.get("classpath") or [])[:20]:
+        out(f"  {entry}")
+    if not wide and len(data.get("classpath") or []) > 20:
+        out("  ... (-o wide shows all)")
+
+
+ENVIRONMENT = View(table=_environment)
+
+
+def _thread_dump(data: dict, wide: bool) -> None:
+    for info in data.get("threadInfos") or []:
+        out(str(info.get("stringifiedThreadInfo", "")).rstrip("\n"))
+        out()
+
+
+THREAD_DUMP = View(
+    table=_thread_dump,
+    rows=lambda d: d.get("threadInfos") or [],
+    name="threadName",
+)
+
+
+def _mem(res: Any, key: str) -> Any:
+    return (res or {}).get(key)
+
+
+TASKMANAGERS = View(
+    rows=lambda d: d.get("taskmanagers") or [],
+    columns=[
+        Column("ID", "id"),
+        Column("ADDRESS", lambda t: t.get("path", "").split("@")[-1].split("/")[0] or None),
+        Column("SLOTS", lambda t: f"{t.get('freeSlots', '?')}/{t.get('slotsNumber', '?')} free"),
+        Column("CPU", "hardware.cpuCores"),
+        Column("PHYS MEM", "hardware.physicalMemory", "bytes"),
+        Column("HEARTBEAT", "timeSinceLastHeartbeat", "time"),
+        Column("DATA PORT", "dataPort", wide=True),
+        Column("JMX PORT", "jmxPort", wide=True),
+        Column("MANAGED", "totalResource.managedMemory", "count", wide=True),
+        Column("BLOCKED", "blocked", wide=True),
+    ],
+    name="id",
+)
+
+MEMORY_ROWS = (
+    ("Framework heap", "frameworkHeap"),
+    ("Task heap", "taskHeap"),
+    ("Framework off-heap", "frameworkOffHeap"),
+    ("Task off-heap", "taskOffHeap"),
+    ("Network", "networkMemory"),
+    ("Managed", "managedMemory"),
+    ("JVM metaspace", "jvmMetaspace"),
+    ("JVM overhead", "jvmOverhead"),
+    ("Total process", "totalProcessMemory"),
+)
+
+
+def _taskmanager(data: dict, wide: bool) -> None:
+    from flinkctl.output.humanize import count, size, timestamp
+
+    hw = data.get("hardware") or {}
+    details(
+        [
+            ("ID", str(data.get("id"))),
+            ("Path", str(data.get("path"))),
+            ("Slots", f"{data.get('freeSlots')} free of {data.get('slotsNumber')}"),
+            ("CPU cores", str(hw.get("cpuCores", "-"))),
+            ("Physical memory", size(hw.get("physicalMemory"))),
+            ("Last heartbeat", timestamp(data.get("timeSinceLastHeartbeat"))),
+            ("Data port", str(data.get("dataPort", "-"))),
+        ]
+    )
+    out()
+    mem = data.get("memoryConfiguration") or {}
+    rows = [[label, size(mem.get(key))] for label, key in MEMORY_ROWS if key in mem]
+    if rows:
+        table(["MEMORY", "CONFIGURED"], rows)
+        out()
+    metrics = data.get("metrics") or {}
+    usage = [
+        ("JVM heap", "heapUsed", "heapCommitted", "heapMax"),
+        ("JVM non-heap", "nonHeapUsed", "nonHeapCommitted", "nonHeapMax"),
+        ("Direct buffers", "directUsed", "directMax", None),
+        ("Mapped buffers", "mappedUsed", "mappedMax", None),
+        ("Network segments", "nettyShuffleMemoryUsed", "nettyShuffleMemoryTotal", None),
+    ]
+    rows = [
+        [label, size(metrics.get(u)), size(metrics.get(c)), size(metrics.get(m)) if m else "-"]
+        for label, u, c, m in usage
+        if u in metrics
+    ]
+    if rows:
+        table(["USAGE", "USED", "COMMITTED/TOTAL", "MAX"], rows)
+        out()
+    total, free = data.get("totalResource") or {}, data.get("freeResource") or {}
+    keys = ("cpuCores", "taskHeapMemory", "taskOffHeapMemory", "managedMemory", "networkMemory")
+    rows = [[k, count(total.get(k)), count(free.get(k))] for k in keys if k in total]
+    if rows:
+        table(["RESOURCE (MB/cores)", "TOTAL", "FREE"], rows)
+    gcs = metrics.get("garbageCollectors") or []
+    if gcs:
+        out()
+        table(
+            ["GARBAGE COLLECTOR", "COUNT", "TIME"],
+            [[g.get("name", "-"), count(g.get("count")), f"{g.get('time', '-')} ms"] for g in gcs],
+        )
+
+
+TASKMANAGER = View(table=_taskmanager, name="id")

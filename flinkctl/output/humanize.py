@@ -1,0 +1,80 @@
+"""Humanised durations, byte sizes and timestamps for tables (json/yaml stay raw)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+
+def duration(ms: Any) -> str:
+    """Milliseconds -> '850ms', '12.3s', '4m05s', '3h12m', '2d04h'; negative -> '-'."""
+    if not isinstance(ms, (int, float)) or ms < 0:
+        return "-"
+    if ms < 1000:
+        return f"{ms:.0f}ms"
+    s = ms / 1000
+    if s < 60:
+        return f"{s:.1f}s"
+    m, s = divmod(int(s), 60)
+    if m < 60:
+        return f"{m}m{s:02d}s"
+    h, m = divmod(m, 60)
+    if h < 24:
+        return f"{h}h{m:02d}m"
+    d, h = divmod(h, 24)
+    return f"{d}d{h:02d}h"
+
+
+def size(n: Any) -> str:
+    """Bytes -> '512 B', '1.5 KiB', '3.2 GiB'; missing or negative -> '-'."""
+    if not isinstance(n, (int, float)) or n < 0:
+        return "-"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return "-"  # pragma: no cover
+
+
+def timestamp(ms: Any) -> str:
+    """Epoch milliseconds -> local 'YYYY-MM-DD HH:MM:SS'; unset (<= 0) -> '-'."""
+    if not isinstance(ms, (int, float)) or ms <= 0:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ms / 1000))
+
+
+def count(n: Any) -> str:
+    """Large counts with thousands separators."""
+    if isinstance(n, bool) or not isinstance(n, (int, float)):
+        return "-" if n is None else str(n)
+    if isinstance(n, float) and not n.is_integer():
+        return f"{n:,.2f}"
+    return f"{int(n):,}"
+
+
+def ratio(x: Any) -> str:
+    """0.25 -> '25%'."""
+    if not isinstance(x, (int, float)) or x < 0:
+        return "-"
+    return f"{x * 100:.0f}%"
+
+
+def text(value: Any) -> str:
+    """Anything else, with None as '-' and lists joined by commas."""
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(text(v) for v in value) or "-"
+    return str(value)
+
+
+KINDS = {
+    "text": text,
+    "duration": duration,
+    "bytes": size,
+    "time": timestamp,
+    "count": count,
+    "ratio": ratio,
+}

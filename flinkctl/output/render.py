@@ -1,0 +1,173 @@
+"""render(data, view): one entry point for json | yaml | table | wide | name output."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flinkctl.errors import UsageError
+from flinkctl.output.humanize import KINDS
+
+FORMATS = ("table", "wide", "json", "yaml", "name")
+STATE_STYLES = {
+    "RUNNING": "green",
+    "FINISHED": "blue",
+    "COMPLETED": "green",
+    "FAILED": "red",
+    "FAILING": "red",
+    "CANCELED": "yellow",
+    "CANCELLING": "yellow",
+    "SUSPENDED": "yellow",
+    "IN_PROGRESS": "cyan",
+    "CREATED": "cyan",
+    "INITIALIZING": "cyan",
+    "RESTARTING": "magenta",
+    "RECONCILING": "magenta",
+}
+
+
+@dataclass
+class Settings:
+    """Output options for this invocation (set once by the CLI's root callback)."""
+
+    format: str = "table"
+    color: bool = True
+    query: str | None = None
+
+
+settings = Settings()
+
+
+@dataclass
+class Column:
+    """One table column: a header, a key path or function, and how to humanise it."""
+
+    header: str
+    get: str | Callable[[Any], Any]
+    kind: str = "text"
+    wide: bool = False
+
+    def value(self, row: Any) -> Any:
+        """The raw value of this column for ROW."""
+        if callable(self.get):
+            return self.get(row)
+        value = row
+        for part in self.get.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return value
+
+    def cell(self, row: Any) -> str:
+        """The humanised cell text."""
+        return KINDS[self.kind](self.value(row))
+
+
+@dataclass
+class View:
+    """How a resource renders: rows picked out of the body, columns, and its -o name id.
+
+    `detail=True` renders one object as FIELD/VALUE lines; `table` replaces the table
+    renderer entirely (trees, stack traces, log text) and receives (data, wide).
+    """
+
+    columns: list[Column] = field(default_factory=list)
+    rows: Callable[[Any], list] = lambda data: data if isinstance(data, list) else [data]
+    name: str | Callable[[Any], Any] | None = None
+    detail: bool = False
+    table: Callable[[Any, bool], None] | None = None
+
+
+def out(text: str = "") -> None:
+    """Write one line of data to stdout."""
+    sys.stdout.write(text + "\n")
+
+
+def render(data: Any, view: View, fmt: str | None = None) -> None:
+    """Print DATA in the chosen format: json/yaml unchanged, tables humanised."""
+    fmt = fmt or settings.format
+    if fmt in ("json", "yaml"):
+        if settings.query:
+            from flinkctl.output.query import apply
+
+            data = apply(settings.query, data)
+        out(dump(data, fmt).rstrip("\n"))
+    elif fmt == "name":
+        if view.name is None:
+            raise UsageError("-o name is not supported by this command")
+        getter = Column("", view.name)
+        for row in view.rows(data):
+            out(str(getter.value(row)))
+    elif view.table is not None:
+        view.table(data, fmt == "wide")
+    elif view.detail:
+        pairs = [(c.header, c.cell(data)) for c in view.columns if fmt == "wide" or not c.wide]
+        details(pairs)
+    else:
+        cols = [c for c in view.columns if fmt == "wide" or not c.wide]
+        rows = view.rows(data)
+        table([c.header for c in cols], [[c.cell(r) for c in cols] for r in rows])
+
+
+def dump(data: Any, fmt: str) -> str:
+    """JSON (indented) or YAML text of DATA, never through Rich markup."""
+    if fmt == "yaml":
+        import yaml
+
+        return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def is_tty() -> bool:
+    """Whether stdout is a terminal (tables get Rich boxes and colour)."""
+    return sys.stdout.isatty() or os.environ.get("FLINKCTL_FORCE_TTY") == "1"
+
+
+def console(stderr: bool = False):
+    """A Rich console honouring --no-color and NO_COLOR."""
+    from rich.console import Console
+
+    no_color = not settings.color or bool(os.environ.get("NO_COLOR"))
+    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False)
+
+
+def table(headers: list[str], rows: list[list[str]]) -> None:
+    """A Rich table on a terminal; tab-separated, untruncated lines when piped."""
+    if not is_tty():
+        lines = ["\t".join(headers)] + ["\t".join(r) for r in rows]
+        sys.stdout.write("\n".join(lines) + "\n")
+        return
+    from rich import box
+    from rich.table import Table
+
+    tbl = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for h in headers:
+        tbl.add_column(h, overflow="fold")
+    state_cols = [i for i, h in enumerate(headers) if h in ("STATE", "STATUS")]
+    for r in rows:
+        tbl.add_row(*(_styled(c) if i in state_cols else c for i, c in enumerate(r)))
+    console().print(tbl)
+
+
+def _styled(cell: str):
+    from rich.text import Text
+
+    return Text(cell, style=STATE_STYLES.get(cell, ""))
+
+
+def details(pairs: list[tuple[str, str]]) -> None:
+    """FIELD: VALUE lines for one object (aligned; bold field names on a terminal)."""
+    width = max((len(k) for k, _ in pairs), default=0) + 1
+    if not is_tty():
+        for k, v in pairs:
+            out(f"{k + ':':<{width}} {v}")
+        return
+    from rich.text import Text
+
+    con = console()
+    for k, v in pairs:
+        line = Text(f"{k + ':':<{width}} ", style="bold")
+        line.append(v, style=STATE_STYLES.get(v, ""))
+        con.print(line)
