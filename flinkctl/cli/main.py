@@ -26,6 +26,14 @@ GROUPS = (
     ("config", "flinkctl.cli.config_cmd", ()),
     ("jobmanager", "flinkctl.cli.jobmanager", ("jm",)),
     ("taskmanagers", "flinkctl.cli.taskmanagers", ("tm",)),
+    ("jobs", "flinkctl.cli.jobs", ()),
+    ("vertices", "flinkctl.cli.vertices", ()),
+    ("subtasks", "flinkctl.cli.subtasks", ()),
+    ("checkpoints", "flinkctl.cli.checkpoints", ()),
+    ("savepoint", "flinkctl.cli.savepoint", ()),
+    ("jars", "flinkctl.cli.jars", ()),
+    ("datasets", "flinkctl.cli.datasets", ()),
+    ("applications", "flinkctl.cli.applications", ()),
     ("local", "flinkctl.cli.local", ()),
 )
 

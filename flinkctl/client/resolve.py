@@ -51,3 +51,47 @@ def taskmanager(client: Any, value: str) -> str:
     """A task manager id from a full id or a unique prefix."""
     items = client.taskmanagers().get("taskmanagers", [])
     return pick(value, items, noun="task manager")["id"]
+
+
+TERMINAL_STATES = ("FINISHED", "CANCELED", "FAILED")
+HEX32 = set("0123456789abcdef")
+
+
+def _describe_job(job: dict) -> str:
+    from flinkctl.output.humanize import timestamp
+
+    return f"{job.get('jid')} {job.get('name')!r} {job.get('state')} started {timestamp(job.get('start-time'))}"
+
+
+def job(client: Any, value: str) -> str:
+    """A job id from a full 32-hex id, a unique id prefix (>= 4 chars) or an exact job name.
+
+    A full id is used as is (no request); otherwise one GET /jobs/overview, preferring
+    non-terminal jobs when a name matches several.
+    """
+    if len(value) == 32 and set(value) <= HEX32:
+        return value
+    jobs = client.jobs_overview().get("jobs", [])
+    found = pick(
+        value,
+        jobs,
+        noun="job",
+        key="jid",
+        name_key="name",
+        describe=_describe_job,
+        min_prefix=4,
+        prefer=lambda j: j.get("state") not in TERMINAL_STATES,
+    )
+    return found["jid"]
+
+
+def vertex(job_details: dict, value: str) -> str:
+    """A vertex id of the job from an id, a unique id prefix or an exact vertex name."""
+    return pick(
+        value,
+        job_details.get("vertices", []),
+        noun="vertex",
+        name_key="name",
+        describe=lambda v: f"{v.get('id')} {v.get('name')!r}",
+        min_prefix=4,
+    )["id"]
