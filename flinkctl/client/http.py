@@ -30,19 +30,21 @@ def _stderr_log(line: str) -> None:
 class Http:
     """A thin wrapper over httpx.Client bound to one context."""
 
+    retries = 3  # extra attempts for requests that are safe to repeat
+    backoff = 0.2  # seconds before the first retry; doubles, capped at 2 s, with jitter
+
     def __init__(
         self,
         ctx: Context,
         *,
         verbose: bool = False,
-        retries: int = 3,
-        backoff: float = 0.2,
+        retries: int | None = None,
         log: Callable[[str], None] = _stderr_log,
     ) -> None:
         self.ctx = ctx
         self.verbose = verbose
-        self.retries = retries
-        self.backoff = backoff
+        if retries is not None:
+            self.retries = retries
         self.log = log
         self._client: Any = None
 

@@ -1,0 +1,104 @@
+"""Shared test fixtures: an isolated config dir, recorded Flink responses, and an in-process CLI runner."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+VERSIONS = sorted(p.name.removeprefix("flink-") for p in FIXTURES.glob("flink-*") if p.is_dir())
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """No test reads or writes the user's config, or inherits FLINKCTL_* settings."""
+    import os
+
+    for var in list(os.environ):
+        if var.startswith("FLINKCTL_") or var == "NO_COLOR":
+            monkeypatch.delenv(var)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("FLINKCTL_CONFIG", str(tmp_path / "config.yaml"))
+    # Keep retry backoff short in tests.
+    from flinkctl.client import http
+
+    monkeypatch.setattr(http.Http, "backoff", 0.001)
+
+
+@dataclass
+class Recorded:
+    """The recorded responses of one Flink version."""
+
+    version: str
+
+    @property
+    def dir(self) -> Path:
+        return FIXTURES / f"flink-{self.version}"
+
+    @property
+    def ids(self) -> dict[str, str]:
+        return json.loads((self.dir / "ids.json").read_text())
+
+    def record(self, name: str) -> dict:
+        """{"status", "path", "body"} as recorded."""
+        return json.loads((self.dir / f"{name}.json").read_text())
+
+    def body(self, name: str):
+        return self.record(name)["body"]
+
+    def path(self, name: str) -> str:
+        return self.record(name)["path"].format(**self.ids)
+
+    def serve(self, httpserver, *names: str, **kwargs) -> None:
+        """Register each recorded response at its (id-substituted) path."""
+        for name in names:
+            rec = self.record(name)
+            url = urlsplit(rec["path"].format(**self.ids))
+            query = dict(parse_qsl(url.query)) or None
+            body = rec["body"]
+            request = httpserver.expect_request(url.path, query_string=query, **kwargs)
+            if isinstance(body, dict) and set(body) == {"text"}:
+                request.respond_with_data(body["text"], status=rec["status"])
+            else:
+                request.respond_with_json(body, status=rec["status"])
+
+
+@pytest.fixture(params=VERSIONS)
+def flink(request) -> Recorded:
+    """Recorded responses, once per recorded Flink version."""
+    return Recorded(request.param)
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self):
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(httpserver, capsys):
+    """Run flinkctl in-process against the test server; exit code, stdout and stderr apart."""
+    from flinkctl.cli import main as main_module
+    from flinkctl.cli.errors import run
+    from flinkctl.cli.state import state
+    from flinkctl.output.render import settings
+
+    def invoke(*args: str, url: str | None = None) -> Result:
+        settings.__init__()
+        state.__init__()
+        argv = ["--url", url or httpserver.url_for("").rstrip("/"), *args]
+        if url == "":
+            argv = list(args)
+        code = run(main_module.app, argv)
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return invoke
