@@ -58,7 +58,7 @@ class Recorded:
         for name in names:
             rec = self.record(name)
             url = urlsplit(rec["path"].format(**self.ids))
-            query = dict(parse_qsl(url.query)) or None
+            query = dict(parse_qsl(url.query)) or ""
             body = rec["body"]
             request = httpserver.expect_request(url.path, query_string=query, **kwargs)
             if isinstance(body, dict) and set(body) == {"text"}:

@@ -49,7 +49,7 @@ def run(app: typer.Typer, argv: list[str] | None) -> int:
     except click_exc.ClickException as err:
         report(UsageError(err.format_message()))
         code = ExitCode.USAGE
-    except (KeyboardInterrupt, click_exc.Abort):
+    except (KeyboardInterrupt, typer.Abort):
         print("interrupted", file=sys.stderr)
         code = ExitCode.INTERRUPTED
     except BrokenPipeError:
@@ -57,6 +57,12 @@ def run(app: typer.Typer, argv: list[str] | None) -> int:
         code = ExitCode.OK
     except typer.Exit as exc:
         code = exc.exit_code
+    except SystemExit as exc:  # Typer exits 1 itself when stdout is a closed pipe
+        if isinstance(exc.__context__, BrokenPipeError):
+            _silence_stdout()
+            code = ExitCode.OK
+        else:
+            code = exc.code if isinstance(exc.code, int) else ExitCode.FAILED
     finally:
         state.close()
     try:

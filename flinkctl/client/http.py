@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -177,13 +178,18 @@ def flink_messages(response: Any) -> list[str]:
     return []
 
 
+JAVA_EXCEPTION_PREFIX = re.compile(r"^(?:[\w$]+\.)+[\w$]*(?:Exception|Error)[\w$]*: ")
+NOT_FOUND_EXCEPTIONS = ("NotFoundException", "UnknownTaskExecutorException")
+
+
 def first_lines(messages: list[str]) -> list[str]:
-    """The first non-empty line of each Flink message (stack traces dropped)."""
+    """The first meaningful line of each Flink message, without stack trace or Java class name."""
     out = []
     for msg in messages:
-        line = next((ln.strip() for ln in msg.splitlines() if ln.strip()), "")
-        if line and line != "Internal server error.":
-            out.append(line)
+        lines = [ln.strip() for ln in msg.splitlines() if ln.strip()]
+        lines = [ln for ln in lines if ln not in ("Internal server error.", "<Exception on server side:")]
+        if lines:
+            out.append(JAVA_EXCEPTION_PREFIX.sub("", lines[0]))
     return out
 
 
@@ -200,7 +206,7 @@ def error_for(response: Any) -> FlinkctlError:
             hint="check the context's auth settings (flinkctl config view)",
             **kwargs,
         )
-    if status == 404 or "NotFoundException" in " ".join(messages):
+    if status == 404 or any(name in m for name in NOT_FOUND_EXCEPTIONS for m in messages):
         return NotFoundError(summary if messages else f"{where}: not found", **kwargs)
     if status < 500:
         return RequestError(f"Flink refused {where}: {summary}", **kwargs)

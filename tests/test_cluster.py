@@ -1,0 +1,157 @@
+"""cluster / jobmanager / taskmanagers commands against recorded responses of real clusters."""
+
+import json
+
+import pytest
+import yaml
+
+READS = [
+    # (argv, recorded fixture)
+    (("cluster", "overview"), "overview"),
+    (("cluster", "config"), "config"),
+    (("jobmanager", "config"), "jobmanager-config"),
+    (("jobmanager", "environment"), "jobmanager-environment"),
+    (("jobmanager", "metrics"), "jobmanager-metrics"),
+    (("jobmanager", "logs"), "jobmanager-logs"),
+    (("jobmanager", "thread-dump"), "jobmanager-thread-dump"),
+    (("taskmanagers", "list"), "taskmanagers"),
+]
+
+
+@pytest.mark.parametrize("argv, name", READS, ids=[" ".join(a) for a, _ in READS])
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_json_and_yaml_are_the_rest_body(flink, httpserver, cli, argv, name, fmt):
+    flink.serve(httpserver, name, "config")
+    r = cli(*argv, "-o", fmt)
+    assert r.code == 0, r.err
+    assert r.err == ""
+    parsed = json.loads(r.out) if fmt == "json" else yaml.safe_load(r.out)
+    assert parsed == flink.body(name)
+
+
+@pytest.mark.parametrize("argv, name", READS, ids=[" ".join(a) for a, _ in READS])
+def test_tables_render(flink, httpserver, cli, argv, name):
+    flink.serve(httpserver, name, "config")
+    r = cli(*argv)
+    assert r.code == 0, r.err
+    assert r.out.strip()
+    assert "\x1b[" not in r.out  # piped: no colour codes
+    wide = cli(*argv, "-o", "wide")
+    assert wide.code == 0
+    assert len(wide.out) >= len(r.out)
+
+
+def test_overview_table_humanises(flink, httpserver, cli):
+    flink.serve(httpserver, "overview")
+    body = flink.body("overview")
+    r = cli("cluster", "overview")
+    assert f"Flink version:   {body['flink-version']}" in r.out
+    assert f"Slots available: {body['slots-available']}" in r.out
+
+
+def test_taskmanagers_list_table_and_names(flink, httpserver, cli):
+    flink.serve(httpserver, "taskmanagers")
+    tm = flink.body("taskmanagers")["taskmanagers"][0]
+    r = cli("tm", "list")
+    header, row = r.out.splitlines()[:2]
+    assert header.split("\t")[:3] == ["ID", "ADDRESS", "SLOTS"]
+    cells = row.split("\t")
+    assert cells[0] == tm["id"]
+    assert cells[2] == f"{tm['freeSlots']}/{tm['slotsNumber']} free"
+    assert "GiB" in cells[4]
+    assert cli("tm", "list", "-o", "name").out == tm["id"] + "\n"
+
+
+def test_taskmanager_show_by_prefix(flink, httpserver, cli):
+    flink.serve(httpserver, "taskmanagers", "taskmanager")
+    r = cli("tm", "show", flink.ids["tmid"][:5])
+    assert r.code == 0, r.err
+    assert f"ID:              {flink.ids['tmid']}" in r.out
+    assert "Total process" in r.out and "JVM heap" in r.out
+    assert cli("tm", "show", flink.ids["tmid"], "-o", "json").json() == flink.body("taskmanager")
+
+
+def test_taskmanager_unknown_is_not_found(flink, httpserver, cli):
+    flink.serve(httpserver, "taskmanagers")
+    r = cli("tm", "show", "zzz")
+    assert (r.code, r.out) == (3, "")
+    assert r.err == "error: task manager 'zzz' not found\n"
+
+
+def test_taskmanager_gone_between_list_and_show_is_not_found(flink, httpserver, cli):
+    # The recorded 500 + UnknownTaskExecutorException of a real cluster maps to exit 3.
+    rec = flink.record("taskmanager-not-found")
+    httpserver.expect_request("/taskmanagers/no-such-taskmanager").respond_with_json(
+        rec["body"], status=rec["status"]
+    )
+    httpserver.expect_request("/taskmanagers").respond_with_json(
+        {"taskmanagers": [{"id": "no-such-taskmanager"}]}
+    )
+    r = cli("tm", "show", "no-such-taskmanager")
+    assert r.code == 3
+    assert r.err == "error: No TaskExecutor registered under no-such-taskmanager.\n"
+
+
+def test_metrics_values_and_globs(flink, httpserver, cli):
+    flink.serve(httpserver, "jobmanager-metrics", "jobmanager-metrics-heap")
+    r = cli("jm", "metrics", "--get", "Status.JVM.Memory.Heap.Used,Status.JVM.Memory.Heap.Max")
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    assert lines[0] == "METRIC\tVALUE"
+    assert {ln.split("\t")[0] for ln in lines[1:]} == {
+        "Status.JVM.Memory.Heap.Used",
+        "Status.JVM.Memory.Heap.Max",
+    }
+    names = cli("jm", "metrics", "-o", "name").out.splitlines()
+    assert names == [m["id"] for m in flink.body("jobmanager-metrics")]
+    r = cli("jm", "metrics", "--get", "No.Such.*")
+    assert (r.code, r.out) == (2, "")
+    assert "no metric matches" in r.err
+
+
+def test_taskmanager_metrics_aggregated(flink, httpserver, cli):
+    flink.serve(httpserver, "taskmanagers-metrics-agg")
+    r = cli("tm", "metrics", "--get", "Status.JVM.CPU.Load", "--agg", "min,max,avg,sum", "-o", "json")
+    assert r.code == 0, r.err
+    assert r.json() == flink.body("taskmanagers-metrics-agg")
+    r = cli("tm", "metrics", "--get", "x", "--agg", "median")
+    assert r.code == 2 and "unknown aggregation 'median'" in r.err
+
+
+def test_logs_list_and_tail(flink, httpserver, cli):
+    flink.serve(httpserver, "jobmanager-logs")
+    text = "".join(f"line {i}\n" for i in range(10))
+    httpserver.expect_request("/jobmanager/logs/jobmanager.log").respond_with_data(text)
+    r = cli("jm", "logs", "jobmanager.log", "--tail", "3")
+    assert (r.code, r.out) == (0, "line 7\nline 8\nline 9\n")
+    names = cli("jm", "logs", "-o", "name").out.splitlines()
+    assert names == [f["name"] for f in flink.body("jobmanager-logs")["logs"]]
+    r = cli("jm", "logs", "--tail", "3")
+    assert r.code == 2 and "need a log file NAME" in r.err
+
+
+def test_environment_needs_1_16(flink, httpserver, cli):
+    cfg = dict(flink.body("config"), **{"flink-version": "1.15.4"})  # recorded body, older version
+    httpserver.expect_request("/config").respond_with_json(cfg)
+    r = cli("jm", "environment")
+    assert (r.code, r.out) == (1, "")
+    assert "needs Flink 1.16 or newer" in r.err
+
+
+def test_shutdown_requires_yes_without_terminal(httpserver, cli):
+    r = cli("cluster", "shutdown")
+    assert r.code == 2
+    assert "pass --yes" in r.err
+    assert httpserver.log == []
+    httpserver.expect_oneshot_request("/cluster", method="DELETE").respond_with_data("", status=200)
+    r = cli("cluster", "shutdown", "--yes")
+    assert r.code == 0, r.err
+    httpserver.check_assertions()
+
+
+def test_empty_list_is_success(httpserver, cli):
+    # A cluster with no task managers answers an empty list.
+    httpserver.expect_request("/taskmanagers").respond_with_json({"taskmanagers": []})
+    r = cli("tm", "list", "-o", "json")
+    assert (r.code, r.json()) == (0, {"taskmanagers": []})
+    assert cli("tm", "list", "-o", "name").out == ""

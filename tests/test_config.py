@@ -1,0 +1,155 @@
+"""Contexts: resolution order, validation, atomic 0600 saves, and the `config` commands."""
+
+import os
+import stat
+
+import pytest
+
+from flinkctl import config
+from flinkctl.errors import ConfigError, NotFoundError
+
+
+def write(path, text):
+    path.write_text(text)
+    return path
+
+
+def test_no_file_no_flags_defaults_to_localhost(tmp_path):
+    ctx = config.resolve(tmp_path / "absent.yaml")
+    assert ctx.url == "http://localhost:8081"
+
+
+def test_url_bypasses_a_malformed_file(tmp_path):
+    bad = write(tmp_path / "c.yaml", "contexts: [\n")
+    assert config.resolve(bad, url="http://h:1/").url == "http://h:1"
+
+
+def test_env_url_and_context_order(tmp_path, monkeypatch):
+    cfg = write(
+        tmp_path / "c.yaml",
+        "current-context: a\ncontexts:\n  a: {url: 'http://a:1'}\n  b: {url: 'http://b:2/p'}\n",
+    )
+    assert config.resolve(cfg).url == "http://a:1"
+    monkeypatch.setenv("FLINKCTL_CONTEXT", "b")
+    assert config.resolve(cfg).url == "http://b:2/p"
+    assert config.resolve(cfg, context="a").url == "http://a:1"
+    # An explicit context with --url keeps the context's settings, overriding the url.
+    assert config.resolve(cfg, context="a", url="http://x:9").url == "http://x:9"
+    monkeypatch.delenv("FLINKCTL_CONTEXT")
+    monkeypatch.setenv("FLINKCTL_URL", "http://env:7")
+    assert config.resolve(cfg).url == "http://env:7"
+
+
+def test_unknown_context_is_not_found(tmp_path):
+    cfg = write(tmp_path / "c.yaml", "contexts:\n  a: {url: 'http://a:1'}\n")
+    with pytest.raises(NotFoundError, match="context 'zz' not found") as info:
+        config.resolve(cfg, context="zz")
+    assert "known contexts: a" in info.value.hint
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("contexts:\n  a: {url: 'http://a:1'\n", r"c\.yaml:3"),
+        ("- just\n- a list\n", "expected a mapping"),
+        ("contexts:\n  a: {url: 'ftp://a'}\n", "'url' must be an http"),
+        ("contexts:\n  a: {url: 'http://a', auth: {type: magic}}\n", "auth 'type' must be"),
+        ("contexts:\n  a: {url: 'http://a', tls: {ca: x}}\n", "unknown tls key 'ca'"),
+        ("contexts:\n  a: {url: 'http://a', timeout: soon}\n", "timeouts must be numbers"),
+        ("contexts:\n  a: {url: 'http://a', colour: red}\n", "unknown key 'colour'"),
+    ],
+)
+def test_malformed_files_name_the_file(tmp_path, text, message):
+    cfg = write(tmp_path / "c.yaml", text)
+    with pytest.raises(ConfigError, match=message) as info:
+        config.load(cfg)
+    assert str(cfg) in info.value.message
+
+
+def test_save_is_atomic_and_private(tmp_path, monkeypatch):
+    path = tmp_path / "dir" / "config.yaml"
+    cfg = config.Config(path=path)
+    cfg.contexts["a"] = config.Context(name="a", url="http://a:1", auth={"type": "bearer", "token": "s"})
+    cfg.current_context = "a"
+    cfg.save()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert config.load(path).get("a").auth["token"] == "s"
+
+    # A failure while writing leaves the old file untouched and no temp file behind.
+    before = path.read_text()
+
+    def boom(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", boom)
+    cfg.contexts["b"] = config.Context(name="b", url="http://b:1")
+    with pytest.raises(OSError):
+        cfg.save()
+    assert path.read_text() == before
+    assert [p.name for p in path.parent.iterdir()] == ["config.yaml"]
+
+
+def test_set_use_get_delete_context_commands(cli, tmp_path):
+    r = cli("config", "set-context", "prod", "--url", "https://flink.example/gw", "--token-env", "TOK", url="")
+    assert (r.code, r.out) == (0, "")
+    assert "prod" in r.err
+    r = cli("config", "set-context", "dev", "--url", "http://dev:8081", "--username", "u",
+            "--password", "hunter2", url="")
+    assert r.code == 0
+    r = cli("config", "get-contexts", url="")
+    assert r.code == 0
+    lines = r.out.splitlines()
+    assert lines[0].split("\t") == ["CURRENT", "NAME", "URL", "AUTH"]
+    assert lines[1].split("\t") == ["-", "dev", "http://dev:8081", "basic"]
+    assert lines[2].split("\t") == ["*", "prod", "https://flink.example/gw", "bearer"]
+    assert cli("config", "current-context", url="").out == "prod\n"
+    assert cli("config", "use-context", "dev", url="").code == 0
+    assert cli("config", "current-context", url="").out == "dev\n"
+
+    view = cli("config", "view", url="")
+    assert "hunter2" not in view.out and "REDACTED" in view.out
+    assert "hunter2" in cli("config", "view", "--raw", url="").out
+    assert cli("config", "view", "-o", "json", url="").json()["current-context"] == "dev"
+
+    r = cli("config", "delete-context", "dev", url="")
+    assert r.code == 0
+    r = cli("config", "current-context", url="")
+    assert (r.code, r.out) == (3, "")
+    assert r.err.startswith("error: no current context")
+    assert cli("config", "get-contexts", "-o", "name", url="").out == "prod\n"
+
+
+def test_bad_set_context_input_changes_nothing(cli, tmp_path):
+    path = tmp_path / "config.yaml"
+    assert cli("config", "set-context", "a", "--url", "http://a:1", url="").code == 0
+    before = path.read_text()
+    for args in (
+        ("set-context", "b"),  # new context without --url
+        ("set-context", "a", "--url", "ftp://nope"),
+        ("set-context", "a", "--token", "t", "--password", "p"),
+        ("set-context", "a", "--header", "novalue"),
+        ("set-context", "a", "--ca-file", str(tmp_path / "missing.pem")),
+        ("use-context", "zz"),
+        ("delete-context", "zz"),
+    ):
+        r = cli("config", *args, url="")
+        assert r.code in (2, 3), args
+        assert r.out == ""
+        assert r.err.startswith("error: ") and len(r.err.strip().splitlines()) <= 2, r.err
+    assert path.read_text() == before
+
+
+def test_malformed_config_exits_2_naming_the_file(cli, tmp_path):
+    (tmp_path / "config.yaml").write_text("contexts: {a: [\n")
+    r = cli("cluster", "overview", url="")
+    assert r.code == 2
+    assert r.out == ""
+    assert str(tmp_path / "config.yaml") in r.err
+    assert "Traceback" not in r.err
+
+
+def test_unknown_context_exits_3(cli, tmp_path):
+    (tmp_path / "config.yaml").write_text("contexts:\n  a: {url: 'http://a:1'}\n")
+    r = cli("--context", "nope", "cluster", "overview", url="")
+    assert (r.code, r.out) == (3, "")
+    assert "context 'nope' not found" in r.err
