@@ -102,3 +102,11 @@ def cli(httpserver, capsys):
         return Result(code, out, err)
 
     return invoke
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """A skipped test is not a passed one: fail the run if anything was skipped."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if skipped and exitstatus == 0:
+        terminalreporter.write_line(f"error: {len(skipped)} test(s) skipped; skips fail this suite", red=True)
+        terminalreporter._session.exitstatus = 1
