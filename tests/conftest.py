@@ -13,6 +13,15 @@ FIXTURES = Path(__file__).parent / "fixtures"
 VERSIONS = sorted(p.name.removeprefix("flink-") for p in FIXTURES.glob("flink-*") if p.is_dir())
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--flink-version",
+        default=None,
+        help="Flink version(s) for the e2e clusters, comma-separated "
+        "[env: FLINKCTL_E2E_FLINK_VERSION; default: 2.3.0,1.20.5]",
+    )
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
     """No test reads or writes the user's config, or inherits FLINKCTL_* settings."""

@@ -3,3 +3,5 @@
 A library (no typer, no rich): `distribution` fetches and caches Flink, `cluster` runs it,
 `demo` submits the bundled demo job.
 """
+
+DEFAULT_FLINK_VERSION = "2.3.0"

@@ -3,12 +3,14 @@
 Each cluster has a directory `$FLINKCTL_LOCAL_HOME/<name>/` (default
 `$XDG_STATE_HOME/flinkctl/local/<name>/`) with its own `conf/`, `log/`, `pid/`, `checkpoints/`,
 `savepoints/` and `cluster.json` (version, FLINK_HOME, ports); the distribution itself is shared
-from the cache (see distribution.py). Flink's own bin/start-cluster.sh and bin/stop-cluster.sh
-do the work, with FLINK_CONF_DIR, FLINK_LOG_DIR and FLINK_PID_DIR pointing into that directory.
+from the cache (see distribution.py). Flink's own bin/start-cluster.sh starts it, with
+FLINK_CONF_DIR, FLINK_LOG_DIR and FLINK_PID_DIR pointing into that directory; stopping signals
+the pids recorded in pid/ and checks that they are gone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flinkctl.errors import FlinkctlError, NotFoundError, UsageError
-from flinkctl.local import distribution
+from flinkctl.local import DEFAULT_FLINK_VERSION, distribution
 
 DEFAULT_NAME = "local"
 DEFAULT_PORT = 8081
@@ -126,7 +128,7 @@ def up(
     *,
     version: str | None = None,
     port: int | None = None,
-    slots: int = DEFAULT_SLOTS,
+    slots: int | None = None,
     flink_home: Path | None = None,
     demo: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
@@ -135,12 +137,13 @@ def up(
 ) -> tuple[LocalCluster, bool]:
     """Start cluster NAME (provisioning Flink first if needed) and wait until it is ready.
 
-    Returns the cluster and whether it was already running. On any failure, including Ctrl-C,
-    whatever was started is stopped again.
+    Unset arguments default to the cluster's previous run, else to DEFAULT_FLINK_VERSION, port
+    8081 and 2 slots. Returns the cluster and whether it was already running. On any failure
+    (Ctrl-C, SIGTERM and SIGHUP included) whatever was started is stopped again.
     """
     say = say or (lambda _msg: None)
     cdir = cluster_dir(name)
-    if slots < 1:
+    if slots is not None and slots < 1:
         raise UsageError(f"--slots must be at least 1, not {slots}")
     if (cdir / STATE_FILE).exists():
         existing = load(name)
@@ -156,18 +159,24 @@ def up(
         if any(running.values()):
             say(f"Cluster {name!r} is half up; stopping it first")
             _stop(existing, say)
+        # a restart keeps what was not asked for differently
+        if not (version or flink_home) and existing.flink_home.is_dir():
+            flink_home = existing.flink_home
+        port, slots = port or existing.port, slots or existing.slots
 
-    if flink_home:
-        home = distribution.check_flink_home(flink_home)
+    # cheap checks first, the download last
+    home = distribution.check_flink_home(flink_home) if flink_home else None
+    if home:
         version = distribution.home_version(home)
     else:
-        version = version or distribution.DEFAULT_FLINK_VERSION
+        version = distribution.check_version(version or DEFAULT_FLINK_VERSION)
+    port, slots = port or DEFAULT_PORT, slots or DEFAULT_SLOTS
+    _check_port_free(port)
+    distribution.find_java(11 if _major(version) >= 2 else 8)
+    if not home:
         if not distribution.cached_home(version):
             say(f"Downloading Flink {version} (once; cached in {distribution.cache_root()})")
         home = distribution.provision(version, progress)
-    distribution.find_java(11 if _major(version) >= 2 else 8)
-    port = port or DEFAULT_PORT
-    _check_port_free(port)
 
     cluster = LocalCluster(name, cdir, version, home, port, _free_port(), slots)
     for sub in ("conf", "log", "pid", "checkpoints", "savepoints"):
@@ -179,11 +188,12 @@ def up(
 
     say(f"Starting Flink {version} cluster {name!r} on {cluster.url}")
     try:
-        _script(cluster, "start-cluster.sh")
-        _wait_ready(cluster, timeout, say)
-        if demo:
-            cluster.demo_job_id = _run_demo(cluster, timeout, say)
-            cluster.save()
+        with _signals_interrupt():
+            _script(cluster, "start-cluster.sh")
+            _wait_ready(cluster, timeout, say)
+            if demo:
+                cluster.demo_job_id = _run_demo(cluster, timeout, say)
+                cluster.save()
     except BaseException:
         _stop(cluster, say)
         raise
@@ -246,10 +256,10 @@ def tail(path: Path, n: int) -> list[str]:
         return list(deque(f, maxlen=n)) if n > 0 else []
 
 
-def follow(path: Path, interval: float = 0.5) -> Iterator[str]:
-    """Lines appended to PATH from now on (ends only when the caller stops iterating)."""
+def follow(path: Path, offset: int | None = None, interval: float = 0.5) -> Iterator[str]:
+    """Lines appended to PATH after byte OFFSET (default: its end); endless."""
     with path.open(errors="replace") as f:
-        f.seek(0, os.SEEK_END)
+        f.seek(offset or 0, os.SEEK_SET if offset is not None else os.SEEK_END)
         while True:
             line = f.readline()
             if line:
@@ -259,6 +269,26 @@ def follow(path: Path, interval: float = 0.5) -> Iterator[str]:
 
 
 # -- internals ---------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _signals_interrupt():
+    """Turn SIGTERM and SIGHUP (a closed terminal) into KeyboardInterrupt, so `up` cleans up."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _run_demo(cluster: LocalCluster, timeout: float, say: Say) -> str:
@@ -340,7 +370,9 @@ def _write_conf(cluster: LocalCluster) -> None:
             (cluster.dir / "savepoints").as_uri()
         ),
     }
-    header = f"# Written by `flinkctl local up` for cluster {cluster.name!r}; rewritten on each up.\n"
+    header = (
+        f"# Written by `flinkctl local up` for cluster {cluster.name!r}; rewritten on each up.\n"
+    )
     if (shipped / "config.yaml").is_file():  # Flink 1.19+: standard YAML, nested or flat
         import yaml
 
@@ -374,16 +406,19 @@ def _script(cluster: LocalCluster, script: str) -> None:
     import subprocess
 
     with (cluster.dir / "log" / "flinkctl-scripts.out").open("ab") as out:
-        subprocess.run(
+        proc = subprocess.Popen(
             [str(cluster.flink_home / "bin" / script)],
             env=cluster.env(),
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
-            timeout=120,
-            check=False,
-            start_new_session=True,
+            start_new_session=True,  # Ctrl-C stops flinkctl, not the script half-way
         )
+        try:
+            proc.wait(timeout=120)
+        except KeyboardInterrupt:  # let the script finish, so its pid files name all it started
+            proc.wait(timeout=120)
+            raise
 
 
 def _overview(url: str) -> dict | None:
@@ -414,7 +449,8 @@ def _wait_ready(cluster: LocalCluster, timeout: float, say: Say) -> None:
             )
         if time.monotonic() > deadline:
             raise FlinkctlError(
-                f"cluster {cluster.name!r} was not ready within {timeout:.0f}s\n" + _log_tails(cluster),
+                f"cluster {cluster.name!r} was not ready within {timeout:.0f}s\n"
+                + _log_tails(cluster),
                 hint="a slow machine may need a longer --timeout",
             )
         time.sleep(0.5)
@@ -449,24 +485,25 @@ def _is_ours(pid: int, cluster: LocalCluster) -> bool:
             return True
         except OSError:
             return False
-    return str(cluster.dir).encode() in cmdline  # empty for zombies
+    # Flink's daemons run with `--configDir <dir>/conf`; a zombie's cmdline is empty
+    return b"\0" + str(cluster.dir / "conf").encode() + b"\0" in cmdline
 
 
 def _stop(cluster: LocalCluster, say: Say, grace: float = 20.0) -> list[int]:
-    """stop-cluster.sh, then SIGTERM, then after GRACE seconds SIGKILL whatever is left."""
+    """SIGTERM the cluster's processes, SIGKILL what is left after GRACE seconds.
+
+    This is what bin/stop-cluster.sh does too (Flink shuts down cleanly on SIGTERM), but for
+    both processes at once and without the script's three JVM start-ups: ~2 s instead of ~9 s.
+    """
     targets = [p for ps in pids(cluster).values() for p in ps]
     if not targets:
         return []
     say(f"Stopping cluster {cluster.name!r} (pids {', '.join(map(str, targets))})")
-    if (cluster.flink_home / "bin" / "stop-cluster.sh").exists():
-        _script(cluster, "stop-cluster.sh")
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
         left = [p for p in targets if _is_ours(p, cluster)]
         for pid in left:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
         deadline = time.monotonic() + wait
         while left and time.monotonic() < deadline:
             time.sleep(0.2)

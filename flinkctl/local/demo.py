@@ -73,7 +73,8 @@ def _call(http, method: str, path: str, **kw) -> dict:
         except ValueError:
             errors = [resp.text[:200]]
         raise FlinkctlError(
-            f"{method} {path} failed with HTTP {resp.status_code}", status=resp.status_code,
+            f"{method} {path} failed with HTTP {resp.status_code}",
+            status=resp.status_code,
             flink=errors,
         )
     return resp.json()

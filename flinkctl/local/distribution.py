@@ -1,10 +1,11 @@
 """Provision a Flink distribution (FLINK_HOME) from the PyPI packages that carry it.
 
 `apache-flink` ships `bin/` and `conf/` (we take the cp311 manylinux wheel whatever Python runs
-us: only its shell scripts are used); `apache-flink-libraries` ships `lib/`, `opt/` and
-`plugins/` and `bin/bash-java-utils.jar` (a wheel for 2.x, an sdist for 1.x). Both are verified against the index's sha256
-before unpacking; a marker file is written only after a complete unpack, so an interrupted
-download is redone, never half-used.
+us: only its shell scripts are used); `apache-flink-libraries` ships `lib/`, `opt/`, `plugins/`
+and `bin/bash-java-utils.jar` (a wheel for 2.x, an sdist for 1.x). Files are found through the
+index's simple API (PEP 691 JSON, or PEP 503 HTML from mirrors; `$FLINKCTL_PYPI_INDEX`) and
+verified against its sha256 before unpacking; a marker file is written only after a complete
+unpack, so an interrupted download is redone, never half-used.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flinkctl.errors import FlinkctlError, UsageError
+from flinkctl.local import DEFAULT_FLINK_VERSION
 
-DEFAULT_FLINK_VERSION = "2.3.0"
 MARKER = ".flinkctl-complete"
 DEFAULT_INDEX = "https://pypi.org/simple"
 WHEEL_TAG = "cp311-cp311-manylinux"
@@ -41,17 +42,26 @@ def cached_home(version: str) -> Path | None:
     return home if (home / MARKER).is_file() else None
 
 
+def check_version(version: str) -> str:
+    """VERSION if it looks like a Flink release (X.Y.Z), else UsageError."""
+    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+        raise UsageError(
+            f"invalid Flink version {version!r} (expected e.g. {DEFAULT_FLINK_VERSION})"
+        )
+    return version
+
+
 def provision(version: str = DEFAULT_FLINK_VERSION, progress: Progress | None = None) -> Path:
     """Return a FLINK_HOME for VERSION, downloading and unpacking it on first use."""
-    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
-        raise UsageError(f"invalid Flink version {version!r} (expected e.g. {DEFAULT_FLINK_VERSION})")
-    home = cached_home(version)
+    home = cached_home(check_version(version))
     if home:
         return home
     root = cache_root()
     root.mkdir(parents=True, exist_ok=True)
+    for stale in root.glob(f".{version}.*.tmp"):  # left by a killed provision
+        if not _pid_alive(int(stale.name.split(".")[-2])):
+            shutil.rmtree(stale, ignore_errors=True)
     work = root / f".{version}.{os.getpid()}.tmp"
-    shutil.rmtree(work, ignore_errors=True)
     try:
         scripts = _fetch(_pick(version, "apache-flink", _is_scripts_file), work, progress)
         libs = _fetch(_pick(version, "apache-flink-libraries", _is_libraries_file), work, progress)
@@ -64,12 +74,9 @@ def provision(version: str = DEFAULT_FLINK_VERSION, progress: Progress | None = 
                 script.chmod(0o755)
         (staged / MARKER).write_text(f"{version}\n")
         final = root / version
-        shutil.rmtree(final, ignore_errors=True)  # an incomplete earlier attempt
-        try:
+        if not cached_home(version):  # else a concurrent provision finished first
+            shutil.rmtree(final, ignore_errors=True)  # an incomplete earlier attempt
             staged.rename(final)
-        except OSError:  # a concurrent provision won the race
-            if not cached_home(version):
-                raise
         return final
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -106,7 +113,9 @@ def find_java(min_major: int = 11) -> str:
     if not m:
         raise FlinkctlError(f"cannot tell the version of {java}: {out.strip()[:200]}", hint=hint)
     if int(m.group(1)) < min_major:
-        raise FlinkctlError(f"{java} is Java {m.group(1)}; Flink needs Java {min_major}+", hint=hint)
+        raise FlinkctlError(
+            f"{java} is Java {m.group(1)}; Flink needs Java {min_major}+", hint=hint
+        )
     return java
 
 
@@ -133,7 +142,7 @@ def _pick(version: str, project: str, wanted: Callable[[str], bool]) -> dict:
         )
         resp.raise_for_status()
     except httpx.HTTPError as e:
-        raise FlinkctlError(f"cannot read the package index {url}: {e}") from e
+        raise FlinkctlError(f"cannot read the package index {url}: {_reason(e)}") from e
     if "json" in resp.headers.get("content-type", ""):
         files = [
             {"filename": f["filename"], "url": f["url"], "sha256": f["hashes"].get("sha256")}
@@ -181,13 +190,31 @@ def _fetch(entry: dict, work: Path, progress: Progress | None) -> Path:
                     if progress:
                         progress(entry["filename"], done, total)
     except httpx.HTTPError as e:
-        raise FlinkctlError(f"download of {entry['url']} failed: {e}") from e
+        raise FlinkctlError(f"download of {entry['url']} failed: {_reason(e)}") from e
     if digest.hexdigest() != entry["sha256"]:
         raise FlinkctlError(
             f"checksum mismatch for {entry['filename']}: "
             f"got sha256 {digest.hexdigest()}, the index says {entry['sha256']}"
         )
     return dest
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def _reason(e: Exception) -> str:
+    """One line on why a request failed."""
+    response = getattr(e, "response", None)
+    if response is not None:
+        return f"HTTP {response.status_code} {response.reason_phrase}"
+    return str(e) or type(e).__name__
 
 
 def _extract(archive: Path, dest: Path, dirs: tuple[str, ...], anchor: str) -> None:

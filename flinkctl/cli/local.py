@@ -1,0 +1,267 @@
+"""`flinkctl local`: provision and run a real standalone Flink cluster on this machine."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from flinkctl.cli.options import with_output
+from flinkctl.cli.state import state
+from flinkctl.local import DEFAULT_FLINK_VERSION
+
+app = typer.Typer(
+    help="A real standalone Flink cluster on this machine: up, status, logs, down.",
+    no_args_is_help=True,
+)
+
+NameOption = Annotated[str, typer.Option("--name", help="Local cluster name.")]
+
+
+def _say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _view():
+    """FIELD/VALUE view of a local cluster (the dict of flinkctl.local.cluster.status)."""
+    from flinkctl.output import Column, View
+
+    return View(
+        detail=True,
+        name="name",
+        columns=[
+            Column("Name", "name"),
+            Column("State", lambda d: "RUNNING" if d["running"] else "STOPPED"),
+            Column("URL", "url"),
+            Column("Flink version", "flink-version"),
+            Column("JobManager pid", "pids.jobmanager"),
+            Column("TaskManager pid", "pids.taskmanager"),
+            Column("Slots available", "overview.slots-available", "count"),
+            Column("Jobs running", "overview.jobs-running", "count"),
+            Column("Demo job", "demo-job-id"),
+            Column("Flink home", "flink-home", wide=True),
+            Column("Directory", "dir", wide=True),
+        ],
+    )
+
+
+class _DownloadBars:
+    """Rich download bars on stderr, drawn while the next status message has not come."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.tasks: dict[str, int] = {}
+
+    def update(self, filename: str, done: int, total: int) -> None:
+        if self.bar is None:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TransferSpeedColumn,
+            )
+
+            from flinkctl.output import console
+
+            columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn())
+            self.bar = Progress(*columns, TransferSpeedColumn(), console=console(stderr=True))
+            self.bar.start()
+        if filename not in self.tasks:
+            self.tasks[filename] = self.bar.add_task(filename.split("-")[0], total=total or None)
+        self.bar.update(self.tasks[filename], completed=done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+
+def _save_context(name: str, url: str) -> None:
+    """Point context NAME at URL; make it current only when there is no current context."""
+    from flinkctl import config
+
+    cfg = config.load(state.config)
+    if name in cfg.contexts:
+        cfg.contexts[name].url = url
+    else:
+        cfg.contexts[name] = config.Context(name=name, url=url)
+    if not cfg.current_context:
+        cfg.current_context = name
+        note = "now the current context"
+    elif cfg.current_context == name:
+        note = "the current context"
+    else:
+        note = f"current context stays {cfg.current_context!r}; use --context {name}"
+    cfg.save()
+    _say(f"Context {name!r} -> {url} ({note})")
+
+
+@app.command()
+@with_output
+def up(
+    name: NameOption = "local",
+    flink_version: Annotated[
+        Optional[str],
+        typer.Option(
+            "--flink-version", help="Flink version to run.", show_default=DEFAULT_FLINK_VERSION
+        ),
+    ] = None,
+    port: Annotated[
+        Optional[int], typer.Option("--port", "-p", help="REST/Web UI port.", show_default="8081")
+    ] = None,
+    slots: Annotated[
+        Optional[int],
+        typer.Option("--slots", help="Task slots of the TaskManager.", show_default="2"),
+    ] = None,
+    flink_home: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--flink-home", help="Use this Flink distribution instead of downloading one."
+        ),
+    ] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Also run the bundled endless, checkpointed demo job.")
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds to wait for the cluster (and demo job).")
+    ] = 90.0,
+) -> None:
+    """Start a standalone Flink cluster here (one JobManager, one TaskManager) and wait for it.
+
+    Flink is downloaded once from PyPI, checksum-verified, into ~/.cache/flinkctl/flink.
+    Needs Java 11 or newer (17 recommended) on PATH or in JAVA_HOME.
+    Config, logs, checkpoints and savepoints go to ~/.local/state/flinkctl/local/NAME.
+    Creates or updates the context NAME; makes it current if there is no current context.
+    Prints the cluster; with -o json: name, url, flink-version, flink-home, pids, demo-job-id.
+    A stopped cluster restarts with its previous version, port and slots unless told otherwise;
+    on a cluster that already runs, it does nothing.
+
+    Example:
+
+      flinkctl local up --demo && flinkctl --context local jobs list
+    """
+    from flinkctl.local import cluster
+    from flinkctl.output import render
+
+    bars = _DownloadBars()
+
+    def say(message: str) -> None:
+        bars.close()
+        _say(message)
+
+    try:
+        local, already = cluster.up(
+            name,
+            version=flink_version,
+            port=port,
+            slots=slots,
+            flink_home=flink_home,
+            demo=demo,
+            timeout=timeout,
+            say=say,
+            progress=bars.update if sys.stderr.isatty() else None,
+        )
+    finally:
+        bars.close()
+    _say(f"Cluster {name!r} {'is already running' if already else 'is up'} at {local.url}")
+    _save_context(name, local.url)
+    render(cluster.status(name), _view())
+
+
+@app.command()
+@with_output
+def status(name: NameOption = "local") -> None:
+    """Show whether a local cluster runs, its version, URL, pids and Flink's /overview.
+
+    Example:
+
+      flinkctl local status -o json
+    """
+    from flinkctl.local import cluster
+    from flinkctl.output import render
+
+    render(cluster.status(name), _view())
+
+
+@app.command()
+def down(
+    name: NameOption = "local",
+    purge: Annotated[
+        bool,
+        typer.Option("--purge", help="Also delete its directory: logs, checkpoints, savepoints."),
+    ] = False,
+) -> None:
+    """Stop a local cluster; no Flink process of it is left behind.
+
+    Example:
+
+      flinkctl local down --name local --purge
+    """
+    from flinkctl.local import cluster
+
+    stopped = cluster.down(name, purge=purge, say=_say)
+    _say(
+        f"Cluster {name!r} {'stopped' if stopped else 'was not running'}"
+        + (", purged" if purge else "")
+    )
+
+
+@app.command()
+@with_output
+def logs(
+    file: Annotated[
+        Optional[str], typer.Argument(help="A file from --list [default: the JobManager log].")
+    ] = None,
+    name: NameOption = "local",
+    taskmanager: Annotated[
+        bool, typer.Option("--taskmanager", "--tm", help="The TaskManager's log.")
+    ] = False,
+    list_: Annotated[bool, typer.Option("--list", "-l", help="List the log files.")] = False,
+    tail: Annotated[
+        Optional[int], typer.Option("--tail", "-n", help="Print only the last N lines.")
+    ] = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new lines (Ctrl-C stops).")
+    ] = False,
+) -> None:
+    """Print a local cluster's JobManager log (or TaskManager log, or any file of its log dir).
+
+    Example:
+
+      flinkctl local logs --taskmanager --tail 50 --follow
+    """
+    from flinkctl.errors import NotFoundError, UsageError
+    from flinkctl.local import cluster
+    from flinkctl.output import Column, View, render
+
+    if list_:
+        files = [
+            {"name": p.name, "size": p.stat().st_size, "mtime": int(p.stat().st_mtime * 1000)}
+            for p in cluster.log_files(name)
+        ]
+        columns = [
+            Column("NAME", "name"),
+            Column("SIZE", "size", "bytes"),
+            Column("MODIFIED", "mtime", "time"),
+        ]
+        render(files, View(columns=columns, name="name"))
+        return
+    if tail is not None and tail < 0:
+        raise UsageError("--tail must be zero or more")
+    if file:
+        path = cluster.load(name).dir / "log" / Path(file).name
+        if not path.is_file():
+            raise NotFoundError(f"no log file {file!r} in cluster {name!r}", hint="see --list")
+    else:
+        path = cluster.log_file(name, taskmanager=taskmanager)
+    data = path.read_bytes()
+    lines = data.decode(errors="replace").splitlines(keepends=True)
+    sys.stdout.writelines(lines if tail is None else lines[len(lines) - tail :])
+    sys.stdout.flush()
+    if follow:
+        for line in cluster.follow(path, len(data)):
+            sys.stdout.write(line)
+            sys.stdout.flush()

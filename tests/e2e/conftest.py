@@ -1,0 +1,144 @@
+"""End-to-end fixtures: a real Flink cluster per session and version, started by `flinkctl`.
+
+Versions: `--flink-version` or `$FLINKCTL_E2E_FLINK_VERSION`, each a comma-separated list such
+as "1.20.5,2.3.0"; default E2E_VERSIONS (the newest 2.x and 1.20). Every test using `local_flink` runs once per version, one
+cluster at a time. The Flink download is cached as usual (`$FLINKCTL_FLINK_CACHE`); config and
+cluster state are isolated in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from flinkctl.local import DEFAULT_FLINK_VERSION
+
+HERE = Path(__file__).parent
+NAME = "e2e"
+E2E_VERSIONS = f"{DEFAULT_FLINK_VERSION},1.20.5"  # the newest 2.x and the 1.x LTS line
+
+
+def pytest_generate_tests(metafunc):
+    if "local_flink" in metafunc.fixturenames:
+        versions = (
+            metafunc.config.getoption("--flink-version", default=None)
+            or os.environ.get("FLINKCTL_E2E_FLINK_VERSION")
+            or E2E_VERSIONS
+        )
+        params = [v.strip() for v in versions.split(",") if v.strip()]
+        metafunc.parametrize("local_flink", params, indirect=True, scope="session")
+
+
+def pytest_collection_modifyitems(items):
+    """Every test under tests/e2e is an e2e test."""
+    for item in items:
+        if HERE in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+def flinkctl_executable() -> str:
+    """The installed `flinkctl` script (next to this Python, else on PATH)."""
+    beside = Path(sys.executable).with_name("flinkctl")
+    found = str(beside) if beside.is_file() else shutil.which("flinkctl")
+    if not found:
+        pytest.fail("no `flinkctl` executable: pip install -e . first")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LocalFlink:
+    """The session's cluster: where it is, and a way to run the real CLI against it."""
+
+    name: str
+    url: str
+    port: int
+    version: str
+    dir: Path
+    demo_job_id: str
+    env: dict[str, str]
+    exe: str
+
+    def run(self, *args: str, timeout: float = 60) -> tuple[int, str, str]:
+        """Run `flinkctl ARGS` in a subprocess; (returncode, stdout, stderr)."""
+        proc = subprocess.run(
+            [self.exe, *args],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.fixture(scope="session")
+def local_flink(request, tmp_path_factory) -> LocalFlink:
+    """`flinkctl local up --demo` once per version; `flinkctl local down` afterwards, always."""
+    version = request.param
+    tmp = tmp_path_factory.mktemp(f"e2e-{version}")
+    unwanted = ("FLINKCTL_CONTEXT", "FLINKCTL_URL", "FLINKCTL_OUTPUT")
+    env = {k: v for k, v in os.environ.items() if k not in unwanted}
+    env.update(
+        FLINKCTL_CONFIG=str(tmp / "config.yaml"),
+        FLINKCTL_LOCAL_HOME=str(tmp / "local"),
+        XDG_CONFIG_HOME=str(tmp / "xdg"),
+        NO_COLOR="1",
+    )
+    port = free_port()
+    exe = flinkctl_executable()
+    up = [exe, "local", "up", "--demo", "--name", NAME, "--port", str(port)]
+    up += ["--flink-version", version, "--timeout", "180", "-o", "json"]
+    try:
+        # generous: a cold cache downloads ~300 MB first
+        proc = subprocess.run(
+            up, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=900
+        )
+        if proc.returncode != 0:
+            pytest.fail(
+                f"flinkctl local up failed ({proc.returncode}):\n{proc.stderr}", pytrace=False
+            )
+        info = json.loads(proc.stdout)
+        yield LocalFlink(
+            name=NAME,
+            url=info["url"],
+            port=port,
+            version=version,
+            dir=Path(info["dir"]),
+            demo_job_id=info["demo-job-id"],
+            env=env,
+            exe=exe,
+        )
+    finally:
+        down = subprocess.run(
+            [exe, "local", "down", "--name", NAME],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        cluster_dir = str(tmp / "local" / NAME).encode()
+        leftovers = [p.name for p in Path("/proc").glob("[0-9]*") if _cmdline_has(p, cluster_dir)]
+        assert down.returncode in (0, 3), down.stderr  # 3: up never got as far as a cluster
+        assert not leftovers, f"Flink processes left behind: {leftovers}"
+
+
+def _cmdline_has(proc: Path, needle: bytes) -> bool:
+    try:
+        return needle in (proc / "cmdline").read_bytes()
+    except OSError:
+        return False
