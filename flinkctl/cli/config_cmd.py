@@ -4,13 +4,14 @@ from typing import Annotated, Optional
 
 import typer
 
+from flinkctl.cli import complete
 from flinkctl.cli.options import with_output
 from flinkctl.cli.state import state
 from flinkctl.errors import NotFoundError, UsageError
 
 app = typer.Typer(help="Contexts: which clusters flinkctl knows and how to reach them.", no_args_is_help=True)
 
-NameArgument = Annotated[str, typer.Argument(help="Context name.")]
+NameArgument = Annotated[str, typer.Argument(help="Context name.", autocompletion=complete.contexts)]
 
 
 def _load():

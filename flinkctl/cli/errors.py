@@ -40,6 +40,10 @@ def run(app: typer.Typer, argv: list[str] | None) -> int:
             traceback.print_exc()
         report(err)
         code = int(err.code)
+    except click_exc.NoArgsIsHelpError as err:  # the help is already printed
+        if err.format_message():
+            print(err.format_message(), file=sys.stderr)
+        code = ExitCode.USAGE
     except click_exc.UsageError as err:
         hint = None
         if err.ctx is not None:

@@ -49,7 +49,7 @@ def logs(
     tail: TailOption = None,
     follow: FollowOption = False,
 ) -> None:
-    """List the JobManager's log files, or print one (GET /jobmanager/logs[/NAME]).
+    """List the JobManager's log files, or print one (GET /jobmanager/logs, /jobmanager/logs/NAME).
 
     Example:
 

@@ -7,21 +7,14 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from flinkctl import __version__
+from flinkctl.cli import complete
 from flinkctl.cli.state import state
 
-app = typer.Typer(
-    name="flinkctl",
-    help="Operate Apache Flink clusters through the JobManager's REST API.\n\n"
-    "Example:\n\n  flinkctl --context prod jobs list -o json",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
 GROUPS = (
+    # (name, module holding its Typer `app`, hidden aliases); imported only when used
     ("cluster", "flinkctl.cli.cluster", ()),
     ("config", "flinkctl.cli.config_cmd", ()),
     ("jobmanager", "flinkctl.cli.jobmanager", ("jm",)),
@@ -35,22 +28,40 @@ GROUPS = (
     ("datasets", "flinkctl.cli.datasets", ()),
     ("applications", "flinkctl.cli.applications", ()),
     ("local", "flinkctl.cli.local", ()),
+    ("completion", "flinkctl.cli.completion", ()),
 )
+MODULES = {name: module for name, module, _ in GROUPS}
+ALIASES = {alias: name for name, _, aliases in GROUPS for alias in aliases}
 
 
-def _register() -> None:
-    import importlib
+class LazyGroup(TyperGroup):
+    """The root group: a command group's module is imported only when that group runs.
 
-    for name, module, aliases in GROUPS:
-        try:
-            sub = importlib.import_module(module).app
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        app.add_typer(sub, name=name)
-        for alias in aliases:
-            app.add_typer(sub, name=alias, hidden=True)
+    Start-up time is a feature: `flinkctl jobs list` imports the jobs module and no other.
+    """
+
+    def list_commands(self, ctx) -> list[str]:
+        return [name for name, _, _ in GROUPS]
+
+    def get_command(self, ctx, name: str):
+        import importlib
+
+        name = ALIASES.get(name, name)
+        if name not in MODULES:
+            return None
+        command = typer.main.get_command(importlib.import_module(MODULES[name]).app)
+        command.name = name
+        return command
+
+
+app = typer.Typer(
+    name="flinkctl",
+    cls=LazyGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 
 
 def _print_version() -> None:
@@ -69,7 +80,10 @@ def root(
     ctx: typer.Context,
     context: Annotated[
         Optional[str],
-        typer.Option("--context", "-c", help="Context from the config file.", envvar="FLINKCTL_CONTEXT"),
+        typer.Option(
+            "--context", "-c", help="Context from the config file.", envvar="FLINKCTL_CONTEXT",
+            autocompletion=complete.contexts,
+        ),
     ] = None,
     url: Annotated[
         Optional[str],
@@ -115,9 +129,6 @@ def root(
     if ctx.invoked_subcommand is None:
         print(ctx.get_help())
         raise typer.Exit(2)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> None:

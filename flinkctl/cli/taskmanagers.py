@@ -5,14 +5,21 @@ from urllib.parse import quote
 
 import typer
 
+from flinkctl.cli import complete
 from flinkctl.cli import logs as logs_
 from flinkctl.cli import metrics as metrics_
+from flinkctl.cli import watch
 from flinkctl.cli.options import with_output
 from flinkctl.cli.state import state
 
 app = typer.Typer(help="TaskManagers: list, details, metrics, logs, thread dumps (alias: tm).", no_args_is_help=True)
 
-TmArgument = Annotated[str, typer.Argument(help="Task manager id or a unique prefix of it.")]
+TmArgument = Annotated[
+    str,
+    typer.Argument(
+        help="Task manager id or a unique prefix of it.", autocompletion=complete.taskmanagers
+    ),
+]
 
 
 def _tm_id(tm: str) -> str:
@@ -25,19 +32,18 @@ def _prefix(tm: str) -> str:
     return f"/taskmanagers/{quote(_tm_id(tm), safe='')}"
 
 
-@app.command("list")
+@app.command("list", cls=watch.Command)
 @with_output
-def list_() -> None:
+def list_(interval: watch.WatchOption = None) -> None:
     """List task managers with slots, CPU, memory and last heartbeat (GET /taskmanagers).
 
     Example:
 
-      flinkctl tm list -o wide
+      flinkctl tm list -o wide --watch
     """
-    from flinkctl.output import render
     from flinkctl.output.cluster import TASKMANAGERS
 
-    render(state.client().taskmanagers(), TASKMANAGERS)
+    watch.watch(interval, state.client().taskmanagers, TASKMANAGERS)
 
 
 @app.command()
@@ -84,7 +90,7 @@ def logs(
     tail: Annotated[Optional[int], typer.Option("--tail", "-n", help="Print only the last N lines.")] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines.")] = False,
 ) -> None:
-    """List a task manager's log files, or print one (GET /taskmanagers/:id/logs[/NAME]).
+    """List a task manager's log files, or print one (GET /taskmanagers/:id/logs, .../logs/NAME).
 
     Example:
 
