@@ -133,6 +133,11 @@ def root(
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every error becomes one line on stderr and its documented exit code."""
+    import os
+
     from flinkctl.cli.errors import run
+
+    if "_FLINKCTL_COMPLETE" in os.environ:  # a TAB press: register our shell classes first
+        import flinkctl.cli.completion  # noqa: F401
 
     sys.exit(run(app, argv))
