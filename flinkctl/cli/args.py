@@ -4,13 +4,26 @@ from typing import Annotated
 
 import typer
 
+from flinkctl.cli import complete
 from flinkctl.cli.state import state
 
 JobArgument = Annotated[
-    str, typer.Argument(help="Job id, unique id prefix (4+ chars) or exact job name.", show_default=False)
+    str,
+    typer.Argument(
+        help="Job id, unique id prefix (4+ chars) or exact job name.",
+        metavar="JOB",
+        show_default=False,
+        autocompletion=complete.jobs,
+    ),
 ]
 VertexArgument = Annotated[
-    str, typer.Argument(help="Vertex id, unique id prefix or exact vertex name.", show_default=False)
+    str,
+    typer.Argument(
+        help="Vertex id, unique id prefix or exact vertex name.",
+        metavar="VERTEX",
+        show_default=False,
+        autocompletion=complete.vertices,
+    ),
 ]
 
 

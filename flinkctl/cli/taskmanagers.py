@@ -17,7 +17,9 @@ app = typer.Typer(help="TaskManagers: list, details, metrics, logs, thread dumps
 TmArgument = Annotated[
     str,
     typer.Argument(
-        help="Task manager id or a unique prefix of it.", autocompletion=complete.taskmanagers
+        help="Task manager id or a unique prefix of it.",
+        metavar="TM",
+        autocompletion=complete.taskmanagers,
     ),
 ]
 
