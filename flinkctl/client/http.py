@@ -179,7 +179,10 @@ def flink_messages(response: Any) -> list[str]:
 
 
 JAVA_EXCEPTION_PREFIX = re.compile(r"^(?:[\w$]+\.)+[\w$]*(?:Exception|Error)[\w$]*: ")
-NOT_FOUND_EXCEPTIONS = ("NotFoundException", "UnknownTaskExecutorException")
+NOT_FOUND = re.compile(
+    r"(?<![\w$])(?:[\w$]+\.)*(?:NotFoundException|FlinkJobNotFoundException|"
+    r"UnknownTaskExecutorException)\b"
+)
 
 
 def first_lines(messages: list[str]) -> list[str]:
@@ -206,7 +209,7 @@ def error_for(response: Any) -> FlinkctlError:
             hint="check the context's auth settings (flinkctl config view)",
             **kwargs,
         )
-    if status == 404 or any(name in m for name in NOT_FOUND_EXCEPTIONS for m in messages):
+    if status == 404 or any(NOT_FOUND.search(m) for m in messages):
         return NotFoundError(summary if messages else f"{where}: not found", **kwargs)
     if status < 500:
         return RequestError(f"Flink refused {where}: {summary}", **kwargs)

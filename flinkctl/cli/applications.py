@@ -1,0 +1,120 @@
+"""`flinkctl applications`: Flink 2.3+ applications (a main() and the jobs it submits)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from flinkctl.cli.confirm import confirm
+from flinkctl.cli.options import with_output
+from flinkctl.cli.state import state
+from flinkctl.cli.wait import note
+
+app = typer.Typer(
+    help="Applications (Flink 2.3+): list, show, cancel, exceptions, config.", no_args_is_help=True
+)
+
+ApplicationArgument = Annotated[
+    str,
+    typer.Argument(
+        help="Application id, unique id prefix (4+ chars) or exact name.", show_default=False
+    ),
+]
+
+
+def application_id(value: str) -> str:
+    """An application id from an id, a unique id prefix or an exact name (one overview request)."""
+    from flinkctl.client.resolve import pick
+
+    apps = state.client().applications().get("applications") or []
+    return pick(
+        value,
+        apps,
+        noun="application",
+        name_key="name",
+        describe=lambda a: f"{a.get('id')} {a.get('name')!r} {a.get('status')}",
+        min_prefix=4,
+        prefer=lambda a: a.get("status") not in ("FINISHED", "CANCELED", "FAILED"),
+    )["id"]
+
+
+@app.command("list")
+@with_output
+def list_() -> None:
+    """List applications with status, start time, duration and jobs (GET /applications/overview).
+
+    Example:
+
+      flinkctl applications list -o name
+    """
+    from flinkctl.output import render
+    from flinkctl.output.lifecycle import APPLICATIONS
+
+    render(state.client().applications(), APPLICATIONS)
+
+
+@app.command()
+@with_output
+def show(application: ApplicationArgument) -> None:
+    """Show an application and its jobs (GET /applications/:applicationid).
+
+    Example:
+
+      flinkctl applications show 'SingleJobApplication(flinkctl-demo)'
+    """
+    from flinkctl.output import render
+    from flinkctl.output.lifecycle import APPLICATION
+
+    render(state.client().application(application_id(application)), APPLICATION)
+
+
+@app.command()
+def cancel(
+    application: ApplicationArgument,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Cancel an application and its jobs (POST /applications/:applicationid/cancel).
+
+    Asks for confirmation on a terminal; requires --yes when stdin is not a terminal.
+
+    Example:
+
+      flinkctl applications cancel 1f2e3d4c --yes
+    """
+    app_id = application_id(application)
+    confirm(f"Cancel application {app_id} and its jobs?", yes)
+    state.client().cancel_application(app_id)
+    note(f"application {app_id} is being cancelled")
+
+
+@app.command()
+@with_output
+def exceptions(application: ApplicationArgument) -> None:
+    """Show an application's exception history (GET /applications/:applicationid/exceptions).
+
+    Example:
+
+      flinkctl applications exceptions 1f2e3d4c -o wide
+    """
+    from flinkctl.output import render
+    from flinkctl.output.jobs import EXCEPTIONS
+
+    render(state.client().application_exceptions(application_id(application)), EXCEPTIONS)
+
+
+@app.command()
+@with_output
+def config(application: ApplicationArgument) -> None:
+    """Show the JobManager configuration an application runs with (GET .../jobmanager/config).
+
+    Uses GET /applications/:applicationid/jobmanager/config.
+
+    Example:
+
+      flinkctl applications config 1f2e3d4c -o json
+    """
+    from flinkctl.output import render
+    from flinkctl.output.cluster import CONFIG_ENTRIES
+
+    render(state.client().application_config(application_id(application)), CONFIG_ENTRIES)

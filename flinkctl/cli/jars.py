@@ -1,0 +1,360 @@
+"""`flinkctl jars`: list, upload, delete, plan and run uploaded jars."""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from flinkctl.cli.confirm import confirm
+from flinkctl.cli.options import with_output
+from flinkctl.cli.state import state
+from flinkctl.cli.wait import DEFAULT_TIMEOUT, TimeoutOption, note, waiting
+from flinkctl.errors import OperationFailed, UsageError
+
+app = typer.Typer(help="Jars: list, upload, delete, plan, run.", no_args_is_help=True)
+
+JOB_ID = re.compile(r"[0-9a-f]{32}")
+PROGRESS_MIN_BYTES = 4 << 20  # a progress bar only for uploads that take a moment
+FAILED = ("FAILED", "FAILING", "CANCELED", "CANCELLING", "SUSPENDED")
+
+
+class ClaimMode(str, Enum):
+    """How a job restored from a savepoint owns its files."""
+
+    claim = "claim"
+    no_claim = "no-claim"
+    legacy = "legacy"
+
+
+JarArgument = Annotated[
+    str,
+    typer.Argument(
+        help="Jar id, unique id prefix, or the uploaded file's name.", show_default=False
+    ),
+]
+JarOrFileArgument = Annotated[
+    str,
+    typer.Argument(
+        help="A local jar file (uploaded first), or a jar id, id prefix or uploaded file name.",
+        show_default=False,
+    ),
+]
+ClassOption = Annotated[
+    Optional[str], typer.Option("--class", "-c", help="Entry class (default: the jar's manifest).")
+]
+ArgOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--arg", "-a", help="One program argument (repeatable, kept verbatim)."),
+]
+ParallelismOption = Annotated[
+    Optional[int],
+    typer.Option("--parallelism", "-p", min=1, help="Default parallelism of the job."),
+]
+FromSavepointOption = Annotated[
+    Optional[str],
+    typer.Option("--from-savepoint", "-s", help="Restore from this savepoint or checkpoint path."),
+]
+AllowNonRestoredOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-non-restored-state", "-n", help="Skip savepoint state that maps to no operator."
+    ),
+]
+ClaimModeOption = Annotated[
+    Optional[ClaimMode],
+    typer.Option("--claim-mode", help="Ownership of the restored snapshot's files."),
+]
+JobIdOption = Annotated[
+    Optional[str], typer.Option("--job-id", help="Job id to use (32 hex characters).")
+]
+ConfOption = Annotated[
+    Optional[list[str]],
+    typer.Option("-D", help="key=value job configuration (repeatable; Flink 1.17+)."),
+]
+
+
+def local_jar(value: str) -> Path | None:
+    """VALUE as a local jar file, None if it names a jar on the cluster; bad files exit 2."""
+    path = Path(value).expanduser()
+    if not path.exists():
+        if "/" in value or value.startswith("~"):
+            raise UsageError(f"jar file {value!r} does not exist")
+        return None
+    if not path.is_file():
+        raise UsageError(f"{value!r} is not a file")
+    with path.open("rb") as f:
+        if f.read(4) != b"PK\x03\x04":
+            raise UsageError(f"{value!r} is not a jar (no zip header)")
+    return path
+
+
+def _configuration(pairs: list[str]) -> dict[str, str]:
+    conf = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"-D {pair!r}: expected key=value")
+        conf[key.strip()] = value
+    return conf
+
+
+def program_body(
+    entry_class: str | None,
+    args: list[str] | None,
+    parallelism: int | None,
+    conf: list[str] | None,
+    job: str | None = None,
+) -> dict:
+    """The fields `plan`, `run` and `run-application` share; programArgsList, never programArg."""
+    if job is not None and not JOB_ID.fullmatch(job):
+        raise UsageError(f"--job-id {job!r} is not a job id (32 hex characters)")
+    body: dict = {"programArgsList": list(args or [])}
+    for key, value in (("entryClass", entry_class), ("parallelism", parallelism), ("jobId", job)):
+        if value is not None:
+            body[key] = value
+    if conf:
+        body["flinkConfiguration"] = _configuration(conf)
+    return body
+
+
+def restore_fields(
+    savepoint: str | None, allow_non_restored: bool, claim: ClaimMode | None
+) -> dict:
+    """savepointPath, allowNonRestoredState and claimMode (restoreMode before Flink 1.20)."""
+    from flinkctl.cli.savepoint import savepoint_path
+
+    body: dict = {}
+    if savepoint:
+        body["savepointPath"] = savepoint_path(savepoint)
+    if allow_non_restored:
+        body["allowNonRestoredState"] = True
+    if claim:
+        body["claimMode"] = claim.value.upper().replace("-", "_")
+    return body
+
+
+def _send(body: dict) -> dict:
+    """Version-dependent request fields, resolved only when the body needs them."""
+    client = state.client()
+    if "flinkConfiguration" in body:
+        client.require("1.17", "-D job configuration")
+    if "claimMode" in body and client.flink_version() < (1, 20):
+        body["restoreMode"] = body.pop("claimMode")
+    return body
+
+
+def upload(path: Path) -> dict:
+    """Upload PATH (with a progress bar on a terminal for large files); the REST answer."""
+    import sys
+
+    client = state.client()
+    size = path.stat().st_size
+    if size < PROGRESS_MIN_BYTES or not sys.stderr.isatty():
+        return client.upload_jar(path)
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    from flinkctl.output.render import console
+
+    columns = ("{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    with Progress(*columns, console=console(stderr=True), transient=True) as bar:
+        task = bar.add_task(f"uploading {path.name}", total=size)
+        return client.upload_jar(path, lambda sent, total: bar.update(task, completed=sent))
+
+
+def resolve(value: str, *, newest: bool = False) -> str:
+    """A jar id on the cluster from an id, unique prefix or uploaded file name."""
+    return state.client().find_jar(value, newest=newest)["id"]
+
+
+def jar_for_run(value: str) -> str:
+    """The jar id for a JAR_OR_FILE argument, uploading a local file first."""
+    from flinkctl.client.jars import jar_id
+
+    path = local_jar(value)
+    return resolve(value, newest=True) if path is None else jar_id(upload(path))
+
+
+@app.command("list")
+@with_output
+def list_() -> None:
+    """List uploaded jars: id, name, upload time, entry classes (GET /jars).
+
+    Example:
+
+      flinkctl jars list -o name
+    """
+    from flinkctl.output import render
+    from flinkctl.output.lifecycle import JARS
+
+    render(state.client().jars(), JARS)
+
+
+@app.command("upload")
+@with_output
+def upload_(
+    file: Annotated[str, typer.Argument(help="Local jar file.", show_default=False)],
+) -> None:
+    """Upload a jar (POST /jars/upload); prints the jar id.
+
+    Example:
+
+      flinkctl jars upload target/my-job.jar
+    """
+    from flinkctl.output import render
+    from flinkctl.output.lifecycle import JAR_UPLOADED
+
+    path = local_jar(file)
+    if path is None:
+        raise UsageError(f"jar file {file!r} does not exist")
+    render(upload(path), JAR_UPLOADED)
+
+
+@app.command()
+def delete(
+    jar: JarArgument,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete an uploaded jar (DELETE /jars/:jarid).
+
+    Asks for confirmation on a terminal; requires --yes when stdin is not a terminal.
+
+    Example:
+
+      flinkctl jars delete my-job.jar --yes
+    """
+    jid = resolve(jar)
+    confirm(f"Delete jar {jid}?", yes)
+    state.client().delete_jar(jid)
+    note(f"jar {jid} deleted")
+
+
+@app.command()
+@with_output
+def plan(
+    jar: JarArgument,
+    entry_class: ClassOption = None,
+    arg: ArgOption = None,
+    parallelism: ParallelismOption = None,
+    conf: ConfOption = None,
+) -> None:
+    """Show the dataflow plan a jar would run, without running it (POST /jars/:jarid/plan).
+
+    Example:
+
+      flinkctl jars plan flinkctl-demo.jar --arg 100 -p 2
+    """
+    from flinkctl.output import render
+    from flinkctl.output.jobs import PLAN
+
+    body = program_body(entry_class, arg, parallelism, conf)
+    jid = resolve(jar, newest=True)
+    render(state.client().plan_jar(jid, _send(body)), PLAN)
+
+
+@app.command()
+@with_output
+def run(
+    jar: JarOrFileArgument,
+    entry_class: ClassOption = None,
+    arg: ArgOption = None,
+    parallelism: ParallelismOption = None,
+    from_savepoint: FromSavepointOption = None,
+    allow_non_restored_state: AllowNonRestoredOption = False,
+    claim_mode: ClaimModeOption = None,
+    job_id: JobIdOption = None,
+    conf: ConfOption = None,
+    wait_running: Annotated[
+        bool,
+        typer.Option(
+            "--wait-running", help="Wait until every task is RUNNING (exit 1 if the job fails)."
+        ),
+    ] = False,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+) -> None:
+    """Run a jar as a job (POST /jars/:jarid/run), uploading a local file first.
+
+    Prints the job id (-o json: job-id, jar-id, state). Program arguments go as
+    programArgsList, one --arg each, never split on spaces.
+
+    Example:
+
+      flinkctl jars run my-job.jar -c com.example.Main --arg --in --arg s3://in/ --wait-running
+    """
+    from flinkctl.output import render
+    from flinkctl.output.lifecycle import STARTED
+
+    body = program_body(entry_class, arg, parallelism, conf, job_id)
+    body.update(restore_fields(from_savepoint, allow_non_restored_state, claim_mode))
+    jar_id = jar_for_run(jar)
+    client = state.client()
+    jid = client.run_jar(jar_id, _send(body))["jobid"]
+    job_state = _wait_running(jid, timeout)["state"] if wait_running else None
+    render({"job-id": jid, "jar-id": jar_id, "state": job_state}, STARTED)
+
+
+def _wait_running(jid: str, timeout: float) -> dict:
+    """Until every task of the job runs; a failed job raises with its root exception."""
+    client = state.client()
+
+    def done(job: dict) -> bool:
+        if job.get("state") in FAILED:
+            raise OperationFailed(f"job {jid} is {job.get('state')}: {root_cause(jid)}")
+        if job.get("state") == "FINISHED":
+            return True
+        vertices = job.get("vertices") or []
+        return job.get("state") == "RUNNING" and all(v.get("status") == "RUNNING" for v in vertices)
+
+    return waiting(
+        f"start of job {jid}",
+        lambda p: p.until(lambda: client.job(jid), done, what="start"),
+        timeout=timeout,
+        resume=None,
+    )
+
+
+def root_cause(jid: str) -> str:
+    """The job's root exception: its first line and, if different, its deepest cause."""
+    from flinkctl.client.poller import describe
+
+    body = state.client().job_exceptions(jid)
+    entries = (body.get("exceptionHistory") or {}).get("entries") or []
+    trace = str(
+        (entries[0].get("stacktrace") if entries else None) or body.get("root-exception") or ""
+    )
+    return describe(trace) if trace else "no exception recorded"
+
+
+@app.command("run-application")
+@with_output
+def run_application(
+    jar: JarOrFileArgument,
+    entry_class: ClassOption = None,
+    arg: ArgOption = None,
+    parallelism: ParallelismOption = None,
+    from_savepoint: FromSavepointOption = None,
+    allow_non_restored_state: AllowNonRestoredOption = False,
+    claim_mode: ClaimModeOption = None,
+    job_id: JobIdOption = None,
+    conf: ConfOption = None,
+) -> None:
+    """Run a jar as an application (POST /jars/:jarid/run-application, Flink 2.3+).
+
+    Prints the application id; follow it with `flinkctl applications show`.
+
+    Example:
+
+      flinkctl jars run-application target/my-app.jar --class com.example.App
+    """
+    from flinkctl.output import render
+    from flinkctl.output.lifecycle import APPLICATION_STARTED
+
+    body = program_body(entry_class, arg, parallelism, conf, job_id)
+    body.update(restore_fields(from_savepoint, allow_non_restored_state, claim_mode))
+    client = state.client()
+    client.require("2.3", "running a jar as an application")
+    jar_id = jar_for_run(jar)
+    render(client.run_application(jar_id, _send(body)), APPLICATION_STARTED)

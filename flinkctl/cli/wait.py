@@ -1,0 +1,149 @@
+"""The CLI side of waiting: --wait/--timeout, a spinner on stderr, Ctrl-C and timeout hints.
+
+The polling itself is flinkctl.client.poller; this module adds what a person or a CI log sees.
+Ctrl-C stops waiting, never the operation, and prints the command that resumes the wait.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from flinkctl.cli.state import state
+from flinkctl.errors import NotFoundError, WaitTimeout
+
+T = TypeVar("T")
+DEFAULT_TIMEOUT = 600.0
+
+WaitOption = Annotated[
+    bool, typer.Option("--wait", "-w", help="Wait until the operation completes.")
+]
+TimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        min=0,
+        help="With --wait: give up waiting after this many seconds (0: wait forever); exit 8.",
+    ),
+]
+
+
+def command(*args: str) -> str:
+    """A flinkctl command line with this invocation's --context/--url/--config and -o json|yaml."""
+    from flinkctl.output.render import settings
+
+    words = ["flinkctl"]
+    if state.url:
+        words += ["--url", state.url]
+    else:
+        if state.config:
+            words += ["--config", str(state.config)]
+        if state.context:
+            words += ["--context", state.context]
+    words += list(args)
+    if settings.format in ("json", "yaml"):
+        words += ["-o", settings.format]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def note(message: str) -> None:
+    """A status line on stderr (only with table output, so json logs stay clean)."""
+    from flinkctl.output.render import settings
+
+    if settings.format in ("table", "wide"):
+        print(message, file=sys.stderr, flush=True)
+
+
+def waiting(
+    what: str,
+    poll: Callable[[Any], T],
+    *,
+    timeout: float,
+    resume: str | None,
+) -> T:
+    """Run POLL(poller) with a spinner on a terminal; turn Ctrl-C, timeout and 404 into hints.
+
+    WHAT names the operation ("savepoint of job 1f2e..."); RESUME is the command that resumes
+    the wait (None when the operation has no status command).
+    """
+    from flinkctl.client.poller import Poller
+
+    resume_hint = f"resume waiting with: {resume}" if resume else None
+    with _Spinner(what) as spinner:
+        poller = Poller(timeout, on_tick=spinner.tick)
+        try:
+            return poll(poller)
+        except KeyboardInterrupt:
+            spinner.stop()
+            print(f"stopped waiting; the {what} goes on on the cluster", file=sys.stderr)
+            if resume_hint:
+                print(f"hint: {resume_hint}", file=sys.stderr)
+            raise
+        except WaitTimeout as exc:
+            exc.hint = resume_hint
+            raise
+        except NotFoundError as exc:
+            raise NotFoundError(
+                f"the {what} can no longer be followed: {exc.message}",
+                hint="the job may have ended or the JobManager restarted",
+                status=exc.status,
+                flink=exc.flink,
+            ) from exc
+
+
+def since(started: float) -> int:
+    """Milliseconds since the monotonic time STARTED."""
+    return int((time.monotonic() - started) * 1000)
+
+
+class _Spinner:
+    """A transient Rich spinner with elapsed time on stderr, only when stderr is a terminal."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.status = ""
+        self.started = time.monotonic()
+        self.live: Any = None
+
+    def __enter__(self) -> _Spinner:
+        if sys.stderr.isatty():
+            from rich.live import Live
+            from rich.spinner import Spinner
+
+            from flinkctl.output.render import console
+
+            self.live = Live(
+                Spinner("dots", text=self),
+                console=console(stderr=True),
+                transient=True,
+                refresh_per_second=8,
+            )
+            self.live.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+
+    def tick(self, elapsed: float, body: Any) -> None:
+        if isinstance(body, dict):
+            status = (body.get("status") or {}) if isinstance(body.get("status"), dict) else {}
+            self.status = str(status.get("id") or body.get("state") or "")
+
+    def __rich__(self) -> Any:
+        from rich.text import Text
+
+        from flinkctl.output.humanize import duration
+
+        elapsed = duration((time.monotonic() - self.started) * 1000)
+        status = f" {self.status}" if self.status else ""
+        return Text(f"waiting for the {self.what}{status} ({elapsed}; Ctrl-C stops waiting)")

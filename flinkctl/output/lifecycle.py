@@ -1,0 +1,152 @@
+"""Views for jars, asynchronous operations, datasets and applications.
+
+Commands that trigger or wait print a documented flinkctl object (see the README):
+- triggered, not waited: {"job-id" | "savepoint-path" | "dataset-id", "trigger-id"}
+- completed: the same plus "status", "duration-ms" and "location" (savepoint, stop)
+  or "checkpoint-id" (checkpoint)
+- jars run: {"job-id", "jar-id", "state"}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flinkctl.output.render import Column, View, out
+
+
+def _first_of(*keys: str):
+    def get(data: dict) -> Any:
+        return next((data[k] for k in keys if data.get(k) is not None), None)
+
+    return get
+
+
+def _print_key(*keys: str):
+    """A table renderer that prints the first present KEY as one bare line (for `$(...)`)."""
+    get = _first_of(*keys)
+
+    def table(data: dict, wide: bool) -> None:
+        value = get(data)
+        if value is not None:
+            out(str(value))
+
+    return table
+
+
+JARS = View(
+    rows=lambda d: d.get("files") or [],
+    columns=[
+        Column("ID", "id"),
+        Column("NAME", "name"),
+        Column("UPLOADED", "uploaded", "time"),
+        Column("ENTRY CLASSES", lambda f: [e.get("name") for e in f.get("entry") or []]),
+    ],
+    name="id",
+)
+
+
+def _jar_id(data: dict) -> str:
+    from pathlib import Path
+
+    return Path(str(data.get("filename", ""))).name
+
+
+JAR_UPLOADED = View(table=lambda d, wide: out(_jar_id(d)), name=_jar_id)
+
+TRIGGERED = View(table=_print_key("trigger-id"), name="trigger-id")
+
+COMPLETED = View(
+    table=_print_key("location", "checkpoint-id"),
+    name=_first_of("location", "checkpoint-id", "trigger-id"),
+)
+
+STARTED = View(table=_print_key("job-id"), name="job-id")
+
+APPLICATION_STARTED = View(table=_print_key("applicationid"), name="applicationid")
+
+
+def _failure(body: dict) -> str | None:
+    from flinkctl.client.poller import cause_lines, describe, failure_cause
+
+    cause = failure_cause(body.get("operation"))
+    return describe(cause_lines(cause)[0]) if cause else None
+
+
+OPERATION_STATUS = View(
+    detail=True,
+    columns=[
+        Column("Status", "status.id"),
+        Column("Location", "operation.location"),
+        Column("Checkpoint", "operation.checkpointId"),
+        Column("Failure", _failure),
+    ],
+    name="status.id",
+)
+
+DATASETS = View(
+    rows=lambda d: d.get("dataSets") or [],
+    columns=[Column("ID", "id"), Column("COMPLETE", "isComplete")],
+    name="id",
+)
+
+
+def _count_jobs(app: dict) -> str:
+    jobs = app.get("jobs")
+    if isinstance(jobs, dict):
+        return ", ".join(f"{n} {s.lower()}" for s, n in jobs.items()) or "-"
+    return str(len(jobs or []))
+
+
+APPLICATIONS = View(
+    rows=lambda d: d.get("applications") or [],
+    columns=[
+        Column("ID", "id"),
+        Column("NAME", "name"),
+        Column("STATUS", "status"),
+        Column("START", "start-time", "time"),
+        Column("DURATION", "duration", "duration"),
+        Column("JOBS", _count_jobs),
+        Column("END", "end-time", "time", wide=True),
+    ],
+    name="id",
+)
+
+
+def _application(data: dict, wide: bool) -> None:
+    from flinkctl.output.jobs import JOBS
+    from flinkctl.output.render import details, render
+
+    details([(c.header, c.cell(data)) for c in APPLICATION_FIELDS])
+    out()
+    render({"jobs": data.get("jobs") or []}, JOBS, "wide" if wide else "table")
+
+
+APPLICATION_FIELDS = [
+    Column("ID", "id"),
+    Column("Name", "name"),
+    Column("Status", "status"),
+    Column("Start", "start-time", "time"),
+    Column("End", "end-time", "time"),
+    Column("Duration", "duration", "duration"),
+]
+
+APPLICATION = View(table=_application, name="id")
+
+
+def rescale_view(names: dict[str, str], before: dict) -> View:
+    """VERTEX NAME FROM TO rows for a resource-requirements body (vertex id -> bounds)."""
+
+    def upper(reqs: dict, vid: str) -> Any:
+        return ((reqs.get(vid) or {}).get("parallelism") or {}).get("upperBound")
+
+    return View(
+        rows=lambda d: [{"id": vid, **req} for vid, req in d.items()],
+        columns=[
+            Column("VERTEX", "id"),
+            Column("NAME", lambda r: names.get(r["id"])),
+            Column("FROM", lambda r: upper(before, r["id"])),
+            Column("TO", "parallelism.upperBound"),
+            Column("LOWER BOUND", "parallelism.lowerBound", wide=True),
+        ],
+        name="id",
+    )

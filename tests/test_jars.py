@@ -1,0 +1,241 @@
+"""`flinkctl jars`: list, upload, delete, plan, run, run-application."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from flinkctl.client.base import parse_version
+
+DEMO = Path(__file__).resolve().parents[1] / "flinkctl" / "local" / "demo" / "flinkctl-demo.jar"
+
+
+def expect(httpserver, flink, name, *, json=None):
+    rec = flink.record(name)
+    kwargs = {"method": rec.get("method", "GET")}
+    if json is not None:
+        kwargs["json"] = json
+    httpserver.expect_oneshot_request(flink.path(name), **kwargs).respond_with_json(
+        rec["body"], status=rec["status"]
+    )
+
+
+def uploaded_id(flink) -> str:
+    return Path(flink.body("jar-upload")["filename"]).name
+
+
+def serve_jars(httpserver, flink) -> dict:
+    """GET /jars: the recorded list plus the recorded upload (the id the run fixtures use)."""
+    listing = flink.body("jars")
+    entry = dict(
+        listing["files"][0], id=uploaded_id(flink), uploaded=listing["files"][0]["uploaded"] + 1
+    )
+    body = {**listing, "files": [*listing["files"], entry]}
+    httpserver.expect_request("/jars").respond_with_json(body)
+    return body
+
+
+def test_list(cli, flink, httpserver):
+    flink.serve(httpserver, "jars")
+    r = cli("jars", "list", "-o", "json")
+    assert (r.code, r.json()) == (0, flink.body("jars"))
+    r = cli("jars", "list")
+    header, *rows = r.out.splitlines()
+    assert header.split("\t") == ["ID", "NAME", "UPLOADED", "ENTRY CLASSES"]
+    first = flink.body("jars")["files"][0]
+    assert rows[0].split("\t")[0] == first["id"]
+    assert rows[0].split("\t")[3] == "flinkctl.demo.DemoJob"
+    r = cli("jars", "list", "-o", "name")
+    assert r.out == "".join(f"{f['id']}\n" for f in flink.body("jars")["files"])
+
+
+def test_upload_sends_multipart_jarfile(cli, flink, httpserver):
+    expect(httpserver, flink, "jar-upload")
+    r = cli("jars", "upload", str(DEMO))
+    assert (r.code, r.out) == (0, f"{uploaded_id(flink)}\n")
+    request = httpserver.log[0][0]
+    assert list(request.files) == ["jarfile"]
+    assert request.files["jarfile"].filename == DEMO.name
+    assert request.files["jarfile"].read() == DEMO.read_bytes()
+    expect(httpserver, flink, "jar-upload")
+    r = cli("jars", "upload", str(DEMO), "-o", "json")
+    assert r.json() == flink.body("jar-upload")
+
+
+def test_upload_progress_callback_sees_every_byte(flink, httpserver):
+    from flinkctl.client import FlinkClient
+    from flinkctl.config import Context
+
+    expect(httpserver, flink, "jar-upload")
+    seen = []
+    client = FlinkClient(Context(name="t", url=httpserver.url_for("").rstrip("/")))
+    client.upload_jar(DEMO, lambda sent, total: seen.append((sent, total)))
+    assert seen[-1] == (DEMO.stat().st_size, DEMO.stat().st_size)
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["jars", "upload", "missing.jar"], "error: jar file 'missing.jar' does not exist"),
+        (["jars", "run", "./missing.jar"], "error: jar file './missing.jar' does not exist"),
+        (["jars", "run", "{notjar}"], "is not a jar (no zip header)"),
+        (["jars", "run", "{demo}", "-D", "novalue"], "error: -D 'novalue': expected key=value"),
+        (["jars", "run", "{demo}", "-D", "=x"], "error: -D '=x': expected key=value"),
+        (["jars", "run", "{demo}", "-p", "-2"], "-2 is not in the range x>=1"),
+        (["jars", "run", "{demo}", "--claim-mode", "steal"], "'steal' is not one of"),
+        (
+            ["jars", "run", "{demo}", "-s", "savepoints/sp-1"],
+            "malformed savepoint path 'savepoints/sp-1'",
+        ),
+        (["jars", "run", "{demo}", "--job-id", "xyz"], "--job-id 'xyz' is not a job id"),
+        (["jars", "plan", "x", "-p", "0"], "0 is not in the range x>=1"),
+    ],
+)
+def test_invalid_input_never_reaches_the_cluster(cli, httpserver, tmp_path, args, message):
+    notjar = tmp_path / "notes.jar"
+    notjar.write_text("not a zip")
+    args = [a.format(demo=DEMO, notjar=notjar) for a in args]
+    r = cli(*args)
+    assert r.code == 2
+    assert r.out == ""
+    assert message in r.err.splitlines()[0]
+    assert httpserver.log == []
+
+
+def test_run_local_file_uploads_first_and_sends_programargslist(cli, flink, httpserver):
+    jar = uploaded_id(flink)
+    expect(httpserver, flink, "jar-upload")
+    flink.serve(httpserver, "config")
+    body = {
+        "programArgsList": ["--input", "a b c"],
+        "entryClass": "flinkctl.demo.DemoJob",
+        "parallelism": 2,
+        "flinkConfiguration": {"pipeline.name": "x=y"},
+        "savepointPath": "file:/sp/savepoint-1",
+        "allowNonRestoredState": True,
+        "claimMode" if parse_version(flink.version) >= (1, 20) else "restoreMode": "NO_CLAIM",
+    }
+    expect(httpserver, flink, "jar-run", json=body)
+    args = ["--class", "flinkctl.demo.DemoJob", "--arg", "--input", "--arg", "a b c", "-p", "2"]
+    args += [
+        "-D",
+        "pipeline.name=x=y",
+        "-s",
+        "file:/sp/savepoint-1",
+        "-n",
+        "--claim-mode",
+        "no-claim",
+    ]
+    r = cli("jars", "run", str(DEMO), *args, "-o", "json")
+    assert (r.code, r.err) == (0, "")
+    assert r.json() == {"job-id": flink.body("jar-run")["jobid"], "jar-id": jar, "state": None}
+    httpserver.check_assertions()
+    assert httpserver.oneshot_handlers == []
+
+
+def test_run_by_name_picks_the_newest_upload(cli, flink, httpserver):
+    serve_jars(httpserver, flink)
+    expect(httpserver, flink, "jar-run", json={"programArgsList": []})
+    r = cli("jars", "run", "flinkctl-demo.jar")
+    assert (r.code, r.out) == (0, f"{flink.body('jar-run')['jobid']}\n")
+
+
+def test_delete_by_name_with_two_uploads_is_ambiguous(cli, flink, httpserver):
+    serve_jars(httpserver, flink)
+    r = cli("jars", "delete", "flinkctl-demo.jar", "--yes")
+    assert r.code == 2
+    assert r.err.startswith("error: jar 'flinkctl-demo.jar' is ambiguous: ")
+
+
+def test_delete_by_prefix(cli, flink, httpserver):
+    serve_jars(httpserver, flink)
+    jar = uploaded_id(flink)
+    expect(httpserver, flink, "jar-delete")
+    r = cli("jars", "delete", jar[:8], "--yes")
+    assert (r.code, r.out, r.err) == (0, "", f"jar {jar} deleted\n")
+    r = cli("jars", "delete", jar[:8])
+    assert r.code == 2  # no --yes without a terminal
+
+
+def test_run_unknown_jar_is_exit_3(cli, flink, httpserver):
+    flink.serve(httpserver, "jars")
+    r = cli("jars", "run", "nosuch.jar")
+    assert r.code == 3
+    assert r.err == "error: jar 'nosuch.jar' not found\n"
+
+
+def test_run_bad_entry_class_fails(cli, flink, httpserver):
+    serve_jars(httpserver, flink)
+    expect(httpserver, flink, "jar-run-bad-class")
+    r = cli("jars", "run", uploaded_id(flink), "--class", "flinkctl.demo.NoSuchClass")
+    assert r.code == 1  # Flink refused the request; a ClassNotFoundException is no 404
+    assert r.out == ""
+    assert "entry point class 'flinkctl.demo.NoSuchClass' was not found" in r.err
+
+
+def test_run_wait_running_fails_with_root_exception(cli, flink, httpserver):
+    serve_jars(httpserver, flink)
+    failed = flink.body("job-failed")
+    jid = failed["jid"]
+    expect(httpserver, flink, "jar-run")
+    flink.serve(httpserver, "job-failed", "job-failed-exceptions")
+    r = cli("jars", "run", uploaded_id(flink), "--arg", "-1", "--wait-running")
+    assert (r.code, r.out) == (1, "")
+    assert r.err == (
+        f"error: job {jid} is FAILED: JobException: Recovery is suppressed by "
+        "NoRestartBackoffTimeStrategy; caused by: IllegalArgumentException: "
+        "timeout value is negative\n"
+    )
+
+
+def test_run_wait_running(cli, flink, httpserver):
+    serve_jars(httpserver, flink)
+    expect(httpserver, flink, "jar-run")
+    jid = flink.body("jar-run")["jobid"]
+    running = dict(flink.body("job"), jid=jid)
+    starting = dict(running, state="CREATED")
+    httpserver.expect_oneshot_request(f"/jobs/{jid}").respond_with_json(starting)
+    httpserver.expect_oneshot_request(f"/jobs/{jid}").respond_with_json(running)
+    r = cli("jars", "run", uploaded_id(flink), "--wait-running", "-o", "json")
+    assert r.code == 0
+    assert r.json() == {"job-id": jid, "jar-id": uploaded_id(flink), "state": "RUNNING"}
+
+
+def test_plan(cli, flink, httpserver):
+    serve_jars(httpserver, flink)
+    expect(httpserver, flink, "jar-plan", json={"programArgsList": ["100"], "parallelism": 1})
+    r = cli("jars", "plan", uploaded_id(flink)[:8], "--arg", "100", "-p", "1", "-o", "json")
+    assert (r.code, r.json()) == (0, flink.body("jar-plan"))
+    expect(httpserver, flink, "jar-plan")
+    r = cli("jars", "plan", uploaded_id(flink)[:8])
+    assert r.code == 0
+    assert "Count" in r.out
+
+
+def test_run_application(cli, flink, httpserver):
+    flink.serve(httpserver, "config")
+    if parse_version(flink.version) < (2, 3):
+        r = cli("jars", "run-application", str(DEMO))
+        assert (r.code, r.out) == (1, "")
+        assert r.err.startswith("error: running a jar as an application needs Flink 2.3 or newer")
+        assert [req.path for req, _ in httpserver.log] == ["/config"]
+        return
+    serve_jars(httpserver, flink)
+    expect(httpserver, flink, "jar-run-application")
+    r = cli(
+        "jars",
+        "run-application",
+        uploaded_id(flink),
+        "--arg",
+        "-1",
+        "-D",
+        "restart-strategy.type=none",
+    )
+    assert (r.code, r.out) == (0, flink.body("jar-run-application")["applicationid"] + "\n")
+    sent = json.loads(httpserver.log[-1][0].data)
+    assert sent == {
+        "programArgsList": ["-1"],
+        "flinkConfiguration": {"restart-strategy.type": "none"},
+    }

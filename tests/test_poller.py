@@ -1,0 +1,301 @@
+"""The poller and waiting under faults: backoff, timeout, 503s, a vanished job, Ctrl-C, resets."""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from flinkctl.client.poller import Poller, new_trigger_id
+from flinkctl.errors import NotFoundError, OperationFailed, ServerError, WaitTimeout
+
+
+class FakeTime:
+    """A clock that only moves when the poller sleeps."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def bodies(*items):
+    """A fetch function answering ITEMS in turn (exceptions are raised)."""
+    it = iter(items)
+
+    def fetch():
+        item = next(it)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    return fetch
+
+
+def test_backoff_grows_from_100ms_to_2s(flink):
+    t = FakeTime()
+    pending = flink.body("savepoint-status-in-progress")
+    done = flink.body("savepoint-status-completed")
+    poller = Poller(600, sleep=t.sleep, clock=t.clock)
+    op = poller.operation(bodies(*[pending] * 12, done))
+    assert op == done["operation"]
+    assert t.sleeps[0] == pytest.approx(0.1)
+    assert t.sleeps == sorted(t.sleeps)
+    assert max(t.sleeps) == pytest.approx(2.0)
+
+
+def test_failure_cause_raises_with_first_line_and_full_trace(flink):
+    failed = flink.body("savepoint-status-failed")
+    with pytest.raises(OperationFailed) as info:
+        Poller(sleep=lambda s: None).operation(bodies(failed), what="savepoint")
+    trace = failed["operation"]["failure-cause"]["stack-trace"]
+    assert info.value.message.startswith("savepoint failed: ")
+    assert "\n" not in info.value.message
+    assert "IO-problem detected" in info.value.message
+    assert info.value.flink == [trace.rstrip()]
+
+
+def test_timeout_raises_wait_timeout(flink):
+    t = FakeTime()
+    pending = flink.body("savepoint-status-in-progress")
+    poller = Poller(5, sleep=t.sleep, clock=t.clock)
+    with pytest.raises(WaitTimeout):
+        poller.operation(lambda: pending)
+    assert t.now == pytest.approx(5)
+
+
+def test_timeout_zero_waits_forever(flink):
+    t = FakeTime()
+    pending = flink.body("savepoint-status-in-progress")
+    done = flink.body("savepoint-status-completed")
+    Poller(0, sleep=t.sleep, clock=t.clock).operation(bodies(*[pending] * 500, done))
+    assert t.now > 600
+
+
+def test_transient_errors_are_ridden_through_but_not_others(flink):
+    done = flink.body("savepoint-status-completed")
+    busy = ServerError("busy", status=503)
+    assert Poller(sleep=lambda s: None).operation(bodies(busy, busy, done)) == done["operation"]
+    with pytest.raises(ServerError):
+        Poller(sleep=lambda s: None).operation(bodies(ServerError("bug", status=500)))
+
+
+def test_on_tick_reports_elapsed_and_last_body(flink):
+    t = FakeTime()
+    pending = flink.body("savepoint-status-in-progress")
+    ticks = []
+    poller = Poller(sleep=t.sleep, clock=t.clock, on_tick=lambda e, b: ticks.append((e, b)))
+    poller.operation(bodies(pending, pending, flink.body("savepoint-status-completed")))
+    assert [b for _, b in ticks] == [pending, pending]
+    assert ticks[1][0] > ticks[0][0]
+
+
+def test_trigger_ids_are_32_hex_and_unique():
+    ids = {new_trigger_id() for _ in range(100)}
+    assert len(ids) == 100
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+
+
+# -- the CLI's waiting, against the test server ------------------------------------------------
+
+
+@pytest.fixture
+def trigger(flink, monkeypatch):
+    """The recorded trigger id, used as the client-generated one."""
+    tid = flink.body("savepoint-trigger")["request-id"]
+    monkeypatch.setattr("flinkctl.client.poller.new_trigger_id", lambda: tid)
+    return tid
+
+
+def respond(httpserver, flink, name, *, ordered=True, status=None):
+    rec = flink.record(name)
+    expect = httpserver.expect_ordered_request if ordered else httpserver.expect_request
+    expect(flink.path(name), method=rec.get("method", "GET")).respond_with_json(
+        rec["body"], status=status or rec["status"]
+    )
+
+
+def test_status_503s_are_ridden_through(cli, flink, httpserver, trigger):
+    jid = flink.ids["jobid"]
+    respond(httpserver, flink, "savepoint-trigger")
+    respond(httpserver, flink, "savepoint-status-in-progress")
+    for _ in range(6):  # more than the HTTP layer's own retries
+        httpserver.expect_ordered_request(
+            flink.path("savepoint-status-completed")
+        ).respond_with_data("busy", status=503)
+    respond(httpserver, flink, "savepoint-status-completed")
+    r = cli("savepoint", "trigger", jid, "--wait", "-o", "json")
+    assert (r.code, r.err) == (0, "")
+    assert r.json()["location"] == flink.body("savepoint-status-completed")["operation"]["location"]
+    httpserver.check_assertions()
+
+
+def test_job_gone_during_wait_is_exit_3(cli, flink, httpserver, trigger):
+    jid = flink.ids["jobid"]
+    respond(httpserver, flink, "savepoint-trigger")
+    respond(httpserver, flink, "savepoint-status-in-progress")
+    gone = flink.record("savepoint-status-unknown")
+    httpserver.expect_ordered_request(flink.path("savepoint-status-completed")).respond_with_json(
+        gone["body"], status=gone["status"]
+    )
+    r = cli("savepoint", "trigger", jid, "--wait")
+    assert r.code == 3
+    assert r.out == ""
+    first, hint = r.err.splitlines()
+    assert first.startswith(f"error: the savepoint of job {jid} can no longer be followed: ")
+    assert "There is no savepoint operation" in first
+    assert hint.startswith("hint: the job may have ended")
+
+
+def test_timeout_is_exit_8_with_resume_command(cli, flink, httpserver, trigger):
+    jid = flink.ids["jobid"]
+    respond(httpserver, flink, "savepoint-trigger")
+    respond(httpserver, flink, "savepoint-status-in-progress", ordered=False)
+    r = cli("savepoint", "trigger", jid, "--wait", "--timeout", "0.3")
+    url = httpserver.url_for("").rstrip("/")
+    assert (r.code, r.out) == (8, "")
+    assert r.err.splitlines() == [
+        f"error: savepoint of job {jid} still in progress after 0.3s; it may still complete",
+        f"hint: resume waiting with: flinkctl --url {url} savepoint status {jid} {trigger} --wait",
+    ]
+
+
+def test_ctrl_c_stops_waiting_and_prints_the_resume_command(
+    cli, flink, httpserver, trigger, monkeypatch
+):
+    jid = flink.ids["jobid"]
+    respond(httpserver, flink, "savepoint-trigger")
+    respond(httpserver, flink, "savepoint-status-in-progress", ordered=False)
+
+    def interrupt(seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("time.sleep", interrupt)
+    r = cli("savepoint", "trigger", jid, "--wait", "-o", "json")
+    url = httpserver.url_for("").rstrip("/")
+    assert (r.code, r.out) == (130, "")
+    assert r.err.splitlines()[:2] == [
+        f"stopped waiting; the savepoint of job {jid} goes on on the cluster",
+        f"hint: resume waiting with: flinkctl --url {url} savepoint status {jid} {trigger} "
+        "--wait -o json",
+    ]
+
+
+def test_failure_is_exit_1_with_first_line_and_full_cause_with_debug(
+    cli, flink, httpserver, trigger
+):
+    jid = flink.ids["jobid"]
+    respond(httpserver, flink, "savepoint-trigger", ordered=False)
+    respond(httpserver, flink, "savepoint-status-failed", ordered=False)
+    httpserver.expect_request(flink.path("savepoint-status-completed")).respond_with_json(
+        flink.body("savepoint-status-failed")
+    )
+    r = cli("savepoint", "trigger", jid, "--wait")
+    assert (r.code, r.out) == (1, "")
+    assert len(r.err.splitlines()) == 1
+    assert r.err.startswith(f"error: savepoint of job {jid} failed: ")
+    r = cli("--debug", "savepoint", "trigger", jid, "--wait")
+    assert r.code == 1
+    assert (
+        flink.body("savepoint-status-failed")["operation"]["failure-cause"]["stack-trace"].strip()
+        in r.err
+    )
+
+
+# -- the trigger POST is reset after the server took it: one savepoint, same triggerId ------------
+
+
+class ResetOnceServer(ThreadingHTTPServer):
+    """Serves recorded bodies; drops the connection (RST) on the first savepoint trigger."""
+
+    daemon_threads = True
+
+    def __init__(self, flink):
+        self.flink = flink
+        self.posts: list[str] = []
+        self.savepoints: set[str] = set()
+        super().__init__(("127.0.0.1", 0), ResetHandler)
+
+    def handle_error(self, request, client_address):  # the reset is on purpose
+        pass
+
+
+class ResetHandler(BaseHTTPRequestHandler):
+    server: ResetOnceServer
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        tid = body["triggerId"]
+        self.server.posts.append(tid)
+        self.server.savepoints.add(tid)  # Flink keys the operation by (job, triggerId)
+        if len(self.server.posts) == 1:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
+        self._json(202, {"request-id": tid})
+
+    def do_GET(self):
+        self._json(200, self.server.flink.body("savepoint-status-completed"))
+
+    def _json(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def test_reset_trigger_is_retried_with_the_same_trigger_id(cli, flink):
+    server = ResetOnceServer(flink)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        jid = flink.ids["jobid"]
+        r = cli("savepoint", "trigger", jid, "--wait", "-o", "json", url=url)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (r.code, r.err) == (0, "")
+    assert len(server.posts) == 2
+    assert server.posts[0] == server.posts[1] == r.json()["trigger-id"]
+    assert len(server.savepoints) == 1
+
+
+def test_other_posts_are_not_retried(flink):
+    """Stop-with-savepoint is not repeated on a reset: the error surfaces instead."""
+    from flinkctl.client import FlinkClient
+    from flinkctl.config import Context
+    from flinkctl.errors import UnreachableError
+
+    server = ResetOnceServer(flink)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = FlinkClient(Context(name="t", url=f"http://127.0.0.1:{server.server_address[1]}"))
+        with pytest.raises(UnreachableError):
+            client.stop_job(flink.ids["jobid"], new_trigger_id())
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(server.posts) == 1
+
+
+def test_not_found_during_poll_propagates():
+    with pytest.raises(NotFoundError):
+        Poller(sleep=lambda s: None).operation(bodies(NotFoundError("gone")))
