@@ -1,49 +1,416 @@
 """`flinkctl jobs`: list and inspect jobs (read commands live here; lifecycle in job_lifecycle)."""
 
+from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 
+from flinkctl.cli import metrics as metrics_
+from flinkctl.cli import wait as wait_
+from flinkctl.cli import watch as watch_
 from flinkctl.cli.args import JobArgument, job_id
-from flinkctl.cli.options import with_output
+from flinkctl.cli.options import OUTPUT_HELP, QUERY_HELP, set_output, with_output
 from flinkctl.cli.state import state
+from flinkctl.errors import UsageError
 
 app = typer.Typer(help="Jobs: list, inspect, cancel, stop, rescale.", no_args_is_help=True)
 
+JOB_STATES = (
+    "INITIALIZING", "CREATED", "RUNNING", "FAILING", "FAILED", "CANCELLING", "CANCELED",
+    "FINISHED", "RESTARTING", "SUSPENDED", "RECONCILING",
+)  # fmt: skip
 
-@app.command("list")
+
+class Sort(str, Enum):
+    """`jobs list --sort`: newest first, longest first, or by name."""
+
+    start = "start"
+    duration = "duration"
+    name = "name"
+
+
+SORT_KEYS = {
+    Sort.start: (lambda j: j.get("start-time") or 0, True),
+    Sort.duration: (lambda j: j.get("duration") or 0, True),
+    Sort.name: (lambda j: str(j.get("name")), False),
+}
+
+
+def _select(data: dict, states: list[str], name: str | None, sort: Sort | None) -> dict:
+    """The overview body with only the jobs wanted, in the order wanted (same shape)."""
+    from fnmatch import fnmatchcase
+
+    jobs = data.get("jobs") or []
+    if states:
+        jobs = [j for j in jobs if j.get("state") in states]
+    if name:
+        jobs = [j for j in jobs if fnmatchcase(str(j.get("name")), name)]
+    if sort:
+        key, newest_first = SORT_KEYS[sort]
+        jobs = sorted(jobs, key=key, reverse=newest_first)
+    return {**data, "jobs": jobs}
+
+
+@app.command("list", cls=watch_.Command)
 @with_output
 def list_(
     state_filter: Annotated[
-        Optional[list[str]], typer.Option("--state", "-s", help="Only jobs in this state (repeatable).")
+        Optional[list[str]],
+        typer.Option(
+            "--state", "-s", help=f"Only jobs in this state (repeatable): {', '.join(JOB_STATES)}."
+        ),
     ] = None,
+    name: Annotated[
+        Optional[str],
+        typer.Option("--name", help="Only jobs whose name matches this glob, e.g. 'etl-*'."),
+    ] = None,
+    sort: Annotated[
+        Optional[Sort],
+        typer.Option(
+            "--sort",
+            help="Order: start (newest first; the default with --watch), duration (longest "
+            "first) or name.",
+        ),
+    ] = None,
+    interval: watch_.WatchOption = None,
 ) -> None:
     """List jobs with state, start time, duration and task counts (GET /jobs/overview).
 
+    -o name prints job ids; -o json prints Flink's body with only the selected jobs, in order.
+
     Example:
 
-      flinkctl jobs list --state RUNNING -o name
+      flinkctl jobs list --state RUNNING --sort start -o name
     """
-    from flinkctl.output import render
     from flinkctl.output.jobs import JOBS
 
-    data = state.client().jobs_overview()
-    if state_filter:
-        wanted = {s.upper() for s in state_filter}
-        data = {**data, "jobs": [j for j in data.get("jobs", []) if j.get("state") in wanted]}
-    render(data, JOBS)
+    states = [s.upper() for s in state_filter or []]
+    unknown = [s for s in states if s not in JOB_STATES]
+    if unknown:
+        raise UsageError(f"unknown job state {unknown[0]!r} (choose from {', '.join(JOB_STATES)})")
+    if interval is not None and sort is None:
+        sort = Sort.start  # Flink's order changes between requests
+    client = state.client()
+    watch_.watch(interval, lambda: _select(client.jobs_overview(), states, name, sort), JOBS)
+
+
+@app.command(cls=watch_.Command)
+@with_output
+def show(job: JobArgument, interval: watch_.WatchOption = None) -> None:
+    """Show a job's header and its vertices with I/O, busy and backpressure (GET /jobs/:jobid).
+
+    The busy and backpressured ratios (max over subtasks) come from one request per vertex
+    (GET /jobs/:jobid/vertices/:vertexid/subtasks/metrics), sent concurrently. -o json/yaml
+    print GET /jobs/:jobid unchanged.
+
+    Example:
+
+      flinkctl jobs show flinkctl-demo --watch
+    """
+    from flinkctl.output import render
+    from flinkctl.output.jobs import job_view
+    from flinkctl.output.render import settings
+
+    client = state.client()
+    jid = job_id(job)
+
+    def view(details: dict) -> None:
+        loads = client.vertex_loads(details) if settings.format in ("table", "wide") else None
+        render(details, job_view(loads))
+
+    watch_.watch(interval, lambda: client.job(jid), view)
 
 
 @app.command()
 @with_output
-def show(job: JobArgument) -> None:
-    """Show a job: header and its vertices (GET /jobs/:jobid).
+def status(job: JobArgument) -> None:
+    """Print a job's state, e.g. RUNNING (GET /jobs/:jobid/status).
 
     Example:
 
-      flinkctl jobs show flinkctl-demo
+      flinkctl jobs status flinkctl-demo
     """
     from flinkctl.output import render
-    from flinkctl.output.jobs import JOB
+    from flinkctl.output.jobs import STATUS
 
-    render(state.client().job(job_id(job)), JOB)
+    render(state.client().job_status(job_id(job)), STATUS)
+
+
+@app.command()
+def plan(
+    job: JobArgument,
+    output: Annotated[
+        Optional[str],
+        typer.Option(
+            "--output",
+            "-o",
+            help=OUTPUT_HELP.rstrip(".") + ", dot (Graphviz).",
+            rich_help_panel="Output",
+        ),
+    ] = None,
+    query: Annotated[
+        Optional[str], typer.Option("--query", help=QUERY_HELP, rich_help_panel="Output")
+    ] = None,
+) -> None:
+    """Show a job's dataflow plan: a tree of operators and ship strategies (GET /jobs/:jobid/plan).
+
+    -o dot prints a Graphviz digraph of the plan.
+
+    Example:
+
+      flinkctl jobs plan flinkctl-demo -o dot | dot -Tpng > plan.png
+    """
+    from flinkctl.output import render
+    from flinkctl.output.jobs import PLAN, plan_dot
+    from flinkctl.output.render import out
+
+    dot = output == "dot"
+    set_output(None if dot else output, query)
+    body = state.client().job_plan(job_id(job))
+    if dot:
+        out(plan_dot(body))
+    else:
+        render(body, PLAN)
+
+
+@app.command()
+@with_output
+def config(job: JobArgument) -> None:
+    """Show a job's execution configuration and user configuration (GET /jobs/:jobid/config).
+
+    Example:
+
+      flinkctl jobs config flinkctl-demo -o yaml
+    """
+    from flinkctl.output import render
+    from flinkctl.output.jobs import JOB_CONFIG
+
+    render(state.client().job_config(job_id(job)), JOB_CONFIG)
+
+
+@app.command("jobmanager-config")
+@with_output
+def jobmanager_config(job: JobArgument) -> None:
+    """Show the JobManager configuration a job runs with (GET /jobs/:jobid/jobmanager/config).
+
+    Example:
+
+      flinkctl jobs jobmanager-config flinkctl-demo | grep checkpoint
+    """
+    from flinkctl.output import render
+    from flinkctl.output.cluster import CONFIG_ENTRIES
+
+    render(state.client().job_jobmanager_config(job_id(job)), CONFIG_ENTRIES)
+
+
+@app.command()
+@with_output
+def exceptions(
+    job: JobArgument,
+    max_exceptions: Annotated[
+        Optional[int],
+        typer.Option("--max", min=1, help="At most this many exceptions (newest first)."),
+    ] = None,
+) -> None:
+    """Show a job's exception history, newest first (GET /jobs/:jobid/exceptions).
+
+    One line per exception: time, task, location and the exception's first line.
+
+    -o wide prints each full stack trace, with concurrent exceptions.
+
+    Example:
+
+      flinkctl jobs exceptions flinkctl-demo --max 5 -o wide
+    """
+    from flinkctl.output import render
+    from flinkctl.output.jobs import EXCEPTIONS
+
+    render(state.client().job_exceptions(job_id(job), max_exceptions), EXCEPTIONS)
+
+
+@app.command()
+@with_output
+def result(
+    job: JobArgument,
+    wait: wait_.WaitOption = False,
+    timeout: wait_.TimeoutOption = wait_.DEFAULT_TIMEOUT,
+) -> None:
+    """Show a job's execution result (GET /jobs/:jobid/execution-result); exit 1 if the job failed.
+
+    Without --wait a running job shows status IN_PROGRESS. With --wait, poll until the job
+    is FINISHED, CANCELED or FAILED (exit 8 after --timeout).
+
+    Example:
+
+      flinkctl jobs result my-batch-job --wait --timeout 3600 -o json
+    """
+    from flinkctl.errors import OperationFailed
+    from flinkctl.output import render
+    from flinkctl.output.jobs import EXECUTION_RESULT, first_line
+
+    client = state.client()
+    jid = job_id(job)
+    if wait:
+        body = wait_.waiting(
+            f"job {jid}",
+            lambda poller: poller.until(
+                lambda: client.job_execution_result(jid), _completed, what=f"job {jid}"
+            ),
+            timeout=timeout,
+            resume=wait_.command("jobs", "result", jid, "--wait"),
+        )
+    else:
+        body = client.job_execution_result(jid)
+    render(body, EXECUTION_RESULT)
+    outcome = body.get("job-execution-result") or {}
+    if outcome.get("application-status") == "FAILED":
+        cause = outcome.get("failure-cause") or {}
+        raise OperationFailed(
+            f"job {jid} failed: {first_line(cause.get('stack-trace') or cause.get('class'))}",
+            flink=[str(cause.get("stack-trace") or "")],
+        )
+
+
+def _completed(body: dict) -> bool:
+    return (body.get("status") or {}).get("id") == "COMPLETED"
+
+
+@app.command()
+@with_output
+def accumulators(
+    job: JobArgument,
+    include_serialized: Annotated[
+        bool,
+        typer.Option(
+            "--include-serialized",
+            help="Also fetch serialized (base64) values; -o wide shows them.",
+        ),
+    ] = False,
+) -> None:
+    """Show a job's accumulators, aggregated over subtasks (GET /jobs/:jobid/accumulators).
+
+    Example:
+
+      flinkctl jobs accumulators my-batch-job --include-serialized -o wide
+    """
+    from flinkctl.output import render
+    from flinkctl.output.jobs import ACCUMULATORS
+
+    render(state.client().job_accumulators(job_id(job), include_serialized), ACCUMULATORS)
+
+
+@app.command()
+@with_output
+def metrics(
+    job: Annotated[
+        Optional[str],
+        typer.Argument(help="Job id, prefix or name; aggregated over jobs when omitted."),
+    ] = None,
+    get: metrics_.GetOption = None,
+    agg: metrics_.AggOption = None,
+    jobs: Annotated[
+        Optional[str],
+        typer.Option(
+            "--jobs",
+            help="Without JOB: aggregate over these jobs only (comma-separated ids or names).",
+        ),
+    ] = None,
+) -> None:
+    """List or show job metrics, of one job or aggregated over jobs.
+
+    Uses GET /jobs/:jobid/metrics, or GET /jobs/metrics without JOB. Without --get, lists the
+    metric ids.
+
+    Example:
+
+      flinkctl jobs metrics flinkctl-demo --get 'uptime,numRestarts'
+    """
+    if job is None:
+        ids = ",".join(job_id(j) for j in metrics_.split(jobs)) or None
+        metrics_.show("/jobs/metrics", get, agg or ("min,max,avg,sum" if get else None), jobs=ids)
+        return
+    if jobs or agg:
+        raise UsageError("--jobs and --agg apply only without JOB (aggregated over jobs)")
+    metrics_.show(f"/jobs/{job_id(job)}/metrics", get)
+
+
+RESCALE_CHOICES = ("history", "summary", "config")
+
+
+@app.command()
+@with_output
+def rescales(
+    job: JobArgument,
+    history: Annotated[
+        bool, typer.Option("--history", help="Every rescale kept in the history.")
+    ] = False,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Counts and duration statistics.")
+    ] = False,
+    config: Annotated[
+        bool, typer.Option("--config", help="The adaptive scheduler's rescale settings.")
+    ] = False,
+    details: Annotated[
+        Optional[str],
+        typer.Option(
+            "--details", metavar="UUID", help="One rescale: vertices, slots, scheduler states."
+        ),
+    ] = None,
+) -> None:
+    """Show a job's rescales under the adaptive scheduler (Flink 2.3+): the overview by default.
+
+    Uses GET /jobs/:jobid/rescales/overview, or .../history, .../summary, .../config or
+    .../details/:uuid. Needs jobmanager.scheduler: adaptive and a
+    web.adaptive-scheduler.rescale-history.size above 0.
+
+    Example:
+
+      flinkctl jobs rescales flinkctl-demo --history -o wide
+    """
+    from flinkctl.output import render
+    from flinkctl.output.jobs import RESCALE_VIEWS
+
+    chosen = [w for w, on in zip(RESCALE_CHOICES, (history, summary, config), strict=True) if on]
+    if len(chosen) + (details is not None) > 1:
+        raise UsageError("choose one of --history, --summary, --config, --details")
+    client = state.client()
+    jid = job_id(job)
+    if details is not None:
+        render(client.job_rescale(jid, details), RESCALE_VIEWS["details"])
+    else:
+        what = chosen[0] if chosen else "overview"
+        render(client.job_rescales(jid, what), RESCALE_VIEWS[what])
+
+
+@app.command("log-url")
+@with_output
+def log_url(
+    job: JobArgument,
+    taskmanager: Annotated[
+        Optional[str],
+        typer.Option(
+            "--taskmanager", "--tm", help="A task manager's log URL (id or unique prefix)."
+        ),
+    ] = None,
+) -> None:
+    """Print the URL of the JobManager's (or a task manager's) logs for a job.
+
+    Uses GET /jobs/:jobid/jobmanager/log-url, or GET /jobs/:jobid/taskmanagers/:tmid/log-url.
+    Set historyserver.log.jobmanager.url-pattern / .taskmanager.url-pattern to point these at
+    an external log service.
+
+    Example:
+
+      flinkctl jobs log-url flinkctl-demo --taskmanager localhost
+    """
+    from flinkctl.client.resolve import taskmanager as resolve_tm
+    from flinkctl.output import render
+    from flinkctl.output.jobs import LOG_URL
+
+    client = state.client()
+    jid = job_id(job)
+    tm_id = resolve_tm(client, taskmanager) if taskmanager else None
+    render(client.job_log_url(jid, tm_id), LOG_URL)
+
+
+from flinkctl.cli import job_lifecycle  # noqa: E402,F401  registers cancel/stop/submit/rescale

@@ -21,7 +21,7 @@ T = TypeVar("T")
 DEFAULT_TIMEOUT = 600.0
 
 WaitOption = Annotated[
-    bool, typer.Option("--wait", "-w", help="Wait until the operation completes.")
+    bool, typer.Option("--wait", help="Wait until the operation completes.")
 ]
 TimeoutOption = Annotated[
     float,

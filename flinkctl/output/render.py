@@ -116,7 +116,10 @@ def dump(data: Any, fmt: str) -> str:
     if fmt == "yaml":
         import yaml
 
-        return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when available: 10x faster
+        return yaml.dump(
+            data, Dumper=dumper, sort_keys=False, default_flow_style=False, allow_unicode=True
+        )
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 

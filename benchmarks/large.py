@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Large results: `flinkctl jobs list` over 10,000 jobs, piped and as json.
+
+A loopback http.server serves /jobs/overview with the RECORDED demo job entry
+(tests/fixtures/flink-2.3.0/jobs-overview.json) replicated under 10,000 ids. Reports the median
+wall time of the real `flinkctl` process (start-up, request and rendering, stdout a pipe) per
+output format, `flinkctl --version` as the start-up baseline, and the in-process rendering
+time alone.
+
+    python benchmarks/large.py [--jobs 10000] [--runs 5]
+
+Measured on the 2-core development machine (10,000 jobs, 4.5 MB of JSON):
+
+    process                                wall    output
+    flinkctl --version (start-up)        0.145s    0.00MB
+    jobs list | (table, piped)           0.407s    0.90MB
+    jobs list -o wide |                  0.402s    1.20MB
+    jobs list -o json |                  0.506s    6.23MB
+    jobs list -o name --sort name |      0.334s    0.33MB
+    jobs list -s RUNNING -o yaml |       1.606s    1.10MB
+    rendering only (in-process)            wall
+      table                              0.066s
+      wide                               0.083s
+      json                               0.166s
+      name                               0.003s
+
+YAML is the slow one: PyYAML's pure-Python emitter (2,500 jobs in 1.6 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from contextlib import redirect_stdout
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+FIXTURE = Path(__file__).resolve().parent.parent / "tests/fixtures/flink-2.3.0/jobs-overview.json"
+
+
+def overview(jobs: int) -> dict:
+    """The recorded overview with its first job entry replicated JOBS times."""
+    body = json.loads(FIXTURE.read_text())["body"]
+    entry = body["jobs"][0]
+    states = ("RUNNING", "FINISHED", "CANCELED", "FAILED")
+    return {
+        **body,
+        "jobs": [
+            {
+                **entry,
+                "jid": f"{i:032x}",
+                "name": f"{entry['name']}-{i}",
+                "state": states[i % 4],
+                "start-time": entry["start-time"] - i * 1000,
+            }
+            for i in range(jobs)
+        ],
+    }
+
+
+def serve(body: bytes) -> str:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}"
+
+
+def median_seconds(argv: list[str], runs: int) -> tuple[float, int]:
+    """Median wall time of ARGV with stdout a pipe (after a warm-up); and the bytes it printed."""
+    size = len(subprocess.run(argv, check=True, capture_output=True).stdout)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), size
+
+
+def render_seconds(body: dict, fmt: str, runs: int) -> float:
+    from flinkctl.output.jobs import JOBS
+    from flinkctl.output.render import render
+
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        with redirect_stdout(io.StringIO()):
+            render(body, JOBS, fmt)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    exe = shutil.which("flinkctl") or str(Path(sys.executable).with_name("flinkctl"))
+    body = overview(args.jobs)
+    raw = json.dumps(body).encode()
+    url = serve(raw)
+    print(f"{args.jobs:,} jobs, {len(raw) / 1e6:.1f} MB of JSON; median of {args.runs} runs")
+    cases = [
+        ("flinkctl --version (start-up)", [exe, "--version"]),
+        ("jobs list | (table, piped)", [exe, "--url", url, "jobs", "list"]),
+        ("jobs list -o wide |", [exe, "--url", url, "jobs", "list", "-o", "wide"]),
+        ("jobs list -o json |", [exe, "--url", url, "jobs", "list", "-o", "json"]),
+        (
+            "jobs list -o name --sort name |",
+            [exe, "--url", url, "jobs", "list", "-o", "name", "--sort", "name"],
+        ),
+        (
+            "jobs list -s RUNNING -o yaml |",
+            [exe, "--url", url, "jobs", "list", "-s", "RUNNING", "-o", "yaml"],
+        ),
+    ]
+    print(f"{'process':34} {'wall':>8} {'output':>9}")
+    for label, argv in cases:
+        seconds, size = median_seconds(argv, args.runs)
+        print(f"{label:34} {seconds:7.3f}s {size / 1e6:7.2f}MB")
+    print(f"{'rendering only (in-process)':34} {'wall':>8}")
+    for fmt in ("table", "wide", "json", "name"):
+        print(f"{'  ' + fmt:34} {render_seconds(body, fmt, args.runs):7.3f}s")
+
+
+if __name__ == "__main__":
+    main()

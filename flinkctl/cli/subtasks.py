@@ -1,0 +1,93 @@
+"""`flinkctl subtasks`: one subtask of a vertex: its attempts, metrics and accumulators."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from flinkctl.cli import metrics as metrics_
+from flinkctl.cli.args import JobArgument, VertexArgument, job_and_vertex
+from flinkctl.cli.options import with_output
+from flinkctl.cli.state import state
+
+app = typer.Typer(
+    help="One subtask of a vertex: attempts, metrics, accumulators.", no_args_is_help=True
+)
+
+IndexArgument = Annotated[int, typer.Argument(min=0, help="Subtask index (0 .. parallelism-1).")]
+AttemptOption = Annotated[
+    Optional[int],
+    typer.Option("--attempt", min=0, help="Execution attempt; the current one when omitted."),
+]
+
+
+def _resolve(job: str, vertex: str, index: int) -> tuple[str, str]:
+    """Job and vertex ids, after checking INDEX is one of the vertex's subtasks."""
+    from flinkctl.errors import NotFoundError
+
+    jid, vid, details = job_and_vertex(job, vertex)
+    found = next((v for v in details.get("vertices") or [] if v.get("id") == vid), {})
+    parallelism = found.get("parallelism")
+    if isinstance(parallelism, int) and index >= parallelism:
+        raise NotFoundError(
+            f"subtask {index} not found: vertex {found.get('name')!r} has {parallelism} "
+            f"subtask{'s' if parallelism != 1 else ''} (0..{parallelism - 1})"
+        )
+    return jid, vid
+
+
+@app.command()
+@with_output
+def show(
+    job: JobArgument, vertex: VertexArgument, index: IndexArgument, attempt: AttemptOption = None
+) -> None:
+    """Show a subtask's current (or given) execution attempt and the time spent in each state.
+
+    Uses GET .../vertices/:vertexid/subtasks/:index, or .../subtasks/:index/attempts/:attempt.
+
+    Example:
+
+      flinkctl subtasks show flinkctl-demo b717 0 --attempt 0
+    """
+    from flinkctl.output import render
+    from flinkctl.output.vertices import SUBTASK
+
+    render(state.client().subtask(*_resolve(job, vertex, index), index, attempt), SUBTASK)
+
+
+@app.command()
+@with_output
+def metrics(
+    job: JobArgument, vertex: VertexArgument, index: IndexArgument, get: metrics_.GetOption = None
+) -> None:
+    """List a subtask's metric ids, or show values with --get (GET .../subtasks/:index/metrics).
+
+    Example:
+
+      flinkctl subtasks metrics flinkctl-demo b717 0 --get 'numRecords*'
+    """
+    from flinkctl.client.vertices import subtask_path
+
+    metrics_.show(f"{subtask_path(*_resolve(job, vertex, index), index)}/metrics", get)
+
+
+@app.command()
+@with_output
+def accumulators(
+    job: JobArgument, vertex: VertexArgument, index: IndexArgument, attempt: AttemptOption = None
+) -> None:
+    """Show the user accumulators of a subtask's attempt (GET .../attempts/:attempt/accumulators).
+
+    Without --attempt, the current attempt (one GET .../subtasks/:index first).
+
+    Example:
+
+      flinkctl subtasks accumulators flinkctl-demo b717 0
+    """
+    from flinkctl.output import render
+    from flinkctl.output.vertices import ACCUMULATORS
+
+    client = state.client()
+    jid, vid = _resolve(job, vertex, index)
+    if attempt is None:
+        attempt = client.subtask(jid, vid, index)["attempt"]
+    render(client.subtask_accumulators(jid, vid, index, attempt), ACCUMULATORS)

@@ -1,0 +1,241 @@
+"""Column specs for checkpoint statistics, details and configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flinkctl.output.humanize import KINDS, text
+from flinkctl.output.render import Column, View, details, is_tty, out, table
+from flinkctl.output.vertices import rows_table
+
+# Rich lays out a 10,000-row table in seconds; histories longer than this are aligned by hand.
+RICH_MAX_ROWS = 500
+
+
+def _acked(c: dict) -> str:
+    return f"{c.get('num_acknowledged_subtasks', '?')}/{c.get('num_subtasks', '?')}"
+
+
+HISTORY_COLUMNS = [
+    Column("ID", "id"),
+    Column("STATUS", "status"),
+    Column("TYPE", "checkpoint_type"),
+    Column("SAVEPOINT", "is_savepoint"),
+    Column("TRIGGERED", "trigger_timestamp", "time"),
+    Column("DURATION", "end_to_end_duration", "duration"),
+    Column("SIZE", "checkpointed_size", "bytes"),
+    Column("ACKED", _acked),
+    Column("FULL SIZE", "state_size", "bytes", wide=True),
+    Column("PROCESSED", "processed_data", "bytes", wide=True),
+    Column("PERSISTED", "persisted_data", "bytes", wide=True),
+    Column("LATEST ACK", "latest_ack_timestamp", "time", wide=True),
+    Column("PATH", "external_path", wide=True),
+    Column("FAILURE", "failure_message", wide=True),
+]
+
+# (label, key in "summary", kind); wide-only rows last
+SUMMARY_ROWS = (
+    ("Duration", "end_to_end_duration", "duration"),
+    ("Checkpointed size", "checkpointed_size", "bytes"),
+    ("Full size", "state_size", "bytes"),
+    ("Processed (unaligned)", "processed_data", "bytes"),
+    ("Persisted (unaligned)", "persisted_data", "bytes"),
+)
+STATS = ("min", "avg", "max", "p99")
+LATEST = ("completed", "savepoint", "failed", "restored")
+
+
+def _stat_rows(summary: dict, rows: tuple, stats: tuple = STATS) -> list[list[str]]:
+    return [
+        [label, *(KINDS[kind]((summary.get(key) or {}).get(s)) for s in stats)]
+        for label, key, kind in rows
+        if key in summary
+    ]
+
+
+def _latest(c: Any) -> str:
+    if not c:
+        return "-"
+    parts = [f"#{c.get('id')}"]
+    when = c.get("restore_timestamp") or c.get("failure_timestamp") or c.get("trigger_timestamp")
+    parts.append(KINDS["time"](when))
+    if "end_to_end_duration" in c:
+        parts.append(KINDS["duration"](c.get("end_to_end_duration")))
+    if c.get("checkpointed_size") is not None:
+        parts.append(KINDS["bytes"](c.get("checkpointed_size")))
+    where = c.get("external_path") or c.get("failure_message")
+    return " ".join(parts) + (f" {where}" if where else "")
+
+
+def _history(data: dict, wide: bool) -> None:
+    counts = data.get("counts") or {}
+    keys = ("total", "completed", "failed", "in_progress", "restored")
+    details(
+        [("Counts", ", ".join(f"{counts.get(k, 0)} {k.replace('_', ' ')}" for k in keys))]
+        + [(f"Latest {k}", _latest((data.get("latest") or {}).get(k))) for k in LATEST]
+    )
+    rows = _stat_rows(data.get("summary") or {}, SUMMARY_ROWS if wide else SUMMARY_ROWS[:3])
+    if rows:
+        out()
+        table(["SUMMARY", *(s.upper() for s in STATS)], rows)
+    out()
+    history = data.get("history") or []
+    draw = _aligned if is_tty() and len(history) > RICH_MAX_ROWS else table
+    rows_table(HISTORY_COLUMNS, history, wide, draw)
+
+
+def _aligned(headers: list[str], rows: list[list[str]]) -> None:
+    """A terminal table without Rich's layout pass: space-aligned columns, a rule under the header."""
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    lines = [
+        "   ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip() for cells in [headers, *rows]
+    ]
+    lines.insert(1, "─" * (sum(widths) + 3 * (len(widths) - 1)))
+    out("\n".join(lines))
+
+
+CHECKPOINTS = View(table=_history, rows=lambda d: d.get("history") or [], name="id")
+
+DETAIL_COLUMNS = [
+    Column("ID", "id"),
+    Column("Status", "status"),
+    Column("Type", "checkpoint_type"),
+    Column("Savepoint", "is_savepoint"),
+    Column("Triggered", "trigger_timestamp", "time"),
+    Column("Latest ack", "latest_ack_timestamp", "time"),
+    Column("Duration", "end_to_end_duration", "duration"),
+    Column("Checkpointed size", "checkpointed_size", "bytes"),
+    Column("Full size", "state_size", "bytes"),
+    Column("Processed", "processed_data", "bytes"),
+    Column("Persisted", "persisted_data", "bytes"),
+    Column("Acknowledged", _acked),
+    Column("Path", "external_path"),
+    Column("Discarded", "discarded"),
+    Column("Failed at", "failure_timestamp", "time"),
+    Column("Failure", "failure_message"),
+]
+
+TASK_COLUMNS = [
+    Column("VERTEX", "name"),
+    Column("STATUS", "status"),
+    Column("ACKED", _acked),
+    Column("DURATION", "end_to_end_duration", "duration"),
+    Column("SIZE", "checkpointed_size", "bytes"),
+    Column("LATEST ACK", "latest_ack_timestamp", "time"),
+    Column("FULL SIZE", "state_size", "bytes", wide=True),
+    Column("PROCESSED", "processed_data", "bytes", wide=True),
+    Column("PERSISTED", "persisted_data", "bytes", wide=True),
+    Column("VERTEX ID", "vertex", wide=True),
+]
+
+
+def _present(data: dict, columns: list[Column]) -> list[tuple[str, str]]:
+    """FIELD/VALUE pairs of the columns whose key the body has."""
+    return [
+        (c.header, c.cell(data)) for c in columns if callable(c.get) or c.get.split(".")[0] in data
+    ]
+
+
+def checkpoint_view(names: dict[str, str]) -> View:
+    """One checkpoint and its per-vertex statistics; NAMES maps vertex ids to names."""
+
+    def render(data: dict, wide: bool) -> None:
+        details(_present(data, DETAIL_COLUMNS))
+        tasks = [
+            {**task, "vertex": vid, "name": names.get(vid, vid)}
+            for vid, task in (data.get("tasks") or {}).items()
+        ]
+        if tasks:
+            out()
+            rows_table(TASK_COLUMNS, tasks, wide)
+
+    return View(table=render, name="id")
+
+
+VERTEX_SUMMARY_ROWS = (
+    ("Duration", "end_to_end_duration", "duration"),
+    ("Checkpointed size", "checkpointed_size", "bytes"),
+    ("Full size", "state_size", "bytes"),
+    ("Sync", "checkpoint_duration.sync", "duration"),
+    ("Async", "checkpoint_duration.async", "duration"),
+    ("Alignment", "alignment.duration", "duration"),
+    ("Start delay", "start_delay", "duration"),
+    ("Buffered", "alignment.buffered", "bytes"),
+    ("Processed", "alignment.processed", "bytes"),
+    ("Persisted", "alignment.persisted", "bytes"),
+)
+
+SUBTASK_COLUMNS = [
+    Column("SUBTASK", "index"),
+    Column("STATUS", "status"),
+    Column("ACK", "ack_timestamp", "time"),
+    Column("DURATION", "end_to_end_duration", "duration"),
+    Column("SIZE", "checkpointed_size", "bytes"),
+    Column("SYNC", "checkpoint.sync", "duration"),
+    Column("ASYNC", "checkpoint.async", "duration"),
+    Column("ALIGNMENT", "alignment.duration", "duration"),
+    Column("START DELAY", "start_delay", "duration"),
+    Column("UNALIGNED", "unaligned_checkpoint"),
+    Column("FULL SIZE", "state_size", "bytes", wide=True),
+    Column("BUFFERED", "alignment.buffered", "bytes", wide=True),
+    Column("PROCESSED", "alignment.processed", "bytes", wide=True),
+    Column("PERSISTED", "alignment.persisted", "bytes", wide=True),
+    Column("ABORTED", "aborted", wide=True),
+]
+
+
+def _flat(summary: dict) -> dict:
+    """{"alignment": {"duration": {...}}} -> {"alignment.duration": {...}}."""
+    flat = {}
+    for key, value in summary.items():
+        if isinstance(value, dict) and "min" not in value:
+            flat.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            flat[key] = value
+    return flat
+
+
+def checkpoint_vertex_view(name: str) -> View:
+    """One vertex's part of a checkpoint: header, min/avg/max summary, and each subtask."""
+
+    def render(data: dict, wide: bool) -> None:
+        details([("Vertex", text(name))] + _present(data, DETAIL_COLUMNS))
+        summary = _flat(data.get("summary") or {})
+        rows = _stat_rows(
+            summary, VERTEX_SUMMARY_ROWS if wide else VERTEX_SUMMARY_ROWS[:7], ("min", "avg", "max")
+        )
+        if rows:
+            out()
+            table(["SUMMARY", "MIN", "AVG", "MAX"], rows)
+        out()
+        rows_table(SUBTASK_COLUMNS, data.get("subtasks") or [], wide)
+
+    return View(table=render, rows=lambda d: d.get("subtasks") or [], name="index")
+
+
+CHECKPOINT_CONFIG = View(
+    detail=True,
+    columns=[
+        Column("Mode", "mode"),
+        Column("Interval", "interval", "duration"),
+        Column("Timeout", "timeout", "duration"),
+        Column("Min pause", "min_pause", "duration"),
+        Column("Max concurrent", "max_concurrent"),
+        Column("Tolerable failures", "tolerable_failed_checkpoints"),
+        Column("Unaligned", "unaligned_checkpoints"),
+        Column("Aligned timeout", "aligned_checkpoint_timeout", "duration"),
+        Column("State backend", "state_backend"),
+        Column("Checkpoint storage", "checkpoint_storage"),
+        Column("Externalized", "externalization.enabled"),
+        Column("Delete on cancel", "externalization.delete_on_cancellation"),
+        Column("After tasks finish", "checkpoints_after_tasks_finish"),
+        Column("Changelog", "state_changelog_enabled", wide=True),
+        Column("Changelog storage", "changelog_storage", wide=True),
+        Column(
+            "Materialization interval",
+            "changelog_periodic_materialization_interval",
+            "duration",
+            wide=True,
+        ),
+    ],
+)

@@ -1,0 +1,345 @@
+"""Column specs for vertices, subtasks, backpressure, watermarks and flame graphs."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flinkctl.output.humanize import count, duration, ratio, text, timestamp
+from flinkctl.output.render import Column, View, details, is_tty, out, table
+
+LIFECYCLE = ("CREATED", "SCHEDULED", "DEPLOYING", "INITIALIZING", "RUNNING")
+ENDINGS = ("FINISHED", "CANCELING", "CANCELED", "FAILED")
+# Flink's thresholds for backpressureLevel: ok <= 10% < low <= 50% < high
+LEVEL_STYLES = {"ok": "green", "low": "yellow", "high": "bold red"}
+BAR_WIDTH = 20
+NO_WATERMARK = -(2**63)  # Long.MIN_VALUE: no watermark received yet
+
+
+def styled(cell: str, style: str) -> Any:
+    """CELL coloured with STYLE on a terminal (a Rich Text), plain text when piped."""
+    if not is_tty() or not style:
+        return cell
+    from rich.text import Text
+
+    return Text(cell, style=style)
+
+
+def _tasks(vertex: dict) -> str:
+    tasks = vertex.get("tasks") or {}
+    return f"{tasks.get('RUNNING', 0)}/{sum(v for v in tasks.values() if isinstance(v, int))}"
+
+
+def _metric(key: str):
+    """Column getter for one of Flink's per-task I/O metrics (None until reported)."""
+    return lambda row: (row.get("metrics") or {}).get(key)
+
+
+IO_COLUMNS = [
+    Column("RECORDS IN", _metric("read-records"), "count"),
+    Column("RECORDS OUT", _metric("write-records"), "count"),
+    Column("BYTES IN", _metric("read-bytes"), "bytes"),
+    Column("BYTES OUT", _metric("write-bytes"), "bytes"),
+    Column("BACKPRESSURED", _metric("accumulated-backpressured-time"), "duration", wide=True),
+    Column("IDLE", _metric("accumulated-idle-time"), "duration", wide=True),
+    Column("BUSY", _metric("accumulated-busy-time"), "duration", wide=True),
+]
+
+VERTICES = View(
+    rows=lambda d: d.get("vertices") or [],
+    columns=[
+        Column("ID", "id"),
+        Column("NAME", "name"),
+        Column("STATUS", "status"),
+        Column("PARALLELISM", "parallelism"),
+        Column("TASKS", _tasks),
+        Column("DURATION", "duration", "duration"),
+        *IO_COLUMNS,
+        Column("MAX PARALLELISM", "maxParallelism", wide=True),
+        Column("START", "start-time", "time", wide=True),
+        Column("SLOT SHARING GROUP", "slotSharingGroupId", wide=True),
+    ],
+    name="id",
+)
+
+SUBTASK_COLUMNS = [
+    Column("SUBTASK", "subtask"),
+    Column("STATUS", "status"),
+    Column("ATTEMPT", "attempt"),
+    Column("ENDPOINT", "endpoint"),
+    Column("START", "start-time", "time"),
+    Column("DURATION", "duration", "duration"),
+    *IO_COLUMNS,
+    Column("TASK MANAGER", "taskmanager-id", wide=True),
+    Column("END", "end-time", "time", wide=True),
+]
+
+
+def rows_table(columns: list[Column], rows: list, wide: bool, draw=table) -> None:
+    """A table of ROWS over COLUMNS (wide-only columns with WIDE), for views with sections;
+    DRAW(headers, cells) prints it."""
+    cols = [c for c in columns if wide or not c.wide]
+    draw([c.header for c in cols], [[c.cell(r) for c in cols] for r in rows])
+
+
+def _vertex(data: dict, wide: bool) -> None:
+    details(
+        [
+            ("ID", text(data.get("id"))),
+            ("Name", text(data.get("name"))),
+            ("Parallelism", text(data.get("parallelism"))),
+            ("Max parallelism", text(data.get("maxParallelism"))),
+        ]
+    )
+    out()
+    rows_table(SUBTASK_COLUMNS, data.get("subtasks") or [], wide)
+
+
+VERTEX = View(table=_vertex, name="id")
+
+
+def _status_durations(data: dict) -> list[list[str]]:
+    spent = data.get("status-duration") or {}
+    order = [s for s in (*LIFECYCLE, *ENDINGS) if s in spent] + sorted(
+        s for s in spent if s not in LIFECYCLE + ENDINGS
+    )
+    return [[s, duration(spent[s])] for s in order]
+
+
+def _subtask(data: dict, wide: bool) -> None:
+    pairs = [(c.header.capitalize(), c.cell(data)) for c in SUBTASK_COLUMNS]
+    others = data.get("other-concurrent-attempts") or []
+    if others:
+        pairs.append(("Concurrent attempts", ",".join(str(a.get("attempt")) for a in others)))
+    details(pairs)
+    rows = _status_durations(data)
+    if rows:
+        out()
+        table(["STATE", "TIME SPENT"], rows)
+
+
+SUBTASK = View(table=_subtask, name="subtask")
+
+
+def _level(level: Any) -> Any:
+    return styled(text(level), LEVEL_STYLES.get(str(level), ""))
+
+
+def _bar(value: Any, level: Any) -> Any:
+    """A bar of the backpressured ratio in the level's colour (terminal only)."""
+    fill = round(max(0.0, min(1.0, value)) * BAR_WIDTH) if isinstance(value, (int, float)) else 0
+    return styled("█" * fill + "·" * (BAR_WIDTH - fill), LEVEL_STYLES.get(str(level), ""))
+
+
+def backpressure_rows(vertex: dict | None, body: dict) -> list[list[Any]]:
+    """One row per subtask of one vertex's backpressure body; one "sampling" row while pending."""
+    prefix = [text(vertex.get("name"))] if vertex is not None else []
+    if body.get("status") != "ok":
+        return [prefix + ["-", styled("sampling", "cyan"), "-", "-", "-"]]
+    rows = []
+    for sub in body.get("subtasks") or []:
+        level = sub.get("backpressureLevel") or sub.get("backpressure-level")
+        row = prefix + [
+            text(sub.get("subtask")),
+            _level(level),
+            ratio(sub.get("ratio")),
+            ratio(sub.get("idleRatio")),
+            ratio(sub.get("busyRatio")),
+        ]
+        if is_tty():
+            row.append(_bar(sub.get("ratio"), level))
+        rows.append(row)
+    return rows
+
+
+def _backpressure_headers(with_vertex: bool) -> list[str]:
+    headers = ["SUBTASK", "LEVEL", "BACKPRESSURED", "IDLE", "BUSY"]
+    if is_tty():
+        headers.append("")
+    return (["VERTEX"] if with_vertex else []) + headers
+
+
+def _backpressure(data: dict, wide: bool) -> None:
+    table(_backpressure_headers(False), backpressure_rows(None, data))
+    if data.get("status") == "ok" and wide:
+        out()
+        details([("Sampled at", timestamp(data.get("end-timestamp")))])
+
+
+BACKPRESSURE = View(table=_backpressure)
+
+
+def _job_backpressure(data: dict, wide: bool) -> None:
+    rows = [r for v in data.get("vertices") or [] for r in backpressure_rows(v, v["backpressure"])]
+    table(_backpressure_headers(True), rows)
+
+
+JOB_BACKPRESSURE = View(table=_job_backpressure, rows=lambda d: d.get("vertices") or [], name="id")
+
+ACCUMULATORS = View(
+    rows=lambda d: d.get("user-accumulators") or [],
+    columns=[Column("NAME", "name"), Column("TYPE", "type"), Column("VALUE", "value")],
+    name="name",
+)
+
+
+def _subtask_accumulators(data: dict) -> list[dict]:
+    return [
+        {
+            **acc,
+            "subtask": sub.get("subtask"),
+            "attempt": sub.get("attempt"),
+            "endpoint": sub.get("endpoint"),
+        }
+        for sub in data.get("subtasks") or []
+        for acc in sub.get("user-accumulators") or []
+    ]
+
+
+SUBTASKS_ACCUMULATORS = View(
+    rows=_subtask_accumulators,
+    columns=[
+        Column("SUBTASK", "subtask"),
+        Column("NAME", "name"),
+        Column("TYPE", "type"),
+        Column("VALUE", "value"),
+        Column("ATTEMPT", "attempt", wide=True),
+        Column("ENDPOINT", "endpoint", wide=True),
+    ],
+    name="name",
+)
+
+
+def _since_created(state: str):
+    def get(sub: dict) -> Any:
+        ts = sub.get("timestamps") or {}
+        start, at = ts.get("CREATED"), ts.get(state)
+        return at - start if isinstance(at, int) and at > 0 and isinstance(start, int) else None
+
+    return get
+
+
+SUBTASK_TIMES = View(
+    rows=lambda d: d.get("subtasks") or [],
+    columns=[
+        Column("SUBTASK", "subtask"),
+        Column("ENDPOINT", "endpoint"),
+        Column("DURATION", "duration", "duration"),
+        Column("CREATED", "timestamps.CREATED", "time"),
+        *(Column(f"{s} +", _since_created(s), "duration") for s in LIFECYCLE[1:]),
+        *(Column(f"{s} +", _since_created(s), "duration", wide=True) for s in ENDINGS),
+    ],
+    name="subtask",
+)
+
+
+def _status_counts(tm: dict) -> str:
+    counts = tm.get("status-counts") or {}
+    return " ".join(f"{k}={v}" for k, v in counts.items() if v) or "-"
+
+
+VERTEX_TASKMANAGERS = View(
+    rows=lambda d: d.get("taskmanagers") or [],
+    columns=[
+        Column("TASK MANAGER", "taskmanager-id"),
+        Column("ENDPOINT", "endpoint"),
+        Column("STATUS", "status"),
+        Column("SUBTASKS", _status_counts),
+        Column("DURATION", "duration", "duration"),
+        *IO_COLUMNS,
+        Column("START", "start-time", "time", wide=True),
+    ],
+    name="taskmanager-id",
+)
+
+
+def _watermark(row: dict) -> int | None:
+    try:
+        value = int(row.get("value"))
+    except (TypeError, ValueError):
+        return None
+    return None if value == NO_WATERMARK else value
+
+
+def _lag(row: dict) -> Any:
+    wm = _watermark(row)
+    return None if wm is None else time.time() * 1000 - wm
+
+
+def _subtask_index(row: dict) -> Any:
+    head = str(row.get("id", "")).split(".", 1)[0]
+    return int(head) if head.isdigit() else head
+
+
+def _by_subtask(row: dict) -> tuple[int, str]:
+    index = _subtask_index(row)
+    return (index, "") if isinstance(index, int) else (2**31, str(index))
+
+
+WATERMARKS = View(
+    rows=lambda d: sorted(d or [], key=_by_subtask),
+    columns=[
+        Column("SUBTASK", _subtask_index),
+        Column("WATERMARK", _watermark, "time"),
+        Column("LAG", _lag, "duration"),
+        Column("RAW", "value", wide=True),
+        Column("METRIC", "id", wide=True),
+    ],
+    name="id",
+)
+
+
+def _hot_lines(
+    node: dict, total: int, min_share: float, depth: int = 0, chained: bool = False
+) -> list[tuple[int, int, str, bool]]:
+    """(depth, hits, frame, chained) of every frame with at least MIN_SHARE of TOTAL, hottest first.
+
+    A frame that is its parent's only child with all of its samples is "chained": it stays at
+    the parent's depth, so long call chains stay flat and indentation shows where time splits.
+    """
+    lines = [(depth, node.get("value", 0), str(node.get("name")), chained)]
+    children = sorted(node.get("children") or [], key=lambda c: -c.get("value", 0))
+    straight = len(children) == 1 and children[0].get("value") == node.get("value")
+    for child in children:
+        if total and child.get("value", 0) / total >= min_share:
+            lines += _hot_lines(child, total, min_share, depth if straight else depth + 1, straight)
+    return lines
+
+
+def _elide_chains(
+    lines: list[tuple[int, int, str, bool]], keep: int = 2
+) -> list[tuple[int, int, str]]:
+    """Shorten each chain longer than KEEP*2+1 frames to its head, a "... N frames" line and its
+    last KEEP frames (the frames just above where the time splits)."""
+    result: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(lines):
+        j = i + 1
+        while j < len(lines) and lines[j][3]:
+            j += 1
+        run = lines[i:j]
+        if len(run) > keep * 2 + 1:
+            depth, hits = run[0][0], run[0][1]
+            skipped = len(run) - 1 - keep
+            run = [run[0], (depth, hits, f"... {skipped} more frames", False), *run[-keep:]]
+        result += [line[:3] for line in run]
+        i = j
+    return result
+
+
+def flamegraph_view(min_share: float) -> View:
+    """The flame graph as a call tree of frames with at least MIN_SHARE of the samples;
+    long unbranched call chains are shortened unless -o wide."""
+
+    def render(data: dict, wide: bool) -> None:
+        root = data.get("data") or {}
+        total = root.get("value", 0)
+        out(f"{count(total)} samples at {timestamp(data.get('endTimestamp'))}")
+        if not total:
+            return
+        lines = _hot_lines(root, total, min_share)[1:]
+        shown = [line[:3] for line in lines] if wide else _elide_chains(lines)
+        for depth, hits, name in shown:
+            out(f"{hits / total:6.1%} {count(hits):>8}  {'  ' * depth}{name}")
+
+    return View(table=render)

@@ -1,0 +1,762 @@
+"""`flinkctl jobs ...` read commands, job resolution and --watch, against recorded responses."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from conftest import Recorded
+
+from flinkctl.cli import watch
+
+ADAPTIVE = Recorded(
+    "2.3.0"
+)  # rescale history: recorded from a 2.3 cluster with the adaptive scheduler
+
+
+def demo_entry(flink) -> dict:
+    """The recorded /jobs/overview entry of the running demo job."""
+    return next(j for j in flink.body("jobs-overview")["jobs"] if j["jid"] == flink.ids["jobid"])
+
+
+def replica(entry: dict, jid: str, **changes) -> dict:
+    """A recorded overview entry under another id (and, e.g., another state or name)."""
+    return {**entry, "jid": jid, **changes}
+
+
+def serve_overview(flink, httpserver, *jobs: dict) -> dict:
+    body = {**flink.body("jobs-overview"), "jobs": list(jobs)}
+    httpserver.expect_request("/jobs/overview").respond_with_json(body)
+    return body
+
+
+def paths(httpserver) -> list[str]:
+    return [request.path for request, _ in httpserver.log]
+
+
+@pytest.fixture
+def refreshes(monkeypatch):
+    """Stop a --watch after N refreshes (as Ctrl-C would); records the intervals slept."""
+    slept: list[float] = []
+
+    def limit(n: int) -> list[float]:
+        def fake_sleep(seconds: float) -> None:
+            slept.append(seconds)
+            if len(slept) >= n:
+                raise KeyboardInterrupt
+
+        monkeypatch.setattr(watch, "_sleep", fake_sleep)
+        return slept
+
+    return limit
+
+
+# -- resolving JOB ---------------------------------------------------------------------------
+
+
+def test_full_id_needs_no_overview(flink, httpserver, cli):
+    flink.serve(httpserver, "job-status")
+    r = cli("jobs", "status", flink.ids["jobid"])
+    assert (r.code, r.out, r.err) == (0, "RUNNING\n", "")
+    assert paths(httpserver) == [f"/jobs/{flink.ids['jobid']}/status"]
+
+
+def test_unique_prefix_resolves(flink, httpserver, cli):
+    jid = flink.ids["jobid"]
+    serve_overview(flink, httpserver, demo_entry(flink), replica(demo_entry(flink), "f" * 32))
+    flink.serve(httpserver, "job-status")
+    r = cli("jobs", "status", jid[:4])
+    assert (r.code, r.out) == (0, "RUNNING\n")
+    assert paths(httpserver) == ["/jobs/overview", f"/jobs/{jid}/status"]
+
+
+def test_prefix_shorter_than_4_is_not_a_prefix(flink, httpserver, cli):
+    serve_overview(flink, httpserver, demo_entry(flink))
+    r = cli("jobs", "status", flink.ids["jobid"][:3])
+    assert r.code == 3
+    assert r.err == f"error: job {flink.ids['jobid'][:3]!r} not found\n"
+
+
+def test_ambiguous_prefix_lists_candidates(flink, httpserver, cli):
+    jid = flink.ids["jobid"]
+    twin = jid[:6] + ("0" if jid[6] != "0" else "1") + jid[7:]
+    serve_overview(flink, httpserver, demo_entry(flink), replica(demo_entry(flink), twin))
+    r = cli("jobs", "status", jid[:6])
+    assert r.code == 2
+    assert r.out == ""
+    assert f"job {jid[:6]!r} is ambiguous" in r.err
+    assert jid in r.err and twin in r.err and "'flinkctl-demo' RUNNING started 20" in r.err
+
+
+def test_name_prefers_the_job_that_is_not_terminal(flink, httpserver, cli):
+    jid = flink.ids["jobid"]
+    old = replica(demo_entry(flink), "e" * 32, state="CANCELED")
+    serve_overview(flink, httpserver, old, demo_entry(flink))
+    flink.serve(httpserver, "job-status")
+    r = cli("jobs", "status", "flinkctl-demo")
+    assert (r.code, r.out) == (0, "RUNNING\n")
+    assert paths(httpserver)[-1] == f"/jobs/{jid}/status"
+
+
+@pytest.mark.parametrize("states", [("RUNNING", "RUNNING"), ("FAILED", "CANCELED")])
+def test_ambiguous_name_exits_2_with_id_name_state_and_start(flink, httpserver, cli, states):
+    a = replica(demo_entry(flink), "a" * 32, state=states[0])
+    b = replica(demo_entry(flink), "b" * 32, state=states[1])
+    serve_overview(flink, httpserver, a, b)
+    r = cli("jobs", "status", "flinkctl-demo")
+    assert r.code == 2
+    assert r.err.startswith("error: job 'flinkctl-demo' is ambiguous: ")
+    for job in (a, b):
+        assert f"{job['jid']} 'flinkctl-demo' {job['state']} started 20" in r.err
+
+
+def test_no_match_exits_3(flink, httpserver, cli):
+    serve_overview(flink, httpserver, demo_entry(flink))
+    r = cli("jobs", "show", "no-such-job")
+    assert (r.code, r.out) == (3, "")
+    assert r.err == "error: job 'no-such-job' not found\n"
+
+
+def test_no_match_as_json_error(flink, httpserver, cli):
+    serve_overview(flink, httpserver, demo_entry(flink))
+    r = cli("jobs", "status", "no-such-job", "-o", "json")
+    assert r.code == 3
+    assert json.loads(r.err)["error"] == {
+        "code": 3,
+        "kind": "not-found",
+        "message": "job 'no-such-job' not found",
+    }
+
+
+# -- jobs list -------------------------------------------------------------------------------
+
+
+def test_list_table(flink, httpserver, cli):
+    flink.serve(httpserver, "jobs-overview")
+    r = cli("jobs", "list")
+    assert (r.code, r.err) == (0, "")
+    lines = r.out.splitlines()
+    assert lines[0] == "ID\tNAME\tSTATE\tSTART\tDURATION\tTASKS"
+    assert len(lines) == 1 + len(flink.body("jobs-overview")["jobs"])
+    row = next(line for line in lines if line.startswith(flink.ids["jobid"]))
+    assert row.split("\t")[1:3] == ["flinkctl-demo", "RUNNING"]
+    assert row.endswith("\t2/2")
+
+
+def test_list_wide_adds_task_states_and_type(flink, httpserver, cli):
+    flink.serve(httpserver, "jobs-overview")
+    r = cli("jobs", "list", "-o", "wide")
+    header = r.out.splitlines()[0].split("\t")
+    assert header[6:] == ["TASK STATES", "TYPE", "SCHEDULER", "END"]
+    assert "running=2" in r.out
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_list_json_and_yaml_are_the_rest_body(flink, httpserver, cli, fmt):
+    flink.serve(httpserver, "jobs-overview")
+    r = cli("jobs", "list", "-o", fmt)
+    assert r.code == 0
+    assert (r.json() if fmt == "json" else yaml.safe_load(r.out)) == flink.body("jobs-overview")
+
+
+def test_list_name_prints_ids(flink, httpserver, cli):
+    flink.serve(httpserver, "jobs-overview")
+    r = cli("jobs", "list", "-o", "name")
+    assert r.out.split() == [j["jid"] for j in flink.body("jobs-overview")["jobs"]]
+
+
+def test_list_filters_by_state_and_name_glob(flink, httpserver, cli):
+    demo = demo_entry(flink)
+    other = replica(demo, "c" * 32, name="etl-orders", state="FINISHED")
+    serve_overview(flink, httpserver, demo, other)
+    assert cli("jobs", "list", "-s", "running", "-o", "name").out == f"{demo['jid']}\n"
+    assert cli("jobs", "list", "--name", "etl-*", "-o", "name").out == f"{other['jid']}\n"
+    r = cli("jobs", "list", "--state", "FAILED", "-o", "json")
+    assert (r.code, r.json()) == (0, {**flink.body("jobs-overview"), "jobs": []})
+
+
+def test_list_sorts(flink, httpserver, cli):
+    demo = demo_entry(flink)
+    older = replica(demo, "1" * 32, name="a-job", **{"start-time": demo["start-time"] - 5000})
+    longer = replica(demo, "2" * 32, name="z-job", duration=demo["duration"] + 10**6)
+    serve_overview(flink, httpserver, older, demo, longer)
+    assert cli("jobs", "list", "--sort", "name", "-o", "name").out.split() == [
+        older["jid"],
+        demo["jid"],
+        longer["jid"],
+    ]  # a-job, flinkctl-demo, z-job
+    assert cli("jobs", "list", "--sort", "duration", "-o", "name").out.split()[0] == longer["jid"]
+    assert cli("jobs", "list", "--sort", "start", "-o", "name").out.split()[-1] == older["jid"]
+
+
+def test_list_unknown_state_is_a_usage_error_before_any_request(httpserver, cli):
+    r = cli("jobs", "list", "--state", "SLEEPING")
+    assert (r.code, r.out) == (2, "")
+    assert r.err.startswith("error: unknown job state 'SLEEPING' (choose from INITIALIZING, ")
+    assert httpserver.log == []
+
+
+# -- --watch ---------------------------------------------------------------------------------
+
+
+def test_watch_json_emits_one_document_per_line(flink, httpserver, cli, refreshes):
+    flink.serve(httpserver, "jobs-overview")
+    slept = refreshes(3)
+    r = cli("jobs", "list", "--watch", "0.1", "-o", "json")
+    assert (r.code, r.err) == (0, "")  # Ctrl-C ends a watch with 0
+    lines = r.out.splitlines()
+    assert len(lines) == 3
+    expected = flink.body("jobs-overview")
+    expected = {**expected, "jobs": sorted(expected["jobs"], key=lambda j: -j["start-time"])}
+    assert [json.loads(line) for line in lines] == [expected] * 3
+    assert slept == [0.1] * 3
+    assert paths(httpserver) == ["/jobs/overview"] * 3
+
+
+def test_watch_json_applies_query(flink, httpserver, cli, refreshes):
+    flink.serve(httpserver, "jobs-overview")
+    refreshes(2)
+    r = cli("jobs", "list", "-w", "0.1", "-o", "json", "--query", "jobs[?state=='RUNNING'].jid")
+    assert r.out == f'["{flink.ids["jobid"]}"]\n' * 2
+
+
+def test_watch_piped_table_reprints_separated_by_a_blank_line(flink, httpserver, cli, refreshes):
+    flink.serve(httpserver, "jobs-overview")
+    refreshes(2)
+    r = cli("jobs", "list", "-w", "0.1")
+    first, second = r.out.split("\n\n")
+    assert first.startswith("ID\tNAME\tSTATE") and second.startswith("ID\tNAME\tSTATE")
+    assert r.out.endswith("\n") and r.code == 0
+
+
+def test_watch_yaml_separates_documents(flink, httpserver, cli, refreshes):
+    flink.serve(httpserver, "taskmanagers")
+    refreshes(2)
+    r = cli("taskmanagers", "list", "-w", "0.1", "-o", "yaml")
+    docs = list(yaml.safe_load_all(r.out))
+    assert docs == [flink.body("taskmanagers")] * 2
+
+
+@pytest.mark.parametrize(
+    "args,interval",
+    [(["-w"], 2.0), (["--watch"], 2.0), (["-w0.5"], 0.5), (["--watch=3"], 3.0), (["-w", "1"], 1.0)],
+)
+def test_watch_value_is_optional(flink, httpserver, cli, refreshes, args, interval):
+    flink.serve(httpserver, "taskmanagers")
+    slept = refreshes(1)
+    r = cli("taskmanagers", "list", *args, "-o", "json")
+    assert r.code == 0
+    assert json.loads(r.out) == flink.body("taskmanagers")
+    assert slept == [interval]
+
+
+def test_bare_watch_before_the_job_argument(flink, httpserver, cli, refreshes):
+    flink.serve(httpserver, "job")
+    slept = refreshes(1)
+    r = cli("jobs", "show", "-w", flink.ids["jobid"], "-o", "json")
+    assert (r.code, r.json(), slept) == (0, flink.body("job"), [2.0])
+
+
+def test_watch_interval_below_minimum_is_a_usage_error(httpserver, cli):
+    r = cli("jobs", "list", "--watch", "0.01")
+    assert r.code == 2
+    assert "0.01 is not in the range x>=0.1" in r.err
+    assert httpserver.log == []
+
+
+def test_watch_live_view_on_a_terminal(flink, httpserver, cli, refreshes, monkeypatch):
+    monkeypatch.setenv("FLINKCTL_FORCE_TTY", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    flink.serve(httpserver, "taskmanagers")
+    refreshes(2)
+    r = cli("taskmanagers", "list", "-w", "0.1")
+    assert r.code == 0
+    assert "Every 0.1s, last at " in r.out
+    assert flink.ids["tmid"] in r.out
+    assert "\t" not in r.out  # the Rich table, not the piped one
+
+
+def test_watch_stops_on_errors_with_their_exit_code(flink, httpserver, cli, refreshes):
+    flink.serve(httpserver, "job")
+    refreshes(5)
+    r = cli("jobs", "show", flink.ids["jobid"], "-w", "0.1", "-o", "json")
+    assert r.code == 0
+    httpserver.clear()
+    flink.serve(httpserver, "job-not-found")
+    r = cli("jobs", "show", "0123456789abcdef0123456789abcdef", "-w", "0.1", "-o", "json")
+    assert (r.code, r.out) == (3, "")
+
+
+# -- jobs show -------------------------------------------------------------------------------
+
+
+def serve_show(flink, httpserver) -> None:
+    flink.serve(httpserver, "job", "job-busy-source", "job-busy-sink")
+
+
+def ratio(flink, name: str, metric: str) -> str:
+    value = next(m["max"] for m in flink.body(name) if m["id"] == metric)
+    return f"{value / 10:.0f}%"
+
+
+def test_show_header_and_vertices_with_load(flink, httpserver, cli):
+    serve_show(flink, httpserver)
+    r = cli("jobs", "show", flink.ids["jobid"])
+    assert (r.code, r.err) == (0, "")
+    header, vertices = r.out.split("\n\n")
+    assert f"ID:          {flink.ids['jobid']}" in header
+    assert "State:       RUNNING" in header
+    assert "Type:        STREAMING" in header
+    assert "Parallelism: 1" in header
+    rows = [line.split("\t") for line in vertices.splitlines()]
+    assert rows[0] == [
+        "VERTEX", "PARALLELISM", "STATUS", "RECORDS IN", "RECORDS OUT", "BYTES IN", "BYTES OUT",
+        "BUSY MAX", "BACKPRESSURED MAX",
+    ]  # fmt: skip
+    by_name = {row[0]: row for row in rows[1:]}
+    source = by_name["Source: Sequence -> Timestamps -> Throttle"]
+    sink = by_name["Count -> Drop -> Sink: Print"]
+    assert source[7] == ratio(flink, "job-busy-source", "busyTimeMsPerSecond")
+    assert sink[7] == ratio(flink, "job-busy-sink", "busyTimeMsPerSecond")
+    assert sink[8] == ratio(flink, "job-busy-sink", "backPressuredTimeMsPerSecond")
+    assert source[2] == "RUNNING"
+
+
+def test_show_fans_out_one_request_per_vertex(flink, httpserver, cli):
+    serve_show(flink, httpserver)
+    cli("jobs", "show", flink.ids["jobid"])
+    jid = flink.ids["jobid"]
+    assert sorted(paths(httpserver)) == sorted(
+        [f"/jobs/{jid}"]
+        + [
+            f"/jobs/{jid}/vertices/{v['id']}/subtasks/metrics"
+            for v in flink.body("job")["vertices"]
+        ]
+    )
+
+
+def test_show_wide_adds_ids_and_header_fields(flink, httpserver, cli):
+    serve_show(flink, httpserver)
+    r = cli("jobs", "show", flink.ids["jobid"], "-o", "wide")
+    assert "Max parallelism:" in r.out and "Scheduler:" in r.out
+    assert flink.ids["sourcevertexid"] in r.out and flink.ids["vertexid"] in r.out
+
+
+def test_show_load_not_reported_is_a_dash(flink, httpserver, cli):
+    flink.serve(httpserver, "job")
+    for name in ("job-busy-source", "job-busy-sink"):
+        rec = flink.record(name)
+        path = flink.path(name).split("?")[0]
+        httpserver.expect_request(path).respond_with_json(
+            [m for m in rec["body"] if m["id"] != "busyTimeMsPerSecond"]
+        )
+    r = cli("jobs", "show", flink.ids["jobid"])
+    for row in r.out.split("\n\n")[1].splitlines()[1:]:
+        assert row.split("\t")[7] == "-"
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_show_json_is_the_rest_body_without_fan_out(flink, httpserver, cli, fmt):
+    serve_show(flink, httpserver)
+    r = cli("jobs", "show", flink.ids["jobid"], "-o", fmt)
+    assert (r.json() if fmt == "json" else yaml.safe_load(r.out)) == flink.body("job")
+    assert paths(httpserver) == [f"/jobs/{flink.ids['jobid']}"]
+
+
+def test_show_name_prints_the_id(flink, httpserver, cli):
+    serve_show(flink, httpserver)
+    assert cli("jobs", "show", flink.ids["jobid"], "-o", "name").out == flink.ids["jobid"] + "\n"
+
+
+# -- status, plan, config --------------------------------------------------------------------
+
+
+def test_status_json(flink, httpserver, cli):
+    flink.serve(httpserver, "job-status")
+    assert cli("jobs", "status", flink.ids["jobid"], "-o", "json").json() == flink.body(
+        "job-status"
+    )
+
+
+def test_status_derived_where_the_endpoint_is_missing(flink, httpserver, cli):
+    """A cluster without /jobs/:jobid/status answers 404 from its static-file handler."""
+    missing = Recorded("1.20.5").record("job-rescales-overview")  # a path 1.20 does not have
+    jid = flink.ids["jobid"]
+    httpserver.expect_request(f"/jobs/{jid}/status").respond_with_json(missing["body"], status=404)
+    flink.serve(httpserver, "job")
+    r = cli("jobs", "status", jid, "-o", "json")
+    assert (r.code, r.json()) == (0, {"status": "RUNNING"})
+
+
+def test_plan_tree(flink, httpserver, cli):
+    flink.serve(httpserver, "job-plan")
+    r = cli("jobs", "plan", flink.ids["jobid"])
+    assert (r.code, r.err) == (0, "")
+    assert r.out == (
+        "flinkctl-demo (STREAMING)\n"
+        "  Source: Sequence -> Timestamps -> Throttle  (parallelism 1)\n"
+        "    HASH -> Count -> Drop -> Sink: Print  (parallelism 1)\n"
+    )
+
+
+def test_plan_wide_shows_ids_and_exchange(flink, httpserver, cli):
+    flink.serve(httpserver, "job-plan")
+    r = cli("jobs", "plan", flink.ids["jobid"], "-o", "wide")
+    assert f"id {flink.ids['vertexid']}, exchange pipelined_bounded)" in r.out
+
+
+def test_plan_dot(flink, httpserver, cli):
+    flink.serve(httpserver, "job-plan")
+    r = cli("jobs", "plan", flink.ids["jobid"], "-o", "dot")
+    src, sink = flink.ids["sourcevertexid"], flink.ids["vertexid"]
+    assert r.out.startswith('digraph "flinkctl-demo" {\n')
+    assert (
+        f'  "{src}" [label="Source: Sequence\\nTimestamps\\nThrottle\\nparallelism 1"];\n' in r.out
+    )
+    assert f'  "{src}" -> "{sink}" [label="HASH"];\n' in r.out
+    assert r.out.endswith("}\n")
+
+
+def test_plan_dot_is_valid_graphviz(flink, httpserver, cli):
+    """Needs Graphviz's `dot` on PATH (Debian package graphviz)."""
+    import subprocess
+
+    flink.serve(httpserver, "job-plan")
+    r = cli("jobs", "plan", flink.ids["jobid"], "-o", "dot")
+    proc = subprocess.run(["dot", "-Tsvg"], input=r.out, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "Sink: Print" in proc.stdout
+
+
+def test_plan_json_and_query(flink, httpserver, cli):
+    flink.serve(httpserver, "job-plan")
+    assert cli("jobs", "plan", flink.ids["jobid"], "-o", "json").json() == flink.body("job-plan")
+    r = cli("jobs", "plan", flink.ids["jobid"], "--query", "plan.nodes[].parallelism")
+    assert r.json() == [1, 1]
+
+
+def test_plan_tree_of_a_dag_expands_shared_nodes_once(flink):
+    """Two sources feeding one node: the node shows under both, its subtree once."""
+    from flinkctl.output.jobs import PLAN
+    from flinkctl.output.render import render
+
+    body = flink.body("job-plan")
+    sink, source = sorted(body["plan"]["nodes"], key=lambda n: bool(n.get("inputs")), reverse=True)
+    second = {**source, "id": "f" * 32, "description": "Source: Other<br/>"}
+    sink = {
+        **sink,
+        "inputs": sink["inputs"] + [{**sink["inputs"][0], "id": second["id"], "num": 1}],
+    }
+    after = {
+        **sink,
+        "id": "e" * 32,
+        "description": "After",
+        "inputs": [{**sink["inputs"][0], "id": sink["id"]}],
+    }
+    plan = {"plan": {**body["plan"], "nodes": [after, sink, source, second]}}
+    import io
+    from contextlib import redirect_stdout
+
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        render(plan, PLAN, "table")
+    assert buf.getvalue().splitlines()[1:] == [
+        "  Source: Sequence -> Timestamps -> Throttle  (parallelism 1)",
+        "    HASH -> Count -> Drop -> Sink: Print  (parallelism 1)",
+        "      HASH -> After  (parallelism 1)",
+        "  Source: Other  (parallelism 1)",
+        "    HASH -> Count -> Drop -> Sink: Print  (parallelism 1) (see above)",
+    ]
+
+
+def test_config(flink, httpserver, cli):
+    flink.serve(httpserver, "job-config")
+    r = cli("jobs", "config", flink.ids["jobid"])
+    assert r.out.startswith(f"Job ID: {flink.ids['jobid']}\nName:   flinkctl-demo\n\nKEY\tVALUE\n")
+    assert "job-parallelism\t1\n" in r.out
+    assert "restart-strategy\tCluster level default restart strategy\n" in r.out
+    assert cli("jobs", "config", flink.ids["jobid"], "-o", "json").json() == flink.body(
+        "job-config"
+    )
+
+
+def test_jobmanager_config(flink, httpserver, cli):
+    flink.serve(httpserver, "job-jobmanager-config")
+    body = flink.body("job-jobmanager-config")
+    r = cli("jobs", "jobmanager-config", flink.ids["jobid"])
+    assert r.out.splitlines()[0] == "KEY\tVALUE"
+    assert len(r.out.splitlines()) == 1 + len(body)
+    assert cli("jobs", "jobmanager-config", flink.ids["jobid"], "-o", "name").out.split() == [
+        e["key"] for e in body
+    ]
+    assert cli("jobs", "jobmanager-config", flink.ids["jobid"], "-o", "json").json() == body
+
+
+# -- exceptions ------------------------------------------------------------------------------
+
+
+def test_exceptions_table_has_time_task_location_and_first_line(flink, httpserver, cli):
+    flink.serve(httpserver, "job-exceptions-restarted")
+    entries = flink.body("job-exceptions-restarted")["exceptionHistory"]["entries"]
+    assert entries, "recorded after a task manager was killed: the history has an entry"
+    r = cli("jobs", "exceptions", flink.ids["jobid"])
+    assert (r.code, r.err) == (0, "")
+    lines = r.out.splitlines()
+    assert lines[0] == "TIME\tTASK\tLOCATION\tEXCEPTION\tCONCURRENT"
+    first = lines[1].split("\t")
+    assert first[1] == entries[0]["taskName"]
+    assert first[2] == entries[0]["endpoint"]
+    assert first[3].endswith(
+        "Exception: TaskManager with id " + entries[0]["taskManagerId"] + " is no longer reachable."
+    )
+    assert "\tat " not in r.out
+
+
+def test_exceptions_wide_prints_full_traces(flink, httpserver, cli):
+    flink.serve(httpserver, "job-exceptions-restarted")
+    entry = flink.body("job-exceptions-restarted")["exceptionHistory"]["entries"][0]
+    r = cli("jobs", "exceptions", flink.ids["jobid"], "-o", "wide")
+    assert f"Task manager: {entry['taskManagerId']}\n" in r.out
+    assert entry["stacktrace"].rstrip() in r.out
+
+
+def test_exceptions_json_and_max(flink, httpserver, cli):
+    flink.serve(httpserver, "job-exceptions", "job-exceptions-max")
+    r = cli("jobs", "exceptions", flink.ids["jobid"], "-o", "json")
+    assert r.json() == flink.body("job-exceptions")
+    r = cli("jobs", "exceptions", flink.ids["jobid"], "--max", "1", "-o", "json")
+    assert r.json() == flink.body("job-exceptions-max")
+    assert httpserver.log[-1][0].args.to_dict() == {"maxExceptions": "1"}
+
+
+def test_exceptions_max_must_be_positive(httpserver, cli):
+    r = cli("jobs", "exceptions", "0123456789abcdef0123456789abcdef", "--max", "0")
+    assert r.code == 2 and httpserver.log == []
+
+
+# -- result ----------------------------------------------------------------------------------
+
+
+def test_result_of_a_running_job(flink, httpserver, cli):
+    flink.serve(httpserver, "job-execution-result")
+    r = cli("jobs", "result", flink.ids["jobid"])
+    assert (r.code, r.out, r.err) == (0, "Status: IN_PROGRESS\n", "")
+
+
+def test_result_of_a_canceled_job(flink, httpserver, cli):
+    flink.serve(httpserver, "job-execution-result-canceled")
+    body = flink.body("job-execution-result-canceled")
+    r = cli("jobs", "result", flink.ids["jobid"])
+    assert r.code == 0
+    assert f"Job ID:      {body['job-execution-result']['id']}\n" in r.out
+    assert "Status:      CANCELED\n" in r.out
+    assert cli("jobs", "result", flink.ids["jobid"], "-o", "json").json() == body
+
+
+def test_result_of_a_failed_job_exits_1(flink, httpserver, cli):
+    flink.serve(httpserver, "job-execution-result-failed")
+    r = cli("jobs", "result", flink.ids["jobid"], "-o", "json")
+    assert r.code == 1
+    assert r.json() == flink.body("job-execution-result-failed")  # the result is still printed
+    assert json.loads(r.err)["error"]["message"] == (
+        f"job {flink.ids['jobid']} failed: JobException: Recovery is suppressed by "
+        "NoRestartBackoffTimeStrategy"
+    )
+    r = cli("jobs", "result", flink.ids["jobid"])
+    assert "Status:      FAILED\n" in r.out
+    assert "Failure:     JobException: Recovery is suppressed by NoRestart" in r.out
+
+
+def test_result_wait_polls_until_completed(flink, httpserver, cli):
+    path = flink.path("job-execution-result")
+    httpserver.expect_ordered_request(path).respond_with_json(flink.body("job-execution-result"))
+    httpserver.expect_ordered_request(path).respond_with_json(flink.body("job-execution-result"))
+    httpserver.expect_ordered_request(path).respond_with_json(
+        flink.body("job-execution-result-canceled")
+    )
+    r = cli("jobs", "result", flink.ids["jobid"], "--wait", "-o", "json")
+    assert (r.code, r.json()) == (0, flink.body("job-execution-result-canceled"))
+    httpserver.check_assertions()
+
+
+def test_result_wait_times_out_with_exit_8_and_a_resume_hint(flink, httpserver, cli):
+    flink.serve(httpserver, "job-execution-result")
+    r = cli("jobs", "result", flink.ids["jobid"], "--wait", "--timeout", "0.2")
+    assert (r.code, r.out) == (8, "")
+    assert f"error: job {flink.ids['jobid']} still in progress after 0.2s" in r.err
+    assert f"jobs result {flink.ids['jobid']} --wait" in r.err
+
+
+# -- accumulators, metrics, log urls ---------------------------------------------------------
+
+
+def test_accumulators(flink, httpserver, cli):
+    flink.serve(httpserver, "job-accumulators")
+    r = cli("jobs", "accumulators", flink.ids["jobid"])
+    assert (r.code, r.out.splitlines()[0]) == (0, "NAME\tTYPE\tVALUE")
+    assert cli("jobs", "accumulators", flink.ids["jobid"], "-o", "json").json() == flink.body(
+        "job-accumulators"
+    )
+
+
+def test_accumulators_include_serialized(flink, httpserver, cli):
+    flink.serve(httpserver, "job-accumulators-serialized")
+    r = cli("jobs", "accumulators", flink.ids["jobid"], "--include-serialized", "-o", "wide")
+    assert (r.code, r.out.splitlines()[0]) == (0, "NAME\tTYPE\tVALUE\tSCOPE\tSERIALIZED")
+    assert httpserver.log[0][0].args.to_dict() == {"includeSerializedValue": "true"}
+
+
+def test_accumulator_rows(flink):
+    from flinkctl.output.jobs import ACCUMULATORS
+
+    body = {**flink.body("job-accumulators-serialized")}
+    body["user-task-accumulators"] = [{"name": "rows", "type": "LongCounter", "value": "12"}]
+    body["serialized-user-task-accumulators"] = {"rows": "rO0ABXNy"}
+    assert ACCUMULATORS.rows(body) == [
+        {
+            "name": "rows",
+            "type": "LongCounter",
+            "value": "12",
+            "scope": "task",
+            "serialized": "rO0ABXNy",
+        }
+    ]
+
+
+def test_metrics_lists_ids_over_all_jobs(flink, httpserver, cli):
+    flink.serve(httpserver, "jobs-metrics")
+    r = cli("jobs", "metrics")
+    assert r.out.split() == ["METRIC"] + [m["id"] for m in flink.body("jobs-metrics")]
+
+
+def test_metrics_aggregated_over_jobs(flink, httpserver, cli):
+    flink.serve(httpserver, "jobs-metrics-agg")
+    r = cli("jobs", "metrics", "--get", "uptime,numRestarts", "-o", "json")
+    assert (r.code, r.json()) == (0, flink.body("jobs-metrics-agg"))
+
+
+def test_metrics_jobs_filter_resolves_names(flink, httpserver, cli):
+    serve_overview(flink, httpserver, demo_entry(flink))
+    flink.serve(httpserver, "jobs-metrics-filtered")
+    r = cli(
+        "jobs",
+        "metrics",
+        "--get",
+        "uptime",
+        "--agg",
+        "max",
+        "--jobs",
+        "flinkctl-demo",
+        "-o",
+        "json",
+    )
+    assert (r.code, r.json()) == (0, flink.body("jobs-metrics-filtered"))
+
+
+def test_metrics_of_one_job(flink, httpserver, cli):
+    flink.serve(httpserver, "job-metrics-values", "job-metrics", "job-metrics-uptime")
+    r = cli("jobs", "metrics", flink.ids["jobid"], "--get", "uptime,numRestarts")
+    assert r.out.splitlines()[0] == "METRIC\tVALUE"
+    assert sorted(r.out.splitlines()[1:]) == sorted(
+        f"{m['id']}\t{m['value']}" for m in flink.body("job-metrics-values")
+    )
+    r = cli("jobs", "metrics", flink.ids["jobid"], "--get", "upt*", "-o", "json")
+    assert r.json() == flink.body("job-metrics-uptime")
+
+
+def test_metrics_jobs_filter_needs_no_job(httpserver, cli):
+    r = cli("jobs", "metrics", "0123456789abcdef0123456789abcdef", "--jobs", "x")
+    assert r.code == 2 and httpserver.log == []
+
+
+def test_log_urls(flink, httpserver, cli):
+    flink.serve(httpserver, "job-log-url", "job-taskmanager-log-url", "taskmanagers")
+    r = cli("jobs", "log-url", flink.ids["jobid"])
+    assert (r.code, r.out) == (0, flink.body("job-log-url")["url"] + "\n")
+    r = cli("jobs", "log-url", flink.ids["jobid"], "--taskmanager", flink.ids["tmid"][:6])
+    assert r.out == flink.body("job-taskmanager-log-url")["url"] + "\n"
+    r = cli("jobs", "log-url", flink.ids["jobid"], "-o", "json")
+    assert r.json() == flink.body("job-log-url")
+
+
+# -- rescales --------------------------------------------------------------------------------
+
+
+def test_rescales_need_flink_2_3(httpserver, cli):
+    old = Recorded("1.20.5")
+    old.serve(httpserver, "config")
+    r = cli("jobs", "rescales", old.ids["jobid"])
+    assert (r.code, r.out) == (1, "")
+    assert r.err == "error: rescale history needs Flink 2.3 or newer (this cluster runs 1.20.5)\n"
+
+
+def test_rescales_without_the_adaptive_scheduler(httpserver, cli):
+    ADAPTIVE.serve(httpserver, "config", "job-rescales-overview", "job-rescales-config")
+    for args in ([], ["--config"]):
+        r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"], *args)
+        assert (r.code, r.out) == (1, "")
+        assert "does not run the adaptive scheduler" in r.err
+        assert "hint: set jobmanager.scheduler: adaptive" in r.err
+
+
+def test_rescales_overview(httpserver, cli):
+    ADAPTIVE.serve(httpserver, "config", "job-rescales-overview-adaptive")
+    body = ADAPTIVE.body("job-rescales-overview-adaptive")
+    r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"])
+    assert r.code == 0
+    assert r.out.startswith(f"Completed:   {body['rescalesCounts']['completed']}\nIn progress: 0\n")
+    latest = body["latest"]["completed"]
+    assert (
+        f"completed\t{latest['rescaleUuid']}\tUPDATE_REQUIREMENT\tCOMPLETED\tSUCCEEDED\t" in r.out
+    )
+    assert cli("jobs", "rescales", ADAPTIVE.ids["jobid"], "-o", "json").json() == body
+
+
+def test_rescales_history(httpserver, cli):
+    ADAPTIVE.serve(httpserver, "config", "job-rescales-history-adaptive")
+    body = ADAPTIVE.body("job-rescales-history-adaptive")
+    r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"], "--history", "-o", "name")
+    assert r.out.split() == [h["rescaleUuid"] for h in body]
+    r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"], "--history")
+    assert r.out.splitlines()[0] == "UUID\tTRIGGER\tSTATE\tREASON\tSTART\tDURATION"
+    assert "INITIAL_SCHEDULE" in r.out
+
+
+def test_rescales_summary_and_config(httpserver, cli):
+    ADAPTIVE.serve(
+        httpserver, "config", "job-rescales-summary-adaptive", "job-rescales-config-adaptive"
+    )
+    r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"], "--summary")
+    assert "DURATIONS\tMIN\tAVG\tP50\tP90\tP99\tMAX\n" in r.out
+    assert "\nignored\t0ms\t0ms\tNaN\tNaN\tNaN\t0ms\n" in r.out
+    r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"], "--config")
+    assert "executingCooldownTimeoutInMillis\t30.0s\n" in r.out
+    assert "rescaleHistoryMax\t10\n" in r.out
+    r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"], "--config", "-o", "yaml")
+    assert yaml.safe_load(r.out) == ADAPTIVE.body("job-rescales-config-adaptive")
+
+
+def test_rescale_details(httpserver, cli):
+    ADAPTIVE.serve(httpserver, "config", "job-rescales-details-adaptive")
+    body = ADAPTIVE.body("job-rescales-details-adaptive")
+    r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"], "--details", body["rescaleUuid"])
+    assert r.code == 0
+    assert r.out.splitlines()[0].split() == ["UUID:", body["rescaleUuid"]]
+    assert "Count -> Drop -> Sink: Print\t2\t1\t1\t2\n" in r.out
+    assert "SCHEDULER STATE\tENTERED\tDURATION\n" in r.out
+    r = cli(
+        "jobs", "rescales", ADAPTIVE.ids["jobid"], "--details", body["rescaleUuid"], "-o", "wide"
+    )
+    assert (
+        "SLOT SHARING GROUP\tDESIRED SLOTS\tMINIMAL\tBEFORE\tAFTER\ndefault\t2\t1\t1\t2\n" in r.out
+    )
+
+
+def test_rescales_one_choice_only(httpserver, cli):
+    r = cli("jobs", "rescales", "0123456789abcdef0123456789abcdef", "--history", "--summary")
+    assert (r.code, r.err) == (
+        2,
+        "error: choose one of --history, --summary, --config, --details\n",
+    )
+    assert httpserver.log == []
