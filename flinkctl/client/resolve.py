@@ -18,10 +18,12 @@ def pick(
     describe: Callable[[dict], str] | None = None,
     min_prefix: int = 1,
     prefer: Callable[[dict], bool] | None = None,
+    substring: bool = False,
 ) -> dict:
     """The one item whose KEY equals VALUE, starts with it, or whose NAME_KEY equals it.
 
-    Exact ids win, then unique prefixes (at least MIN_PREFIX chars), then exact names.
+    Exact ids win, then unique prefixes (at least MIN_PREFIX chars), then exact names, then
+    (with SUBSTRING) names containing VALUE.
     Among several matches PREFER (e.g. "not terminal") narrows to one if it can.
     Ambiguity is a UsageError listing the candidates; no match is NotFoundError.
     """
@@ -34,6 +36,8 @@ def pick(
         matches = [i for i in items if str(i.get(key, "")).startswith(value)]
     if not matches and name_key:
         matches = [i for i in items if str(i.get(name_key)) == value]
+    if not matches and name_key and substring:
+        matches = [i for i in items if value in str(i.get(name_key))]
     if len(matches) > 1 and prefer is not None:
         preferred = [i for i in matches if prefer(i)]
         if len(preferred) == 1:
@@ -86,7 +90,10 @@ def job(client: Any, value: str) -> str:
 
 
 def vertex(job_details: dict, value: str) -> str:
-    """A vertex id of the job from an id, a unique id prefix or an exact vertex name."""
+    """A vertex id of the job from an id, a unique id prefix, an exact or a unique part of a name.
+
+    Vertex names are operator chains ("Source: Sequence -> Timestamps"), so "Source" is enough.
+    """
     return pick(
         value,
         job_details.get("vertices", []),
@@ -94,4 +101,5 @@ def vertex(job_details: dict, value: str) -> str:
         name_key="name",
         describe=lambda v: f"{v.get('id')} {v.get('name')!r}",
         min_prefix=4,
+        substring=True,
     )["id"]

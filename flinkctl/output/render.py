@@ -136,11 +136,17 @@ def console(stderr: bool = False):
     return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False)
 
 
+RICH_MAX_ROWS = 500  # Rich's layout pass takes seconds for tens of thousands of rows
+
+
 def table(headers: list[str], rows: list[list[str]]) -> None:
     """A Rich table on a terminal; tab-separated, untruncated lines when piped."""
     if not is_tty():
         lines = ["\t".join(headers)] + ["\t".join(r) for r in rows]
         sys.stdout.write("\n".join(lines) + "\n")
+        return
+    if len(rows) > RICH_MAX_ROWS:
+        aligned(headers, rows)
         return
     from rich import box
     from rich.table import Table
@@ -152,6 +158,16 @@ def table(headers: list[str], rows: list[list[str]]) -> None:
     for r in rows:
         tbl.add_row(*(_styled(c) if i in state_cols else c for i, c in enumerate(r)))
     console().print(tbl)
+
+
+def aligned(headers: list[str], rows: list[list[str]]) -> None:
+    """A terminal table without Rich's layout pass: space-aligned columns, a rule under the header."""
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    lines = [
+        "   ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip() for cells in [headers, *rows]
+    ]
+    lines.insert(1, "─" * (sum(widths) + 3 * (len(widths) - 1)))
+    out("\n".join(lines))
 
 
 def _styled(cell: str):
