@@ -114,7 +114,20 @@ def cli(httpserver, capsys):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """A skipped test is not a passed one: fail the run if anything was skipped."""
+    """Count e2e results per Flink version; a skipped test is not a passed one: fail the run."""
+    import re
+    from collections import Counter
+
+    per_version: Counter = Counter()
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            match = re.search(r"\[(?:.*-)?(\d+\.\d+\.\d+)(?:-.*)?\]$", nodeid)
+            if "tests/e2e/" in nodeid and match and getattr(report, "when", "call") == "call":
+                per_version[(match.group(1), outcome)] += 1
+    for version in sorted({v for v, _ in per_version}, reverse=True):
+        counts = ", ".join(f"{per_version[(version, o)]} {o}" for o in ("passed", "failed", "skipped"))
+        terminalreporter.write_line(f"e2e against real Flink {version}: {counts}")
     skipped = terminalreporter.stats.get("skipped", [])
     if skipped and exitstatus == 0:
         terminalreporter.write_line(f"error: {len(skipped)} test(s) skipped; skips fail this suite", red=True)
