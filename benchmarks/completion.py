@@ -5,30 +5,19 @@ Each TAB runs flinkctl once, so this is the latency a user feels. Run with the p
     python benchmarks/completion.py [-n RUNS]
 """
 
-from __future__ import annotations
-
 import argparse
 import os
 import socket
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-FLINKCTL = Path(sys.executable).parent / "flinkctl"
+from _timing import FLINKCTL, median_run
 
 
 def timed(argv: list[str], env: dict[str, str], runs: int) -> float:
     """Median wall time in ms over RUNS (after one warm-up run)."""
-    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=True)
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=True)
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+    return median_run(argv, runs, env)[0] * 1000
 
 
 def main() -> None:
@@ -50,7 +39,7 @@ def main() -> None:
         base = timed([sys.executable, "-c", "pass"], dict(os.environ), runs)
         print(f"{'python -c pass':40} {base:7.1f} ms   1.0x")
         for name, line in cases.items():
-            ms = timed([str(FLINKCTL)], {**env, "_TYPER_COMPLETE_ARGS": line}, runs)
+            ms = timed([FLINKCTL], {**env, "_TYPER_COMPLETE_ARGS": line}, runs)
             print(f"{name:40} {ms:7.1f} ms {ms / base:5.1f}x")
 
 

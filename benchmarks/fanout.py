@@ -24,25 +24,14 @@ Pooled time grows by about one latency per 8 vertices (200 vertices: 25 rounds o
 rendering), sequential by one latency per vertex.
 """
 
-from __future__ import annotations
-
 import argparse
-import io
 import json
-import socket
 import statistics
-import threading
-import time
-from contextlib import redirect_stdout
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "flink-2.3.0"
+from _serve import recorded, serve
+from _timing import in_process
+
 SIZES = (1, 10, 25, 50, 100, 200)
-
-
-def recorded(name: str):
-    return json.loads((FIXTURES / f"{name}.json").read_text())["body"]
 
 
 def synthetic_job(vertices: int) -> dict:
@@ -53,57 +42,12 @@ def synthetic_job(vertices: int) -> dict:
     return {**job, "vertices": copies}
 
 
-def serve(latency: float) -> tuple[ThreadingHTTPServer, dict]:
-    """A loopback server answering GET /jobs/:jobid and vertex metrics after LATENCY seconds."""
-    state: dict = {"job": b"", "requests": 0}
-    metrics = json.dumps(recorded("job-busy-sink")).encode()
-    lock = threading.Lock()
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as against a real JobManager
-
-        def setup(self):
-            super().setup()  # no Nagle delay between the header and body writes
-            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def do_GET(self):  # noqa: N802
-            time.sleep(latency)
-            with lock:
-                state["requests"] += 1
-            body = metrics if "/vertices/" in self.path else state["job"]
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, state
-
-
 def run_show(url: str, job_id: str, workers: int) -> float:
     """Wall seconds of one in-process `flinkctl jobs show JOB` with a pool of WORKERS."""
-    from flinkctl.cli import main as main_module
-    from flinkctl.cli.errors import run
-    from flinkctl.cli.state import state
     from flinkctl.client.base import Base
-    from flinkctl.output.render import settings
 
-    settings.__init__()
-    state.__init__()
     Base.max_workers = workers
-    start = time.perf_counter()
-    with redirect_stdout(io.StringIO()):
-        code = run(main_module.app, ["--url", url, "jobs", "show", job_id])
-    elapsed = time.perf_counter() - start
-    if code != 0:
-        raise SystemExit(f"jobs show exited {code}")
-    return elapsed
+    return in_process(["--url", url, "jobs", "show", job_id])
 
 
 def main() -> None:
@@ -116,19 +60,21 @@ def main() -> None:
     from flinkctl.client.base import Base
 
     pool = Base.max_workers
-    server, state = serve(args.latency)
-    url = f"http://127.0.0.1:{server.server_port}"
+    job = {"body": b""}
+    metrics = json.dumps(recorded("job-busy-sink")).encode()
+    server, url = serve(lambda path: metrics if "/vertices/" in path else job["body"], args.latency)
     print(
         f"latency {args.latency * 1000:.0f} ms per request, pool of {pool}, median of {args.runs}"
     )
     print(f"{'vertices':>8} {'requests':>8} {'pooled':>9} {'sequential':>11} {'speed-up':>9}")
     try:
         for size in SIZES:
-            job = synthetic_job(size)
-            state["job"] = json.dumps(job).encode()
-            run_show(url, job["jid"], pool)  # warm-up: imports, connections
-            pooled = statistics.median(run_show(url, job["jid"], pool) for _ in range(args.runs))
-            sequential = statistics.median(run_show(url, job["jid"], 1) for _ in range(args.runs))
+            synthetic = synthetic_job(size)
+            job["body"] = json.dumps(synthetic).encode()
+            jid = synthetic["jid"]
+            run_show(url, jid, pool)  # warm-up: imports, connections
+            pooled = statistics.median(run_show(url, jid, pool) for _ in range(args.runs))
+            sequential = statistics.median(run_show(url, jid, 1) for _ in range(args.runs))
             speedup = sequential / pooled
             print(f"{size:>8} {size + 1:>8} {pooled:>8.3f}s {sequential:>10.3f}s {speedup:>8.1f}x")
     finally:

@@ -27,27 +27,20 @@ Measured on the 2-core development machine (10,000 jobs, 4.5 MB of JSON):
 YAML is the slow one: PyYAML's pure-Python emitter (2,500 jobs in 1.6 s).
 """
 
-from __future__ import annotations
-
 import argparse
 import io
 import json
-import shutil
 import statistics
-import subprocess
-import sys
-import threading
 import time
 from contextlib import redirect_stdout
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
-FIXTURE = Path(__file__).resolve().parent.parent / "tests/fixtures/flink-2.3.0/jobs-overview.json"
+from _serve import recorded, serve
+from _timing import FLINKCTL, median_run
 
 
 def overview(jobs: int) -> dict:
     """The recorded overview with its first job entry replicated JOBS times."""
-    body = json.loads(FIXTURE.read_text())["body"]
+    body = recorded("jobs-overview")
     entry = body["jobs"][0]
     states = ("RUNNING", "FINISHED", "CANCELED", "FAILED")
     return {
@@ -63,34 +56,6 @@ def overview(jobs: int) -> dict:
             for i in range(jobs)
         ],
     }
-
-
-def serve(body: bytes) -> str:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}"
-
-
-def median_seconds(argv: list[str], runs: int) -> tuple[float, int]:
-    """Median wall time of ARGV with stdout a pipe (after a warm-up); and the bytes it printed."""
-    size = len(subprocess.run(argv, check=True, capture_output=True).stdout)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(argv, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), size
 
 
 def render_seconds(body: dict, fmt: str, runs: int) -> float:
@@ -111,10 +76,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    exe = shutil.which("flinkctl") or str(Path(sys.executable).with_name("flinkctl"))
+    exe = FLINKCTL
     body = overview(args.jobs)
     raw = json.dumps(body).encode()
-    url = serve(raw)
+    _, url = serve(raw)
     print(f"{args.jobs:,} jobs, {len(raw) / 1e6:.1f} MB of JSON; median of {args.runs} runs")
     cases = [
         ("flinkctl --version (start-up)", [exe, "--version"]),
@@ -132,7 +97,7 @@ def main() -> None:
     ]
     print(f"{'process':34} {'wall':>8} {'output':>9}")
     for label, argv in cases:
-        seconds, size = median_seconds(argv, args.runs)
+        seconds, size = median_run(argv, args.runs)
         print(f"{label:34} {seconds:7.3f}s {size / 1e6:7.2f}MB")
     print(f"{'rendering only (in-process)':34} {'wall':>8}")
     for fmt in ("table", "wide", "json", "name"):

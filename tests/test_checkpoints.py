@@ -145,10 +145,11 @@ def test_config_humanises_durations(flink, httpserver, cli):
 
 
 def test_long_history_on_a_terminal_skips_rich_layout(flink, httpserver, cli, monkeypatch):
-    from flinkctl.output import checkpoints
+    import importlib
 
+    render_module = importlib.import_module("flinkctl.output.render")
     monkeypatch.setenv("FLINKCTL_FORCE_TTY", "1")
-    monkeypatch.setattr(checkpoints, "RICH_MAX_ROWS", 1)  # the recorded history counts as long
+    monkeypatch.setattr(render_module, "RICH_MAX_ROWS", 1)  # the recorded history counts as long
     flink.serve(httpserver, "checkpoints")
     r = cli("checkpoints", "list", flink.ids["jobid"])
     assert r.code == 0, r.err

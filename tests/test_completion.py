@@ -211,6 +211,26 @@ def test_completion_imports_stay_light(contexts):
     assert not {"rich", "httpx"} & imported("flinkctl config use-context ")
 
 
+def test_group_names_complete_with_their_help_without_importing_any_group():
+    # importlib.import_module (how groups load) is invisible to -X importtime: ask sys.modules
+    code = (
+        "import sys\n"
+        "from flinkctl.cli.main import MODULES, main\n"
+        "try:\n    main()\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(set(MODULES.values()) & set(sys.modules)), file=sys.stderr)\n"
+    )
+    env = _env(_FLINKCTL_COMPLETE="complete_fish", _TYPER_COMPLETE_ARGS="flinkctl jo")
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30, check=True
+    )
+    assert proc.stdout.splitlines() == [
+        "jobmanager\tThe JobManager: configuration, metrics,...",
+        "jobs\tJobs: list, inspect, cancel, stop, rescale.",
+    ]
+    assert proc.stderr == "['flinkctl.cli.completion']\n"  # it registers the shells
+
+
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_generated_scripts_match_the_command(shell):
     from flinkctl.docgen import SHELL_FILES

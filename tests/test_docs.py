@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from flinkctl.cli.main import app
+from flinkctl.cli.main import ALIASES, GROUPS, HELP, app
 from flinkctl.docgen import main as gen_docs
 from flinkctl.docgen import man, outputs, stale
 from flinkctl.docgen.readme import BEGIN, END
@@ -49,6 +49,15 @@ def test_every_help_page_renders(path, cmd, capsys):
     assert run(app, [*path.split()[1:], "--help"]) == 0
     out, err = capsys.readouterr()
     assert "Usage: " in out and err == ""
+
+
+@pytest.mark.parametrize("group", [g for g, *_ in GROUPS] + list(ALIASES))
+def test_a_group_alone_prints_its_help_and_exits_2(cli, group):
+    r = cli(group)
+    assert r.code == 2
+    assert r.err == ""
+    assert HELP[ALIASES.get(group, group)] in " ".join(r.out.split())
+    assert f"flinkctl {group} [OPTIONS] COMMAND [ARGS]..." in r.out
 
 
 @pytest.mark.parametrize("path,cmd", LEAVES, ids=[p for p, _ in LEAVES])

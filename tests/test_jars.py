@@ -214,6 +214,32 @@ def test_plan(cli, flink, httpserver):
     assert "Count" in r.out
 
 
+def test_plan_dot(cli, flink, httpserver):
+    serve_jars(httpserver, flink)
+    expect(httpserver, flink, "jar-plan")
+    r = cli("jars", "plan", uploaded_id(flink)[:8], "-o", "dot")
+    assert (r.code, r.err) == (0, "")
+    plan = flink.body("jar-plan")["plan"]
+    assert r.out.startswith(f'digraph "{plan["name"]}" {{\n')
+    for node in plan["nodes"]:
+        for edge in node.get("inputs") or []:
+            assert f'  "{edge["id"]}" -> "{node["id"]}" [label="{edge["ship_strategy"]}"];' in r.out
+    assert r.out.endswith("}\n")
+
+
+@pytest.mark.parametrize(
+    "command", [["jars", "plan", "x"], ["jobs", "plan", "x"], ["jobs", "list"]]
+)
+def test_dot_is_only_offered_by_plan_commands(cli, httpserver, command):
+    r = cli(*command, "-o", "dotty")
+    assert r.code == 2
+    plan = command[1] == "plan"
+    choices = "table, wide, json, yaml, name" + (", dot" if plan else "")
+    assert r.err == f"error: unknown output format 'dotty' (choose from {choices})\n"
+    assert httpserver.log == []
+    assert ("yaml, name, dot." in " ".join(cli(*command, "-h").out.split())) == plan
+
+
 def test_run_application(cli, flink, httpserver):
     flink.serve(httpserver, "config")
     if parse_version(flink.version) < (2, 3):

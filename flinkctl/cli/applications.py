@@ -1,19 +1,15 @@
 """`flinkctl applications`: Flink 2.3+ applications (a main() and the jobs it submits)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
 
-from flinkctl.cli.confirm import confirm
+from flinkctl.cli.confirm import YesOption, confirm
 from flinkctl.cli.options import with_output
 from flinkctl.cli.state import state
 from flinkctl.cli.wait import note
 
-app = typer.Typer(
-    help="Applications (Flink 2.3+): list, show, cancel, exceptions, config.", no_args_is_help=True
-)
+app = typer.Typer(no_args_is_help=True)
 
 ApplicationArgument = Annotated[
     str,
@@ -72,7 +68,7 @@ def show(application: ApplicationArgument) -> None:
 @app.command()
 def cancel(
     application: ApplicationArgument,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
 ) -> None:
     """Cancel an application and its jobs (POST /applications/:applicationid/cancel).
 

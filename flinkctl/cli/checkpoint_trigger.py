@@ -1,8 +1,5 @@
 """`flinkctl checkpoints trigger | trigger-status` (Flink 1.17+), on the checkpoints app."""
 
-from __future__ import annotations
-
-import time
 from enum import Enum
 from typing import Annotated
 
@@ -10,10 +7,10 @@ import typer
 
 from flinkctl.cli.args import JobArgument, job_id
 from flinkctl.cli.checkpoints import app
+from flinkctl.cli.operation import Operation, TriggerIdArgument
 from flinkctl.cli.options import with_output
-from flinkctl.cli.savepoint import TriggerIdArgument, follow, show_status
 from flinkctl.cli.state import state
-from flinkctl.cli.wait import DEFAULT_TIMEOUT, TimeoutOption, WaitOption, command
+from flinkctl.cli.wait import DEFAULT_TIMEOUT, TimeoutOption, WaitOption
 
 
 class CheckpointType(str, Enum):
@@ -24,17 +21,14 @@ class CheckpointType(str, Enum):
     incremental = "incremental"
 
 
-def _follow(jid: str, tid: str, *, wait: bool, timeout: float, started: float) -> None:
+def _checkpoint(jid: str) -> Operation:
+    """A triggered checkpoint (reports at /jobs/:jobid/checkpoints/:triggerid)."""
     client = state.client()
-    follow(
+    return Operation(
         f"checkpoint of job {jid}",
         {"job-id": jid},
-        tid,
-        lambda: client.checkpoint_trigger_status(jid, tid),
-        wait=wait,
-        timeout=timeout,
-        resume=command("checkpoints", "trigger-status", jid, tid, "--wait"),
-        started=started,
+        lambda tid: client.checkpoint_trigger_status(jid, tid),
+        lambda tid: ("checkpoints", "trigger-status", jid, tid),
         result=lambda op: {"checkpoint-id": op.get("checkpointId")},
     )
 
@@ -63,9 +57,9 @@ def trigger(
 
     jid = job_id(job)
     tid = new_trigger_id()
-    started = time.monotonic()
+    operation = _checkpoint(jid)
     state.client().trigger_checkpoint(jid, tid, checkpoint_type.value.upper())
-    _follow(jid, tid, wait=wait, timeout=timeout, started=started)
+    operation.follow(tid, wait=wait, timeout=timeout)
 
 
 @app.command("trigger-status")
@@ -82,8 +76,4 @@ def trigger_status(
 
       flinkctl checkpoints trigger-status flinkctl-demo 2123456789abcdef0123456789abcdef --wait
     """
-    jid = job_id(job)
-    if wait:
-        _follow(jid, trigger, wait=True, timeout=timeout, started=time.monotonic())
-    else:
-        show_status(state.client().checkpoint_trigger_status(jid, trigger))
+    _checkpoint(job_id(job)).show(trigger, wait=wait, timeout=timeout)

@@ -9,9 +9,7 @@ from flinkctl.cli.args import JobArgument, job_id
 from flinkctl.cli.options import with_output
 from flinkctl.cli.state import state
 
-app = typer.Typer(
-    help="Checkpoints: history and statistics, details, configuration.", no_args_is_help=True
-)
+app = typer.Typer(no_args_is_help=True)
 
 
 def _checkpoint_format(value: str) -> str:

@@ -1,14 +1,12 @@
 """`flinkctl cluster`: overview, dashboard configuration, shutdown."""
 
-from typing import Annotated
-
 import typer
 
-from flinkctl.cli.confirm import confirm
+from flinkctl.cli.confirm import YesOption, confirm
 from flinkctl.cli.options import with_output
 from flinkctl.cli.state import state
 
-app = typer.Typer(help="The cluster as a whole: overview, configuration, shutdown.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 
 @app.command()
@@ -43,7 +41,7 @@ def config() -> None:
 
 @app.command()
 def shutdown(
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
 ) -> None:
     """Shut down the whole cluster (DELETE /cluster): every job stops.
 

@@ -6,6 +6,7 @@ current context's cluster with a 1 s timeout and no retries. Any failure yields 
 completion must never print an error or hang the shell. Heavy imports stay inside functions.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -44,9 +45,22 @@ def _get(ctx: typer.Context, path: str) -> Any:
         return None
 
 
-def _items(body: Any, key: str) -> list[dict]:
-    items = body.get(key) if isinstance(body, dict) else None
-    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+def _candidates(
+    body: Any, items: str, key: str, note: Callable[[dict], str], incomplete: str
+) -> list[tuple[str, str]]:
+    """(item[KEY], NOTE(item)) for BODY[ITEMS]'s items whose KEY starts with INCOMPLETE."""
+    found = body.get(items) if isinstance(body, dict) else None
+    found = [i for i in found if isinstance(i, dict)] if isinstance(found, list) else []
+    return [(str(i.get(key)), note(i)) for i in found if str(i.get(key)).startswith(incomplete)]
+
+
+def _listed(path: str, items: str, key: str, note: Callable[[dict], str]) -> Callable:
+    """A callback offering the KEY of every item under ITEMS in GET PATH, NOTE(item) as help."""
+
+    def callback(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+        return _candidates(_get(ctx, path), items, key, note, incomplete)
+
+    return callback
 
 
 def contexts(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
@@ -60,30 +74,15 @@ def contexts(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
     return [(n, c.url) for n, c in sorted(cfg.contexts.items()) if n.startswith(incomplete)]
 
 
-def jobs(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
-    """Job ids (GET /jobs/overview), with name and state as help."""
-    found = _items(_get(ctx, "/jobs/overview"), "jobs")
-    return [
-        (str(j.get("jid")), f"{j.get('name')} ({j.get('state')})")
-        for j in found
-        if str(j.get("jid")).startswith(incomplete)
-    ]
-
-
-def jars(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
-    """Uploaded jar ids (GET /jars), with the file name as help."""
-    found = _items(_get(ctx, "/jars"), "files")
-    return [(str(j.get("id")), str(j.get("name"))) for j in found if str(j.get("id")).startswith(incomplete)]
-
-
-def taskmanagers(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
-    """Task manager ids (GET /taskmanagers), with free/total slots as help."""
-    found = _items(_get(ctx, "/taskmanagers"), "taskmanagers")
-    return [
-        (str(t.get("id")), f"{t.get('freeSlots')}/{t.get('slotsNumber')} slots free")
-        for t in found
-        if str(t.get("id")).startswith(incomplete)
-    ]
+# job ids with name and state, jar ids with the file name, task manager ids with free slots
+jobs = _listed("/jobs/overview", "jobs", "jid", lambda j: f"{j.get('name')} ({j.get('state')})")
+jars = _listed("/jars", "files", "id", lambda j: str(j.get("name")))
+taskmanagers = _listed(
+    "/taskmanagers",
+    "taskmanagers",
+    "id",
+    lambda t: f"{t.get('freeSlots')}/{t.get('slotsNumber')} slots free",
+)
 
 
 def vertices(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
@@ -100,5 +99,4 @@ def vertices(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
             details = client.get(f"/jobs/{job(client, ctx.params['job'])}")
     except Exception:  # noqa: BLE001
         return []
-    found = _items(details, "vertices")
-    return [(str(v.get("name")), str(v.get("id"))) for v in found if str(v.get("name")).startswith(incomplete)]
+    return _candidates(details, "vertices", "name", lambda v: str(v.get("id")), incomplete)

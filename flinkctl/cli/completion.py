@@ -143,9 +143,7 @@ def script(shell: str) -> str:
     return SHELLS[shell].script
 
 
-app = typer.Typer(
-    help="Print the shell completion script for bash, zsh or fish.", no_args_is_help=True
-)
+app = typer.Typer(no_args_is_help=True)
 
 
 @app.command()

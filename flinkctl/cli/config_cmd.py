@@ -1,5 +1,7 @@
 """`flinkctl config`: contexts, named as in kubectl."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Optional
 
 import typer
@@ -9,7 +11,7 @@ from flinkctl.cli.options import with_output
 from flinkctl.cli.state import state
 from flinkctl.errors import NotFoundError, UsageError
 
-app = typer.Typer(help="Contexts: which clusters flinkctl knows and how to reach them.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 NameArgument = Annotated[str, typer.Argument(help="Context name.", autocompletion=complete.contexts)]
 
@@ -18,6 +20,17 @@ def _load():
     from flinkctl.config import default_path, load
 
     return load(state.config or default_path())
+
+
+@contextmanager
+def _changing(name: str, message: str) -> Iterator:
+    """The config file, with context NAME (exit 3 if missing), saved after the block; MESSAGE
+    on stderr."""
+    cfg = _load()
+    cfg.get(name)
+    yield cfg
+    cfg.save()
+    typer.echo(message, err=True)
 
 
 @app.command()
@@ -89,11 +102,8 @@ def use_context(name: NameArgument) -> None:
 
       flinkctl config use-context prod
     """
-    cfg = _load()
-    cfg.get(name)
-    cfg.current_context = name
-    cfg.save()
-    typer.echo(f'switched to context "{name}"', err=True)
+    with _changing(name, f'switched to context "{name}"') as cfg:
+        cfg.current_context = name
 
 
 @app.command("set-context")
@@ -189,10 +199,7 @@ def delete_context(name: NameArgument) -> None:
 
       flinkctl config delete-context staging
     """
-    cfg = _load()
-    cfg.get(name)
-    del cfg.contexts[name]
-    if cfg.current_context == name:
-        cfg.current_context = None
-    cfg.save()
-    typer.echo(f'deleted context "{name}"', err=True)
+    with _changing(name, f'deleted context "{name}"') as cfg:
+        del cfg.contexts[name]
+        if cfg.current_context == name:
+            cfg.current_context = None

@@ -1,10 +1,13 @@
 """Confirmation for destructive commands."""
 
 import sys
+from typing import Annotated
 
 import typer
 
 from flinkctl.errors import UsageError
+
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 
 def confirm(question: str, yes: bool) -> None:

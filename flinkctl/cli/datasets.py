@@ -1,20 +1,17 @@
 """`flinkctl datasets`: cluster data sets (cached intermediate results of batch jobs)."""
 
-from __future__ import annotations
-
 import re
-import time
 from typing import Annotated
 
 import typer
 
-from flinkctl.cli.confirm import confirm
+from flinkctl.cli.confirm import YesOption, confirm
+from flinkctl.cli.operation import Operation, TriggerIdArgument
 from flinkctl.cli.options import with_output
-from flinkctl.cli.savepoint import TriggerIdArgument, follow, show_status
 from flinkctl.cli.state import state
-from flinkctl.cli.wait import DEFAULT_TIMEOUT, TimeoutOption, WaitOption, command
+from flinkctl.cli.wait import DEFAULT_TIMEOUT, TimeoutOption, WaitOption
 
-app = typer.Typer(help="Cluster data sets: list, delete.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 DATASET_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -25,17 +22,13 @@ def _dataset_id(value: str) -> str:
     return value
 
 
-def _follow(dataset: str | None, tid: str, *, wait: bool, timeout: float, started: float) -> None:
-    client = state.client()
-    follow(
+def _deletion(dataset: str | None) -> Operation:
+    """A data set deletion (reports at /datasets/delete/:triggerid)."""
+    return Operation(
         "data set deletion",
         {"dataset-id": dataset},
-        tid,
-        lambda: client.dataset_delete_status(tid),
-        wait=wait,
-        timeout=timeout,
-        resume=command("datasets", "delete-status", tid, "--wait"),
-        started=started,
+        state.client().dataset_delete_status,
+        lambda tid: ("datasets", "delete-status", tid),
     )
 
 
@@ -65,7 +58,7 @@ def delete(
     ],
     wait: WaitOption = False,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
 ) -> None:
     """Delete a cluster data set (DELETE /datasets/:datasetid).
 
@@ -76,9 +69,9 @@ def delete(
       flinkctl datasets delete 4f1e2d3c4b5a69788796a5b4c3d2e1f0 --wait --yes
     """
     confirm(f"Delete data set {dataset}?", yes)
-    started = time.monotonic()
+    operation = _deletion(dataset)
     tid = state.client().delete_dataset(dataset)["request-id"]
-    _follow(dataset, tid, wait=wait, timeout=timeout, started=started)
+    operation.follow(tid, wait=wait, timeout=timeout)
 
 
 @app.command("delete-status")
@@ -94,7 +87,4 @@ def delete_status(
 
       flinkctl datasets delete-status 2dc932c3ebed9aa14856cfc66f0244fd --wait
     """
-    if wait:
-        _follow(None, trigger, wait=True, timeout=timeout, started=time.monotonic())
-    else:
-        show_status(state.client().dataset_delete_status(trigger))
+    _deletion(None).show(trigger, wait=wait, timeout=timeout)

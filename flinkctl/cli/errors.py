@@ -1,7 +1,5 @@
 """Turn exceptions into one stderr line (or a JSON error object) and an exit code."""
 
-from __future__ import annotations
-
 import json
 import sys
 import traceback

@@ -1,7 +1,5 @@
 """`flinkctl jars`: list, upload, delete, plan and run uploaded jars."""
 
-from __future__ import annotations
-
 import re
 from enum import Enum
 from pathlib import Path
@@ -9,13 +7,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from flinkctl.cli.confirm import confirm
-from flinkctl.cli.options import with_output
+from flinkctl.cli.confirm import YesOption, confirm
+from flinkctl.cli.options import options_from, with_output
 from flinkctl.cli.state import state
 from flinkctl.cli.wait import DEFAULT_TIMEOUT, TimeoutOption, note, waiting
 from flinkctl.errors import OperationFailed, UsageError
 
-app = typer.Typer(help="Jars: list, upload, delete, plan, run.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 JOB_ID = re.compile(r"[0-9a-f]{32}")
 PROGRESS_MIN_BYTES = 4 << 20  # a progress bar only for uploads that take a moment
@@ -102,18 +100,15 @@ def _configuration(pairs: list[str]) -> dict[str, str]:
     return conf
 
 
-def program_body(
-    entry_class: str | None,
-    args: list[str] | None,
-    parallelism: int | None,
-    conf: list[str] | None,
-    job: str | None = None,
+def _program(
+    entry_class: ClassOption = None,
+    arg: ArgOption = None,
+    parallelism: ParallelismOption = None,
+    conf: ConfOption = None,
 ) -> dict:
-    """The fields `plan`, `run` and `run-application` share; programArgsList, never programArg."""
-    if job is not None and not JOB_ID.fullmatch(job):
-        raise UsageError(f"--job-id {job!r} is not a job id (32 hex characters)")
-    body: dict = {"programArgsList": list(args or [])}
-    for key, value in (("entryClass", entry_class), ("parallelism", parallelism), ("jobId", job)):
+    """The fields `plan`, `run` and `run-application` send; programArgsList, never programArg."""
+    body: dict = {"programArgsList": list(arg or [])}
+    for key, value in (("entryClass", entry_class), ("parallelism", parallelism)):
         if value is not None:
             body[key] = value
     if conf:
@@ -121,24 +116,37 @@ def program_body(
     return body
 
 
-def restore_fields(
-    savepoint: str | None, allow_non_restored: bool, claim: ClaimMode | None
+def _restore(
+    from_savepoint: FromSavepointOption = None,
+    allow_non_restored_state: AllowNonRestoredOption = False,
+    claim_mode: ClaimModeOption = None,
+    job_id: JobIdOption = None,
 ) -> dict:
-    """savepointPath, allowNonRestoredState and claimMode (restoreMode before Flink 1.20)."""
+    """The fields `run` and `run-application` add: savepointPath, allowNonRestoredState,
+    claimMode (restoreMode before Flink 1.20) and jobId."""
     from flinkctl.cli.savepoint import savepoint_path
 
+    if job_id is not None and not JOB_ID.fullmatch(job_id):
+        raise UsageError(f"--job-id {job_id!r} is not a job id (32 hex characters)")
     body: dict = {}
-    if savepoint:
-        body["savepointPath"] = savepoint_path(savepoint)
-    if allow_non_restored:
+    if from_savepoint:
+        body["savepointPath"] = savepoint_path(from_savepoint)
+    if allow_non_restored_state:
         body["allowNonRestoredState"] = True
-    if claim:
-        body["claimMode"] = claim.value.upper().replace("-", "_")
+    if claim_mode:
+        body["claimMode"] = claim_mode.value.upper().replace("-", "_")
+    if job_id is not None:
+        body["jobId"] = job_id
     return body
 
 
-def _send(body: dict) -> dict:
-    """Version-dependent request fields, resolved only when the body needs them."""
+with_program = options_from(_program, into="program")
+with_restore = options_from(_restore, into="restore")
+
+
+def _send(*fields: dict) -> dict:
+    """The request body of FIELDS, with version-dependent fields resolved only when needed."""
+    body = {k: v for part in fields for k, v in part.items()}
     client = state.client()
     if "flinkConfiguration" in body:
         client.require("1.17", "-D job configuration")
@@ -216,7 +224,7 @@ def upload_(
 @app.command()
 def delete(
     jar: JarArgument,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
 ) -> None:
     """Delete an uploaded jar (DELETE /jars/:jarid).
 
@@ -233,40 +241,31 @@ def delete(
 
 
 @app.command()
-@with_output
-def plan(
-    jar: JarArgument,
-    entry_class: ClassOption = None,
-    arg: ArgOption = None,
-    parallelism: ParallelismOption = None,
-    conf: ConfOption = None,
-) -> None:
+@with_output(extra=("dot",))
+@with_program
+def plan(jar: JarArgument, program: dict) -> None:
     """Show the dataflow plan a jar would run, without running it (POST /jars/:jarid/plan).
+
+    -o dot prints a Graphviz digraph of the plan.
 
     Example:
 
-      flinkctl jars plan flinkctl-demo.jar --arg 100 -p 2
+      flinkctl jars plan flinkctl-demo.jar --arg 100 -p 2 -o dot | dot -Tpng > plan.png
     """
-    from flinkctl.output import render
-    from flinkctl.output.jobs import PLAN
+    from flinkctl.output.jobs import render_plan
 
-    body = program_body(entry_class, arg, parallelism, conf)
     jid = resolve(jar, newest=True)
-    render(state.client().plan_jar(jid, _send(body)), PLAN)
+    render_plan(state.client().plan_jar(jid, _send(program)))
 
 
 @app.command()
 @with_output
+@with_restore
+@with_program
 def run(
     jar: JarOrFileArgument,
-    entry_class: ClassOption = None,
-    arg: ArgOption = None,
-    parallelism: ParallelismOption = None,
-    from_savepoint: FromSavepointOption = None,
-    allow_non_restored_state: AllowNonRestoredOption = False,
-    claim_mode: ClaimModeOption = None,
-    job_id: JobIdOption = None,
-    conf: ConfOption = None,
+    program: dict,
+    restore: dict,
     wait_running: Annotated[
         bool,
         typer.Option(
@@ -287,11 +286,8 @@ def run(
     from flinkctl.output import render
     from flinkctl.output.lifecycle import STARTED
 
-    body = program_body(entry_class, arg, parallelism, conf, job_id)
-    body.update(restore_fields(from_savepoint, allow_non_restored_state, claim_mode))
     jar_id = jar_for_run(jar)
-    client = state.client()
-    jid = client.run_jar(jar_id, _send(body))["jobid"]
+    jid = state.client().run_jar(jar_id, _send(program, restore))["jobid"]
     job_state = _wait_running(jid, timeout)["state"] if wait_running else None
     render({"job-id": jid, "jar-id": jar_id, "state": job_state}, STARTED)
 
@@ -330,17 +326,9 @@ def root_cause(jid: str) -> str:
 
 @app.command("run-application")
 @with_output
-def run_application(
-    jar: JarOrFileArgument,
-    entry_class: ClassOption = None,
-    arg: ArgOption = None,
-    parallelism: ParallelismOption = None,
-    from_savepoint: FromSavepointOption = None,
-    allow_non_restored_state: AllowNonRestoredOption = False,
-    claim_mode: ClaimModeOption = None,
-    job_id: JobIdOption = None,
-    conf: ConfOption = None,
-) -> None:
+@with_restore
+@with_program
+def run_application(jar: JarOrFileArgument, program: dict, restore: dict) -> None:
     """Run a jar as an application (POST /jars/:jarid/run-application, Flink 2.3+).
 
     Prints the application id; follow it with `flinkctl applications show`.
@@ -352,9 +340,7 @@ def run_application(
     from flinkctl.output import render
     from flinkctl.output.lifecycle import APPLICATION_STARTED
 
-    body = program_body(entry_class, arg, parallelism, conf, job_id)
-    body.update(restore_fields(from_savepoint, allow_non_restored_state, claim_mode))
     client = state.client()
     client.require("2.3", "running a jar as an application")
     jar_id = jar_for_run(jar)
-    render(client.run_application(jar_id, _send(body)), APPLICATION_STARTED)
+    render(client.run_application(jar_id, _send(program, restore)), APPLICATION_STARTED)

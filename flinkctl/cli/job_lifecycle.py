@@ -1,23 +1,19 @@
 """`flinkctl jobs cancel | stop | submit | rescale`: registered on the jobs app."""
 
-from __future__ import annotations
-
-import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from flinkctl.cli.args import JobArgument, job_id
-from flinkctl.cli.confirm import confirm
+from flinkctl.cli.confirm import YesOption, confirm
 from flinkctl.cli.jobs import app
 from flinkctl.cli.options import with_output
-from flinkctl.cli.savepoint import FormatOption, follow_savepoint, savepoint_path
+from flinkctl.cli.savepoint import FormatOption, directory_option, savepoint_operation
 from flinkctl.cli.state import state
 from flinkctl.cli.wait import DEFAULT_TIMEOUT, TimeoutOption, WaitOption, command, note, waiting
 from flinkctl.errors import UsageError
 
-YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 TERMINAL = ("FINISHED", "CANCELED", "FAILED", "SUSPENDED")
 
 
@@ -63,12 +59,7 @@ def stop(
         bool,
         typer.Option("--drain", help="Advance the watermark to the end first (emit all windows)."),
     ] = False,
-    savepoint_dir: Annotated[
-        Optional[str],
-        typer.Option(
-            "--savepoint-dir", "-d", help="Target directory (default: the cluster's savepoint dir)."
-        ),
-    ] = None,
+    savepoint_dir: directory_option("--savepoint-dir", "-d") = None,
     fmt: FormatOption = None,
     wait: WaitOption = False,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
@@ -86,17 +77,15 @@ def stop(
     """
     from flinkctl.client.poller import new_trigger_id
 
-    if savepoint_dir:
-        savepoint_path(savepoint_dir, "savepoint directory")
     jid = job_id(job)
     client = state.client()
     confirm(f"Stop job {jid} with a savepoint?", yes)
     tid = new_trigger_id()
-    started = time.monotonic()
+    operation = savepoint_operation("stop-with-savepoint", jid)
     client.stop_job(
         jid, tid, drain=drain, target_directory=savepoint_dir, format_type=fmt and fmt.value.upper()
     )
-    follow_savepoint("stop-with-savepoint", jid, tid, wait=wait, timeout=timeout, started=started)
+    operation.follow(tid, wait=wait, timeout=timeout)
 
 
 def _existing(path: Path, what: str) -> Path:

@@ -9,10 +9,8 @@ from flinkctl.cli import metrics as metrics_
 from flinkctl.cli.options import with_output
 from flinkctl.cli.state import state
 
-app = typer.Typer(help="The JobManager: configuration, metrics, logs, thread dump (alias: jm).", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
-TailOption = Annotated[Optional[int], typer.Option("--tail", "-n", help="Print only the last N lines.")]
-FollowOption = Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines (Ctrl-C stops).")]
 
 
 @app.command()
@@ -46,8 +44,8 @@ def metrics(get: metrics_.GetOption = None) -> None:
 @with_output
 def logs(
     name: Annotated[Optional[str], typer.Argument(help="Log file name, e.g. jobmanager.log.")] = None,
-    tail: TailOption = None,
-    follow: FollowOption = False,
+    tail: logs_.TailOption = None,
+    follow: logs_.FollowOption = False,
 ) -> None:
     """List the JobManager's log files, or print one (GET /jobmanager/logs, /jobmanager/logs/NAME).
 

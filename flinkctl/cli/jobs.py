@@ -9,11 +9,11 @@ from flinkctl.cli import metrics as metrics_
 from flinkctl.cli import wait as wait_
 from flinkctl.cli import watch as watch_
 from flinkctl.cli.args import JobArgument, job_id
-from flinkctl.cli.options import OUTPUT_HELP, QUERY_HELP, set_output, with_output
+from flinkctl.cli.options import with_output
 from flinkctl.cli.state import state
 from flinkctl.errors import UsageError
 
-app = typer.Typer(help="Jobs: list, inspect, cancel, stop, rescale.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 JOB_STATES = (
     "INITIALIZING", "CREATED", "RUNNING", "FAILING", "FAILED", "CANCELLING", "CANCELED",
@@ -137,21 +137,8 @@ def status(job: JobArgument) -> None:
 
 
 @app.command()
-def plan(
-    job: JobArgument,
-    output: Annotated[
-        Optional[str],
-        typer.Option(
-            "--output",
-            "-o",
-            help=OUTPUT_HELP.rstrip(".") + ", dot (Graphviz).",
-            rich_help_panel="Output",
-        ),
-    ] = None,
-    query: Annotated[
-        Optional[str], typer.Option("--query", help=QUERY_HELP, rich_help_panel="Output")
-    ] = None,
-) -> None:
+@with_output(extra=("dot",))
+def plan(job: JobArgument) -> None:
     """Show a job's dataflow plan: a tree of operators and ship strategies (GET /jobs/:jobid/plan).
 
     -o dot prints a Graphviz digraph of the plan.
@@ -160,17 +147,9 @@ def plan(
 
       flinkctl jobs plan flinkctl-demo -o dot | dot -Tpng > plan.png
     """
-    from flinkctl.output import render
-    from flinkctl.output.jobs import PLAN, plan_dot
-    from flinkctl.output.render import out
+    from flinkctl.output.jobs import render_plan
 
-    dot = output == "dot"
-    set_output(None if dot else output, query)
-    body = state.client().job_plan(job_id(job))
-    if dot:
-        out(plan_dot(body))
-    else:
-        render(body, PLAN)
+    render_plan(state.client().job_plan(job_id(job)))
 
 
 @app.command()

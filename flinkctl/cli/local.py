@@ -1,21 +1,17 @@
 """`flinkctl local`: provision and run a real standalone Flink cluster on this machine."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from flinkctl.cli.logs import FollowOption, TailOption, last
 from flinkctl.cli.options import with_output
 from flinkctl.cli.state import state
 from flinkctl.local import DEFAULT_FLINK_VERSION
 
-app = typer.Typer(
-    help="A real standalone Flink cluster on this machine: up, status, logs, down.",
-    no_args_is_help=True,
-)
+app = typer.Typer(no_args_is_help=True)
 
 NameOption = Annotated[str, typer.Option("--name", help="Local cluster name.")]
 
@@ -220,12 +216,8 @@ def logs(
         bool, typer.Option("--taskmanager", "--tm", help="The TaskManager's log.")
     ] = False,
     list_: Annotated[bool, typer.Option("--list", "-l", help="List the log files.")] = False,
-    tail: Annotated[
-        Optional[int], typer.Option("--tail", "-n", help="Print only the last N lines.")
-    ] = None,
-    follow: Annotated[
-        bool, typer.Option("--follow", "-f", help="Keep printing new lines (Ctrl-C stops).")
-    ] = False,
+    tail: TailOption = None,
+    follow: FollowOption = False,
 ) -> None:
     """Print a local cluster's JobManager log (or TaskManager log, or any file of its log dir).
 
@@ -233,24 +225,18 @@ def logs(
 
       flinkctl local logs --taskmanager --tail 50 --follow
     """
-    from flinkctl.errors import NotFoundError, UsageError
+    from flinkctl.errors import NotFoundError
     from flinkctl.local import cluster
-    from flinkctl.output import Column, View, render
+    from flinkctl.output import View, render
+    from flinkctl.output.cluster import LOG_FILES
 
     if list_:
         files = [
             {"name": p.name, "size": p.stat().st_size, "mtime": int(p.stat().st_mtime * 1000)}
             for p in cluster.log_files(name)
         ]
-        columns = [
-            Column("NAME", "name"),
-            Column("SIZE", "size", "bytes"),
-            Column("MODIFIED", "mtime", "time"),
-        ]
-        render(files, View(columns=columns, name="name"))
+        render(files, View(columns=LOG_FILES.columns, name="name"))
         return
-    if tail is not None and tail < 0:
-        raise UsageError("--tail must be zero or more")
     if file:
         path = cluster.load(name).dir / "log" / Path(file).name
         if not path.is_file():
@@ -259,7 +245,7 @@ def logs(
         path = cluster.log_file(name, taskmanager=taskmanager)
     data = path.read_bytes()
     lines = data.decode(errors="replace").splitlines(keepends=True)
-    sys.stdout.writelines(lines if tail is None else lines[len(lines) - tail :])
+    sys.stdout.writelines(last(lines, tail))
     sys.stdout.flush()
     if follow:
         for line in cluster.follow(path, len(data)):

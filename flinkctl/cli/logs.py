@@ -1,12 +1,26 @@
-"""Log files shared by `jobmanager logs` and `taskmanagers logs`: list, print, tail, follow."""
-
-from __future__ import annotations
+"""Log files shared by `jobmanager logs` and `taskmanagers logs` (list, print, tail, follow),
+and the --tail/--follow options `local logs` offers too."""
 
 import sys
 import time
+from typing import Annotated
+
+import typer
 
 from flinkctl.cli.state import state
 from flinkctl.errors import UsageError
+
+TailOption = Annotated[
+    int | None, typer.Option("--tail", "-n", min=0, help="Print only the last N lines.")
+]
+FollowOption = Annotated[
+    bool, typer.Option("--follow", "-f", help="Keep printing new lines (Ctrl-C stops).")
+]
+
+
+def last(lines: list[str], tail: int | None) -> list[str]:
+    """The last TAIL of LINES (all of them without --tail)."""
+    return lines if tail is None else lines[len(lines) - tail :]
 
 
 def show(prefix: str, name: str | None, tail: int | None, follow: bool, interval: float = 2.0) -> None:
@@ -20,13 +34,8 @@ def show(prefix: str, name: str | None, tail: int | None, follow: bool, interval
             raise UsageError("--tail and --follow need a log file NAME")
         render(client.log_list(prefix), LOG_FILES)
         return
-    if tail is not None and tail < 0:
-        raise UsageError("--tail must be zero or more")
     text = client.log_file(prefix, name)
-    lines = text.splitlines(keepends=True)
-    if tail is not None:
-        lines = lines[-tail:] if tail else []
-    sys.stdout.write("".join(lines))
+    sys.stdout.write("".join(last(text.splitlines(keepends=True), tail)))
     sys.stdout.flush()
     seen = len(text)
     while follow:

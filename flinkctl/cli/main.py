@@ -1,7 +1,5 @@
 """The root command: global options, sub-command groups, and the one place errors become exit codes."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -14,34 +12,51 @@ from flinkctl.cli import complete
 from flinkctl.cli.state import state
 
 GROUPS = (
-    # (name, module holding its Typer `app`, hidden aliases); imported only when used
-    ("cluster", "flinkctl.cli.cluster", ()),
-    ("config", "flinkctl.cli.config_cmd", ()),
-    ("jobmanager", "flinkctl.cli.jobmanager", ("jm",)),
-    ("taskmanagers", "flinkctl.cli.taskmanagers", ("tm",)),
-    ("jobs", "flinkctl.cli.jobs", ()),
-    ("vertices", "flinkctl.cli.vertices", ()),
-    ("subtasks", "flinkctl.cli.subtasks", ()),
-    ("checkpoints", "flinkctl.cli.checkpoints", ()),
-    ("savepoint", "flinkctl.cli.savepoint", ()),
-    ("jars", "flinkctl.cli.jars", ()),
-    ("datasets", "flinkctl.cli.datasets", ()),
-    ("applications", "flinkctl.cli.applications", ()),
-    ("local", "flinkctl.cli.local", ()),
-    ("completion", "flinkctl.cli.completion", ()),
-)
-MODULES = {name: module for name, module, _ in GROUPS}
-ALIASES = {alias: name for name, _, aliases in GROUPS for alias in aliases}
+    # (name, module holding its Typer `app`, help, hidden aliases); a module is imported only
+    # when its group runs: listing and completing group names needs none of them.
+    ("cluster", "flinkctl.cli.cluster",
+     "The cluster as a whole: overview, configuration, shutdown.", ()),
+    ("config", "flinkctl.cli.config_cmd",
+     "Contexts: which clusters flinkctl knows and how to reach them.", ()),
+    ("jobmanager", "flinkctl.cli.jobmanager",
+     "The JobManager: configuration, metrics, logs, thread dump (alias: jm).", ("jm",)),
+    ("taskmanagers", "flinkctl.cli.taskmanagers",
+     "TaskManagers: list, details, metrics, logs, thread dumps (alias: tm).", ("tm",)),
+    ("jobs", "flinkctl.cli.jobs",
+     "Jobs: list, inspect, cancel, stop, rescale.", ()),
+    ("vertices", "flinkctl.cli.vertices",
+     "A job's vertices: subtasks, backpressure, metrics, watermarks, flame graphs.", ()),
+    ("subtasks", "flinkctl.cli.subtasks",
+     "One subtask of a vertex: attempts, metrics, accumulators.", ()),
+    ("checkpoints", "flinkctl.cli.checkpoints",
+     "Checkpoints: history and statistics, details, configuration.", ()),
+    ("savepoint", "flinkctl.cli.savepoint",
+     "Savepoints: trigger, status, dispose.", ()),
+    ("jars", "flinkctl.cli.jars",
+     "Jars: list, upload, delete, plan, run.", ()),
+    ("datasets", "flinkctl.cli.datasets",
+     "Cluster data sets: list, delete.", ()),
+    ("applications", "flinkctl.cli.applications",
+     "Applications (Flink 2.3+): list, show, cancel, exceptions, config.", ()),
+    ("local", "flinkctl.cli.local",
+     "A real standalone Flink cluster on this machine: up, status, logs, down.", ()),
+    ("completion", "flinkctl.cli.completion",
+     "Print the shell completion script for bash, zsh or fish.", ()),
+)  # fmt: skip
+MODULES = {name: module for name, module, _, _ in GROUPS}
+HELP = {name: text for name, _, text, _ in GROUPS}
+ALIASES = {alias: name for name, _, _, aliases in GROUPS for alias in aliases}
 
 
 class LazyGroup(TyperGroup):
     """The root group: a command group's module is imported only when that group runs.
 
-    Start-up time is a feature: `flinkctl jobs list` imports the jobs module and no other.
+    Start-up time is a feature: `flinkctl jobs list` imports the jobs module and no other, and
+    completing a group name (`flinkctl jo<TAB>`) imports none.
     """
 
     def list_commands(self, ctx) -> list[str]:
-        return [name for name, _, _ in GROUPS]
+        return list(MODULES)
 
     def get_command(self, ctx, name: str):
         import importlib
@@ -50,8 +65,21 @@ class LazyGroup(TyperGroup):
         if name not in MODULES:
             return None
         command = typer.main.get_command(importlib.import_module(MODULES[name]).app)
-        command.name = name
+        command.name, command.help = name, HELP[name]
         return command
+
+    def shell_complete(self, ctx, incomplete: str) -> list:
+        """Group names with their help from GROUPS, then the root options (as Click would)."""
+        from typer._click.core import Command
+        from typer._click.shell_completion import CompletionItem
+        from typer._click.utils import make_default_short_help
+
+        names = [
+            CompletionItem(name, help=make_default_short_help(HELP[name]))
+            for name in MODULES
+            if name.startswith(incomplete)
+        ]
+        return names + Command.shell_complete(self, ctx, incomplete)
 
 
 app = typer.Typer(

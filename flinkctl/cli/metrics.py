@@ -1,7 +1,5 @@
 """The metrics pattern shared by every metrics command: list names, or show (aggregated) values."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Optional
 
 import typer

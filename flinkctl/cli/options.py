@@ -1,6 +1,5 @@
-"""Options shared by every command: `-o/--output` and `--query`, added by one decorator."""
-
-from __future__ import annotations
+"""Options shared by commands: `-o/--output` and `--query` (one decorator), and `options_from`,
+the one way to add a set of options to several commands."""
 
 import functools
 import inspect
@@ -15,13 +14,17 @@ OUTPUT_HELP = "Output format: table, wide, json, yaml, name."
 QUERY_HELP = "JMESPath expression applied to json/yaml output, e.g. 'jobs[].jid'."
 
 
-def set_output(output: str | None, query: str | None = None) -> None:
-    """Validate and store the output options (command level wins over root level)."""
+def set_output(output: str | None, query: str | None = None, extra: tuple[str, ...] = ()) -> None:
+    """Validate and store the output options (command level wins over root level).
+
+    EXTRA: formats this command prints itself (e.g. "dot"), besides render's.
+    """
     from flinkctl.output.render import FORMATS, settings
 
     fmt = output or settings.format
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown output format {fmt!r} (choose from {', '.join(FORMATS)})")
+    if fmt not in FORMATS + extra:
+        choices = ", ".join(FORMATS + extra)
+        raise UsageError(f"unknown output format {fmt!r} (choose from {choices})")
     settings.format = fmt
     if query is not None:
         from flinkctl.output.query import compile_query
@@ -32,36 +35,58 @@ def set_output(output: str | None, query: str | None = None) -> None:
             settings.format = "json"
 
 
-def with_output(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Add `-o/--output` and `--query` to a command and apply them before it runs."""
-    sig = inspect.signature(fn, eval_str=True)
-    extra = [
-        inspect.Parameter(
-            "output",
-            inspect.Parameter.KEYWORD_ONLY,
-            default=None,
-            annotation=Annotated[
-                Optional[str],  # noqa: UP045 (typer needs Optional here)
-                typer.Option("--output", "-o", help=OUTPUT_HELP, rich_help_panel="Output"),
-            ],
-        ),
-        inspect.Parameter(
-            "query",
-            inspect.Parameter.KEYWORD_ONLY,
-            default=None,
-            annotation=Annotated[
-                Optional[str],  # noqa: UP045
-                typer.Option("--query", help=QUERY_HELP, rich_help_panel="Output"),
-            ],
-        ),
+def options_from(prepare: Callable[..., Any], into: str | None = None) -> Callable:
+    """A decorator adding PREPARE's parameters (Typer options) to a command's signature.
+
+    Before the command runs, PREPARE(**their values) runs. With INTO, the options take the
+    place of the command's parameter of that name, and PREPARE's result is passed to it;
+    without, they come last.
+    """
+    added = [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for p in inspect.signature(prepare).parameters.values()
     ]
 
-    @functools.wraps(fn)
-    def wrapper(*args: Any, output: str | None = None, query: str | None = None, **kw: Any):
-        set_output(output, query)
-        return fn(*args, **kw)
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        sig = inspect.signature(fn)
+        params = list(sig.parameters.values())
+        at = next((i for i, p in enumerate(params) if p.name == into), len(params))
+        rest = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params[at + 1 :]]
+        params = params[:at] + added + rest
 
-    params = [p for p in sig.parameters.values()]
-    wrapper.__signature__ = sig.replace(parameters=params + extra)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {**fn.__annotations__, **{p.name: p.annotation for p in extra}}
-    return wrapper
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kw: Any) -> Any:
+            value = prepare(**{p.name: kw.pop(p.name, p.default) for p in added})
+            if into is not None:
+                kw[into] = value
+            return fn(*args, **kw)
+
+        wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
+        return wrapper
+
+    return decorate
+
+
+def with_output(fn: Callable[..., Any] | None = None, *, extra: tuple[str, ...] = ()) -> Any:
+    """Add `-o/--output` and `--query` to a command and apply them before it runs.
+
+    `@with_output`, or `@with_output(extra=("dot",))` for a command that also prints formats
+    of its own: it reads the chosen one from `settings.format`.
+    """
+    output_help = OUTPUT_HELP.rstrip(".") + "".join(f", {f}" for f in extra) + "."
+
+    def apply(
+        output: Annotated[
+            Optional[str],  # noqa: UP045 (typer needs Optional here)
+            typer.Option("--output", "-o", help=output_help, rich_help_panel="Output"),
+        ] = None,
+        query: Annotated[
+            Optional[str],  # noqa: UP045
+            typer.Option("--query", help=QUERY_HELP, rich_help_panel="Output"),
+        ] = None,
+    ) -> None:
+        set_output(output, query, extra)
+
+    decorate = options_from(apply)
+    return decorate if fn is None else decorate(fn)

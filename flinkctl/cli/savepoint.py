@@ -1,32 +1,20 @@
 """`flinkctl savepoint`: trigger (optionally waiting), follow and dispose savepoints."""
 
-from __future__ import annotations
-
 import re
-import time
-from collections.abc import Callable
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from flinkctl.cli.args import JobArgument, job_id
-from flinkctl.cli.confirm import confirm
+from flinkctl.cli.confirm import YesOption, confirm
+from flinkctl.cli.operation import Operation, TriggerIdArgument
 from flinkctl.cli.options import with_output
 from flinkctl.cli.state import state
-from flinkctl.cli.wait import (
-    DEFAULT_TIMEOUT,
-    TimeoutOption,
-    WaitOption,
-    command,
-    note,
-    since,
-    waiting,
-)
+from flinkctl.cli.wait import DEFAULT_TIMEOUT, TimeoutOption, WaitOption
 
-app = typer.Typer(help="Savepoints: trigger, status, dispose.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
-TRIGGER_ID = re.compile(r"[0-9a-f]{32}")
 URI = re.compile(
     r"[A-Za-z][A-Za-z0-9+.-]*:(//[^/\x00-\x20]+(/[^\x00-\x1f]*)?|(//)?/[^/\x00-\x1f][^\x00-\x1f]*)"
 )
@@ -58,93 +46,49 @@ def savepoint_path(value: str, what: str = "savepoint path") -> str:
     return value
 
 
-def trigger_id(value: str) -> str:
-    """Check a trigger id (32 lowercase hex) before any request."""
-    if not TRIGGER_ID.fullmatch(value):
-        raise typer.BadParameter(f"{value!r} is not a trigger id (32 hex characters)")
-    return value
+def _directory(value: str | None) -> str | None:
+    return None if value is None else savepoint_path(value, "savepoint directory")
 
 
-TriggerIdArgument = Annotated[
-    str,
-    typer.Argument(
-        help="Trigger id printed by the trigger command.", callback=trigger_id, show_default=False
-    ),
-]
+def directory_option(*names: str) -> Any:
+    """The option naming a savepoint's target directory (checked before any request)."""
+    return Annotated[
+        str | None,
+        typer.Option(
+            *names,
+            help="Target directory (default: the cluster's savepoint dir).",
+            callback=_directory,
+        ),
+    ]
 
 
-def follow(
-    what: str,
-    ids: dict,
-    tid: str,
-    status: Callable[[], dict],
-    *,
-    wait: bool,
-    timeout: float,
-    resume: str,
-    started: float,
-    result: Callable[[dict], dict] = lambda op: {},
-) -> None:
-    """After a trigger: print the trigger id, or wait via STATUS and print the outcome.
-
-    The one home for every asynchronous operation's output: IDS identify the subject
-    (job, savepoint path, dataset), RESULT adds fields from the completed operation.
-    """
-    from flinkctl.output import render
-    from flinkctl.output.lifecycle import COMPLETED, TRIGGERED
-
-    if not wait:
-        render({**ids, "trigger-id": tid}, TRIGGERED)
-        note(f"{what} triggered; follow it with: {resume}")
-        return
-    operation = waiting(
-        what, lambda p: p.operation(status, what=what), timeout=timeout, resume=resume
-    )
-    outcome = {**ids, "trigger-id": tid, "status": "COMPLETED", **result(operation)}
-    outcome["duration-ms"] = since(started)
-    render(outcome, COMPLETED)
-    note(f"{what} completed in {outcome['duration-ms'] / 1000:.1f}s")
-
-
-def follow_savepoint(
-    what: str, jid: str, tid: str, *, wait: bool, timeout: float, started: float
-) -> None:
-    """Follow a savepoint or stop-with-savepoint (both report at /jobs/:jobid/savepoints/:id)."""
+def savepoint_operation(what: str, jid: str) -> Operation:
+    """A savepoint or stop-with-savepoint (both report at /jobs/:jobid/savepoints/:triggerid)."""
     client = state.client()
-    follow(
+    return Operation(
         f"{what} of job {jid}",
         {"job-id": jid},
-        tid,
-        lambda: client.savepoint_status(jid, tid),
-        wait=wait,
-        timeout=timeout,
-        resume=command("savepoint", "status", jid, tid, "--wait"),
-        started=started,
+        lambda tid: client.savepoint_status(jid, tid),
+        lambda tid: ("savepoint", "status", jid, tid),
         result=lambda op: {"location": op.get("location")},
     )
 
 
-def show_status(body: dict) -> None:
-    """Render one status body of an asynchronous operation; exit 1 if it failed."""
-    from flinkctl.client.poller import failure_cause
-    from flinkctl.output import render
-    from flinkctl.output.lifecycle import OPERATION_STATUS
-
-    render(body, OPERATION_STATUS)
-    if failure_cause(body.get("operation")):
-        raise typer.Exit(1)
+def _disposal(path: str | None) -> Operation:
+    """A savepoint disposal (reports at /savepoint-disposal/:triggerid)."""
+    return Operation(
+        "savepoint disposal",
+        {"savepoint-path": path},
+        state.client().disposal_status,
+        lambda tid: ("savepoint", "dispose-status", tid),
+    )
 
 
 @app.command()
 @with_output
 def trigger(
     job: JobArgument,
-    directory: Annotated[
-        Optional[str],
-        typer.Option(
-            "--dir", "-d", help="Target directory (default: the cluster's savepoint dir)."
-        ),
-    ] = None,
+    directory: directory_option("--dir", "-d") = None,
     cancel: Annotated[
         bool, typer.Option("--cancel", help="Cancel the job after the savepoint.")
     ] = False,
@@ -164,11 +108,9 @@ def trigger(
     """
     from flinkctl.client.poller import new_trigger_id
 
-    if directory:
-        savepoint_path(directory, "savepoint directory")
     jid = job_id(job)
     tid = new_trigger_id()
-    started = time.monotonic()
+    operation = savepoint_operation("savepoint", jid)
     state.client().trigger_savepoint(
         jid,
         tid,
@@ -176,7 +118,7 @@ def trigger(
         cancel_job=cancel,
         format_type=fmt and fmt.value.upper(),
     )
-    follow_savepoint("savepoint", jid, tid, wait=wait, timeout=timeout, started=started)
+    operation.follow(tid, wait=wait, timeout=timeout)
 
 
 @app.command()
@@ -195,28 +137,7 @@ def status(
 
       flinkctl savepoint status my-job 5e8c0bd2e4b54a2f8d6c1f3a9b7e0d41 --wait
     """
-    jid = job_id(job)
-    if wait:
-        follow_savepoint(
-            "savepoint", jid, trigger, wait=True, timeout=timeout, started=time.monotonic()
-        )
-    else:
-        show_status(state.client().savepoint_status(jid, trigger))
-
-
-def follow_disposal(path: str, tid: str, *, wait: bool, timeout: float, started: float) -> None:
-    """Follow a savepoint disposal at /savepoint-disposal/:triggerid."""
-    client = state.client()
-    follow(
-        "savepoint disposal",
-        {"savepoint-path": path},
-        tid,
-        lambda: client.disposal_status(tid),
-        wait=wait,
-        timeout=timeout,
-        resume=command("savepoint", "dispose-status", tid, "--wait"),
-        started=started,
-    )
+    savepoint_operation("savepoint", job_id(job)).show(trigger, wait=wait, timeout=timeout)
 
 
 @app.command()
@@ -228,7 +149,7 @@ def dispose(
     ],
     wait: WaitOption = False,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
 ) -> None:
     """Delete a savepoint's data and metadata (POST /savepoint-disposal).
 
@@ -240,9 +161,9 @@ def dispose(
     """
     savepoint_path(path)
     confirm(f"Dispose savepoint {path}? Its files are deleted.", yes)
-    started = time.monotonic()
+    operation = _disposal(path)
     tid = state.client().dispose_savepoint(path)["request-id"]
-    follow_disposal(path, tid, wait=wait, timeout=timeout, started=started)
+    operation.follow(tid, wait=wait, timeout=timeout)
 
 
 @app.command("dispose-status")
@@ -258,7 +179,4 @@ def dispose_status(
 
       flinkctl savepoint dispose-status 5e8c0bd2e4b54a2f8d6c1f3a9b7e0d41 --wait
     """
-    if wait:
-        follow_disposal(None, trigger, wait=True, timeout=timeout, started=time.monotonic())
-    else:
-        show_status(state.client().disposal_status(trigger))
+    _disposal(None).show(trigger, wait=wait, timeout=timeout)

@@ -1,7 +1,5 @@
 """Per-invocation state set by the root options: where the config is, which context, the client."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,15 +18,15 @@ class State:
     url: str | None = None
     verbose: bool = False
     debug: bool = False
-    _client: FlinkClient | None = None
+    _client: "FlinkClient | None" = None
 
-    def resolve_context(self) -> Context:
+    def resolve_context(self) -> "Context":
         """The context this invocation talks to."""
         from flinkctl.config import resolve
 
         return resolve(self.config, self.context, self.url)
 
-    def client(self) -> FlinkClient:
+    def client(self) -> "FlinkClient":
         """One FlinkClient per invocation."""
         if self._client is None:
             from flinkctl.client import FlinkClient

@@ -9,9 +9,7 @@ from flinkctl.cli.args import JobArgument, VertexArgument, job_and_vertex
 from flinkctl.cli.options import with_output
 from flinkctl.cli.state import state
 
-app = typer.Typer(
-    help="One subtask of a vertex: attempts, metrics, accumulators.", no_args_is_help=True
-)
+app = typer.Typer(no_args_is_help=True)
 
 IndexArgument = Annotated[int, typer.Argument(min=0, help="Subtask index (0 .. parallelism-1).")]
 AttemptOption = Annotated[

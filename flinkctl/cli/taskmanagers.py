@@ -12,7 +12,7 @@ from flinkctl.cli import watch
 from flinkctl.cli.options import with_output
 from flinkctl.cli.state import state
 
-app = typer.Typer(help="TaskManagers: list, details, metrics, logs, thread dumps (alias: tm).", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 TmArgument = Annotated[
     str,
@@ -89,8 +89,8 @@ def metrics(
 def logs(
     tm: TmArgument,
     name: Annotated[Optional[str], typer.Argument(help="Log file name, e.g. taskmanager.log.")] = None,
-    tail: Annotated[Optional[int], typer.Option("--tail", "-n", help="Print only the last N lines.")] = None,
-    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines.")] = False,
+    tail: logs_.TailOption = None,
+    follow: logs_.FollowOption = False,
 ) -> None:
     """List a task manager's log files, or print one (GET /taskmanagers/:id/logs, .../logs/NAME).
 

@@ -10,10 +10,7 @@ from flinkctl.cli.args import JobArgument, VertexArgument, job_and_vertex, job_i
 from flinkctl.cli.options import with_output
 from flinkctl.cli.state import state
 
-app = typer.Typer(
-    help="A job's vertices: subtasks, backpressure, metrics, watermarks, flame graphs.",
-    no_args_is_help=True,
-)
+app = typer.Typer(no_args_is_help=True)
 
 SamplingTimeout = Annotated[
     float,

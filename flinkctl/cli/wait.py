@@ -4,8 +4,6 @@ The polling itself is flinkctl.client.poller; this module adds what a person or 
 Ctrl-C stops waiting, never the operation, and prints the command that resumes the wait.
 """
 
-from __future__ import annotations
-
 import shlex
 import sys
 import time
@@ -110,7 +108,7 @@ class _Spinner:
         self.started = time.monotonic()
         self.live: Any = None
 
-    def __enter__(self) -> _Spinner:
+    def __enter__(self) -> "_Spinner":
         if sys.stderr.isatty():
             from rich.live import Live
             from rich.spinner import Spinner

@@ -23,20 +23,19 @@ Errors (cluster gone, job gone) end the watch with their usual exit code. `cls=w
 is needed only for a bare `-w`: Typer's options cannot take an optional value by themselves.
 """
 
-from __future__ import annotations
-
 import io
 import sys
 import time
 from collections.abc import Callable
 from contextlib import redirect_stdout
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from typer._click.parser import _Option
 from typer.core import TyperCommand
 
-from flinkctl.output.render import View
+if TYPE_CHECKING:
+    from flinkctl.output.render import View
 
 DEFAULT_INTERVAL = 2.0
 MIN_INTERVAL = 0.1
@@ -96,7 +95,7 @@ def _sleep(seconds: float) -> None:
 
 
 def watch(
-    interval: float | None, fetch: Callable[[], Any], view: View | Callable[[Any], None]
+    interval: float | None, fetch: Callable[[], Any], view: "View | Callable[[Any], None]"
 ) -> None:
     """Render FETCH() with VIEW once, or every INTERVAL seconds until Ctrl-C (see module doc)."""
     from flinkctl.output.render import is_tty, render, settings

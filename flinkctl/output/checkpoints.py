@@ -5,11 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flinkctl.output.humanize import KINDS, text
-from flinkctl.output.render import Column, View, details, is_tty, out, table
-from flinkctl.output.vertices import rows_table
-
-# Rich lays out a 10,000-row table in seconds; histories longer than this are aligned by hand.
-RICH_MAX_ROWS = 500
+from flinkctl.output.render import Column, View, details, out, table
+from flinkctl.output.vertices import fields, rows_table
 
 
 def _acked(c: dict) -> str:
@@ -45,12 +42,16 @@ STATS = ("min", "avg", "max", "p99")
 LATEST = ("completed", "savepoint", "failed", "restored")
 
 
-def _stat_rows(summary: dict, rows: tuple, stats: tuple = STATS) -> list[list[str]]:
-    return [
+def _summary(summary: dict, rows: tuple, stats: tuple) -> None:
+    """A table of the min/avg/max/... statistics in SUMMARY, after a blank line (if any)."""
+    cells = [
         [label, *(KINDS[kind]((summary.get(key) or {}).get(s)) for s in stats)]
         for label, key, kind in rows
         if key in summary
     ]
+    if cells:
+        out()
+        table(["SUMMARY", *(s.upper() for s in stats)], cells)
 
 
 def _latest(c: Any) -> str:
@@ -74,24 +75,9 @@ def _history(data: dict, wide: bool) -> None:
         [("Counts", ", ".join(f"{counts.get(k, 0)} {k.replace('_', ' ')}" for k in keys))]
         + [(f"Latest {k}", _latest((data.get("latest") or {}).get(k))) for k in LATEST]
     )
-    rows = _stat_rows(data.get("summary") or {}, SUMMARY_ROWS if wide else SUMMARY_ROWS[:3])
-    if rows:
-        out()
-        table(["SUMMARY", *(s.upper() for s in STATS)], rows)
+    _summary(data.get("summary") or {}, SUMMARY_ROWS if wide else SUMMARY_ROWS[:3], STATS)
     out()
-    history = data.get("history") or []
-    draw = _aligned if is_tty() and len(history) > RICH_MAX_ROWS else table
-    rows_table(HISTORY_COLUMNS, history, wide, draw)
-
-
-def _aligned(headers: list[str], rows: list[list[str]]) -> None:
-    """A terminal table without Rich's layout pass: space-aligned columns, a rule under the header."""
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    lines = [
-        "   ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip() for cells in [headers, *rows]
-    ]
-    lines.insert(1, "─" * (sum(widths) + 3 * (len(widths) - 1)))
-    out("\n".join(lines))
+    rows_table(HISTORY_COLUMNS, data.get("history") or [], wide)
 
 
 CHECKPOINTS = View(table=_history, rows=lambda d: d.get("history") or [], name="id")
@@ -131,9 +117,7 @@ TASK_COLUMNS = [
 
 def _present(data: dict, columns: list[Column]) -> list[tuple[str, str]]:
     """FIELD/VALUE pairs of the columns whose key the body has."""
-    return [
-        (c.header, c.cell(data)) for c in columns if callable(c.get) or c.get.split(".")[0] in data
-    ]
+    return fields(data, [c for c in columns if callable(c.get) or c.get.split(".")[0] in data])
 
 
 def checkpoint_view(names: dict[str, str]) -> View:
@@ -200,13 +184,8 @@ def checkpoint_vertex_view(name: str) -> View:
 
     def render(data: dict, wide: bool) -> None:
         details([("Vertex", text(name))] + _present(data, DETAIL_COLUMNS))
-        summary = _flat(data.get("summary") or {})
-        rows = _stat_rows(
-            summary, VERTEX_SUMMARY_ROWS if wide else VERTEX_SUMMARY_ROWS[:7], ("min", "avg", "max")
-        )
-        if rows:
-            out()
-            table(["SUMMARY", "MIN", "AVG", "MAX"], rows)
+        rows = VERTEX_SUMMARY_ROWS if wide else VERTEX_SUMMARY_ROWS[:7]
+        _summary(_flat(data.get("summary") or {}), rows, ("min", "avg", "max"))
         out()
         rows_table(SUBTASK_COLUMNS, data.get("subtasks") or [], wide)
 

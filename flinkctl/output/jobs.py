@@ -6,24 +6,8 @@ import sys
 from typing import Any
 
 from flinkctl.output.humanize import count, duration, text, timestamp
-from flinkctl.output.render import Column, View, details, is_tty, out, table
-from flinkctl.output.vertices import IO_COLUMNS, rows_table
-
-
-def _label(header: str) -> str:
-    """A table header as a FIELD label: 'TASK' -> 'Task' (ids stay upper case)."""
-    return header if header in ("ID", "UUID") else header.capitalize()
-
-
-def _tasks(job: dict) -> str:
-    tasks = {k.upper(): v for k, v in (job.get("tasks") or {}).items()}
-    return f"{tasks.get('RUNNING', 0)}/{tasks.get('TOTAL', sum(tasks.values()))}"
-
-
-def _task_states(job: dict) -> str:
-    tasks = job.get("tasks") or {}
-    return " ".join(f"{k}={v}" for k, v in tasks.items() if v and k.lower() != "total") or "-"
-
+from flinkctl.output.render import Column, View, details, is_tty, out, render, settings, table
+from flinkctl.output.vertices import IO_COLUMNS, fields, rows_table, running_tasks, state_counts
 
 JOBS = View(
     rows=lambda d: d.get("jobs") or [],
@@ -33,8 +17,8 @@ JOBS = View(
         Column("STATE", "state"),
         Column("START", "start-time", "time"),
         Column("DURATION", "duration", "duration"),
-        Column("TASKS", _tasks),
-        Column("TASK STATES", _task_states, wide=True),
+        Column("TASKS", running_tasks),
+        Column("TASK STATES", state_counts("tasks"), wide=True),
         Column("TYPE", "jobType", wide=True),
         Column("SCHEDULER", "schedulerType", wide=True),
         Column("END", "end-time", "time", wide=True),
@@ -48,11 +32,6 @@ JOBS = View(
 
 def _parallelism(job: dict) -> Any:
     return max((v.get("parallelism", 0) for v in job.get("vertices") or []), default=None)
-
-
-def _status_counts(job: dict) -> str:
-    counts = job.get("status-counts") or {}
-    return " ".join(f"{k}={v}" for k, v in counts.items() if v) or "-"
 
 
 def _max_parallelism(job: dict) -> Any:
@@ -71,7 +50,7 @@ JOB_HEADER = [
     Column("Duration", "duration", "duration"),
     Column("Parallelism", _parallelism),
     Column("Max parallelism", _max_parallelism, wide=True),
-    Column("Tasks", _status_counts),
+    Column("Tasks", state_counts("status-counts")),
     Column("Application", "application-id", wide=True),
 ]
 
@@ -101,7 +80,7 @@ def job_view(loads: dict[str, dict] | None = None) -> View:
     ]
 
     def render_job(job: dict, wide: bool) -> None:
-        details([(c.header, c.cell(job)) for c in JOB_HEADER if wide or not c.wide])
+        details(fields(job, JOB_HEADER, wide))
         loaded = loads or {}
         vertices = [{**v, "load": loaded.get(v.get("id"))} for v in job.get("vertices") or []]
         if vertices:
@@ -225,6 +204,14 @@ def plan_dot(body: dict) -> str:
     return "\n".join(lines)
 
 
+def render_plan(body: dict) -> None:
+    """A plan as PLAN renders it, or with `-o dot` (see `with_output(extra=...)`) as DOT."""
+    if settings.format == "dot":
+        out(plan_dot(body))
+    else:
+        render(body, PLAN)
+
+
 # -- config ----------------------------------------------------------------------------------
 
 
@@ -290,7 +277,7 @@ def _exceptions(data: dict, wide: bool) -> None:
             out()
         labels = entry.get("failureLabels") or None
         details(
-            [(_label(c.header), c.cell(entry)) for c in EXCEPTION_COLUMNS[:3]]
+            fields(entry, EXCEPTION_COLUMNS[:3], labels=True)
             + [("Task manager", text(entry.get("taskManagerId"))), ("Labels", text(labels))]
         )
         out(str(entry.get("stacktrace") or entry.get("exceptionName") or "").rstrip())
@@ -495,7 +482,7 @@ SCHEDULER_STATE_COLUMNS = [
 
 
 def _rescale_details(data: dict, wide: bool) -> None:
-    details([(_label(c.header), c.cell(data)) for c in RESCALE_COLUMNS])
+    details(fields(data, RESCALE_COLUMNS, labels=True))
     for columns, key in ((RESCALE_VERTEX_COLUMNS, "vertices"), (RESCALE_SLOT_COLUMNS, "slots")):
         rows = list((data.get(key) or {}).values())
         if rows and any(wide or not c.wide for c in columns):

@@ -115,20 +115,13 @@ APPLICATIONS = View(
 def _application(data: dict, wide: bool) -> None:
     from flinkctl.output.jobs import JOBS
     from flinkctl.output.render import details, render
+    from flinkctl.output.vertices import fields
 
-    details([(c.header, c.cell(data)) for c in APPLICATION_FIELDS])
+    header = [c for c in APPLICATIONS.columns if c.header != "JOBS"]  # a table of them follows
+    details(fields(data, header, labels=True))
     out()
     render({"jobs": data.get("jobs") or []}, JOBS, "wide" if wide else "table")
 
-
-APPLICATION_FIELDS = [
-    Column("ID", "id"),
-    Column("Name", "name"),
-    Column("Status", "status"),
-    Column("Start", "start-time", "time"),
-    Column("End", "end-time", "time"),
-    Column("Duration", "duration", "duration"),
-]
 
 APPLICATION = View(table=_application, name="id")
 

@@ -25,9 +25,21 @@ def styled(cell: str, style: str) -> Any:
     return Text(cell, style=style)
 
 
-def _tasks(vertex: dict) -> str:
-    tasks = vertex.get("tasks") or {}
-    return f"{tasks.get('RUNNING', 0)}/{sum(v for v in tasks.values() if isinstance(v, int))}"
+def running_tasks(row: dict) -> str:
+    """'2/4': running tasks of all, from a job's or a vertex's "tasks" counts."""
+    tasks = {str(k).upper(): v for k, v in (row.get("tasks") or {}).items() if isinstance(v, int)}
+    total = tasks.pop("TOTAL", None)
+    return f"{tasks.get('RUNNING', 0)}/{sum(tasks.values()) if total is None else total}"
+
+
+def state_counts(key: str):
+    """Column getter for a {state: count} field: 'RUNNING=2 FINISHED=1' (non-zero, no total)."""
+
+    def get(row: dict) -> str:
+        counts = row.get(key) or {}
+        return " ".join(f"{k}={v}" for k, v in counts.items() if v and k.lower() != "total") or "-"
+
+    return get
 
 
 def _metric(key: str):
@@ -52,7 +64,7 @@ VERTICES = View(
         Column("NAME", "name"),
         Column("STATUS", "status"),
         Column("PARALLELISM", "parallelism"),
-        Column("TASKS", _tasks),
+        Column("TASKS", running_tasks),
         Column("DURATION", "duration", "duration"),
         *IO_COLUMNS,
         Column("MAX PARALLELISM", "maxParallelism", wide=True),
@@ -75,11 +87,26 @@ SUBTASK_COLUMNS = [
 ]
 
 
-def rows_table(columns: list[Column], rows: list, wide: bool, draw=table) -> None:
-    """A table of ROWS over COLUMNS (wide-only columns with WIDE), for views with sections;
-    DRAW(headers, cells) prints it."""
+def rows_table(columns: list[Column], rows: list, wide: bool) -> None:
+    """A table of ROWS over COLUMNS (wide-only columns with WIDE), for views with sections."""
     cols = [c for c in columns if wide or not c.wide]
-    draw([c.header for c in cols], [[c.cell(r) for c in cols] for r in rows])
+    table([c.header for c in cols], [[c.cell(r) for c in cols] for r in rows])
+
+
+def fields(
+    data: dict, columns: list[Column], wide: bool = True, labels: bool = False
+) -> list[tuple[str, str]]:
+    """FIELD/VALUE pairs of DATA over COLUMNS (wide-only columns with WIDE), for `details`;
+    LABELS turns table headers into field labels ('TASK MANAGER' -> 'Task manager')."""
+    return [
+        (_label(c.header) if labels else c.header, c.cell(data))
+        for c in columns
+        if wide or not c.wide
+    ]
+
+
+def _label(header: str) -> str:
+    return header if header in ("ID", "UUID") else header.capitalize()
 
 
 def _vertex(data: dict, wide: bool) -> None:
@@ -107,7 +134,7 @@ def _status_durations(data: dict) -> list[list[str]]:
 
 
 def _subtask(data: dict, wide: bool) -> None:
-    pairs = [(c.header.capitalize(), c.cell(data)) for c in SUBTASK_COLUMNS]
+    pairs = fields(data, SUBTASK_COLUMNS, labels=True)
     others = data.get("other-concurrent-attempts") or []
     if others:
         pairs.append(("Concurrent attempts", ",".join(str(a.get("attempt")) for a in others)))
@@ -233,18 +260,13 @@ SUBTASK_TIMES = View(
 )
 
 
-def _status_counts(tm: dict) -> str:
-    counts = tm.get("status-counts") or {}
-    return " ".join(f"{k}={v}" for k, v in counts.items() if v) or "-"
-
-
 VERTEX_TASKMANAGERS = View(
     rows=lambda d: d.get("taskmanagers") or [],
     columns=[
         Column("TASK MANAGER", "taskmanager-id"),
         Column("ENDPOINT", "endpoint"),
         Column("STATUS", "status"),
-        Column("SUBTASKS", _status_counts),
+        Column("SUBTASKS", state_counts("status-counts")),
         Column("DURATION", "duration", "duration"),
         *IO_COLUMNS,
         Column("START", "start-time", "time", wide=True),
