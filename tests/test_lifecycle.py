@@ -86,6 +86,7 @@ def test_savepoint_trigger_wait_json_object(cli, flink, httpserver, tid):
     expect(httpserver, flink, "savepoint-trigger", json=body)
     expect(httpserver, flink, "savepoint-status-in-progress")
     expect(httpserver, flink, "savepoint-status-completed")
+    expect(httpserver, flink, "job-canceled")  # --cancel: the wait lasts until the job has ended
     r = cli(
         "savepoint",
         "trigger",
@@ -103,7 +104,13 @@ def test_savepoint_trigger_wait_json_object(cli, flink, httpserver, tid):
     out = r.json()
     location = flink.body("savepoint-status-completed")["operation"]["location"]
     assert out.pop("duration-ms") >= 0
-    assert out == {"job-id": jid, "trigger-id": tid, "status": "COMPLETED", "location": location}
+    assert out == {
+        "job-id": jid,
+        "trigger-id": tid,
+        "status": "COMPLETED",
+        "location": location,
+        "job-state": "CANCELED",
+    }
     all_used(httpserver)
 
 
@@ -242,6 +249,8 @@ def test_stop_wait_prints_the_savepoint_path(cli, flink, httpserver, monkeypatch
     expect(httpserver, flink, "stop-trigger", json=body)
     expect(httpserver, flink, "stop-status-in-progress")
     expect(httpserver, flink, "stop-status-completed")
+    expect(httpserver, flink, "job")  # still RUNNING right after the savepoint ...
+    expect(httpserver, flink, "job-stopped")  # ... FINISHED a moment later: --wait waits for it
     args = (
         "jobs",
         "stop",

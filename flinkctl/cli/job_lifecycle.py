@@ -11,10 +11,18 @@ from flinkctl.cli.jobs import app
 from flinkctl.cli.options import with_output
 from flinkctl.cli.savepoint import FormatOption, directory_option, savepoint_operation
 from flinkctl.cli.state import state
-from flinkctl.cli.wait import DEFAULT_TIMEOUT, TimeoutOption, WaitOption, command, note, waiting
+from flinkctl.cli.wait import (
+    DEFAULT_TIMEOUT,
+    JOB_ENDED,
+    TimeoutOption,
+    WaitOption,
+    command,
+    note,
+    until_job_ended,
+    waiting,
+)
 from flinkctl.errors import UsageError
 
-TERMINAL = ("FINISHED", "CANCELED", "FAILED", "SUSPENDED")
 
 
 @app.command()
@@ -40,15 +48,7 @@ def cancel(
     if not wait:
         note(f"job {jid} is being cancelled")
         return
-    body = waiting(
-        f"cancellation of job {jid}",
-        lambda p: p.until(
-            lambda: client.job(jid), lambda j: j.get("state") in TERMINAL, what="cancellation"
-        ),
-        timeout=timeout,
-        resume=None,
-    )
-    note(f"job {jid} is {body.get('state')}")
+    note(f"job {jid} is {until_job_ended(jid, 'cancellation', timeout)}")
 
 
 @app.command()
@@ -81,7 +81,7 @@ def stop(
     client = state.client()
     confirm(f"Stop job {jid} with a savepoint?", yes)
     tid = new_trigger_id()
-    operation = savepoint_operation("stop-with-savepoint", jid)
+    operation = savepoint_operation("stop-with-savepoint", jid).ending_job(jid, timeout)
     client.stop_job(
         jid, tid, drain=drain, target_directory=savepoint_dir, format_type=fmt and fmt.value.upper()
     )
@@ -213,7 +213,7 @@ def _bounds(req: dict, upper: int | None) -> dict:
 def _rescaled(job: dict, targets: dict[str, int]) -> bool:
     from flinkctl.errors import OperationFailed
 
-    if job.get("state") in TERMINAL:
+    if job.get("state") in JOB_ENDED:
         raise OperationFailed(f"job {job.get('jid')} is {job.get('state')}")
     return job.get("state") == "RUNNING" and all(
         v.get("parallelism") == targets.get(v["id"], v.get("parallelism"))

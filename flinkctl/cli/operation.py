@@ -79,6 +79,15 @@ class Operation:
         render(outcome, COMPLETED)
         note(f"{self.what} completed in {outcome['duration-ms'] / 1000:.1f}s")
 
+    def ending_job(self, jid: str, timeout: float) -> "Operation":
+        """The same operation, whose wait also lasts until job JID has ended (stop, --cancel);
+        the outcome then has "job-state"."""
+        from flinkctl.cli.wait import until_job_ended
+
+        result = self.result
+        self.result = lambda op: {**result(op), "job-state": until_job_ended(jid, "end", timeout)}
+        return self
+
     def show(self, tid: str, *, wait: bool, timeout: float) -> None:
         """A status command: the status once (exit 1 if it failed), or with WAIT as `follow`."""
         if wait:

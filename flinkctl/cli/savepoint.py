@@ -111,6 +111,8 @@ def trigger(
     jid = job_id(job)
     tid = new_trigger_id()
     operation = savepoint_operation("savepoint", jid)
+    if cancel:
+        operation = operation.ending_job(jid, timeout)
     state.client().trigger_savepoint(
         jid,
         tid,

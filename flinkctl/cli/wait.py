@@ -145,3 +145,20 @@ class _Spinner:
         elapsed = duration((time.monotonic() - self.started) * 1000)
         status = f" {self.status}" if self.status else ""
         return Text(f"waiting for the {self.what}{status} ({elapsed}; Ctrl-C stops waiting)")
+
+
+JOB_ENDED = ("FINISHED", "CANCELED", "FAILED", "SUSPENDED")
+
+
+def until_job_ended(jid: str, what: str, timeout: float) -> str:
+    """Wait until job JID has left its running states (after a cancel or a stop); its state."""
+    from flinkctl.cli.state import state
+
+    client = state.client()
+    body = waiting(
+        f"{what} of job {jid}",
+        lambda p: p.until(lambda: client.job(jid), lambda j: j.get("state") in JOB_ENDED, what=what),
+        timeout=timeout,
+        resume=None,
+    )
+    return body.get("state")

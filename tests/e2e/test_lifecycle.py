@@ -78,6 +78,7 @@ def test_jar_savepoint_stop_restore_cancel_dispose(local_flink):
 
     stopped = as_json(local_flink, "jobs", "stop", jid, "--wait", "--yes")
     assert on_disk(stopped["location"]).is_dir()
+    assert stopped["job-state"] == "FINISHED"  # --wait lasts until the job has stopped
     assert as_json(local_flink, "jobs", "show", jid)["state"] == "FINISHED"
 
     restored = as_json(
