@@ -168,3 +168,12 @@ def test_unknown_flag_is_usage_error(cli):
     r = cli("cluster", "overview", "--bogus")
     assert r.code == 2
     assert r.err.startswith("error: No such option: --bogus")
+
+
+def test_verbose_log_drops_credentials_in_the_url(flink, httpserver, cli):
+    flink.serve(httpserver, "overview")
+    url = httpserver.url_for("").rstrip("/").replace("http://", "http://admin:pw@")
+    r = cli("-v", "cluster", "overview", url=url)
+    assert r.code == 0, r.err
+    assert "GET http://localhost:" in r.err or "GET http://127.0.0.1:" in r.err
+    assert "pw" not in r.err

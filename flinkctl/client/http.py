@@ -146,7 +146,8 @@ class Http:
     def _trace(self, method: str, url: str, status: str, start: float) -> None:
         if self.verbose:
             ms = (time.monotonic() - start) * 1000
-            self.log(f"{method} {self.ctx.url}/{url} -> {status} ({ms:.0f} ms)")
+            base = re.sub(r"//[^/@]*@", "//", self.ctx.url)  # no user:password@ in the log
+            self.log(f"{method} {base}/{url} -> {status} ({ms:.0f} ms)")
 
     def _unreachable(self, exc: Exception) -> FlinkctlError:
         import httpx
