@@ -177,3 +177,13 @@ def test_verbose_log_drops_credentials_in_the_url(flink, httpserver, cli):
     assert r.code == 0, r.err
     assert "GET http://localhost:" in r.err or "GET http://127.0.0.1:" in r.err
     assert "pw" not in r.err
+
+
+def test_redirect_is_an_error_naming_the_target(httpserver, cli):
+    httpserver.expect_request("/overview").respond_with_data(
+        "", status=301, headers={"Location": "https://flink.example.com/overview"}
+    )
+    r = cli("cluster", "overview")
+    assert (r.code, r.out) == (1, "")
+    assert "redirects to https://flink.example.com/overview" in r.err
+    assert "hint: use the URL it redirects to" in r.err

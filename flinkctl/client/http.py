@@ -63,7 +63,9 @@ class Http:
 
         tls = self.ctx.tls
         verify: Any = True
-        if tls.get("insecure-skip-verify"):
+        if not self.ctx.url.startswith("https://"):
+            verify = False  # plain HTTP: skip building an SSL context (redirects are not followed)
+        elif tls.get("insecure-skip-verify"):
             verify = False
         elif tls.get("ca-file") or tls.get("cert-file"):
             import ssl
@@ -79,7 +81,6 @@ class Http:
             headers=headers,
             verify=verify,
             timeout=httpx.Timeout(self.ctx.timeout, connect=self.ctx.connect_timeout),
-            follow_redirects=True,
         )
 
     def close(self) -> None:
@@ -125,6 +126,12 @@ class Http:
                 continue
             if response.status_code >= 400:
                 raise error_for(response)
+            if response.is_redirect:
+                raise RequestError(
+                    f"{self.ctx.url} redirects to {response.headers.get('location')}",
+                    hint="use the URL it redirects to (--url, or flinkctl config set-context)",
+                    status=response.status_code,
+                )
             if raw:
                 return response
             if not response.content:
