@@ -43,6 +43,11 @@ def test_every_command_has_help(path, cmd):
 
 
 @pytest.mark.parametrize("path,cmd", COMMANDS, ids=[p for p, _ in COMMANDS])
+def test_no_typer_completion_installer_options(path, cmd):
+    assert not {"install_completion", "show_completion"} & {p.name for p in cmd.params}
+
+
+@pytest.mark.parametrize("path,cmd", COMMANDS, ids=[p for p, _ in COMMANDS])
 def test_every_help_page_renders(path, cmd, capsys):
     from flinkctl.cli.errors import run
 

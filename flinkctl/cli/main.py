@@ -48,6 +48,9 @@ HELP = {name: text for name, _, text, _ in GROUPS}
 ALIASES = {alias: name for name, _, _, aliases in GROUPS for alias in aliases}
 
 
+TYPER_COMPLETION = ("install_completion", "show_completion")
+
+
 class LazyGroup(TyperGroup):
     """The root group: a command group's module is imported only when that group runs.
 
@@ -66,6 +69,8 @@ class LazyGroup(TyperGroup):
             return None
         command = typer.main.get_command(importlib.import_module(MODULES[name]).app)
         command.name, command.help = name, HELP[name]
+        # Typer adds its own completion installer to an app built on its own; ours is `completion`.
+        command.params = [p for p in command.params if p.name not in TYPER_COMPLETION]
         return command
 
     def shell_complete(self, ctx, incomplete: str) -> list:
