@@ -155,3 +155,39 @@ def test_empty_list_is_success(httpserver, cli):
     r = cli("tm", "list", "-o", "json")
     assert (r.code, r.json()) == (0, {"taskmanagers": []})
     assert cli("tm", "list", "-o", "name").out == ""
+
+
+def test_custom_columns(flink, httpserver, cli):
+    flink.serve(httpserver, "taskmanagers")
+    tm = flink.body("taskmanagers")["taskmanagers"][0]
+    r = cli("tm", "list", "-o", "custom-columns=ID:id,FREE:freeSlots,CORES:hardware.cpuCores")
+    assert r.code == 0, r.err
+    assert r.out.splitlines() == [
+        "ID\tFREE\tCORES",
+        f"{tm['id']}\t{tm['freeSlots']}\t{tm['hardware']['cpuCores']}",
+    ]
+
+
+def test_custom_columns_on_a_single_object_and_with_commas_inside(flink, httpserver, cli):
+    flink.serve(httpserver, "overview")
+    body = flink.body("overview")
+    spec = "VERSION:\"flink-version\",JOBS:join(',', [to_string(\"jobs-running\"), 'x'])"
+    r = cli("cluster", "overview", "-o", f"custom-columns={spec}")
+    assert r.code == 0, r.err
+    assert r.out.splitlines() == ["VERSION\tJOBS", f"{body['flink-version']}\t{body['jobs-running']},x"]
+
+
+def test_bad_custom_columns_and_queries_exit_2_before_any_request(httpserver, cli):
+    for output in ("custom-columns=ID", "custom-columns=ID:jobs[", "custom-columns="):
+        r = cli("tm", "list", "-o", output)
+        assert (r.code, r.out) == (2, ""), output
+        assert r.err.startswith("error: invalid "), r.err
+    r = cli("tm", "list", "--query", "taskmanagers[")
+    assert r.code == 2 and "invalid --query expression" in r.err
+    assert httpserver.log == []
+
+
+def test_query_applies_to_json(flink, httpserver, cli):
+    flink.serve(httpserver, "taskmanagers")
+    r = cli("tm", "list", "--query", "taskmanagers[].id")
+    assert r.json() == [t["id"] for t in flink.body("taskmanagers")["taskmanagers"]]

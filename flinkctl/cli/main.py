@@ -128,7 +128,7 @@ def root(
     ] = None,
     output: Annotated[
         Optional[str],
-        typer.Option("--output", "-o", help="Default output format: table, wide, json, yaml, name.", envvar="FLINKCTL_OUTPUT"),
+        typer.Option("--output", "-o", help="Default output format (as -o on each command).", envvar="FLINKCTL_OUTPUT"),
     ] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour (also NO_COLOR).")] = False,
     verbose: Annotated[

@@ -10,7 +10,7 @@ import typer
 
 from flinkctl.errors import UsageError
 
-OUTPUT_HELP = "Output format: table, wide, json, yaml, name."
+OUTPUT_HELP = "Output format: table, wide, json, yaml, name{extra} or custom-columns=NAME:EXPR,..."
 QUERY_HELP = "JMESPath expression applied to json/yaml output, e.g. 'jobs[].jid'."
 
 
@@ -22,8 +22,13 @@ def set_output(output: str | None, query: str | None = None, extra: tuple[str, .
     from flinkctl.output.render import FORMATS, settings
 
     fmt = output or settings.format
-    if fmt not in FORMATS + extra:
-        choices = ", ".join(FORMATS + extra)
+    if fmt.startswith("custom-columns="):
+        from flinkctl.output.query import custom_columns
+
+        settings.columns = custom_columns(fmt.removeprefix("custom-columns="))
+        fmt = "custom-columns"
+    elif fmt not in FORMATS + extra:
+        choices = ", ".join(FORMATS + extra + ("custom-columns=NAME:EXPR,...",))
         raise UsageError(f"unknown output format {fmt!r} (choose from {choices})")
     settings.format = fmt
     if query is not None:
@@ -74,7 +79,7 @@ def with_output(fn: Callable[..., Any] | None = None, *, extra: tuple[str, ...] 
     `@with_output`, or `@with_output(extra=("dot",))` for a command that also prints formats
     of its own: it reads the chosen one from `settings.format`.
     """
-    output_help = OUTPUT_HELP.rstrip(".") + "".join(f", {f}" for f in extra) + "."
+    output_help = OUTPUT_HELP.format(extra="".join(f", {f}" for f in extra))
 
     def apply(
         output: Annotated[

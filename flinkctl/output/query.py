@@ -1,4 +1,4 @@
-"""--query: JMESPath applied to json/yaml output."""
+"""--query (JMESPath applied to json/yaml output) and -o custom-columns=NAME:EXPR,..."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 from flinkctl.errors import UsageError
 
 
-def compile_query(expr: str):
-    """Compile EXPR, or raise UsageError (exit 2) with the parse error."""
+def compile_query(expr: str, what: str = "--query expression"):
+    """Compile EXPR, or raise UsageError (exit 2) naming WHAT with the parse error."""
     import jmespath
     from jmespath.exceptions import JMESPathError
 
@@ -16,9 +16,38 @@ def compile_query(expr: str):
         return jmespath.compile(expr)
     except JMESPathError as exc:
         first = str(exc).splitlines()[0]
-        raise UsageError(f"invalid --query expression {expr!r}: {first}") from exc
+        raise UsageError(f"invalid {what} {expr!r}: {first}") from exc
 
 
 def apply(expr: str, data: Any) -> Any:
     """Evaluate EXPR against DATA."""
     return compile_query(expr).search(data)
+
+
+def custom_columns(spec: str) -> list[tuple[str, Any]]:
+    """Parse 'NAME:EXPR,NAME:EXPR' (commas inside brackets, parentheses or quotes stay)."""
+    chunks, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(spec):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'`\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            chunks.append(spec[start:i])
+            start = i + 1
+    chunks.append(spec[start:])  # unbalanced brackets or quotes end up here: a parse error
+    return [_column(chunk) for chunk in chunks]
+
+
+def _column(chunk: str) -> tuple[str, Any]:
+    name, sep, expr = chunk.partition(":")
+    if not sep or not name.strip() or not expr.strip():
+        raise UsageError(
+            f"invalid custom column {chunk!r}: expected NAME:EXPRESSION",
+            hint="e.g. -o custom-columns=ID:jid,NAME:name,STATE:state",
+        )
+    return name.strip(), compile_query(expr.strip(), f"custom column {name.strip()!r} expression")

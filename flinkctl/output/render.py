@@ -37,6 +37,7 @@ class Settings:
     format: str = "table"
     color: bool = True
     query: str | None = None
+    columns: list = field(default_factory=list)  # -o custom-columns: (header, JMESPath)
 
 
 settings = Settings()
@@ -100,6 +101,12 @@ def render(data: Any, view: View, fmt: str | None = None) -> None:
         getter = Column("", view.name)
         for row in view.rows(data):
             out(str(getter.value(row)))
+    elif fmt == "custom-columns":
+        rows = [data] if view.detail else view.rows(data)
+        table(
+            [name for name, _ in settings.columns],
+            [[KINDS["text"](expr.search(row)) for _, expr in settings.columns] for row in rows],
+        )
     elif view.table is not None:
         view.table(data, fmt == "wide")
     elif view.detail:
