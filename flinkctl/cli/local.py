@@ -22,6 +22,7 @@ def _say(message: str) -> None:
 
 def _view():
     """FIELD/VALUE view of a local cluster (the dict of flinkctl.local.cluster.status)."""
+    from flinkctl.local.cluster import config_args
     from flinkctl.output import Column, View
 
     return View(
@@ -37,6 +38,7 @@ def _view():
             Column("Slots available", "overview.slots-available", "count"),
             Column("Jobs running", "overview.jobs-running", "count"),
             Column("Demo job", "demo-job-id"),
+            Column("Flink config", lambda d: config_args(d["flink-config"])),
             Column("Flink home", "flink-home", wide=True),
             Column("Directory", "dir", wide=True),
         ],
@@ -118,6 +120,15 @@ def up(
             "--flink-home", help="Use this Flink distribution instead of downloading one."
         ),
     ] = None,
+    config: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--set",
+            "-D",
+            metavar="KEY=VALUE",
+            help="A Flink option, e.g. -D jobmanager.scheduler=adaptive (repeatable).",
+        ),
+    ] = None,
     demo: Annotated[
         bool, typer.Option("--demo", help="Also run the bundled endless, checkpointed demo job.")
     ] = False,
@@ -131,17 +142,20 @@ def up(
     Needs Java 11 or newer (17 recommended) on PATH or in JAVA_HOME.
     Config, logs, checkpoints and savepoints go to ~/.local/state/flinkctl/local/NAME.
     Creates or updates the context NAME; makes it current if there is no current context.
-    Prints the cluster; with -o json: name, url, flink-version, flink-home, pids, demo-job-id.
-    A stopped cluster restarts with its previous version, port and slots unless told otherwise;
-    on a cluster that already runs, it does nothing.
+    -D KEY=VALUE sets any Flink option, over flinkctl's defaults (not the REST port or slots).
+    Prints the cluster as `flinkctl local status` does.
+    A stopped cluster restarts with its previous version, port, slots and -D options.
+    Options given again replace those (any -D replaces all previous -D options).
+    On a cluster that already runs, it does nothing.
 
     Example:
 
-      flinkctl local up --demo && flinkctl --context local jobs list
+      flinkctl local up --demo -D jobmanager.scheduler=adaptive --slots 4
     """
     from flinkctl.local import cluster
     from flinkctl.output import render
 
+    flink_config = cluster.parse_config(config or [])
     bars = _DownloadBars()
 
     def say(message: str) -> None:
@@ -155,6 +169,7 @@ def up(
             port=port,
             slots=slots,
             flink_home=flink_home,
+            flink_config=flink_config,
             demo=demo,
             timeout=timeout,
             say=say,

@@ -2,10 +2,10 @@
 
 Each cluster has a directory `$FLINKCTL_LOCAL_HOME/<name>/` (default
 `$XDG_STATE_HOME/flinkctl/local/<name>/`) with its own `conf/`, `log/`, `pid/`, `checkpoints/`,
-`savepoints/` and `cluster.json` (version, FLINK_HOME, ports); the distribution itself is shared
-from the cache (see distribution.py). Flink's own bin/start-cluster.sh starts it, with
-FLINK_CONF_DIR, FLINK_LOG_DIR and FLINK_PID_DIR pointing into that directory; stopping signals
-the pids recorded in pid/ and checks that they are gone.
+`savepoints/` and `cluster.json` (version, FLINK_HOME, ports, -D options); the distribution
+itself is shared from the cache (see distribution.py). Flink's own bin/start-cluster.sh starts
+it, with FLINK_CONF_DIR, FLINK_LOG_DIR and FLINK_PID_DIR pointing into that directory; stopping
+signals the pids recorded in pid/ and checks that they are gone.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flinkctl.errors import FlinkctlError, NotFoundError, UsageError
@@ -32,6 +33,14 @@ STATE_FILE = "cluster.json"
 LOG_TAIL = 15
 # daemon name in Flink's pid/log file names -> our name for it
 ROLES = {"standalonesession": "jobmanager", "taskexecutor": "taskmanager"}
+# keys flinkctl itself needs to find and reach the cluster -> the `up` option that sets them
+RESERVED_KEYS = {
+    "rest.port": "--port",
+    "rest.bind-port": "--port",
+    "rest.address": None,
+    "rest.bind-address": None,
+    "taskmanager.numberOfTaskSlots": "--slots",
+}
 
 Say = Callable[[str], None]
 
@@ -48,6 +57,8 @@ class LocalCluster:
     rpc_port: int
     slots: int
     demo_job_id: str | None = None
+    # extra Flink configuration (`up -D KEY=VALUE`), written last into the cluster's config
+    flink_config: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -61,6 +72,7 @@ class LocalCluster:
             "rpc-port": self.rpc_port,
             "slots": self.slots,
             "demo-job-id": self.demo_job_id,
+            "flink-config": self.flink_config,
         }
         tmp = self.dir / f"{STATE_FILE}.tmp"
         tmp.write_text(json.dumps(data, indent=2) + "\n")
@@ -110,7 +122,35 @@ def load(name: str) -> LocalCluster:
         rpc_port=data["rpc-port"],
         slots=data["slots"],
         demo_job_id=data.get("demo-job-id"),
+        flink_config=data.get("flink-config") or {},
     )
+
+
+def parse_config(pairs: list[str]) -> dict[str, str]:
+    """`KEY=VALUE` strings (the first `=` splits; a later KEY wins) as a dict, checked."""
+    config: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key or any(c.isspace() for c in key):
+            raise UsageError(
+                f"-D {pair!r}: expected KEY=VALUE, e.g. -D jobmanager.scheduler=adaptive"
+            )
+        if "\n" in value or "\r" in value:
+            raise UsageError(f"-D {key}: the value must be a single line")
+        if key in RESERVED_KEYS:
+            option = RESERVED_KEYS[key]
+            raise UsageError(
+                f"-D {key}: flinkctl sets this key itself"
+                + (f"; use {option}" if option else ", so it can reach the cluster")
+            )
+        config[key] = value
+    return config
+
+
+def config_args(config: dict[str, str]) -> str:
+    """CONFIG as the `-D KEY=VALUE` arguments that give it, quoted for a shell."""
+    return " ".join(f"-D {shlex.quote(f'{k}={v}')}" for k, v in config.items())
 
 
 def pids(cluster: LocalCluster) -> dict[str, list[int]]:
@@ -130,6 +170,7 @@ def up(
     port: int | None = None,
     slots: int | None = None,
     flink_home: Path | None = None,
+    flink_config: dict[str, str] | None = None,
     demo: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
     say: Say | None = None,
@@ -138,8 +179,10 @@ def up(
     """Start cluster NAME (provisioning Flink first if needed) and wait until it is ready.
 
     Unset arguments default to the cluster's previous run, else to DEFAULT_FLINK_VERSION, port
-    8081 and 2 slots. Returns the cluster and whether it was already running. On any failure
-    (Ctrl-C, SIGTERM and SIGHUP included) whatever was started is stopped again.
+    8081, 2 slots and no FLINK_CONFIG (extra Flink options, from parse_config; given ones
+    replace the previous ones as a whole). Returns the cluster and whether it was already
+    running. On any failure (Ctrl-C, SIGTERM and SIGHUP included) whatever was started is
+    stopped again.
     """
     say = say or (lambda _msg: None)
     cdir = cluster_dir(name)
@@ -149,7 +192,7 @@ def up(
         existing = load(name)
         running = pids(existing)
         if all(running.values()) and _overview(existing.url):
-            _check_same(existing, version, port, flink_home)
+            _check_same(existing, version, port, flink_home, flink_config)
             if demo:
                 from flinkctl.local.demo import find
 
@@ -163,6 +206,7 @@ def up(
         if not (version or flink_home) and existing.flink_home.is_dir():
             flink_home = existing.flink_home
         port, slots = port or existing.port, slots or existing.slots
+        flink_config = flink_config or existing.flink_config
 
     # cheap checks first, the download last
     home = distribution.check_flink_home(flink_home) if flink_home else None
@@ -178,7 +222,9 @@ def up(
             say(f"Downloading Flink {version} (once; cached in {distribution.cache_root()})")
         home = distribution.provision(version, progress)
 
-    cluster = LocalCluster(name, cdir, version, home, port, _free_port(), slots)
+    cluster = LocalCluster(
+        name, cdir, version, home, port, _free_port(), slots, flink_config=flink_config or {}
+    )
     for sub in ("conf", "log", "pid", "checkpoints", "savepoints"):
         (cdir / sub).mkdir(parents=True, exist_ok=True)
     for stale in (cdir / "pid").glob("*.pid"):
@@ -228,6 +274,7 @@ def status(name: str = DEFAULT_NAME) -> dict:
         "dir": str(cluster.dir),
         "pids": running,
         "demo-job-id": cluster.demo_job_id,
+        "flink-config": cluster.flink_config,
         "overview": overview,
     }
 
@@ -302,17 +349,20 @@ def _major(version: str) -> int:
     return int(version.split(".")[0])
 
 
-def _check_same(cluster: LocalCluster, version, port, flink_home) -> None:
+def _check_same(cluster: LocalCluster, version, port, flink_home, flink_config) -> None:
     """An `up` of a running cluster must not ask for something else."""
-    asked = {
-        "version": (version, cluster.version),
-        "port": (port, cluster.port),
-        "flink home": (flink_home and Path(flink_home).resolve(), cluster.flink_home),
+    home = flink_home and Path(flink_home).resolve()
+    options = config_args(cluster.flink_config)
+    asked = {  # what: (asked for, has, has as shown)
+        "version": (version, cluster.version, cluster.version),
+        "port": (port, cluster.port, cluster.port),
+        "flink home": (home, cluster.flink_home, cluster.flink_home),
+        "configuration": (flink_config, cluster.flink_config, options or "(no -D options)"),
     }
-    for what, (want, have) in asked.items():
+    for what, (want, have, shown) in asked.items():
         if want and want != have:
             raise UsageError(
-                f"cluster {cluster.name!r} is already running with {what} {have}",
+                f"cluster {cluster.name!r} is already running with {what} {shown}",
                 hint=f"stop it first: flinkctl local down --name {cluster.name}",
             )
 
@@ -335,7 +385,10 @@ def _free_port() -> int:
 
 
 def _write_conf(cluster: LocalCluster) -> None:
-    """Copy the shipped conf/ and write the cluster's settings into it, in the shipped format."""
+    """Copy the shipped conf/ and write the cluster's settings into it, in the shipped format.
+
+    Precedence: the shipped config < flinkctl's settings < the user's `-D` options.
+    """
     import shutil
 
     shipped, conf = cluster.flink_home / "conf", cluster.dir / "conf"
@@ -369,6 +422,7 @@ def _write_conf(cluster: LocalCluster) -> None:
         ("execution.checkpointing.savepoint-dir" if new_keys else "state.savepoints.dir"): (
             (cluster.dir / "savepoints").as_uri()
         ),
+        **cluster.flink_config,
     }
     header = (
         f"# Written by `flinkctl local up` for cluster {cluster.name!r}; rewritten on each up.\n"

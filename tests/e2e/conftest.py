@@ -2,18 +2,21 @@
 
 Versions: `--flink-version` or `$FLINKCTL_E2E_FLINK_VERSION`, each a comma-separated list such
 as "1.20.5,2.3.0"; default E2E_VERSIONS (the newest 2.x and 1.20). Every test using `local_flink` runs once per version, one
-cluster at a time. The Flink download is cached as usual (`$FLINKCTL_FLINK_CACHE`); config and
-cluster state are isolated in a temporary directory.
+cluster at a time; a module fixture that starts a cluster of its own (`local_cluster`) takes
+`flink_version` to run once per version too. The Flink download is cached as usual
+(`$FLINKCTL_FLINK_CACHE`); config and cluster state are isolated in a temporary directory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,14 +30,16 @@ E2E_VERSIONS = f"{DEFAULT_FLINK_VERSION},1.20.5"  # the newest 2.x and the 1.x L
 
 
 def pytest_generate_tests(metafunc):
+    versions = (
+        metafunc.config.getoption("--flink-version", default=None)
+        or os.environ.get("FLINKCTL_E2E_FLINK_VERSION")
+        or E2E_VERSIONS
+    )
+    params = [v.strip() for v in versions.split(",") if v.strip()]
     if "local_flink" in metafunc.fixturenames:
-        versions = (
-            metafunc.config.getoption("--flink-version", default=None)
-            or os.environ.get("FLINKCTL_E2E_FLINK_VERSION")
-            or E2E_VERSIONS
-        )
-        params = [v.strip() for v in versions.split(",") if v.strip()]
         metafunc.parametrize("local_flink", params, indirect=True, scope="session")
+    if "flink_version" in metafunc.fixturenames:
+        metafunc.parametrize("flink_version", params, scope="module")
 
 
 def pytest_collection_modifyitems(items):
@@ -89,7 +94,15 @@ class LocalFlink:
 def local_flink(request, tmp_path_factory) -> LocalFlink:
     """`flinkctl local up --demo` once per version; `flinkctl local down` afterwards, always."""
     version = request.param
-    tmp = tmp_path_factory.mktemp(f"e2e-{version}")
+    with local_cluster(tmp_path_factory.mktemp(f"e2e-{version}"), NAME, version) as flink:
+        yield flink
+
+
+@contextlib.contextmanager
+def local_cluster(
+    tmp: Path, name: str, version: str, *options: str, purge: bool = False
+) -> Iterator[LocalFlink]:
+    """`flinkctl local up --demo ... OPTIONS`, config and state in TMP; then `local down`, always."""
     unwanted = ("FLINKCTL_CONTEXT", "FLINKCTL_URL", "FLINKCTL_OUTPUT")
     env = {k: v for k, v in os.environ.items() if k not in unwanted}
     env.update(
@@ -100,8 +113,8 @@ def local_flink(request, tmp_path_factory) -> LocalFlink:
     )
     port = free_port()
     exe = flinkctl_executable()
-    up = [exe, "local", "up", "--demo", "--name", NAME, "--port", str(port)]
-    up += ["--flink-version", version, "--timeout", "180", "-o", "json"]
+    up = [exe, "local", "up", "--demo", "--name", name, "--port", str(port)]
+    up += ["--flink-version", version, "--timeout", "180", "-o", "json", *options]
     try:
         # generous: a cold cache downloads ~300 MB first
         proc = subprocess.run(
@@ -113,7 +126,7 @@ def local_flink(request, tmp_path_factory) -> LocalFlink:
             )
         info = json.loads(proc.stdout)
         yield LocalFlink(
-            name=NAME,
+            name=name,
             url=info["url"],
             port=port,
             version=version,
@@ -124,14 +137,14 @@ def local_flink(request, tmp_path_factory) -> LocalFlink:
         )
     finally:
         down = subprocess.run(
-            [exe, "local", "down", "--name", NAME],
+            [exe, "local", "down", "--name", name, *(["--purge"] if purge else [])],
             env=env,
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
             timeout=120,
         )
-        cluster_dir = str(tmp / "local" / NAME).encode()
+        cluster_dir = str(tmp / "local" / name).encode()
         leftovers = [p.name for p in Path("/proc").glob("[0-9]*") if _cmdline_has(p, cluster_dir)]
         assert down.returncode in (0, 3), down.stderr  # 3: up never got as far as a cluster
         assert not leftovers, f"Flink processes left behind: {leftovers}"

@@ -83,3 +83,20 @@ def test_unknown_cluster_is_not_found(local_flink):
     code, _, err = local_flink.run("local", "status", "--name", "no-such-cluster")
     assert code == 3
     assert "no local cluster named 'no-such-cluster'" in err
+
+
+def test_up_with_options_on_a_cluster_running_without_is_a_usage_error(local_flink):
+    args = ("local", "up", "--name", local_flink.name, "-D", "jobmanager.scheduler=adaptive")
+    code, out, err = local_flink.run(*args)
+    assert (code, out) == (2, "")
+    assert "is already running with configuration (no -D options)" in err
+    code, out, err = local_flink.run("local", "status", "--name", local_flink.name, "-o", "json")
+    assert json.loads(out)["flink-config"] == {}
+
+
+def test_bad_option_is_a_usage_error_before_anything_starts(local_flink):
+    code, out, err = local_flink.run("local", "up", "--name", "e2e-bad", "-D", "no-equals-sign")
+    assert (code, out) == (2, "")
+    assert "-D 'no-equals-sign': expected KEY=VALUE" in err
+    code, _, err = local_flink.run("local", "status", "--name", "e2e-bad")
+    assert code == 3, err

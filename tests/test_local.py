@@ -1,0 +1,165 @@
+"""`flinkctl local up -D KEY=VALUE` without a cluster: parsing, the config file, what is kept.
+
+Flink itself is replaced by a fake FLINK_HOME (a shipped conf/ and the files `up` checks for),
+and starting/stopping processes by stubs; tests/e2e runs the real thing.
+"""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+import yaml
+
+from flinkctl.errors import UsageError
+from flinkctl.local import cluster
+
+SHIPPED_YAML = """\
+jobmanager:
+  bind-host: localhost
+  scheduler: default
+parallelism:
+  default: 1
+"""
+SHIPPED_LEGACY = "# comment\njobmanager.scheduler: default\nparallelism.default: 1\n"
+PORT = cluster._free_port()  # only checked to be free: nothing listens on it
+
+
+@pytest.fixture
+def local_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLINKCTL_LOCAL_HOME", str(tmp_path / "local"))
+    return tmp_path / "local"
+
+
+def fake_flink_home(tmp_path, version: str):
+    """A directory `up` accepts as FLINK_HOME: bin/start-cluster.sh, lib/flink-dist, conf/."""
+    home = tmp_path / f"flink-{version}"
+    for sub in ("bin", "lib", "conf"):
+        (home / sub).mkdir(parents=True)
+    (home / "bin" / "start-cluster.sh").touch()
+    (home / "lib" / f"flink-dist-{version}.jar").touch()
+    if version.startswith(("1.19", "1.2", "2.")):
+        (home / "conf" / "config.yaml").write_text(SHIPPED_YAML)
+    else:
+        (home / "conf" / "flink-conf.yaml").write_text(SHIPPED_LEGACY)
+    return home
+
+
+@pytest.fixture
+def no_processes(monkeypatch):
+    """`up` runs through without starting Flink; `running` tells it whether one runs."""
+
+    fake = SimpleNamespace(running=False, scripts=[])
+
+    def pids(_cluster):
+        return {"jobmanager": [1] * fake.running, "taskmanager": [2] * fake.running}
+
+    monkeypatch.setattr(cluster, "pids", pids)
+    monkeypatch.setattr(cluster, "_overview", lambda _url: {"taskmanagers": 1})
+    monkeypatch.setattr(cluster, "_script", lambda _c, script: fake.scripts.append(script))
+    monkeypatch.setattr(cluster, "_wait_ready", lambda *_a: None)
+    monkeypatch.setattr(cluster.distribution, "find_java", lambda _v: "java")
+    return fake
+
+
+def test_parse_config_splits_at_the_first_equals_and_a_later_key_wins():
+    pairs = ["a.b=1", "c=x=y", "a.b=2", " d =", "e=with spaces"]
+    assert cluster.parse_config(pairs) == {"a.b": "2", "c": "x=y", "d": "", "e": "with spaces"}
+    assert cluster.parse_config([]) == {}
+
+
+@pytest.mark.parametrize(
+    "pair, message",
+    [
+        ("jobmanager.scheduler", "-D 'jobmanager.scheduler': expected KEY=VALUE"),
+        ("=adaptive", "-D '=adaptive': expected KEY=VALUE"),
+        (" =adaptive", "-D ' =adaptive': expected KEY=VALUE"),
+        ("job manager=x", "-D 'job manager=x': expected KEY=VALUE"),
+        ("a=one\ntwo", "-D a: the value must be a single line"),
+        ("rest.port=9000", "-D rest.port: flinkctl sets this key itself; use --port"),
+        ("taskmanager.numberOfTaskSlots=4", "flinkctl sets this key itself; use --slots"),
+        ("rest.address=0.0.0.0", "flinkctl sets this key itself, so it can reach the cluster"),
+    ],
+)
+def test_bad_option_is_a_usage_error_before_anything_starts(cli, local_home, pair, message):
+    r = cli("local", "up", "--name", "t", "-D", "parallelism.default=2", "-D", pair, url="")
+    assert r.code == 2
+    assert r.out == ""
+    assert message in r.err
+    assert not local_home.exists()
+
+
+def test_set_is_the_long_form(cli, local_home):
+    r = cli("local", "up", "--name", "t", "--set", "no-equals-sign", url="")
+    assert (r.code, r.out) == (2, "")
+    assert "-D 'no-equals-sign': expected KEY=VALUE" in r.err
+
+
+def test_options_win_over_shipped_config_and_flinkctl_defaults(tmp_path, local_home, no_processes):
+    home = fake_flink_home(tmp_path, "2.3.0")
+    options = {"jobmanager.scheduler": "adaptive", "taskmanager.memory.process.size": "2g"}
+    local, already = cluster.up("t", flink_home=home, port=PORT, flink_config=options)
+    assert not already
+    written = yaml.safe_load((local.dir / "conf" / "config.yaml").read_text())
+    assert written["jobmanager.scheduler"] == "adaptive"  # shipped: default
+    assert written["taskmanager.memory.process.size"] == "2g"  # flinkctl: 1536m
+    assert written["jobmanager.bind-host"] == "localhost"  # shipped, untouched
+    assert written["rest.port"] == PORT
+    assert json.loads((local.dir / "cluster.json").read_text())["flink-config"] == options
+    assert cluster.status("t")["flink-config"] == options
+
+
+def test_options_in_legacy_flink_conf_yaml(tmp_path, local_home, no_processes):
+    home = fake_flink_home(tmp_path, "1.18.1")
+    local, _ = cluster.up("t", flink_home=home, port=PORT, flink_config={"a.b": "x: y"})
+    lines = (local.dir / "conf" / "flink-conf.yaml").read_text().splitlines()
+    assert "jobmanager.scheduler: default" in lines
+    assert "a.b: x: y" in lines  # Flink splits a line at its first ': '
+
+
+def test_a_restart_keeps_the_options_unless_given_again(tmp_path, local_home, no_processes):
+    home = fake_flink_home(tmp_path, "2.3.0")
+    cluster.up("t", flink_home=home, port=PORT, flink_config={"a": "1", "b": "2"})
+    local, _ = cluster.up("t")
+    assert local.flink_config == {"a": "1", "b": "2"}
+    assert cluster.load("t").flink_config == {"a": "1", "b": "2"}
+    local, _ = cluster.up("t", flink_config={"c": "3"})
+    assert local.flink_config == {"c": "3"}
+    written = yaml.safe_load((local.dir / "conf" / "config.yaml").read_text())
+    assert written["c"] == "3" and "a" not in written
+
+
+def test_a_running_cluster_asked_for_other_options_is_a_usage_error(
+    tmp_path, local_home, no_processes
+):
+    home = fake_flink_home(tmp_path, "2.3.0")
+    cluster.up("t", flink_home=home, port=PORT, flink_config={"a": "1 2"})
+    no_processes.running = True
+    no_processes.scripts.clear()
+    assert cluster.up("t")[1] is True
+    assert cluster.up("t", flink_config={"a": "1 2"})[1] is True
+    with pytest.raises(UsageError, match=r"already running with configuration -D 'a=1 2'$"):
+        cluster.up("t", flink_config={"a": "3"})
+    assert no_processes.scripts == []
+
+
+def test_a_cluster_state_without_options_loads(tmp_path, local_home, no_processes):
+    local, _ = cluster.up("t", flink_home=fake_flink_home(tmp_path, "2.3.0"), port=PORT)
+    state = json.loads((local.dir / "cluster.json").read_text())
+    del state["flink-config"]  # written by flinkctl before -D existed
+    (local.dir / "cluster.json").write_text(json.dumps(state))
+    assert cluster.load("t").flink_config == {}
+    no_processes.running = True
+    with pytest.raises(UsageError, match=r"configuration \(no -D options\)"):
+        cluster.up("t", flink_config={"a": "1"})
+
+
+def test_status_shows_the_options_as_arguments(tmp_path, local_home, no_processes, cli):
+    home = fake_flink_home(tmp_path, "2.3.0")
+    cluster.up("t", flink_home=home, port=PORT, flink_config={"a": "1", "b": "x y"})
+    r = cli("local", "status", "--name", "t", url="")
+    assert (r.code, r.err) == (0, "")
+    assert "Flink config:    -D a=1 -D 'b=x y'\n" in r.out
+    r = cli("local", "status", "--name", "t", "-o", "json", url="")
+    assert r.json()["flink-config"] == {"a": "1", "b": "x y"}
