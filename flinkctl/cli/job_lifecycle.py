@@ -161,7 +161,8 @@ def rescale(
 ) -> None:
     """Change a running job's parallelism (PUT /jobs/:jobid/resource-requirements, Flink 1.18+).
 
-    Needs the adaptive scheduler (jobmanager.scheduler: adaptive). Sets each vertex's upper
+    Needs the adaptive scheduler (jobmanager.scheduler: adaptive; try it locally with
+    `flinkctl local up --demo -D jobmanager.scheduler=adaptive`). Sets each vertex's upper
     bound; with --wait, returns once every vertex runs at its new parallelism. On clusters
     older than 1.18, uses the legacy PATCH /jobs/:jobid/rescaling where it is still enabled.
 

@@ -51,6 +51,20 @@ ALIASES = {alias: name for name, _, _, aliases in GROUPS for alias in aliases}
 TYPER_COMPLETION = ("install_completion", "show_completion")
 
 
+def _reflow(command) -> None:
+    """Join the wrapped lines of each help paragraph, keeping indented blocks (examples) as
+    they are: Typer's Rich help would otherwise keep every docstring line break."""
+    import inspect
+
+    if command.help:
+        paragraphs = inspect.cleandoc(command.help).split("\n\n")
+        command.help = "\n\n".join(
+            p if p.startswith((" ", "\b")) else " ".join(p.split("\n")) for p in paragraphs
+        )
+    for sub in getattr(command, "commands", {}).values():
+        _reflow(sub)
+
+
 class LazyGroup(TyperGroup):
     """The root group: a command group's module is imported only when that group runs.
 
@@ -71,6 +85,7 @@ class LazyGroup(TyperGroup):
         command.name, command.help = name, HELP[name]
         # Typer adds its own completion installer to an app built on its own; ours is `completion`.
         command.params = [p for p in command.params if p.name not in TYPER_COMPLETION]
+        _reflow(command)
         return command
 
     def shell_complete(self, ctx, incomplete: str) -> list:
