@@ -105,6 +105,7 @@ def test_set_use_get_delete_context_commands(cli, tmp_path):
     assert cli("config", "current-context", url="").out == "prod\n"
     assert cli("config", "use-context", "dev", url="").code == 0
     assert cli("config", "current-context", url="").out == "dev\n"
+    assert cli("config", "current-context", "-o", "json", url="").json() == {"current-context": "dev"}
 
     view = cli("config", "view", url="")
     assert "hunter2" not in view.out and "REDACTED" in view.out

@@ -42,6 +42,13 @@ def test_every_command_has_help(path, cmd):
             assert (param.help or "").strip(), f"{path}: {param.name} has no help"
 
 
+@pytest.mark.parametrize("path,cmd", LEAVES, ids=[p for p, _ in LEAVES])
+def test_every_command_takes_output_options(path, cmd):
+    if path.startswith("flinkctl completion "):
+        return  # prints a shell script, nothing else
+    assert {"output", "query"} <= {p.name for p in cmd.params}, f"{path}: add @with_output"
+
+
 @pytest.mark.parametrize("path,cmd", COMMANDS, ids=[p for p, _ in COMMANDS])
 def test_no_typer_completion_installer_options(path, cmd):
     assert not {"install_completion", "show_completion"} & {p.name for p in cmd.params}

@@ -66,6 +66,7 @@ def show(application: ApplicationArgument) -> None:
 
 
 @app.command()
+@with_output
 def cancel(
     application: ApplicationArgument,
     yes: YesOption = False,

@@ -40,6 +40,7 @@ def config() -> None:
 
 
 @app.command()
+@with_output
 def shutdown(
     yes: YesOption = False,
 ) -> None:

@@ -81,20 +81,25 @@ def get_contexts() -> None:
 
 
 @app.command("current-context")
+@with_output
 def current_context() -> None:
-    """Print the current context's name (exit 3 when none is set).
+    """Print the current context's name (exit 3 when none is set; -o json: {"current-context"}).
 
     Example:
 
       flinkctl config current-context
     """
+    from flinkctl.output import View, out, render
+
     cfg = _load()
     if not cfg.current_context:
         raise NotFoundError(f"no current context set in {cfg.path}", hint="flinkctl config use-context NAME")
-    print(cfg.current_context)
+    name_only = View(table=lambda data, wide: out(data["current-context"]), name="current-context")
+    render({"current-context": cfg.current_context}, name_only)
 
 
 @app.command("use-context")
+@with_output
 def use_context(name: NameArgument) -> None:
     """Make NAME the current context.
 
@@ -107,6 +112,7 @@ def use_context(name: NameArgument) -> None:
 
 
 @app.command("set-context")
+@with_output
 def set_context(
     name: NameArgument,
     url: Annotated[Optional[str], typer.Option("--url", help="JobManager REST URL (path prefix allowed).")] = None,
@@ -192,6 +198,7 @@ def set_context(
 
 
 @app.command("delete-context")
+@with_output
 def delete_context(name: NameArgument) -> None:
     """Delete a context (and unset it if it was current).
 

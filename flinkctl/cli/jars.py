@@ -222,6 +222,7 @@ def upload_(
 
 
 @app.command()
+@with_output
 def delete(
     jar: JarArgument,
     yes: YesOption = False,

@@ -26,6 +26,7 @@ from flinkctl.errors import UsageError
 
 
 @app.command()
+@with_output
 def cancel(
     job: JobArgument,
     wait: WaitOption = False,

@@ -198,6 +198,7 @@ def status(name: NameOption = "local") -> None:
 
 
 @app.command()
+@with_output
 def down(
     name: NameOption = "local",
     purge: Annotated[
