@@ -23,6 +23,8 @@ from typing import Any
 from flinkctl.errors import ConfigError, NotFoundError
 
 DEFAULT_URL = "http://localhost:8081"
+DEFAULT_TIMEOUT = 30.0  # read timeout, seconds
+DEFAULT_CONNECT_TIMEOUT = 5.0
 SECRET_KEYS = ("token", "password")
 AUTH_TYPES = ("bearer", "basic")
 AUTH_KEYS = {
@@ -51,8 +53,8 @@ class Context:
     auth: dict[str, Any] = field(default_factory=dict)
     tls: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
-    timeout: float = 30.0
-    connect_timeout: float = 5.0
+    timeout: float = DEFAULT_TIMEOUT
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
 
     def to_dict(self) -> dict[str, Any]:
         """The context as stored in the file (defaults left out)."""
@@ -60,9 +62,9 @@ class Context:
         for key, value in (("auth", self.auth), ("tls", self.tls), ("headers", self.headers)):
             if value:
                 out[key] = dict(value)
-        if self.timeout != 30.0:
+        if self.timeout != DEFAULT_TIMEOUT:
             out["timeout"] = self.timeout
-        if self.connect_timeout != 5.0:
+        if self.connect_timeout != DEFAULT_CONNECT_TIMEOUT:
             out["connect-timeout"] = self.connect_timeout
         return out
 
@@ -168,8 +170,8 @@ def _context(name: str, raw: Any, path: Path) -> Context:
     if not isinstance(headers, dict):
         raise ConfigError(f"{where}: 'headers' must be a mapping")
     try:
-        timeout = float(raw.get("timeout", 30.0))
-        connect_timeout = float(raw.get("connect-timeout", 5.0))
+        timeout = float(raw.get("timeout", DEFAULT_TIMEOUT))
+        connect_timeout = float(raw.get("connect-timeout", DEFAULT_CONNECT_TIMEOUT))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: timeouts must be numbers of seconds") from exc
     return Context(

@@ -20,19 +20,10 @@ ApplicationArgument = Annotated[
 
 
 def application_id(value: str) -> str:
-    """An application id from an id, a unique id prefix or an exact name (one overview request)."""
-    from flinkctl.client.resolve import pick
+    """Resolve an APPLICATION argument (see flinkctl.client.resolve.application)."""
+    from flinkctl.client.resolve import application
 
-    apps = state.client().applications().get("applications") or []
-    return pick(
-        value,
-        apps,
-        noun="application",
-        name_key="name",
-        describe=lambda a: f"{a.get('id')} {a.get('name')!r} {a.get('status')}",
-        min_prefix=4,
-        prefer=lambda a: a.get("status") not in ("FINISHED", "CANCELED", "FAILED"),
-    )["id"]
+    return application(state.client(), value)
 
 
 @app.command("list")

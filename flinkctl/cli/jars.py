@@ -175,7 +175,9 @@ def upload(path: Path) -> dict:
 
 def resolve(value: str, *, newest: bool = False) -> str:
     """A jar id on the cluster from an id, unique prefix or uploaded file name."""
-    return state.client().find_jar(value, newest=newest)["id"]
+    from flinkctl.client.resolve import jar
+
+    return jar(state.client(), value, newest=newest)["id"]
 
 
 def jar_for_run(value: str) -> str:

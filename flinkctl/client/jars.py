@@ -66,23 +66,3 @@ class JarEndpoints(Base):
         self.require("2.3", "running a jar as an application")
         path = f"/jars/{quote(jar, safe='')}/run-application"
         return self.http.request("POST", path, json=body, retry=False)
-
-    def find_jar(self, value: str, *, newest: bool = False) -> dict:
-        """The uploaded jar whose id is VALUE, starts with it, or whose original name is VALUE.
-
-        With NEWEST, a name shared by several uploads picks the most recent one.
-        """
-        from flinkctl.client.resolve import pick
-
-        files = self.jars().get("files") or []
-        latest = max(
-            (f.get("uploaded") or 0 for f in files if f.get("name") == value), default=None
-        )
-        return pick(
-            value,
-            files,
-            noun="jar",
-            name_key="name",
-            describe=lambda f: f"{f.get('id')} (uploaded {f.get('uploaded')})",
-            prefer=(lambda f: f.get("uploaded") == latest) if newest else None,
-        )

@@ -103,3 +103,34 @@ def vertex(job_details: dict, value: str) -> str:
         min_prefix=4,
         substring=True,
     )["id"]
+
+
+def jar(client: Any, value: str, *, newest: bool = False) -> dict:
+    """The uploaded jar whose id is VALUE, starts with it, or whose original name is VALUE.
+
+    With NEWEST, a name shared by several uploads picks the most recent one.
+    """
+    files = client.jars().get("files") or []
+    latest = max((f.get("uploaded") or 0 for f in files if f.get("name") == value), default=None)
+    return pick(
+        value,
+        files,
+        noun="jar",
+        name_key="name",
+        describe=lambda f: f"{f.get('id')} (uploaded {f.get('uploaded')})",
+        prefer=(lambda f: f.get("uploaded") == latest) if newest else None,
+    )
+
+
+def application(client: Any, value: str) -> str:
+    """An application id from an id, a unique id prefix or an exact name (one overview request)."""
+    apps = client.applications().get("applications") or []
+    return pick(
+        value,
+        apps,
+        noun="application",
+        name_key="name",
+        describe=lambda a: f"{a.get('id')} {a.get('name')!r} {a.get('status')}",
+        min_prefix=4,
+        prefer=lambda a: a.get("status") not in TERMINAL_STATES,
+    )["id"]
