@@ -82,6 +82,25 @@ def flink(request) -> Recorded:
     return Recorded(request.param)
 
 
+@pytest.fixture
+def refreshes(monkeypatch):
+    """Stop a --watch after N refreshes (as Ctrl-C would); records the intervals slept."""
+    from flinkctl.cli import watch
+
+    slept: list[float] = []
+
+    def limit(n: int) -> list[float]:
+        def fake_sleep(seconds: float) -> None:
+            slept.append(seconds)
+            if len(slept) >= n:
+                raise KeyboardInterrupt
+
+        monkeypatch.setattr(watch, "_sleep", fake_sleep)
+        return slept
+
+    return limit
+
+
 @dataclass
 class Result:
     code: int

@@ -170,17 +170,8 @@ def test_long_history_on_a_terminal_skips_rich_layout(flink, httpserver, cli, mo
     assert len({row.index(" COMPLETED") for row in rows}) == 1  # columns line up
 
 
-def test_list_watch_prints_one_json_document_per_refresh(flink, httpserver, cli, monkeypatch):
-    from flinkctl.cli import watch
-
-    slept = []
-
-    def stop_after_two(seconds):
-        slept.append(seconds)
-        if len(slept) == 2:
-            raise KeyboardInterrupt  # as Ctrl-C would
-
-    monkeypatch.setattr(watch, "_sleep", stop_after_two)
+def test_list_watch_prints_one_json_document_per_refresh(flink, httpserver, cli, refreshes):
+    slept = refreshes(2)
     flink.serve(httpserver, "checkpoints")
     r = cli("checkpoints", "list", flink.ids["jobid"], "-w", "-o", "json")
     assert r.code == 0, r.err

@@ -8,7 +8,6 @@ import pytest
 import yaml
 from conftest import Recorded
 
-from flinkctl.cli import watch
 
 ADAPTIVE = Recorded(
     "2.3.0"
@@ -33,23 +32,6 @@ def serve_overview(flink, httpserver, *jobs: dict) -> dict:
 
 def paths(httpserver) -> list[str]:
     return [request.path for request, _ in httpserver.log]
-
-
-@pytest.fixture
-def refreshes(monkeypatch):
-    """Stop a --watch after N refreshes (as Ctrl-C would); records the intervals slept."""
-    slept: list[float] = []
-
-    def limit(n: int) -> list[float]:
-        def fake_sleep(seconds: float) -> None:
-            slept.append(seconds)
-            if len(slept) >= n:
-                raise KeyboardInterrupt
-
-        monkeypatch.setattr(watch, "_sleep", fake_sleep)
-        return slept
-
-    return limit
 
 
 # -- resolving JOB ---------------------------------------------------------------------------

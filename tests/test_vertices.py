@@ -342,17 +342,8 @@ def test_negative_subtask_index_is_a_usage_error(flink, httpserver, cli):
     assert httpserver.log == []
 
 
-def test_backpressure_watch_refreshes_every_vertex(flink, httpserver, cli, monkeypatch):
-    from flinkctl.cli import watch
-
-    slept = []
-
-    def stop_after_two(seconds):
-        slept.append(seconds)
-        if len(slept) == 2:
-            raise KeyboardInterrupt  # as Ctrl-C would
-
-    monkeypatch.setattr(watch, "_sleep", stop_after_two)
+def test_backpressure_watch_refreshes_every_vertex(flink, httpserver, cli, refreshes):
+    slept = refreshes(2)
     flink.serve(httpserver, "job", "vertex-backpressure", "vertex-backpressure-source")
     r = cli("vertices", "backpressure", flink.ids["jobid"], "--watch", "5")
     assert r.code == 0, r.err
