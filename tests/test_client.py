@@ -4,12 +4,11 @@ import json
 import socket
 
 import pytest
-from werkzeug import Response
 
 from flinkctl import __version__
 from flinkctl.client import FlinkClient
 from flinkctl.config import Context
-from flinkctl.errors import AuthError, NotFoundError, ServerError, UnreachableError
+from flinkctl.errors import NotFoundError, ServerError
 
 
 def client_for(httpserver, **ctx) -> FlinkClient:
