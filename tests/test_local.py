@@ -23,7 +23,7 @@ parallelism:
   default: 1
 """
 SHIPPED_LEGACY = "# comment\njobmanager.scheduler: default\nparallelism.default: 1\n"
-PORT = cluster._free_port()  # only checked to be free: nothing listens on it
+PORT = cluster.free_port()  # only checked to be free: nothing listens on it
 
 
 @pytest.fixture

@@ -223,7 +223,7 @@ def up(
         home = distribution.provision(version, progress)
 
     cluster = LocalCluster(
-        name, cdir, version, home, port, _free_port(), slots, flink_config=flink_config or {}
+        name, cdir, version, home, port, free_port(), slots, flink_config=flink_config or {}
     )
     for sub in ("conf", "log", "pid", "checkpoints", "savepoints"):
         (cdir / sub).mkdir(parents=True, exist_ok=True)
@@ -378,7 +378,8 @@ def _check_port_free(port: int) -> None:
             ) from None
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from flinkctl.local import DEFAULT_FLINK_VERSION
+from flinkctl.local.cluster import free_port
 
 HERE = Path(__file__).parent
 NAME = "e2e"
@@ -56,12 +56,6 @@ def flinkctl_executable() -> str:
     if not found:
         pytest.fail("no `flinkctl` executable: pip install -e . first")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
