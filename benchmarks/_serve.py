@@ -1,7 +1,7 @@
 """The benchmarks' stand-in JobManager: a loopback HTTP server answering with recorded bodies.
 
-    from _serve import recorded, serve
-    server, url = serve(json.dumps(recorded("overview")).encode())
+from _serve import recorded, serve
+server, url = serve(json.dumps(recorded("overview")).encode())
 """
 
 import json

@@ -24,7 +24,10 @@ def main() -> None:
     cases = [
         ("python -c pass", [sys.executable, "-c", "pass"]),
         ("flinkctl --version", [exe, "--version"]),
-        ("flinkctl cluster overview -o json", [exe, "--url", url, "cluster", "overview", "-o", "json"]),
+        (
+            "flinkctl cluster overview -o json",
+            [exe, "--url", url, "cluster", "overview", "-o", "json"],
+        ),
         ("flinkctl cluster overview (table)", [exe, "--url", url, "cluster", "overview"]),
         ("flinkctl jobs --help", [exe, "jobs", "--help"]),
     ]

@@ -145,9 +145,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             if "tests/e2e/" in nodeid and match and getattr(report, "when", "call") == "call":
                 per_version[(match.group(1), outcome)] += 1
     for version in sorted({v for v, _ in per_version}, reverse=True):
-        counts = ", ".join(f"{per_version[(version, o)]} {o}" for o in ("passed", "failed", "skipped"))
+        counts = ", ".join(
+            f"{per_version[(version, o)]} {o}" for o in ("passed", "failed", "skipped")
+        )
         terminalreporter.write_line(f"e2e against real Flink {version}: {counts}")
     skipped = terminalreporter.stats.get("skipped", [])
     if skipped and exitstatus == 0:
-        terminalreporter.write_line(f"error: {len(skipped)} test(s) skipped; skips fail this suite", red=True)
+        terminalreporter.write_line(
+            f"error: {len(skipped)} test(s) skipped; skips fail this suite", red=True
+        )
         terminalreporter._session.exitstatus = 1

@@ -26,7 +26,9 @@ def test_user_agent_headers_and_bearer_from_env(flink, httpserver, monkeypatch):
             "X-Team": "data",
         },
     )
-    c = client_for(httpserver, auth={"type": "bearer", "token-env": "TOK"}, headers={"X-Team": "data"})
+    c = client_for(
+        httpserver, auth={"type": "bearer", "token-env": "TOK"}, headers={"X-Team": "data"}
+    )
     assert c.overview() == flink.body("overview")
 
 
@@ -118,7 +120,12 @@ def test_read_timeout_exits_5(tmp_path, cli):
 
 
 def test_server_error_exits_1_and_debug_shows_flink_trace(flink, httpserver, cli):
-    body = {"errors": ["Internal server error.", "<Exception on server side:\njava.lang.IllegalStateException: boom\n\tat x.Y(Y.java:1)\n\nEnd of exception on server side>"]}
+    body = {
+        "errors": [
+            "Internal server error.",
+            "<Exception on server side:\njava.lang.IllegalStateException: boom\n\tat x.Y(Y.java:1)\n\nEnd of exception on server side>",
+        ]
+    }
     httpserver.expect_request("/overview").respond_with_json(body, status=500)
     r = cli("cluster", "overview")
     assert (r.code, r.out) == (1, "")

@@ -111,7 +111,9 @@ def test_metrics_values_and_globs(flink, httpserver, cli):
 
 def test_taskmanager_metrics_aggregated(flink, httpserver, cli):
     flink.serve(httpserver, "taskmanagers-metrics-agg")
-    r = cli("tm", "metrics", "--get", "Status.JVM.CPU.Load", "--agg", "min,max,avg,sum", "-o", "json")
+    r = cli(
+        "tm", "metrics", "--get", "Status.JVM.CPU.Load", "--agg", "min,max,avg,sum", "-o", "json"
+    )
     assert r.code == 0, r.err
     assert r.json() == flink.body("taskmanagers-metrics-agg")
     r = cli("tm", "metrics", "--get", "x", "--agg", "median")
@@ -174,7 +176,10 @@ def test_custom_columns_on_a_single_object_and_with_commas_inside(flink, httpser
     spec = "VERSION:\"flink-version\",JOBS:join(',', [to_string(\"jobs-running\"), 'x'])"
     r = cli("cluster", "overview", "-o", f"custom-columns={spec}")
     assert r.code == 0, r.err
-    assert r.out.splitlines() == ["VERSION\tJOBS", f"{body['flink-version']}\t{body['jobs-running']},x"]
+    assert r.out.splitlines() == [
+        "VERSION\tJOBS",
+        f"{body['flink-version']}\t{body['jobs-running']},x",
+    ]
 
 
 def test_bad_custom_columns_and_queries_exit_2_before_any_request(httpserver, cli):

@@ -24,7 +24,9 @@ from flinkctl.cli.completion import BashComplete, script
 
 REPO = Path(__file__).resolve().parents[1]
 COMPLETIONS = REPO / "completions"
-NEWEST = sorted(p.name.removeprefix("flink-") for p in (REPO / "tests" / "fixtures").glob("flink-*"))[-1]
+NEWEST = sorted(
+    p.name.removeprefix("flink-") for p in (REPO / "tests" / "fixtures").glob("flink-*")
+)[-1]
 BIN = Path(sys.executable).parent
 FLINKCTL = BIN / "flinkctl"
 
@@ -222,7 +224,12 @@ def test_group_names_complete_with_their_help_without_importing_any_group():
     )
     env = _env(_FLINKCTL_COMPLETE="complete_fish", _TYPER_COMPLETE_ARGS="flinkctl jo")
     proc = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30, check=True
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
     )
     assert proc.stdout.splitlines() == [
         "jobmanager\tThe JobManager: configuration, metrics,...",
@@ -240,7 +247,10 @@ def test_generated_scripts_match_the_command(shell):
     ).stdout
     assert printed == script(shell) == (COMPLETIONS / SHELL_FILES[shell]).read_text()
     sourced = subprocess.run(
-        [str(FLINKCTL)], env=_env(_FLINKCTL_COMPLETE=f"source_{shell}"), capture_output=True, text=True
+        [str(FLINKCTL)],
+        env=_env(_FLINKCTL_COMPLETE=f"source_{shell}"),
+        capture_output=True,
+        text=True,
     ).stdout
     assert sourced.rstrip("\n") == printed.rstrip("\n")
 
@@ -277,7 +287,11 @@ def fish(line: str) -> list[str]:
     """`complete -C LINE` in fish after loading the completion script: the values."""
     code = f"source {COMPLETIONS / 'flinkctl.fish'}; complete -C '{line}'"
     proc = subprocess.run(
-        [_shell("fish"), "--no-config", "-c", code], env=_env(), capture_output=True, text=True, timeout=30
+        [_shell("fish"), "--no-config", "-c", code],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert (proc.returncode, proc.stderr) == (0, "")
     return [ln.split("\t")[0] for ln in proc.stdout.splitlines()]
@@ -290,7 +304,11 @@ class Terminal:
         master, slave = pty.openpty()
         self.fd = master
         self.proc = subprocess.Popen(
-            argv, stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+            argv,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
             env=_env(HOME=str(home), TERM="dumb"),
         )
         os.close(slave)
@@ -373,7 +391,9 @@ def test_zsh_interactive(cluster, contexts, terminal, load):
         "source": f"{init}; source {COMPLETIONS / '_flinkctl'}",
         "fpath": f"fpath=({COMPLETIONS} $fpath); {init}",
     }[load]
-    sh = terminal([_shell("zsh"), "-f", "-i"], f"PS1='$ '; bindkey -e; unsetopt list_ambiguous; {setup}")
+    sh = terminal(
+        [_shell("zsh"), "-f", "-i"], f"PS1='$ '; bindkey -e; unsetopt list_ambiguous; {setup}"
+    )
     sh.listing("flinkctl jo", r"jobmanager\s+-- The JobManager.*\n.*jobs\s+-- Jobs")
     sh.listing("flinkctl config use-context ", r"prod\s+-- https://flink\.example\.com")
     assert sh.completed("flinkctl comp") == "flinkctl completion"

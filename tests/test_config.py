@@ -69,7 +69,9 @@ def test_malformed_files_name_the_file(tmp_path, text, message):
 def test_save_is_atomic_and_private(tmp_path, monkeypatch):
     path = tmp_path / "dir" / "config.yaml"
     cfg = config.Config(path=path)
-    cfg.contexts["a"] = config.Context(name="a", url="http://a:1", auth={"type": "bearer", "token": "s"})
+    cfg.contexts["a"] = config.Context(
+        name="a", url="http://a:1", auth={"type": "bearer", "token": "s"}
+    )
     cfg.current_context = "a"
     cfg.save()
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -90,11 +92,30 @@ def test_save_is_atomic_and_private(tmp_path, monkeypatch):
 
 
 def test_set_use_get_delete_context_commands(cli, tmp_path):
-    r = cli("config", "set-context", "prod", "--url", "https://flink.example/gw", "--token-env", "TOK", url="")
+    r = cli(
+        "config",
+        "set-context",
+        "prod",
+        "--url",
+        "https://flink.example/gw",
+        "--token-env",
+        "TOK",
+        url="",
+    )
     assert (r.code, r.out) == (0, "")
     assert "prod" in r.err
-    r = cli("config", "set-context", "dev", "--url", "http://dev:8081", "--username", "u",
-            "--password", "hunter2", url="")
+    r = cli(
+        "config",
+        "set-context",
+        "dev",
+        "--url",
+        "http://dev:8081",
+        "--username",
+        "u",
+        "--password",
+        "hunter2",
+        url="",
+    )
     assert r.code == 0
     r = cli("config", "get-contexts", url="")
     assert r.code == 0
@@ -105,7 +126,9 @@ def test_set_use_get_delete_context_commands(cli, tmp_path):
     assert cli("config", "current-context", url="").out == "prod\n"
     assert cli("config", "use-context", "dev", url="").code == 0
     assert cli("config", "current-context", url="").out == "dev\n"
-    assert cli("config", "current-context", "-o", "json", url="").json() == {"current-context": "dev"}
+    assert cli("config", "current-context", "-o", "json", url="").json() == {
+        "current-context": "dev"
+    }
 
     view = cli("config", "view", url="")
     assert "hunter2" not in view.out and "REDACTED" in view.out

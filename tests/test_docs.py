@@ -146,15 +146,17 @@ def test_readme_region_is_replaced_in_place():
 
 def test_readme_documents_every_command():
     region = GENERATED["README.md"].split(BEGIN, 1)[1].split(END, 1)[0]
-    for path, cmd in COMMANDS[1:]:
+    for path, _cmd in COMMANDS[1:]:
         assert f"### {path}\n" in region, path
-    for path, cmd in LEAVES:
+    for _path, cmd in LEAVES:
         for example in split_help(cmd.help)[2]:
             assert example in region
 
 
 def test_man_pages_for_every_group_but_hidden_aliases():
-    groups = {p.split()[1] for p, c in COMMANDS if p.count(" ") == 1 and getattr(c, "commands", None)}
+    groups = {
+        p.split()[1] for p, c in COMMANDS if p.count(" ") == 1 and getattr(c, "commands", None)
+    }
     assert set(MAN_PAGES) == {"man/flinkctl.1", *(f"man/flinkctl-{g}.1" for g in groups)}
     assert "man/flinkctl-tm.1" not in MAN_PAGES and "man/flinkctl-jm.1" not in MAN_PAGES
 
@@ -165,7 +167,9 @@ def test_groff_reports_no_warnings(page):
     assert groff, "groff is missing: apt-get install groff (CI must install it)"
     proc = subprocess.run(
         [groff, "-man", "-Tutf8", "-P-cbou", "-wall", "-ww"],
-        input=GENERATED[page], capture_output=True, text=True,
+        input=GENERATED[page],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0
     assert proc.stderr == "", proc.stderr
@@ -174,13 +178,27 @@ def test_groff_reports_no_warnings(page):
 
 def test_main_page_lists_every_command_and_the_reference_sections():
     page = GENERATED["man/flinkctl.1"]
-    for path, cmd in LEAVES:
+    for path, _cmd in LEAVES:
         assert f'.SS "{man.esc(path)}"' in page, path
-    for section in ("NAME", "SYNOPSIS", "DESCRIPTION", "GLOBAL OPTIONS", "COMMANDS",
-                    "ENVIRONMENT", "FILES", "EXIT STATUS"):
+    for section in (
+        "NAME",
+        "SYNOPSIS",
+        "DESCRIPTION",
+        "GLOBAL OPTIONS",
+        "COMMANDS",
+        "ENVIRONMENT",
+        "FILES",
+        "EXIT STATUS",
+    ):
         assert f".SH {section}\n" in page
-    for var in ("FLINKCTL_CONFIG", "FLINKCTL_CONTEXT", "FLINKCTL_URL", "FLINKCTL_OUTPUT",
-                "FLINKCTL_DEBUG", "NO_COLOR"):
+    for var in (
+        "FLINKCTL_CONFIG",
+        "FLINKCTL_CONTEXT",
+        "FLINKCTL_URL",
+        "FLINKCTL_OUTPUT",
+        "FLINKCTL_DEBUG",
+        "NO_COLOR",
+    ):
         assert f"\\fB{man.esc(var)}\\fR" in page, var
     from flinkctl.errors import EXIT_CODE_MEANINGS
 

@@ -8,7 +8,6 @@ import pytest
 import yaml
 from conftest import Recorded
 
-
 ADAPTIVE = Recorded(
     "2.3.0"
 )  # rescale history: recorded from a 2.3 cluster with the adaptive scheduler

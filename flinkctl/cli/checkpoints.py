@@ -1,6 +1,6 @@
 """`flinkctl checkpoints`: a job's checkpoint history, one checkpoint's details, the configuration."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -52,7 +52,7 @@ def show(
     job: JobArgument,
     checkpoint: CheckpointArgument,
     vertex: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--vertex", help="Vertex id, unique id prefix or name: show its subtasks."),
     ] = None,
 ) -> None:
@@ -95,4 +95,6 @@ def config(job: JobArgument) -> None:
     from flinkctl.output.checkpoints import CHECKPOINT_CONFIG
 
     render(state.client().checkpoint_config(job_id(job)), CHECKPOINT_CONFIG)
+
+
 from flinkctl.cli import checkpoint_trigger  # noqa: E402,F401  registers trigger/trigger-status

@@ -41,7 +41,7 @@ def _get(ctx: typer.Context, path: str) -> Any:
     try:
         with _client(ctx) as client:
             return client.get(path)
-    except Exception:  # noqa: BLE001 - completion stays silent
+    except Exception:
         return None
 
 
@@ -69,7 +69,7 @@ def contexts(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
         from flinkctl.config import load
 
         cfg = load(_root(ctx)[0])
-    except Exception:  # noqa: BLE001
+    except Exception:
         return []
     return [(n, c.url) for n, c in sorted(cfg.contexts.items()) if n.startswith(incomplete)]
 
@@ -97,6 +97,6 @@ def vertices(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
 
         with _client(ctx) as client:
             details = client.get(f"/jobs/{job(client, ctx.params['job'])}")
-    except Exception:  # noqa: BLE001
+    except Exception:
         return []
     return _candidates(details, "vertices", "name", lambda v: str(v.get("id")), incomplete)

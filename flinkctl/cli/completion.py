@@ -83,7 +83,11 @@ class _Complete(ShellComplete):
     def complete(self) -> str:
         args, incomplete = self.get_completion_args()
         # `--opt=val`: Click completes `val`; the shells need the whole word back.
-        prefix = incomplete.partition("=")[0] + "=" if incomplete[:1] == "-" and "=" in incomplete else ""
+        prefix = (
+            incomplete.partition("=")[0] + "="
+            if incomplete[:1] == "-" and "=" in incomplete
+            else ""
+        )
         items = [i for i in self.get_completions(args, incomplete) if i.type == "plain"]
         return "\n".join(self.render(prefix + i.value, i.help, incomplete) for i in items)
 

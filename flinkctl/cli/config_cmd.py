@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -13,7 +13,9 @@ from flinkctl.errors import NotFoundError, UsageError
 
 app = typer.Typer(no_args_is_help=True)
 
-NameArgument = Annotated[str, typer.Argument(help="Context name.", autocompletion=complete.contexts)]
+NameArgument = Annotated[
+    str, typer.Argument(help="Context name.", autocompletion=complete.contexts)
+]
 
 
 def _load():
@@ -35,7 +37,9 @@ def _changing(name: str, message: str) -> Iterator:
 
 @app.command()
 @with_output
-def view(raw: Annotated[bool, typer.Option("--raw", help="Show secrets instead of REDACTED.")] = False) -> None:
+def view(
+    raw: Annotated[bool, typer.Option("--raw", help="Show secrets instead of REDACTED.")] = False,
+) -> None:
     """Print the config file (YAML unless -o json); inline secrets are redacted unless --raw.
 
     Example:
@@ -93,7 +97,9 @@ def current_context() -> None:
 
     cfg = _load()
     if not cfg.current_context:
-        raise NotFoundError(f"no current context set in {cfg.path}", hint="flinkctl config use-context NAME")
+        raise NotFoundError(
+            f"no current context set in {cfg.path}", hint="flinkctl config use-context NAME"
+        )
     name_only = View(table=lambda data, wide: out(data["current-context"]), name="current-context")
     render({"current-context": cfg.current_context}, name_only)
 
@@ -115,26 +121,59 @@ def use_context(name: NameArgument) -> None:
 @with_output
 def set_context(
     name: NameArgument,
-    url: Annotated[Optional[str], typer.Option("--url", help="JobManager REST URL (path prefix allowed).")] = None,
-    token: Annotated[Optional[str], typer.Option("--token", help="Bearer token, stored inline.")] = None,
-    token_env: Annotated[Optional[str], typer.Option("--token-env", help="Env var holding the bearer token.")] = None,
-    token_file: Annotated[Optional[str], typer.Option("--token-file", help="File holding the bearer token.")] = None,
-    token_command: Annotated[Optional[str], typer.Option("--token-command", help="Command printing the token.")] = None,
-    username: Annotated[Optional[str], typer.Option("--username", help="Basic auth user name.")] = None,
-    password: Annotated[Optional[str], typer.Option("--password", help="Basic auth password, inline.")] = None,
-    password_env: Annotated[Optional[str], typer.Option("--password-env", help="Env var holding the password.")] = None,
-    password_file: Annotated[Optional[str], typer.Option("--password-file", help="File holding the password.")] = None,
-    password_command: Annotated[Optional[str], typer.Option("--password-command", help="Command printing it.")] = None,
-    no_auth: Annotated[bool, typer.Option("--no-auth", help="Remove any auth settings.")] = False,
-    ca_file: Annotated[Optional[str], typer.Option("--ca-file", help="CA bundle to verify the server.")] = None,
-    cert_file: Annotated[Optional[str], typer.Option("--cert-file", help="Client certificate (PEM).")] = None,
-    key_file: Annotated[Optional[str], typer.Option("--key-file", help="Client certificate key (PEM).")] = None,
-    insecure: Annotated[
-        Optional[bool], typer.Option("--insecure-skip-verify/--verify", help="Skip TLS verification.")
+    url: Annotated[
+        str | None, typer.Option("--url", help="JobManager REST URL (path prefix allowed).")
     ] = None,
-    header: Annotated[Optional[list[str]], typer.Option("--header", "-H", help="Extra header K=V (repeatable).")] = None,
-    timeout: Annotated[Optional[float], typer.Option("--timeout", help="Read timeout in seconds.", min=0.1)] = None,
-    current: Annotated[bool, typer.Option("--current", help="Also make it the current context.")] = False,
+    token: Annotated[
+        str | None, typer.Option("--token", help="Bearer token, stored inline.")
+    ] = None,
+    token_env: Annotated[
+        str | None, typer.Option("--token-env", help="Env var holding the bearer token.")
+    ] = None,
+    token_file: Annotated[
+        str | None, typer.Option("--token-file", help="File holding the bearer token.")
+    ] = None,
+    token_command: Annotated[
+        str | None, typer.Option("--token-command", help="Command printing the token.")
+    ] = None,
+    username: Annotated[
+        str | None, typer.Option("--username", help="Basic auth user name.")
+    ] = None,
+    password: Annotated[
+        str | None, typer.Option("--password", help="Basic auth password, inline.")
+    ] = None,
+    password_env: Annotated[
+        str | None, typer.Option("--password-env", help="Env var holding the password.")
+    ] = None,
+    password_file: Annotated[
+        str | None, typer.Option("--password-file", help="File holding the password.")
+    ] = None,
+    password_command: Annotated[
+        str | None, typer.Option("--password-command", help="Command printing it.")
+    ] = None,
+    no_auth: Annotated[bool, typer.Option("--no-auth", help="Remove any auth settings.")] = False,
+    ca_file: Annotated[
+        str | None, typer.Option("--ca-file", help="CA bundle to verify the server.")
+    ] = None,
+    cert_file: Annotated[
+        str | None, typer.Option("--cert-file", help="Client certificate (PEM).")
+    ] = None,
+    key_file: Annotated[
+        str | None, typer.Option("--key-file", help="Client certificate key (PEM).")
+    ] = None,
+    insecure: Annotated[
+        bool | None,
+        typer.Option("--insecure-skip-verify/--verify", help="Skip TLS verification."),
+    ] = None,
+    header: Annotated[
+        list[str] | None, typer.Option("--header", "-H", help="Extra header K=V (repeatable).")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Read timeout in seconds.", min=0.1)
+    ] = None,
+    current: Annotated[
+        bool, typer.Option("--current", help="Also make it the current context.")
+    ] = False,
 ) -> None:
     """Create or update a context; only the given settings change.
 
@@ -153,8 +192,13 @@ def set_context(
     if not ctx.url:
         raise UsageError(f"context {name!r} is new: --url is required")
     given = {
-        "token": token, "token-env": token_env, "token-file": token_file, "token-command": token_command,
-        "password": password, "password-env": password_env, "password-file": password_file,
+        "token": token,
+        "token-env": token_env,
+        "token-file": token_file,
+        "token-command": token_command,
+        "password": password,
+        "password-env": password_env,
+        "password-file": password_file,
         "password-command": password_command,
     }
     given = {k: v for k, v in given.items() if v is not None}
@@ -166,8 +210,12 @@ def set_context(
     elif kinds:
         kind = "bearer" if "token" in kinds else "basic"
         if len(given) > 1:
-            raise UsageError(f"give the {kinds.pop()} one way only (inline, -env, -file or -command)")
-        keep = {"username": ctx.auth["username"]} if kind == "basic" and "username" in ctx.auth else {}
+            raise UsageError(
+                f"give the {kinds.pop()} one way only (inline, -env, -file or -command)"
+            )
+        keep = (
+            {"username": ctx.auth["username"]} if kind == "basic" and "username" in ctx.auth else {}
+        )
         ctx.auth = {"type": kind, **keep, **given}
     if username is not None:
         if ctx.auth.get("type") != "basic":

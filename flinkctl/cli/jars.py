@@ -3,7 +3,7 @@
 import re
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -42,18 +42,18 @@ JarOrFileArgument = Annotated[
     ),
 ]
 ClassOption = Annotated[
-    Optional[str], typer.Option("--class", "-c", help="Entry class (default: the jar's manifest).")
+    str | None, typer.Option("--class", "-c", help="Entry class (default: the jar's manifest).")
 ]
 ArgOption = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option("--arg", "-a", help="One program argument (repeatable, kept verbatim)."),
 ]
 ParallelismOption = Annotated[
-    Optional[int],
+    int | None,
     typer.Option("--parallelism", "-p", min=1, help="Default parallelism of the job."),
 ]
 FromSavepointOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--from-savepoint", "-s", help="Restore from this savepoint or checkpoint path."),
 ]
 AllowNonRestoredOption = Annotated[
@@ -63,14 +63,14 @@ AllowNonRestoredOption = Annotated[
     ),
 ]
 ClaimModeOption = Annotated[
-    Optional[ClaimMode],
+    ClaimMode | None,
     typer.Option("--claim-mode", help="Ownership of the restored snapshot's files."),
 ]
 JobIdOption = Annotated[
-    Optional[str], typer.Option("--job-id", help="Job id to use (32 hex characters).")
+    str | None, typer.Option("--job-id", help="Job id to use (32 hex characters).")
 ]
 ConfOption = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option("-D", help="key=value job configuration (repeatable; Flink 1.17+)."),
 ]
 

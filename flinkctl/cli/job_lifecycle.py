@@ -1,7 +1,7 @@
 """`flinkctl jobs cancel | stop | submit | rescale`: registered on the jobs app."""
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -22,7 +22,6 @@ from flinkctl.cli.wait import (
     waiting,
 )
 from flinkctl.errors import UsageError
-
 
 
 @app.command()
@@ -111,10 +110,10 @@ def submit(
         ),
     ],
     jar: Annotated[
-        Optional[list[Path]], typer.Option("--jar", help="A jar the job needs (repeatable).")
+        list[Path] | None, typer.Option("--jar", help="A jar the job needs (repeatable).")
     ] = None,
     artifact: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--artifact", help="[NAME=]FILE for the distributed cache (repeatable)."),
     ] = None,
 ) -> None:
@@ -148,11 +147,11 @@ def _vertex_setting(value: str) -> tuple[str, int]:
 def rescale(
     job: JobArgument,
     parallelism: Annotated[
-        Optional[int],
+        int | None,
         typer.Option("--parallelism", "-p", min=1, help="New parallelism of every vertex."),
     ] = None,
     vertex: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option(
             "--vertex", help="VERTEX=N: parallelism of one vertex (id, prefix or name; repeatable)."
         ),

@@ -1,6 +1,6 @@
 """`flinkctl jobmanager`: configuration, metrics, logs, thread dump, environment."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -10,7 +10,6 @@ from flinkctl.cli.options import with_output
 from flinkctl.cli.state import state
 
 app = typer.Typer(no_args_is_help=True)
-
 
 
 @app.command()
@@ -43,7 +42,7 @@ def metrics(get: metrics_.GetOption = None) -> None:
 @app.command()
 @with_output
 def logs(
-    name: Annotated[Optional[str], typer.Argument(help="Log file name, e.g. jobmanager.log.")] = None,
+    name: Annotated[str | None, typer.Argument(help="Log file name, e.g. jobmanager.log.")] = None,
     tail: logs_.TailOption = None,
     follow: logs_.FollowOption = False,
 ) -> None:

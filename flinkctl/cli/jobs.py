@@ -1,7 +1,7 @@
 """`flinkctl jobs`: list and inspect jobs (read commands live here; lifecycle in job_lifecycle)."""
 
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -55,17 +55,17 @@ def _select(data: dict, states: list[str], name: str | None, sort: Sort | None) 
 @with_output
 def list_(
     state_filter: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option(
             "--state", "-s", help=f"Only jobs in this state (repeatable): {', '.join(JOB_STATES)}."
         ),
     ] = None,
     name: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--name", help="Only jobs whose name matches this glob, e.g. 'etl-*'."),
     ] = None,
     sort: Annotated[
-        Optional[Sort],
+        Sort | None,
         typer.Option(
             "--sort",
             help="Order: start (newest first; the default with --watch), duration (longest "
@@ -187,7 +187,7 @@ def jobmanager_config(job: JobArgument) -> None:
 def exceptions(
     job: JobArgument,
     max_exceptions: Annotated[
-        Optional[int],
+        int | None,
         typer.Option("--max", min=1, help="At most this many exceptions (newest first)."),
     ] = None,
 ) -> None:
@@ -282,13 +282,13 @@ def accumulators(
 @with_output
 def metrics(
     job: Annotated[
-        Optional[str],
+        str | None,
         typer.Argument(help="Job id, prefix or name; aggregated over jobs when omitted."),
     ] = None,
     get: metrics_.GetOption = None,
     agg: metrics_.AggOption = None,
     jobs: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--jobs",
             help="Without JOB: aggregate over these jobs only (comma-separated ids or names).",
@@ -330,7 +330,7 @@ def rescales(
         bool, typer.Option("--config", help="The adaptive scheduler's rescale settings.")
     ] = False,
     details: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--details", metavar="UUID", help="One rescale: vertices, slots, scheduler states."
         ),
@@ -366,7 +366,7 @@ def rescales(
 def log_url(
     job: JobArgument,
     taskmanager: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--taskmanager", "--tm", help="A task manager's log URL (id or unique prefix)."
         ),

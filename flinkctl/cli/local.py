@@ -2,7 +2,7 @@
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -102,26 +102,26 @@ def _save_context(name: str, url: str) -> None:
 def up(
     name: NameOption = "local",
     flink_version: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--flink-version", help="Flink version to run.", show_default=DEFAULT_FLINK_VERSION
         ),
     ] = None,
     port: Annotated[
-        Optional[int], typer.Option("--port", "-p", help="REST/Web UI port.", show_default="8081")
+        int | None, typer.Option("--port", "-p", help="REST/Web UI port.", show_default="8081")
     ] = None,
     slots: Annotated[
-        Optional[int],
+        int | None,
         typer.Option("--slots", help="Task slots of the TaskManager.", show_default="2"),
     ] = None,
     flink_home: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(
             "--flink-home", help="Use this Flink distribution instead of downloading one."
         ),
     ] = None,
     config: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option(
             "--set",
             "-D",
@@ -225,7 +225,7 @@ def down(
 @with_output
 def logs(
     file: Annotated[
-        Optional[str], typer.Argument(help="A file from --list [default: the JobManager log].")
+        str | None, typer.Argument(help="A file from --list [default: the JobManager log].")
     ] = None,
     name: NameOption = "local",
     taskmanager: Annotated[

@@ -23,7 +23,9 @@ def last(lines: list[str], tail: int | None) -> list[str]:
     return lines if tail is None else lines[len(lines) - tail :]
 
 
-def show(prefix: str, name: str | None, tail: int | None, follow: bool, interval: float = 2.0) -> None:
+def show(
+    prefix: str, name: str | None, tail: int | None, follow: bool, interval: float = 2.0
+) -> None:
     """Without NAME list PREFIX's log files; with it print the file (last TAIL lines, --follow)."""
     from flinkctl.output import render
     from flinkctl.output.cluster import LOG_FILES

@@ -2,7 +2,7 @@
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from typer.core import TyperGroup
@@ -127,30 +127,43 @@ def _print_version() -> None:
 def root(
     ctx: typer.Context,
     context: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
-            "--context", "-c", help="Context from the config file.", envvar="FLINKCTL_CONTEXT",
+            "--context",
+            "-c",
+            help="Context from the config file.",
+            envvar="FLINKCTL_CONTEXT",
             autocompletion=complete.contexts,
         ),
     ] = None,
     url: Annotated[
-        Optional[str],
-        typer.Option("--url", help="JobManager REST URL; bypasses the config file.", envvar="FLINKCTL_URL"),
+        str | None,
+        typer.Option(
+            "--url", help="JobManager REST URL; bypasses the config file.", envvar="FLINKCTL_URL"
+        ),
     ] = None,
     config: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--config", help="Config file.", envvar="FLINKCTL_CONFIG", dir_okay=False),
     ] = None,
     output: Annotated[
-        Optional[str],
-        typer.Option("--output", "-o", help="Default output format (as -o on each command).", envvar="FLINKCTL_OUTPUT"),
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Default output format (as -o on each command).",
+            envvar="FLINKCTL_OUTPUT",
+        ),
     ] = None,
-    no_color: Annotated[bool, typer.Option("--no-color", help="No colour (also NO_COLOR).")] = False,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="No colour (also NO_COLOR).")
+    ] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log each request to stderr.")
     ] = False,
     debug: Annotated[
-        bool, typer.Option("--debug", help="Tracebacks and full Flink errors.", envvar="FLINKCTL_DEBUG")
+        bool,
+        typer.Option("--debug", help="Tracebacks and full Flink errors.", envvar="FLINKCTL_DEBUG"),
     ] = False,
     version: Annotated[
         bool,

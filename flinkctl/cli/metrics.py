@@ -1,6 +1,6 @@
 """The metrics pattern shared by every metrics command: list names, or show (aggregated) values."""
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -10,11 +10,11 @@ from flinkctl.errors import UsageError
 AGGREGATIONS = ("min", "max", "avg", "sum", "skew")
 
 GetOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--get", help="Comma-separated metric ids; globs like 'numRecords*' expand."),
 ]
 AggOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--agg", help=f"Comma-separated aggregations: {', '.join(AGGREGATIONS)}."),
 ]
 

@@ -2,7 +2,7 @@
 
 import re
 from enum import Enum
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -29,7 +29,7 @@ class SavepointFormat(str, Enum):
 
 
 FormatOption = Annotated[
-    Optional[SavepointFormat],
+    SavepointFormat | None,
     typer.Option("--format", help="Savepoint format (default: the cluster's, canonical)."),
 ]
 

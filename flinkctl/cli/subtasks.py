@@ -1,6 +1,6 @@
 """`flinkctl subtasks`: one subtask of a vertex: its attempts, metrics and accumulators."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -13,7 +13,7 @@ app = typer.Typer(no_args_is_help=True)
 
 IndexArgument = Annotated[int, typer.Argument(min=0, help="Subtask index (0 .. parallelism-1).")]
 AttemptOption = Annotated[
-    Optional[int],
+    int | None,
     typer.Option("--attempt", min=0, help="Execution attempt; the current one when omitted."),
 ]
 

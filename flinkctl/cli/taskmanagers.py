@@ -1,14 +1,13 @@
 """`flinkctl taskmanagers` (alias `tm`): list, show, metrics, logs, thread dump."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 from urllib.parse import quote
 
 import typer
 
-from flinkctl.cli import complete
+from flinkctl.cli import complete, watch
 from flinkctl.cli import logs as logs_
 from flinkctl.cli import metrics as metrics_
-from flinkctl.cli import watch
 from flinkctl.cli.options import with_output
 from flinkctl.cli.state import state
 
@@ -66,7 +65,9 @@ def show(tm: TmArgument) -> None:
 @app.command()
 @with_output
 def metrics(
-    tm: Annotated[Optional[str], typer.Argument(help="Task manager id or prefix; all when omitted.")] = None,
+    tm: Annotated[
+        str | None, typer.Argument(help="Task manager id or prefix; all when omitted.")
+    ] = None,
     get: metrics_.GetOption = None,
     agg: metrics_.AggOption = None,
 ) -> None:
@@ -88,7 +89,7 @@ def metrics(
 @with_output
 def logs(
     tm: TmArgument,
-    name: Annotated[Optional[str], typer.Argument(help="Log file name, e.g. taskmanager.log.")] = None,
+    name: Annotated[str | None, typer.Argument(help="Log file name, e.g. taskmanager.log.")] = None,
     tail: logs_.TailOption = None,
     follow: logs_.FollowOption = False,
 ) -> None:

@@ -1,6 +1,6 @@
 """`flinkctl vertices`: a job's vertices, their subtasks, backpressure, metrics and profiles."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -60,7 +60,7 @@ def show(job: JobArgument, vertex: VertexArgument) -> None:
 def backpressure(
     job: JobArgument,
     vertex: Annotated[
-        Optional[str],
+        str | None,
         typer.Argument(help="Vertex id, unique id prefix or name; all vertices when omitted."),
     ] = None,
     timeout: SamplingTimeout = 30.0,
@@ -93,7 +93,7 @@ def backpressure(
             "jid": jid,
             "vertices": [
                 {"id": v["id"], "name": v.get("name"), "backpressure": b}
-                for v, b in zip(vertices, bodies)
+                for v, b in zip(vertices, bodies, strict=True)
             ],
         }
 
@@ -108,7 +108,7 @@ def metrics(
     get: metrics_.GetOption = None,
     agg: metrics_.AggOption = None,
     subtasks: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--subtasks", help="Aggregate over these subtasks only, e.g. '0,2' or '0-3'."),
     ] = None,
 ) -> None:
@@ -231,7 +231,7 @@ def flamegraph(
         typer.Option("--type", "-t", help="Thread states to sample: on_cpu, off_cpu or full."),
     ] = "on_cpu",
     subtask: Annotated[
-        Optional[int], typer.Option("--subtask", min=0, help="Sample this subtask only.")
+        int | None, typer.Option("--subtask", min=0, help="Sample this subtask only.")
     ] = None,
     min_percent: Annotated[
         float,

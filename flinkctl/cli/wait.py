@@ -18,9 +18,7 @@ from flinkctl.errors import NotFoundError, WaitTimeout
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 600.0
 
-WaitOption = Annotated[
-    bool, typer.Option("--wait", help="Wait until the operation completes.")
-]
+WaitOption = Annotated[bool, typer.Option("--wait", help="Wait until the operation completes.")]
 TimeoutOption = Annotated[
     float,
     typer.Option(
@@ -157,7 +155,9 @@ def until_job_ended(jid: str, what: str, timeout: float) -> str:
     client = state.client()
     body = waiting(
         f"{what} of job {jid}",
-        lambda p: p.until(lambda: client.job(jid), lambda j: j.get("state") in JOB_ENDED, what=what),
+        lambda p: p.until(
+            lambda: client.job(jid), lambda j: j.get("state") in JOB_ENDED, what=what
+        ),
         timeout=timeout,
         resume=None,
     )

@@ -61,10 +61,8 @@ class _OptionalValue(_Option):
         super().__init__(obj, opts, dest, action="store", nargs=0, const=const)
 
     def process(self, value: Any, state: Any) -> None:
-        if state.rargs and _is_number(state.rargs[0]):
-            value = state.rargs.pop(0)
-        else:
-            value = self.const
+        numeric = state.rargs and _is_number(state.rargs[0])
+        value = state.rargs.pop(0) if numeric else self.const
         state.opts[self.dest] = value
         state.order.append(self.obj)
 

@@ -198,7 +198,9 @@ def first_lines(messages: list[str]) -> list[str]:
     out = []
     for msg in messages:
         lines = [ln.strip() for ln in msg.splitlines() if ln.strip()]
-        lines = [ln for ln in lines if ln not in ("Internal server error.", "<Exception on server side:")]
+        lines = [
+            ln for ln in lines if ln not in ("Internal server error.", "<Exception on server side:")
+        ]
         if lines:
             out.append(JAVA_EXCEPTION_PREFIX.sub("", lines[0]))
     return out

@@ -53,7 +53,7 @@ class LifecycleEndpoints(Base):
         try:
             files = [
                 (f"file_{i}", (p.name, h, "application/octet-stream"))
-                for i, (p, h) in enumerate(zip(paths, handles))
+                for i, (p, h) in enumerate(zip(paths, handles, strict=True))
             ]
             return self.http.request(
                 "POST", "/jobs", data={"request": json.dumps(request)}, files=files, retry=False

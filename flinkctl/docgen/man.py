@@ -73,7 +73,7 @@ def _option(p: Param) -> list[str]:
 
 
 def _usage(cmd: Command) -> list[str]:
-    return [".PP", f"\\fB{esc(cmd.path)}\\fR{esc(cmd.usage[len(cmd.path):])}"]
+    return [".PP", f"\\fB{esc(cmd.path)}\\fR{esc(cmd.usage[len(cmd.path) :])}"]
 
 
 def _command(cmd: Command) -> list[str]:

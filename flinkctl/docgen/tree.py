@@ -157,7 +157,12 @@ def _metavar(p: Any) -> str:
 
 def _default(p: Any) -> str | None:
     value = p.default
-    if getattr(p, "is_flag", False) or not p.show_default or value in (None, (), []) or callable(value):
+    if (
+        getattr(p, "is_flag", False)
+        or not p.show_default
+        or value in (None, (), [])
+        or callable(value)
+    ):
         return None
     if isinstance(value, Enum):
         value = value.value

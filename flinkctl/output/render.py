@@ -171,7 +171,8 @@ def aligned(headers: list[str], rows: list[list[str]]) -> None:
     """A terminal table without Rich's layout pass: space-aligned columns, a rule under the header."""
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     lines = [
-        "   ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip() for cells in [headers, *rows]
+        "   ".join(c.ljust(w) for c, w in zip(cells, widths, strict=False)).rstrip()
+        for cells in [headers, *rows]
     ]
     lines.insert(1, "─" * (sum(widths) + 3 * (len(widths) - 1)))
     out("\n".join(lines))

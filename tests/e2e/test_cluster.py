@@ -58,7 +58,9 @@ def test_taskmanagers(local_flink):
     ]
     assert cli_table(local_flink, "tm", "list", "-o", "name").strip() == tm["id"]
     show = cli_json(local_flink, "tm", "show", tm["id"][:8])
-    assert show["id"] == tm["id"] and set(show) == set(rest(local_flink, f"/taskmanagers/{tm['id']}"))
+    assert show["id"] == tm["id"] and set(show) == set(
+        rest(local_flink, f"/taskmanagers/{tm['id']}")
+    )
     out = cli_table(local_flink, "tm", "show", tm["id"][:8])
     assert "Total process" in out and "JVM heap" in out
     dump = cli_table(local_flink, "tm", "thread-dump", tm["id"][:8])
