@@ -172,7 +172,7 @@ def rescale(
     """
     from flinkctl.client.resolve import vertex as resolve_vertex
     from flinkctl.output import render
-    from flinkctl.output.lifecycle import rescale_view
+    from flinkctl.output.rescale import rescale_view
 
     settings = [_vertex_setting(v) for v in vertex or []]
     if parallelism is None and not settings:

@@ -147,7 +147,7 @@ def plan(job: JobArgument) -> None:
 
       flinkctl jobs plan flinkctl-demo -o dot | dot -Tpng > plan.png
     """
-    from flinkctl.output.jobs import render_plan
+    from flinkctl.output.plan import render_plan
 
     render_plan(state.client().job_plan(job_id(job)))
 
@@ -347,7 +347,7 @@ def rescales(
       flinkctl jobs rescales flinkctl-demo --history -o wide
     """
     from flinkctl.output import render
-    from flinkctl.output.jobs import RESCALE_VIEWS
+    from flinkctl.output.rescale import RESCALE_VIEWS
 
     chosen = [w for w, on in zip(RESCALE_CHOICES, (history, summary, config), strict=True) if on]
     if len(chosen) + (details is not None) > 1:
