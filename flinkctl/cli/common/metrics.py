@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 import typer
 
-from flinkctl.cli.state import state
+from flinkctl.cli.invocation import Invocation, emit
 from flinkctl.errors import UsageError
 
 AGGREGATIONS = ("min", "max", "avg", "sum", "skew")
@@ -28,20 +28,19 @@ def show(path: str, get: str | None, agg: str | None = None, **filters: Any) -> 
     """List metric ids at PATH, or show values for --get (expanding globs client-side)."""
     from fnmatch import fnmatchcase
 
-    from flinkctl.output import render
     from flinkctl.output.cluster import METRIC_NAMES, metric_values
 
     aggs = split(agg)
     bad = [a for a in aggs if a not in AGGREGATIONS]
     if bad:
         raise UsageError(f"unknown aggregation {bad[0]!r} (choose from {', '.join(AGGREGATIONS)})")
-    client = state.client()
+    client = Invocation.current().client()
     wanted = split(get)
     params = {k: v for k, v in filters.items() if v}
     if aggs:
         params["agg"] = aggs
     if not wanted:
-        render(client.metrics(path, **params), METRIC_NAMES)
+        emit(client.metrics(path, **params), METRIC_NAMES)
         return
     if any(ch in w for w in wanted for ch in "*?["):
         names = [m["id"] for m in client.metrics(path, **params)]
@@ -49,4 +48,4 @@ def show(path: str, get: str | None, agg: str | None = None, **filters: Any) -> 
         if not expanded:
             raise UsageError(f"no metric matches {', '.join(wanted)}")
         wanted = expanded
-    render(client.metrics(path, get=wanted, **params), metric_values(bool(aggs)))
+    emit(client.metrics(path, get=wanted, **params), metric_values(bool(aggs)))

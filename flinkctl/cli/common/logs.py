@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from flinkctl.cli.state import state
+from flinkctl.cli.invocation import Invocation, emit
 from flinkctl.errors import UsageError
 
 TailOption = Annotated[
@@ -27,14 +27,13 @@ def show(
     prefix: str, name: str | None, tail: int | None, follow: bool, interval: float = 2.0
 ) -> None:
     """Without NAME list PREFIX's log files; with it print the file (last TAIL lines, --follow)."""
-    from flinkctl.output import render
     from flinkctl.output.cluster import LOG_FILES
 
-    client = state.client()
+    client = Invocation.current().client()
     if name is None:
         if tail is not None or follow:
             raise UsageError("--tail and --follow need a log file NAME")
-        render(client.log_list(prefix), LOG_FILES)
+        emit(client.log_list(prefix), LOG_FILES)
         return
     text = client.log_file(prefix, name)
     sys.stdout.write("".join(last(text.splitlines(keepends=True), tail)))
