@@ -63,9 +63,10 @@ def metrics(
 
       flinkctl subtasks metrics flinkctl-demo b717 0 --get 'numRecords*'
     """
-    from flinkctl.client.vertices import subtask_path
+    from functools import partial
 
-    metrics_.show(f"{subtask_path(*_resolve(job, vertex, index), index)}/metrics", get)
+    client = state.client()
+    metrics_.show(partial(client.subtask_metrics, *_resolve(job, vertex, index), index), get)
 
 
 @app.command()
