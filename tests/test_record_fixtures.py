@@ -29,9 +29,9 @@ def test_records_the_manifest_through_the_client(recorder, flink, httpserver, tm
     stats = flink.body("checkpoints")
     stats["latest"]["completed"]["id"] = int(ids["checkpointid"])
     httpserver.expect_oneshot_request(f"/jobs/{jid}/checkpoints").respond_with_json(stats)
-    httpserver.expect_oneshot_request(
-        f"/jobs/{jid}/savepoints", method="POST"
-    ).respond_with_json(flink.body("savepoint-trigger"))
+    httpserver.expect_oneshot_request(f"/jobs/{jid}/savepoints", method="POST").respond_with_json(
+        flink.body("savepoint-trigger")
+    )
     httpserver.expect_oneshot_request(
         re.compile(f"/jobs/{jid}/savepoints/[0-9a-f]{{32}}")
     ).respond_with_json(flink.body("savepoint-status-completed"))
