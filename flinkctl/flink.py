@@ -40,7 +40,7 @@ def is_hex_id(value: str) -> bool:
     return HEX_ID.fullmatch(value) is not None
 
 
-def jar_id(upload: Mapping[str, Any]) -> str:
+def jar_id(upload: Mapping[str, object]) -> str:
     """The jar id (the stored file's name) from a POST /jars/upload answer."""
     return Path(str(upload.get("filename", ""))).name
 
@@ -90,7 +90,7 @@ def trace_summary(trace: str) -> str:
     return "; caused by: ".join(dict.fromkeys(p for p in parts if p))
 
 
-def failure_trace(operation: Mapping[str, Any] | None) -> str | None:
+def failure_trace(operation: Json | None) -> str | None:
     """The Java trace of a failed asynchronous operation; None if it did not fail.
 
     Savepoints, disposal and data sets call the cause `failure-cause`, checkpoints `failureCause`.
@@ -189,7 +189,7 @@ JobVertex = TypedDict(
         "end-time": int,
         "duration": int,
         "tasks": dict[str, int],
-        "metrics": dict[str, Any],  # I/O counters: numbers, and "...-complete" booleans
+        "metrics": dict[str, int | bool],  # I/O counters, and whether each is complete
     },
     total=False,
 )
@@ -230,7 +230,7 @@ Subtask = TypedDict(
         "start-time": int,
         "end-time": int,
         "duration": int,
-        "metrics": dict[str, Any],  # I/O counters: numbers, and "...-complete" booleans
+        "metrics": dict[str, int | bool],  # I/O counters, and whether each is complete
         "taskmanager-id": str,
         "status-duration": dict[str, int],
     },

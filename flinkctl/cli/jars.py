@@ -11,7 +11,7 @@ from flinkctl.cli.options import options_from, with_output
 from flinkctl.cli.state import state
 from flinkctl.cli.wait import DEFAULT_TIMEOUT, TimeoutOption, note, waiting
 from flinkctl.errors import OperationFailed, UsageError
-from flinkctl.flink import UNSUCCESSFUL_STATES, is_hex_id
+from flinkctl.flink import UNSUCCESSFUL_STATES, JarUpload, is_hex_id
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -142,7 +142,7 @@ with_program = options_from(_program, into="program")
 with_restore = options_from(_restore, into="restore")
 
 
-def upload(path: Path) -> dict:
+def upload(path: Path) -> JarUpload:
     """Upload PATH (with a progress bar on a terminal for large files); the REST answer."""
     import sys
 

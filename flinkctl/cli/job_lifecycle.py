@@ -59,7 +59,7 @@ def stop(
         bool,
         typer.Option("--drain", help="Advance the watermark to the end first (emit all windows)."),
     ] = False,
-    savepoint_dir: directory_option("--savepoint-dir", "-d") = None,
+    savepoint_dir: directory_option("--savepoint-dir", "-d") = None,  # type: ignore[valid-type]  # an Annotated type built at run time, for Typer
     fmt: FormatOption = None,
     wait: WaitOption = False,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,

@@ -12,7 +12,7 @@ from flinkctl.cli.args import JobArgument, job_id
 from flinkctl.cli.options import with_output
 from flinkctl.cli.state import state
 from flinkctl.errors import UsageError
-from flinkctl.flink import JOB_STATES
+from flinkctl.flink import JOB_STATES, JobDetails, JobsOverview
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -32,7 +32,9 @@ SORT_KEYS = {
 }
 
 
-def _select(data: dict, states: list[str], name: str | None, sort: Sort | None) -> dict:
+def _select(
+    data: JobsOverview, states: list[str], name: str | None, sort: Sort | None
+) -> JobsOverview:
     """The overview body with only the jobs wanted, in the order wanted (same shape)."""
     from fnmatch import fnmatchcase
 
@@ -110,7 +112,7 @@ def show(job: JobArgument, interval: watch_.WatchOption = None) -> None:
     client = state.client()
     jid = job_id(job)
 
-    def view(details: dict) -> None:
+    def view(details: JobDetails) -> None:
         loads = client.vertex_loads(details) if settings.format in ("table", "wide") else None
         render(details, job_view(loads))
 

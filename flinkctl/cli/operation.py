@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from flinkctl.cli.wait import command, note, since, waiting
-from flinkctl.flink import is_hex_id
+from flinkctl.flink import OperationStatus, is_hex_id
 
 
 def trigger_id(value: str) -> str:
@@ -27,7 +27,7 @@ TriggerIdArgument = Annotated[
 ]
 
 
-def show_status(body: dict) -> None:
+def show_status(body: OperationStatus) -> None:
     """Render one status body of an asynchronous operation; exit 1 if it failed."""
     from flinkctl.flink import failure_trace
     from flinkctl.output import render
@@ -51,7 +51,7 @@ class Operation:
 
     what: str
     ids: dict
-    status: Callable[[str], dict]
+    status: Callable[[str], OperationStatus]
     resume: Callable[[str], tuple[str, ...]]
     result: Callable[[dict], dict] = lambda operation: {}
     started: float = field(default_factory=time.monotonic)

@@ -21,9 +21,11 @@ AttemptOption = Annotated[
 def _resolve(job: str, vertex: str, index: int) -> tuple[str, str]:
     """Job and vertex ids, after checking INDEX is one of the vertex's subtasks."""
     from flinkctl.errors import NotFoundError
+    from flinkctl.flink import JobVertex
 
     jid, vid, details = job_and_vertex(job, vertex)
-    found = next((v for v in details.get("vertices") or [] if v.get("id") == vid), {})
+    vertices = details.get("vertices") or []
+    found = next((v for v in vertices if v.get("id") == vid), JobVertex())
     parallelism = found.get("parallelism")
     if isinstance(parallelism, int) and index >= parallelism:
         raise NotFoundError(

@@ -35,7 +35,7 @@ class Base:
 
     max_workers = 8
 
-    def __init__(self, ctx: Context, **http_options: Any) -> None:
+    def __init__(self, ctx: Context, **http_options: Any) -> None:  # Http's: verbose, retries, log
         self.ctx = ctx
         self.http = Http(ctx, **http_options)
         self._dashboard: DashboardConfig | None = None
@@ -57,7 +57,13 @@ class Base:
         return body
 
     def _send(
-        self, shape: type[T], method: str, path: str, *, retry: bool = False, **kwargs: Any
+        self,
+        shape: type[T],
+        method: str,
+        path: str,
+        *,
+        retry: bool = False,
+        **kwargs: Any,  # passed on to httpx.Client.request (json, data, files, params)
     ) -> T:
         """A request that changes state (retried only with RETRY); its JSON body as SHAPE."""
         body: T = self.http.request(method, path, retry=retry, **kwargs)

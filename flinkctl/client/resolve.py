@@ -11,7 +11,7 @@ from flinkctl.flink import TERMINAL_STATES, JarFile, JobDetails, JobOverview, is
 if TYPE_CHECKING:
     from flinkctl.client import FlinkClient
 
-# a listed resource: a job, vertex, jar, task manager or application body
+# a listed resource (job, vertex, jar, task manager, application), read by key
 Item = TypeVar("Item", bound=Mapping[str, Any])
 
 
@@ -127,7 +127,7 @@ def jar(client: FlinkClient, value: str, *, newest: bool = False) -> JarFile:
 def application(client: FlinkClient, value: str) -> str:
     """An application id from an id, a unique id prefix or an exact name (one overview request)."""
     apps = client.applications().get("applications") or []
-    return pick(
+    found: str = pick(
         value,
         apps,
         noun="application",
@@ -136,3 +136,4 @@ def application(client: FlinkClient, value: str) -> str:
         min_prefix=4,
         prefer=lambda a: a.get("status") not in TERMINAL_STATES,
     )["id"]
+    return found

@@ -119,7 +119,7 @@ def _application(data: dict, wide: bool) -> None:
 APPLICATION = View(table=_application, name="id")
 
 
-def rescale_view(names: dict[str, str], before: dict) -> View:
+def rescale_view(names: dict[str, str | None], before: dict) -> View:
     """VERTEX NAME FROM TO rows for a resource-requirements body (vertex id -> bounds)."""
 
     def upper(reqs: dict, vid: str) -> Any:
