@@ -59,7 +59,8 @@ def stop(
         bool,
         typer.Option("--drain", help="Advance the watermark to the end first (emit all windows)."),
     ] = False,
-    savepoint_dir: directory_option("--savepoint-dir", "-d") = None,  # type: ignore[valid-type]  # an Annotated type built at run time, for Typer
+    # an Annotated type built at run time: Typer reads it, mypy cannot
+    savepoint_dir: directory_option("--savepoint-dir", "-d") = None,  # type: ignore[valid-type]
     fmt: FormatOption = None,
     wait: WaitOption = False,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
@@ -230,7 +231,8 @@ def _rescale_legacy(
     try:
         tid = client.rescale_legacy(jid, parallelism)["request-id"]
     except RescaleUnsupported as exc:
-        exc.hint = f"stop with a savepoint ({command('jobs', 'stop', jid, '--wait')}) and run again with -p"
+        stop = command("jobs", "stop", jid, "--wait")
+        exc.hint = f"stop with a savepoint ({stop}) and run again with -p"
         raise
     if not wait:
         note(f"rescale of job {jid} triggered ({tid})")

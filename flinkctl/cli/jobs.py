@@ -243,9 +243,9 @@ def result(
     outcome = body.get("job-execution-result") or {}
     if outcome.get("application-status") == "FAILED":
         cause = outcome.get("failure-cause") or {}
+        failure = first_line(cause.get("stack-trace") or cause.get("class")) or "-"
         raise OperationFailed(
-            f"job {jid} failed: {first_line(cause.get('stack-trace') or cause.get('class')) or '-'}",
-            flink=[str(cause.get("stack-trace") or "")],
+            f"job {jid} failed: {failure}", flink=[str(cause.get("stack-trace") or "")]
         )
 
 
