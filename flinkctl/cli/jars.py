@@ -6,23 +6,17 @@ from typing import Annotated
 
 import typer
 
-from flinkctl.cli.common.arguments import (
-    HEX_ID,
-    JarArgument,
-    JarOrFileArgument,
-    jar_id,
-    savepoint_path,
-)
+from flinkctl.cli.common.arguments import JarArgument, JarOrFileArgument, jar_id, savepoint_path
 from flinkctl.cli.common.confirm import YesOption, confirm
 from flinkctl.cli.common.options import options_from, with_output
 from flinkctl.cli.common.waiting import WAIT_TIMEOUT, TimeoutOption, waiting
 from flinkctl.cli.invocation import Invocation, emit, note
 from flinkctl.errors import OperationFailed, UsageError
+from flinkctl.flink import UNSUCCESSFUL_STATES, JarUpload, is_hex_id
 
 app = typer.Typer(no_args_is_help=True)
 
 PROGRESS_MIN_BYTES = 4 << 20  # a progress bar only for uploads that take a moment
-FAILED = ("FAILED", "FAILING", "CANCELED", "CANCELLING", "SUSPENDED")
 
 
 class ClaimMode(str, Enum):
@@ -116,7 +110,7 @@ def _restore(
 ) -> dict:
     """The fields `run` and `run-application` add: savepointPath, allowNonRestoredState,
     claimMode (restoreMode before Flink 1.20) and jobId."""
-    if job_id is not None and not HEX_ID.fullmatch(job_id):
+    if job_id is not None and not is_hex_id(job_id):
         raise UsageError(f"--job-id {job_id!r} is not a job id (32 hex characters)")
     body: dict = {}
     if from_savepoint:
@@ -134,18 +128,7 @@ with_program = options_from(_program, into="program")
 with_restore = options_from(_restore, into="restore")
 
 
-def _send(*fields: dict) -> dict:
-    """The request body of FIELDS, with version-dependent fields resolved only when needed."""
-    body = {k: v for part in fields for k, v in part.items()}
-    client = Invocation.current().client()
-    if "flinkConfiguration" in body:
-        client.require("1.17", "-D job configuration")
-    if "claimMode" in body and client.flink_version() < (1, 20):
-        body["restoreMode"] = body.pop("claimMode")
-    return body
-
-
-def upload(path: Path) -> dict:
+def upload(path: Path) -> JarUpload:
     """Upload PATH (with a progress bar on a terminal for large files); the REST answer."""
     import sys
 
@@ -167,7 +150,7 @@ def upload(path: Path) -> dict:
 
 def jar_for_run(value: str) -> str:
     """The jar id for a JAR_OR_FILE argument, uploading a local file first."""
-    from flinkctl.client.jars import jar_id as uploaded_jar_id
+    from flinkctl.flink import jar_id as uploaded_jar_id
 
     path = local_jar(value)
     return jar_id(value, newest=True) if path is None else uploaded_jar_id(upload(path))
@@ -242,7 +225,7 @@ def plan(jar: JarArgument, program: dict) -> None:
 
     jid = jar_id(jar, newest=True)
     invocation = Invocation.current()
-    render_plan(invocation.client().plan_jar(jid, _send(program)), invocation.output)
+    render_plan(invocation.client().plan_jar(jid, program), invocation.output)
 
 
 @app.command()
@@ -273,7 +256,7 @@ def run(
     from flinkctl.output.lifecycle import STARTED
 
     on_cluster = jar_for_run(jar)
-    jid = Invocation.current().client().run_jar(on_cluster, _send(program, restore))["jobid"]
+    jid = Invocation.current().client().run_jar(on_cluster, {**program, **restore})["jobid"]
     job_state = _wait_running(jid, timeout)["state"] if wait_running else None
     emit({"job-id": jid, "jar-id": on_cluster, "state": job_state}, STARTED)
 
@@ -283,7 +266,7 @@ def _wait_running(jid: str, timeout: float) -> dict:
     client = Invocation.current().client()
 
     def done(job: dict) -> bool:
-        if job.get("state") in FAILED:
+        if job.get("state") in UNSUCCESSFUL_STATES:
             raise OperationFailed(f"job {jid} is {job.get('state')}: {root_cause(jid)}")
         if job.get("state") == "FINISHED":
             return True
@@ -300,14 +283,14 @@ def _wait_running(jid: str, timeout: float) -> dict:
 
 def root_cause(jid: str) -> str:
     """The job's root exception: its first line and, if different, its deepest cause."""
-    from flinkctl.client.poller import describe
+    from flinkctl.flink import trace_summary
 
     body = Invocation.current().client().job_exceptions(jid)
     entries = (body.get("exceptionHistory") or {}).get("entries") or []
     trace = str(
         (entries[0].get("stacktrace") if entries else None) or body.get("root-exception") or ""
     )
-    return describe(trace) if trace else "no exception recorded"
+    return trace_summary(trace) if trace else "no exception recorded"
 
 
 @app.command("run-application")
@@ -327,5 +310,5 @@ def run_application(jar: JarOrFileArgument, program: dict, restore: dict) -> Non
 
     client = Invocation.current().client()
     client.require("2.3", "running a jar as an application")
-    body = client.run_application(jar_for_run(jar), _send(program, restore))
+    body = client.run_application(jar_for_run(jar), {**program, **restore})
     emit(body, APPLICATION_STARTED)

@@ -35,7 +35,7 @@ def metrics(get: metrics_.GetOption = None) -> None:
 
       flinkctl jobmanager metrics --get 'Status.JVM.Memory.Heap.*'
     """
-    metrics_.show("/jobmanager/metrics", get)
+    metrics_.show(Invocation.current().client().jobmanager_metrics, get)
 
 
 @app.command()
@@ -51,7 +51,8 @@ def logs(
 
       flinkctl jobmanager logs jobmanager.log --tail 50 --follow
     """
-    logs_.show("/jobmanager", name, tail, follow)
+    client = Invocation.current().client()
+    logs_.show(client.jobmanager_logs, client.jobmanager_log, name, tail, follow)
 
 
 @app.command("thread-dump")
@@ -65,7 +66,7 @@ def thread_dump() -> None:
     """
     from flinkctl.output.cluster import THREAD_DUMP
 
-    emit(Invocation.current().client().thread_dump("/jobmanager"), THREAD_DUMP)
+    emit(Invocation.current().client().jobmanager_thread_dump(), THREAD_DUMP)
 
 
 @app.command()

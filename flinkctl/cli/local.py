@@ -2,7 +2,7 @@
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,6 +10,9 @@ from flinkctl.cli.common.logs import FollowOption, TailOption, last
 from flinkctl.cli.common.options import with_output
 from flinkctl.cli.invocation import Invocation, emit
 from flinkctl.local import DEFAULT_FLINK_VERSION
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -50,8 +53,8 @@ class _DownloadBars:
 
     def __init__(self, color: bool) -> None:
         self.color = color
-        self.bar: Any = None
-        self.tasks: dict[str, int] = {}
+        self.bar: Progress | None = None
+        self.tasks: dict[str, TaskID] = {}
 
     def update(self, filename: str, done: int, total: int) -> None:
         if self.bar is None:

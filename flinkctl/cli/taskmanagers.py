@@ -1,7 +1,7 @@
 """`flinkctl taskmanagers` (alias `tm`): list, show, metrics, logs, thread dump."""
 
+from functools import partial
 from typing import Annotated
-from urllib.parse import quote
 
 import typer
 
@@ -13,10 +13,6 @@ from flinkctl.cli.common.options import with_output
 from flinkctl.cli.invocation import Invocation, emit
 
 app = typer.Typer(no_args_is_help=True)
-
-
-def _prefix(tm: str) -> str:
-    return f"/taskmanagers/{quote(taskmanager_id(tm), safe='')}"
 
 
 @app.command("list", cls=watching.Command)
@@ -64,10 +60,11 @@ def metrics(
 
       flinkctl tm metrics --get Status.JVM.CPU.Load --agg min,max,avg
     """
+    client = Invocation.current().client()
     if tm is None:
-        metrics_.show("/taskmanagers/metrics", get, agg or ("min,max,avg,sum" if get else None))
+        metrics_.show(client.taskmanagers_metrics, get, agg, aggregated=True)
     else:
-        metrics_.show(f"{_prefix(tm)}/metrics", get)
+        metrics_.show(partial(client.taskmanager_metrics, taskmanager_id(tm)), get)
 
 
 @app.command()
@@ -84,7 +81,10 @@ def logs(
 
       flinkctl tm logs 127.0.0.1 taskmanager.log --tail 100
     """
-    logs_.show(_prefix(tm), name, tail, follow)
+    client = Invocation.current().client()
+    tm_id = taskmanager_id(tm)
+    logs = partial(client.taskmanager_logs, tm_id)
+    logs_.show(logs, partial(client.taskmanager_log, tm_id), name, tail, follow)
 
 
 @app.command("thread-dump")
@@ -98,4 +98,4 @@ def thread_dump(tm: TaskManagerArgument) -> None:
     """
     from flinkctl.output.cluster import THREAD_DUMP
 
-    emit(Invocation.current().client().thread_dump(_prefix(tm)), THREAD_DUMP)
+    emit(Invocation.current().client().taskmanager_thread_dump(taskmanager_id(tm)), THREAD_DUMP)

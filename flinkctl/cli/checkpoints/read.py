@@ -6,7 +6,13 @@ from typing import Annotated
 import typer
 
 from flinkctl.cli.common import watching
-from flinkctl.cli.common.arguments import CheckpointArgument, JobArgument, job_id
+from flinkctl.cli.common.arguments import (
+    LATEST,
+    CheckpointArgument,
+    JobArgument,
+    checkpoint_id,
+    job_id,
+)
 from flinkctl.cli.common.options import with_output
 from flinkctl.cli.invocation import Invocation, emit
 
@@ -49,7 +55,6 @@ def show(
 
       flinkctl checkpoints show flinkctl-demo latest --vertex b717
     """
-    from flinkctl.client.checkpoints import LATEST, checkpoint_id
     from flinkctl.client.resolve import vertex as resolve_vertex
     from flinkctl.output.checkpoints import checkpoint_vertex_view, checkpoint_view
 

@@ -3,14 +3,19 @@ JOB, VERTEX, TM, JAR, APPLICATION, CONTEXT, CHECKPOINT, trigger, data set and sa
 
 import re
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from flinkctl.cli.common import completers
 from flinkctl.cli.invocation import Invocation
+from flinkctl.errors import NotFoundError, UsageError
+from flinkctl.flink import is_hex_id
 
-HEX_ID = re.compile(r"[0-9a-f]{32}")
+if TYPE_CHECKING:
+    from flinkctl.flink import CheckpointStats, JobDetails
+
+LATEST = "latest"  # the CHECKPOINT argument's name for the newest checkpoint
 URI = re.compile(
     r"[A-Za-z][A-Za-z0-9+.-]*:(//[^/\x00-\x20]+(/[^\x00-\x1f]*)?|(//)?/[^/\x00-\x1f][^\x00-\x1f]*)"
 )
@@ -21,7 +26,7 @@ def _hex_id(what: str) -> Callable[[str], str]:
     """A callback checking a 32-hex id before any request (exit 2 otherwise)."""
 
     def check(value: str) -> str:
-        if not HEX_ID.fullmatch(value):
+        if not is_hex_id(value):
             raise typer.BadParameter(f"{value!r} is not a {what} (32 hex characters)")
         return value
 
@@ -29,8 +34,6 @@ def _hex_id(what: str) -> Callable[[str], str]:
 
 
 def _checkpoint(value: str) -> str:
-    from flinkctl.client.checkpoints import LATEST
-
     if not (value.isdigit() or value.lower() == LATEST):
         raise typer.BadParameter(f"{value!r} is neither a checkpoint id nor {LATEST!r}")
     return value
@@ -38,8 +41,6 @@ def _checkpoint(value: str) -> str:
 
 def savepoint_path(value: str, what: str = "savepoint path") -> str:
     """Check a savepoint path before any request: an absolute path or a URI (exit 2 otherwise)."""
-    from flinkctl.errors import UsageError
-
     if not (ABSOLUTE.fullmatch(value) or URI.fullmatch(value)):
         raise UsageError(
             f"malformed {what} {value!r}: use an absolute path or a URI "
@@ -92,7 +93,7 @@ def job_id(value: str) -> str:
     return job(Invocation.current().client(), value)
 
 
-def job_and_vertex(job_value: str, vertex_value: str) -> tuple[str, str, dict]:
+def job_and_vertex(job_value: str, vertex_value: str) -> tuple[str, str, "JobDetails"]:
     """Resolve JOB and VERTEX; returns (job id, vertex id, the job's details)."""
     from flinkctl.client.resolve import vertex
 
@@ -121,3 +122,25 @@ def application_id(value: str) -> str:
     from flinkctl.client.resolve import application
 
     return application(Invocation.current().client(), value)
+
+
+def checkpoint_id(stats: "CheckpointStats | None", value: str) -> int:
+    """A checkpoint id from a CHECKPOINT argument: a number, or `latest`, the newest checkpoint
+    in STATS.
+
+    STATS is the body of GET /jobs/:jobid/checkpoints, needed only for `latest` (which means
+    the newest checkpoint of any status in the history, falling back to the latest
+    completed one). A malformed VALUE is a UsageError; `latest` with no checkpoint NotFound.
+    """
+    from flinkctl.flink import newest_checkpoint_id
+
+    if value.isdigit():
+        return int(value)
+    if value.lower() != LATEST:
+        raise UsageError(f"checkpoint {value!r} is neither a checkpoint id nor {LATEST!r}")
+    if stats is None:
+        raise UsageError(f"checkpoint {LATEST!r} needs the job's checkpoint statistics")
+    newest = newest_checkpoint_id(stats)
+    if newest is None:
+        raise NotFoundError("the job has no checkpoint yet")
+    return newest

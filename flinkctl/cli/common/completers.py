@@ -8,14 +8,17 @@ completion must never print an error or hang the shell. Heavy imports stay insid
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from flinkctl.client import FlinkClient
 
 TIMEOUT = 1.0
 
 
-def _client(ctx: typer.Context):
+def _client(ctx: typer.Context) -> "FlinkClient":
     """A FlinkClient for the cluster the command line points at: 1 s timeouts, no retries."""
     from flinkctl.cli.invocation import Invocation
     from flinkctl.client import FlinkClient
@@ -26,11 +29,11 @@ def _client(ctx: typer.Context):
     return FlinkClient(target, retries=0)
 
 
-def _fetch(ctx: typer.Context, request: Callable[[Any], Any]) -> Any:
-    """REQUEST(client), or None on any failure."""
+def _fetch(ctx: typer.Context, endpoint: Callable[["FlinkClient"], Any]) -> Any:
+    """ENDPOINT(client)'s body, or None on any failure."""
     try:
         with _client(ctx) as client:
-            return request(client)
+            return endpoint(client)
     except Exception:
         return None
 
@@ -45,13 +48,13 @@ def _candidates(
 
 
 def _listed(
-    request: Callable[[Any], Any], items: str, key: str, note: Callable[[dict], str]
+    endpoint: Callable[["FlinkClient"], Any], items: str, key: str, note: Callable[[dict], str]
 ) -> Callable:
-    """A callback offering the KEY of every item under ITEMS in REQUEST(client), NOTE(item) as
+    """A callback offering the KEY of every item under ITEMS in ENDPOINT's body, NOTE(item) as
     help."""
 
     def callback(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
-        return _candidates(_fetch(ctx, request), items, key, note, incomplete)
+        return _candidates(_fetch(ctx, endpoint), items, key, note, incomplete)
 
     return callback
 

@@ -5,7 +5,7 @@ prints, `--wait`, and the `*-status` commands themselves (`status_command`)."""
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -13,6 +13,9 @@ from flinkctl.cli.common.arguments import JobArgument, TriggerIdArgument, job_id
 from flinkctl.cli.common.options import options_from, with_output
 from flinkctl.cli.common.waiting import Wait, since, until_job_ended, waiting, with_wait
 from flinkctl.cli.invocation import Invocation, emit, note
+
+if TYPE_CHECKING:
+    from flinkctl.flink import OperationStatus
 
 
 @dataclass(frozen=True)
@@ -101,9 +104,11 @@ class Operation:
     ends_job: bool = False
     started: float = field(default_factory=time.monotonic)
 
-    def status(self, tid: str) -> dict:
+    def status(self, tid: str) -> "OperationStatus":
         """The status body of trigger TID."""
-        fetch = getattr(Invocation.current().client(), self.kind.status)
+        fetch: Callable[..., OperationStatus] = getattr(
+            Invocation.current().client(), self.kind.status
+        )
         return fetch(self.subject, tid) if self.kind.on_job else fetch(tid)
 
     def follow(self, tid: str, wait: Wait) -> None:
@@ -136,12 +141,12 @@ class Operation:
         if wait.wanted:
             self.follow(tid, wait)
             return
-        from flinkctl.client.poller import failure_cause
+        from flinkctl.flink import failure_trace
         from flinkctl.output.lifecycle import OPERATION_STATUS
 
         body = self.status(tid)
         emit(body, OPERATION_STATUS)
-        if failure_cause(body.get("operation")):
+        if failure_trace(body.get("operation")):
             raise typer.Exit(1)
 
 

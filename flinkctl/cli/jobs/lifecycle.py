@@ -14,9 +14,10 @@ from flinkctl.cli.common.options import (
     savepoint_target,
     with_output,
 )
-from flinkctl.cli.common.waiting import JOB_ENDED, Wait, until_job_ended, waiting, with_wait
+from flinkctl.cli.common.waiting import Wait, until_job_ended, waiting, with_wait
 from flinkctl.cli.invocation import Invocation, emit, note
-from flinkctl.errors import UsageError
+from flinkctl.errors import RescaleUnsupported, UsageError
+from flinkctl.flink import ENDED_STATES
 
 app = typer.Typer()
 
@@ -169,19 +170,23 @@ def rescale(
     if parallelism is None and not settings:
         raise UsageError("give -p N and/or --vertex VERTEX=N")
     jid = job_id(job)
-    client = Invocation.current().client()
-    if client.flink_version() and client.flink_version() < (1, 18):
+    invocation = Invocation.current()
+    client = invocation.client()
+    if not client.rescales_in_place():
         return _rescale_legacy(jid, parallelism, settings, wait)
     details = client.job(jid)
     wanted = {v["id"]: parallelism for v in details.get("vertices") or []}
     for name, n in settings:
         wanted[resolve_vertex(details, name)] = n
-    before = _requirements(jid)
-    after = {
-        vid: {"parallelism": {**req["parallelism"], **_bounds(req, wanted.get(vid))}}
-        for vid, req in before.items()
-    }
-    client.set_resource_requirements(jid, after)
+    try:
+        before, after = client.set_parallelism(jid, wanted)
+    except RescaleUnsupported as exc:
+        exc.hint = (
+            "set 'jobmanager.scheduler: adaptive' in the cluster's configuration, or stop with a "
+            f"savepoint and run again: {invocation.command_line('jobs', 'stop', jid, '--wait')}, "
+            "then jars run ... --from-savepoint PATH -p N"
+        )
+        raise
     if wait.wanted:
         targets = {vid: req["parallelism"]["upperBound"] for vid, req in after.items()}
         waiting(
@@ -196,16 +201,10 @@ def rescale(
     emit(after, rescale_view(names, before))
 
 
-def _bounds(req: dict, upper: int | None) -> dict:
-    if upper is None:
-        return {}
-    return {"upperBound": upper, "lowerBound": min(req["parallelism"].get("lowerBound", 1), upper)}
-
-
 def _rescaled(job: dict, targets: dict[str, int]) -> bool:
     from flinkctl.errors import OperationFailed
 
-    if job.get("state") in JOB_ENDED:
+    if job.get("state") in ENDED_STATES:
         raise OperationFailed(f"job {job.get('jid')} is {job.get('state')}")
     return job.get("state") == "RUNNING" and all(
         v.get("parallelism") == targets.get(v["id"], v.get("parallelism"))
@@ -214,46 +213,18 @@ def _rescaled(job: dict, targets: dict[str, int]) -> bool:
     )
 
 
-def _requirements(jid: str) -> dict:
-    """GET the resource requirements; the default scheduler's refusal becomes an explanation."""
-    from flinkctl.errors import ServerError, UnsupportedError
-
-    invocation = Invocation.current()
-    try:
-        return invocation.client().resource_requirements(jid)
-    except ServerError as exc:
-        if "AdaptiveScheduler" not in " ".join(exc.flink):
-            raise
-        raise UnsupportedError(
-            f"job {jid} does not run on the adaptive scheduler, "
-            "which rescaling without a restart needs",
-            hint="set 'jobmanager.scheduler: adaptive' in the cluster's configuration, "
-            "or stop with a savepoint and run again: "
-            f"{invocation.command_line('jobs', 'stop', jid, '--wait')}, "
-            "then jars run ... --from-savepoint PATH -p N",
-        ) from exc
-
-
 def _rescale_legacy(jid: str, parallelism: int | None, settings: list, wait: Wait) -> None:
-    """PATCH /jobs/:jobid/rescaling (before 1.18; Flink disabled it in 1.9, FLINK-12312)."""
-    from flinkctl.errors import ServerError, UnsupportedError
-
+    """The legacy rescaling of clusters before Flink 1.18 (one parallelism for the job)."""
     if settings or parallelism is None:
         raise UsageError("--vertex needs Flink 1.18 or newer (resource requirements)")
     invocation = Invocation.current()
     client = invocation.client()
     try:
         tid = client.rescale_legacy(jid, parallelism)["request-id"]
-    except ServerError as exc:
-        if exc.status != 503:
-            raise
-        raise UnsupportedError(
-            f"this cluster runs Flink {client.dashboard_config().get('flink-version')}, whose "
-            "rescaling endpoint is disabled (FLINK-12312); live rescaling needs Flink 1.18+ with "
-            "the adaptive scheduler",
-            hint=f"stop with a savepoint ({invocation.command_line('jobs', 'stop', jid, '--wait')}) "
-            "and run again with -p",
-        ) from exc
+    except RescaleUnsupported as exc:
+        stop = invocation.command_line("jobs", "stop", jid, "--wait")
+        exc.hint = f"stop with a savepoint ({stop}) and run again with -p"
+        raise
     if not wait.wanted:
         note(f"rescale of job {jid} triggered ({tid})")
         return
