@@ -1,6 +1,6 @@
 """Plumbing the command modules share.
 
-arguments    every argument type (JOB, VERTEX, TM, JAR, APPLICATION, CONTEXT, ...) and its resolution
+arguments    every argument type (JOB, VERTEX, TM, JAR, CONTEXT, ...) and its resolution
 options      -o/--query (`with_output`), `options_from`, and options several nouns offer
 operations   asynchronous operations: trigger output, --wait, the `*-status` commands
 waiting      --wait/--timeout, the spinner, Ctrl-C and timeout hints

@@ -24,14 +24,14 @@ class Kind:
 
     NAME names it in messages; SUBJECT is the outcome's key for what it acts on. An operation on
     a job ("job-id") is named "NAME of job JID", and its status request and status command take
-    the job id. STATUS is the FlinkClient method that fetches a status body (job id and trigger
-    id, or the trigger id alone); STATUS_COMMAND is the status command's words after `flinkctl`;
-    RESULT(the completed operation) adds fields to the outcome.
+    the job id. STATUS_METHOD names the FlinkClient method that fetches a status body (job id
+    and trigger id, or the trigger id alone); STATUS_COMMAND is the status command's words
+    after `flinkctl`; RESULT(the completed operation) adds fields to the outcome.
     """
 
     name: str
     subject: str
-    status: str
+    status_method: str
     status_command: tuple[str, ...]
     result: Callable[[dict], dict] = lambda operation: {}
 
@@ -70,15 +70,17 @@ class Kind:
         operation.follow(answer["request-id"], wait)
 
 
-def _location(operation: dict) -> dict:
+def _savepoint_result(operation: dict) -> dict:
     return {"location": operation.get("location")}
 
 
-def _checkpoint_id(operation: dict) -> dict:
+def _checkpoint_result(operation: dict) -> dict:
     return {"checkpoint-id": operation.get("checkpointId")}
 
 
-SAVEPOINT = Kind("savepoint", "job-id", "savepoint_status", ("savepoint", "status"), _location)
+SAVEPOINT = Kind(
+    "savepoint", "job-id", "savepoint_status", ("savepoint", "status"), _savepoint_result
+)
 DISPOSAL = Kind(
     "savepoint disposal", "savepoint-path", "disposal_status", ("savepoint", "dispose-status")
 )
@@ -87,7 +89,7 @@ CHECKPOINT = Kind(
     "job-id",
     "checkpoint_trigger_status",
     ("checkpoints", "trigger-status"),
-    _checkpoint_id,
+    _checkpoint_result,
 )
 DATASET_DELETION = Kind(
     "data set deletion", "dataset-id", "dataset_delete_status", ("datasets", "delete-status")
@@ -107,7 +109,7 @@ class Operation:
     def status(self, tid: str) -> "OperationStatus":
         """The status body of trigger TID."""
         fetch: Callable[..., OperationStatus] = getattr(
-            Invocation.current().client(), self.kind.status
+            Invocation.current().client(), self.kind.status_method
         )
         return fetch(self.subject, tid) if self.kind.on_job else fetch(tid)
 
