@@ -4,10 +4,12 @@ again, and describe it: the orchestration over state, flinkconf, processes, logs
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flinkctl.client.base import parse_version
 from flinkctl.client.poller import Poller
 from flinkctl.errors import FlinkctlError, UsageError
+from flinkctl.flink import ClusterOverview
 from flinkctl.local import DEFAULT_FLINK_VERSION, READY_TIMEOUT, distribution, processes
 from flinkctl.local.flinkconf import config_args, write_conf
 from flinkctl.local.logs import log_tails
@@ -118,7 +120,7 @@ def down(name: str = DEFAULT_NAME, *, purge: bool = False, say: Say | None = Non
     return stopped
 
 
-def status(name: str = DEFAULT_NAME) -> dict:
+def status(name: str = DEFAULT_NAME) -> dict[str, Any]:
     """A JSON-ready description of cluster NAME, with Flink's /overview when it answers."""
     cluster = load(name)
     running = processes.pids(cluster)
@@ -148,7 +150,13 @@ def _run_demo(cluster: LocalCluster, timeout: float, say: Say) -> str:
         return demo.run(client, timeout=timeout)
 
 
-def _check_same(cluster: LocalCluster, version, port, flink_home, flink_config) -> None:
+def _check_same(
+    cluster: LocalCluster,
+    version: str | None,
+    port: int | None,
+    flink_home: Path | None,
+    flink_config: dict[str, str] | None,
+) -> None:
     """An `up` of a running cluster must not ask for something else."""
     home = flink_home and Path(flink_home).resolve()
     options = config_args(cluster.flink_config)
@@ -166,7 +174,7 @@ def _check_same(cluster: LocalCluster, version, port, flink_home, flink_config) 
             )
 
 
-def _overview(cluster: LocalCluster) -> dict | None:
+def _overview(cluster: LocalCluster) -> ClusterOverview | None:
     """Flink's /overview of CLUSTER, or None when it does not answer (within 2 s, no retries)."""
     try:
         with cluster.client(timeout=2, retries=0) as client:

@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING
 
 from flinkctl.client.poller import Poller
 from flinkctl.errors import FlinkctlError, OperationFailed
+from flinkctl.flink import ACTIVE_STATES, TERMINAL_STATES, Json, jar_id
 
 if TYPE_CHECKING:
     from flinkctl.client import FlinkClient
+    from flinkctl.flink import JobDetails
 
 JAR = Path(__file__).with_name("demo") / "flinkctl-demo.jar"
 JOB_NAME = "flinkctl-demo"
 ENTRY_CLASS = "flinkctl.demo.DemoJob"
-ACTIVE = {"INITIALIZING", "CREATED", "RUNNING", "RESTARTING", "RECONCILING"}
-ENDED = ("FAILED", "CANCELED", "FINISHED")
 
 
 def run(client: FlinkClient, *, sleep_ms: int | None = None, timeout: float = 60.0) -> str:
@@ -23,10 +23,8 @@ def run(client: FlinkClient, *, sleep_ms: int | None = None, timeout: float = 60
 
     SLEEP_MS throttles the source (milliseconds per record). Returns the job id.
     """
-    from flinkctl.client.jars import jar_id
-
     jar = jar_id(client.upload_jar(JAR))
-    body: dict = {"entryClass": ENTRY_CLASS}
+    body: Json = {"entryClass": ENTRY_CLASS}
     if sleep_ms is not None:
         body["programArgsList"] = [str(sleep_ms)]
     job_id = client.run_jar(jar, body)["jobid"]
@@ -36,20 +34,22 @@ def run(client: FlinkClient, *, sleep_ms: int | None = None, timeout: float = 60
 
 def find(client: FlinkClient) -> str | None:
     """The id of a running (or starting) demo job on CLIENT's cluster, if any."""
-    jobs = client.jobs_overview()["jobs"]
-    return next((j["jid"] for j in jobs if j["name"] == JOB_NAME and j["state"] in ACTIVE), None)
+    jobs = client.jobs_overview().get("jobs") or []
+    return next(
+        (j["jid"] for j in jobs if j["name"] == JOB_NAME and j["state"] in ACTIVE_STATES), None
+    )
 
 
 def _wait_running(client: FlinkClient, job_id: str, timeout: float) -> None:
     """Until the job and all its vertices are RUNNING (so checkpoints and savepoints work)."""
 
-    def running(job: dict) -> bool:
+    def running(job: JobDetails) -> bool:
         return job["state"] == "RUNNING" and all(v["status"] == "RUNNING" for v in job["vertices"])
 
     job = Poller.within(timeout).last(
-        lambda: client.job(job_id), lambda j: j["state"] in ENDED or running(j)
+        lambda: client.job(job_id), lambda j: j["state"] in TERMINAL_STATES or running(j)
     )
-    if job["state"] in ENDED:
+    if job["state"] in TERMINAL_STATES:
         exc = client.job_exceptions(job_id).get("root-exception") or ""
         raise OperationFailed(f"demo job {job_id} is {job['state']}", flink=exc.splitlines()[:1])
     if not running(job):

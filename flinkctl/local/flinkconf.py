@@ -4,10 +4,10 @@ into its `conf/` (the shipped config < flinkctl's settings < the user's options)
 from __future__ import annotations
 
 import shlex
-from typing import Any
 
 from flinkctl.client.base import parse_version
 from flinkctl.errors import UsageError
+from flinkctl.flink import dotted_keys
 from flinkctl.local.state import LocalCluster
 
 # keys flinkctl itself needs to find and reach the cluster -> the `up` option that sets them
@@ -93,7 +93,7 @@ def write_conf(cluster: LocalCluster) -> None:
     if (shipped / "config.yaml").is_file():  # Flink 1.19+: standard YAML, nested or flat
         import yaml
 
-        flat = _flatten(yaml.safe_load((shipped / "config.yaml").read_text()) or {})
+        flat = dotted_keys(yaml.safe_load((shipped / "config.yaml").read_text()) or {})
         flat.update(settings)
         text = yaml.safe_dump(flat, sort_keys=False, default_flow_style=False, width=1 << 16)
         (conf / "config.yaml").write_text(header + text)
@@ -106,13 +106,3 @@ def write_conf(cluster: LocalCluster) -> None:
         flat.update(settings)
         lines = [f"{k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in flat.items()]
         (conf / "flink-conf.yaml").write_text(header + "\n".join(lines) + "\n")
-
-
-def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from flinkctl.flink import dotted_keys, first_line
 from flinkctl.output.humanize import duration, text, timestamp
 from flinkctl.output.render import Column, View, details, fields, out, rows_table, table
 from flinkctl.output.vertices import IO_COLUMNS, running_tasks, state_counts
@@ -100,18 +101,9 @@ LOG_URL = View(table=lambda data, wide: out(text(data.get("url"))), name="url")
 # -- config ----------------------------------------------------------------------------------
 
 
-def _flatten(tree: dict, prefix: str = "") -> list[tuple[str, Any]]:
-    flat: list[tuple[str, Any]] = []
-    for key, value in tree.items():
-        if isinstance(value, dict) and value:
-            flat += _flatten(value, f"{prefix}{key}.")
-        else:
-            flat.append((f"{prefix}{key}", value))
-    return flat
-
-
 def _execution_config(data: dict) -> list[dict]:
-    return [{"key": k, "value": v} for k, v in _flatten(data.get("execution-config") or {})]
+    config = dotted_keys(data.get("execution-config") or {})
+    return [{"key": k, "value": v} for k, v in config.items()]
 
 
 def _job_config(data: dict, wide: bool) -> None:
@@ -124,15 +116,6 @@ JOB_CONFIG = View(table=_job_config, rows=_execution_config, name="key")
 
 
 # -- exceptions ------------------------------------------------------------------------------
-
-
-def first_line(trace: Any) -> str:
-    """'org.x.FooException: msg\\n\\tat ...' -> 'FooException: msg'."""
-    line = next((ln.strip() for ln in str(trace or "").splitlines() if ln.strip()), "")
-    cls, sep, msg = line.partition(": ")
-    if " " not in cls and "." in cls:
-        cls = cls.rsplit(".", 1)[-1]
-    return f"{cls}{sep}{msg}" or "-"
 
 
 def _entries(data: dict) -> list[dict]:
@@ -202,7 +185,7 @@ def _execution_result(data: dict, wide: bool) -> None:
     ]
     cause = result.get("failure-cause")
     if cause:
-        pairs.append(("Failure", first_line(cause.get("stack-trace") or cause.get("class"))))
+        pairs.append(("Failure", text(first_line(cause.get("stack-trace") or cause.get("class")))))
     details(pairs)
     accumulators = result.get("accumulator-results") or {}
     if accumulators:
@@ -233,7 +216,7 @@ def _accumulators(data: dict) -> list[dict]:
     return rows
 
 
-ACCUMULATORS = View(
+JOB_ACCUMULATORS = View(
     rows=_accumulators,
     columns=[
         Column("NAME", "name"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flinkctl.output.humanize import text
-from flinkctl.output.render import View, console, is_tty, out, render, settings
+from flinkctl.output.render import Settings, View, console, is_tty, out, render
 
 
 def _plan(body: dict) -> dict:
@@ -112,9 +112,9 @@ def plan_dot(body: dict) -> str:
     return "\n".join(lines)
 
 
-def render_plan(body: dict) -> None:
+def render_plan(body: dict, settings: Settings) -> None:
     """A plan as PLAN renders it, or with `-o dot` (see `with_output(extra=...)`) as DOT."""
     if settings.format == "dot":
         out(plan_dot(body))
     else:
-        render(body, PLAN)
+        render(body, PLAN, settings)

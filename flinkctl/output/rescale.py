@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from flinkctl.flink import first_line
 from flinkctl.output.humanize import count, duration, text
-from flinkctl.output.jobs import first_line
 from flinkctl.output.render import Column, View, details, fields, out, rows_table, table
 
 
-def rescale_view(names: dict[str, str], before: dict) -> View:
+def rescale_view(names: dict[str, str | None], before: dict) -> View:
     """VERTEX NAME FROM TO rows for a resource-requirements body (vertex id -> bounds)."""
 
     def upper(reqs: dict, vid: str) -> Any:
