@@ -111,6 +111,15 @@ class ServerError(FlinkctlError):
     kind = "server"
 
 
+class UnexpectedAnswer(FlinkctlError):
+    """Flink's answer lacks what the command needs, or holds it as another type."""
+
+    kind = "unexpected-answer"
+
+    def __init__(self, method: str, path: str, problem: str) -> None:
+        super().__init__(f"unexpected answer from Flink at {method} {path}: {problem}")
+
+
 class OperationFailed(FlinkctlError):
     """An asynchronous operation (savepoint, stop, ...) or a job failed."""
 

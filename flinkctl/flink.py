@@ -6,6 +6,7 @@ httpx here.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Mapping
@@ -112,6 +113,33 @@ def newest_checkpoint_id(stats: CheckpointStats) -> int | None:
     return max(ids, default=None)
 
 
+# -- reading bodies --------------------------------------------------------------------------
+# Flink's answers change between versions and pass through gateways: a field may be missing,
+# null or of another type. Readers take what they can through these and show the rest as '-'.
+
+
+def number(value: object) -> int | float | None:
+    """VALUE if it is a finite JSON number (not a boolean), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value if isinstance(value, int) or math.isfinite(value) else None
+
+
+def obj(value: object) -> dict[Any, Any]:
+    """VALUE if it is a JSON object, else {} (missing, null or another type)."""
+    return value if isinstance(value, dict) else {}
+
+
+def array(value: object) -> list[Any]:
+    """VALUE if it is a JSON array, else [] (missing, null or another type)."""
+    return value if isinstance(value, list) else []
+
+
+def objects(value: object) -> list[dict[str, Any]]:
+    """The JSON objects in VALUE if it is an array, else [] (other entries are left out)."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 # -- configuration ---------------------------------------------------------------------------
 
 
@@ -136,12 +164,16 @@ METRIC_AGGREGATIONS = ("min", "max", "avg", "sum", "skew")
 DEFAULT_AGGREGATIONS = ("min", "max", "avg", "sum")
 
 
+MAX_EPOCH_MS = 253402300799999  # 9999-12-31: later ones are no time a clock can show
+
+
 def local_time(epoch_ms: object) -> str:
     """One of Flink's epoch-millisecond timestamps as local 'YYYY-MM-DD HH:MM:SS'; unset
     (Flink sends 0 or -1) -> '-'."""
-    if not isinstance(epoch_ms, (int, float)) or epoch_ms <= 0:
+    value = number(epoch_ms)
+    if value is None or not 0 < value < MAX_EPOCH_MS:
         return "-"
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch_ms / 1000))
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(value / 1000))
 
 
 # -- REST bodies -----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from flinkctl.cli.common.options import options_from, with_output
 from flinkctl.cli.common.waiting import WAIT_TIMEOUT, TimeoutOption, waiting
 from flinkctl.cli.invocation import Invocation, emit, note
 from flinkctl.errors import OperationFailed, UsageError
-from flinkctl.flink import UNSUCCESSFUL_STATES, JarUpload, is_hex_id
+from flinkctl.flink import UNSUCCESSFUL_STATES, JarUpload, is_hex_id, obj, objects
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -270,7 +270,7 @@ def _wait_running(jid: str, timeout: float) -> dict:
             raise OperationFailed(f"job {jid} is {job.get('state')}: {root_cause(jid)}")
         if job.get("state") == "FINISHED":
             return True
-        vertices = job.get("vertices") or []
+        vertices = objects(job.get("vertices"))
         return job.get("state") == "RUNNING" and all(v.get("status") == "RUNNING" for v in vertices)
 
     return waiting(
@@ -286,7 +286,7 @@ def root_cause(jid: str) -> str:
     from flinkctl.flink import trace_summary
 
     body = Invocation.current().client().job_exceptions(jid)
-    entries = (body.get("exceptionHistory") or {}).get("entries") or []
+    entries = objects(obj(body.get("exceptionHistory")).get("entries"))
     trace = str(
         (entries[0].get("stacktrace") if entries else None) or body.get("root-exception") or ""
     )

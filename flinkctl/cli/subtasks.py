@@ -8,6 +8,7 @@ from flinkctl.cli.common import metrics as metrics_
 from flinkctl.cli.common.arguments import IndexArgument, JobArgument, VertexArgument, job_and_vertex
 from flinkctl.cli.common.options import with_output
 from flinkctl.cli.invocation import Invocation, emit
+from flinkctl.flink import objects
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -23,7 +24,7 @@ def _resolve(job: str, vertex: str, index: int) -> tuple[str, str]:
     from flinkctl.flink import JobVertex
 
     jid, vid, details = job_and_vertex(job, vertex)
-    vertices = details.get("vertices") or []
+    vertices = objects(details.get("vertices"))
     found = next((v for v in vertices if v.get("id") == vid), JobVertex())
     parallelism = found.get("parallelism")
     if isinstance(parallelism, int) and index >= parallelism:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast, get_origin
 
 from flinkctl.client.http import Http
 from flinkctl.config import Context
-from flinkctl.errors import UnsupportedError
+from flinkctl.errors import UnexpectedAnswer, UnsupportedError
 from flinkctl.flink import DashboardConfig, Metric
 
 T = TypeVar("T")
@@ -28,6 +28,22 @@ def parse_version(text: str) -> tuple[int, ...]:
 def joined(values: Sequence[str] | None) -> str | None:
     """A comma-separated query parameter ('a,b'); None (left out) when there are no values."""
     return ",".join(values) if values else None
+
+
+def expect(shape: type[T], body: Any, method: str, path: str) -> T:
+    """BODY if it is the JSON object (or, for a list SHAPE, array) SHAPE says; else
+    UnexpectedAnswer. Fields inside are read defensively where they are used."""
+    want = list if get_origin(shape) is list else dict
+    if not isinstance(body, want):
+        wanted = "an array" if want is list else "an object"
+        got = "nothing" if body is None else f"a JSON {_json_type(body)}"
+        raise UnexpectedAnswer(method, path, f"expected {wanted}, got {got}")
+    return cast(T, body)
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean"}
+    return names.get(type(value), "number")
 
 
 class Base:
@@ -53,8 +69,7 @@ class Base:
     def _get(self, shape: type[T], path: str, **params: object) -> T:
         """GET PATH; its JSON body, as SHAPE says Flink sends it. None-valued params are dropped."""
         clean = {k: v for k, v in params.items() if v is not None}
-        body: T = self.http.request("GET", path, params=clean or None)
-        return body
+        return expect(shape, self.http.request("GET", path, params=clean or None), "GET", path)
 
     def _send(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from flinkctl.client.base import Base, joined
+from flinkctl.client.base import Base, T, joined
 from flinkctl.errors import NotFoundError, UnsupportedError
 from flinkctl.flink import (
     ConfigEntry,
@@ -75,19 +75,22 @@ class JobEndpoints(Base):
         """GET /jobs/metrics[?get=...&agg=...&jobs=...]: aggregated over jobs (all, or JOBS)."""
         return self._metrics("/jobs/metrics", get, agg=joined(agg), jobs=joined(jobs))
 
-    def job_rescales(self, job_id: str, what: str = "overview") -> Json:
-        """GET /jobs/:jobid/rescales/WHAT: overview, history, summary or config (Flink 2.3+)."""
-        return self._rescales(job_id, what)
+    def job_rescales(self, job_id: str, what: str = "overview") -> Json | list[Json]:
+        """GET /jobs/:jobid/rescales/WHAT: overview, history (an array), summary or config
+        (Flink 2.3+)."""
+        if what == "history":
+            return self._rescales(list[Json], job_id, what)
+        return self._rescales(Json, job_id, what)
 
     def job_rescale(self, job_id: str, rescale_id: str) -> Json:
         """GET /jobs/:jobid/rescales/details/:rescaleuuid (Flink 2.3+)."""
-        return self._rescales(job_id, f"details/{quote(rescale_id, safe='')}")
+        return self._rescales(Json, job_id, f"details/{quote(rescale_id, safe='')}")
 
-    def _rescales(self, job_id: str, sub: str) -> Json:
+    def _rescales(self, shape: type[T], job_id: str, sub: str) -> T:
         """A rescales endpoint; a job without a rescale history is UnsupportedError."""
         self.require("2.3", "rescale history")
         try:
-            return self._get(Json, f"/jobs/{job_id}/rescales/{sub}")
+            return self._get(shape, f"/jobs/{job_id}/rescales/{sub}")
         except NotFoundError as exc:
             if not any("Adaptive" in m for m in exc.flink):
                 raise

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from flinkctl.errors import NotFoundError, UsageError
-from flinkctl.flink import TERMINAL_STATES, JarFile, JobDetails, JobOverview, is_hex_id, local_time
+from flinkctl.errors import NotFoundError, UnexpectedAnswer, UsageError
+from flinkctl.flink import (
+    TERMINAL_STATES,
+    JarFile,
+    JobDetails,
+    is_hex_id,
+    local_time,
+    objects,
+)
 
 if TYPE_CHECKING:
     from flinkctl.client import FlinkClient
@@ -60,11 +67,11 @@ def pick(
 
 def taskmanager(client: FlinkClient, value: str) -> str:
     """A task manager id from a full id or a unique prefix."""
-    items = client.taskmanagers().get("taskmanagers", [])
-    return pick(value, items, noun="task manager")["id"]
+    items = objects(client.taskmanagers().get("taskmanagers"))
+    return _id(pick(value, items, noun="task manager"), "id", "/taskmanagers")
 
 
-def _describe_job(job: JobOverview) -> str:
+def _describe_job(job: Mapping[str, Any]) -> str:
     started = local_time(job.get("start-time"))
     return f"{job.get('jid')} {job.get('name')!r} {job.get('state')} started {started}"
 
@@ -77,7 +84,7 @@ def job(client: FlinkClient, value: str) -> str:
     """
     if is_hex_id(value):
         return value
-    jobs = client.jobs_overview().get("jobs", [])
+    jobs = objects(client.jobs_overview().get("jobs"))
     found = pick(
         value,
         jobs,
@@ -88,7 +95,7 @@ def job(client: FlinkClient, value: str) -> str:
         min_prefix=4,
         prefer=lambda j: j.get("state") not in TERMINAL_STATES,
     )
-    return found["jid"]
+    return _id(found, "jid", "/jobs/overview")
 
 
 def vertex(job_details: JobDetails, value: str) -> str:
@@ -96,15 +103,16 @@ def vertex(job_details: JobDetails, value: str) -> str:
 
     Vertex names are operator chains ("Source: Sequence -> Timestamps"), so "Source" is enough.
     """
-    return pick(
+    found = pick(
         value,
-        job_details.get("vertices", []),
+        objects(job_details.get("vertices")),
         noun="vertex",
         name_key="name",
         describe=lambda v: f"{v.get('id')} {v.get('name')!r}",
         min_prefix=4,
         substring=True,
-    )["id"]
+    )
+    return _id(found, "id", f"/jobs/{job_details.get('jid')}")
 
 
 def jar(client: FlinkClient, value: str, *, newest: bool = False) -> JarFile:
@@ -112,8 +120,9 @@ def jar(client: FlinkClient, value: str, *, newest: bool = False) -> JarFile:
 
     With NEWEST, a name shared by several uploads picks the most recent one.
     """
-    files = client.jars().get("files") or []
-    latest = max((f.get("uploaded") or 0 for f in files if f.get("name") == value), default=None)
+    files = cast("list[JarFile]", objects(client.jars().get("files")))
+    uploads = [f.get("uploaded") for f in files if f.get("name") == value]
+    latest = max((u for u in uploads if isinstance(u, (int, float))), default=None)
     return pick(
         value,
         files,
@@ -126,8 +135,8 @@ def jar(client: FlinkClient, value: str, *, newest: bool = False) -> JarFile:
 
 def application(client: FlinkClient, value: str) -> str:
     """An application id from an id, a unique id prefix or an exact name (one overview request)."""
-    apps = client.applications().get("applications") or []
-    found: str = pick(
+    apps = objects(client.applications().get("applications"))
+    found = pick(
         value,
         apps,
         noun="application",
@@ -135,5 +144,13 @@ def application(client: FlinkClient, value: str) -> str:
         describe=lambda a: f"{a.get('id')} {a.get('name')!r} {a.get('status')}",
         min_prefix=4,
         prefer=lambda a: a.get("status") not in TERMINAL_STATES,
-    )["id"]
-    return found
+    )
+    return _id(found, "id", "/applications/overview")
+
+
+def _id(item: Mapping[str, Any], key: str, path: str) -> str:
+    """The id under KEY of an item picked from GET PATH (matched by name, it may lack one)."""
+    value = item.get(key)
+    if not isinstance(value, str) or not value:
+        raise UnexpectedAnswer("GET", path, f"the matching entry has no {key!r}")
+    return value

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from flinkctl.client.base import Base, joined
 from flinkctl.client.poller import Poller
 from flinkctl.errors import OperationFailed, UnsupportedError, WaitTimeout
-from flinkctl.flink import JobDetails, JobVertex, Json, Metric, VertexDetails
+from flinkctl.flink import JobDetails, Json, Metric, VertexDetails, number, objects
 
 # the per-subtask ratios of a vertex's load, in milliseconds per second
 LOAD_METRICS = ["busyTimeMsPerSecond", "backPressuredTimeMsPerSecond"]
@@ -99,22 +99,23 @@ class VertexEndpoints(Base):
         self.require("1.20", "jm-operator-metrics")
         return self._metrics(f"{vertex_path(job_id, vertex_id)}/jm-operator-metrics", get)
 
-    def vertex_loads(self, job: JobDetails) -> dict[str, dict[str, float | None]]:
-        """Busy and backpressured ratios (max over subtasks, 0..1) per vertex id of JOB's details.
+    def vertex_loads(self, job_id: str, job: JobDetails) -> dict[str, dict[str, float | None]]:
+        """Busy and backpressured ratios (max over subtasks, 0..1) per vertex id of job
+        JOB_ID's details JOB.
 
         One GET .../vertices/:vertexid/subtasks/metrics per vertex, issued concurrently; a
         ratio the version or the vertex does not report is None.
         """
-        job_id = job["jid"]
 
-        def load(vertex: JobVertex) -> dict[str, float | None]:
-            metrics = self.subtasks_metrics(job_id, vertex["id"], get=LOAD_METRICS, agg=["max"])
-            got = {m["id"]: m.get("max") for m in metrics}
+        def load(vertex_id: str) -> dict[str, float | None]:
+            metrics = self.subtasks_metrics(job_id, vertex_id, get=LOAD_METRICS, agg=["max"])
+            got = {m.get("id"): m.get("max") for m in objects(metrics)}
             busy, backpressured = (_ratio(got.get(name)) for name in LOAD_METRICS)
             return {"busy": busy, "backpressured": backpressured}
 
-        vertices = job.get("vertices") or []
-        return dict(zip((v["id"] for v in vertices), self.fan_out(load, vertices), strict=True))
+        found = (v.get("id") for v in objects(job.get("vertices")))
+        ids = list(dict.fromkeys(i for i in found if isinstance(i, str)))
+        return dict(zip(ids, self.fan_out(load, ids), strict=True))
 
     def flamegraph(
         self,
@@ -163,4 +164,5 @@ class VertexEndpoints(Base):
 
 def _ratio(ms_per_second: object) -> float | None:
     """Milliseconds per second -> 0..1; None when not reported."""
-    return ms_per_second / 1000 if isinstance(ms_per_second, (int, float)) else None
+    value = number(ms_per_second)
+    return None if value is None else value / 1000

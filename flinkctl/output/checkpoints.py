@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flinkctl.flink import obj, objects
 from flinkctl.output.humanize import KINDS, text
 from flinkctl.output.render import Column, View, details, fields, out, rows_table, table
 
@@ -44,7 +45,7 @@ LATEST_KINDS = ("completed", "savepoint", "failed", "restored")
 def _summary(summary: dict, rows: tuple, stats: tuple) -> None:
     """A table of the min/avg/max/... statistics in SUMMARY, after a blank line (if any)."""
     cells = [
-        [label, *(KINDS[kind]((summary.get(key) or {}).get(s)) for s in stats)]
+        [label, *(KINDS[kind](obj(summary.get(key)).get(s)) for s in stats)]
         for label, key, kind in rows
         if key in summary
     ]
@@ -68,18 +69,18 @@ def _latest(c: Any) -> str:
 
 
 def _history(data: dict, wide: bool) -> None:
-    counts = data.get("counts") or {}
+    counts = obj(data.get("counts"))
     keys = ("total", "completed", "failed", "in_progress", "restored")
     details(
         [("Counts", ", ".join(f"{counts.get(k, 0)} {k.replace('_', ' ')}" for k in keys))]
-        + [(f"Latest {k}", _latest((data.get("latest") or {}).get(k))) for k in LATEST_KINDS]
+        + [(f"Latest {k}", _latest(obj(data.get("latest")).get(k))) for k in LATEST_KINDS]
     )
-    _summary(data.get("summary") or {}, SUMMARY_ROWS if wide else SUMMARY_ROWS[:3], STATS)
+    _summary(obj(data.get("summary")), SUMMARY_ROWS if wide else SUMMARY_ROWS[:3], STATS)
     out()
-    rows_table(HISTORY_COLUMNS, data.get("history") or [], wide)
+    rows_table(HISTORY_COLUMNS, objects(data.get("history")), wide)
 
 
-CHECKPOINTS = View(table=_history, rows=lambda d: d.get("history") or [], name="id")
+CHECKPOINTS = View(table=_history, rows=lambda d: objects(d.get("history")), name="id")
 
 DETAIL_COLUMNS = [
     Column("ID", "id"),
@@ -126,7 +127,7 @@ def checkpoint_view(names: dict[str, str | None]) -> View:
         details(_present(data, DETAIL_COLUMNS))
         tasks = [
             {**task, "vertex": vid, "name": names.get(vid, vid)}
-            for vid, task in (data.get("tasks") or {}).items()
+            for vid, task in obj(data.get("tasks")).items()
         ]
         if tasks:
             out()
@@ -184,11 +185,11 @@ def checkpoint_vertex_view(name: str | None) -> View:
     def render(data: dict, wide: bool) -> None:
         details([("Vertex", text(name))] + _present(data, DETAIL_COLUMNS))
         rows = VERTEX_SUMMARY_ROWS if wide else VERTEX_SUMMARY_ROWS[:7]
-        _summary(_flat(data.get("summary") or {}), rows, ("min", "avg", "max"))
+        _summary(_flat(obj(data.get("summary"))), rows, ("min", "avg", "max"))
         out()
-        rows_table(CHECKPOINT_SUBTASK_COLUMNS, data.get("subtasks") or [], wide)
+        rows_table(CHECKPOINT_SUBTASK_COLUMNS, objects(data.get("subtasks")), wide)
 
-    return View(table=render, rows=lambda d: d.get("subtasks") or [], name="index")
+    return View(table=render, rows=lambda d: objects(d.get("subtasks")), name="index")
 
 
 CHECKPOINT_CONFIG = View(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flinkctl.flink import array, obj, objects
 from flinkctl.output.render import Column, View, details, out, table
 
 OVERVIEW = View(
@@ -31,7 +32,7 @@ DASHBOARD_CONFIG = View(
         Column("Refresh interval (ms)", "refresh-interval"),
         Column(
             "Features",
-            lambda d: [k for k, v in sorted((d.get("features") or {}).items()) if v],
+            lambda d: [k for k, v in sorted(obj(d.get("features")).items()) if v],
         ),
     ],
 )
@@ -53,7 +54,7 @@ def metric_values(aggregated: bool) -> View:
 
 
 LOG_FILES = View(
-    rows=lambda d: d.get("logs") or [],
+    rows=lambda d: objects(d.get("logs")),
     columns=[
         Column("NAME", "name"),
         Column("SIZE", "size", "bytes"),
@@ -64,7 +65,7 @@ LOG_FILES = View(
 
 
 def _environment(data: dict, wide: bool) -> None:
-    jvm = data.get("jvm") or {}
+    jvm = obj(data.get("jvm"))
     details(
         [
             ("JVM version", str(jvm.get("version", "-"))),
@@ -72,12 +73,12 @@ def _environment(data: dict, wide: bool) -> None:
         ]
     )
     out("JVM options:")
-    for opt in jvm.get("options") or []:
+    for opt in array(jvm.get("options")):
         out(f"  {opt}")
-    out(f"Classpath ({len(data.get('classpath') or [])} entries):")
-    for entry in (data.get("classpath") or []) if wide else (data.get("classpath") or [])[:20]:
+    out(f"Classpath ({len(array(data.get('classpath')))} entries):")
+    for entry in array(data.get("classpath")) if wide else array(data.get("classpath"))[:20]:
         out(f"  {entry}")
-    if not wide and len(data.get("classpath") or []) > 20:
+    if not wide and len(array(data.get("classpath"))) > 20:
         out("  ... (-o wide shows all)")
 
 
@@ -85,24 +86,24 @@ ENVIRONMENT = View(table=_environment)
 
 
 def _thread_dump(data: dict, wide: bool) -> None:
-    for info in data.get("threadInfos") or []:
+    for info in objects(data.get("threadInfos")):
         out(str(info.get("stringifiedThreadInfo", "")).rstrip("\n"))
         out()
 
 
 THREAD_DUMP = View(
     table=_thread_dump,
-    rows=lambda d: d.get("threadInfos") or [],
+    rows=lambda d: objects(d.get("threadInfos")),
     name="threadName",
 )
 
 
 def _mem(res: Any, key: str) -> Any:
-    return (res or {}).get(key)
+    return obj(res).get(key)
 
 
 TASKMANAGERS = View(
-    rows=lambda d: d.get("taskmanagers") or [],
+    rows=lambda d: objects(d.get("taskmanagers")),
     columns=[
         Column("ID", "id"),
         Column("ADDRESS", lambda t: t.get("path", "").split("@")[-1].split("/")[0] or None),
@@ -134,7 +135,7 @@ MEMORY_ROWS = (
 def _taskmanager(data: dict, wide: bool) -> None:
     from flinkctl.output.humanize import count, size, timestamp
 
-    hw = data.get("hardware") or {}
+    hw = obj(data.get("hardware"))
     details(
         [
             ("ID", str(data.get("id"))),
@@ -147,12 +148,12 @@ def _taskmanager(data: dict, wide: bool) -> None:
         ]
     )
     out()
-    mem = data.get("memoryConfiguration") or {}
+    mem = obj(data.get("memoryConfiguration"))
     rows = [[label, size(mem.get(key))] for label, key in MEMORY_ROWS if key in mem]
     if rows:
         table(["MEMORY", "CONFIGURED"], rows)
         out()
-    metrics = data.get("metrics") or {}
+    metrics = obj(data.get("metrics"))
     usage = [
         ("JVM heap", "heapUsed", "heapCommitted", "heapMax"),
         ("JVM non-heap", "nonHeapUsed", "nonHeapCommitted", "nonHeapMax"),
@@ -168,12 +169,12 @@ def _taskmanager(data: dict, wide: bool) -> None:
     if rows:
         table(["USAGE", "USED", "COMMITTED/TOTAL", "MAX"], rows)
         out()
-    total, free = data.get("totalResource") or {}, data.get("freeResource") or {}
+    total, free = obj(data.get("totalResource")), obj(data.get("freeResource"))
     keys = ("cpuCores", "taskHeapMemory", "taskOffHeapMemory", "managedMemory", "networkMemory")
     rows = [[k, count(total.get(k)), count(free.get(k))] for k in keys if k in total]
     if rows:
         table(["RESOURCE (MB/cores)", "TOTAL", "FREE"], rows)
-    gcs = metrics.get("garbageCollectors") or []
+    gcs = objects(metrics.get("garbageCollectors"))
     if gcs:
         out()
         table(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flinkctl.flink import local_time
+from flinkctl.flink import local_time, number
 
 
 def duration(ms: Any) -> str:
     """Milliseconds -> '850ms', '12.3s', '4m05s', '3h12m', '2d04h'; negative -> '-'."""
-    if not isinstance(ms, (int, float)) or ms < 0:
+    ms = number(ms)
+    if ms is None or ms < 0:
         return "-"
     if ms < 1000:
         return f"{ms:.0f}ms"
@@ -28,7 +29,8 @@ def duration(ms: Any) -> str:
 
 def size(n: Any) -> str:
     """Bytes -> '512 B', '1.5 KiB', '3.2 GiB'; missing or negative -> '-'."""
-    if not isinstance(n, (int, float)) or n < 0:
+    n = number(n)
+    if n is None or n < 0:
         return "-"
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if abs(n) < 1024 or unit == "TiB":
@@ -43,8 +45,10 @@ timestamp = local_time
 
 def count(n: Any) -> str:
     """Large counts with thousands separators."""
-    if isinstance(n, bool) or not isinstance(n, (int, float)):
+    value = number(n)
+    if value is None:
         return "-" if n is None else str(n)
+    n = value
     if isinstance(n, float) and not n.is_integer():
         return f"{n:,.2f}"
     return f"{int(n):,}"
@@ -52,7 +56,8 @@ def count(n: Any) -> str:
 
 def ratio(x: Any) -> str:
     """0.25 -> '25%'."""
-    if not isinstance(x, (int, float)) or x < 0:
+    x = number(x)
+    if x is None or x < 0:
         return "-"
     return f"{x * 100:.0f}%"
 

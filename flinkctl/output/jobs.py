@@ -7,13 +7,13 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from flinkctl.flink import dotted_keys, first_line
+from flinkctl.flink import array, dotted_keys, first_line, obj, objects
 from flinkctl.output.humanize import duration, text, timestamp
 from flinkctl.output.render import Column, View, details, fields, out, rows_table, table
 from flinkctl.output.vertices import IO_COLUMNS, running_tasks, state_counts
 
 JOBS = View(
-    rows=lambda d: d.get("jobs") or [],
+    rows=lambda d: objects(d.get("jobs")),
     columns=[
         Column("ID", "jid"),
         Column("NAME", "name"),
@@ -34,7 +34,7 @@ JOBS = View(
 
 
 def _parallelism(job: dict) -> Any:
-    return max((v.get("parallelism", 0) for v in job.get("vertices") or []), default=None)
+    return max((v.get("parallelism", 0) for v in objects(job.get("vertices"))), default=None)
 
 
 def _max_parallelism(job: dict) -> Any:
@@ -59,7 +59,7 @@ JOB_HEADER = [
 
 
 def _load(key: str):
-    return lambda row: (row.get("load") or {}).get(key)
+    return lambda row: obj(row.get("load")).get(key)
 
 
 LOAD_COLUMNS = [
@@ -85,7 +85,9 @@ def job_view(loads: dict[str, dict] | None = None) -> View:
     def render_job(job: dict, wide: bool) -> None:
         details(fields(job, JOB_HEADER, wide))
         loaded = loads or {}
-        vertices = [{**v, "load": loaded.get(v.get("id"))} for v in job.get("vertices") or []]
+        vertices = [
+            {**v, "load": loaded.get(str(v.get("id")))} for v in objects(job.get("vertices"))
+        ]
         if vertices:
             out()
             rows_table(columns, vertices, wide)
@@ -102,7 +104,7 @@ LOG_URL = View(table=lambda data, wide: out(text(data.get("url"))), name="url")
 
 
 def _execution_config(data: dict) -> list[dict]:
-    config = dotted_keys(data.get("execution-config") or {})
+    config = dotted_keys(obj(data.get("execution-config")))
     return [{"key": k, "value": v} for k, v in config.items()]
 
 
@@ -119,7 +121,7 @@ JOB_CONFIG = View(table=_job_config, rows=_execution_config, name="key")
 
 
 def _entries(data: dict) -> list[dict]:
-    return (data.get("exceptionHistory") or {}).get("entries") or []
+    return objects(obj(data.get("exceptionHistory")).get("entries"))
 
 
 def _when(entry: dict) -> int | None:
@@ -132,7 +134,7 @@ EXCEPTION_COLUMNS = [
     Column("TASK", "taskName"),
     Column("LOCATION", lambda e: e.get("endpoint") or e.get("location")),
     Column("EXCEPTION", lambda e: first_line(e.get("stacktrace") or e.get("exceptionName"))),
-    Column("CONCURRENT", lambda e: len(e.get("concurrentExceptions") or []), "count"),
+    Column("CONCURRENT", lambda e: len(array(e.get("concurrentExceptions"))), "count"),
 ]
 
 
@@ -149,10 +151,10 @@ def _exceptions(data: dict, wide: bool) -> None:
             + [("Task manager", text(entry.get("taskManagerId"))), ("Labels", text(labels))]
         )
         out(str(entry.get("stacktrace") or entry.get("exceptionName") or "").rstrip())
-        for concurrent in entry.get("concurrentExceptions") or []:
+        for concurrent in objects(entry.get("concurrentExceptions")):
             out(f"concurrent, in {text(concurrent.get('taskName'))}:")
             out(str(concurrent.get("stacktrace") or "").rstrip())
-    if (data.get("exceptionHistory") or {}).get("truncated"):
+    if obj(data.get("exceptionHistory")).get("truncated"):
         print("note: older exceptions were left out (raise --max)", file=sys.stderr)
 
 
@@ -173,7 +175,7 @@ RESULT_FIELDS = (
 
 
 def _execution_result(data: dict, wide: bool) -> None:
-    status = (data.get("status") or {}).get("id")
+    status = obj(data.get("status")).get("id")
     result = data.get("job-execution-result")
     if not result:
         details([("Status", text(status))])
@@ -187,7 +189,7 @@ def _execution_result(data: dict, wide: bool) -> None:
     if cause:
         pairs.append(("Failure", text(first_line(cause.get("stack-trace") or cause.get("class")))))
     details(pairs)
-    accumulators = result.get("accumulator-results") or {}
+    accumulators = obj(result.get("accumulator-results"))
     if accumulators:
         out()
         table(["ACCUMULATOR", "SERIALIZED VALUE"], [[k, text(v)] for k, v in accumulators.items()])
@@ -198,7 +200,7 @@ def _execution_result(data: dict, wide: bool) -> None:
 
 EXECUTION_RESULT = View(
     table=_execution_result,
-    rows=lambda d: [d.get("job-execution-result") or {}],
+    rows=lambda d: [obj(d.get("job-execution-result"))],
     name="id",
 )
 
@@ -207,11 +209,11 @@ EXECUTION_RESULT = View(
 
 
 def _accumulators(data: dict) -> list[dict]:
-    serialized = data.get("serialized-user-task-accumulators") or {}
-    rows = [{**acc, "scope": "job"} for acc in data.get("job-accumulators") or []]
+    serialized = obj(data.get("serialized-user-task-accumulators"))
+    rows = [{**acc, "scope": "job"} for acc in objects(data.get("job-accumulators"))]
     rows += [
         {**acc, "scope": "task", "serialized": serialized.get(acc.get("name"))}
-        for acc in data.get("user-task-accumulators") or []
+        for acc in objects(data.get("user-task-accumulators"))
     ]
     return rows
 

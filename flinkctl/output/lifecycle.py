@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flinkctl.flink import failure_trace, jar_id, trace_summary
+from flinkctl.flink import failure_trace, jar_id, objects, trace_summary
 from flinkctl.output.render import Column, View, out
 
 
@@ -35,12 +35,12 @@ def _print_key(*keys: str):
 
 
 JARS = View(
-    rows=lambda d: d.get("files") or [],
+    rows=lambda d: objects(d.get("files")),
     columns=[
         Column("ID", "id"),
         Column("NAME", "name"),
         Column("UPLOADED", "uploaded", "time"),
-        Column("ENTRY CLASSES", lambda f: [e.get("name") for e in f.get("entry") or []]),
+        Column("ENTRY CLASSES", lambda f: [e.get("name") for e in objects(f.get("entry"))]),
     ],
     name="id",
 )
@@ -77,7 +77,7 @@ OPERATION_STATUS = View(
 )
 
 DATASETS = View(
-    rows=lambda d: d.get("dataSets") or [],
+    rows=lambda d: objects(d.get("dataSets")),
     columns=[Column("ID", "id"), Column("COMPLETE", "isComplete")],
     name="id",
 )
@@ -91,7 +91,7 @@ def _count_jobs(app: dict) -> str:
 
 
 APPLICATIONS = View(
-    rows=lambda d: d.get("applications") or [],
+    rows=lambda d: objects(d.get("applications")),
     columns=[
         Column("ID", "id"),
         Column("NAME", "name"),
@@ -112,7 +112,7 @@ def _application(data: dict, wide: bool) -> None:
     header = [c for c in APPLICATIONS.columns if c.header != "JOBS"]  # a table of them follows
     details(fields(data, header, labels=True))
     out()
-    rows_table(JOBS.columns, data.get("jobs") or [], wide)
+    rows_table(JOBS.columns, objects(data.get("jobs")), wide)
 
 
 APPLICATION = View(table=_application, name="id")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flinkctl.flink import objects
 from flinkctl.output.humanize import text
 from flinkctl.output.render import Settings, View, console, is_tty, out, render
 
@@ -26,14 +27,14 @@ def _downstream(nodes: list[dict]) -> dict[str, list[tuple[dict, dict]]]:
     """node id -> [(consumer node, input edge)]."""
     children: dict[str, list[tuple[dict, dict]]] = {}
     for node in nodes:
-        for edge in node.get("inputs") or []:
+        for edge in objects(node.get("inputs")):
             children.setdefault(str(edge.get("id")), []).append((node, edge))
     return children
 
 
 def _plan_tree(body: dict, wide: bool) -> None:
     plan = _plan(body)
-    nodes = plan.get("nodes") or []
+    nodes = objects(plan.get("nodes"))
     children = _downstream(nodes)
     sources = [n for n in nodes if not n.get("inputs")]
     seen: set[str] = set()
@@ -98,12 +99,12 @@ def plan_dot(body: dict) -> str:
         '  node [shape=box, fontname="Helvetica"];',
         '  edge [fontname="Helvetica", fontsize=10];',
     ]
-    nodes = plan.get("nodes") or []
+    nodes = objects(plan.get("nodes"))
     for node in nodes:
         label = "\n".join([*operator_lines(node), f"parallelism {text(node.get('parallelism'))}"])
         lines.append(f"  {_dot_string(node.get('id'))} [label={_dot_string(label)}];")
     for node in nodes:
-        for edge in node.get("inputs") or []:
+        for edge in objects(node.get("inputs")):
             lines.append(
                 f"  {_dot_string(edge.get('id'))} -> {_dot_string(node.get('id'))}"
                 f" [label={_dot_string(edge.get('ship_strategy') or '')}];"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flinkctl.flink import first_line
+from flinkctl.flink import first_line, obj
 from flinkctl.output.humanize import count, duration, text
 from flinkctl.output.render import Column, View, details, fields, out, rows_table, table
 
@@ -13,7 +13,7 @@ def rescale_view(names: dict[str, str | None], before: dict) -> View:
     """VERTEX NAME FROM TO rows for a resource-requirements body (vertex id -> bounds)."""
 
     def upper(reqs: dict, vid: str) -> Any:
-        return ((reqs.get(vid) or {}).get("parallelism") or {}).get("upperBound")
+        return (obj(reqs.get(vid)).get("parallelism") or {}).get("upperBound")
 
     return View(
         rows=lambda d: [{"id": vid, **req} for vid, req in d.items()],
@@ -64,13 +64,13 @@ DURATION_STATS = (
 
 
 def _counts(data: dict) -> list[tuple[str, str]]:
-    counts = data.get("rescalesCounts") or {}
+    counts = obj(data.get("rescalesCounts"))
     return [(label, count(counts.get(key))) for label, key in COUNTS]
 
 
 def _rescales_overview(data: dict, wide: bool) -> None:
     details(_counts(data))
-    latest = [(kind, r) for kind, r in (data.get("latest") or {}).items() if r]
+    latest = [(kind, r) for kind, r in obj(data.get("latest")).items() if r]
     if latest:
         out()
         cols = [c for c in RESCALE_COLUMNS if wide or not c.wide]
@@ -81,7 +81,7 @@ def _rescales_overview(data: dict, wide: bool) -> None:
 
 
 def _latest(data: dict) -> list[dict]:
-    return [r for r in (data.get("latest") or {}).values() if r]
+    return [r for r in obj(data.get("latest")).values() if r]
 
 
 RESCALES_OVERVIEW = View(table=_rescales_overview, rows=_latest, name="rescaleUuid")
@@ -102,7 +102,7 @@ def _rescales_summary(data: dict, wide: bool) -> None:
     out()
     table(
         ["DURATIONS"] + [s.upper() for s in stats],
-        [[kind] + [_stat((data.get(k) or {}).get(s)) for s in stats] for kind, k in DURATION_STATS],
+        [[kind] + [_stat(obj(data.get(k)).get(s)) for s in stats] for kind, k in DURATION_STATS],
     )
 
 
@@ -151,7 +151,7 @@ SCHEDULER_STATE_COLUMNS = [
 def _rescale_details(data: dict, wide: bool) -> None:
     details(fields(data, RESCALE_COLUMNS, labels=True))
     for columns, key in ((RESCALE_VERTEX_COLUMNS, "vertices"), (RESCALE_SLOT_COLUMNS, "slots")):
-        rows = list((data.get(key) or {}).values())
+        rows = list(obj(data.get(key)).values())
         if rows and any(wide or not c.wide for c in columns):
             out()
             rows_table(columns, rows, wide)

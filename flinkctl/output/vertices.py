@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from flinkctl.flink import obj, objects
 from flinkctl.output.humanize import count, duration, ratio, text, timestamp
 from flinkctl.output.render import Column, View, details, fields, is_tty, out, rows_table, table
 
@@ -27,7 +28,7 @@ def styled(cell: str, style: str) -> Any:
 
 def running_tasks(row: dict) -> str:
     """'2/4': running tasks of all, from a job's or a vertex's "tasks" counts."""
-    tasks = {str(k).upper(): v for k, v in (row.get("tasks") or {}).items() if isinstance(v, int)}
+    tasks = {str(k).upper(): v for k, v in obj(row.get("tasks")).items() if isinstance(v, int)}
     total = tasks.pop("TOTAL", None)
     return f"{tasks.get('RUNNING', 0)}/{sum(tasks.values()) if total is None else total}"
 
@@ -36,7 +37,7 @@ def state_counts(key: str):
     """Column getter for a {state: count} field: 'RUNNING=2 FINISHED=1' (non-zero, no total)."""
 
     def get(row: dict) -> str:
-        counts = row.get(key) or {}
+        counts = obj(row.get(key))
         return " ".join(f"{k}={v}" for k, v in counts.items() if v and k.lower() != "total") or "-"
 
     return get
@@ -44,7 +45,7 @@ def state_counts(key: str):
 
 def _metric(key: str):
     """Column getter for one of Flink's per-task I/O metrics (None until reported)."""
-    return lambda row: (row.get("metrics") or {}).get(key)
+    return lambda row: obj(row.get("metrics")).get(key)
 
 
 IO_COLUMNS = [
@@ -58,7 +59,7 @@ IO_COLUMNS = [
 ]
 
 VERTICES = View(
-    rows=lambda d: d.get("vertices") or [],
+    rows=lambda d: objects(d.get("vertices")),
     columns=[
         Column("ID", "id"),
         Column("NAME", "name"),
@@ -97,14 +98,14 @@ def _vertex(data: dict, wide: bool) -> None:
         ]
     )
     out()
-    rows_table(VERTEX_SUBTASK_COLUMNS, data.get("subtasks") or [], wide)
+    rows_table(VERTEX_SUBTASK_COLUMNS, objects(data.get("subtasks")), wide)
 
 
 VERTEX = View(table=_vertex, name="id")
 
 
 def _status_durations(data: dict) -> list[list[str]]:
-    spent = data.get("status-duration") or {}
+    spent = obj(data.get("status-duration"))
     order = [s for s in (*LIFECYCLE, *ENDINGS) if s in spent] + sorted(
         s for s in spent if s not in LIFECYCLE + ENDINGS
     )
@@ -113,7 +114,7 @@ def _status_durations(data: dict) -> list[list[str]]:
 
 def _subtask(data: dict, wide: bool) -> None:
     pairs = fields(data, VERTEX_SUBTASK_COLUMNS, labels=True)
-    others = data.get("other-concurrent-attempts") or []
+    others = objects(data.get("other-concurrent-attempts"))
     if others:
         pairs.append(("Concurrent attempts", ",".join(str(a.get("attempt")) for a in others)))
     details(pairs)
@@ -142,7 +143,7 @@ def backpressure_rows(vertex: dict | None, body: dict) -> list[list[Any]]:
     if body.get("status") != "ok":
         return [prefix + ["-", styled("sampling", "cyan"), "-", "-", "-"]]
     rows = []
-    for sub in body.get("subtasks") or []:
+    for sub in objects(body.get("subtasks")):
         level = sub.get("backpressureLevel") or sub.get("backpressure-level")
         row = prefix + [
             text(sub.get("subtask")),
@@ -175,15 +176,19 @@ BACKPRESSURE = View(table=_backpressure)
 
 
 def _job_backpressure(data: dict, wide: bool) -> None:
-    rows = [r for v in data.get("vertices") or [] for r in backpressure_rows(v, v["backpressure"])]
+    rows = [
+        r for v in objects(data.get("vertices")) for r in backpressure_rows(v, v["backpressure"])
+    ]
     table(_backpressure_headers(True), rows)
 
 
-JOB_BACKPRESSURE = View(table=_job_backpressure, rows=lambda d: d.get("vertices") or [], name="id")
+JOB_BACKPRESSURE = View(
+    table=_job_backpressure, rows=lambda d: objects(d.get("vertices")), name="id"
+)
 
 # the "user-accumulators" of a vertex (aggregated) or of one subtask attempt
 USER_ACCUMULATORS = View(
-    rows=lambda d: d.get("user-accumulators") or [],
+    rows=lambda d: objects(d.get("user-accumulators")),
     columns=[Column("NAME", "name"), Column("TYPE", "type"), Column("VALUE", "value")],
     name="name",
 )
@@ -197,8 +202,8 @@ def _subtask_accumulators(data: dict) -> list[dict]:
             "attempt": sub.get("attempt"),
             "endpoint": sub.get("endpoint"),
         }
-        for sub in data.get("subtasks") or []
-        for acc in sub.get("user-accumulators") or []
+        for sub in objects(data.get("subtasks"))
+        for acc in objects(sub.get("user-accumulators"))
     ]
 
 
@@ -218,7 +223,7 @@ SUBTASKS_ACCUMULATORS = View(
 
 def _since_created(state: str):
     def get(sub: dict) -> Any:
-        ts = sub.get("timestamps") or {}
+        ts = obj(sub.get("timestamps"))
         start, at = ts.get("CREATED"), ts.get(state)
         return at - start if isinstance(at, int) and at > 0 and isinstance(start, int) else None
 
@@ -226,7 +231,7 @@ def _since_created(state: str):
 
 
 SUBTASK_TIMES = View(
-    rows=lambda d: d.get("subtasks") or [],
+    rows=lambda d: objects(d.get("subtasks")),
     columns=[
         Column("SUBTASK", "subtask"),
         Column("ENDPOINT", "endpoint"),
@@ -240,7 +245,7 @@ SUBTASK_TIMES = View(
 
 
 VERTEX_TASKMANAGERS = View(
-    rows=lambda d: d.get("taskmanagers") or [],
+    rows=lambda d: objects(d.get("taskmanagers")),
     columns=[
         Column("TASK MANAGER", "taskmanager-id"),
         Column("ENDPOINT", "endpoint"),
@@ -299,7 +304,7 @@ def _hot_lines(
     the parent's depth, so long call chains stay flat and indentation shows where time splits.
     """
     lines = [(depth, node.get("value", 0), str(node.get("name")), chained)]
-    children = sorted(node.get("children") or [], key=lambda c: -c.get("value", 0))
+    children = sorted(objects(node.get("children")), key=lambda c: -c.get("value", 0))
     straight = len(children) == 1 and children[0].get("value") == node.get("value")
     for child in children:
         if total and child.get("value", 0) / total >= min_share:
@@ -333,7 +338,7 @@ def flamegraph_view(min_share: float) -> View:
     long unbranched call chains are shortened unless -o wide."""
 
     def render(data: dict, wide: bool) -> None:
-        root = data.get("data") or {}
+        root = obj(data.get("data"))
         total = root.get("value", 0)
         out(f"{count(total)} samples at {timestamp(data.get('endTimestamp'))}")
         if not total:

@@ -15,6 +15,7 @@ from flinkctl.cli.common.arguments import (
 )
 from flinkctl.cli.common.options import with_output
 from flinkctl.cli.invocation import Invocation, emit
+from flinkctl.flink import objects
 
 app = typer.Typer()
 
@@ -63,7 +64,7 @@ def show(
     stats = client.checkpoint_stats(jid) if checkpoint.lower() == LATEST else None
     cid = checkpoint_id(stats, checkpoint)
     details = client.job(jid)
-    names = {v["id"]: v.get("name") for v in details.get("vertices") or []}
+    names = {v["id"]: v.get("name") for v in objects(details.get("vertices"))}
     if vertex is None:
         emit(client.checkpoint(jid, cid), checkpoint_view(names))
         return

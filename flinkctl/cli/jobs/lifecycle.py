@@ -17,7 +17,7 @@ from flinkctl.cli.common.options import (
 from flinkctl.cli.common.waiting import Wait, until_job_ended, waiting, with_wait
 from flinkctl.cli.invocation import Invocation, emit, note
 from flinkctl.errors import RescaleUnsupported, UsageError
-from flinkctl.flink import ENDED_STATES
+from flinkctl.flink import ENDED_STATES, objects
 
 app = typer.Typer()
 
@@ -175,7 +175,7 @@ def rescale(
     if not client.rescales_in_place():
         return _rescale_legacy(jid, parallelism, settings, wait)
     details = client.job(jid)
-    wanted = {v["id"]: parallelism for v in details.get("vertices") or []}
+    wanted = {v["id"]: parallelism for v in objects(details.get("vertices"))}
     for name, n in settings:
         wanted[resolve_vertex(details, name)] = n
     try:
@@ -197,7 +197,7 @@ def rescale(
             timeout=wait.timeout,
             resume=None,
         )
-    names = {v["id"]: v.get("name") for v in details.get("vertices") or []}
+    names = {v["id"]: v.get("name") for v in objects(details.get("vertices"))}
     emit(after, rescale_view(names, before))
 
 
@@ -209,7 +209,7 @@ def _rescaled(job: dict, targets: dict[str, int]) -> bool:
     return job.get("state") == "RUNNING" and all(
         v.get("parallelism") == targets.get(v["id"], v.get("parallelism"))
         and v.get("status") == "RUNNING"
-        for v in job.get("vertices") or []
+        for v in objects(job.get("vertices"))
     )
 
 

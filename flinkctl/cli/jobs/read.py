@@ -1,7 +1,7 @@
 """`flinkctl jobs list | show | status | plan | config | ...`: list and inspect jobs."""
 
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
@@ -12,7 +12,7 @@ from flinkctl.cli.common.options import with_output
 from flinkctl.cli.common.waiting import Wait, waiting, with_wait
 from flinkctl.cli.invocation import Invocation, emit
 from flinkctl.errors import UsageError
-from flinkctl.flink import JOB_STATES, JobDetails, JobsOverview
+from flinkctl.flink import JOB_STATES, JobDetails, JobOverview, JobsOverview, number, obj, objects
 
 app = typer.Typer()
 
@@ -26,8 +26,8 @@ class Sort(str, Enum):
 
 
 SORT_KEYS = {
-    Sort.start: (lambda j: j.get("start-time") or 0, True),
-    Sort.duration: (lambda j: j.get("duration") or 0, True),
+    Sort.start: (lambda j: number(j.get("start-time")) or 0, True),
+    Sort.duration: (lambda j: number(j.get("duration")) or 0, True),
     Sort.name: (lambda j: str(j.get("name")), False),
 }
 
@@ -38,7 +38,7 @@ def _select(
     """The overview body with only the jobs wanted, in the order wanted (same shape)."""
     from fnmatch import fnmatchcase
 
-    jobs = data.get("jobs") or []
+    jobs = cast("list[JobOverview]", objects(data.get("jobs")))
     if states:
         jobs = [j for j in jobs if j.get("state") in states]
     if name:
@@ -113,7 +113,7 @@ def show(job: JobArgument, interval: watching.WatchOption = None) -> None:
 
     def view(details: JobDetails) -> None:
         tables = invocation.output.format in ("table", "wide")
-        emit(details, job_view(client.vertex_loads(details) if tables else None))
+        emit(details, job_view(client.vertex_loads(jid, details) if tables else None))
 
     watching.watch(interval, lambda: client.job(jid), view)
 
@@ -233,9 +233,9 @@ def result(job: JobArgument, wait: Wait) -> None:
     else:
         body = client.job_execution_result(jid)
     emit(body, EXECUTION_RESULT)
-    outcome = body.get("job-execution-result") or {}
+    outcome = obj(body.get("job-execution-result"))
     if outcome.get("application-status") == "FAILED":
-        cause = outcome.get("failure-cause") or {}
+        cause = obj(outcome.get("failure-cause"))
         failure = first_line(cause.get("stack-trace") or cause.get("class")) or "-"
         raise OperationFailed(
             f"job {jid} failed: {failure}", flink=[str(cause.get("stack-trace") or "")]
@@ -243,7 +243,7 @@ def result(job: JobArgument, wait: Wait) -> None:
 
 
 def _completed(body: dict) -> bool:
-    return (body.get("status") or {}).get("id") == "COMPLETED"
+    return obj(body.get("status")).get("id") == "COMPLETED"
 
 
 @app.command()
