@@ -96,19 +96,20 @@ def failure_trace(operation: Json | None) -> str | None:
 
     Savepoints, disposal and data sets call the cause `failure-cause`, checkpoints `failureCause`.
     """
-    operation = operation or {}
+    operation = obj(operation)
     cause = operation.get("failure-cause") or operation.get("failureCause")
     if not cause:
         return None
+    cause = obj(cause)
     return str(cause.get("stack-trace") or cause.get("class") or "unknown cause").rstrip()
 
 
 def newest_checkpoint_id(stats: CheckpointStats) -> int | None:
     """The newest checkpoint of any status in the statistics' history, else the latest
     completed one; None when the job has none."""
-    ids = [c["id"] for c in stats.get("history") or [] if isinstance(c.get("id"), int)]
-    completed = ((stats.get("latest") or {}).get("completed") or {}).get("id")
-    if completed is not None:
+    ids = [c["id"] for c in objects(stats.get("history")) if isinstance(c.get("id"), int)]
+    completed = obj(obj(stats.get("latest")).get("completed")).get("id")
+    if isinstance(completed, int):
         ids.append(completed)
     return max(ids, default=None)
 

@@ -90,6 +90,4 @@ def accumulators(
 
     client = Invocation.current().client()
     jid, vid = _resolve(job, vertex, index)
-    if attempt is None:
-        attempt = client.subtask(jid, vid, index)["attempt"]
     emit(client.subtask_accumulators(jid, vid, index, attempt), USER_ACCUMULATORS)

@@ -9,6 +9,7 @@ from flinkctl.cli.common import watching
 from flinkctl.cli.common.arguments import JobArgument, VertexArgument, job_and_vertex, job_id
 from flinkctl.cli.common.options import with_output
 from flinkctl.cli.invocation import Invocation, emit
+from flinkctl.flink import objects
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -77,7 +78,7 @@ def backpressure(
         watching.watch(interval, lambda: client.backpressure(jid, vid, timeout), BACKPRESSURE)
         return
     jid = job_id(job)
-    vertices = client.job(jid).get("vertices") or []
+    vertices = [v for v in objects(client.job(jid).get("vertices")) if isinstance(v.get("id"), str)]
 
     def every_vertex() -> dict:
         bodies = client.fan_out(lambda v: client.backpressure(jid, v["id"], timeout), vertices)

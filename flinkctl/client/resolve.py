@@ -123,7 +123,7 @@ def jar(client: FlinkClient, value: str, *, newest: bool = False) -> JarFile:
     files = cast("list[JarFile]", objects(client.jars().get("files")))
     uploads = [f.get("uploaded") for f in files if f.get("name") == value]
     latest = max((u for u in uploads if isinstance(u, (int, float))), default=None)
-    return pick(
+    found = pick(
         value,
         files,
         noun="jar",
@@ -131,6 +131,8 @@ def jar(client: FlinkClient, value: str, *, newest: bool = False) -> JarFile:
         describe=lambda f: f"{f.get('id')} (uploaded {f.get('uploaded')})",
         prefer=(lambda f: f.get("uploaded") == latest) if newest else None,
     )
+    _id(found, "id", "/jars")
+    return found
 
 
 def application(client: FlinkClient, value: str) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from flinkctl.client.base import Base, joined
 from flinkctl.client.poller import Poller
-from flinkctl.errors import OperationFailed, UnsupportedError, WaitTimeout
+from flinkctl.errors import OperationFailed, UnexpectedAnswer, UnsupportedError, WaitTimeout
 from flinkctl.flink import JobDetails, Json, Metric, VertexDetails, number, objects
 
 # the per-subtask ratios of a vertex's load, in milliseconds per second
@@ -156,10 +156,18 @@ class VertexEndpoints(Base):
         path = subtask_path(job_id, vertex_id, index)
         return self._get(Json, path if attempt is None else f"{path}/attempts/{attempt}")
 
-    def subtask_accumulators(self, job_id: str, vertex_id: str, index: int, attempt: int) -> Json:
-        """GET .../subtasks/:index/attempts/:attempt/accumulators."""
-        path = f"{subtask_path(job_id, vertex_id, index)}/attempts/{attempt}/accumulators"
-        return self._get(Json, path)
+    def subtask_accumulators(
+        self, job_id: str, vertex_id: str, index: int, attempt: int | None = None
+    ) -> Json:
+        """GET .../subtasks/:index/attempts/:attempt/accumulators (by default of the current
+        attempt, from GET .../subtasks/:index)."""
+        path = subtask_path(job_id, vertex_id, index)
+        if attempt is None:
+            current = self.subtask(job_id, vertex_id, index).get("attempt")
+            if isinstance(current, bool) or not isinstance(current, int):
+                raise UnexpectedAnswer("GET", path, f"no 'attempt' number: {current!r}")
+            attempt = current
+        return self._get(Json, f"{path}/attempts/{attempt}/accumulators")
 
 
 def _ratio(ms_per_second: object) -> float | None:

@@ -128,6 +128,7 @@ def checkpoint_view(names: dict[str, str | None]) -> View:
         tasks = [
             {**task, "vertex": vid, "name": names.get(vid, vid)}
             for vid, task in obj(data.get("tasks")).items()
+            if isinstance(task, dict)
         ]
         if tasks:
             out()

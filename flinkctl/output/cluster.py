@@ -106,7 +106,7 @@ TASKMANAGERS = View(
     rows=lambda d: objects(d.get("taskmanagers")),
     columns=[
         Column("ID", "id"),
-        Column("ADDRESS", lambda t: t.get("path", "").split("@")[-1].split("/")[0] or None),
+        Column("ADDRESS", lambda t: str(t.get("path") or "").split("@")[-1].split("/")[0] or None),
         Column("SLOTS", lambda t: f"{t.get('freeSlots', '?')}/{t.get('slotsNumber', '?')} free"),
         Column("CPU", "hardware.cpuCores"),
         Column("PHYS MEM", "hardware.physicalMemory", "bytes"),
@@ -133,7 +133,7 @@ MEMORY_ROWS = (
 
 
 def _taskmanager(data: dict, wide: bool) -> None:
-    from flinkctl.output.humanize import count, size, timestamp
+    from flinkctl.output.humanize import count, size, text, timestamp
 
     hw = obj(data.get("hardware"))
     details(
@@ -179,7 +179,7 @@ def _taskmanager(data: dict, wide: bool) -> None:
         out()
         table(
             ["GARBAGE COLLECTOR", "COUNT", "TIME"],
-            [[g.get("name", "-"), count(g.get("count")), f"{g.get('time', '-')} ms"] for g in gcs],
+            [[text(g.get("name")), count(g.get("count")), f"{g.get('time', '-')} ms"] for g in gcs],
         )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from flinkctl.flink import array, dotted_keys, first_line, obj, objects
+from flinkctl.flink import array, dotted_keys, first_line, number, obj, objects
 from flinkctl.output.humanize import duration, text, timestamp
 from flinkctl.output.render import Column, View, details, fields, out, rows_table, table
 from flinkctl.output.vertices import IO_COLUMNS, running_tasks, state_counts
@@ -34,7 +34,8 @@ JOBS = View(
 
 
 def _parallelism(job: dict) -> Any:
-    return max((v.get("parallelism", 0) for v in objects(job.get("vertices"))), default=None)
+    found = (number(v.get("parallelism")) for v in objects(job.get("vertices")))
+    return max((p for p in found if p is not None), default=None)
 
 
 def _max_parallelism(job: dict) -> Any:

@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flinkctl.errors import UsageError
-from flinkctl.flink import FAILURE_STATES, RECOVERING_STATES, STARTING_STATES, UNSUCCESSFUL_STATES
+from flinkctl.flink import (
+    FAILURE_STATES,
+    RECOVERING_STATES,
+    STARTING_STATES,
+    UNSUCCESSFUL_STATES,
+    objects,
+)
 from flinkctl.output.humanize import KINDS
 
 FORMATS = ("table", "wide", "json", "yaml", "name")
@@ -73,7 +79,7 @@ class View:
     """
 
     columns: list[Column] = field(default_factory=list)
-    rows: Callable[[Any], list] = lambda data: data if isinstance(data, list) else [data]
+    rows: Callable[[Any], list] = lambda data: objects(data) if isinstance(data, list) else [data]
     name: str | Callable[[Any], Any] | None = None
     detail: bool = False
     table: Callable[[Any, bool], None] | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flinkctl.flink import first_line, obj
+from flinkctl.flink import first_line, obj, objects
 from flinkctl.output.humanize import count, duration, text
 from flinkctl.output.render import Column, View, details, fields, out, rows_table, table
 
@@ -70,7 +70,7 @@ def _counts(data: dict) -> list[tuple[str, str]]:
 
 def _rescales_overview(data: dict, wide: bool) -> None:
     details(_counts(data))
-    latest = [(kind, r) for kind, r in obj(data.get("latest")).items() if r]
+    latest = [(kind, r) for kind, r in obj(data.get("latest")).items() if r and isinstance(r, dict)]
     if latest:
         out()
         cols = [c for c in RESCALE_COLUMNS if wide or not c.wide]
@@ -81,7 +81,7 @@ def _rescales_overview(data: dict, wide: bool) -> None:
 
 
 def _latest(data: dict) -> list[dict]:
-    return [r for r in obj(data.get("latest")).values() if r]
+    return [r for r in objects(list(obj(data.get("latest")).values())) if r]
 
 
 RESCALES_OVERVIEW = View(table=_rescales_overview, rows=_latest, name="rescaleUuid")
@@ -151,13 +151,14 @@ SCHEDULER_STATE_COLUMNS = [
 def _rescale_details(data: dict, wide: bool) -> None:
     details(fields(data, RESCALE_COLUMNS, labels=True))
     for columns, key in ((RESCALE_VERTEX_COLUMNS, "vertices"), (RESCALE_SLOT_COLUMNS, "slots")):
-        rows = list(obj(data.get(key)).values())
+        rows = objects(list(obj(data.get(key)).values()))
         if rows and any(wide or not c.wide for c in columns):
             out()
             rows_table(columns, rows, wide)
-    if data.get("schedulerStates"):
+    states = objects(data.get("schedulerStates"))
+    if states:
         out()
-        rows_table(SCHEDULER_STATE_COLUMNS, data["schedulerStates"], wide)
+        rows_table(SCHEDULER_STATE_COLUMNS, states, wide)
 
 
 RESCALE_DETAILS = View(table=_rescale_details, name="rescaleUuid")

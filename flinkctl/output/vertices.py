@@ -262,7 +262,7 @@ VERTEX_TASKMANAGERS = View(
 def _watermark(row: dict) -> int | None:
     try:
         value = int(row.get("value", ""))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # not a number, or an infinite one
         return None
     return None if value == NO_WATERMARK else value
 
@@ -283,7 +283,7 @@ def _by_subtask(row: dict) -> tuple[int, str]:
 
 
 WATERMARKS = View(
-    rows=lambda d: sorted(d or [], key=_by_subtask),
+    rows=lambda d: sorted(objects(d), key=_by_subtask),
     columns=[
         Column("SUBTASK", _subtask_index),
         Column("WATERMARK", _watermark, "time"),

@@ -64,7 +64,8 @@ def show(
     stats = client.checkpoint_stats(jid) if checkpoint.lower() == LATEST else None
     cid = checkpoint_id(stats, checkpoint)
     details = client.job(jid)
-    names = {v["id"]: v.get("name") for v in objects(details.get("vertices"))}
+    vertices = objects(details.get("vertices"))
+    names = {v["id"]: v.get("name") for v in vertices if isinstance(v.get("id"), str)}
     if vertex is None:
         emit(client.checkpoint(jid, cid), checkpoint_view(names))
         return

@@ -7,7 +7,7 @@ import typer
 
 from flinkctl.cli.invocation import emit
 from flinkctl.errors import UsageError
-from flinkctl.flink import DEFAULT_AGGREGATIONS, METRIC_AGGREGATIONS, Metric
+from flinkctl.flink import DEFAULT_AGGREGATIONS, METRIC_AGGREGATIONS, Metric, objects
 
 GetOption = Annotated[
     str | None,
@@ -51,7 +51,7 @@ def show(
         emit(fetch(**params), METRIC_NAMES)
         return
     if any(ch in w for w in wanted for ch in "*?["):
-        names = [m["id"] for m in fetch(**params)]
+        names = [str(m.get("id")) for m in objects(fetch(**params))]
         expanded = [n for n in names if any(fnmatchcase(n, w) for w in wanted)]
         if not expanded:
             raise UsageError(f"no metric matches {', '.join(wanted)}")
