@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
     NOT_FOUND = 3
     AUTH = 4
     UNREACHABLE = 5
+    ROLLED_BACK = 6
     TIMEOUT = 8
     INTERRUPTED = 130
 
@@ -28,6 +29,7 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.AUTH: "authentication or authorisation refused (401/403)",
     ExitCode.UNREACHABLE: "cannot reach the cluster "
     "(connection refused, DNS, TLS handshake, request timeout)",
+    ExitCode.ROLLED_BACK: "a deploy failed and the previous revision runs again, healthy",
     ExitCode.TIMEOUT: "--wait timed out; the operation may still complete (print how to resume)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
 }

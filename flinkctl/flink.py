@@ -83,8 +83,11 @@ def _innermost(line: str) -> str:
 
 
 def trace_summary(trace: str) -> str:
-    """One line for a Java trace: its first line and, if different, its deepest "Caused by"."""
-    lines = _lines(trace)
+    """One line for a Java trace: its first line and, if different, its deepest "Caused by".
+
+    The lines Flink's REST handlers wrap a server-side trace in are skipped.
+    """
+    lines = [ln for ln in _lines(trace) if ln not in REST_ERROR_NOISE]
     causes = [ln[len(CAUSED_BY) :].strip() for ln in lines if ln.startswith(CAUSED_BY)]
     parts = [_innermost(line) for line in [*lines[:1], *causes[-1:]]]
     return "; caused by: ".join(dict.fromkeys(p for p in parts if p))
