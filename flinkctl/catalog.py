@@ -18,25 +18,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flinkctl.errors import FlinkctlError
+
 BUSY_TIMEOUT_MS = 10_000
 
-# Each script takes the schema from version i to i + 1 (index i). Append; never edit one that
-# has shipped.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE revisions (
-        cluster     TEXT    NOT NULL,  -- the REST URL of the cluster the job ran on
-        name        TEXT    NOT NULL,  -- the job's name
-        job_id      TEXT    NOT NULL,
-        revision    INTEGER NOT NULL,
-        generation  INTEGER NOT NULL,  -- one per job started for NAME: deploys and rollbacks
-        record      TEXT    NOT NULL,  -- the revision record as carried on the cluster (JSON)
-        outcome     TEXT,              -- healthy | unhealthy | not-started; NULL while unknown
-        created_ms  INTEGER NOT NULL,
-        PRIMARY KEY (cluster, job_id)
-    );
-    CREATE INDEX revisions_by_name ON revisions (cluster, name, generation);
-    """,
+# Entry i holds the statements that take the schema from version i to i + 1. Append; never edit
+# one that has shipped.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE revisions (
+            cluster     TEXT    NOT NULL,  -- the REST URL of the cluster the job ran on
+            name        TEXT    NOT NULL,  -- the job's name
+            job_id      TEXT    NOT NULL,
+            revision    INTEGER NOT NULL,
+            generation  INTEGER NOT NULL,  -- one per job started for NAME: deploys, rollbacks
+            record      TEXT    NOT NULL,  -- the revision record as carried on the cluster
+            outcome     TEXT,              -- healthy, unhealthy, not-started; NULL: unknown
+            created_ms  INTEGER NOT NULL,
+            PRIMARY KEY (cluster, job_id)
+        )""",
+        "CREATE INDEX revisions_by_name ON revisions (cluster, name, generation)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -73,11 +75,19 @@ class Catalog:
     @property
     def db(self) -> sqlite3.Connection:
         if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            db.execute("PRAGMA journal_mode = WAL")
-            migrate(db)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(
+                    self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+                )
+                db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                db.execute("PRAGMA journal_mode = WAL")
+                migrate(db)
+            except (OSError, sqlite3.Error) as exc:
+                raise FlinkctlError(
+                    f"cannot open the catalog {self.path}: {exc}",
+                    hint="point --catalog or FLINKCTL_CATALOG at a writable file",
+                ) from exc
             self._db = db
         return self._db
 
@@ -157,8 +167,8 @@ def migrate(db: sqlite3.Connection) -> None:
     """Bring the file's schema up to SCHEMA_VERSION; a file from a newer flinkctl is left as is."""
     with transaction(db):
         version = db.execute("PRAGMA user_version").fetchone()[0]
-        for script in MIGRATIONS[version:]:
-            for statement in filter(str.strip, script.split(";")):
+        for statements in MIGRATIONS[version:]:
+            for statement in statements:
                 db.execute(statement)
         if version < SCHEMA_VERSION:
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -43,9 +43,18 @@ GROUPS = (
     ("completion", "flinkctl.cli.completion",
      "Print the shell completion script for bash, zsh or fish.", ()),
 )  # fmt: skip
-MODULES = {name: module for name, module, _, _ in GROUPS}
-HELP = {name: text for name, _, text, _ in GROUPS}
+COMMANDS = (
+    # (name, module whose Typer `app` holds a command of that name, help): top-level commands,
+    # loaded as lazily as the groups.
+    ("deploy", "flinkctl.cli.deploy",
+     "Deploy a job safely: plan, savepoint, start, health gate, automatic rollback."),
+    ("rollback", "flinkctl.cli.deploy",
+     "Start an earlier deploy revision of a job again, health-gated."),
+)  # fmt: skip
+MODULES = {name: module for name, module, *_ in GROUPS + COMMANDS}
+HELP = {name: text for name, _, text, *_ in GROUPS + COMMANDS}
 ALIASES = {alias: name for name, _, _, aliases in GROUPS for alias in aliases}
+TOP_LEVEL = {name for name, *_ in COMMANDS}
 
 
 TYPER_COMPLETION = ("install_completion", "show_completion")
@@ -66,7 +75,8 @@ def _reflow(command) -> None:
 
 
 class LazyGroup(TyperGroup):
-    """The root group: a command group's module is imported only when that group runs.
+    """The root group: the module of a command group (or top-level command) is imported only
+    when it runs.
 
     Start-up time is a feature: `flinkctl jobs list` imports the jobs module and no other, and
     completing a group name (`flinkctl jo<TAB>`) imports none.
@@ -82,7 +92,10 @@ class LazyGroup(TyperGroup):
         if name not in MODULES:
             return None
         command = typer.main.get_command(importlib.import_module(MODULES[name]).app)
-        command.name, command.help = name, HELP[name]
+        if name in TOP_LEVEL:
+            command = command.commands[name]  # the module's command of that name, its own help
+        else:
+            command.name, command.help = name, HELP[name]
         # Typer adds its own completion installer to an app built on its own; ours is `completion`.
         command.params = [p for p in command.params if p.name not in TYPER_COMPLETION]
         _reflow(command)

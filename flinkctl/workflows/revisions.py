@@ -274,6 +274,33 @@ class History:
                 return Record(self.name, prev.revision, 0, prev.spec, time_ms=0, by="")
         return None
 
+    def rows(self) -> list[dict[str, Any]]:
+        """One object per job, oldest first, as `jobs history -o json` prints them."""
+        rows = []
+        for k in self.jobs:
+            spec = k.record.spec if k.record else None
+            rows.append(
+                {
+                    "revision": k.record.revision if k.record else None,
+                    "job-id": k.job_id,
+                    "state": k.state,
+                    "jar": (spec.jar_name or spec.jar_id) if spec else None,
+                    "jar-id": spec.jar_id if spec else None,
+                    "sha256": spec.sha256 if spec else None,
+                    "entry-class": spec.entry_class if spec else None,
+                    "args": list(spec.args) if spec else None,
+                    "parallelism": spec.parallelism if spec else None,
+                    "conf": dict(spec.conf) if spec else None,
+                    "restored-from": k.record.restored_from if k.record else None,
+                    "time": k.start_ms or None,
+                    "outcome": k.outcome,
+                    "action": k.record.action if k.record else None,
+                    "by": k.record.by if k.record else None,
+                    "record": k.record_source,
+                }
+            )
+        return rows
+
 
 def history(client: FlinkClient, catalog: Catalog, name: str) -> History:
     """The jobs of NAME the cluster still knows (with their records, read concurrently), merged
