@@ -49,10 +49,10 @@ class Spec:
     def same_program(self, other: Spec) -> bool:
         """Whether OTHER runs the same jar content, class, arguments, parallelism and -D options.
 
-        The jar is the same when both came from files of one sha256, or (for an uploaded jar
-        given by id) when the jar ids match.
+        The jar is the same when both came from files of one sha256, or (when one was given
+        as an uploaded jar) when the jar ids match.
         """
-        if self.sha256 or other.sha256:
+        if self.sha256 and other.sha256:
             same_jar = self.sha256 == other.sha256
         else:
             same_jar = self.jar_id == other.jar_id
