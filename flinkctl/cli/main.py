@@ -2,7 +2,7 @@
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from typer.core import TyperGroup
@@ -92,8 +92,8 @@ class LazyGroup(TyperGroup):
         if name not in MODULES:
             return None
         command = typer.main.get_command(importlib.import_module(MODULES[name]).app)
-        if name in TOP_LEVEL:
-            command = command.commands[name]  # the module's command of that name, its own help
+        if name in TOP_LEVEL:  # the module's command of that name, with its own help
+            command = cast(TyperGroup, command).commands[name]
         else:
             command.name, command.help = name, HELP[name]
         # Typer adds its own completion installer to an app built on its own; ours is `completion`.

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from flinkctl.errors import (
     AuthError,
@@ -115,8 +115,8 @@ class Report:
         }
 
 
-class Listener:
-    """Progress callbacks (the CLI prints them on stderr); every one is a no-op here."""
+class Listener(Protocol):
+    """Progress callbacks (the CLI prints them on stderr)."""
 
     def started(self, step: Step) -> None:
         """STEP began."""
@@ -126,6 +126,19 @@ class Listener:
 
     def finished(self, step: Step) -> None:
         """STEP ended with its status and duration."""
+
+
+class Silent:
+    """A Listener that says nothing."""
+
+    def started(self, step: Step) -> None:
+        pass
+
+    def progress(self, step: Step, detail: str) -> None:
+        pass
+
+    def finished(self, step: Step) -> None:
+        pass
 
 
 @dataclass
@@ -200,7 +213,7 @@ class Deployer:
     ) -> None:
         self.client = client
         self.catalog = catalog
-        self.listener = listener or Listener()
+        self.listener = listener or Silent()
         self.cluster = client.ctx.url
         if poller is None:
             from flinkctl.client.poller import Poller
@@ -214,143 +227,107 @@ class Deployer:
     def deploy(self, req: Request) -> Report:
         """Deploy REQ (see the module docstring); never raises for what the report can say."""
         req.check()
-        self.report = Report(req.name)
-        uploaded: str | None = None
-        changed = False
-        try:
-            with self.step("resolve") as step:
-                known = self.resolve(req.name)
-                current = self.current(known)
-                step.detail = _describe(current)
-            spec = self.requested(req)
-            with self.step("compare") as step:
-                if current is not None and current.record is not None:
-                    if current.record.spec.same_program(spec):
-                        return self.unchanged(current)
-                    step.detail = (
-                        f"revision {current.record.revision} runs {current.record.spec.describe()}"
-                    )
-                else:
-                    step.detail = "nothing to compare with"
-            self.preconditions(req, known, current)
-            if req.jar_file is not None:
-                with self.step("upload") as step:
-                    uploaded = jar_id(self.client.upload_jar(req.jar_file))
-                    spec = replace(spec, jar_id=uploaded)
-                    step.detail = uploaded
-            with self.step("plan") as step:
-                step.detail = self.plan(req, spec)
-            if req.dry_run:
-                return self.planned(req, current)
-            revision = max(known.max_revision, self.local_max(req.name, "revision")) + 1
-            generation = max(known.max_generation, self.local_max(req.name, "generation")) + 1
-            previous = (
-                current.record.as_previous(current.job_id) if current and current.record else None
-            )
-            changed = True
-            state = self.take_state(req, current)
-            if req.from_savepoint:
-                state = req.from_savepoint
-            elif req.fresh:
-                state = None
-            record = Record(
-                req.name,
-                revision,
-                generation,
-                spec,
-                restored_from=state,
-                previous_job_id=current.job_id if current else None,
-                previous=previous,
-            )
-            self.switch(
-                record, state, req, back=previous, back_previous=_back_previous(known, current)
-            )
-            self.tidy(req, known, record)
-        except Stop as stop:
-            if stop.result == "refused" and uploaded:
-                self.delete_upload(uploaded)
-            self.finish(stop)
-        except WaitTimeout as exc:
-            self.report.timed_out = True
-            self.finish(Stop("failed", exc.message, exc.hint or self.recover_hint()))
-        except (UnreachableError, AuthError):
-            if changed:
-                raise
-            if uploaded:
-                self.delete_upload(uploaded)
-            raise
-        except FlinkctlError as exc:
-            if not changed:
-                if uploaded:
-                    self.delete_upload(uploaded)
-                self.finish(Stop("refused", failure(exc), exc.hint))
-            else:
-                self.finish(Stop("failed", failure(exc), exc.hint or self.recover_hint()))
-        return self.report
+        return self.guarded(req.name, lambda: self._deploy(req))
 
     def rollback(
         self, name: str, revision: int | None = None, gate: health.Gate | None = None
     ) -> Report:
         """Stop NAME's job with a savepoint and start an older revision from it, health-gated."""
-        self.report = Report(name)
         req = Request(name, jar="", gate=gate or health.Gate())
-        changed = False
+        return self.guarded(name, lambda: self._rollback(req, revision))
+
+    def guarded(self, name: str, work: Callable[[], None]) -> Report:
+        """Run WORK for a new report; turn what it raises into the report's result.
+
+        Before any change an error is a refusal (a lost connection or refused credentials
+        stay errors, with their exit codes); after one it is a failure naming the state to
+        recover from.
+        """
+        self.report = Report(name)
+        self.changed = False
+        self.uploaded: str | None = None
         try:
-            with self.step("resolve") as step:
-                known = self.resolve(name)
-                current = self.current(known)
-                if current is None:
-                    raise Stop("refused", f"no job named {name!r} runs: nothing to roll back")
-                step.detail = _describe(current)
-            with self.step("target") as step:
-                target = self.target(known, current, revision)
-                step.detail = f"revision {target.revision}: {target.spec.describe()}"
-                if current.record and current.record.spec.same_program(target.spec):
-                    return self.unchanged(current)
-                if target.spec.jar_id not in {
-                    f.get("id") for f in self.client.jars().get("files") or []
-                }:
-                    raise Stop(
-                        "refused",
-                        f"the jar of revision {target.revision} ({target.spec.jar_id}) is no "
-                        "longer uploaded",
-                        hint=f"deploy it again: flinkctl deploy {name} --jar FILE ...",
-                    )
-            changed = True
-            state = self.take_state(req, current)
-            generation = max(known.max_generation, self.local_max(name, "generation")) + 1
-            older = known.revision(target.revision)
-            record = Record(
-                name,
-                target.revision,
-                generation,
-                target.spec,
-                action="rollback",
-                restored_from=state,
-                previous_job_id=current.job_id,
-                previous=older.previous if older else None,
-            )
-            back = current.record.as_previous(current.job_id) if current.record else None
-            self.switch(
-                record,
-                state,
-                req,
-                back=back,
-                back_previous=current.record.previous if current.record else None,
-            )
+            work()
         except Stop as stop:
             self.finish(stop)
         except WaitTimeout as exc:
             self.report.timed_out = True
             self.finish(Stop("failed", exc.message, exc.hint or self.recover_hint()))
         except FlinkctlError as exc:
-            if not changed and not isinstance(exc, UnreachableError | AuthError):
-                self.finish(Stop("refused", failure(exc), exc.hint))
-            elif changed:
-                self.finish(Stop("failed", failure(exc), exc.hint or self.recover_hint()))
-            else:
+            if not self.changed and isinstance(exc, UnreachableError | AuthError):
+                self.delete_upload()
                 raise
+            result = "failed" if self.changed else "refused"
+            self.finish(Stop(result, failure(exc), exc.hint))
         return self.report
+
+    def _deploy(self, req: Request) -> None:
+        with self.step("resolve") as step:
+            known = self.resolve(req.name)
+            current = self.current(known)
+            step.detail = _describe(current)
+        spec = self.requested(req)
+        with self.step("compare") as step:
+            if current is not None and current.record is not None:
+                step.detail = (
+                    f"revision {current.record.revision} runs {current.record.spec.describe()}"
+                )
+                if current.record.spec.same_program(spec):
+                    return self.unchanged(current)
+            else:
+                step.detail = "nothing to compare with"
+        self.preconditions(req, known, current)
+        if req.jar_file is not None:
+            with self.step("upload") as step:
+                self.uploaded = jar_id(self.client.upload_jar(req.jar_file))
+                spec = replace(spec, jar_id=self.uploaded)
+                step.detail = self.uploaded
+        with self.step("plan") as step:
+            step.detail = self.plan(req, spec)
+        if req.dry_run:
+            return self.planned(req, current)
+        revision = max(known.max_revision, self.local_max(req.name, "revision")) + 1
+        generation = self.next_generation(known)
+        self.changed = True
+        taken = self.take_state(req, current)
+        state = req.from_savepoint or (None if req.fresh else taken)
+        back = current.record.as_previous(current.job_id) if current and current.record else None
+        record = Record(req.name, revision, generation, spec, restored_from=state,
+                        previous_job_id=current.job_id if current else None, previous=back)  # fmt: skip
+        self.switch(record, state, req, back=back, back_state=taken,
+                    back_previous=current.record.previous if current and current.record else None)  # fmt: skip
+        self.tidy(req, known, record)
+
+    def _rollback(self, req: Request, revision: int | None) -> None:
+        name = req.name
+        with self.step("resolve") as step:
+            known = self.resolve(name)
+            current = self.current(known)
+            if current is None:
+                raise Stop("refused", f"no job named {name!r} runs: nothing to roll back")
+            step.detail = _describe(current)
+        with self.step("target") as step:
+            target = self.target(known, current, revision)
+            step.detail = f"revision {target.revision}: {target.spec.describe()}"
+            if current.record and current.record.spec.same_program(target.spec):
+                return self.unchanged(current)
+            uploaded = {f.get("id") for f in self.client.jars().get("files") or []}
+            if target.spec.jar_id not in uploaded:
+                raise Stop(
+                    "refused",
+                    f"the jar of revision {target.revision} ({target.spec.jar_id}) is no "
+                    "longer uploaded",
+                    hint=f"deploy it again: flinkctl deploy {name} --jar FILE ...",
+                )
+        self.changed = True
+        state = self.take_state(req, current)
+        older = known.revision(target.revision)
+        record = Record(name, target.revision, self.next_generation(known), target.spec,
+                        action="rollback", restored_from=state, previous_job_id=current.job_id,
+                        previous=older.previous if older else None)  # fmt: skip
+        back = current.record.as_previous(current.job_id) if current.record else None
+        self.switch(record, state, req, back=back, back_state=state,
+                    back_previous=current.record.previous if current.record else None)  # fmt: skip
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -500,11 +477,11 @@ class Deployer:
             return None
         with self.step("checkpoint") as step:
             latest = (self.client.checkpoint_stats(jid).get("latest") or {}).get("completed")
-            location = (latest or {}).get("external_path")
-            if not location:
+            checkpoint = (latest or {}).get("external_path")
+            if not checkpoint:
                 raise Stop("failed", f"cancelled job {jid} left no retained checkpoint")
-            self.report.savepoint = step.detail = location
-        return location
+            self.report.savepoint = step.detail = checkpoint
+        return checkpoint
 
     def stop_with_savepoint(self, jid: str, req: Request) -> str:
         from flinkctl.client.poller import new_trigger_id
@@ -547,9 +524,11 @@ class Deployer:
         req: Request,
         *,
         back: Previous | None,
+        back_state: str | None,
         back_previous: Previous | None,
     ) -> None:
-        """Start RECORD from STATE and gate it; when unhealthy, start BACK from the same state."""
+        """Start RECORD from STATE and gate it; when unhealthy, start BACK (recording
+        BACK_PREVIOUS as its previous revision) from BACK_STATE, the old job's state."""
         started = self.start(record, state, "start")
         if started is not None:
             verdict = self.gate(started, req.gate, "health")
@@ -580,12 +559,12 @@ class Deployer:
             record.generation + 1,
             back.spec,
             action="rollback",
-            restored_from=state,
+            restored_from=back_state,
             previous_job_id=started,
             previous=back_previous,
         )
         self.report.cause = None
-        again = self.start(back_record, state, "rollback")
+        again = self.start(back_record, back_state, "rollback")
         if again is None:
             raise Stop(
                 "failed",
@@ -687,14 +666,12 @@ class Deployer:
 
     # -- endings -----------------------------------------------------------------------------
 
-    def unchanged(self, current: Known) -> Report:
+    def unchanged(self, current: Known) -> None:
         assert current.record is not None
         self.report.result = "unchanged"
         self.report.revision, self.report.job_id = current.record.revision, current.job_id
-        self.report.cause = None
-        return self.report
 
-    def planned(self, req: Request, current: Known | None) -> Report:
+    def planned(self, req: Request, current: Known | None) -> None:
         """--dry-run: list the steps deploy would take, delete the upload made for the plan."""
         if current is not None:
             mode = {"savepoint": "savepoint", "last-state": "cancel", "stateless": "cancel"}
@@ -709,19 +686,20 @@ class Deployer:
         self._planned("health", f"health gate for {req.gate.healthy_for:g}s")
         if req.rollback and current is not None:
             self._planned("rollback", "if unhealthy: start the running revision again")
-        if req.jar_file is not None:
-            spec_jar = next(s.detail for s in self.report.steps if s.step == "upload")
-            self.delete_upload(spec_jar)
+        self.delete_upload()
         self.report.result = "planned"
         if current is not None:
             self.report.job_id = current.job_id
             self.report.revision = current.record.revision if current.record else None
-        return self.report
 
     def _planned(self, name: str, detail: str) -> None:
         self.report.steps.append(Step(name, "planned", 0, detail))
 
-    def delete_upload(self, jar: str) -> None:
+    def delete_upload(self) -> None:
+        """Delete the jar this deploy uploaded (a refused deploy leaves no upload behind)."""
+        jar, self.uploaded = self.uploaded, None
+        if jar is None:
+            return
         with self.step("cleanup") as step:
             try:
                 self.client.delete_jar(jar)
@@ -730,6 +708,10 @@ class Deployer:
                 step.status, step.detail = "failed", f"could not delete {jar}: {exc.message}"
 
     def finish(self, stop: Stop) -> None:
+        if stop.result == "refused":
+            self.delete_upload()
+        elif stop.result == "failed" and not stop.hint:
+            stop.hint = self.recover_hint()
         self.report.result = stop.result
         self.report.cause = stop.cause
         self.report.hint = stop.hint
@@ -738,6 +720,10 @@ class Deployer:
         if self.report.savepoint:
             return f"the previous job's state is at {self.report.savepoint}"
         return "no state was taken"
+
+    def next_generation(self, known: History) -> int:
+        """One more than any start of NAME known here or on the cluster."""
+        return max(known.max_generation, self.local_max(known.name, "generation")) + 1
 
     def local_max(self, name: str, column: str) -> int:
         entries = self.catalog.entries(self.cluster, name)
@@ -787,13 +773,6 @@ def _describe(current: Known | None) -> str:
         return "no running job"
     revision = f"revision {current.record.revision}" if current.record else "no deploy record"
     return f"job {current.job_id} {current.state}, {revision}"
-
-
-def _back_previous(known: History, current: Known | None) -> Previous | None:
-    """What a rollback to CURRENT's revision records as its own previous revision."""
-    if current is None or current.record is None:
-        return None
-    return current.record.previous
 
 
 def _unmapped_hint(cause: str, record: Record) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flinkctl.errors import FlinkctlError, NotFoundError
 from flinkctl.flink import (
@@ -166,11 +166,9 @@ def watch(
 
     def poll() -> Verdict:
         nonlocal judge
-        job, exceptions, stats = client.fan_out(
-            lambda fetch: fetch(job_id),
-            [client.job, client.job_exceptions, _stats(client)],
-        )
-        seen = observe(job, exceptions, stats)  # type: ignore[arg-type]
+        fetchers: list[Callable[[str], Any]] = [client.job, client.job_exceptions, _stats(client)]
+        job, exceptions, stats = client.fan_out(lambda fetch: fetch(job_id), fetchers)
+        seen = observe(job, exceptions, stats)
         if judge is None and (seen.tasks_running or seen.state in ENDED_STATES):
             judge = Judge(gate, checkpointing_enabled(_config(client, job_id)), started)
         verdict = (judge or Judge(gate, True, started)).judge(seen, clock())
