@@ -66,11 +66,21 @@ def first_line(trace: object) -> str:
     return f"{cls}{sep}{msg}"
 
 
-def error_summary(message: str) -> str:
-    """The first meaningful line of a Flink REST error message, without its Java class."""
-    line = next((ln for ln in _lines(message) if ln not in REST_ERROR_NOISE), "")
+def error_summary(message: str, *, deepest: bool = True) -> str:
+    """A Flink REST error message on one line: its first meaningful line without its Java
+    class, and (with DEEPEST) its deepest "Caused by" when that says something else.
+
+    'Could not execute application.; caused by: NumberFormatException: For input string: "x"'
+    """
+    lines = [ln for ln in _lines(message) if ln not in REST_ERROR_NOISE]
+    line = lines[0] if lines else ""
     match = JAVA_CLASS.match(line)
-    return line[match.end() :] if match else line
+    first = line[match.end() :] if match else line
+    causes = [ln[len(CAUSED_BY) :].strip() for ln in lines if ln.startswith(CAUSED_BY)]
+    cause = _innermost(causes[-1]) if causes and deepest else ""
+    if not cause or first in (cause, cause.partition(": ")[2]):
+        return first
+    return f"{first}; caused by: {cause}"
 
 
 def _innermost(line: str) -> str:
@@ -91,6 +101,19 @@ def trace_summary(trace: str) -> str:
     causes = [ln[len(CAUSED_BY) :].strip() for ln in lines if ln.startswith(CAUSED_BY)]
     parts = [_innermost(line) for line in [*lines[:1], *causes[-1:]]]
     return "; caused by: ".join(dict.fromkeys(p for p in parts if p))
+
+
+def failures(exceptions: JobExceptions) -> list[Json]:
+    """The failures in GET /jobs/:jobid/exceptions' history, newest first: one per restart (or
+    the final failure), kept even when the job recovered between two polls."""
+    return list((exceptions.get("exceptionHistory") or {}).get("entries") or [])
+
+
+def last_failure(exceptions: JobExceptions) -> str | None:
+    """The newest failure of a job on one line (first line and deepest cause), if any."""
+    entries = failures(exceptions)
+    trace = entries[0].get("stacktrace") if entries else exceptions.get("root-exception")
+    return trace_summary(str(trace)) if trace else None
 
 
 def failure_trace(operation: Json | None) -> str | None:

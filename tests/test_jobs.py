@@ -125,12 +125,27 @@ def test_list_table(flink, httpserver, cli):
     assert row.endswith("\t2/2")
 
 
-def test_list_wide_adds_task_states_and_type(flink, httpserver, cli):
+def test_list_wide_adds_task_states_type_and_restarts(flink, httpserver, cli):
     flink.serve(httpserver, "jobs-overview")
+    jobs = flink.body("jobs-overview")["jobs"]
+    restarted = flink.body("job-exceptions-restarted")
+    for job in jobs:
+        httpserver.expect_request(f"/jobs/{job['jid']}/exceptions").respond_with_json(restarted)
     r = cli("jobs", "list", "-o", "wide")
-    header = r.out.splitlines()[0].split("\t")
-    assert header[6:] == ["TASK STATES", "TYPE", "SCHEDULER", "END"]
+    header, *rows = r.out.splitlines()
+    assert header.split("\t")[6:] == ["TASK STATES", "TYPE", "SCHEDULER", "END", "RESTARTS"]
     assert "running=2" in r.out
+    count = str(len(restarted["exceptionHistory"]["entries"]))
+    assert [row.split("\t")[-1] for row in rows] == [count] * len(jobs)
+
+
+def test_list_wide_restarts_unknown_is_a_dash_and_table_asks_nothing_more(flink, httpserver, cli):
+    flink.serve(httpserver, "jobs-overview")  # no exceptions served: 500 for each
+    r = cli("jobs", "list", "-o", "wide")
+    assert {row.split("\t")[-1] for row in r.out.splitlines()[1:]} == {"-"}
+    r = cli("jobs", "list")
+    assert "RESTARTS" not in r.out
+    assert paths(httpserver)[-1] == "/jobs/overview"
 
 
 @pytest.mark.parametrize("flags,coloured", [((), True), (("--no-color",), False)])
@@ -285,8 +300,11 @@ def test_watch_stops_on_errors_with_their_exit_code(flink, httpserver, cli, refr
 # -- jobs show -------------------------------------------------------------------------------
 
 
-def serve_show(flink, httpserver) -> None:
+def serve_show(flink, httpserver, exceptions: str = "job-exceptions") -> None:
     flink.serve(httpserver, "job", "job-busy-source", "job-busy-sink")
+    httpserver.expect_request(f"/jobs/{flink.ids['jobid']}/exceptions").respond_with_json(
+        flink.body(exceptions)
+    )
 
 
 def ratio(flink, name: str, metric: str) -> str:
@@ -299,10 +317,12 @@ def test_show_header_and_vertices_with_load(flink, httpserver, cli):
     r = cli("jobs", "show", flink.ids["jobid"])
     assert (r.code, r.err) == (0, "")
     header, vertices = r.out.split("\n\n")
-    assert f"ID:          {flink.ids['jobid']}" in header
-    assert "State:       RUNNING" in header
-    assert "Type:        STREAMING" in header
-    assert "Parallelism: 1" in header
+    fields = [" ".join(line.split()) for line in header.splitlines()]  # aligned: one space here
+    assert f"ID: {flink.ids['jobid']}" in fields
+    assert "State: RUNNING" in fields
+    assert "Type: STREAMING" in fields
+    assert "Parallelism: 1" in fields
+    assert "Restarts: 0" in fields and "Last exception: -" in fields
     rows = [line.split("\t") for line in vertices.splitlines()]
     assert rows[0] == [
         "VERTEX", "PARALLELISM", "STATUS", "RECORDS IN", "RECORDS OUT", "BYTES IN", "BYTES OUT",
@@ -322,12 +342,24 @@ def test_show_fans_out_one_request_per_vertex(flink, httpserver, cli):
     cli("jobs", "show", flink.ids["jobid"])
     jid = flink.ids["jobid"]
     assert sorted(paths(httpserver)) == sorted(
-        [f"/jobs/{jid}"]
+        [f"/jobs/{jid}", f"/jobs/{jid}/exceptions"]
         + [
             f"/jobs/{jid}/vertices/{v['id']}/subtasks/metrics"
             for v in flink.body("job")["vertices"]
         ]
     )
+
+
+def test_show_restarts_and_the_last_exception_on_one_line(flink, httpserver, cli):
+    from flinkctl.flink import trace_summary
+
+    serve_show(flink, httpserver, "job-exceptions-restarted")
+    r = cli("jobs", "show", flink.ids["jobid"])
+    entry = flink.body("job-exceptions-restarted")["exceptionHistory"]["entries"][0]
+    fields = [" ".join(line.split()) for line in r.out.split("\n\n")[0].splitlines()]
+    assert "Restarts: 1" in fields
+    assert f"Last exception: {' '.join(trace_summary(entry['stacktrace']).split())}" in fields
+    assert "no longer reachable" in r.out
 
 
 def test_show_wide_adds_ids_and_header_fields(flink, httpserver, cli):
@@ -553,10 +585,12 @@ def test_result_of_a_failed_job_exits_1(flink, httpserver, cli):
     r = cli("jobs", "result", flink.ids["jobid"], "-o", "json")
     assert r.code == 1
     assert r.json() == flink.body("job-execution-result-failed")  # the result is still printed
-    assert json.loads(r.err)["error"]["message"] == (
+    message = json.loads(r.err)["error"]["message"]
+    assert message.startswith(
         f"job {flink.ids['jobid']} failed: JobException: Recovery is suppressed by "
-        "NoRestartBackoffTimeStrategy"
+        "NoRestartBackoffTimeStrategy; caused by: "  # the deepest cause, on the same line
     )
+    assert message.endswith("is no longer reachable.")
     r = cli("jobs", "result", flink.ids["jobid"])
     assert "Status:      FAILED\n" in r.out
     assert "Failure:     JobException: Recovery is suppressed by NoRestart" in r.out

@@ -205,8 +205,10 @@ def error_for(response: httpx.Response) -> FlinkctlError:
     """Map an HTTP error response to a typed exception."""
     status = response.status_code
     messages = flink_messages(response)
-    summary = "; ".join(filter(None, map(error_summary, messages)))
-    summary = summary or response.reason_phrase or "error"
+    not_found = status == 404 or any(NOT_FOUND.search(m) for m in messages)
+    # a "not found" says all there is to say; another failure adds its deepest cause
+    summaries = (error_summary(m, deepest=not not_found) for m in messages)
+    summary = "; ".join(filter(None, summaries)) or response.reason_phrase or "error"
     where = f"{response.request.method} {response.request.url.path}"
     if status in (401, 403):
         return AuthError(
@@ -215,7 +217,7 @@ def error_for(response: httpx.Response) -> FlinkctlError:
             status=status,
             flink=messages,
         )
-    if status == 404 or any(NOT_FOUND.search(m) for m in messages):
+    if not_found:
         message = summary if messages else f"{where}: not found"
         return NotFoundError(message, status=status, flink=messages)
     if status < 500:

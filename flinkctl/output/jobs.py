@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from flinkctl.flink import first_line
+from flinkctl.flink import JobExceptions, failures, first_line, last_failure, trace_summary
 from flinkctl.output.humanize import count, duration, text, timestamp
 from flinkctl.output.render import Column, Settings, View, details, is_tty, out, render, table
 from flinkctl.output.vertices import IO_COLUMNS, fields, rows_table, running_tasks, state_counts
@@ -23,9 +23,19 @@ JOBS = View(
         Column("TYPE", "jobType", wide=True),
         Column("SCHEDULER", "schedulerType", wide=True),
         Column("END", "end-time", "time", wide=True),
+        Column("RESTARTS", "restarts", wide=True),  # added by `jobs list -o wide`
     ],
     name="jid",
 )
+
+
+def restarts(exceptions: JobExceptions | None) -> str | None:
+    """A job's failures (one per restart) in its exception history: "3", "16+" when the
+    history was cut short; None when unknown."""
+    if exceptions is None:
+        return None
+    truncated = (exceptions.get("exceptionHistory") or {}).get("truncated")
+    return f"{len(failures(exceptions))}{'+' if truncated else ''}"
 
 
 # -- jobs show -------------------------------------------------------------------------------
@@ -66,8 +76,9 @@ LOAD_COLUMNS = [
 ]
 
 
-def job_view(loads: dict[str, dict] | None = None) -> View:
-    """`jobs show`: the job header, then one row per vertex with I/O and the busy and
+def job_view(loads: dict[str, dict] | None = None, exceptions: JobExceptions | None = None) -> View:
+    """`jobs show`: the job header (with restarts and the last exception from EXCEPTIONS,
+    GET /jobs/:jobid/exceptions), then one row per vertex with I/O and the busy and
     backpressured ratios in LOADS (vertex id -> {"busy", "backpressured"}, from
     FlinkClient.vertex_loads; omitted when None)."""
     columns = [
@@ -81,7 +92,11 @@ def job_view(loads: dict[str, dict] | None = None) -> View:
     ]
 
     def render_job(job: dict, wide: bool) -> None:
-        details(fields(job, JOB_HEADER, wide))
+        health = [
+            ("Restarts", text(restarts(exceptions))),
+            ("Last exception", text(last_failure(exceptions) if exceptions else None)),
+        ]
+        details(fields(job, JOB_HEADER, wide) + health)
         loaded = loads or {}
         vertices = [{**v, "load": loaded.get(v.get("id"))} for v in job.get("vertices") or []]
         if vertices:
@@ -255,7 +270,7 @@ EXCEPTION_COLUMNS = [
     Column("TIME", _when, "time"),
     Column("TASK", "taskName"),
     Column("LOCATION", lambda e: e.get("endpoint") or e.get("location")),
-    Column("EXCEPTION", lambda e: first_line(e.get("stacktrace") or e.get("exceptionName"))),
+    Column("EXCEPTION", lambda e: trace_summary(e.get("stacktrace") or e.get("exceptionName"))),
     Column("CONCURRENT", lambda e: len(e.get("concurrentExceptions") or []), "count"),
 ]
 
@@ -309,7 +324,9 @@ def _execution_result(data: dict, wide: bool) -> None:
     ]
     cause = result.get("failure-cause")
     if cause:
-        pairs.append(("Failure", text(first_line(cause.get("stack-trace") or cause.get("class")))))
+        pairs.append(
+            ("Failure", text(trace_summary(cause.get("stack-trace") or cause.get("class"))))
+        )
     details(pairs)
     accumulators = result.get("accumulator-results") or {}
     if accumulators:

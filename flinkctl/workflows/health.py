@@ -22,7 +22,8 @@ from flinkctl.flink import (
     JobDetails,
     JobExceptions,
     Json,
-    trace_summary,
+    failures,
+    last_failure,
 )
 
 if TYPE_CHECKING:
@@ -71,13 +72,11 @@ def observe(job: JobDetails, exceptions: JobExceptions, stats: CheckpointStats) 
     state = str(job.get("state") or "")
     vertices = job.get("vertices") or []
     running = state == "RUNNING" and all(v.get("status") == "RUNNING" for v in vertices)
-    entries = (exceptions.get("exceptionHistory") or {}).get("entries") or []
-    newest = entries[0].get("stacktrace") if entries else exceptions.get("root-exception")
     return Observation(
         state=state,
         tasks_running=running,
-        restarts=len(entries),
-        last_failure=trace_summary(str(newest)) if newest else None,
+        restarts=len(failures(exceptions)),
+        last_failure=last_failure(exceptions),
         checkpoints=int((stats.get("counts") or {}).get("completed") or 0),
     )
 
