@@ -289,6 +289,7 @@ class Deployer:
         revision = max(known.max_revision, self.local_max(req.name, "revision")) + 1
         generation = self.next_generation(known)
         self.changed = True
+        self.report.previous_job_id = current.job_id if current else None
         taken = self.take_state(req, current)
         state = req.from_savepoint or (None if req.fresh else taken)
         back = current.record.as_previous(current.job_id) if current and current.record else None
@@ -320,6 +321,7 @@ class Deployer:
                     hint=f"deploy it again: flinkctl deploy {name} --jar FILE ...",
                 )
         self.changed = True
+        self.report.previous_job_id = current.job_id
         state = self.take_state(req, current)
         older = known.revision(target.revision)
         record = Record(name, target.revision, self.next_generation(known), target.spec,
@@ -647,15 +649,16 @@ class Deployer:
         return verdict
 
     def tidy(self, req: Request, known: History, record: Record) -> None:
-        """Keep the jars deploy uploaded for the newest KEEP_JARS revisions; delete older ones."""
+        """Keep the jars deploy uploaded for the newest KEEP_JARS revisions, the running one
+        and the one a rollback would go to; delete the older ones."""
         with self.step("tidy") as step:
             jars: dict[int, set[str]] = {}
             for k in known.jobs:
                 if k.record and k.record.spec.uploaded:
                     jars.setdefault(k.record.revision, set()).add(k.record.spec.jar_id)
             jars.setdefault(record.revision, set()).add(record.spec.jar_id)
-            running = self.report.revision
-            keep = set(sorted(jars, reverse=True)[: max(req.keep_jars, 1)]) | {running}
+            keep = set(sorted(jars, reverse=True)[: max(req.keep_jars, 1)])
+            keep |= {self.report.revision, record.previous.revision if record.previous else None}
             wanted = {j for r in keep if r in jars for j in jars[r]}
             stale = {j for r, ids in jars.items() if r not in keep for j in ids} - wanted
             present = {f.get("id") for f in self.client.jars().get("files") or []}
