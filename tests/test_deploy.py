@@ -256,6 +256,37 @@ def test_deploy_refuses_a_failing_main_and_deletes_its_upload(cli, flink, httpse
     assert r.err == ""  # -o json: the report is the only output
 
 
+def test_a_deploy_racing_another_for_the_same_start_is_refused(cli, flink, httpserver, tmp_path):
+    """Both computed generation 1 of the name, so the same job id: Flink refuses the second."""
+    from flinkctl.workflows.revisions import job_id_for
+
+    serve_overview(httpserver, flink, [])
+    upload = flink.body("jar-upload")
+    jar = Path(upload["filename"]).name
+    httpserver.expect_request("/jars/upload", method="POST").respond_with_json(upload)
+    httpserver.expect_request(f"/jars/{jar}/plan", method="POST").respond_with_json(
+        flink.body("jar-plan")
+    )
+    duplicate = flink.record("deploy-run-duplicate-job-id")
+    httpserver.expect_request(f"/jars/{jar}/run", method="POST").respond_with_json(
+        duplicate["body"], status=duplicate["status"]
+    )
+    httpserver.expect_oneshot_request(f"/jars/{jar}", method="DELETE").respond_with_json({})
+    flink.serve(httpserver, "config")  # the version, for the run body
+    r = cli("deploy", "flinkctl-demo", "--jar", str(DEMO), "--catalog", str(tmp_path / "c.db"),
+            "-o", "json")  # fmt: skip
+    assert r.code == 2, r.err
+    report = r.json()
+    assert report["result"] == "refused"
+    assert report["cause"] == (
+        f"job id {job_id_for('flinkctl-demo', 1)} is taken: another deploy or rollback of "
+        "'flinkctl-demo' started generation 1 at the same moment"
+    )
+    run = next(req for req, _ in httpserver.log if req.path.endswith("/run"))
+    assert run.json["jobId"] == job_id_for("flinkctl-demo", 1)
+    assert posted(httpserver)[-1] == f"DELETE /jars/{jar}"
+
+
 def test_the_same_deploy_again_is_unchanged_and_touches_nothing(cli, flink, httpserver, tmp_path):
     record = deployed_record(flink)
     serve_overview(httpserver, flink)

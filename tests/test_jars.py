@@ -175,6 +175,33 @@ def test_run_bad_entry_class_fails(cli, flink, httpserver):
     assert "entry point class 'flinkctl.demo.NoSuchClass' was not found" in r.err
 
 
+def test_a_failing_main_is_reported_by_its_deepest_cause(cli, flink, httpserver):
+    """Not "Could not execute application." alone: the cause Flink buries under it."""
+    serve_jars(httpserver, flink)
+    jar = uploaded_id(flink)
+    for name, command in (
+        ("deploy-plan-failing-main", "plan"),
+        ("deploy-run-duplicate-job-id", "run"),
+    ):
+        rec = flink.record(name)
+        httpserver.expect_request(f"/jars/{jar}/{command}", method="POST").respond_with_json(
+            rec["body"], status=rec["status"]
+        )
+    r = cli("jars", "plan", jar, "--arg", "x")
+    assert r.code == 1
+    assert r.err.splitlines()[0].endswith(
+        'The main method caused an error: For input string: "x"; '
+        'caused by: NumberFormatException: For input string: "x"'
+    )
+    r = cli("jars", "run", jar, "--job-id", "0" * 32, "-o", "json")
+    message = json.loads(r.err)["error"]["message"]
+    what = "Job" if parse_version(flink.version) < (2, 3) else "Application"  # 2.3: applications
+    assert message == (
+        f"Flink refused POST /jars/{jar}/run: Could not execute application.; "
+        f"caused by: Duplicate{what}SubmissionException: {what} has already been submitted."
+    )
+
+
 def test_run_wait_running_fails_with_root_exception(cli, flink, httpserver):
     serve_jars(httpserver, flink)
     failed = flink.body("job-failed")

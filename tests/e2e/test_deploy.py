@@ -182,3 +182,35 @@ def test_a_program_replacing_the_record_deploys_and_rolls_back_through_the_catal
     assert (code, back["result"], back["revision"]) == (0, "deployed", 1), (back, err)
     assert any("sets its own global job parameters" in n for n in back["notes"])
     assert running(flink) == back["job-id"]
+
+
+def test_two_deploys_of_one_name_at_once_start_one_job(flink, tmp_path):
+    """Two CI runners (two catalogs) deploy a new name at the same moment: one starts it; the
+    other finds it running (unchanged) or is refused the same job id."""
+    import subprocess
+
+    race = "deploy-e2e-race"
+    command = [flink.exe, "--url", flink.url, "deploy", race, "--jar", str(JAR), "--arg", "20",
+               "--arg", "--name", "--arg", race, *GATE, "-o", "json"]  # fmt: skip
+    runs = [
+        subprocess.Popen(
+            command,
+            env={**flink.env, "FLINKCTL_CATALOG": str(tmp_path / f"{i}.db")},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        for i in range(2)
+    ]
+    reports = [json.loads(run.communicate(timeout=300)[0]) for run in runs]
+    results = sorted(r["result"] for r in reports)
+    assert results in (["deployed", "refused"], ["deployed", "unchanged"]), reports
+    jobs = as_json(flink, "jobs", "list", "--name", race)["jobs"]
+    assert [j["state"] for j in jobs] == ["RUNNING"], jobs
+
+
+def test_jars_run_names_the_cause_of_a_failing_main(flink):
+    code, _, err = flinkctl(flink, "jars", "run", str(JAR), "--arg", "x")
+    assert code == 1
+    assert 'caused by: NumberFormatException: For input string: "x"' in err.splitlines()[0]
