@@ -62,9 +62,9 @@ def as_json(flink: LocalFlink, *args: str):
     return json.loads(out)
 
 
-def running(flink: LocalFlink) -> str:
+def running(flink: LocalFlink, name: str = NAME) -> str:
     """The id of the one job named NAME that runs (asserting there is exactly one)."""
-    jobs = as_json(flink, "jobs", "list", "--name", NAME)["jobs"]
+    jobs = as_json(flink, "jobs", "list", "--name", name)["jobs"]
     active = [j for j in jobs if j["state"] not in ("FINISHED", "CANCELED", "FAILED")]
     assert len(active) == 1, active
     return active[0]["jid"]
@@ -206,8 +206,8 @@ def test_two_deploys_of_one_name_at_once_start_one_job(flink, tmp_path):
     reports = [json.loads(run.communicate(timeout=300)[0]) for run in runs]
     results = sorted(r["result"] for r in reports)
     assert results in (["deployed", "refused"], ["deployed", "unchanged"]), reports
-    jobs = as_json(flink, "jobs", "list", "--name", race)["jobs"]
-    assert [j["state"] for j in jobs] == ["RUNNING"], jobs
+    started = next(r["job-id"] for r in reports if r["result"] == "deployed")
+    assert running(flink, race) == started
 
 
 def test_jars_run_names_the_cause_of_a_failing_main(flink):
