@@ -62,7 +62,9 @@ def _vertex_rows(local_flink) -> tuple[str, list[list[str]]]:
 def test_show(local_flink):
     jid = local_flink.demo_job_id
     header, rows = _vertex_rows(local_flink)
-    assert f"ID:          {jid}" in header and "State:       RUNNING" in header
+    fields = [" ".join(line.split()) for line in header.splitlines()]  # aligned: one space here
+    assert f"ID: {jid}" in fields and "State: RUNNING" in fields
+    assert "Restarts: 0" in fields and "Last exception: -" in fields
     assert rows[0][-2:] == ["BUSY MAX", "BACKPRESSURED MAX"]
     assert {r[0] for r in rows[1:]} == {
         "Source: Sequence -> Timestamps -> Throttle",
