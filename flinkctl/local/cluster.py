@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flinkctl.errors import FlinkctlError, NotFoundError, UsageError
-from flinkctl.local import DEFAULT_FLINK_VERSION, distribution
+from flinkctl.local import DEFAULT_FLINK_VERSION, distribution, versions
 
 DEFAULT_NAME = "local"
 DEFAULT_PORT = 8081
@@ -423,6 +423,7 @@ def _write_conf(cluster: LocalCluster) -> None:
         ("execution.checkpointing.savepoint-dir" if new_keys else "state.savepoints.dir"): (
             (cluster.dir / "savepoints").as_uri()
         ),
+        **versions.cluster_settings(cluster.version),  # e.g. 1.17's JVM flags for Java 17
         **cluster.flink_config,
     }
     header = (
