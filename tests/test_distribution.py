@@ -276,7 +276,8 @@ def test_flink_1_17_gets_1_18s_jvm_flags_on_java_9_and_later(monkeypatch):
     flags = versions.cluster_settings("1.17.2")["env.java.opts.all"]
     assert "--add-exports=java.base/sun.net.util=ALL-UNNAMED" in flags.split()
     assert len(flags.split()) == 20
-    for later in ("1.18.1", "1.19.3", "2.0.2"):
+    assert versions.cluster_settings("1.17-SNAPSHOT") == versions.cluster_settings("1.17.2")
+    for later in ("1.18.1", "1.19.3", "2.0.2", "1.18-SNAPSHOT"):
         assert versions.cluster_settings(later) == {}
     monkeypatch.setattr(distribution, "java_major", lambda _java: 8)
     assert versions.cluster_settings("1.17.2") == {}  # Java 8 does not know the flags

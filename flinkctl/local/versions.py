@@ -9,6 +9,8 @@ as 1.18 does on every Java it runs on.
 
 from __future__ import annotations
 
+import re
+
 # conf/flink-conf.yaml of Flink 1.18.1, `env.java.opts.all`, verbatim
 JAVA_MODULE_OPTIONS = (
     "--add-exports=java.base/sun.net.util=ALL-UNNAMED "
@@ -44,5 +46,6 @@ def cluster_settings(version: str) -> dict[str, str]:
 
 
 def _minor(version: str) -> tuple[int, int]:
-    major, minor = version.split(".")[:2]
-    return int(major), int(minor)
+    """(1, 17) for '1.17.2' or '1.17-SNAPSHOT' (a --flink-home build)."""
+    m = re.match(r"(\d+)\.(\d+)", version)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
