@@ -65,6 +65,7 @@ def subcommands(cmd: Any) -> dict[str, Any]:
     """A click group's sub-commands by name (through list_commands, so lazy groups load)."""
     if not hasattr(cmd, "list_commands"):
         return {}
+    # Typer's bundled Click is private API: this import may break on a Typer upgrade.
     from typer._click import Context
 
     ctx = Context(cmd)
@@ -117,7 +118,10 @@ def split_help(text: str) -> tuple[str, list[str | list[str]], list[str]]:
         else:
             in_example = False
             blocks.append(" ".join(ln.strip() for ln in lines))
-    summary = blocks.pop(0) if blocks and isinstance(blocks[0], str) else ""
+    summary = ""
+    if blocks and isinstance(first := blocks[0], str):
+        summary = first
+        del blocks[0]
     return summary, blocks, examples
 
 

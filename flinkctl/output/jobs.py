@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from flinkctl.flink import first_line
 from flinkctl.output.humanize import count, duration, text, timestamp
-from flinkctl.output.render import Column, View, details, is_tty, out, render, settings, table
+from flinkctl.output.render import Column, Settings, View, details, is_tty, out, render, table
 from flinkctl.output.vertices import IO_COLUMNS, fields, rows_table, running_tasks, state_counts
 
 JOBS = View(
@@ -204,12 +205,12 @@ def plan_dot(body: dict) -> str:
     return "\n".join(lines)
 
 
-def render_plan(body: dict) -> None:
+def render_plan(body: dict, settings: Settings) -> None:
     """A plan as PLAN renders it, or with `-o dot` (see `with_output(extra=...)`) as DOT."""
     if settings.format == "dot":
         out(plan_dot(body))
     else:
-        render(body, PLAN)
+        render(body, PLAN, settings)
 
 
 # -- config ----------------------------------------------------------------------------------
@@ -239,15 +240,6 @@ JOB_CONFIG = View(table=_job_config, rows=_execution_config, name="key")
 
 
 # -- exceptions ------------------------------------------------------------------------------
-
-
-def first_line(trace: Any) -> str:
-    """'org.x.FooException: msg\\n\\tat ...' -> 'FooException: msg'."""
-    line = next((ln.strip() for ln in str(trace or "").splitlines() if ln.strip()), "")
-    cls, sep, msg = line.partition(": ")
-    if " " not in cls and "." in cls:
-        cls = cls.rsplit(".", 1)[-1]
-    return f"{cls}{sep}{msg}" or "-"
 
 
 def _entries(data: dict) -> list[dict]:
@@ -317,7 +309,7 @@ def _execution_result(data: dict, wide: bool) -> None:
     ]
     cause = result.get("failure-cause")
     if cause:
-        pairs.append(("Failure", first_line(cause.get("stack-trace") or cause.get("class"))))
+        pairs.append(("Failure", text(first_line(cause.get("stack-trace") or cause.get("class")))))
     details(pairs)
     accumulators = result.get("accumulator-results") or {}
     if accumulators:
@@ -348,7 +340,7 @@ def _accumulators(data: dict) -> list[dict]:
     return rows
 
 
-ACCUMULATORS = View(
+JOB_ACCUMULATORS = View(
     rows=_accumulators,
     columns=[
         Column("NAME", "name"),

@@ -4,43 +4,36 @@ Each callback gets the click context being completed and the incomplete word, an
 `(value, help)` pairs. Contexts come from the config file only; everything else comes from the
 current context's cluster with a 1 s timeout and no retries. Any failure yields no candidates:
 completion must never print an error or hang the shell. Heavy imports stay inside functions.
+(`flinkctl.cli.completion` is the `completion` command and the protocol the shells speak.)
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from flinkctl.client import FlinkClient
 
 TIMEOUT = 1.0
 
 
-def _root(ctx: typer.Context) -> tuple[Any, str | None, str | None]:
-    """--config (as a Path), --context and --url given earlier on the command line (or by env)."""
-    params = ctx.find_root().params
-    config = params.get("config")
-    if config:
-        from pathlib import Path
-
-        config = Path(config).expanduser()
-    return config or None, params.get("context"), params.get("url")
-
-
-def _client(ctx: typer.Context):
+def _client(ctx: typer.Context) -> "FlinkClient":
     """A FlinkClient for the cluster the command line points at: 1 s timeouts, no retries."""
+    from flinkctl.cli.invocation import Invocation
     from flinkctl.client import FlinkClient
-    from flinkctl.config import resolve
 
-    target = resolve(*_root(ctx))
+    target = Invocation.typed(ctx).resolve_context()
     target.timeout = min(target.timeout, TIMEOUT)
     target.connect_timeout = min(target.connect_timeout, TIMEOUT)
     return FlinkClient(target, retries=0)
 
 
-def _get(ctx: typer.Context, path: str) -> Any:
-    """GET PATH, or None on any failure."""
+def _fetch(ctx: typer.Context, endpoint: Callable[["FlinkClient"], Any]) -> Any:
+    """ENDPOINT(client)'s body, or None on any failure."""
     try:
         with _client(ctx) as client:
-            return client.get(path)
+            return endpoint(client)
     except Exception:
         return None
 
@@ -54,11 +47,14 @@ def _candidates(
     return [(str(i.get(key)), note(i)) for i in found if str(i.get(key)).startswith(incomplete)]
 
 
-def _listed(path: str, items: str, key: str, note: Callable[[dict], str]) -> Callable:
-    """A callback offering the KEY of every item under ITEMS in GET PATH, NOTE(item) as help."""
+def _listed(
+    endpoint: Callable[["FlinkClient"], Any], items: str, key: str, note: Callable[[dict], str]
+) -> Callable:
+    """A callback offering the KEY of every item under ITEMS in ENDPOINT's body, NOTE(item) as
+    help."""
 
     def callback(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
-        return _candidates(_get(ctx, path), items, key, note, incomplete)
+        return _candidates(_fetch(ctx, endpoint), items, key, note, incomplete)
 
     return callback
 
@@ -66,19 +62,22 @@ def _listed(path: str, items: str, key: str, note: Callable[[dict], str]) -> Cal
 def contexts(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
     """Context names from the config file, with their URLs as help."""
     try:
+        from flinkctl.cli.invocation import Invocation
         from flinkctl.config import load
 
-        cfg = load(_root(ctx)[0])
+        cfg = load(Invocation.typed(ctx).config)
     except Exception:
         return []
     return [(n, c.url) for n, c in sorted(cfg.contexts.items()) if n.startswith(incomplete)]
 
 
 # job ids with name and state, jar ids with the file name, task manager ids with free slots
-jobs = _listed("/jobs/overview", "jobs", "jid", lambda j: f"{j.get('name')} ({j.get('state')})")
-jars = _listed("/jars", "files", "id", lambda j: str(j.get("name")))
+jobs = _listed(
+    lambda c: c.jobs_overview(), "jobs", "jid", lambda j: f"{j.get('name')} ({j.get('state')})"
+)
+jars = _listed(lambda c: c.jars(), "files", "id", lambda j: str(j.get("name")))
 taskmanagers = _listed(
-    "/taskmanagers",
+    lambda c: c.taskmanagers(),
     "taskmanagers",
     "id",
     lambda t: f"{t.get('freeSlots')}/{t.get('slotsNumber')} slots free",
@@ -96,7 +95,7 @@ def vertices(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
         from flinkctl.client.resolve import job
 
         with _client(ctx) as client:
-            details = client.get(f"/jobs/{job(client, ctx.params['job'])}")
+            details = client.job(job(client, ctx.params["job"]))
     except Exception:
         return []
     return _candidates(details, "vertices", "name", lambda v: str(v.get("id")), incomplete)

@@ -1,36 +1,27 @@
-"""`flinkctl checkpoints`: a job's checkpoint history, one checkpoint's details, the configuration."""
+"""`flinkctl checkpoints list | show | config`: a job's checkpoint history, one checkpoint's
+details, the configuration."""
 
 from typing import Annotated
 
 import typer
 
-from flinkctl.cli import watch
-from flinkctl.cli.args import JobArgument, job_id
-from flinkctl.cli.options import with_output
-from flinkctl.cli.state import state
+from flinkctl.cli.common import watching
+from flinkctl.cli.common.arguments import (
+    LATEST,
+    CheckpointArgument,
+    JobArgument,
+    checkpoint_id,
+    job_id,
+)
+from flinkctl.cli.common.options import with_output
+from flinkctl.cli.invocation import Invocation, emit
 
-app = typer.Typer(no_args_is_help=True)
-
-
-def _checkpoint_format(value: str) -> str:
-    if not (value.isdigit() or value.lower() == "latest"):
-        raise typer.BadParameter(f"{value!r} is neither a checkpoint id nor 'latest'")
-    return value
-
-
-CheckpointArgument = Annotated[
-    str,
-    typer.Argument(
-        help="Checkpoint id, or 'latest' (the newest in the history).",
-        callback=_checkpoint_format,
-        show_default=False,
-    ),
-]
+app = typer.Typer()
 
 
-@app.command("list", cls=watch.Command)
+@app.command("list", cls=watching.Command)
 @with_output
-def list_(job: JobArgument, interval: watch.WatchOption = None) -> None:
+def list_(job: JobArgument, interval: watching.WatchOption = None) -> None:
     """Show checkpoint counts, summary statistics and the history (GET /jobs/:jobid/checkpoints).
 
     The history keeps the newest web.checkpoints.history entries (10 by default).
@@ -41,9 +32,9 @@ def list_(job: JobArgument, interval: watch.WatchOption = None) -> None:
     """
     from flinkctl.output.checkpoints import CHECKPOINTS
 
-    client = state.client()
+    client = Invocation.current().client()
     jid = job_id(job)
-    watch.watch(interval, lambda: client.checkpoint_stats(jid), CHECKPOINTS)
+    watching.watch(interval, lambda: client.checkpoint_stats(jid), CHECKPOINTS)
 
 
 @app.command()
@@ -64,22 +55,20 @@ def show(
 
       flinkctl checkpoints show flinkctl-demo latest --vertex b717
     """
-    from flinkctl.client.checkpoints import LATEST, checkpoint_id
     from flinkctl.client.resolve import vertex as resolve_vertex
-    from flinkctl.output import render
     from flinkctl.output.checkpoints import checkpoint_vertex_view, checkpoint_view
 
-    client = state.client()
+    client = Invocation.current().client()
     jid = job_id(job)
     stats = client.checkpoint_stats(jid) if checkpoint.lower() == LATEST else None
     cid = checkpoint_id(stats, checkpoint)
     details = client.job(jid)
     names = {v["id"]: v.get("name") for v in details.get("vertices") or []}
     if vertex is None:
-        render(client.checkpoint(jid, cid), checkpoint_view(names))
+        emit(client.checkpoint(jid, cid), checkpoint_view(names))
         return
     vid = resolve_vertex(details, vertex)
-    render(client.checkpoint_vertex(jid, cid, vid), checkpoint_vertex_view(names[vid]))
+    emit(client.checkpoint_vertex(jid, cid, vid), checkpoint_vertex_view(names[vid]))
 
 
 @app.command()
@@ -91,10 +80,6 @@ def config(job: JobArgument) -> None:
 
       flinkctl checkpoints config flinkctl-demo -o yaml
     """
-    from flinkctl.output import render
     from flinkctl.output.checkpoints import CHECKPOINT_CONFIG
 
-    render(state.client().checkpoint_config(job_id(job)), CHECKPOINT_CONFIG)
-
-
-from flinkctl.cli import checkpoint_trigger  # noqa: E402,F401  registers trigger/trigger-status
+    emit(Invocation.current().client().checkpoint_config(job_id(job)), CHECKPOINT_CONFIG)
