@@ -268,8 +268,8 @@ def _extract(archive: Path, dest: Path, dirs: tuple[str, ...], anchor: str) -> N
             _copy_members(members, zf.open, archive.name, dest, dirs, anchor)
     else:
         with tarfile.open(archive, "r:gz") as tf:
-            members = [(m.name, m) for m in tf.getmembers() if m.isfile()]
-            _copy_members(members, tf.extractfile, archive.name, dest, dirs, anchor)
+            entries = [(m.name, m) for m in tf.getmembers() if m.isfile()]
+            _copy_members(entries, tf.extractfile, archive.name, dest, dirs, anchor)
 
 
 def _copy_members(members, opener, archive: str, dest: Path, dirs, anchor: str) -> None:
