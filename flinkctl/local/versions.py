@@ -9,7 +9,7 @@ as 1.18 does on every Java it runs on.
 
 from __future__ import annotations
 
-import re
+from flinkctl.client.base import parse_version
 
 # conf/flink-conf.yaml of Flink 1.18.1, `env.java.opts.all`, verbatim
 JAVA_MODULE_OPTIONS = (
@@ -40,12 +40,6 @@ def cluster_settings(version: str) -> dict[str, str]:
     """Flink options a local cluster of VERSION needs on this machine's Java, beyond its config."""
     from flinkctl.local import distribution
 
-    if _minor(version) < (1, 18) and distribution.java_major(distribution.find_java(8)) >= 9:
+    if parse_version(version) < (1, 18) and distribution.java_major(distribution.find_java(8)) >= 9:
         return {"env.java.opts.all": JAVA_MODULE_OPTIONS}
     return {}
-
-
-def _minor(version: str) -> tuple[int, int]:
-    """(1, 17) for '1.17.2' or '1.17-SNAPSHOT' (a --flink-home build)."""
-    m = re.match(r"(\d+)\.(\d+)", version)
-    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
