@@ -11,7 +11,6 @@ from flinkctl.flink import (
     JobExceptions,
     dotted_keys,
     failures,
-    first_line,
     last_failure,
     trace_summary,
 )

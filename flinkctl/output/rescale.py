@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flinkctl.flink import first_line
+from flinkctl.flink import trace_summary
 from flinkctl.output.humanize import count, duration, text
 from flinkctl.output.render import Column, View, details, fields, out, rows_table, table
 
@@ -144,7 +144,7 @@ SCHEDULER_STATE_COLUMNS = [
     Column("SCHEDULER STATE", "state"),
     Column("ENTERED", "enterTimestampInMillis", "time"),
     Column("DURATION", "durationInMillis", "duration"),
-    Column("EXCEPTION", lambda s: first_line(s.get("stringifiedException")), wide=True),
+    Column("EXCEPTION", lambda s: trace_summary(s.get("stringifiedException")), wide=True),
 ]
 
 

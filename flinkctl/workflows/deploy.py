@@ -657,7 +657,7 @@ class Deployer:
                 if k.record and k.record.spec.uploaded:
                     jars.setdefault(k.record.revision, set()).add(k.record.spec.jar_id)
             jars.setdefault(record.revision, set()).add(record.spec.jar_id)
-            keep = set(sorted(jars, reverse=True)[: max(req.keep_jars, 1)])
+            keep: set[int | None] = set(sorted(jars, reverse=True)[: max(req.keep_jars, 1)])
             keep |= {self.report.revision, record.previous.revision if record.previous else None}
             wanted = {j for r in keep if r in jars for j in jars[r]}
             stale = {j for r, ids in jars.items() if r not in keep for j in ids} - wanted
