@@ -296,7 +296,24 @@ def test_the_same_deploy_again_is_unchanged_and_touches_nothing(cli, flink, http
             str(tmp_path / "c.db"))  # fmt: skip
     assert r.code == 0, r.err
     assert "RESULT:   unchanged" in r.out and f"JOB-ID:   {job_id(flink, 'deployed')}" in r.out
+    assert [line.split()[:2] for line in r.err.splitlines()] == [
+        ["ok", "resolve"],
+        ["ok", "compare"],
+    ]
     assert posted(httpserver) == []
+
+
+def test_last_state_needs_retained_checkpoints(cli, flink, httpserver, tmp_path):
+    serve_overview(httpserver, flink)
+    flink.serve(httpserver, "deploy-config-deployed", "deploy-checkpoints-config-deployed")
+    r = cli("deploy", "deployed", "--jar", str(DEMO), "--upgrade-mode", "last-state",
+            "--catalog", str(tmp_path / "c.db"), "-o", "json")  # fmt: skip
+    assert r.code == 2
+    assert r.json()["cause"].endswith(
+        "does not retain its checkpoints when cancelled, so --upgrade-mode last-state has no "
+        "state to start from"
+    )
+    assert posted(httpserver) == []  # refused before the upload
 
 
 def test_a_program_naming_another_job_is_refused(cli, flink, httpserver, tmp_path):
