@@ -164,10 +164,12 @@ def test_missing_checkpoints_keep_the_gate_waiting_until_its_timeout(flink):
     seen = observation(flink, "no-checkpoints")
     judge = health.Judge(health.Gate(healthy_for=5, timeout=60), True, 0.0)
     assert judge.judge(seen, 0.0).status == "waiting"
-    assert judge.judge(seen, 30.0).reason.endswith("0/1 checkpoints")
+    assert judge.judge(seen, 30.0).reason.endswith("0 checkpoints (1 needed)")
     verdict = judge.judge(seen, 60.0)
     assert verdict.status == "unhealthy"
-    assert verdict.reason == "not healthy after 60s: RUNNING 5/5s, 0 restarts, 0/1 checkpoints"
+    assert verdict.reason == (
+        "not healthy after 60s: RUNNING 5/5s, 0 restarts, 0 checkpoints (1 needed)"
+    )
 
 
 def test_a_failed_job_is_unhealthy_at_once_with_its_cause(flink):

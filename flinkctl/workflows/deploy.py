@@ -473,8 +473,7 @@ class Deployer:
                 self.report.savepoint = step.detail = location
             return location
         with self.step("cancel") as step:
-            self.cancel(jid, req.timeout)
-            step.detail = f"job {jid} cancelled"
+            step.detail = self.cancel(jid, req.timeout)
         if req.upgrade_mode == "stateless":
             return None
         with self.step("checkpoint") as step:
@@ -511,13 +510,19 @@ class Deployer:
             ) from exc
         return str(done.get("location"))
 
-    def cancel(self, jid: str, timeout: float) -> None:
-        self.client.cancel_job(jid)
-        self.poller(timeout).until(
+    def cancel(self, jid: str, timeout: float) -> str:
+        """Cancel job JID and wait until it has ended (one that already ended is fine): how."""
+        try:
+            self.client.cancel_job(jid)
+        except FlinkctlError:
+            if self.client.job_status(jid).get("status") not in ENDED_STATES:
+                raise
+        ended = self.poller(timeout).until(
             lambda: self.client.job_status(jid),
             lambda s: s.get("status") in ENDED_STATES,
             what=f"cancellation of job {jid}",
         )
+        return f"job {jid} {str(ended.get('status')).lower()}"
 
     def switch(
         self,
@@ -549,8 +554,7 @@ class Deployer:
             )
         if started is not None:
             with self.step("cancel-new") as step:
-                self.cancel(started, req.timeout)
-                step.detail = f"job {started} cancelled"
+                step.detail = self.cancel(started, req.timeout)
         if back is None:
             raise Stop(
                 "failed", cause + "; no previous revision to roll back to", self.recover_hint()

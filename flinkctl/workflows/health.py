@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from flinkctl.errors import FlinkctlError, NotFoundError
@@ -24,6 +24,7 @@ from flinkctl.flink import (
     Json,
     failures,
     last_failure,
+    trace_summary,
 )
 
 if TYPE_CHECKING:
@@ -138,11 +139,14 @@ class Judge:
         if self.running_since is None:
             return f"{seen.state or 'submitted'}, waiting for every task to run"
         parts = [
-            f"{seen.state} {min(ran, self.gate.healthy_for):.0f}/{self.gate.healthy_for:g}s",
+            f"{seen.state} {int(min(ran, self.gate.healthy_for))}/{self.gate.healthy_for:g}s",
             _restarts(seen.restarts),
         ]
         if self.checkpointing:
-            parts.append(f"{seen.checkpoints}/{self.min_checkpoints} checkpoints")
+            done = seen.checkpoints
+            parts.append(
+                f"{done} checkpoint{'s' if done != 1 else ''} ({self.min_checkpoints} needed)"
+            )
         return ", ".join(parts)
 
 
@@ -168,6 +172,8 @@ def watch(
         fetchers: list[Callable[[str], Any]] = [client.job, client.job_exceptions, _stats(client)]
         job, exceptions, stats = client.fan_out(lambda fetch: fetch(job_id), fetchers)
         seen = observe(job, exceptions, stats)
+        if seen.state in ENDED_STATES and not seen.last_failure:
+            seen = replace(seen, last_failure=_result_failure(client, job_id))
         if judge is None and (seen.tasks_running or seen.state in ENDED_STATES):
             judge = Judge(gate, checkpointing_enabled(_config(client, job_id)), started)
         verdict = (judge or Judge(gate, True, started)).judge(seen, clock())
@@ -189,6 +195,18 @@ def _stats(client: FlinkClient) -> Callable[[str], CheckpointStats]:
             return {}
 
     return fetch
+
+
+def _result_failure(client: FlinkClient, job_id: str) -> str | None:
+    """The failure cause in the job's execution result: where a job that failed before it ran
+    (state it cannot map, on the adaptive scheduler) keeps it, its exception history empty."""
+    try:
+        result = client.job_execution_result(job_id).get("job-execution-result") or {}
+    except FlinkctlError:
+        return None
+    cause = result.get("failure-cause") or {}
+    trace = cause.get("stack-trace") or cause.get("class")
+    return trace_summary(str(trace)) if trace else None
 
 
 def _config(client: FlinkClient, job_id: str) -> Json | None:

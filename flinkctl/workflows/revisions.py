@@ -203,11 +203,16 @@ def with_record(conf: dict[str, str], record: Record) -> dict[str, str]:
     return {**conf, GLOBAL_PARAMETERS: f"{given},{entry}" if given else entry}
 
 
+def user_config(job_config: dict[str, Any]) -> dict[str, Any]:
+    """The global job parameters in a GET /jobs/:jobid/config body (empty for a job that failed
+    before it ran, e.g. on state it could not map under the adaptive scheduler)."""
+    return dict((job_config.get("execution-config") or {}).get("user-config") or {})
+
+
 def record_in(job_config: dict[str, Any]) -> Record | None:
     """The record in a GET /jobs/:jobid/config body; None when there is none (flinkctl did not
     start the job, or its program set its own global job parameters)."""
-    user = (job_config.get("execution-config") or {}).get("user-config") or {}
-    value = user.get(RECORD_KEY)
+    value = user_config(job_config).get(RECORD_KEY)
     if not isinstance(value, str):
         return None
     try:
@@ -317,9 +322,10 @@ def history(client: FlinkClient, catalog: Catalog, name: str) -> History:
         entry = local.pop(jid, None)
         if isinstance(on_cluster, Record):
             record, source = on_cluster, "cluster"
-        elif entry is not None:  # flinkctl started it, but its program replaced the record
+        elif entry is not None:  # flinkctl started it: the catalog has its record
             record, source = Record.from_json(entry.record), "catalog"
-            replaced.append(jid)
+            if user_config(config):  # its program's own global job parameters replaced it
+                replaced.append(jid)
         else:
             record, source = None, None
         outcome = entry.outcome if entry else None
