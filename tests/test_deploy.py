@@ -212,6 +212,28 @@ def test_watch_polls_until_the_gate_decides(flink, httpserver):
     assert seen == ["unhealthy"]
 
 
+def test_a_job_failed_before_it_ran_is_judged_by_its_execution_result(flink, httpserver):
+    """The adaptive scheduler fails a job whose state it cannot map with an empty exception
+    history (seen on 2.3.0): the cause is in the execution result."""
+    from flinkctl.client import FlinkClient
+    from flinkctl.client.poller import Poller
+    from flinkctl.config import Context
+
+    jid = flink.body("job-failed")["jid"]
+    httpserver.expect_request(f"/jobs/{jid}").respond_with_json(flink.body("job-failed"))
+    empty = {"exceptionHistory": {"entries": [], "truncated": False}}
+    httpserver.expect_request(f"/jobs/{jid}/exceptions").respond_with_json(empty)
+    httpserver.expect_request(f"/jobs/{jid}/execution-result").respond_with_json(
+        flink.body("job-execution-result-failed")
+    )
+    with FlinkClient(Context("t", url=httpserver.url_for("").rstrip("/"))) as client:
+        verdict, _ = health.watch(client, jid, health.Gate(), Poller(0, sleep=lambda s: None))
+    assert verdict.status == "unhealthy"
+    assert verdict.reason.startswith(
+        "the job is FAILED: JobException: Recovery is suppressed by NoRestartBackoffTimeStrategy"
+    )
+
+
 # -- the commands over recorded responses -------------------------------------------------------
 
 
