@@ -174,7 +174,7 @@ def watch(
         seen = observe(job, exceptions, stats)
         if seen.state in ENDED_STATES and not seen.last_failure:
             seen = replace(seen, last_failure=_result_failure(client, job_id))
-        if judge is None and (seen.tasks_running or seen.state in ENDED_STATES):
+        if judge is None and seen.tasks_running:  # its checkpoint configuration is known now
             judge = Judge(gate, checkpointing_enabled(_config(client, job_id)), started)
         verdict = (judge or Judge(gate, True, started)).judge(seen, clock())
         if on_verdict:
