@@ -436,6 +436,17 @@ def test_rollback_without_a_running_job_is_refused(cli, flink, httpserver, tmp_p
     assert r.json()["cause"] == "no job named 'etl' runs: nothing to roll back"
 
 
+def test_top_level_commands_complete_with_the_first_line_of_their_help():
+    import typer
+
+    from flinkctl.cli.main import COMMANDS, app
+
+    root = typer.main.get_command(app)
+    for name, _, summary in COMMANDS:
+        command = root.get_command(None, name)
+        assert command.help.splitlines()[0] == summary
+
+
 def test_the_report_documents_its_fields():
     from flinkctl.workflows.deploy import Report
 

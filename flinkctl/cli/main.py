@@ -44,12 +44,12 @@ GROUPS = (
      "Print the shell completion script for bash, zsh or fish.", ()),
 )  # fmt: skip
 COMMANDS = (
-    # (name, module whose Typer `app` holds a command of that name, help): top-level commands,
-    # loaded as lazily as the groups.
+    # (name, module whose Typer `app` holds a command of that name, the first line of its help,
+    # for completion without importing it): top-level commands, loaded as lazily as the groups.
     ("deploy", "flinkctl.cli.deploy",
-     "Deploy a job safely: plan, savepoint, start, health gate, automatic rollback."),
+     "Deploy a job safely: check it, take the old job's state, start, health-gate, roll back."),
     ("rollback", "flinkctl.cli.deploy",
-     "Start an earlier deploy revision of a job again, health-gated."),
+     "Stop NAME's job with a savepoint and start an earlier revision from it, health-gated."),
 )  # fmt: skip
 MODULES = {name: module for name, module, *_ in GROUPS + COMMANDS}
 HELP = {name: text for name, _, text, *_ in GROUPS + COMMANDS}
