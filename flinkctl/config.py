@@ -34,6 +34,8 @@ AUTH_KEYS = {
 }
 TLS_KEYS = {"ca-file", "cert-file", "key-file", "insecure-skip-verify"}
 CONTEXT_KEYS = {"url", "auth", "tls", "headers", "timeout", "connect-timeout"}
+# a mapping as the YAML file holds it: keys are checked on load, values where they are used
+Settings = dict[str, Any]
 
 
 def default_path() -> Path:
@@ -50,15 +52,15 @@ class Context:
 
     name: str
     url: str = DEFAULT_URL
-    auth: dict[str, Any] = field(default_factory=dict)
-    tls: dict[str, Any] = field(default_factory=dict)
+    auth: Settings = field(default_factory=dict)
+    tls: Settings = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     timeout: float = DEFAULT_TIMEOUT
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> Settings:
         """The context as stored in the file (defaults left out)."""
-        out: dict[str, Any] = {"url": self.url}
+        out: Settings = {"url": self.url}
         for key, value in (("auth", self.auth), ("tls", self.tls), ("headers", self.headers)):
             if value:
                 out[key] = dict(value)
@@ -87,7 +89,7 @@ class Config:
             )
         return self.contexts[name]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> Settings:
         """The file's content."""
         return {
             "current-context": self.current_context,
@@ -148,7 +150,7 @@ def parse(text: str, path: Path) -> Config:
     return Config(path=path, contexts=contexts, current_context=current and str(current))
 
 
-def _context(name: str, raw: Any, path: Path) -> Context:
+def _context(name: str, raw: object, path: Path) -> Context:
     where = f"malformed config file {path}: context {name!r}"
     if not isinstance(raw, dict):
         raise ConfigError(f"{where} must be a mapping")
@@ -212,7 +214,7 @@ def resolve(
     return ctx
 
 
-def redacted(ctx: dict[str, Any]) -> dict[str, Any]:
+def redacted(ctx: Settings) -> Settings:
     """A stored context with inline secrets replaced by REDACTED."""
     out = dict(ctx)
     if "auth" in out:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -52,9 +53,9 @@ class FlinkctlError(Exception):
         self.status = status
         self.flink = flink or []
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """The `{"error": {...}}` object written to stderr with `-o json`."""
-        err: dict = {"code": int(self.code), "kind": self.kind, "message": self.message}
+        err: dict[str, Any] = {"code": int(self.code), "kind": self.kind, "message": self.message}
         if self.status is not None:
             err["status"] = self.status
         if self.flink:
@@ -120,6 +121,11 @@ class UnsupportedError(FlinkctlError):
     """The cluster's Flink version lacks the endpoint ("needs Flink X or newer")."""
 
     kind = "unsupported"
+
+
+class RescaleUnsupported(UnsupportedError):
+    """The job cannot be rescaled in place: no adaptive scheduler, or only the legacy endpoint,
+    which Flink disabled."""
 
 
 class WaitTimeout(FlinkctlError):

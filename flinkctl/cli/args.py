@@ -6,6 +6,7 @@ import typer
 
 from flinkctl.cli import complete
 from flinkctl.cli.state import state
+from flinkctl.flink import JobDetails
 
 JobArgument = Annotated[
     str,
@@ -34,7 +35,7 @@ def job_id(value: str) -> str:
     return job(state.client(), value)
 
 
-def job_and_vertex(job_value: str, vertex_value: str) -> tuple[str, str, dict]:
+def job_and_vertex(job_value: str, vertex_value: str) -> tuple[str, str, JobDetails]:
     """Resolve JOB and VERTEX; returns (job id, vertex id, the job's details)."""
     from flinkctl.client.resolve import vertex
 

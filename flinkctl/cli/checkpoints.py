@@ -8,14 +8,37 @@ from flinkctl.cli import watch
 from flinkctl.cli.args import JobArgument, job_id
 from flinkctl.cli.options import with_output
 from flinkctl.cli.state import state
+from flinkctl.errors import NotFoundError, UsageError
+from flinkctl.flink import CheckpointStats, newest_checkpoint_id
 
 app = typer.Typer(no_args_is_help=True)
 
+LATEST = "latest"
+
 
 def _checkpoint_format(value: str) -> str:
-    if not (value.isdigit() or value.lower() == "latest"):
-        raise typer.BadParameter(f"{value!r} is neither a checkpoint id nor 'latest'")
+    if not (value.isdigit() or value.lower() == LATEST):
+        raise typer.BadParameter(f"{value!r} is neither a checkpoint id nor {LATEST!r}")
     return value
+
+
+def checkpoint_id(stats: CheckpointStats | None, value: str) -> int:
+    """A checkpoint id from VALUE: a number, or `latest`, the newest checkpoint in STATS.
+
+    STATS is the body of GET /jobs/:jobid/checkpoints, needed only for `latest` (which means
+    the newest checkpoint of any status in the history, falling back to the latest
+    completed one). A malformed VALUE is a UsageError; `latest` with no checkpoint NotFound.
+    """
+    if value.isdigit():
+        return int(value)
+    if value.lower() != LATEST:
+        raise UsageError(f"checkpoint {value!r} is neither a checkpoint id nor {LATEST!r}")
+    if stats is None:
+        raise UsageError(f"checkpoint {LATEST!r} needs the job's checkpoint statistics")
+    newest = newest_checkpoint_id(stats)
+    if newest is None:
+        raise NotFoundError("the job has no checkpoint yet")
+    return newest
 
 
 CheckpointArgument = Annotated[
@@ -64,7 +87,6 @@ def show(
 
       flinkctl checkpoints show flinkctl-demo latest --vertex b717
     """
-    from flinkctl.client.checkpoints import LATEST, checkpoint_id
     from flinkctl.client.resolve import vertex as resolve_vertex
     from flinkctl.output import render
     from flinkctl.output.checkpoints import checkpoint_vertex_view, checkpoint_view

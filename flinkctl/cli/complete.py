@@ -7,9 +7,12 @@ completion must never print an error or hang the shell. Heavy imports stay insid
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from flinkctl.client import FlinkClient
 
 TIMEOUT = 1.0
 
@@ -25,7 +28,7 @@ def _root(ctx: typer.Context) -> tuple[Any, str | None, str | None]:
     return config or None, params.get("context"), params.get("url")
 
 
-def _client(ctx: typer.Context):
+def _client(ctx: typer.Context) -> "FlinkClient":
     """A FlinkClient for the cluster the command line points at: 1 s timeouts, no retries."""
     from flinkctl.client import FlinkClient
     from flinkctl.config import resolve
@@ -36,11 +39,11 @@ def _client(ctx: typer.Context):
     return FlinkClient(target, retries=0)
 
 
-def _get(ctx: typer.Context, path: str) -> Any:
-    """GET PATH, or None on any failure."""
+def _fetch(ctx: typer.Context, endpoint: Callable[["FlinkClient"], Any]) -> Any:
+    """ENDPOINT(client)'s body, or None on any failure."""
     try:
         with _client(ctx) as client:
-            return client.get(path)
+            return endpoint(client)
     except Exception:
         return None
 
@@ -54,11 +57,14 @@ def _candidates(
     return [(str(i.get(key)), note(i)) for i in found if str(i.get(key)).startswith(incomplete)]
 
 
-def _listed(path: str, items: str, key: str, note: Callable[[dict], str]) -> Callable:
-    """A callback offering the KEY of every item under ITEMS in GET PATH, NOTE(item) as help."""
+def _listed(
+    endpoint: Callable[["FlinkClient"], Any], items: str, key: str, note: Callable[[dict], str]
+) -> Callable:
+    """A callback offering the KEY of every item under ITEMS in ENDPOINT's body, NOTE(item) as
+    help."""
 
     def callback(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
-        return _candidates(_get(ctx, path), items, key, note, incomplete)
+        return _candidates(_fetch(ctx, endpoint), items, key, note, incomplete)
 
     return callback
 
@@ -75,10 +81,12 @@ def contexts(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
 
 
 # job ids with name and state, jar ids with the file name, task manager ids with free slots
-jobs = _listed("/jobs/overview", "jobs", "jid", lambda j: f"{j.get('name')} ({j.get('state')})")
-jars = _listed("/jars", "files", "id", lambda j: str(j.get("name")))
+jobs = _listed(
+    lambda c: c.jobs_overview(), "jobs", "jid", lambda j: f"{j.get('name')} ({j.get('state')})"
+)
+jars = _listed(lambda c: c.jars(), "files", "id", lambda j: str(j.get("name")))
 taskmanagers = _listed(
-    "/taskmanagers",
+    lambda c: c.taskmanagers(),
     "taskmanagers",
     "id",
     lambda t: f"{t.get('freeSlots')}/{t.get('slotsNumber')} slots free",
@@ -96,7 +104,7 @@ def vertices(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
         from flinkctl.client.resolve import job
 
         with _client(ctx) as client:
-            details = client.get(f"/jobs/{job(client, ctx.params['job'])}")
+            details = client.job(job(client, ctx.params["job"]))
     except Exception:
         return []
     return _candidates(details, "vertices", "name", lambda v: str(v.get("id")), incomplete)

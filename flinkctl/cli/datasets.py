@@ -1,6 +1,5 @@
 """`flinkctl datasets`: cluster data sets (cached intermediate results of batch jobs)."""
 
-import re
 from typing import Annotated
 
 import typer
@@ -10,14 +9,13 @@ from flinkctl.cli.operation import Operation, TriggerIdArgument
 from flinkctl.cli.options import with_output
 from flinkctl.cli.state import state
 from flinkctl.cli.wait import DEFAULT_TIMEOUT, TimeoutOption, WaitOption
+from flinkctl.flink import is_hex_id
 
 app = typer.Typer(no_args_is_help=True)
 
-DATASET_ID = re.compile(r"[0-9a-f]{32}")
-
 
 def _dataset_id(value: str) -> str:
-    if not DATASET_ID.fullmatch(value):
+    if not is_hex_id(value):
         raise typer.BadParameter(f"{value!r} is not a data set id (32 hex characters)")
     return value
 

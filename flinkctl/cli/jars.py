@@ -1,6 +1,5 @@
 """`flinkctl jars`: list, upload, delete, plan and run uploaded jars."""
 
-import re
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -12,12 +11,11 @@ from flinkctl.cli.options import options_from, with_output
 from flinkctl.cli.state import state
 from flinkctl.cli.wait import DEFAULT_TIMEOUT, TimeoutOption, note, waiting
 from flinkctl.errors import OperationFailed, UsageError
+from flinkctl.flink import UNSUCCESSFUL_STATES, JarUpload, is_hex_id
 
 app = typer.Typer(no_args_is_help=True)
 
-JOB_ID = re.compile(r"[0-9a-f]{32}")
 PROGRESS_MIN_BYTES = 4 << 20  # a progress bar only for uploads that take a moment
-FAILED = ("FAILED", "FAILING", "CANCELED", "CANCELLING", "SUSPENDED")
 
 
 class ClaimMode(str, Enum):
@@ -126,7 +124,7 @@ def _restore(
     claimMode (restoreMode before Flink 1.20) and jobId."""
     from flinkctl.cli.savepoint import savepoint_path
 
-    if job_id is not None and not JOB_ID.fullmatch(job_id):
+    if job_id is not None and not is_hex_id(job_id):
         raise UsageError(f"--job-id {job_id!r} is not a job id (32 hex characters)")
     body: dict = {}
     if from_savepoint:
@@ -144,18 +142,7 @@ with_program = options_from(_program, into="program")
 with_restore = options_from(_restore, into="restore")
 
 
-def _send(*fields: dict) -> dict:
-    """The request body of FIELDS, with version-dependent fields resolved only when needed."""
-    body = {k: v for part in fields for k, v in part.items()}
-    client = state.client()
-    if "flinkConfiguration" in body:
-        client.require("1.17", "-D job configuration")
-    if "claimMode" in body and client.flink_version() < (1, 20):
-        body["restoreMode"] = body.pop("claimMode")
-    return body
-
-
-def upload(path: Path) -> dict:
+def upload(path: Path) -> JarUpload:
     """Upload PATH (with a progress bar on a terminal for large files); the REST answer."""
     import sys
 
@@ -182,7 +169,7 @@ def resolve(value: str, *, newest: bool = False) -> str:
 
 def jar_for_run(value: str) -> str:
     """The jar id for a JAR_OR_FILE argument, uploading a local file first."""
-    from flinkctl.client.jars import jar_id
+    from flinkctl.flink import jar_id
 
     path = local_jar(value)
     return resolve(value, newest=True) if path is None else jar_id(upload(path))
@@ -258,7 +245,7 @@ def plan(jar: JarArgument, program: dict) -> None:
     from flinkctl.output.jobs import render_plan
 
     jid = resolve(jar, newest=True)
-    render_plan(state.client().plan_jar(jid, _send(program)))
+    render_plan(state.client().plan_jar(jid, program))
 
 
 @app.command()
@@ -290,7 +277,7 @@ def run(
     from flinkctl.output.lifecycle import STARTED
 
     jar_id = jar_for_run(jar)
-    jid = state.client().run_jar(jar_id, _send(program, restore))["jobid"]
+    jid = state.client().run_jar(jar_id, {**program, **restore})["jobid"]
     job_state = _wait_running(jid, timeout)["state"] if wait_running else None
     render({"job-id": jid, "jar-id": jar_id, "state": job_state}, STARTED)
 
@@ -300,7 +287,7 @@ def _wait_running(jid: str, timeout: float) -> dict:
     client = state.client()
 
     def done(job: dict) -> bool:
-        if job.get("state") in FAILED:
+        if job.get("state") in UNSUCCESSFUL_STATES:
             raise OperationFailed(f"job {jid} is {job.get('state')}: {root_cause(jid)}")
         if job.get("state") == "FINISHED":
             return True
@@ -317,14 +304,14 @@ def _wait_running(jid: str, timeout: float) -> dict:
 
 def root_cause(jid: str) -> str:
     """The job's root exception: its first line and, if different, its deepest cause."""
-    from flinkctl.client.poller import describe
+    from flinkctl.flink import trace_summary
 
     body = state.client().job_exceptions(jid)
     entries = (body.get("exceptionHistory") or {}).get("entries") or []
     trace = str(
         (entries[0].get("stacktrace") if entries else None) or body.get("root-exception") or ""
     )
-    return describe(trace) if trace else "no exception recorded"
+    return trace_summary(trace) if trace else "no exception recorded"
 
 
 @app.command("run-application")
@@ -346,4 +333,4 @@ def run_application(jar: JarOrFileArgument, program: dict, restore: dict) -> Non
     client = state.client()
     client.require("2.3", "running a jar as an application")
     jar_id = jar_for_run(jar)
-    render(client.run_application(jar_id, _send(program, restore)), APPLICATION_STARTED)
+    render(client.run_application(jar_id, {**program, **restore}), APPLICATION_STARTED)

@@ -13,7 +13,6 @@ from flinkctl.cli.savepoint import FormatOption, directory_option, savepoint_ope
 from flinkctl.cli.state import state
 from flinkctl.cli.wait import (
     DEFAULT_TIMEOUT,
-    JOB_ENDED,
     TimeoutOption,
     WaitOption,
     command,
@@ -21,7 +20,8 @@ from flinkctl.cli.wait import (
     until_job_ended,
     waiting,
 )
-from flinkctl.errors import UsageError
+from flinkctl.errors import RescaleUnsupported, UsageError
+from flinkctl.flink import ENDED_STATES
 
 
 @app.command()
@@ -59,7 +59,8 @@ def stop(
         bool,
         typer.Option("--drain", help="Advance the watermark to the end first (emit all windows)."),
     ] = False,
-    savepoint_dir: directory_option("--savepoint-dir", "-d") = None,
+    # an Annotated type built at run time: Typer reads it, mypy cannot
+    savepoint_dir: directory_option("--savepoint-dir", "-d") = None,  # type: ignore[valid-type]
     fmt: FormatOption = None,
     wait: WaitOption = False,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
@@ -179,18 +180,21 @@ def rescale(
         raise UsageError("give -p N and/or --vertex VERTEX=N")
     jid = job_id(job)
     client = state.client()
-    if client.flink_version() and client.flink_version() < (1, 18):
+    if not client.rescales_in_place():
         return _rescale_legacy(jid, parallelism, settings, wait=wait, timeout=timeout)
     details = client.job(jid)
     wanted = {v["id"]: parallelism for v in details.get("vertices") or []}
     for name, n in settings:
         wanted[resolve_vertex(details, name)] = n
-    before = _requirements(jid)
-    after = {
-        vid: {"parallelism": {**req["parallelism"], **_bounds(req, wanted.get(vid))}}
-        for vid, req in before.items()
-    }
-    client.set_resource_requirements(jid, after)
+    try:
+        before, after = client.set_parallelism(jid, wanted)
+    except RescaleUnsupported as exc:
+        exc.hint = (
+            "set 'jobmanager.scheduler: adaptive' in the cluster's configuration, or stop with a "
+            f"savepoint and run again: {command('jobs', 'stop', jid, '--wait')}, "
+            "then jars run ... --from-savepoint PATH -p N"
+        )
+        raise
     if wait:
         targets = {vid: req["parallelism"]["upperBound"] for vid, req in after.items()}
         waiting(
@@ -205,16 +209,10 @@ def rescale(
     render(after, rescale_view(names, before))
 
 
-def _bounds(req: dict, upper: int | None) -> dict:
-    if upper is None:
-        return {}
-    return {"upperBound": upper, "lowerBound": min(req["parallelism"].get("lowerBound", 1), upper)}
-
-
 def _rescaled(job: dict, targets: dict[str, int]) -> bool:
     from flinkctl.errors import OperationFailed
 
-    if job.get("state") in JOB_ENDED:
+    if job.get("state") in ENDED_STATES:
         raise OperationFailed(f"job {job.get('jid')} is {job.get('state')}")
     return job.get("state") == "RUNNING" and all(
         v.get("parallelism") == targets.get(v["id"], v.get("parallelism"))
@@ -223,45 +221,19 @@ def _rescaled(job: dict, targets: dict[str, int]) -> bool:
     )
 
 
-def _requirements(jid: str) -> dict:
-    """GET the resource requirements; the default scheduler's refusal becomes an explanation."""
-    from flinkctl.errors import ServerError, UnsupportedError
-
-    try:
-        return state.client().resource_requirements(jid)
-    except ServerError as exc:
-        if "AdaptiveScheduler" not in " ".join(exc.flink):
-            raise
-        raise UnsupportedError(
-            f"job {jid} does not run on the adaptive scheduler, "
-            "which rescaling without a restart needs",
-            hint="set 'jobmanager.scheduler: adaptive' in the cluster's configuration, "
-            f"or stop with a savepoint and run again: {command('jobs', 'stop', jid, '--wait')}, "
-            "then jars run ... --from-savepoint PATH -p N",
-        ) from exc
-
-
 def _rescale_legacy(
     jid: str, parallelism: int | None, settings: list, *, wait: bool, timeout: float
 ) -> None:
-    """PATCH /jobs/:jobid/rescaling (before 1.18; Flink disabled it in 1.9, FLINK-12312)."""
-    from flinkctl.errors import ServerError, UnsupportedError
-
+    """The legacy rescaling of clusters before Flink 1.18 (one parallelism for the job)."""
     if settings or parallelism is None:
         raise UsageError("--vertex needs Flink 1.18 or newer (resource requirements)")
     client = state.client()
     try:
         tid = client.rescale_legacy(jid, parallelism)["request-id"]
-    except ServerError as exc:
-        if exc.status != 503:
-            raise
-        raise UnsupportedError(
-            f"this cluster runs Flink {client.dashboard_config().get('flink-version')}, whose "
-            "rescaling endpoint is disabled (FLINK-12312); live rescaling needs Flink 1.18+ with "
-            "the adaptive scheduler",
-            hint=f"stop with a savepoint ({command('jobs', 'stop', jid, '--wait')}) "
-            "and run again with -p",
-        ) from exc
+    except RescaleUnsupported as exc:
+        stop = command("jobs", "stop", jid, "--wait")
+        exc.hint = f"stop with a savepoint ({stop}) and run again with -p"
+        raise
     if not wait:
         note(f"rescale of job {jid} triggered ({tid})")
         return

@@ -36,7 +36,7 @@ def metrics(get: metrics_.GetOption = None) -> None:
 
       flinkctl jobmanager metrics --get 'Status.JVM.Memory.Heap.*'
     """
-    metrics_.show("/jobmanager/metrics", get)
+    metrics_.show(state.client().jobmanager_metrics, get)
 
 
 @app.command()
@@ -52,7 +52,8 @@ def logs(
 
       flinkctl jobmanager logs jobmanager.log --tail 50 --follow
     """
-    logs_.show("/jobmanager", name, tail, follow)
+    client = state.client()
+    logs_.show(client.jobmanager_logs, client.jobmanager_log, name, tail, follow)
 
 
 @app.command("thread-dump")
@@ -67,7 +68,7 @@ def thread_dump() -> None:
     from flinkctl.output import render
     from flinkctl.output.cluster import THREAD_DUMP
 
-    render(state.client().thread_dump("/jobmanager"), THREAD_DUMP)
+    render(state.client().jobmanager_thread_dump(), THREAD_DUMP)
 
 
 @app.command()

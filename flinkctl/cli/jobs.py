@@ -12,13 +12,9 @@ from flinkctl.cli.args import JobArgument, job_id
 from flinkctl.cli.options import with_output
 from flinkctl.cli.state import state
 from flinkctl.errors import UsageError
+from flinkctl.flink import JOB_STATES, JobDetails, JobsOverview
 
 app = typer.Typer(no_args_is_help=True)
-
-JOB_STATES = (
-    "INITIALIZING", "CREATED", "RUNNING", "FAILING", "FAILED", "CANCELLING", "CANCELED",
-    "FINISHED", "RESTARTING", "SUSPENDED", "RECONCILING",
-)  # fmt: skip
 
 
 class Sort(str, Enum):
@@ -36,7 +32,9 @@ SORT_KEYS = {
 }
 
 
-def _select(data: dict, states: list[str], name: str | None, sort: Sort | None) -> dict:
+def _select(
+    data: JobsOverview, states: list[str], name: str | None, sort: Sort | None
+) -> JobsOverview:
     """The overview body with only the jobs wanted, in the order wanted (same shape)."""
     from fnmatch import fnmatchcase
 
@@ -114,7 +112,7 @@ def show(job: JobArgument, interval: watch_.WatchOption = None) -> None:
     client = state.client()
     jid = job_id(job)
 
-    def view(details: dict) -> None:
+    def view(details: JobDetails) -> None:
         loads = client.vertex_loads(details) if settings.format in ("table", "wide") else None
         render(details, job_view(loads))
 
@@ -224,8 +222,9 @@ def result(
       flinkctl jobs result my-batch-job --wait --timeout 3600 -o json
     """
     from flinkctl.errors import OperationFailed
+    from flinkctl.flink import first_line
     from flinkctl.output import render
-    from flinkctl.output.jobs import EXECUTION_RESULT, first_line
+    from flinkctl.output.jobs import EXECUTION_RESULT
 
     client = state.client()
     jid = job_id(job)
@@ -244,9 +243,9 @@ def result(
     outcome = body.get("job-execution-result") or {}
     if outcome.get("application-status") == "FAILED":
         cause = outcome.get("failure-cause") or {}
+        failure = first_line(cause.get("stack-trace") or cause.get("class")) or "-"
         raise OperationFailed(
-            f"job {jid} failed: {first_line(cause.get('stack-trace') or cause.get('class'))}",
-            flink=[str(cause.get("stack-trace") or "")],
+            f"job {jid} failed: {failure}", flink=[str(cause.get("stack-trace") or "")]
         )
 
 
@@ -304,13 +303,16 @@ def metrics(
 
       flinkctl jobs metrics flinkctl-demo --get 'uptime,numRestarts'
     """
+    from functools import partial
+
+    client = state.client()
     if job is None:
-        ids = ",".join(job_id(j) for j in metrics_.split(jobs)) or None
-        metrics_.show("/jobs/metrics", get, agg or ("min,max,avg,sum" if get else None), jobs=ids)
+        ids = [job_id(j) for j in metrics_.split(jobs)]
+        metrics_.show(partial(client.jobs_metrics, jobs=ids), get, agg, aggregated=True)
         return
     if jobs or agg:
         raise UsageError("--jobs and --agg apply only without JOB (aggregated over jobs)")
-    metrics_.show(f"/jobs/{job_id(job)}/metrics", get)
+    metrics_.show(partial(client.job_metrics, job_id(job)), get)
 
 
 RESCALE_CHOICES = ("history", "summary", "config")

@@ -2,7 +2,7 @@
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,6 +10,9 @@ from flinkctl.cli.logs import FollowOption, TailOption, last
 from flinkctl.cli.options import with_output
 from flinkctl.cli.state import state
 from flinkctl.local import DEFAULT_FLINK_VERSION
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -49,8 +52,8 @@ class _DownloadBars:
     """Rich download bars on stderr, drawn while the next status message has not come."""
 
     def __init__(self) -> None:
-        self.bar = None
-        self.tasks: dict[str, int] = {}
+        self.bar: Progress | None = None
+        self.tasks: dict[str, TaskID] = {}
 
     def update(self, filename: str, done: int, total: int) -> None:
         if self.bar is None:

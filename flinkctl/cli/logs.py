@@ -3,12 +3,13 @@ and the --tail/--follow options `local logs` offers too."""
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
-from flinkctl.cli.state import state
 from flinkctl.errors import UsageError
+from flinkctl.flink import LogList
 
 TailOption = Annotated[
     int | None, typer.Option("--tail", "-n", min=0, help="Print only the last N lines.")
@@ -24,25 +25,29 @@ def last(lines: list[str], tail: int | None) -> list[str]:
 
 
 def show(
-    prefix: str, name: str | None, tail: int | None, follow: bool, interval: float = 2.0
+    files: Callable[[], LogList],
+    read: Callable[[str], str],
+    name: str | None,
+    tail: int | None,
+    follow: bool,
+    interval: float = 2.0,
 ) -> None:
-    """Without NAME list PREFIX's log files; with it print the file (last TAIL lines, --follow)."""
+    """Without NAME list the log FILES; with it READ the file (last TAIL lines, --follow)."""
     from flinkctl.output import render
     from flinkctl.output.cluster import LOG_FILES
 
-    client = state.client()
     if name is None:
         if tail is not None or follow:
             raise UsageError("--tail and --follow need a log file NAME")
-        render(client.log_list(prefix), LOG_FILES)
+        render(files(), LOG_FILES)
         return
-    text = client.log_file(prefix, name)
+    text = read(name)
     sys.stdout.write("".join(last(text.splitlines(keepends=True), tail)))
     sys.stdout.flush()
     seen = len(text)
     while follow:
         time.sleep(interval)
-        text = client.log_file(prefix, name)
+        text = read(name)
         if len(text) < seen:  # rotated
             seen = 0
         sys.stdout.write(text[seen:])

@@ -1,13 +1,12 @@
 """The metrics pattern shared by every metrics command: list names, or show (aggregated) values."""
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated
 
 import typer
 
-from flinkctl.cli.state import state
 from flinkctl.errors import UsageError
-
-AGGREGATIONS = ("min", "max", "avg", "sum", "skew")
+from flinkctl.flink import DEFAULT_AGGREGATIONS, METRIC_AGGREGATIONS, Metric
 
 GetOption = Annotated[
     str | None,
@@ -15,7 +14,7 @@ GetOption = Annotated[
 ]
 AggOption = Annotated[
     str | None,
-    typer.Option("--agg", help=f"Comma-separated aggregations: {', '.join(AGGREGATIONS)}."),
+    typer.Option("--agg", help=f"Comma-separated aggregations: {', '.join(METRIC_AGGREGATIONS)}."),
 ]
 
 
@@ -24,29 +23,37 @@ def split(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
-def show(path: str, get: str | None, agg: str | None = None, **filters: Any) -> None:
-    """List metric ids at PATH, or show values for --get (expanding globs client-side)."""
+def show(
+    fetch: Callable[..., list[Metric]],
+    get: str | None,
+    agg: str | None = None,
+    *,
+    aggregated: bool = False,
+) -> None:
+    """List the metric ids FETCH (a client metrics method) gives, or show values for --get
+    (expanding globs client-side). An AGGREGATED endpoint shows the default aggregations
+    of --get's metrics unless --agg names others."""
     from fnmatch import fnmatchcase
 
     from flinkctl.output import render
     from flinkctl.output.cluster import METRIC_NAMES, metric_values
 
+    if aggregated and not agg and get:
+        agg = ",".join(DEFAULT_AGGREGATIONS)
     aggs = split(agg)
-    bad = [a for a in aggs if a not in AGGREGATIONS]
+    bad = [a for a in aggs if a not in METRIC_AGGREGATIONS]
     if bad:
-        raise UsageError(f"unknown aggregation {bad[0]!r} (choose from {', '.join(AGGREGATIONS)})")
-    client = state.client()
+        choices = ", ".join(METRIC_AGGREGATIONS)
+        raise UsageError(f"unknown aggregation {bad[0]!r} (choose from {choices})")
     wanted = split(get)
-    params = {k: v for k, v in filters.items() if v}
-    if aggs:
-        params["agg"] = aggs
+    params = {"agg": aggs} if aggs else {}
     if not wanted:
-        render(client.metrics(path, **params), METRIC_NAMES)
+        render(fetch(**params), METRIC_NAMES)
         return
     if any(ch in w for w in wanted for ch in "*?["):
-        names = [m["id"] for m in client.metrics(path, **params)]
+        names = [m["id"] for m in fetch(**params)]
         expanded = [n for n in names if any(fnmatchcase(n, w) for w in wanted)]
         if not expanded:
             raise UsageError(f"no metric matches {', '.join(wanted)}")
         wanted = expanded
-    render(client.metrics(path, get=wanted, **params), metric_values(bool(aggs)))
+    render(fetch(get=wanted, **params), metric_values(bool(aggs)))

@@ -1,7 +1,6 @@
 """Asynchronous operations (savepoint, stop-with-savepoint, disposal, checkpoint, data set
 deletion): one home for what a trigger prints, `--wait`, and the `*-status` commands."""
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,13 +9,12 @@ from typing import Annotated
 import typer
 
 from flinkctl.cli.wait import command, note, since, waiting
-
-TRIGGER_ID = re.compile(r"[0-9a-f]{32}")
+from flinkctl.flink import OperationStatus, is_hex_id
 
 
 def trigger_id(value: str) -> str:
     """Check a trigger id (32 lowercase hex) before any request."""
-    if not TRIGGER_ID.fullmatch(value):
+    if not is_hex_id(value):
         raise typer.BadParameter(f"{value!r} is not a trigger id (32 hex characters)")
     return value
 
@@ -29,14 +27,14 @@ TriggerIdArgument = Annotated[
 ]
 
 
-def show_status(body: dict) -> None:
+def show_status(body: OperationStatus) -> None:
     """Render one status body of an asynchronous operation; exit 1 if it failed."""
-    from flinkctl.client.poller import failure_cause
+    from flinkctl.flink import failure_trace
     from flinkctl.output import render
     from flinkctl.output.lifecycle import OPERATION_STATUS
 
     render(body, OPERATION_STATUS)
-    if failure_cause(body.get("operation")):
+    if failure_trace(body.get("operation")):
         raise typer.Exit(1)
 
 
@@ -53,7 +51,7 @@ class Operation:
 
     what: str
     ids: dict
-    status: Callable[[str], dict]
+    status: Callable[[str], OperationStatus]
     resume: Callable[[str], tuple[str, ...]]
     result: Callable[[dict], dict] = lambda operation: {}
     started: float = field(default_factory=time.monotonic)

@@ -88,7 +88,8 @@ def _disposal(path: str | None) -> Operation:
 @with_output
 def trigger(
     job: JobArgument,
-    directory: directory_option("--dir", "-d") = None,
+    # an Annotated type built at run time: Typer reads it, mypy cannot
+    directory: directory_option("--dir", "-d") = None,  # type: ignore[valid-type]
     cancel: Annotated[
         bool, typer.Option("--cancel", help="Cancel the job after the savepoint.")
     ] = False,

@@ -21,9 +21,11 @@ AttemptOption = Annotated[
 def _resolve(job: str, vertex: str, index: int) -> tuple[str, str]:
     """Job and vertex ids, after checking INDEX is one of the vertex's subtasks."""
     from flinkctl.errors import NotFoundError
+    from flinkctl.flink import JobVertex
 
     jid, vid, details = job_and_vertex(job, vertex)
-    found = next((v for v in details.get("vertices") or [] if v.get("id") == vid), {})
+    vertices = details.get("vertices") or []
+    found = next((v for v in vertices if v.get("id") == vid), JobVertex())
     parallelism = found.get("parallelism")
     if isinstance(parallelism, int) and index >= parallelism:
         raise NotFoundError(
@@ -63,9 +65,10 @@ def metrics(
 
       flinkctl subtasks metrics flinkctl-demo b717 0 --get 'numRecords*'
     """
-    from flinkctl.client.vertices import subtask_path
+    from functools import partial
 
-    metrics_.show(f"{subtask_path(*_resolve(job, vertex, index), index)}/metrics", get)
+    client = state.client()
+    metrics_.show(partial(client.subtask_metrics, *_resolve(job, vertex, index), index), get)
 
 
 @app.command()

@@ -1,7 +1,7 @@
 """`flinkctl taskmanagers` (alias `tm`): list, show, metrics, logs, thread dump."""
 
+from functools import partial
 from typing import Annotated
-from urllib.parse import quote
 
 import typer
 
@@ -27,10 +27,6 @@ def _tm_id(tm: str) -> str:
     from flinkctl.client.resolve import taskmanager
 
     return taskmanager(state.client(), tm)
-
-
-def _prefix(tm: str) -> str:
-    return f"/taskmanagers/{quote(_tm_id(tm), safe='')}"
 
 
 @app.command("list", cls=watch.Command)
@@ -79,10 +75,11 @@ def metrics(
 
       flinkctl tm metrics --get Status.JVM.CPU.Load --agg min,max,avg
     """
+    client = state.client()
     if tm is None:
-        metrics_.show("/taskmanagers/metrics", get, agg or ("min,max,avg,sum" if get else None))
+        metrics_.show(client.taskmanagers_metrics, get, agg, aggregated=True)
     else:
-        metrics_.show(f"{_prefix(tm)}/metrics", get)
+        metrics_.show(partial(client.taskmanager_metrics, _tm_id(tm)), get)
 
 
 @app.command()
@@ -99,7 +96,10 @@ def logs(
 
       flinkctl tm logs 127.0.0.1 taskmanager.log --tail 100
     """
-    logs_.show(_prefix(tm), name, tail, follow)
+    client = state.client()
+    tm_id = _tm_id(tm)
+    logs = partial(client.taskmanager_logs, tm_id)
+    logs_.show(logs, partial(client.taskmanager_log, tm_id), name, tail, follow)
 
 
 @app.command("thread-dump")
@@ -114,4 +114,4 @@ def thread_dump(tm: TmArgument) -> None:
     from flinkctl.output import render
     from flinkctl.output.cluster import THREAD_DUMP
 
-    render(state.client().thread_dump(_prefix(tm)), THREAD_DUMP)
+    render(state.client().taskmanager_thread_dump(_tm_id(tm)), THREAD_DUMP)

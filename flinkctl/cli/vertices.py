@@ -18,12 +18,6 @@ SamplingTimeout = Annotated[
 ]
 
 
-def _prefix(job: str, vertex: str) -> str:
-    from flinkctl.client.vertices import vertex_path
-
-    return vertex_path(*job_and_vertex(job, vertex)[:2])
-
-
 @app.command("list")
 @with_output
 def list_(job: JobArgument) -> None:
@@ -121,12 +115,15 @@ def metrics(
 
       flinkctl vertices metrics flinkctl-demo b717 --get 'numRecords*' --agg min,max,sum
     """
-    prefix = _prefix(job, vertex)
+    from functools import partial
+
+    jid, vid, _ = job_and_vertex(job, vertex)
+    client = state.client()
     if agg is None and subtasks is None:
-        metrics_.show(f"{prefix}/metrics", get)
+        metrics_.show(partial(client.vertex_metrics, jid, vid), get)
     else:
-        default = "min,max,avg,sum" if get else None
-        metrics_.show(f"{prefix}/subtasks/metrics", get, agg or default, subtasks=subtasks)
+        fetch = partial(client.subtasks_metrics, jid, vid, subtasks=subtasks)
+        metrics_.show(fetch, get, agg, aggregated=True)
 
 
 @app.command("jm-operator-metrics")
@@ -142,8 +139,10 @@ def jm_operator_metrics(
 
       flinkctl vertices jm-operator-metrics flinkctl-demo 8e43 --get '*unassignedSplits'
     """
+    from functools import partial
+
     jid, vid, _ = job_and_vertex(job, vertex)
-    metrics_.show(state.client().jm_operator_metrics_path(jid, vid), get)
+    metrics_.show(partial(state.client().jm_operator_metrics, jid, vid), get)
 
 
 @app.command()

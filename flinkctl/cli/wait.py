@@ -145,18 +145,16 @@ class _Spinner:
         return Text(f"waiting for the {self.what}{status} ({elapsed}; Ctrl-C stops waiting)")
 
 
-JOB_ENDED = ("FINISHED", "CANCELED", "FAILED", "SUSPENDED")
-
-
 def until_job_ended(jid: str, what: str, timeout: float) -> str:
     """Wait until job JID has left its running states (after a cancel or a stop); its state."""
     from flinkctl.cli.state import state
+    from flinkctl.flink import ENDED_STATES
 
     client = state.client()
     body = waiting(
         f"{what} of job {jid}",
         lambda p: p.until(
-            lambda: client.job(jid), lambda j: j.get("state") in JOB_ENDED, what=what
+            lambda: client.job(jid), lambda j: j.get("state") in ENDED_STATES, what=what
         ),
         timeout=timeout,
         resume=None,

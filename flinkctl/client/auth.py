@@ -6,12 +6,12 @@ import base64
 import os
 import shlex
 import subprocess
-from typing import Any
 
+from flinkctl.config import Settings
 from flinkctl.errors import ConfigError
 
 
-def secret(auth: dict[str, Any], key: str) -> str:
+def secret(auth: Settings, key: str) -> str:
     """Resolve KEY (token or password) from KEY-env, KEY-file, KEY-command or KEY."""
     if f"{key}-env" in auth:
         var = auth[f"{key}-env"]
@@ -39,7 +39,7 @@ def secret(auth: dict[str, Any], key: str) -> str:
     raise ConfigError(f"auth: no {key} given (set {key}, {key}-env, {key}-file or {key}-command)")
 
 
-def auth_headers(auth: dict[str, Any]) -> dict[str, str]:
+def auth_headers(auth: Settings) -> dict[str, str]:
     """The Authorization header for a context's `auth` mapping (empty when none)."""
     if not auth:
         return {}

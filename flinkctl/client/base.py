@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from flinkctl.client.http import Http
 from flinkctl.config import Context
 from flinkctl.errors import UnsupportedError
+from flinkctl.flink import DashboardConfig, Metric
 
 T = TypeVar("T")
 R = TypeVar("R")
+B = TypeVar("B", bound="Base")
 
 
 def parse_version(text: str) -> tuple[int, ...]:
@@ -23,35 +25,63 @@ def parse_version(text: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
+def joined(values: Sequence[str] | None) -> str | None:
+    """A comma-separated query parameter ('a,b'); None (left out) when there are no values."""
+    return ",".join(values) if values else None
+
+
 class Base:
     """Holds the Http transport; endpoint groups are mixins over it."""
 
     max_workers = 8
 
-    def __init__(self, ctx: Context, **http_options: Any) -> None:
+    def __init__(self, ctx: Context, **http_options: Any) -> None:  # Http's: verbose, retries, log
         self.ctx = ctx
         self.http = Http(ctx, **http_options)
-        self._dashboard: dict | None = None
+        self._dashboard: DashboardConfig | None = None
 
     def close(self) -> None:
         """Release connections."""
         self.http.close()
 
-    def __enter__(self):
+    def __enter__(self: B) -> B:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def get(self, path: str, **params: Any) -> Any:
-        """GET a path; None-valued params are dropped."""
+    def _get(self, shape: type[T], path: str, **params: object) -> T:
+        """GET PATH; its JSON body, as SHAPE says Flink sends it. None-valued params are dropped."""
         clean = {k: v for k, v in params.items() if v is not None}
-        return self.http.request("GET", path, params=clean or None)
+        body: T = self.http.request("GET", path, params=clean or None)
+        return body
 
-    def dashboard_config(self) -> dict:
+    def _send(
+        self,
+        shape: type[T],
+        method: str,
+        path: str,
+        *,
+        retry: bool = False,
+        **kwargs: Any,  # passed on to httpx.Client.request (json, data, files, params)
+    ) -> T:
+        """A request that changes state (retried only with RETRY); its JSON body as SHAPE."""
+        body: T = self.http.request(method, path, retry=retry, **kwargs)
+        return body
+
+    def _text(self, path: str) -> str:
+        """GET PATH as text (log files)."""
+        text: str = self.http.request("GET", path, raw=True).text
+        return text
+
+    def _metrics(self, path: str, get: Sequence[str] | None, **params: str | None) -> list[Metric]:
+        """A metrics endpoint: the metric ids without GET, their values (or aggregates) with it."""
+        return self._get(list[Metric], path, get=joined(get), **params)
+
+    def dashboard_config(self) -> DashboardConfig:
         """GET /config, fetched once per invocation."""
         if self._dashboard is None:
-            self._dashboard = self.get("/config")
+            self._dashboard = self._get(DashboardConfig, "/config")
         return self._dashboard
 
     def flink_version(self) -> tuple[int, ...]:

@@ -1,55 +1,92 @@
-"""Cluster, JobManager and TaskManager endpoints."""
+"""Cluster, JobManager and TaskManager endpoints, and the metrics endpoints of every level."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 from urllib.parse import quote
 
-from flinkctl.client.base import Base
+from flinkctl.client.base import Base, joined
+from flinkctl.flink import (
+    ClusterOverview,
+    ConfigEntry,
+    Json,
+    LogList,
+    Metric,
+    TaskManager,
+    TaskManagers,
+)
+
+
+def _tm(tm_id: str) -> str:
+    return f"/taskmanagers/{quote(tm_id, safe='')}"
 
 
 class ClusterEndpoints(Base):
     """GET /overview, GET /config, DELETE /cluster, /jobmanager/..., /taskmanagers/..."""
 
-    def overview(self) -> dict:
+    def overview(self) -> ClusterOverview:
         """GET /overview."""
-        return self.get("/overview")
+        return self._get(ClusterOverview, "/overview")
 
     def shutdown_cluster(self) -> None:
         """DELETE /cluster."""
         self.http.request("DELETE", "/cluster", retry=False)
 
-    def metrics(self, path: str, get: list[str] | None = None, **params: Any) -> list[dict]:
-        """GET a metrics endpoint: names without GET, values (or aggregates) with it."""
-        joined = {k: ",".join(v) if isinstance(v, list) else v for k, v in params.items()}
-        return self.get(path, get=",".join(get) if get else None, **joined)
+    # -- jobmanager --------------------------------------------------------------------------
 
-    def jobmanager_config(self) -> list[dict]:
+    def jobmanager_config(self) -> list[ConfigEntry]:
         """GET /jobmanager/config."""
-        return self.get("/jobmanager/config")
+        return self._get(list[ConfigEntry], "/jobmanager/config")
 
-    def jobmanager_environment(self) -> dict:
+    def jobmanager_environment(self) -> Json:
         """GET /jobmanager/environment (Flink 1.16+)."""
         self.require("1.16", "jobmanager environment")
-        return self.get("/jobmanager/environment")
+        return self._get(Json, "/jobmanager/environment")
 
-    def log_list(self, prefix: str) -> dict:
-        """GET PREFIX/logs: the log files of the JobManager or one TaskManager."""
-        return self.get(f"{prefix}/logs")
+    def jobmanager_metrics(self, get: Sequence[str] | None = None) -> list[Metric]:
+        """GET /jobmanager/metrics[?get=...]."""
+        return self._metrics("/jobmanager/metrics", get)
 
-    def log_file(self, prefix: str, name: str) -> str:
-        """GET PREFIX/logs/NAME as text."""
-        path = f"{prefix}/logs/{quote(name, safe='')}"
-        return self.http.request("GET", path, raw=True).text
+    def jobmanager_logs(self) -> LogList:
+        """GET /jobmanager/logs: the JobManager's log files."""
+        return self._get(LogList, "/jobmanager/logs")
 
-    def thread_dump(self, prefix: str) -> dict:
-        """GET PREFIX/thread-dump."""
-        return self.get(f"{prefix}/thread-dump")
+    def jobmanager_log(self, name: str) -> str:
+        """GET /jobmanager/logs/:filename as text."""
+        return self._text(f"/jobmanager/logs/{quote(name, safe='')}")
 
-    def taskmanagers(self) -> dict:
+    def jobmanager_thread_dump(self) -> Json:
+        """GET /jobmanager/thread-dump."""
+        return self._get(Json, "/jobmanager/thread-dump")
+
+    # -- taskmanagers ------------------------------------------------------------------------
+
+    def taskmanagers(self) -> TaskManagers:
         """GET /taskmanagers."""
-        return self.get("/taskmanagers")
+        return self._get(TaskManagers, "/taskmanagers")
 
-    def taskmanager(self, tm_id: str) -> dict:
-        """GET /taskmanagers/:id."""
-        return self.get(f"/taskmanagers/{quote(tm_id, safe='')}")
+    def taskmanager(self, tm_id: str) -> TaskManager:
+        """GET /taskmanagers/:taskmanagerid."""
+        return self._get(TaskManager, _tm(tm_id))
+
+    def taskmanagers_metrics(
+        self, get: Sequence[str] | None = None, agg: Sequence[str] | None = None
+    ) -> list[Metric]:
+        """GET /taskmanagers/metrics[?get=...&agg=...]: aggregated over all task managers."""
+        return self._metrics("/taskmanagers/metrics", get, agg=joined(agg))
+
+    def taskmanager_metrics(self, tm_id: str, get: Sequence[str] | None = None) -> list[Metric]:
+        """GET /taskmanagers/:taskmanagerid/metrics[?get=...]."""
+        return self._metrics(f"{_tm(tm_id)}/metrics", get)
+
+    def taskmanager_logs(self, tm_id: str) -> LogList:
+        """GET /taskmanagers/:taskmanagerid/logs: the task manager's log files."""
+        return self._get(LogList, f"{_tm(tm_id)}/logs")
+
+    def taskmanager_log(self, tm_id: str, name: str) -> str:
+        """GET /taskmanagers/:taskmanagerid/logs/:filename as text."""
+        return self._text(f"{_tm(tm_id)}/logs/{quote(name, safe='')}")
+
+    def taskmanager_thread_dump(self, tm_id: str) -> Json:
+        """GET /taskmanagers/:taskmanagerid/thread-dump."""
+        return self._get(Json, f"{_tm(tm_id)}/thread-dump")

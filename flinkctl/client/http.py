@@ -7,7 +7,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flinkctl import __version__
 from flinkctl.config import Context
@@ -19,8 +19,13 @@ from flinkctl.errors import (
     ServerError,
     UnreachableError,
 )
+from flinkctl.flink import TRANSIENT_STATUSES, error_summary
 
-RETRY_STATUSES = (502, 503, 504)
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
+
 IDEMPOTENT = ("GET", "HEAD", "OPTIONS")
 
 
@@ -47,22 +52,22 @@ class Http:
         if retries is not None:
             self.retries = retries
         self.log = log
-        self._client: Any = None
+        self._client: httpx.Client | None = None
 
     @property
-    def client(self):
+    def client(self) -> httpx.Client:
         """The httpx.Client, built on first use (httpx is imported lazily)."""
         if self._client is None:
             self._client = self._build()
         return self._client
 
-    def _build(self):
+    def _build(self) -> httpx.Client:
         import httpx
 
         from flinkctl.client.auth import auth_headers
 
         tls = self.ctx.tls
-        verify: Any = True
+        verify: ssl.SSLContext | bool = True
         if not self.ctx.url.startswith("https://"):
             verify = False  # plain HTTP: skip building an SSL context (redirects are not followed)
         elif tls.get("insecure-skip-verify"):
@@ -95,13 +100,16 @@ class Http:
         *,
         retry: bool | None = None,
         raw: bool = False,
+        check: bool = True,
         timeout: float | None = None,
-        **kwargs: Any,
-    ) -> Any:
+        **kwargs: Any,  # passed on to httpx.Client.request (params, json, files, ...)
+    ) -> Any:  # the decoded JSON body, whose shape the endpoint method states
         """Send a request; return the decoded JSON body (or the response with raw=True).
 
         GET-like requests retry on connection errors and 502/503/504 with exponential
         backoff and jitter; other methods only when the caller says repeating is harmless.
+        An error status raises a typed error, unless CHECK is false (with RAW: the response
+        as it is, for recording fixtures).
         """
         import httpx
 
@@ -121,10 +129,10 @@ class Http:
                     continue
                 raise self._unreachable(exc) from exc
             self._trace(method, url, str(response.status_code), start)
-            if response.status_code in RETRY_STATUSES and attempt + 1 < attempts:
+            if response.status_code in TRANSIENT_STATUSES and attempt + 1 < attempts:
                 self._sleep(attempt)
                 continue
-            if response.status_code >= 400:
+            if response.status_code >= 400 and check:
                 raise error_for(response)
             if response.is_redirect:
                 raise RequestError(
@@ -159,12 +167,13 @@ class Http:
     def _unreachable(self, exc: Exception) -> FlinkctlError:
         import httpx
 
-        what = {
+        timeouts: dict[type[Exception], str] = {
             httpx.ConnectTimeout: "connection timed out",
             httpx.ReadTimeout: "no answer in time",
             httpx.WriteTimeout: "request timed out",
             httpx.PoolTimeout: "request timed out",
-        }.get(type(exc))
+        }
+        what = timeouts.get(type(exc))
         detail = what or (str(exc).splitlines() or [type(exc).__name__])[0]
         if isinstance(exc, httpx.UnsupportedProtocol):
             return RequestError(f"invalid URL {self.ctx.url}: {exc}")
@@ -174,7 +183,7 @@ class Http:
         )
 
 
-def flink_messages(response: Any) -> list[str]:
+def flink_messages(response: httpx.Response) -> list[str]:
     """Flink's `{"errors": [...]}` list, or the body's first line."""
     try:
         body = response.json()
@@ -186,41 +195,29 @@ def flink_messages(response: Any) -> list[str]:
     return []
 
 
-JAVA_EXCEPTION_PREFIX = re.compile(r"^(?:[\w$]+\.)+[\w$]*(?:Exception|Error)[\w$]*: ")
 NOT_FOUND = re.compile(
     r"(?<![\w$])(?:[\w$]+\.)*(?:NotFoundException|FlinkJobNotFoundException|"
     r"UnknownTaskExecutorException)\b"
 )
 
 
-def first_lines(messages: list[str]) -> list[str]:
-    """The first meaningful line of each Flink message, without stack trace or Java class name."""
-    out = []
-    for msg in messages:
-        lines = [ln.strip() for ln in msg.splitlines() if ln.strip()]
-        lines = [
-            ln for ln in lines if ln not in ("Internal server error.", "<Exception on server side:")
-        ]
-        if lines:
-            out.append(JAVA_EXCEPTION_PREFIX.sub("", lines[0]))
-    return out
-
-
-def error_for(response: Any) -> FlinkctlError:
+def error_for(response: httpx.Response) -> FlinkctlError:
     """Map an HTTP error response to a typed exception."""
     status = response.status_code
     messages = flink_messages(response)
-    summary = "; ".join(first_lines(messages)) or response.reason_phrase or "error"
+    summary = "; ".join(filter(None, map(error_summary, messages)))
+    summary = summary or response.reason_phrase or "error"
     where = f"{response.request.method} {response.request.url.path}"
-    kwargs = {"status": status, "flink": messages}
     if status in (401, 403):
         return AuthError(
             f"{where}: {status} {response.reason_phrase}",
             hint="check the context's auth settings (flinkctl config view)",
-            **kwargs,
+            status=status,
+            flink=messages,
         )
     if status == 404 or any(NOT_FOUND.search(m) for m in messages):
-        return NotFoundError(summary if messages else f"{where}: not found", **kwargs)
+        message = summary if messages else f"{where}: not found"
+        return NotFoundError(message, status=status, flink=messages)
     if status < 500:
-        return RequestError(f"Flink refused {where}: {summary}", **kwargs)
-    return ServerError(f"Flink failed {where}: {summary}", **kwargs)
+        return RequestError(f"Flink refused {where}: {summary}", status=status, flink=messages)
+    return ServerError(f"Flink failed {where}: {summary}", status=status, flink=messages)

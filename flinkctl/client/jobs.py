@@ -2,71 +2,92 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 from urllib.parse import quote
 
-from flinkctl.client.base import Base
+from flinkctl.client.base import Base, joined
 from flinkctl.errors import NotFoundError, UnsupportedError
-
-LOAD_METRICS = ["busyTimeMsPerSecond", "backPressuredTimeMsPerSecond"]
+from flinkctl.flink import (
+    ConfigEntry,
+    JobDetails,
+    JobExceptions,
+    JobsOverview,
+    JobStatus,
+    Json,
+    Metric,
+)
 
 
 class JobEndpoints(Base):
     """/jobs/..."""
 
-    def jobs_overview(self) -> dict:
+    def jobs_overview(self) -> JobsOverview:
         """GET /jobs/overview."""
-        return self.get("/jobs/overview")
+        return self._get(JobsOverview, "/jobs/overview")
 
-    def job(self, job_id: str) -> dict:
+    def job(self, job_id: str) -> JobDetails:
         """GET /jobs/:jobid."""
-        return self.get(f"/jobs/{job_id}")
+        return self._get(JobDetails, f"/jobs/{job_id}")
 
-    def job_status(self, job_id: str) -> dict:
+    def job_status(self, job_id: str) -> JobStatus:
         """GET /jobs/:jobid/status; `{"status": state}` from GET /jobs/:jobid where it's missing."""
         try:
-            return self.get(f"/jobs/{job_id}/status")
+            return self._get(JobStatus, f"/jobs/{job_id}/status")
         except NotFoundError:
             return {"status": self.job(job_id)["state"]}
 
-    def job_plan(self, job_id: str) -> dict:
+    def job_plan(self, job_id: str) -> Json:
         """GET /jobs/:jobid/plan."""
-        return self.get(f"/jobs/{job_id}/plan")
+        return self._get(Json, f"/jobs/{job_id}/plan")
 
-    def job_config(self, job_id: str) -> dict:
+    def job_config(self, job_id: str) -> Json:
         """GET /jobs/:jobid/config."""
-        return self.get(f"/jobs/{job_id}/config")
+        return self._get(Json, f"/jobs/{job_id}/config")
 
-    def job_jobmanager_config(self, job_id: str) -> list[dict]:
+    def job_jobmanager_config(self, job_id: str) -> list[ConfigEntry]:
         """GET /jobs/:jobid/jobmanager/config."""
-        return self.get(f"/jobs/{job_id}/jobmanager/config")
+        return self._get(list[ConfigEntry], f"/jobs/{job_id}/jobmanager/config")
 
-    def job_exceptions(self, job_id: str, max_exceptions: int | None = None) -> dict:
+    def job_exceptions(self, job_id: str, max_exceptions: int | None = None) -> JobExceptions:
         """GET /jobs/:jobid/exceptions[?maxExceptions=N]."""
-        return self.get(f"/jobs/{job_id}/exceptions", maxExceptions=max_exceptions)
+        path = f"/jobs/{job_id}/exceptions"
+        return self._get(JobExceptions, path, maxExceptions=max_exceptions)
 
-    def job_execution_result(self, job_id: str) -> dict:
+    def job_execution_result(self, job_id: str) -> Json:
         """GET /jobs/:jobid/execution-result: status IN_PROGRESS, or COMPLETED with the result."""
-        return self.get(f"/jobs/{job_id}/execution-result")
+        return self._get(Json, f"/jobs/{job_id}/execution-result")
 
-    def job_accumulators(self, job_id: str, include_serialized: bool = False) -> dict:
+    def job_accumulators(self, job_id: str, include_serialized: bool = False) -> Json:
         """GET /jobs/:jobid/accumulators[?includeSerializedValue=true]."""
         flag = "true" if include_serialized else None
-        return self.get(f"/jobs/{job_id}/accumulators", includeSerializedValue=flag)
+        return self._get(Json, f"/jobs/{job_id}/accumulators", includeSerializedValue=flag)
 
-    def job_rescales(self, job_id: str, what: str = "overview") -> Any:
+    def job_metrics(self, job_id: str, get: Sequence[str] | None = None) -> list[Metric]:
+        """GET /jobs/:jobid/metrics[?get=...]."""
+        return self._metrics(f"/jobs/{job_id}/metrics", get)
+
+    def jobs_metrics(
+        self,
+        get: Sequence[str] | None = None,
+        agg: Sequence[str] | None = None,
+        jobs: Sequence[str] | None = None,
+    ) -> list[Metric]:
+        """GET /jobs/metrics[?get=...&agg=...&jobs=...]: aggregated over jobs (all, or JOBS)."""
+        return self._metrics("/jobs/metrics", get, agg=joined(agg), jobs=joined(jobs))
+
+    def job_rescales(self, job_id: str, what: str = "overview") -> Json:
         """GET /jobs/:jobid/rescales/WHAT: overview, history, summary or config (Flink 2.3+)."""
         return self._rescales(job_id, what)
 
-    def job_rescale(self, job_id: str, rescale_id: str) -> dict:
+    def job_rescale(self, job_id: str, rescale_id: str) -> Json:
         """GET /jobs/:jobid/rescales/details/:rescaleuuid (Flink 2.3+)."""
         return self._rescales(job_id, f"details/{quote(rescale_id, safe='')}")
 
-    def _rescales(self, job_id: str, sub: str) -> Any:
+    def _rescales(self, job_id: str, sub: str) -> Json:
         """A rescales endpoint; a job without a rescale history is UnsupportedError."""
         self.require("2.3", "rescale history")
         try:
-            return self.get(f"/jobs/{job_id}/rescales/{sub}")
+            return self._get(Json, f"/jobs/{job_id}/rescales/{sub}")
         except NotFoundError as exc:
             if not any("Adaptive" in m for m in exc.flink):
                 raise
@@ -79,31 +100,8 @@ class JobEndpoints(Base):
                 flink=exc.flink,
             ) from exc
 
-    def job_log_url(self, job_id: str, tm_id: str | None = None) -> dict:
+    def job_log_url(self, job_id: str, tm_id: str | None = None) -> Json:
         """GET /jobs/:jobid/jobmanager/log-url, or /jobs/:jobid/taskmanagers/:tmid/log-url."""
         if tm_id:
-            return self.get(f"/jobs/{job_id}/taskmanagers/{quote(tm_id, safe='')}/log-url")
-        return self.get(f"/jobs/{job_id}/jobmanager/log-url")
-
-    def vertex_loads(self, job: dict) -> dict[str, dict[str, float | None]]:
-        """Busy and backpressured ratios (max over subtasks, 0..1) per vertex id of JOB's details.
-
-        One GET .../vertices/:vertexid/subtasks/metrics per vertex, issued concurrently; a
-        ratio the version or the vertex does not report is None.
-        """
-        job_id = job["jid"]
-
-        def load(vertex: dict) -> dict[str, float | None]:
-            path = f"/jobs/{job_id}/vertices/{vertex['id']}/subtasks/metrics"
-            got = {m["id"]: m.get("max") for m in self.metrics(path, get=LOAD_METRICS, agg=["max"])}
-            per_second = [got.get(name) for name in LOAD_METRICS]
-            busy, backpressured = (_ratio(ms) for ms in per_second)
-            return {"busy": busy, "backpressured": backpressured}
-
-        vertices = job.get("vertices") or []
-        return dict(zip((v["id"] for v in vertices), self.fan_out(load, vertices), strict=True))
-
-
-def _ratio(ms_per_second: Any) -> float | None:
-    """Milliseconds per second -> 0..1; None when not reported."""
-    return ms_per_second / 1000 if isinstance(ms_per_second, (int, float)) else None
+            return self._get(Json, f"/jobs/{job_id}/taskmanagers/{quote(tm_id, safe='')}/log-url")
+        return self._get(Json, f"/jobs/{job_id}/jobmanager/log-url")

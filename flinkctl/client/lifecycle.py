@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
 
 from flinkctl.client.base import Base
+from flinkctl.errors import RescaleUnsupported, ServerError
+from flinkctl.flink import (
+    ConfigEntry,
+    Json,
+    OperationStatus,
+    ParallelismBounds,
+    ResourceRequirements,
+    Triggered,
+    VertexRequirements,
+)
 
 
 def _app(app_id: str) -> str:
@@ -30,18 +41,18 @@ class LifecycleEndpoints(Base):
         drain: bool = False,
         target_directory: str | None = None,
         format_type: str | None = None,
-    ) -> dict:
+    ) -> Triggered:
         """POST /jobs/:jobid/stop (stop-with-savepoint); poll with savepoint_status."""
-        body: dict = {"triggerId": trigger_id, "drain": drain}
+        body: Json = {"triggerId": trigger_id, "drain": drain}
         if target_directory:
             body["targetDirectory"] = target_directory
         if format_type:
             body["formatType"] = format_type
-        return self.http.request("POST", f"/jobs/{job_id}/stop", json=body, retry=False)
+        return self._send(Triggered, "POST", f"/jobs/{job_id}/stop", json=body)
 
     def submit_job_graph(
         self, job_graph: Path, jars: list[Path], artifacts: list[tuple[str, Path]]
-    ) -> dict:
+    ) -> Json:
         """POST /jobs: a serialized JobGraph, jars and artifacts, as RestClusterClient sends."""
         request = {
             "jobGraphFileName": job_graph.name,
@@ -55,9 +66,8 @@ class LifecycleEndpoints(Base):
                 (f"file_{i}", (p.name, h, "application/octet-stream"))
                 for i, (p, h) in enumerate(zip(paths, handles, strict=True))
             ]
-            return self.http.request(
-                "POST", "/jobs", data={"request": json.dumps(request)}, files=files, retry=False
-            )
+            data = {"request": json.dumps(request)}
+            return self._send(Json, "POST", "/jobs", data=data, files=files)
         finally:
             for h in handles:
                 h.close()
@@ -72,86 +82,138 @@ class LifecycleEndpoints(Base):
         target_directory: str | None = None,
         cancel_job: bool = False,
         format_type: str | None = None,
-    ) -> dict:
+    ) -> Triggered:
         """POST /jobs/:jobid/savepoints; retried safely because it carries its own triggerId."""
-        body: dict = {"triggerId": trigger_id, "cancel-job": cancel_job}
+        body: Json = {"triggerId": trigger_id, "cancel-job": cancel_job}
         if target_directory:
             body["target-directory"] = target_directory
         if format_type:
             body["formatType"] = format_type
-        return self.http.request("POST", f"/jobs/{job_id}/savepoints", json=body, retry=True)
+        path = f"/jobs/{job_id}/savepoints"
+        return self._send(Triggered, "POST", path, json=body, retry=True)
 
-    def savepoint_status(self, job_id: str, trigger_id: str) -> dict:
+    def savepoint_status(self, job_id: str, trigger_id: str) -> OperationStatus:
         """GET /jobs/:jobid/savepoints/:triggerid (also the status of stop-with-savepoint)."""
-        return self.get(f"/jobs/{job_id}/savepoints/{trigger_id}")
+        return self._get(OperationStatus, f"/jobs/{job_id}/savepoints/{trigger_id}")
 
-    def dispose_savepoint(self, path: str) -> dict:
+    def dispose_savepoint(self, path: str) -> Triggered:
         """POST /savepoint-disposal."""
         body = {"savepoint-path": path}
-        return self.http.request("POST", "/savepoint-disposal", json=body, retry=False)
+        return self._send(Triggered, "POST", "/savepoint-disposal", json=body)
 
-    def disposal_status(self, trigger_id: str) -> dict:
+    def disposal_status(self, trigger_id: str) -> OperationStatus:
         """GET /savepoint-disposal/:triggerid."""
-        return self.get(f"/savepoint-disposal/{trigger_id}")
+        return self._get(OperationStatus, f"/savepoint-disposal/{trigger_id}")
 
     # -- rescaling ---------------------------------------------------------------------------
 
-    def resource_requirements(self, job_id: str) -> dict:
-        """GET /jobs/:jobid/resource-requirements (Flink 1.18+)."""
-        self.require("1.18", "rescaling through resource requirements")
-        return self.get(f"/jobs/{job_id}/resource-requirements")
+    def rescales_in_place(self) -> bool:
+        """Whether the cluster rescales through resource requirements (Flink 1.18+, or a version
+        it does not tell); older ones have only the legacy PATCH /jobs/:jobid/rescaling."""
+        have = self.flink_version()
+        return not have or have >= (1, 18)
 
-    def set_resource_requirements(self, job_id: str, body: dict) -> None:
+    def resource_requirements(self, job_id: str) -> ResourceRequirements:
+        """GET /jobs/:jobid/resource-requirements (Flink 1.18+).
+
+        A job on the default scheduler, which refuses it, is RescaleUnsupported.
+        """
+        self.require("1.18", "rescaling through resource requirements")
+        try:
+            return self._get(ResourceRequirements, f"/jobs/{job_id}/resource-requirements")
+        except ServerError as exc:
+            if "AdaptiveScheduler" not in " ".join(exc.flink):
+                raise
+            raise RescaleUnsupported(
+                f"job {job_id} does not run on the adaptive scheduler, "
+                "which rescaling without a restart needs",
+                hint="set 'jobmanager.scheduler: adaptive' in the cluster's configuration",
+            ) from exc
+
+    def set_resource_requirements(self, job_id: str, body: ResourceRequirements) -> None:
         """PUT /jobs/:jobid/resource-requirements (adaptive scheduler)."""
         path = f"/jobs/{job_id}/resource-requirements"
         self.http.request("PUT", path, json=body, retry=False)
 
-    def rescale_legacy(self, job_id: str, parallelism: int) -> dict:
-        """PATCH /jobs/:jobid/rescaling?parallelism=N (disabled in Flink since 1.9)."""
-        params = {"parallelism": parallelism}
-        return self.http.request("PATCH", f"/jobs/{job_id}/rescaling", params=params, retry=False)
+    def set_parallelism(
+        self, job_id: str, wanted: Mapping[str, int | None]
+    ) -> tuple[ResourceRequirements, ResourceRequirements]:
+        """Give each vertex in WANTED (vertex id -> N, None: as it is) the upper bound N.
 
-    def rescaling_status(self, job_id: str, trigger_id: str) -> dict:
+        GET, then PUT /jobs/:jobid/resource-requirements; a lower bound above N comes down to
+        N. Returns the requirements before and after.
+        """
+        before = self.resource_requirements(job_id)
+        after = {vid: _bounded(req, wanted.get(vid)) for vid, req in before.items()}
+        self.set_resource_requirements(job_id, after)
+        return before, after
+
+    def rescale_legacy(self, job_id: str, parallelism: int) -> Triggered:
+        """PATCH /jobs/:jobid/rescaling?parallelism=N (before Flink 1.18); poll with
+        rescaling_status. Flink disabled it in 1.9 (FLINK-12312): its 503 is RescaleUnsupported."""
+        params = {"parallelism": parallelism}
+        try:
+            return self._send(Triggered, "PATCH", f"/jobs/{job_id}/rescaling", params=params)
+        except ServerError as exc:
+            if exc.status != 503:
+                raise
+            raise RescaleUnsupported(
+                f"this cluster runs Flink {self.dashboard_config().get('flink-version')}, whose "
+                "rescaling endpoint is disabled (FLINK-12312); live rescaling needs Flink 1.18+ "
+                "with the adaptive scheduler",
+                hint="stop with a savepoint and run again with a new parallelism",
+            ) from exc
+
+    def rescaling_status(self, job_id: str, trigger_id: str) -> OperationStatus:
         """GET /jobs/:jobid/rescaling/:triggerid."""
-        return self.get(f"/jobs/{job_id}/rescaling/{trigger_id}")
+        return self._get(OperationStatus, f"/jobs/{job_id}/rescaling/{trigger_id}")
 
     # -- datasets ----------------------------------------------------------------------------
 
-    def datasets(self) -> dict:
+    def datasets(self) -> Json:
         """GET /datasets."""
-        return self.get("/datasets")
+        return self._get(Json, "/datasets")
 
-    def delete_dataset(self, dataset_id: str) -> dict:
+    def delete_dataset(self, dataset_id: str) -> Triggered:
         """DELETE /datasets/:datasetid."""
-        return self.http.request("DELETE", f"/datasets/{dataset_id}", retry=False)
+        return self._send(Triggered, "DELETE", f"/datasets/{dataset_id}")
 
-    def dataset_delete_status(self, trigger_id: str) -> dict:
+    def dataset_delete_status(self, trigger_id: str) -> OperationStatus:
         """GET /datasets/delete/:triggerid."""
-        return self.get(f"/datasets/delete/{trigger_id}")
+        return self._get(OperationStatus, f"/datasets/delete/{trigger_id}")
 
     # -- applications (Flink 2.3+) -----------------------------------------------------------
 
-    def applications(self) -> dict:
+    def applications(self) -> Json:
         """GET /applications/overview."""
         self.require("2.3", "applications")
-        return self.get("/applications/overview")
+        return self._get(Json, "/applications/overview")
 
-    def application(self, app_id: str) -> dict:
+    def application(self, app_id: str) -> Json:
         """GET /applications/:applicationid."""
         self.require("2.3", "applications")
-        return self.get(_app(app_id))
+        return self._get(Json, _app(app_id))
 
     def cancel_application(self, app_id: str) -> None:
         """POST /applications/:applicationid/cancel."""
         self.require("2.3", "applications")
         self.http.request("POST", f"{_app(app_id)}/cancel", retry=False)
 
-    def application_exceptions(self, app_id: str) -> dict:
+    def application_exceptions(self, app_id: str) -> Json:
         """GET /applications/:applicationid/exceptions."""
         self.require("2.3", "applications")
-        return self.get(f"{_app(app_id)}/exceptions")
+        return self._get(Json, f"{_app(app_id)}/exceptions")
 
-    def application_config(self, app_id: str) -> list[dict]:
+    def application_config(self, app_id: str) -> list[ConfigEntry]:
         """GET /applications/:applicationid/jobmanager/config."""
         self.require("2.3", "applications")
-        return self.get(f"{_app(app_id)}/jobmanager/config")
+        return self._get(list[ConfigEntry], f"{_app(app_id)}/jobmanager/config")
+
+
+def _bounded(req: VertexRequirements, upper: int | None) -> VertexRequirements:
+    """REQ with the parallelism upper bound UPPER (and a lower bound no higher); None: as it is."""
+    bounds: ParallelismBounds = {**req["parallelism"]}
+    if upper is not None:
+        bounds["upperBound"] = upper
+        bounds["lowerBound"] = min(req["parallelism"].get("lowerBound", 1), upper)
+    return {"parallelism": bounds}

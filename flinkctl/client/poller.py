@@ -9,57 +9,21 @@ No typer or rich here: progress goes to a callback.
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from flinkctl.errors import OperationFailed, ServerError, UnreachableError, WaitTimeout
+from flinkctl.flink import TRANSIENT_STATUSES, Json, OperationStatus, failure_trace, trace_summary
 
 T = TypeVar("T")
-Tick = Callable[[float, Any], None]
-TRANSIENT_STATUSES = (502, 503, 504)
+Tick = Callable[[float, object], None]
 
 
 def new_trigger_id() -> str:
     """A client-generated trigger id (32 hex), so a retried trigger request is idempotent."""
     return secrets.token_hex(16)
-
-
-def failure_cause(operation: dict | None) -> dict | None:
-    """The `failure-cause` (savepoints, disposal, datasets) or `failureCause` (checkpoints)."""
-    operation = operation or {}
-    return operation.get("failure-cause") or operation.get("failureCause")
-
-
-def cause_lines(cause: dict) -> list[str]:
-    """The full stringified Java stack trace of a serialized throwable."""
-    trace = str(cause.get("stack-trace") or cause.get("class") or "unknown cause")
-    return [trace.rstrip()]
-
-
-JAVA_CLASS = re.compile(r"(?:[\w$]+\.)+([\w$]*(?:Exception|Error|Throwable)[\w$]*): ")
-
-
-def summary(trace: str) -> str:
-    """A Java trace's first line without wrapper exceptions: 'x.A: y.B: msg' -> 'B: msg'."""
-    line = next((ln.strip() for ln in str(trace).splitlines() if ln.strip()), "")
-    match = JAVA_CLASS.match(line)
-    while match and JAVA_CLASS.match(line[match.end() :]):
-        line = line[match.end() :]
-        match = JAVA_CLASS.match(line)
-    return f"{match.group(1)}: {line[match.end() :]}" if match else line
-
-
-def describe(trace: str) -> str:
-    """One line for a Java trace: its summary and, if different, its deepest cause's."""
-    prefix = "Caused by: "
-    causes = [
-        ln.strip()[len(prefix) :] for ln in str(trace).splitlines() if ln.strip().startswith(prefix)
-    ]
-    parts = [summary(trace), *(summary(c) for c in causes[-1:])]
-    return "; caused by: ".join(dict.fromkeys(p for p in parts if p))
 
 
 class Poller:
@@ -98,7 +62,7 @@ class Poller:
     ) -> T:
         """Call FETCH until DONE(body) is true; return that body."""
         delay = self.initial
-        body: Any = None
+        body: T | None = None
         while True:
             try:
                 body = fetch()
@@ -121,7 +85,7 @@ class Poller:
             self.sleep(pause)
             delay = min(self.maximum, delay * self.factor)
 
-    def operation(self, fetch: Callable[[], dict], *, what: str = "operation") -> dict:
+    def operation(self, fetch: Callable[[], OperationStatus], *, what: str = "operation") -> Json:
         """Poll an asynchronous-operation status until COMPLETED; return its `operation`.
 
         A failure cause raises OperationFailed with the cause's first line and its deepest
@@ -131,8 +95,7 @@ class Poller:
             fetch, lambda b: (b.get("status") or {}).get("id") == "COMPLETED", what=what
         )
         operation = body.get("operation") or {}
-        cause = failure_cause(operation)
-        if cause:
-            lines = cause_lines(cause)
-            raise OperationFailed(f"{what} failed: {describe(lines[0])}", flink=lines)
+        trace = failure_trace(operation)
+        if trace:
+            raise OperationFailed(f"{what} failed: {trace_summary(trace)}", flink=[trace])
         return operation

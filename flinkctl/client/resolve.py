@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flinkctl.errors import NotFoundError, UsageError
+from flinkctl.flink import TERMINAL_STATES, JarFile, JobDetails, JobOverview, is_hex_id, local_time
+
+if TYPE_CHECKING:
+    from flinkctl.client import FlinkClient
+
+# a listed resource (job, vertex, jar, task manager, application), read by key
+Item = TypeVar("Item", bound=Mapping[str, Any])
 
 
 def pick(
     value: str,
-    items: Sequence[dict],
+    items: Sequence[Item],
     *,
     noun: str,
     key: str = "id",
     name_key: str | None = None,
-    describe: Callable[[dict], str] | None = None,
+    describe: Callable[[Item], str] | None = None,
     min_prefix: int = 1,
-    prefer: Callable[[dict], bool] | None = None,
+    prefer: Callable[[Item], bool] | None = None,
     substring: bool = False,
-) -> dict:
+) -> Item:
     """The one item whose KEY equals VALUE, starts with it, or whose NAME_KEY equals it.
 
     Exact ids win, then unique prefixes (at least MIN_PREFIX chars), then exact names, then
@@ -31,7 +38,7 @@ def pick(
     exact = [i for i in items if str(i.get(key)) == value]
     if exact:
         return exact[0]
-    matches: list[dict] = []
+    matches: list[Item] = []
     if len(value) >= min_prefix:
         matches = [i for i in items if str(i.get(key, "")).startswith(value)]
     if not matches and name_key:
@@ -51,29 +58,24 @@ def pick(
     raise UsageError(f"{noun} {value!r} is ambiguous: {listing}{more}")
 
 
-def taskmanager(client: Any, value: str) -> str:
+def taskmanager(client: FlinkClient, value: str) -> str:
     """A task manager id from a full id or a unique prefix."""
     items = client.taskmanagers().get("taskmanagers", [])
     return pick(value, items, noun="task manager")["id"]
 
 
-TERMINAL_STATES = ("FINISHED", "CANCELED", "FAILED")
-HEX32 = set("0123456789abcdef")
+def _describe_job(job: JobOverview) -> str:
+    started = local_time(job.get("start-time"))
+    return f"{job.get('jid')} {job.get('name')!r} {job.get('state')} started {started}"
 
 
-def _describe_job(job: dict) -> str:
-    from flinkctl.output.humanize import timestamp
-
-    return f"{job.get('jid')} {job.get('name')!r} {job.get('state')} started {timestamp(job.get('start-time'))}"
-
-
-def job(client: Any, value: str) -> str:
+def job(client: FlinkClient, value: str) -> str:
     """A job id from a full 32-hex id, a unique id prefix (>= 4 chars) or an exact job name.
 
     A full id is used as is (no request); otherwise one GET /jobs/overview, preferring
     non-terminal jobs when a name matches several.
     """
-    if len(value) == 32 and set(value) <= HEX32:
+    if is_hex_id(value):
         return value
     jobs = client.jobs_overview().get("jobs", [])
     found = pick(
@@ -89,7 +91,7 @@ def job(client: Any, value: str) -> str:
     return found["jid"]
 
 
-def vertex(job_details: dict, value: str) -> str:
+def vertex(job_details: JobDetails, value: str) -> str:
     """A vertex id of the job from an id, a unique id prefix, an exact or a unique part of a name.
 
     Vertex names are operator chains ("Source: Sequence -> Timestamps"), so "Source" is enough.
@@ -105,7 +107,7 @@ def vertex(job_details: dict, value: str) -> str:
     )["id"]
 
 
-def jar(client: Any, value: str, *, newest: bool = False) -> dict:
+def jar(client: FlinkClient, value: str, *, newest: bool = False) -> JarFile:
     """The uploaded jar whose id is VALUE, starts with it, or whose original name is VALUE.
 
     With NEWEST, a name shared by several uploads picks the most recent one.
@@ -122,10 +124,10 @@ def jar(client: Any, value: str, *, newest: bool = False) -> dict:
     )
 
 
-def application(client: Any, value: str) -> str:
+def application(client: FlinkClient, value: str) -> str:
     """An application id from an id, a unique id prefix or an exact name (one overview request)."""
     apps = client.applications().get("applications") or []
-    return pick(
+    found: str = pick(
         value,
         apps,
         noun="application",
@@ -134,3 +136,4 @@ def application(client: Any, value: str) -> str:
         min_prefix=4,
         prefer=lambda a: a.get("status") not in TERMINAL_STATES,
     )["id"]
+    return found

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from flinkctl.client.base import Base
+from flinkctl.client.base import Base, joined
 from flinkctl.errors import OperationFailed, UnsupportedError, WaitTimeout
+from flinkctl.flink import JobDetails, JobVertex, Json, Metric, VertexDetails
+
+# the per-subtask ratios of a vertex's load, in milliseconds per second
+LOAD_METRICS = ["busyTimeMsPerSecond", "backPressuredTimeMsPerSecond"]
 
 FLAMEGRAPH_TYPES = ("on_cpu", "off_cpu", "full")
 # VertexFlameGraph's endTimestamp markers (the body has no data then)
@@ -23,12 +27,12 @@ def subtask_path(job_id: str, vertex_id: str, index: int) -> str:
     return f"{vertex_path(job_id, vertex_id)}/subtasks/{index}"
 
 
-def backpressure_sampling(body: dict) -> bool:
+def backpressure_sampling(body: Json) -> bool:
     """Whether a backpressure body says sampling has not produced a result yet."""
     return body.get("status") == "deprecated"
 
 
-def _poll(fetch: Callable[[], dict], pending: Callable[[dict], bool], timeout: float) -> dict:
+def _poll(fetch: Callable[[], Json], pending: Callable[[Json], bool], timeout: float) -> Json:
     """FETCH until PENDING(body) is false or TIMEOUT seconds passed; the last body."""
     deadline = time.monotonic() + timeout
     delay = 0.2
@@ -43,40 +47,84 @@ def _poll(fetch: Callable[[], dict], pending: Callable[[dict], bool], timeout: f
 class VertexEndpoints(Base):
     """Vertex, subtask and per-vertex endpoints under /jobs/:jobid/vertices/..."""
 
-    def vertex(self, job_id: str, vertex_id: str) -> dict:
+    def vertex(self, job_id: str, vertex_id: str) -> VertexDetails:
         """GET /jobs/:jobid/vertices/:vertexid (the vertex with one row per subtask)."""
-        return self.get(vertex_path(job_id, vertex_id))
+        return self._get(VertexDetails, vertex_path(job_id, vertex_id))
 
-    def backpressure(self, job_id: str, vertex_id: str, wait: float = 0.0) -> dict:
+    def backpressure(self, job_id: str, vertex_id: str, wait: float = 0.0) -> Json:
         """GET .../backpressure; while Flink is still sampling (status "deprecated"),
         ask again for up to WAIT seconds. The last body is returned either way."""
         path = f"{vertex_path(job_id, vertex_id)}/backpressure"
-        return _poll(lambda: self.get(path), backpressure_sampling, wait)
+        return _poll(lambda: self._get(Json, path), backpressure_sampling, wait)
 
-    def vertex_accumulators(self, job_id: str, vertex_id: str) -> dict:
+    def vertex_accumulators(self, job_id: str, vertex_id: str) -> Json:
         """GET .../accumulators (user accumulators aggregated over the subtasks)."""
-        return self.get(f"{vertex_path(job_id, vertex_id)}/accumulators")
+        return self._get(Json, f"{vertex_path(job_id, vertex_id)}/accumulators")
 
-    def subtasks_accumulators(self, job_id: str, vertex_id: str) -> dict:
+    def subtasks_accumulators(self, job_id: str, vertex_id: str) -> Json:
         """GET .../subtasks/accumulators (user accumulators of every subtask)."""
-        return self.get(f"{vertex_path(job_id, vertex_id)}/subtasks/accumulators")
+        return self._get(Json, f"{vertex_path(job_id, vertex_id)}/subtasks/accumulators")
 
-    def subtask_times(self, job_id: str, vertex_id: str) -> dict:
+    def subtask_times(self, job_id: str, vertex_id: str) -> Json:
         """GET .../subtasktimes (when each subtask entered each state)."""
-        return self.get(f"{vertex_path(job_id, vertex_id)}/subtasktimes")
+        return self._get(Json, f"{vertex_path(job_id, vertex_id)}/subtasktimes")
 
-    def vertex_taskmanagers(self, job_id: str, vertex_id: str) -> dict:
+    def vertex_taskmanagers(self, job_id: str, vertex_id: str) -> Json:
         """GET .../taskmanagers (the vertex's subtasks aggregated per task manager)."""
-        return self.get(f"{vertex_path(job_id, vertex_id)}/taskmanagers")
+        return self._get(Json, f"{vertex_path(job_id, vertex_id)}/taskmanagers")
 
-    def watermarks(self, job_id: str, vertex_id: str) -> list[dict]:
-        """GET .../watermarks (each subtask's current input watermark)."""
-        return self.get(f"{vertex_path(job_id, vertex_id)}/watermarks")
+    def watermarks(self, job_id: str, vertex_id: str) -> list[Metric]:
+        """GET .../watermarks (each subtask's current input watermark, as metrics)."""
+        return self._get(list[Metric], f"{vertex_path(job_id, vertex_id)}/watermarks")
 
-    def jm_operator_metrics_path(self, job_id: str, vertex_id: str) -> str:
-        """The path of .../jm-operator-metrics, after checking the cluster has it (1.20+)."""
+    def vertex_metrics(
+        self, job_id: str, vertex_id: str, get: Sequence[str] | None = None
+    ) -> list[Metric]:
+        """GET .../metrics[?get=...]: ids are prefixed with the subtask index (0.numRecordsIn)."""
+        return self._metrics(f"{vertex_path(job_id, vertex_id)}/metrics", get)
+
+    def subtasks_metrics(
+        self,
+        job_id: str,
+        vertex_id: str,
+        get: Sequence[str] | None = None,
+        agg: Sequence[str] | None = None,
+        subtasks: str | None = None,
+    ) -> list[Metric]:
+        """GET .../subtasks/metrics[?get=...&agg=...&subtasks=...]: aggregated over subtasks
+        (all, or SUBTASKS such as '0,2' or '0-3')."""
+        path = f"{vertex_path(job_id, vertex_id)}/subtasks/metrics"
+        return self._metrics(path, get, agg=joined(agg), subtasks=subtasks or None)
+
+    def subtask_metrics(
+        self, job_id: str, vertex_id: str, index: int, get: Sequence[str] | None = None
+    ) -> list[Metric]:
+        """GET .../subtasks/:subtaskindex/metrics[?get=...]."""
+        return self._metrics(f"{subtask_path(job_id, vertex_id, index)}/metrics", get)
+
+    def jm_operator_metrics(
+        self, job_id: str, vertex_id: str, get: Sequence[str] | None = None
+    ) -> list[Metric]:
+        """GET .../jm-operator-metrics[?get=...] (Flink 1.20+): the operator coordinators'."""
         self.require("1.20", "jm-operator-metrics")
-        return f"{vertex_path(job_id, vertex_id)}/jm-operator-metrics"
+        return self._metrics(f"{vertex_path(job_id, vertex_id)}/jm-operator-metrics", get)
+
+    def vertex_loads(self, job: JobDetails) -> dict[str, dict[str, float | None]]:
+        """Busy and backpressured ratios (max over subtasks, 0..1) per vertex id of JOB's details.
+
+        One GET .../vertices/:vertexid/subtasks/metrics per vertex, issued concurrently; a
+        ratio the version or the vertex does not report is None.
+        """
+        job_id = job["jid"]
+
+        def load(vertex: JobVertex) -> dict[str, float | None]:
+            metrics = self.subtasks_metrics(job_id, vertex["id"], get=LOAD_METRICS, agg=["max"])
+            got = {m["id"]: m.get("max") for m in metrics}
+            busy, backpressured = (_ratio(got.get(name)) for name in LOAD_METRICS)
+            return {"busy": busy, "backpressured": backpressured}
+
+        vertices = job.get("vertices") or []
+        return dict(zip((v["id"] for v in vertices), self.fan_out(load, vertices), strict=True))
 
     def flamegraph(
         self,
@@ -85,14 +133,14 @@ class VertexEndpoints(Base):
         kind: str = "on_cpu",
         subtask: int | None = None,
         wait: float = 0.0,
-    ) -> dict:
+    ) -> Json:
         """GET .../flamegraph?type=KIND[&subtaskindex=N]; while Flink is still sampling,
         ask again for up to WAIT seconds. Raises when flame graphs are disabled, the
         vertex no longer runs, or sampling outlasts WAIT."""
         path = f"{vertex_path(job_id, vertex_id)}/flamegraph"
 
-        def fetch() -> dict:
-            return self.get(path, type=kind.upper(), subtaskindex=subtask)
+        def fetch() -> Json:
+            return self._get(Json, path, type=kind.upper(), subtaskindex=subtask)
 
         body = _poll(fetch, lambda b: b.get("endTimestamp") == FLAMEGRAPH_WAITING, wait)
         marker = body.get("endTimestamp")
@@ -110,11 +158,17 @@ class VertexEndpoints(Base):
             )
         return body
 
-    def subtask(self, job_id: str, vertex_id: str, index: int, attempt: int | None = None) -> dict:
+    def subtask(self, job_id: str, vertex_id: str, index: int, attempt: int | None = None) -> Json:
         """GET .../subtasks/:index (current attempt) or .../subtasks/:index/attempts/:attempt."""
         path = subtask_path(job_id, vertex_id, index)
-        return self.get(path if attempt is None else f"{path}/attempts/{attempt}")
+        return self._get(Json, path if attempt is None else f"{path}/attempts/{attempt}")
 
-    def subtask_accumulators(self, job_id: str, vertex_id: str, index: int, attempt: int) -> dict:
+    def subtask_accumulators(self, job_id: str, vertex_id: str, index: int, attempt: int) -> Json:
         """GET .../subtasks/:index/attempts/:attempt/accumulators."""
-        return self.get(f"{subtask_path(job_id, vertex_id, index)}/attempts/{attempt}/accumulators")
+        path = f"{subtask_path(job_id, vertex_id, index)}/attempts/{attempt}/accumulators"
+        return self._get(Json, path)
+
+
+def _ratio(ms_per_second: object) -> float | None:
+    """Milliseconds per second -> 0..1; None when not reported."""
+    return ms_per_second / 1000 if isinstance(ms_per_second, (int, float)) else None

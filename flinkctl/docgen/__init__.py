@@ -1,4 +1,4 @@
-"""Generate shell completions, man pages and the README command reference from the command tree.
+"""Generate shell completions, man pages and docs/reference.md from the command tree.
 
 `scripts/gen-docs` writes them; `scripts/gen-docs --check` lists stale files and exits 1.
 """
@@ -15,7 +15,7 @@ SHELL_FILES = {"bash": "flinkctl.bash", "zsh": "_flinkctl", "fish": "flinkctl.fi
 def outputs(repo: Path, root: Any = None) -> dict[Path, str]:
     """Every generated file under REPO and its content (ROOT: the click command, for tests)."""
     from flinkctl.cli.completion import script
-    from flinkctl.docgen import man, readme
+    from flinkctl.docgen import man, reference
     from flinkctl.docgen.tree import load
 
     tree = load(root)
@@ -23,8 +23,7 @@ def outputs(repo: Path, root: Any = None) -> dict[Path, str]:
     out[repo / "man" / "flinkctl.1"] = man.main_page(tree)
     for group in man.groups(tree):
         out[repo / "man" / f"flinkctl-{group.name}.1"] = man.group_page(group)
-    path = repo / "README.md"
-    out[path] = readme.splice(path.read_text(encoding="utf-8") if path.exists() else "", tree)
+    out[repo / reference.PATH] = reference.page(tree)
     return out
 
 

@@ -117,7 +117,10 @@ def split_help(text: str) -> tuple[str, list[str | list[str]], list[str]]:
         else:
             in_example = False
             blocks.append(" ".join(ln.strip() for ln in lines))
-    summary = blocks.pop(0) if blocks and isinstance(blocks[0], str) else ""
+    summary = ""
+    if blocks and isinstance(first := blocks[0], str):
+        summary = first
+        del blocks[0]
     return summary, blocks, examples
 
 

@@ -6,11 +6,11 @@ import time
 from pathlib import Path
 
 from flinkctl.errors import FlinkctlError, OperationFailed, UnreachableError
+from flinkctl.flink import ACTIVE_STATES, TERMINAL_STATES
 
 JAR = Path(__file__).with_name("demo") / "flinkctl-demo.jar"
 JOB_NAME = "flinkctl-demo"
 ENTRY_CLASS = "flinkctl.demo.DemoJob"
-ACTIVE = {"INITIALIZING", "CREATED", "RUNNING", "RESTARTING", "RECONCILING"}
 
 
 def run(url: str, *, sleep_ms: int | None = None, timeout: float = 60.0) -> str:
@@ -39,7 +39,9 @@ def find(url: str) -> str | None:
 
     with httpx.Client(base_url=url, timeout=10) as http:
         jobs = _call(http, "GET", "/jobs/overview")["jobs"]
-    return next((j["jid"] for j in jobs if j["name"] == JOB_NAME and j["state"] in ACTIVE), None)
+    return next(
+        (j["jid"] for j in jobs if j["name"] == JOB_NAME and j["state"] in ACTIVE_STATES), None
+    )
 
 
 def _wait_running(http, job_id: str, timeout: float) -> None:
@@ -47,7 +49,7 @@ def _wait_running(http, job_id: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
         job = _call(http, "GET", f"/jobs/{job_id}")
-        if job["state"] in ("FAILED", "CANCELED", "FINISHED"):
+        if job["state"] in TERMINAL_STATES:
             exc = _call(http, "GET", f"/jobs/{job_id}/exceptions").get("root-exception") or ""
             raise OperationFailed(
                 f"demo job {job_id} is {job['state']}", flink=exc.splitlines()[:1]

@@ -120,7 +120,7 @@ def _present(data: dict, columns: list[Column]) -> list[tuple[str, str]]:
     return fields(data, [c for c in columns if callable(c.get) or c.get.split(".")[0] in data])
 
 
-def checkpoint_view(names: dict[str, str]) -> View:
+def checkpoint_view(names: dict[str, str | None]) -> View:
     """One checkpoint and its per-vertex statistics; NAMES maps vertex ids to names."""
 
     def render(data: dict, wide: bool) -> None:
@@ -179,7 +179,7 @@ def _flat(summary: dict) -> dict:
     return flat
 
 
-def checkpoint_vertex_view(name: str) -> View:
+def checkpoint_vertex_view(name: str | None) -> View:
     """One vertex's part of a checkpoint: header, min/avg/max summary, and each subtask."""
 
     def render(data: dict, wide: bool) -> None:

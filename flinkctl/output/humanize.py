@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
+
+from flinkctl.flink import local_time
 
 
 def duration(ms: Any) -> str:
@@ -36,11 +37,8 @@ def size(n: Any) -> str:
     return "-"  # pragma: no cover
 
 
-def timestamp(ms: Any) -> str:
-    """Epoch milliseconds -> local 'YYYY-MM-DD HH:MM:SS'; unset (<= 0) -> '-'."""
-    if not isinstance(ms, (int, float)) or ms <= 0:
-        return "-"
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ms / 1000))
+# Flink's epoch-millisecond timestamps as local 'YYYY-MM-DD HH:MM:SS'; unset -> '-'
+timestamp = local_time
 
 
 def count(n: Any) -> str:

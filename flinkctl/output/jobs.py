@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from flinkctl.flink import first_line
 from flinkctl.output.humanize import count, duration, text, timestamp
 from flinkctl.output.render import Column, View, details, is_tty, out, render, settings, table
 from flinkctl.output.vertices import IO_COLUMNS, fields, rows_table, running_tasks, state_counts
@@ -241,15 +242,6 @@ JOB_CONFIG = View(table=_job_config, rows=_execution_config, name="key")
 # -- exceptions ------------------------------------------------------------------------------
 
 
-def first_line(trace: Any) -> str:
-    """'org.x.FooException: msg\\n\\tat ...' -> 'FooException: msg'."""
-    line = next((ln.strip() for ln in str(trace or "").splitlines() if ln.strip()), "")
-    cls, sep, msg = line.partition(": ")
-    if " " not in cls and "." in cls:
-        cls = cls.rsplit(".", 1)[-1]
-    return f"{cls}{sep}{msg}" or "-"
-
-
 def _entries(data: dict) -> list[dict]:
     return (data.get("exceptionHistory") or {}).get("entries") or []
 
@@ -317,7 +309,7 @@ def _execution_result(data: dict, wide: bool) -> None:
     ]
     cause = result.get("failure-cause")
     if cause:
-        pairs.append(("Failure", first_line(cause.get("stack-trace") or cause.get("class"))))
+        pairs.append(("Failure", text(first_line(cause.get("stack-trace") or cause.get("class")))))
     details(pairs)
     accumulators = result.get("accumulator-results") or {}
     if accumulators:

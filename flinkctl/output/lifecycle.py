@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flinkctl.flink import failure_trace, jar_id, trace_summary
 from flinkctl.output.render import Column, View, out
 
 
@@ -45,13 +46,7 @@ JARS = View(
 )
 
 
-def _jar_id(data: dict) -> str:
-    from pathlib import Path
-
-    return Path(str(data.get("filename", ""))).name
-
-
-JAR_UPLOADED = View(table=lambda d, wide: out(_jar_id(d)), name=_jar_id)
+JAR_UPLOADED = View(table=lambda d, wide: out(jar_id(d)), name=jar_id)
 
 TRIGGERED = View(table=_print_key("trigger-id"), name="trigger-id")
 
@@ -66,10 +61,8 @@ APPLICATION_STARTED = View(table=_print_key("applicationid"), name="applicationi
 
 
 def _failure(body: dict) -> str | None:
-    from flinkctl.client.poller import cause_lines, describe, failure_cause
-
-    cause = failure_cause(body.get("operation"))
-    return describe(cause_lines(cause)[0]) if cause else None
+    trace = failure_trace(body.get("operation"))
+    return trace_summary(trace) if trace else None
 
 
 OPERATION_STATUS = View(
@@ -126,7 +119,7 @@ def _application(data: dict, wide: bool) -> None:
 APPLICATION = View(table=_application, name="id")
 
 
-def rescale_view(names: dict[str, str], before: dict) -> View:
+def rescale_view(names: dict[str, str | None], before: dict) -> View:
     """VERTEX NAME FROM TO rows for a resource-requirements body (vertex id -> bounds)."""
 
     def upper(reqs: dict, vid: str) -> Any:

@@ -10,23 +10,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flinkctl.errors import UsageError
+from flinkctl.flink import FAILURE_STATES, RECOVERING_STATES, STARTING_STATES, UNSUCCESSFUL_STATES
 from flinkctl.output.humanize import KINDS
 
 FORMATS = ("table", "wide", "json", "yaml", "name")
 STATE_STYLES = {
+    **dict.fromkeys(STARTING_STATES | {"IN_PROGRESS"}, "cyan"),
     "RUNNING": "green",
-    "FINISHED": "blue",
     "COMPLETED": "green",
-    "FAILED": "red",
-    "FAILING": "red",
-    "CANCELED": "yellow",
-    "CANCELLING": "yellow",
-    "SUSPENDED": "yellow",
-    "IN_PROGRESS": "cyan",
-    "CREATED": "cyan",
-    "INITIALIZING": "cyan",
-    "RESTARTING": "magenta",
-    "RECONCILING": "magenta",
+    **dict.fromkeys(RECOVERING_STATES, "magenta"),
+    "FINISHED": "blue",
+    **dict.fromkeys(FAILURE_STATES, "red"),
+    **dict.fromkeys(UNSUCCESSFUL_STATES - FAILURE_STATES, "yellow"),  # cancelled, suspended
 }
 
 

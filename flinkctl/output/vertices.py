@@ -277,7 +277,7 @@ VERTEX_TASKMANAGERS = View(
 
 def _watermark(row: dict) -> int | None:
     try:
-        value = int(row.get("value"))
+        value = int(row.get("value", ""))
     except (TypeError, ValueError):
         return None
     return None if value == NO_WATERMARK else value

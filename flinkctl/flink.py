@@ -1,0 +1,406 @@
+"""Flink's own vocabulary: job states, ids, Java trace summaries, REST conventions and bodies.
+
+Below both client/ and output/ (each uses it, neither imports the other); no typer, rich or
+httpx here.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypedDict
+
+# -- job states (Flink's JobStatus) ----------------------------------------------------------
+
+JOB_STATES = (
+    "INITIALIZING", "CREATED", "RUNNING", "FAILING", "FAILED", "CANCELLING", "CANCELED",
+    "FINISHED", "RESTARTING", "SUSPENDED", "RECONCILING",
+)  # fmt: skip
+STARTING_STATES = frozenset({"INITIALIZING", "CREATED"})
+RECOVERING_STATES = frozenset({"RESTARTING", "RECONCILING"})
+# running, or on the way to running
+ACTIVE_STATES = STARTING_STATES | RECOVERING_STATES | {"RUNNING"}
+FAILURE_STATES = frozenset({"FAILING", "FAILED"})
+# globally terminal: the job never runs again (JobStatus.isGloballyTerminalState)
+TERMINAL_STATES = frozenset({"FINISHED", "CANCELED", "FAILED"})
+# ended on this JobManager: terminal, or SUSPENDED (JobStatus.isTerminalState)
+ENDED_STATES = TERMINAL_STATES | {"SUSPENDED"}
+# failing, failed, cancelling, cancelled or suspended: a job in one will not finish on its own
+UNSUCCESSFUL_STATES = FAILURE_STATES | {"CANCELLING", "CANCELED", "SUSPENDED"}
+
+# -- ids -------------------------------------------------------------------------------------
+
+HEX_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def is_hex_id(value: str) -> bool:
+    """Whether VALUE is a full Flink id (job, trigger, data set): 32 lowercase hex characters."""
+    return HEX_ID.fullmatch(value) is not None
+
+
+def jar_id(upload: Mapping[str, object]) -> str:
+    """The jar id (the stored file's name) from a POST /jars/upload answer."""
+    return Path(str(upload.get("filename", ""))).name
+
+
+# -- Java stack traces -----------------------------------------------------------------------
+
+JAVA_CLASS = re.compile(r"(?:[\w$]+\.)+([\w$]*(?:Exception|Error|Throwable)[\w$]*): ")
+CAUSED_BY = "Caused by: "
+# lines Flink's REST handlers put before the real message of an error
+REST_ERROR_NOISE = ("Internal server error.", "<Exception on server side:")
+
+
+def _lines(text: object) -> list[str]:
+    return [ln.strip() for ln in str(text or "").splitlines() if ln.strip()]
+
+
+def first_line(trace: object) -> str:
+    """'org.x.FooException: msg\\n\\tat ...' -> 'FooException: msg' ('' for no trace)."""
+    line = next(iter(_lines(trace)), "")
+    cls, sep, msg = line.partition(": ")
+    if " " not in cls and "." in cls:
+        cls = cls.rsplit(".", 1)[-1]
+    return f"{cls}{sep}{msg}"
+
+
+def error_summary(message: str) -> str:
+    """The first meaningful line of a Flink REST error message, without its Java class."""
+    line = next((ln for ln in _lines(message) if ln not in REST_ERROR_NOISE), "")
+    match = JAVA_CLASS.match(line)
+    return line[match.end() :] if match else line
+
+
+def _innermost(line: str) -> str:
+    """'x.A: y.B: msg' -> 'B: msg': the line without its wrapper exceptions."""
+    match = JAVA_CLASS.match(line)
+    while match and JAVA_CLASS.match(line[match.end() :]):
+        line = line[match.end() :]
+        match = JAVA_CLASS.match(line)
+    return f"{match.group(1)}: {line[match.end() :]}" if match else line
+
+
+def trace_summary(trace: str) -> str:
+    """One line for a Java trace: its first line and, if different, its deepest "Caused by"."""
+    lines = _lines(trace)
+    causes = [ln[len(CAUSED_BY) :].strip() for ln in lines if ln.startswith(CAUSED_BY)]
+    parts = [_innermost(line) for line in [*lines[:1], *causes[-1:]]]
+    return "; caused by: ".join(dict.fromkeys(p for p in parts if p))
+
+
+def failure_trace(operation: Json | None) -> str | None:
+    """The Java trace of a failed asynchronous operation; None if it did not fail.
+
+    Savepoints, disposal and data sets call the cause `failure-cause`, checkpoints `failureCause`.
+    """
+    operation = operation or {}
+    cause = operation.get("failure-cause") or operation.get("failureCause")
+    if not cause:
+        return None
+    return str(cause.get("stack-trace") or cause.get("class") or "unknown cause").rstrip()
+
+
+def newest_checkpoint_id(stats: CheckpointStats) -> int | None:
+    """The newest checkpoint of any status in the statistics' history, else the latest
+    completed one; None when the job has none."""
+    ids = [c["id"] for c in stats.get("history") or [] if isinstance(c.get("id"), int)]
+    completed = ((stats.get("latest") or {}).get("completed") or {}).get("id")
+    if completed is not None:
+        ids.append(completed)
+    return max(ids, default=None)
+
+
+# -- REST conventions ------------------------------------------------------------------------
+
+# answers of a JobManager restarting or behind a busy proxy: worth asking again
+TRANSIENT_STATUSES = frozenset({502, 503, 504})
+# the `agg` values of the aggregated metrics endpoints, and those asked for by default
+METRIC_AGGREGATIONS = ("min", "max", "avg", "sum", "skew")
+DEFAULT_AGGREGATIONS = ("min", "max", "avg", "sum")
+
+
+def local_time(epoch_ms: object) -> str:
+    """One of Flink's epoch-millisecond timestamps as local 'YYYY-MM-DD HH:MM:SS'; unset
+    (Flink sends 0 or -1) -> '-'."""
+    if not isinstance(epoch_ms, (int, float)) or epoch_ms <= 0:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch_ms / 1000))
+
+
+# -- REST bodies -----------------------------------------------------------------------------
+# The shapes flinkctl reads (total=False: fields come and go between Flink versions). Keys
+# with a hyphen need the functional syntax. A body flinkctl passes through unread is `Json`.
+
+Json = dict[str, Any]  # a JSON object read by key; its values are whatever Flink sends
+
+DashboardConfig = TypedDict(
+    "DashboardConfig",
+    {"refresh-interval": int, "timezone-name": str, "flink-version": str, "flink-revision": str},
+    total=False,
+)
+ClusterOverview = TypedDict(
+    "ClusterOverview",
+    {
+        "taskmanagers": int,
+        "slots-total": int,
+        "slots-available": int,
+        "jobs-running": int,
+        "jobs-finished": int,
+        "jobs-cancelled": int,
+        "jobs-failed": int,
+        "flink-version": str,
+        "flink-commit": str,
+    },
+    total=False,
+)
+JobOverview = TypedDict(
+    "JobOverview",
+    {
+        "jid": str,
+        "name": str,
+        "state": str,
+        "start-time": int,
+        "end-time": int,
+        "duration": int,
+        "last-modification": int,
+        "tasks": dict[str, int],
+    },
+    total=False,
+)
+
+
+class JobsOverview(TypedDict, total=False):
+    """GET /jobs/overview."""
+
+    jobs: list[JobOverview]
+
+
+JobVertex = TypedDict(
+    "JobVertex",
+    {
+        "id": str,
+        "name": str,
+        "parallelism": int,
+        "maxParallelism": int,
+        "status": str,
+        "start-time": int,
+        "end-time": int,
+        "duration": int,
+        "tasks": dict[str, int],
+        "metrics": dict[str, int | bool],  # I/O counters, and whether each is complete
+    },
+    total=False,
+)
+JobDetails = TypedDict(
+    "JobDetails",
+    {
+        "jid": str,
+        "name": str,
+        "state": str,
+        "isStoppable": bool,
+        "start-time": int,
+        "end-time": int,
+        "duration": int,
+        "maxParallelism": int,
+        "now": int,
+        "timestamps": dict[str, int],
+        "vertices": list[JobVertex],
+        "status-counts": dict[str, int],
+        "plan": Json,
+    },
+    total=False,
+)
+
+
+class JobStatus(TypedDict, total=False):
+    """GET /jobs/:jobid/status."""
+
+    status: str
+
+
+Subtask = TypedDict(
+    "Subtask",
+    {
+        "subtask": int,
+        "status": str,
+        "attempt": int,
+        "endpoint": str,
+        "start-time": int,
+        "end-time": int,
+        "duration": int,
+        "metrics": dict[str, int | bool],  # I/O counters, and whether each is complete
+        "taskmanager-id": str,
+        "status-duration": dict[str, int],
+    },
+    total=False,
+)
+
+
+class VertexDetails(TypedDict, total=False):
+    """GET /jobs/:jobid/vertices/:vertexid."""
+
+    id: str
+    name: str
+    parallelism: int
+    maxParallelism: int
+    now: int
+    subtasks: list[Subtask]
+
+
+class ExceptionHistory(TypedDict, total=False):
+    """The `exceptionHistory` of GET /jobs/:jobid/exceptions."""
+
+    entries: list[Json]
+    truncated: bool
+
+
+JobExceptions = TypedDict(
+    "JobExceptions",
+    {"root-exception": str, "timestamp": int, "exceptionHistory": ExceptionHistory},
+    total=False,
+)
+
+
+class CheckpointRef(TypedDict, total=False):
+    """One checkpoint in the statistics' `latest` or `history` (the fields flinkctl reads)."""
+
+    id: int
+    status: str
+    is_savepoint: bool
+    trigger_timestamp: int
+    latest_ack_timestamp: int
+    external_path: str
+
+
+class LatestCheckpoints(TypedDict, total=False):
+    """`latest` of GET /jobs/:jobid/checkpoints: the newest of each kind."""
+
+    completed: CheckpointRef | None
+    savepoint: CheckpointRef | None
+    failed: CheckpointRef | None
+    restored: CheckpointRef | None
+
+
+class CheckpointStats(TypedDict, total=False):
+    """GET /jobs/:jobid/checkpoints."""
+
+    counts: dict[str, int]
+    summary: Json
+    latest: LatestCheckpoints
+    history: list[CheckpointRef]
+
+
+class OperationState(TypedDict, total=False):
+    """`status` of an asynchronous operation: IN_PROGRESS or COMPLETED."""
+
+    id: str
+
+
+class OperationStatus(TypedDict, total=False):
+    """GET .../:triggerid of an asynchronous operation (savepoint, stop, disposal, ...)."""
+
+    status: OperationState
+    operation: Json  # location / checkpointId, or failure-cause / failureCause
+
+
+Triggered = TypedDict("Triggered", {"request-id": str}, total=False)
+
+
+class JarFile(TypedDict, total=False):
+    """One uploaded jar in GET /jars."""
+
+    id: str
+    name: str
+    uploaded: int
+    entry: list[Json]
+
+
+class JarList(TypedDict, total=False):
+    """GET /jars."""
+
+    address: str
+    files: list[JarFile]
+
+
+class JarUpload(TypedDict, total=False):
+    """POST /jars/upload."""
+
+    filename: str
+    status: str
+
+
+class JarRun(TypedDict, total=False):
+    """POST /jars/:jarid/run."""
+
+    jobid: str
+
+
+class TaskManager(TypedDict, total=False):
+    """One task manager in GET /taskmanagers (GET /taskmanagers/:id adds more)."""
+
+    id: str
+    path: str
+    dataPort: int
+    slotsNumber: int
+    freeSlots: int
+    timeSinceLastHeartbeat: int
+    hardware: Json
+    memoryConfiguration: Json
+
+
+class TaskManagers(TypedDict, total=False):
+    """GET /taskmanagers."""
+
+    taskmanagers: list[TaskManager]
+
+
+class Metric(TypedDict, total=False):
+    """One entry of a metrics endpoint: the id, and a value or the asked-for aggregates."""
+
+    id: str
+    value: str
+    min: float
+    max: float
+    avg: float
+    sum: float
+    skew: float
+
+
+class ConfigEntry(TypedDict, total=False):
+    """One `{"key", "value"}` of GET /jobmanager/config and the like."""
+
+    key: str
+    value: str
+
+
+class LogFile(TypedDict, total=False):
+    """One file of GET /jobmanager/logs or /taskmanagers/:id/logs."""
+
+    name: str
+    size: int
+    mtime: int
+
+
+class LogList(TypedDict, total=False):
+    """GET /jobmanager/logs, GET /taskmanagers/:id/logs."""
+
+    logs: list[LogFile]
+
+
+class ParallelismBounds(TypedDict, total=False):
+    """A vertex's resource requirement: its parallelism's lower and upper bound."""
+
+    lowerBound: int
+    upperBound: int
+
+
+class VertexRequirements(TypedDict):
+    """One vertex of GET/PUT /jobs/:jobid/resource-requirements."""
+
+    parallelism: ParallelismBounds
+
+
+# vertex id -> requirements
+ResourceRequirements = dict[str, VertexRequirements]
