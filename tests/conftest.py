@@ -153,6 +153,24 @@ def expect(flink, httpserver):
     return functools.partial(flink.expect, httpserver)
 
 
+@pytest.fixture
+def trigger_id(flink, monkeypatch):
+    """`trigger_id(name)`: the client generates the trigger id that NAME's recorded answer holds."""
+
+    def use(name: str) -> str:
+        value = flink.body(name)["request-id"]
+        monkeypatch.setattr("flinkctl.client.poller.new_trigger_id", lambda: value)
+        return value
+
+    return use
+
+
+@pytest.fixture
+def tid(trigger_id) -> str:
+    """The recorded savepoint trigger id, which the client generates."""
+    return trigger_id("savepoint-trigger")
+
+
 def unmet_expectations(server) -> list[str]:
     """Requests no stub expected, errors in handlers, and one-shot or ordered stubs never used.
 

@@ -4,21 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-
-@pytest.fixture
-def tid(flink, monkeypatch):
-    """Make the client generate the trigger id recorded for the savepoint trigger."""
-    value = flink.body("savepoint-trigger")["request-id"]
-    monkeypatch.setattr("flinkctl.client.poller.new_trigger_id", lambda: value)
-    return value
-
-
-def use_trigger_of(flink, monkeypatch, name):
-    value = flink.body(name)["request-id"]
-    monkeypatch.setattr("flinkctl.client.poller.new_trigger_id", lambda: value)
-    return value
-
-
 # -- savepoint trigger / status -----------------------------------------------------------------
 
 
@@ -199,9 +184,9 @@ def test_bad_input_never_reaches_the_cluster(cli, httpserver, args):
 # -- stop / cancel ------------------------------------------------------------------------------
 
 
-def test_stop_wait_prints_the_savepoint_path(cli, flink, httpserver, monkeypatch, expect):
+def test_stop_wait_prints_the_savepoint_path(cli, flink, httpserver, trigger_id, expect):
     jid = flink.ids["jobid"]
-    tid = use_trigger_of(flink, monkeypatch, "stop-trigger")
+    tid = trigger_id("stop-trigger")
     body = {
         "triggerId": tid,
         "drain": True,
@@ -229,8 +214,8 @@ def test_stop_wait_prints_the_savepoint_path(cli, flink, httpserver, monkeypatch
     assert r.err.startswith(f"stop-with-savepoint of job {jid} completed in ")
 
 
-def test_stop_without_wait_prints_trigger_id(cli, flink, httpserver, monkeypatch, expect):
-    tid = use_trigger_of(flink, monkeypatch, "stop-trigger")
+def test_stop_without_wait_prints_trigger_id(cli, flink, httpserver, trigger_id, expect):
+    tid = trigger_id("stop-trigger")
     expect("stop-trigger", json={"triggerId": tid, "drain": False})
     r = cli("jobs", "stop", flink.ids["jobid"], "--yes", "-o", "json")
     assert (r.code, r.json()) == (0, {"job-id": flink.ids["jobid"], "trigger-id": tid})
@@ -263,9 +248,9 @@ def test_cancel_unknown_job_is_exit_3(cli, flink, expect):
 # -- checkpoints trigger ------------------------------------------------------------------------
 
 
-def test_checkpoint_trigger_wait(cli, flink, httpserver, monkeypatch, expect):
+def test_checkpoint_trigger_wait(cli, flink, httpserver, trigger_id, expect):
     jid = flink.ids["jobid"]
-    tid = use_trigger_of(flink, monkeypatch, "checkpoint-trigger")
+    tid = trigger_id("checkpoint-trigger")
     flink.serve(httpserver, "config")
     expect("checkpoint-trigger", json={"triggerId": tid, "checkpointType": "FULL"})
     expect("checkpoint-trigger-status-in-progress")

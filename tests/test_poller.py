@@ -109,15 +109,7 @@ def test_trigger_ids_are_32_hex_and_unique():
 # -- the CLI's waiting, against the test server ------------------------------------------------
 
 
-@pytest.fixture
-def trigger(flink, monkeypatch):
-    """The recorded trigger id, used as the client-generated one."""
-    tid = flink.body("savepoint-trigger")["request-id"]
-    monkeypatch.setattr("flinkctl.client.poller.new_trigger_id", lambda: tid)
-    return tid
-
-
-def test_status_503s_are_ridden_through(cli, flink, expect, trigger):
+def test_status_503s_are_ridden_through(cli, flink, expect, tid):
     jid = flink.ids["jobid"]
     expect("savepoint-trigger", ordered=True)
     expect("savepoint-status-in-progress", ordered=True)
@@ -129,7 +121,7 @@ def test_status_503s_are_ridden_through(cli, flink, expect, trigger):
     assert r.json()["location"] == flink.body("savepoint-status-completed")["operation"]["location"]
 
 
-def test_job_gone_during_wait_is_exit_3(cli, flink, expect, trigger):
+def test_job_gone_during_wait_is_exit_3(cli, flink, expect, tid):
     jid = flink.ids["jobid"]
     expect("savepoint-trigger", ordered=True)
     expect("savepoint-status-in-progress", ordered=True)
@@ -143,7 +135,7 @@ def test_job_gone_during_wait_is_exit_3(cli, flink, expect, trigger):
     assert hint.startswith("hint: the job may have ended")
 
 
-def test_timeout_is_exit_8_with_resume_command(cli, flink, httpserver, expect, trigger):
+def test_timeout_is_exit_8_with_resume_command(cli, flink, httpserver, expect, tid):
     jid = flink.ids["jobid"]
     expect("savepoint-trigger")
     expect("savepoint-status-in-progress", always=True)
@@ -152,12 +144,12 @@ def test_timeout_is_exit_8_with_resume_command(cli, flink, httpserver, expect, t
     assert (r.code, r.out) == (8, "")
     assert r.err.splitlines() == [
         f"error: savepoint of job {jid} still in progress after 0.3s; it may still complete",
-        f"hint: resume waiting with: flinkctl --url {url} savepoint status {jid} {trigger} --wait",
+        f"hint: resume waiting with: flinkctl --url {url} savepoint status {jid} {tid} --wait",
     ]
 
 
 def test_ctrl_c_stops_waiting_and_prints_the_resume_command(
-    cli, flink, httpserver, expect, trigger, monkeypatch
+    cli, flink, httpserver, expect, tid, monkeypatch
 ):
     jid = flink.ids["jobid"]
     expect("savepoint-trigger")
@@ -172,12 +164,12 @@ def test_ctrl_c_stops_waiting_and_prints_the_resume_command(
     assert (r.code, r.out) == (130, "")
     assert r.err.splitlines()[:2] == [
         f"stopped waiting; the savepoint of job {jid} goes on on the cluster",
-        f"hint: resume waiting with: flinkctl --url {url} savepoint status {jid} {trigger} "
+        f"hint: resume waiting with: flinkctl --url {url} savepoint status {jid} {tid} "
         "--wait -o json",
     ]
 
 
-def test_failure_is_exit_1_with_first_line_and_full_cause_with_debug(cli, flink, expect, trigger):
+def test_failure_is_exit_1_with_first_line_and_full_cause_with_debug(cli, flink, expect, tid):
     jid = flink.ids["jobid"]
     expect("savepoint-trigger")
     expect("savepoint-status-completed", answer="savepoint-status-failed")
