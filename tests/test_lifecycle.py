@@ -349,17 +349,16 @@ def test_rescale_bad_input(cli, httpserver, args):
     assert httpserver.log == []
 
 
-def test_rescale_legacy_endpoint_disabled(cli, flink, httpserver, monkeypatch, expect):
-    """Before 1.18 the legacy PATCH is used; Flink answers 503 (FLINK-12312): explain."""
-    monkeypatch.setattr("flinkctl.client.base.Base.flink_version", lambda self: (1, 17, 2))
+def test_rescale_needs_flink_1_18(cli, httpserver, monkeypatch):
+    """1.17 has no resource-requirements endpoint (and its PATCH /rescaling is disabled): refuse
+    before any request about the job."""
     monkeypatch.setattr(
         "flinkctl.client.base.Base.dashboard_config", lambda self: {"flink-version": "1.17.2"}
     )
-    jid = flink.ids["jobid"]
-    expect("rescaling-legacy")
-    r = cli("jobs", "rescale", jid, "-p", "2")
+    r = cli("jobs", "rescale", "0123456789abcdef0123456789abcdef", "-p", "2")
     assert r.code == 1
-    assert "rescaling endpoint is disabled (FLINK-12312)" in r.err
+    assert "jobs rescale needs Flink 1.18 or newer (this cluster runs 1.17.2)" in r.err
+    assert httpserver.log == []
 
 
 # -- submit -----------------------------------------------------------------------------------
