@@ -226,6 +226,9 @@ def test_a_job_failed_before_it_ran_is_judged_by_its_execution_result(flink, htt
     httpserver.expect_request(f"/jobs/{jid}/execution-result").respond_with_json(
         flink.body("job-execution-result-failed")
     )
+    httpserver.expect_request(f"/jobs/{jid}/checkpoints").respond_with_json(
+        flink.body("deploy-checkpoints-no-checkpoints")  # none: it never ran
+    )
     with FlinkClient(Context("t", url=httpserver.url_for("").rstrip("/"))) as client:
         verdict, _ = health.watch(client, jid, health.Gate(), Poller(0, sleep=lambda s: None))
     assert verdict.status == "unhealthy"
