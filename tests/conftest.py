@@ -31,11 +31,14 @@ def isolated(tmp_path, monkeypatch):
         if var.startswith("FLINKCTL_") or var == "NO_COLOR":
             monkeypatch.delenv(var)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    # A named config file must exist: an empty one is an empty config, as no file at the default.
     monkeypatch.setenv("FLINKCTL_CONFIG", str(tmp_path / "config.yaml"))
-    # Keep retry backoff short in tests.
+    (tmp_path / "config.yaml").touch(mode=0o600)
+    # Keep retry backoff short in tests, and the retry budget of resolved contexts to 1 s.
     from flinkctl.client import http
 
     monkeypatch.setattr(http.Http, "backoff", 0.001)
+    monkeypatch.setenv("FLINKCTL_RETRY_BUDGET", "1")
 
 
 @dataclass

@@ -36,7 +36,8 @@ def _client(ctx: typer.Context) -> "FlinkClient":
     target = resolve(*_root(ctx))
     target.timeout = min(target.timeout, TIMEOUT)
     target.connect_timeout = min(target.connect_timeout, TIMEOUT)
-    return FlinkClient(target, retries=0)
+    target.retry_budget = 0  # a TAB must not hang
+    return FlinkClient(target)
 
 
 def _fetch(ctx: typer.Context, endpoint: Callable[["FlinkClient"], Any]) -> Any:

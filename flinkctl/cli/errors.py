@@ -26,7 +26,23 @@ def report(err: FlinkctlError) -> None:
 
 
 def run(app: typer.Typer, argv: list[str] | None) -> int:
-    """Invoke the Typer app without its standalone handling and map errors to exit codes."""
+    """Invoke the Typer app without its standalone handling and map errors to exit codes;
+    flinkctl's warnings (FlinkctlWarning) become `warning: ...` lines on stderr."""
+    import warnings
+
+    from flinkctl.errors import FlinkctlWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", FlinkctlWarning)
+        warnings.showwarning = _show_warning
+        return _run(app, argv)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _run(app: typer.Typer, argv: list[str] | None) -> int:
     from typer._click import exceptions as click_exc
 
     command = typer.main.get_command(app)

@@ -197,8 +197,21 @@ def main(argv: list[str] | None = None) -> None:
     import os
 
     from flinkctl.cli.errors import run
+    from flinkctl.errors import ExitCode
 
     if "_FLINKCTL_COMPLETE" in os.environ:  # a TAB press: register our shell classes first
         import flinkctl.cli.completion  # noqa: F401
 
-    sys.exit(run(app, argv))
+    try:
+        code = run(app, argv)
+    except KeyboardInterrupt:  # a second Ctrl-C while the first one is handled
+        code = ExitCode.INTERRUPTED
+    if code == ExitCode.INTERRUPTED:
+        # Ctrl-C: exit now, not after the requests still running in worker threads finish
+        from contextlib import suppress
+
+        for stream in (sys.stdout, sys.stderr):
+            with suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
