@@ -33,12 +33,8 @@ def median_run(argv: list[str], runs: int, env: dict[str, str] | None = None) ->
 def in_process(argv: list[str]) -> float:
     """Wall seconds of one in-process `flinkctl ARGV` (fresh options, stdout discarded)."""
     from flinkctl.cli import main as main_module
-    from flinkctl.cli.errors import run
-    from flinkctl.cli.state import state
-    from flinkctl.output.render import settings
+    from flinkctl.cli.common.failures import run
 
-    settings.__init__()
-    state.__init__()
     start = time.perf_counter()
     with redirect_stdout(io.StringIO()):
         code = run(main_module.app, argv)

@@ -60,13 +60,13 @@ def overview(jobs: int) -> dict:
 
 def render_seconds(body: dict, fmt: str, runs: int) -> float:
     from flinkctl.output.jobs import JOBS
-    from flinkctl.output.render import render
+    from flinkctl.output.render import Settings, render
 
     times = []
     for _ in range(runs):
         start = time.perf_counter()
         with redirect_stdout(io.StringIO()):
-            render(body, JOBS, fmt)
+            render(body, JOBS, Settings(format=fmt))
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 

@@ -88,7 +88,7 @@ def flink(request) -> Recorded:
 @pytest.fixture
 def refreshes(monkeypatch):
     """Stop a --watch after N refreshes (as Ctrl-C would); records the intervals slept."""
-    from flinkctl.cli import watch
+    from flinkctl.cli.common import watching
 
     slept: list[float] = []
 
@@ -98,7 +98,7 @@ def refreshes(monkeypatch):
             if len(slept) >= n:
                 raise KeyboardInterrupt
 
-        monkeypatch.setattr(watch, "_sleep", fake_sleep)
+        monkeypatch.setattr(watching, "_sleep", fake_sleep)
         return slept
 
     return limit
@@ -118,13 +118,9 @@ class Result:
 def cli(httpserver, capsys):
     """Run flinkctl in-process against the test server; exit code, stdout and stderr apart."""
     from flinkctl.cli import main as main_module
-    from flinkctl.cli.errors import run
-    from flinkctl.cli.state import state
-    from flinkctl.output.render import settings
+    from flinkctl.cli.common.failures import run
 
     def invoke(*args: str, url: str | None = None) -> Result:
-        settings.__init__()
-        state.__init__()
         argv = ["--url", url or httpserver.url_for("").rstrip("/"), *args]
         if url == "":
             argv = list(args)

@@ -5,7 +5,7 @@ import json
 import pytest
 import yaml
 
-from flinkctl.cli.checkpoints import checkpoint_id
+from flinkctl.cli.common.arguments import checkpoint_id
 from flinkctl.errors import NotFoundError, UsageError
 
 READS = [

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from flinkctl.cli import complete
+from flinkctl.cli.common import completers
 from flinkctl.cli.completion import BashComplete, script
 
 REPO = Path(__file__).resolve().parents[1]
@@ -159,18 +159,18 @@ def _ctx(**params) -> typer.Context:
 def test_job_jar_and_vertex_callbacks(cluster, url):
     jobs = cluster.body("jobs-overview")["jobs"]
     ctx = _ctx(url=url)
-    assert complete.jobs(ctx, "") == [(j["jid"], f"{j['name']} ({j['state']})") for j in jobs]
-    assert complete.jobs(ctx, "zz") == []
+    assert completers.jobs(ctx, "") == [(j["jid"], f"{j['name']} ({j['state']})") for j in jobs]
+    assert completers.jobs(ctx, "zz") == []
     jars = [(j["id"], j["name"]) for j in cluster.body("jars")["files"]]
-    assert jars and complete.jars(ctx, "") == jars
-    assert complete.jars(ctx, jars[0][0][:3]) == jars[:1]
+    assert jars and completers.jars(ctx, "") == jars
+    assert completers.jars(ctx, jars[0][0][:3]) == jars[:1]
     jid = cluster.ids["jobid"]
     names = [(v["name"], v["id"]) for v in cluster.body("job")["vertices"]]
     assert "Source: Sequence -> Timestamps -> Throttle" in dict(names)
     for job in (jid, jid[:6], "flinkctl-demo"):
-        assert complete.vertices(_ctx(url=url, job=job), "") == names
-    assert complete.vertices(_ctx(url=url, job=jid), "Sou") == names[:1]
-    assert complete.vertices(_ctx(url=url), "") == []
+        assert completers.vertices(_ctx(url=url, job=job), "") == names
+    assert completers.vertices(_ctx(url=url, job=jid), "Sou") == names[:1]
+    assert completers.vertices(_ctx(url=url), "") == []
 
 
 def test_callbacks_are_silent_when_the_cluster_is_down(silent_port):
@@ -178,9 +178,14 @@ def test_callbacks_are_silent_when_the_cluster_is_down(silent_port):
         sock.bind(("127.0.0.1", 0))
         closed = sock.getsockname()[1]
     ctx = _ctx(url=f"http://127.0.0.1:{closed}", job="a" * 32)
-    for callback in (complete.jobs, complete.jars, complete.taskmanagers, complete.vertices):
+    for callback in (
+        completers.jobs,
+        completers.jars,
+        completers.taskmanagers,
+        completers.vertices,
+    ):
         assert callback(ctx, "") == []
-    assert complete.taskmanagers(_ctx(url=f"http://127.0.0.1:{silent_port}"), "") == []
+    assert completers.taskmanagers(_ctx(url=f"http://127.0.0.1:{silent_port}"), "") == []
 
 
 def test_bash_reply_is_escaped_and_trimmed_to_what_bash_replaces(monkeypatch):

@@ -58,7 +58,7 @@ def test_no_typer_completion_installer_options(path, cmd):
 
 @pytest.mark.parametrize("path,cmd", COMMANDS, ids=[p for p, _ in COMMANDS])
 def test_every_help_page_renders(path, cmd, capsys):
-    from flinkctl.cli.errors import run
+    from flinkctl.cli.common.failures import run
 
     assert run(app, [*path.split()[1:], "--help"]) == 0
     out, err = capsys.readouterr()

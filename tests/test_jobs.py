@@ -133,6 +133,19 @@ def test_list_wide_adds_task_states_and_type(flink, httpserver, cli):
     assert "running=2" in r.out
 
 
+@pytest.mark.parametrize("flags,coloured", [((), True), (("--no-color",), False)])
+def test_list_on_a_terminal_colours_states_unless_no_color(
+    flink, httpserver, cli, monkeypatch, flags, coloured
+):
+    monkeypatch.setenv("FLINKCTL_FORCE_TTY", "1")
+    monkeypatch.setenv("FORCE_COLOR", "1")  # Rich writes colour to the captured stdout
+    flink.serve(httpserver, "jobs-overview")
+    r = cli(*flags, "jobs", "list")
+    assert r.code == 0, r.err
+    assert "RUNNING" in r.out
+    assert ("\x1b[32m" in r.out) is coloured  # RUNNING in green
+
+
 @pytest.mark.parametrize("fmt", ["json", "yaml"])
 def test_list_json_and_yaml_are_the_rest_body(flink, httpserver, cli, fmt):
     flink.serve(httpserver, "jobs-overview")
@@ -420,7 +433,7 @@ def test_plan_json_and_query(flink, httpserver, cli):
 def test_plan_tree_of_a_dag_expands_shared_nodes_once(flink):
     """Two sources feeding one node: the node shows under both, its subtree once."""
     from flinkctl.output.jobs import PLAN
-    from flinkctl.output.render import render
+    from flinkctl.output.render import Settings, render
 
     body = flink.body("job-plan")
     sink, source = sorted(body["plan"]["nodes"], key=lambda n: bool(n.get("inputs")), reverse=True)
@@ -441,7 +454,7 @@ def test_plan_tree_of_a_dag_expands_shared_nodes_once(flink):
 
     buf = io.StringIO()
     with redirect_stdout(buf):
-        render(plan, PLAN, "table")
+        render(plan, PLAN, Settings())
     assert buf.getvalue().splitlines()[1:] == [
         "  Source: Sequence -> Timestamps -> Throttle  (parallelism 1)",
         "    HASH -> Count -> Drop -> Sink: Print  (parallelism 1)",
@@ -589,12 +602,12 @@ def test_accumulators_include_serialized(flink, httpserver, cli):
 
 
 def test_accumulator_rows(flink):
-    from flinkctl.output.jobs import ACCUMULATORS
+    from flinkctl.output.jobs import JOB_ACCUMULATORS
 
     body = {**flink.body("job-accumulators-serialized")}
     body["user-task-accumulators"] = [{"name": "rows", "type": "LongCounter", "value": "12"}]
     body["serialized-user-task-accumulators"] = {"rows": "rO0ABXNy"}
-    assert ACCUMULATORS.rows(body) == [
+    assert JOB_ACCUMULATORS.rows(body) == [
         {
             "name": "rows",
             "type": "LongCounter",

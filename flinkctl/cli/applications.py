@@ -1,29 +1,13 @@
 """`flinkctl applications`: Flink 2.3+ applications (a main() and the jobs it submits)."""
 
-from typing import Annotated
-
 import typer
 
-from flinkctl.cli.confirm import YesOption, confirm
-from flinkctl.cli.options import with_output
-from flinkctl.cli.state import state
-from flinkctl.cli.wait import note
+from flinkctl.cli.common.arguments import ApplicationArgument, application_id
+from flinkctl.cli.common.confirm import YesOption, confirm
+from flinkctl.cli.common.options import with_output
+from flinkctl.cli.invocation import Invocation, emit, note
 
 app = typer.Typer(no_args_is_help=True)
-
-ApplicationArgument = Annotated[
-    str,
-    typer.Argument(
-        help="Application id, unique id prefix (4+ chars) or exact name.", show_default=False
-    ),
-]
-
-
-def application_id(value: str) -> str:
-    """Resolve an APPLICATION argument (see flinkctl.client.resolve.application)."""
-    from flinkctl.client.resolve import application
-
-    return application(state.client(), value)
 
 
 @app.command("list")
@@ -35,10 +19,9 @@ def list_() -> None:
 
       flinkctl applications list -o name
     """
-    from flinkctl.output import render
     from flinkctl.output.lifecycle import APPLICATIONS
 
-    render(state.client().applications(), APPLICATIONS)
+    emit(Invocation.current().client().applications(), APPLICATIONS)
 
 
 @app.command()
@@ -50,10 +33,9 @@ def show(application: ApplicationArgument) -> None:
 
       flinkctl applications show 'SingleJobApplication(flinkctl-demo)'
     """
-    from flinkctl.output import render
     from flinkctl.output.lifecycle import APPLICATION
 
-    render(state.client().application(application_id(application)), APPLICATION)
+    emit(Invocation.current().client().application(application_id(application)), APPLICATION)
 
 
 @app.command()
@@ -72,7 +54,7 @@ def cancel(
     """
     app_id = application_id(application)
     confirm(f"Cancel application {app_id} and its jobs?", yes)
-    state.client().cancel_application(app_id)
+    Invocation.current().client().cancel_application(app_id)
     note(f"application {app_id} is being cancelled")
 
 
@@ -85,10 +67,12 @@ def exceptions(application: ApplicationArgument) -> None:
 
       flinkctl applications exceptions 1f2e3d4c -o wide
     """
-    from flinkctl.output import render
     from flinkctl.output.jobs import EXCEPTIONS
 
-    render(state.client().application_exceptions(application_id(application)), EXCEPTIONS)
+    emit(
+        Invocation.current().client().application_exceptions(application_id(application)),
+        EXCEPTIONS,
+    )
 
 
 @app.command()
@@ -102,7 +86,9 @@ def config(application: ApplicationArgument) -> None:
 
       flinkctl applications config 1f2e3d4c -o json
     """
-    from flinkctl.output import render
     from flinkctl.output.cluster import CONFIG_ENTRIES
 
-    render(state.client().application_config(application_id(application)), CONFIG_ENTRIES)
+    emit(
+        Invocation.current().client().application_config(application_id(application)),
+        CONFIG_ENTRIES,
+    )

@@ -2,9 +2,9 @@
 
 import typer
 
-from flinkctl.cli.confirm import YesOption, confirm
-from flinkctl.cli.options import with_output
-from flinkctl.cli.state import state
+from flinkctl.cli.common.confirm import YesOption, confirm
+from flinkctl.cli.common.options import with_output
+from flinkctl.cli.invocation import Invocation, emit
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -18,10 +18,9 @@ def overview() -> None:
 
       flinkctl cluster overview -o json
     """
-    from flinkctl.output import render
     from flinkctl.output.cluster import OVERVIEW
 
-    render(state.client().overview(), OVERVIEW)
+    emit(Invocation.current().client().overview(), OVERVIEW)
 
 
 @app.command()
@@ -33,10 +32,9 @@ def config() -> None:
 
       flinkctl cluster config -o yaml
     """
-    from flinkctl.output import render
     from flinkctl.output.cluster import DASHBOARD_CONFIG
 
-    render(state.client().dashboard_config(), DASHBOARD_CONFIG)
+    emit(Invocation.current().client().dashboard_config(), DASHBOARD_CONFIG)
 
 
 @app.command()
@@ -52,7 +50,7 @@ def shutdown(
 
       flinkctl --context staging cluster shutdown --yes
     """
-    client = state.client()
+    client = Invocation.current().client()
     confirm(f"Shut down the Flink cluster at {client.ctx.url}?", yes)
     client.shutdown_cluster()
     typer.echo(f"cluster at {client.ctx.url} is shutting down", err=True)

@@ -3,8 +3,8 @@
 The scripts run flinkctl with `_FLINKCTL_COMPLETE=complete_<shell>` (Typer's instruction order)
 and the command line up to the cursor in `_TYPER_COMPLETE_ARGS`; flinkctl answers with one
 candidate per line, then exits. Candidates come from Click's completion machinery: commands,
-options, choices and the dynamic values in `flinkctl.cli.complete`. Importing this module
-registers the three shell classes below (the root app sets `add_completion=False`, so Typer
+options, choices and the dynamic values in `flinkctl.cli.common.completers`. `register` hands
+Click the three shell classes below (the root app sets `add_completion=False`, so Typer
 registers none), and nothing here imports rich, httpx or yaml.
 """
 
@@ -12,6 +12,8 @@ import os
 import re
 
 import typer
+
+# Click's completion classes as bundled by Typer: a private module that may move on an upgrade.
 from typer._click.shell_completion import CompletionItem, ShellComplete, add_completion_class
 from typer._click.shell_completion import split_arg_string as _split
 
@@ -138,8 +140,12 @@ class FishComplete(_Complete):
 
 
 SHELLS = {cls.name: cls for cls in (BashComplete, ZshComplete, FishComplete)}
-for _name, _cls in SHELLS.items():
-    add_completion_class(_cls, _name)
+
+
+def register() -> None:
+    """Make Click answer `_FLINKCTL_COMPLETE=complete_<shell>` with the classes above."""
+    for name, cls in SHELLS.items():
+        add_completion_class(cls, name)
 
 
 def script(shell: str) -> str:

@@ -6,22 +6,18 @@ from typing import Annotated
 
 import typer
 
-from flinkctl.cli import complete
-from flinkctl.cli.options import with_output
-from flinkctl.cli.state import state
+from flinkctl.cli.common.arguments import ContextArgument
+from flinkctl.cli.common.options import with_output
+from flinkctl.cli.invocation import Invocation, emit
 from flinkctl.errors import NotFoundError, UsageError
 
 app = typer.Typer(no_args_is_help=True)
-
-NameArgument = Annotated[
-    str, typer.Argument(help="Context name.", autocompletion=complete.contexts)
-]
 
 
 def _load():
     from flinkctl.config import load
 
-    return load(state.config)
+    return load(Invocation.current().config)
 
 
 @contextmanager
@@ -30,7 +26,7 @@ def _changing(name: str, message: str) -> Iterator:
     MESSAGE on stderr."""
     from flinkctl.config import editing
 
-    with editing(state.config) as cfg:
+    with editing(Invocation.current().config) as cfg:
         cfg.get(name)
         yield cfg
     typer.echo(message, err=True)
@@ -47,14 +43,17 @@ def view(
 
       flinkctl config view --raw
     """
+    from dataclasses import replace
+
     from flinkctl.config import redacted
-    from flinkctl.output import View, render, settings
+    from flinkctl.output import View, render
 
     data = _load().to_dict()
     if not raw:
         data["contexts"] = {n: redacted(c) for n, c in data["contexts"].items()}
+    settings = Invocation.current().output
     fmt = settings.format if settings.format in ("json", "yaml") else "yaml"
-    render(data, View(), fmt)
+    render(data, View(), replace(settings, format=fmt))
 
 
 @app.command("get-contexts")
@@ -67,7 +66,7 @@ def get_contexts() -> None:
       flinkctl config get-contexts -o name
     """
     from flinkctl.config import redacted
-    from flinkctl.output import Column, View, render
+    from flinkctl.output import Column, View
 
     cfg = _load()
     rows = [
@@ -83,7 +82,7 @@ def get_contexts() -> None:
         ],
         name="name",
     )
-    render(rows, view)
+    emit(rows, view)
 
 
 @app.command("current-context")
@@ -95,7 +94,7 @@ def current_context() -> None:
 
       flinkctl config current-context
     """
-    from flinkctl.output import View, out, render
+    from flinkctl.output import View, out
 
     cfg = _load()
     if not cfg.current_context:
@@ -103,12 +102,12 @@ def current_context() -> None:
             f"no current context set in {cfg.path}", hint="flinkctl config use-context NAME"
         )
     name_only = View(table=lambda data, wide: out(data["current-context"]), name="current-context")
-    render({"current-context": cfg.current_context}, name_only)
+    emit({"current-context": cfg.current_context}, name_only)
 
 
 @app.command("use-context")
 @with_output
-def use_context(name: NameArgument) -> None:
+def use_context(name: ContextArgument) -> None:
     """Make NAME the current context.
 
     Example:
@@ -122,7 +121,7 @@ def use_context(name: NameArgument) -> None:
 @app.command("set-context")
 @with_output
 def set_context(
-    name: NameArgument,
+    name: ContextArgument,
     url: Annotated[
         str | None, typer.Option("--url", help="JobManager REST URL (path prefix allowed).")
     ] = None,
@@ -195,7 +194,7 @@ def set_context(
 
     from flinkctl.config import Context, check_url, editing
 
-    with editing(state.config, create=True) as cfg:
+    with editing(Invocation.current().config, create=True) as cfg:
         ctx = cfg.contexts.get(name) or Context(name=name, url="")
         if url:
             ctx.url = check_url(url)
@@ -259,7 +258,7 @@ def set_context(
 
 @app.command("delete-context")
 @with_output
-def delete_context(name: NameArgument) -> None:
+def delete_context(name: ContextArgument) -> None:
     """Delete a context (and unset it if it was current).
 
     Example:

@@ -6,10 +6,11 @@ from typing import Annotated
 
 import typer
 
-from flinkctl.cli.confirm import YesOption, confirm
-from flinkctl.cli.options import options_from, with_output
-from flinkctl.cli.state import state
-from flinkctl.cli.wait import DEFAULT_TIMEOUT, TimeoutOption, note, waiting
+from flinkctl.cli.common.arguments import JarArgument, JarOrFileArgument, jar_id, savepoint_path
+from flinkctl.cli.common.confirm import YesOption, confirm
+from flinkctl.cli.common.options import options_from, with_output
+from flinkctl.cli.common.waiting import WAIT_TIMEOUT, TimeoutOption, waiting
+from flinkctl.cli.invocation import Invocation, emit, note
 from flinkctl.errors import OperationFailed, UsageError
 from flinkctl.flink import UNSUCCESSFUL_STATES, JarUpload, is_hex_id
 
@@ -26,19 +27,6 @@ class ClaimMode(str, Enum):
     legacy = "legacy"
 
 
-JarArgument = Annotated[
-    str,
-    typer.Argument(
-        help="Jar id, unique id prefix, or the uploaded file's name.", show_default=False
-    ),
-]
-JarOrFileArgument = Annotated[
-    str,
-    typer.Argument(
-        help="A local jar file (uploaded first), or a jar id, id prefix or uploaded file name.",
-        show_default=False,
-    ),
-]
 ClassOption = Annotated[
     str | None, typer.Option("--class", "-c", help="Entry class (default: the jar's manifest).")
 ]
@@ -122,8 +110,6 @@ def _restore(
 ) -> dict:
     """The fields `run` and `run-application` add: savepointPath, allowNonRestoredState,
     claimMode (restoreMode before Flink 1.20) and jobId."""
-    from flinkctl.cli.savepoint import savepoint_path
-
     if job_id is not None and not is_hex_id(job_id):
         raise UsageError(f"--job-id {job_id!r} is not a job id (32 hex characters)")
     body: dict = {}
@@ -146,7 +132,8 @@ def upload(path: Path) -> JarUpload:
     """Upload PATH (with a progress bar on a terminal for large files); the REST answer."""
     import sys
 
-    client = state.client()
+    invocation = Invocation.current()
+    client = invocation.client()
     size = path.stat().st_size
     if size < PROGRESS_MIN_BYTES or not sys.stderr.isatty():
         return client.upload_jar(path)
@@ -155,24 +142,18 @@ def upload(path: Path) -> JarUpload:
     from flinkctl.output.render import console
 
     columns = ("{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn())
-    with Progress(*columns, console=console(stderr=True), transient=True) as bar:
+    progress = console(stderr=True, color=invocation.output.color)
+    with Progress(*columns, console=progress, transient=True) as bar:
         task = bar.add_task(f"uploading {path.name}", total=size)
         return client.upload_jar(path, lambda sent, total: bar.update(task, completed=sent))
 
 
-def resolve(value: str, *, newest: bool = False) -> str:
-    """A jar id on the cluster from an id, unique prefix or uploaded file name."""
-    from flinkctl.client.resolve import jar
-
-    return jar(state.client(), value, newest=newest)["id"]
-
-
 def jar_for_run(value: str) -> str:
     """The jar id for a JAR_OR_FILE argument, uploading a local file first."""
-    from flinkctl.flink import jar_id
+    from flinkctl.flink import jar_id as uploaded_jar_id
 
     path = local_jar(value)
-    return resolve(value, newest=True) if path is None else jar_id(upload(path))
+    return jar_id(value, newest=True) if path is None else uploaded_jar_id(upload(path))
 
 
 @app.command("list")
@@ -184,10 +165,9 @@ def list_() -> None:
 
       flinkctl jars list -o name
     """
-    from flinkctl.output import render
     from flinkctl.output.lifecycle import JARS
 
-    render(state.client().jars(), JARS)
+    emit(Invocation.current().client().jars(), JARS)
 
 
 @app.command("upload")
@@ -201,13 +181,12 @@ def upload_(
 
       flinkctl jars upload target/my-job.jar
     """
-    from flinkctl.output import render
     from flinkctl.output.lifecycle import JAR_UPLOADED
 
     path = local_jar(file)
     if path is None:
         raise UsageError(f"jar file {file!r} does not exist")
-    render(upload(path), JAR_UPLOADED)
+    emit(upload(path), JAR_UPLOADED)
 
 
 @app.command()
@@ -224,9 +203,9 @@ def delete(
 
       flinkctl jars delete my-job.jar --yes
     """
-    jid = resolve(jar)
+    jid = jar_id(jar)
     confirm(f"Delete jar {jid}?", yes)
-    state.client().delete_jar(jid)
+    Invocation.current().client().delete_jar(jid)
     note(f"jar {jid} deleted")
 
 
@@ -244,8 +223,9 @@ def plan(jar: JarArgument, program: dict) -> None:
     """
     from flinkctl.output.jobs import render_plan
 
-    jid = resolve(jar, newest=True)
-    render_plan(state.client().plan_jar(jid, program))
+    jid = jar_id(jar, newest=True)
+    invocation = Invocation.current()
+    render_plan(invocation.client().plan_jar(jid, program), invocation.output)
 
 
 @app.command()
@@ -262,7 +242,7 @@ def run(
             "--wait-running", help="Wait until every task is RUNNING (exit 1 if the job fails)."
         ),
     ] = False,
-    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    timeout: TimeoutOption = WAIT_TIMEOUT,
 ) -> None:
     """Run a jar as a job (POST /jars/:jarid/run), uploading a local file first.
 
@@ -273,18 +253,17 @@ def run(
 
       flinkctl jars run my-job.jar -c com.example.Main --arg --in --arg s3://in/ --wait-running
     """
-    from flinkctl.output import render
     from flinkctl.output.lifecycle import STARTED
 
-    jar_id = jar_for_run(jar)
-    jid = state.client().run_jar(jar_id, {**program, **restore})["jobid"]
+    on_cluster = jar_for_run(jar)
+    jid = Invocation.current().client().run_jar(on_cluster, {**program, **restore})["jobid"]
     job_state = _wait_running(jid, timeout)["state"] if wait_running else None
-    render({"job-id": jid, "jar-id": jar_id, "state": job_state}, STARTED)
+    emit({"job-id": jid, "jar-id": on_cluster, "state": job_state}, STARTED)
 
 
 def _wait_running(jid: str, timeout: float) -> dict:
     """Until every task of the job runs; a failed job raises with its root exception."""
-    client = state.client()
+    client = Invocation.current().client()
 
     def done(job: dict) -> bool:
         if job.get("state") in UNSUCCESSFUL_STATES:
@@ -306,7 +285,7 @@ def root_cause(jid: str) -> str:
     """The job's root exception: its first line and, if different, its deepest cause."""
     from flinkctl.flink import trace_summary
 
-    body = state.client().job_exceptions(jid)
+    body = Invocation.current().client().job_exceptions(jid)
     entries = (body.get("exceptionHistory") or {}).get("entries") or []
     trace = str(
         (entries[0].get("stacktrace") if entries else None) or body.get("root-exception") or ""
@@ -327,10 +306,9 @@ def run_application(jar: JarOrFileArgument, program: dict, restore: dict) -> Non
 
       flinkctl jars run-application target/my-app.jar --class com.example.App
     """
-    from flinkctl.output import render
     from flinkctl.output.lifecycle import APPLICATION_STARTED
 
-    client = state.client()
+    client = Invocation.current().client()
     client.require("2.3", "running a jar as an application")
-    jar_id = jar_for_run(jar)
-    render(client.run_application(jar_id, {**program, **restore}), APPLICATION_STARTED)
+    body = client.run_application(jar_for_run(jar), {**program, **restore})
+    emit(body, APPLICATION_STARTED)

@@ -4,10 +4,10 @@ from typing import Annotated
 
 import typer
 
-from flinkctl.cli import logs as logs_
-from flinkctl.cli import metrics as metrics_
-from flinkctl.cli.options import with_output
-from flinkctl.cli.state import state
+from flinkctl.cli.common import logs as logs_
+from flinkctl.cli.common import metrics as metrics_
+from flinkctl.cli.common.options import with_output
+from flinkctl.cli.invocation import Invocation, emit
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -21,10 +21,9 @@ def config() -> None:
 
       flinkctl jobmanager config -o name | grep checkpoint
     """
-    from flinkctl.output import render
     from flinkctl.output.cluster import CONFIG_ENTRIES
 
-    render(state.client().jobmanager_config(), CONFIG_ENTRIES)
+    emit(Invocation.current().client().jobmanager_config(), CONFIG_ENTRIES)
 
 
 @app.command()
@@ -36,7 +35,7 @@ def metrics(get: metrics_.GetOption = None) -> None:
 
       flinkctl jobmanager metrics --get 'Status.JVM.Memory.Heap.*'
     """
-    metrics_.show(state.client().jobmanager_metrics, get)
+    metrics_.show(Invocation.current().client().jobmanager_metrics, get)
 
 
 @app.command()
@@ -52,7 +51,7 @@ def logs(
 
       flinkctl jobmanager logs jobmanager.log --tail 50 --follow
     """
-    client = state.client()
+    client = Invocation.current().client()
     logs_.show(client.jobmanager_logs, client.jobmanager_log, name, tail, follow)
 
 
@@ -65,10 +64,9 @@ def thread_dump() -> None:
 
       flinkctl jobmanager thread-dump | less
     """
-    from flinkctl.output import render
     from flinkctl.output.cluster import THREAD_DUMP
 
-    render(state.client().jobmanager_thread_dump(), THREAD_DUMP)
+    emit(Invocation.current().client().jobmanager_thread_dump(), THREAD_DUMP)
 
 
 @app.command()
@@ -80,7 +78,6 @@ def environment() -> None:
 
       flinkctl jobmanager environment -o wide
     """
-    from flinkctl.output import render
     from flinkctl.output.cluster import ENVIRONMENT
 
-    render(state.client().jobmanager_environment(), ENVIRONMENT)
+    emit(Invocation.current().client().jobmanager_environment(), ENVIRONMENT)

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from flinkctl.cli.logs import FollowOption, TailOption, last
-from flinkctl.cli.options import with_output
-from flinkctl.cli.state import state
+from flinkctl.cli.common.logs import FollowOption, TailOption, last
+from flinkctl.cli.common.options import with_output
+from flinkctl.cli.invocation import Invocation, emit
 from flinkctl.local import DEFAULT_FLINK_VERSION
 
 if TYPE_CHECKING:
@@ -51,7 +51,8 @@ def _view():
 class _DownloadBars:
     """Rich download bars on stderr, drawn while the next status message has not come."""
 
-    def __init__(self) -> None:
+    def __init__(self, color: bool) -> None:
+        self.color = color
         self.bar: Progress | None = None
         self.tasks: dict[str, TaskID] = {}
 
@@ -68,7 +69,8 @@ class _DownloadBars:
             from flinkctl.output import console
 
             columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn())
-            self.bar = Progress(*columns, TransferSpeedColumn(), console=console(stderr=True))
+            stderr = console(stderr=True, color=self.color)
+            self.bar = Progress(*columns, TransferSpeedColumn(), console=stderr)
             self.bar.start()
         if filename not in self.tasks:
             self.tasks[filename] = self.bar.add_task(filename.split("-")[0], total=total or None)
@@ -84,7 +86,7 @@ def _save_context(name: str, url: str) -> None:
     """Point context NAME at URL; make it current only when there is no current context."""
     from flinkctl import config
 
-    with config.editing(state.config, create=True) as cfg:
+    with config.editing(Invocation.current().config, create=True) as cfg:
         if name in cfg.contexts:
             cfg.contexts[name].url = url
         else:
@@ -155,10 +157,10 @@ def up(
       flinkctl local up --demo -D jobmanager.scheduler=adaptive --slots 4
     """
     from flinkctl.local import cluster
-    from flinkctl.output import render
 
+    invocation = Invocation.current()
     flink_config = cluster.parse_config(config or [])
-    bars = _DownloadBars()
+    bars = _DownloadBars(invocation.output.color)
 
     def say(message: str) -> None:
         bars.close()
@@ -181,7 +183,7 @@ def up(
         bars.close()
     _say(f"Cluster {name!r} {'is already running' if already else 'is up'} at {local.url}")
     _save_context(name, local.url)
-    render(cluster.status(name), _view())
+    emit(cluster.status(name), _view())
 
 
 @app.command()
@@ -194,9 +196,8 @@ def status(name: NameOption = "local") -> None:
       flinkctl local status -o json
     """
     from flinkctl.local import cluster
-    from flinkctl.output import render
 
-    render(cluster.status(name), _view())
+    emit(cluster.status(name), _view())
 
 
 @app.command()
@@ -245,7 +246,7 @@ def logs(
     """
     from flinkctl.errors import NotFoundError
     from flinkctl.local import cluster
-    from flinkctl.output import View, render
+    from flinkctl.output import View
     from flinkctl.output.cluster import LOG_FILES
 
     if list_:
@@ -253,7 +254,7 @@ def logs(
             {"name": p.name, "size": p.stat().st_size, "mtime": int(p.stat().st_mtime * 1000)}
             for p in cluster.log_files(name)
         ]
-        render(files, View(columns=LOG_FILES.columns, name="name"))
+        emit(files, View(columns=LOG_FILES.columns, name="name"))
         return
     if file:
         path = cluster.load(name).dir / "log" / Path(file).name

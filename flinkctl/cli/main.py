@@ -1,4 +1,4 @@
-"""The root command: global options, sub-command groups, and the one place errors become exit codes."""
+"""The root command: global options and the sub-command groups (GROUPS); `main` runs it."""
 
 import sys
 from pathlib import Path
@@ -8,8 +8,8 @@ import typer
 from typer.core import TyperGroup
 
 from flinkctl import __version__
-from flinkctl.cli import complete
-from flinkctl.cli.state import state
+from flinkctl.cli.common import completers
+from flinkctl.cli.invocation import Invocation
 
 GROUPS = (
     # (name, module holding its Typer `app`, help, hidden aliases); a module is imported only
@@ -90,6 +90,7 @@ class LazyGroup(TyperGroup):
 
     def shell_complete(self, ctx, incomplete: str) -> list:
         """Group names with their help from GROUPS, then the root options (as Click would)."""
+        # Click's classes as bundled by Typer: private modules that may move on a Typer upgrade.
         from typer._click.core import Command
         from typer._click.shell_completion import CompletionItem
         from typer._click.utils import make_default_short_help
@@ -112,13 +113,13 @@ app = typer.Typer(
 )
 
 
-def _print_version() -> None:
+def _print_version(invocation: Invocation) -> None:
     print(f"flinkctl {__version__}")
-    if state.verbose:
+    if invocation.verbose:
         from flinkctl.errors import FlinkctlError
 
         try:
-            print(f"Flink {state.client().dashboard_config().get('flink-version')}")
+            print(f"Flink {invocation.client().dashboard_config().get('flink-version')}")
         except FlinkctlError as exc:
             print(f"Flink: unknown ({exc.message})", file=sys.stderr)
 
@@ -133,7 +134,7 @@ def root(
             "-c",
             help="Context from the config file.",
             envvar="FLINKCTL_CONTEXT",
-            autocompletion=complete.contexts,
+            autocompletion=completers.contexts,
         ),
     ] = None,
     url: Annotated[
@@ -176,16 +177,16 @@ def root(
 
       flinkctl --context prod jobs list -o json
     """
-    from flinkctl.cli.options import set_output
-    from flinkctl.output.render import settings
+    from flinkctl.cli.common.options import set_output
 
-    state.config, state.context, state.url = config, context, url
-    state.verbose = verbose
-    state.debug = debug
-    settings.color = not no_color
-    set_output(output or "table")
+    invocation = ctx.ensure_object(Invocation)  # failures.run passes one; made here otherwise
+    invocation.config, invocation.context, invocation.url = config, context, url
+    invocation.verbose = verbose
+    invocation.debug = debug
+    invocation.output.color = not no_color
+    set_output(invocation.output, output or "table")
     if version:
-        _print_version()
+        _print_version(invocation)
         raise typer.Exit()
     if ctx.invoked_subcommand is None:
         print(ctx.get_help())
@@ -196,11 +197,13 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every error becomes one line on stderr and its documented exit code."""
     import os
 
-    from flinkctl.cli.errors import run
+    from flinkctl.cli.common.failures import run
     from flinkctl.errors import ExitCode
 
-    if "_FLINKCTL_COMPLETE" in os.environ:  # a TAB press: register our shell classes first
-        import flinkctl.cli.completion  # noqa: F401
+    if "_FLINKCTL_COMPLETE" in os.environ:  # a TAB press: our shell classes answer it
+        from flinkctl.cli.completion import register
+
+        register()
 
     try:
         code = run(app, argv)

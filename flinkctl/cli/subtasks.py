@@ -4,14 +4,13 @@ from typing import Annotated
 
 import typer
 
-from flinkctl.cli import metrics as metrics_
-from flinkctl.cli.args import JobArgument, VertexArgument, job_and_vertex
-from flinkctl.cli.options import with_output
-from flinkctl.cli.state import state
+from flinkctl.cli.common import metrics as metrics_
+from flinkctl.cli.common.arguments import IndexArgument, JobArgument, VertexArgument, job_and_vertex
+from flinkctl.cli.common.options import with_output
+from flinkctl.cli.invocation import Invocation, emit
 
 app = typer.Typer(no_args_is_help=True)
 
-IndexArgument = Annotated[int, typer.Argument(min=0, help="Subtask index (0 .. parallelism-1).")]
 AttemptOption = Annotated[
     int | None,
     typer.Option("--attempt", min=0, help="Execution attempt; the current one when omitted."),
@@ -48,10 +47,12 @@ def show(
 
       flinkctl subtasks show flinkctl-demo b717 0 --attempt 0
     """
-    from flinkctl.output import render
     from flinkctl.output.vertices import SUBTASK
 
-    render(state.client().subtask(*_resolve(job, vertex, index), index, attempt), SUBTASK)
+    emit(
+        Invocation.current().client().subtask(*_resolve(job, vertex, index), index, attempt),
+        SUBTASK,
+    )
 
 
 @app.command()
@@ -67,7 +68,7 @@ def metrics(
     """
     from functools import partial
 
-    client = state.client()
+    client = Invocation.current().client()
     metrics_.show(partial(client.subtask_metrics, *_resolve(job, vertex, index), index), get)
 
 
@@ -84,11 +85,10 @@ def accumulators(
 
       flinkctl subtasks accumulators flinkctl-demo b717 0
     """
-    from flinkctl.output import render
-    from flinkctl.output.vertices import ACCUMULATORS
+    from flinkctl.output.vertices import USER_ACCUMULATORS
 
-    client = state.client()
+    client = Invocation.current().client()
     jid, vid = _resolve(job, vertex, index)
     if attempt is None:
         attempt = client.subtask(jid, vid, index)["attempt"]
-    render(client.subtask_accumulators(jid, vid, index, attempt), ACCUMULATORS)
+    emit(client.subtask_accumulators(jid, vid, index, attempt), USER_ACCUMULATORS)

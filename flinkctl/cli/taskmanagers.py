@@ -5,33 +5,19 @@ from typing import Annotated
 
 import typer
 
-from flinkctl.cli import complete, watch
-from flinkctl.cli import logs as logs_
-from flinkctl.cli import metrics as metrics_
-from flinkctl.cli.options import with_output
-from flinkctl.cli.state import state
+from flinkctl.cli.common import logs as logs_
+from flinkctl.cli.common import metrics as metrics_
+from flinkctl.cli.common import watching
+from flinkctl.cli.common.arguments import TaskManagerArgument, taskmanager_id
+from flinkctl.cli.common.options import with_output
+from flinkctl.cli.invocation import Invocation, emit
 
 app = typer.Typer(no_args_is_help=True)
 
-TmArgument = Annotated[
-    str,
-    typer.Argument(
-        help="Task manager id or a unique prefix of it.",
-        metavar="TM",
-        autocompletion=complete.taskmanagers,
-    ),
-]
 
-
-def _tm_id(tm: str) -> str:
-    from flinkctl.client.resolve import taskmanager
-
-    return taskmanager(state.client(), tm)
-
-
-@app.command("list", cls=watch.Command)
+@app.command("list", cls=watching.Command)
 @with_output
-def list_(interval: watch.WatchOption = None) -> None:
+def list_(interval: watching.WatchOption = None) -> None:
     """List task managers with slots, CPU, memory and last heartbeat (GET /taskmanagers).
 
     Example:
@@ -40,22 +26,21 @@ def list_(interval: watch.WatchOption = None) -> None:
     """
     from flinkctl.output.cluster import TASKMANAGERS
 
-    watch.watch(interval, state.client().taskmanagers, TASKMANAGERS)
+    watching.watch(interval, Invocation.current().client().taskmanagers, TASKMANAGERS)
 
 
 @app.command()
 @with_output
-def show(tm: TmArgument) -> None:
+def show(tm: TaskManagerArgument) -> None:
     """Show one task manager with its memory and resource breakdown (GET /taskmanagers/:id).
 
     Example:
 
       flinkctl taskmanagers show 127.0.0.1:3
     """
-    from flinkctl.output import render
     from flinkctl.output.cluster import TASKMANAGER
 
-    render(state.client().taskmanager(_tm_id(tm)), TASKMANAGER)
+    emit(Invocation.current().client().taskmanager(taskmanager_id(tm)), TASKMANAGER)
 
 
 @app.command()
@@ -75,17 +60,17 @@ def metrics(
 
       flinkctl tm metrics --get Status.JVM.CPU.Load --agg min,max,avg
     """
-    client = state.client()
+    client = Invocation.current().client()
     if tm is None:
         metrics_.show(client.taskmanagers_metrics, get, agg, aggregated=True)
     else:
-        metrics_.show(partial(client.taskmanager_metrics, _tm_id(tm)), get)
+        metrics_.show(partial(client.taskmanager_metrics, taskmanager_id(tm)), get)
 
 
 @app.command()
 @with_output
 def logs(
-    tm: TmArgument,
+    tm: TaskManagerArgument,
     name: Annotated[str | None, typer.Argument(help="Log file name, e.g. taskmanager.log.")] = None,
     tail: logs_.TailOption = None,
     follow: logs_.FollowOption = False,
@@ -96,22 +81,21 @@ def logs(
 
       flinkctl tm logs 127.0.0.1 taskmanager.log --tail 100
     """
-    client = state.client()
-    tm_id = _tm_id(tm)
+    client = Invocation.current().client()
+    tm_id = taskmanager_id(tm)
     logs = partial(client.taskmanager_logs, tm_id)
     logs_.show(logs, partial(client.taskmanager_log, tm_id), name, tail, follow)
 
 
 @app.command("thread-dump")
 @with_output
-def thread_dump(tm: TmArgument) -> None:
+def thread_dump(tm: TaskManagerArgument) -> None:
     """Print a task manager's thread dump as stack traces (GET /taskmanagers/:id/thread-dump).
 
     Example:
 
       flinkctl tm thread-dump 127.0.0.1 | grep -A5 'Source'
     """
-    from flinkctl.output import render
     from flinkctl.output.cluster import THREAD_DUMP
 
-    render(state.client().taskmanager_thread_dump(_tm_id(tm)), THREAD_DUMP)
+    emit(Invocation.current().client().taskmanager_thread_dump(taskmanager_id(tm)), THREAD_DUMP)

@@ -4,11 +4,11 @@ from typing import Annotated
 
 import typer
 
-from flinkctl.cli import metrics as metrics_
-from flinkctl.cli import watch
-from flinkctl.cli.args import JobArgument, VertexArgument, job_and_vertex, job_id
-from flinkctl.cli.options import with_output
-from flinkctl.cli.state import state
+from flinkctl.cli.common import metrics as metrics_
+from flinkctl.cli.common import watching
+from flinkctl.cli.common.arguments import JobArgument, VertexArgument, job_and_vertex, job_id
+from flinkctl.cli.common.options import with_output
+from flinkctl.cli.invocation import Invocation, emit
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -27,10 +27,9 @@ def list_(job: JobArgument) -> None:
 
       flinkctl vertices list flinkctl-demo -o wide
     """
-    from flinkctl.output import render
     from flinkctl.output.vertices import VERTICES
 
-    render(state.client().job(job_id(job)), VERTICES)
+    emit(Invocation.current().client().job(job_id(job)), VERTICES)
 
 
 @app.command()
@@ -42,14 +41,13 @@ def show(job: JobArgument, vertex: VertexArgument) -> None:
 
       flinkctl vertices show flinkctl-demo 'Count -> Drop -> Sink: Print'
     """
-    from flinkctl.output import render
     from flinkctl.output.vertices import VERTEX
 
     jid, vid, _ = job_and_vertex(job, vertex)
-    render(state.client().vertex(jid, vid), VERTEX)
+    emit(Invocation.current().client().vertex(jid, vid), VERTEX)
 
 
-@app.command(cls=watch.Command)
+@app.command(cls=watching.Command)
 @with_output
 def backpressure(
     job: JobArgument,
@@ -58,7 +56,7 @@ def backpressure(
         typer.Argument(help="Vertex id, unique id prefix or name; all vertices when omitted."),
     ] = None,
     timeout: SamplingTimeout = 30.0,
-    interval: watch.WatchOption = None,
+    interval: watching.WatchOption = None,
 ) -> None:
     """Show backpressure levels per subtask (GET .../vertices/:vertexid/backpressure).
 
@@ -73,10 +71,10 @@ def backpressure(
     """
     from flinkctl.output.vertices import BACKPRESSURE, JOB_BACKPRESSURE
 
-    client = state.client()
+    client = Invocation.current().client()
     if vertex is not None:
         jid, vid, _ = job_and_vertex(job, vertex)
-        watch.watch(interval, lambda: client.backpressure(jid, vid, timeout), BACKPRESSURE)
+        watching.watch(interval, lambda: client.backpressure(jid, vid, timeout), BACKPRESSURE)
         return
     jid = job_id(job)
     vertices = client.job(jid).get("vertices") or []
@@ -91,7 +89,7 @@ def backpressure(
             ],
         }
 
-    watch.watch(interval, every_vertex, JOB_BACKPRESSURE)
+    watching.watch(interval, every_vertex, JOB_BACKPRESSURE)
 
 
 @app.command()
@@ -118,7 +116,7 @@ def metrics(
     from functools import partial
 
     jid, vid, _ = job_and_vertex(job, vertex)
-    client = state.client()
+    client = Invocation.current().client()
     if agg is None and subtasks is None:
         metrics_.show(partial(client.vertex_metrics, jid, vid), get)
     else:
@@ -142,7 +140,7 @@ def jm_operator_metrics(
     from functools import partial
 
     jid, vid, _ = job_and_vertex(job, vertex)
-    metrics_.show(partial(state.client().jm_operator_metrics, jid, vid), get)
+    metrics_.show(partial(Invocation.current().client().jm_operator_metrics, jid, vid), get)
 
 
 @app.command()
@@ -160,15 +158,14 @@ def accumulators(
 
       flinkctl vertices accumulators flinkctl-demo b717 --subtasks
     """
-    from flinkctl.output import render
-    from flinkctl.output.vertices import ACCUMULATORS, SUBTASKS_ACCUMULATORS
+    from flinkctl.output.vertices import SUBTASKS_ACCUMULATORS, USER_ACCUMULATORS
 
     jid, vid, _ = job_and_vertex(job, vertex)
-    client = state.client()
+    client = Invocation.current().client()
     if per_subtask:
-        render(client.subtasks_accumulators(jid, vid), SUBTASKS_ACCUMULATORS)
+        emit(client.subtasks_accumulators(jid, vid), SUBTASKS_ACCUMULATORS)
     else:
-        render(client.vertex_accumulators(jid, vid), ACCUMULATORS)
+        emit(client.vertex_accumulators(jid, vid), USER_ACCUMULATORS)
 
 
 @app.command("subtask-times")
@@ -180,10 +177,11 @@ def subtask_times(job: JobArgument, vertex: VertexArgument) -> None:
 
       flinkctl vertices subtask-times flinkctl-demo b717 -o wide
     """
-    from flinkctl.output import render
     from flinkctl.output.vertices import SUBTASK_TIMES
 
-    render(state.client().subtask_times(*job_and_vertex(job, vertex)[:2]), SUBTASK_TIMES)
+    emit(
+        Invocation.current().client().subtask_times(*job_and_vertex(job, vertex)[:2]), SUBTASK_TIMES
+    )
 
 
 @app.command()
@@ -195,11 +193,11 @@ def taskmanagers(job: JobArgument, vertex: VertexArgument) -> None:
 
       flinkctl vertices taskmanagers flinkctl-demo b717
     """
-    from flinkctl.output import render
     from flinkctl.output.vertices import VERTEX_TASKMANAGERS
 
-    render(
-        state.client().vertex_taskmanagers(*job_and_vertex(job, vertex)[:2]), VERTEX_TASKMANAGERS
+    emit(
+        Invocation.current().client().vertex_taskmanagers(*job_and_vertex(job, vertex)[:2]),
+        VERTEX_TASKMANAGERS,
     )
 
 
@@ -214,10 +212,9 @@ def watermarks(job: JobArgument, vertex: VertexArgument) -> None:
 
       flinkctl vertices watermarks flinkctl-demo 'Count -> Drop -> Sink: Print'
     """
-    from flinkctl.output import render
     from flinkctl.output.vertices import WATERMARKS
 
-    render(state.client().watermarks(*job_and_vertex(job, vertex)[:2]), WATERMARKS)
+    emit(Invocation.current().client().watermarks(*job_and_vertex(job, vertex)[:2]), WATERMARKS)
 
 
 @app.command()
@@ -251,11 +248,10 @@ def flamegraph(
     """
     from flinkctl.client.vertices import FLAMEGRAPH_TYPES
     from flinkctl.errors import UsageError
-    from flinkctl.output import render
     from flinkctl.output.vertices import flamegraph_view
 
     if kind.lower() not in FLAMEGRAPH_TYPES:
         raise UsageError(f"unknown --type {kind!r} (choose from {', '.join(FLAMEGRAPH_TYPES)})")
     jid, vid, _ = job_and_vertex(job, vertex)
-    body = state.client().flamegraph(jid, vid, kind, subtask, timeout)
-    render(body, flamegraph_view(min_percent / 100))
+    body = Invocation.current().client().flamegraph(jid, vid, kind, subtask, timeout)
+    emit(body, flamegraph_view(min_percent / 100))

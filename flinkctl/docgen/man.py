@@ -7,6 +7,8 @@ from flinkctl.docgen.tree import Command, Param
 
 OTHER_ENV = {
     "NO_COLOR": "When set (to anything), tables are printed without colour.",
+    "FLINKCTL_FORCE_TTY": "1: lay out tables and --watch as on a terminal although stdout "
+    "is not one.",
     "XDG_CONFIG_HOME": "Where the default config file lives: "
     "$XDG_CONFIG_HOME/flinkctl/config.yaml (default ~/.config).",
 }

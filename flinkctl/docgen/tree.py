@@ -65,6 +65,7 @@ def subcommands(cmd: Any) -> dict[str, Any]:
     """A click group's sub-commands by name (through list_commands, so lazy groups load)."""
     if not hasattr(cmd, "list_commands"):
         return {}
+    # Typer's bundled Click is private API: this import may break on a Typer upgrade.
     from typer._click import Context
 
     ctx = Context(cmd)

@@ -1,5 +1,5 @@
-"""Output layer: render(data, view) in json | yaml | table | wide | name."""
+"""Output layer: render(data, view, settings) in json | yaml | table | wide | name."""
 
-from flinkctl.output.render import FORMATS, Column, View, console, out, render, settings
+from flinkctl.output.render import FORMATS, Column, Settings, View, console, out, render
 
-__all__ = ["FORMATS", "Column", "View", "console", "out", "render", "settings"]
+__all__ = ["FORMATS", "Column", "Settings", "View", "console", "out", "render"]

@@ -39,7 +39,7 @@ SUMMARY_ROWS = (
     ("Persisted (unaligned)", "persisted_data", "bytes"),
 )
 STATS = ("min", "avg", "max", "p99")
-LATEST = ("completed", "savepoint", "failed", "restored")
+LATEST_KINDS = ("completed", "savepoint", "failed", "restored")
 
 
 def _summary(summary: dict, rows: tuple, stats: tuple) -> None:
@@ -73,7 +73,7 @@ def _history(data: dict, wide: bool) -> None:
     keys = ("total", "completed", "failed", "in_progress", "restored")
     details(
         [("Counts", ", ".join(f"{counts.get(k, 0)} {k.replace('_', ' ')}" for k in keys))]
-        + [(f"Latest {k}", _latest((data.get("latest") or {}).get(k))) for k in LATEST]
+        + [(f"Latest {k}", _latest((data.get("latest") or {}).get(k))) for k in LATEST_KINDS]
     )
     _summary(data.get("summary") or {}, SUMMARY_ROWS if wide else SUMMARY_ROWS[:3], STATS)
     out()
@@ -149,7 +149,7 @@ VERTEX_SUMMARY_ROWS = (
     ("Persisted", "alignment.persisted", "bytes"),
 )
 
-SUBTASK_COLUMNS = [
+CHECKPOINT_SUBTASK_COLUMNS = [
     Column("SUBTASK", "index"),
     Column("STATUS", "status"),
     Column("ACK", "ack_timestamp", "time"),
@@ -187,7 +187,7 @@ def checkpoint_vertex_view(name: str | None) -> View:
         rows = VERTEX_SUMMARY_ROWS if wide else VERTEX_SUMMARY_ROWS[:7]
         _summary(_flat(data.get("summary") or {}), rows, ("min", "avg", "max"))
         out()
-        rows_table(SUBTASK_COLUMNS, data.get("subtasks") or [], wide)
+        rows_table(CHECKPOINT_SUBTASK_COLUMNS, data.get("subtasks") or [], wide)
 
     return View(table=render, rows=lambda d: d.get("subtasks") or [], name="index")
 

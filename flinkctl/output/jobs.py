@@ -7,7 +7,7 @@ from typing import Any
 
 from flinkctl.flink import first_line
 from flinkctl.output.humanize import count, duration, text, timestamp
-from flinkctl.output.render import Column, View, details, is_tty, out, render, settings, table
+from flinkctl.output.render import Column, Settings, View, details, is_tty, out, render, table
 from flinkctl.output.vertices import IO_COLUMNS, fields, rows_table, running_tasks, state_counts
 
 JOBS = View(
@@ -205,12 +205,12 @@ def plan_dot(body: dict) -> str:
     return "\n".join(lines)
 
 
-def render_plan(body: dict) -> None:
+def render_plan(body: dict, settings: Settings) -> None:
     """A plan as PLAN renders it, or with `-o dot` (see `with_output(extra=...)`) as DOT."""
     if settings.format == "dot":
         out(plan_dot(body))
     else:
-        render(body, PLAN)
+        render(body, PLAN, settings)
 
 
 # -- config ----------------------------------------------------------------------------------
@@ -340,7 +340,7 @@ def _accumulators(data: dict) -> list[dict]:
     return rows
 
 
-ACCUMULATORS = View(
+JOB_ACCUMULATORS = View(
     rows=_accumulators,
     columns=[
         Column("NAME", "name"),

@@ -107,13 +107,13 @@ APPLICATIONS = View(
 
 def _application(data: dict, wide: bool) -> None:
     from flinkctl.output.jobs import JOBS
-    from flinkctl.output.render import details, render
-    from flinkctl.output.vertices import fields
+    from flinkctl.output.render import details
+    from flinkctl.output.vertices import fields, rows_table
 
     header = [c for c in APPLICATIONS.columns if c.header != "JOBS"]  # a table of them follows
     details(fields(data, header, labels=True))
     out()
-    render({"jobs": data.get("jobs") or []}, JOBS, "wide" if wide else "table")
+    rows_table(JOBS.columns, data.get("jobs") or [], wide)
 
 
 APPLICATION = View(table=_application, name="id")

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +28,7 @@ STATE_STYLES = {
 
 @dataclass
 class Settings:
-    """Output options for this invocation (set once by the CLI's root callback)."""
+    """Output options of one invocation (the CLI keeps them on its Invocation)."""
 
     format: str = "table"
     color: bool = True
@@ -35,7 +36,9 @@ class Settings:
     columns: list = field(default_factory=list)  # -o custom-columns: (header, JMESPath)
 
 
-settings = Settings()
+# The colour choice of the render in progress: views draw through `table`, `details` and
+# `console`, which take no settings, so `render` lends them its settings' colour for the call.
+_color: ContextVar[bool] = ContextVar("color", default=True)
 
 
 @dataclass
@@ -81,9 +84,17 @@ def out(text: str = "") -> None:
     sys.stdout.write(text + "\n")
 
 
-def render(data: Any, view: View, fmt: str | None = None) -> None:
-    """Print DATA in the chosen format: json/yaml unchanged, tables humanised."""
-    fmt = fmt or settings.format
+def render(data: Any, view: View, settings: Settings) -> None:
+    """Print DATA with VIEW in SETTINGS' format: json/yaml unchanged, tables humanised."""
+    token = _color.set(settings.color)
+    try:
+        _render(data, view, settings)
+    finally:
+        _color.reset(token)
+
+
+def _render(data: Any, view: View, settings: Settings) -> None:
+    fmt = settings.format
     if fmt in ("json", "yaml"):
         if settings.query:
             from flinkctl.output.query import apply
@@ -126,15 +137,21 @@ def dump(data: Any, fmt: str) -> str:
 
 
 def is_tty() -> bool:
-    """Whether stdout is a terminal (tables get Rich boxes and colour)."""
+    """Whether stdout is a terminal (tables get Rich boxes and colour).
+
+    FLINKCTL_FORCE_TTY=1 makes flinkctl draw as on a terminal when piped (tests, benchmarks,
+    `| less -R`); NO_COLOR (see `console`) still turns the colour off.
+    """
     return sys.stdout.isatty() or os.environ.get("FLINKCTL_FORCE_TTY") == "1"
 
 
-def console(stderr: bool = False):
-    """A Rich console honouring --no-color and NO_COLOR."""
+def console(stderr: bool = False, color: bool | None = None):
+    """A Rich console honouring --no-color (COLOR; by default the render in progress's) and
+    NO_COLOR. FLINKCTL_FORCE_TTY: see `is_tty`."""
     from rich.console import Console
 
-    no_color = not settings.color or bool(os.environ.get("NO_COLOR"))
+    color = _color.get() if color is None else color
+    no_color = not color or bool(os.environ.get("NO_COLOR"))
     return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False)
 
 

@@ -74,7 +74,7 @@ VERTICES = View(
     name="id",
 )
 
-SUBTASK_COLUMNS = [
+VERTEX_SUBTASK_COLUMNS = [
     Column("SUBTASK", "subtask"),
     Column("STATUS", "status"),
     Column("ATTEMPT", "attempt"),
@@ -119,7 +119,7 @@ def _vertex(data: dict, wide: bool) -> None:
         ]
     )
     out()
-    rows_table(SUBTASK_COLUMNS, data.get("subtasks") or [], wide)
+    rows_table(VERTEX_SUBTASK_COLUMNS, data.get("subtasks") or [], wide)
 
 
 VERTEX = View(table=_vertex, name="id")
@@ -134,7 +134,7 @@ def _status_durations(data: dict) -> list[list[str]]:
 
 
 def _subtask(data: dict, wide: bool) -> None:
-    pairs = fields(data, SUBTASK_COLUMNS, labels=True)
+    pairs = fields(data, VERTEX_SUBTASK_COLUMNS, labels=True)
     others = data.get("other-concurrent-attempts") or []
     if others:
         pairs.append(("Concurrent attempts", ",".join(str(a.get("attempt")) for a in others)))
@@ -203,7 +203,8 @@ def _job_backpressure(data: dict, wide: bool) -> None:
 
 JOB_BACKPRESSURE = View(table=_job_backpressure, rows=lambda d: d.get("vertices") or [], name="id")
 
-ACCUMULATORS = View(
+# the "user-accumulators" of a vertex (aggregated) or of one subtask attempt
+USER_ACCUMULATORS = View(
     rows=lambda d: d.get("user-accumulators") or [],
     columns=[Column("NAME", "name"), Column("TYPE", "type"), Column("VALUE", "value")],
     name="name",

@@ -4,6 +4,7 @@ Each callback gets the click context being completed and the incomplete word, an
 `(value, help)` pairs. Contexts come from the config file only; everything else comes from the
 current context's cluster with a 1 s timeout and no retries. Any failure yields no candidates:
 completion must never print an error or hang the shell. Heavy imports stay inside functions.
+(`flinkctl.cli.completion` is the `completion` command and the protocol the shells speak.)
 """
 
 from collections.abc import Callable
@@ -17,23 +18,12 @@ if TYPE_CHECKING:
 TIMEOUT = 1.0
 
 
-def _root(ctx: typer.Context) -> tuple[Any, str | None, str | None]:
-    """--config (as a Path), --context and --url given earlier on the command line (or by env)."""
-    params = ctx.find_root().params
-    config = params.get("config")
-    if config:
-        from pathlib import Path
-
-        config = Path(config).expanduser()
-    return config or None, params.get("context"), params.get("url")
-
-
 def _client(ctx: typer.Context) -> "FlinkClient":
     """A FlinkClient for the cluster the command line points at: 1 s timeouts, no retries."""
+    from flinkctl.cli.invocation import Invocation
     from flinkctl.client import FlinkClient
-    from flinkctl.config import resolve
 
-    target = resolve(*_root(ctx))
+    target = Invocation.typed(ctx).resolve_context()
     target.timeout = min(target.timeout, TIMEOUT)
     target.connect_timeout = min(target.connect_timeout, TIMEOUT)
     target.retry_budget = 0  # a TAB must not hang
@@ -73,9 +63,10 @@ def _listed(
 def contexts(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
     """Context names from the config file, with their URLs as help."""
     try:
+        from flinkctl.cli.invocation import Invocation
         from flinkctl.config import load
 
-        cfg = load(_root(ctx)[0])
+        cfg = load(Invocation.typed(ctx).config)
     except Exception:
         return []
     return [(n, c.url) for n, c in sorted(cfg.contexts.items()) if n.startswith(incomplete)]

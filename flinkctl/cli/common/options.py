@@ -1,25 +1,34 @@
-"""Options shared by commands: `-o/--output` and `--query` (one decorator), and `options_from`,
-the one way to add a set of options to several commands."""
+"""Options shared by commands: `-o/--output` and `--query` (one decorator), `options_from`, the
+one way to add a set of options to several commands, and the savepoint options that
+`savepoint trigger` and `jobs stop` share."""
 
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Annotated, Any, Optional
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from flinkctl.cli.common.arguments import savepoint_path
+from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from flinkctl.output.render import Settings
 
 OUTPUT_HELP = "Output format: table, wide, json, yaml, name{extra} or custom-columns=NAME:EXPR,..."
 QUERY_HELP = "JMESPath expression applied to json/yaml output, e.g. 'jobs[].jid'."
 
 
-def set_output(output: str | None, query: str | None = None, extra: tuple[str, ...] = ()) -> None:
-    """Validate and store the output options (command level wins over root level).
+def set_output(
+    settings: "Settings", output: str | None, query: str | None = None, extra: tuple[str, ...] = ()
+) -> None:
+    """Validate the output options and store them in SETTINGS (command level wins over root level).
 
     EXTRA: formats this command prints itself (e.g. "dot"), besides render's.
     """
-    from flinkctl.output.render import FORMATS, settings
+    from flinkctl.output.render import FORMATS
 
     fmt = output or settings.format
     if fmt.startswith("custom-columns="):
@@ -77,7 +86,7 @@ def with_output(fn: Callable[..., Any] | None = None, *, extra: tuple[str, ...] 
     """Add `-o/--output` and `--query` to a command and apply them before it runs.
 
     `@with_output`, or `@with_output(extra=("dot",))` for a command that also prints formats
-    of its own: it reads the chosen one from `settings.format`.
+    of its own: it reads the chosen one from `Invocation.current().output.format`.
     """
     output_help = OUTPUT_HELP.format(extra="".join(f", {f}" for f in extra))
 
@@ -91,7 +100,45 @@ def with_output(fn: Callable[..., Any] | None = None, *, extra: tuple[str, ...] 
             typer.Option("--query", help=QUERY_HELP, rich_help_panel="Output"),
         ] = None,
     ) -> None:
-        set_output(output, query, extra)
+        set_output(Invocation.current().output, output, query, extra)
 
     decorate = options_from(apply)
     return decorate if fn is None else decorate(fn)
+
+
+class SavepointFormat(str, Enum):
+    """Savepoint format: `canonical` (portable across state backends) or `native` (faster)."""
+
+    native = "native"
+    canonical = "canonical"
+
+
+SavepointFormatOption = Annotated[
+    SavepointFormat | None,
+    typer.Option("--format", help="Savepoint format (default: the cluster's, canonical)."),
+]
+
+
+def savepoint_target(directory: str | None, fmt: SavepointFormat | None) -> dict:
+    """The request fields a savepoint directory option and --format set (client keywords)."""
+    return {"target_directory": directory, "format_type": fmt and fmt.value.upper()}
+
+
+def _directory(value: str | None) -> str | None:
+    return None if value is None else savepoint_path(value, "savepoint directory")
+
+
+def _directory_option(*names: str) -> Any:
+    """The option naming a savepoint's target directory (checked before any request)."""
+    return Annotated[
+        str | None,
+        typer.Option(
+            *names,
+            help="Target directory (default: the cluster's savepoint dir).",
+            callback=_directory,
+        ),
+    ]
+
+
+SavepointDirectoryOption = _directory_option("--dir", "-d")  # savepoint trigger
+StopSavepointDirectoryOption = _directory_option("--savepoint-dir", "-d")  # jobs stop

@@ -2,11 +2,11 @@
 
 A command offers it like this:
 
-    @app.command("list", cls=watch.Command)   # lets -w go without a value (then 2 s)
+    @app.command("list", cls=watching.Command)   # lets -w go without a value (then 2 s)
     @with_output
-    def list_(interval: watch.WatchOption = None) -> None:
-        client = state.client()
-        watch.watch(interval, client.taskmanagers, TASKMANAGERS)
+    def list_(interval: watching.WatchOption = None) -> None:
+        client = Invocation.current().client()
+        watching.watch(interval, client.taskmanagers, TASKMANAGERS)
 
 `watch(interval, fetch, view)`: FETCH() returns the data (normally the REST body, unchanged);
 VIEW is the View that renders it, or a function(data) that renders it (e.g. one that first
@@ -19,7 +19,7 @@ once, as if there were no watch. With one, until Ctrl-C (exit 130, as any interr
 - json: one compact JSON document per line per refresh (flushed; --query applies);
 - yaml: one YAML document per refresh, separated by `---`.
 
-Errors (cluster gone, job gone) end the watch with their usual exit code. `cls=watch.Command`
+Errors (cluster gone, job gone) end the watch with their usual exit code. `cls=watching.Command`
 is needed only for a bare `-w`: Typer's options cannot take an optional value by themselves.
 """
 
@@ -31,8 +31,13 @@ from contextlib import redirect_stdout
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
+
+# Click's parser internals (`_Option`, `parser._short_opt`/`_long_opt`, `state.rargs`), as bundled
+# by Typer: private, they may change on a Typer upgrade (the watch tests would fail).
 from typer._click.parser import _Option
 from typer.core import TyperCommand
+
+from flinkctl.cli.invocation import Invocation, emit
 
 if TYPE_CHECKING:
     from flinkctl.output.render import View
@@ -96,9 +101,10 @@ def watch(
     interval: float | None, fetch: Callable[[], Any], view: "View | Callable[[Any], None]"
 ) -> None:
     """Render FETCH() with VIEW once, or every INTERVAL seconds until Ctrl-C (see module doc)."""
-    from flinkctl.output.render import is_tty, render, settings
+    from flinkctl.output.render import is_tty
 
-    show: Callable[[Any], None] = view if callable(view) else (lambda data: render(data, view))
+    settings = Invocation.current().output
+    show: Callable[[Any], None] = view if callable(view) else (lambda data: emit(data, view))
     if interval is None:
         show(fetch())
         return
@@ -109,11 +115,11 @@ def watch(
         show(data)
 
     if settings.format == "json":
-        _repeat(interval, fetch, lambda data, first: _json_line(data))
+        _repeat(interval, fetch, lambda data, first: _json_line(data, settings.query))
     elif settings.format == "yaml":
-        _repeat(interval, fetch, _yaml_document)
+        _repeat(interval, fetch, lambda data, first: _yaml_document(data, first, settings.query))
     elif is_tty():
-        _live(interval, lambda: show(fetch()))
+        _live(interval, lambda: show(fetch()), settings.color)
     else:
         _repeat(interval, fetch, piped)
 
@@ -128,23 +134,22 @@ def _repeat(interval: float, fetch: Callable[[], Any], emit: Callable[[Any, bool
         _sleep(interval)
 
 
-def _json_line(data: Any) -> None:
+def _json_line(data: Any, query: str | None) -> None:
     import json
 
     from flinkctl.output.query import apply
-    from flinkctl.output.render import settings
 
-    if settings.query:
-        data = apply(settings.query, data)
+    if query:
+        data = apply(query, data)
     sys.stdout.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
-def _yaml_document(data: Any, first: bool) -> None:
+def _yaml_document(data: Any, first: bool, query: str | None) -> None:
     from flinkctl.output.query import apply
-    from flinkctl.output.render import dump, settings
+    from flinkctl.output.render import dump
 
-    if settings.query:
-        data = apply(settings.query, data)
+    if query:
+        data = apply(query, data)
     sys.stdout.write(("" if first else "---\n") + dump(data, "yaml"))
 
 
@@ -155,14 +160,14 @@ class _TerminalBuffer(io.StringIO):
         return True
 
 
-def _live(interval: float, draw: Callable[[], None]) -> None:
+def _live(interval: float, draw: Callable[[], None], color: bool) -> None:
     from rich.console import Group
     from rich.live import Live
     from rich.text import Text
 
     from flinkctl.output.render import console
 
-    with Live(console=console(), auto_refresh=False, redirect_stdout=False) as live:
+    with Live(console=console(color=color), auto_refresh=False, redirect_stdout=False) as live:
         while True:
             buffer = _TerminalBuffer()
             with redirect_stdout(buffer):

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from flinkctl.cli.invocation import emit
 from flinkctl.errors import UsageError
 from flinkctl.flink import LogList
 
@@ -33,13 +34,12 @@ def show(
     interval: float = 2.0,
 ) -> None:
     """Without NAME list the log FILES; with it READ the file (last TAIL lines, --follow)."""
-    from flinkctl.output import render
     from flinkctl.output.cluster import LOG_FILES
 
     if name is None:
         if tail is not None or follow:
             raise UsageError("--tail and --follow need a log file NAME")
-        render(files(), LOG_FILES)
+        emit(files(), LOG_FILES)
         return
     text = read(name)
     sys.stdout.write("".join(last(text.splitlines(keepends=True), tail)))

@@ -4,19 +4,20 @@ The polling itself is flinkctl.client.poller; this module adds what a person or 
 Ctrl-C stops waiting, never the operation, and prints the command that resumes the wait.
 """
 
-import shlex
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import typer
 
-from flinkctl.cli.state import state
+from flinkctl.cli.common.options import options_from
+from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import NotFoundError, WaitTimeout
 
 T = TypeVar("T")
-DEFAULT_TIMEOUT = 600.0
+WAIT_TIMEOUT = 600.0  # --timeout's default: how long --wait waits, seconds
 
 WaitOption = Annotated[bool, typer.Option("--wait", help="Wait until the operation completes.")]
 TimeoutOption = Annotated[
@@ -29,30 +30,21 @@ TimeoutOption = Annotated[
 ]
 
 
-def command(*args: str) -> str:
-    """A flinkctl command line with this invocation's --context/--url/--config and -o json|yaml."""
-    from flinkctl.output.render import settings
+@dataclass(frozen=True)
+class Wait:
+    """--wait and --timeout: whether the command waits for what it started, and for how many
+    seconds at most (0: forever)."""
 
-    words = ["flinkctl"]
-    if state.url:
-        words += ["--url", state.url]
-    else:
-        if state.config:
-            words += ["--config", str(state.config)]
-        if state.context:
-            words += ["--context", state.context]
-    words += list(args)
-    if settings.format in ("json", "yaml"):
-        words += ["-o", settings.format]
-    return " ".join(shlex.quote(w) for w in words)
+    wanted: bool
+    timeout: float
 
 
-def note(message: str) -> None:
-    """A status line on stderr (only with table output, so json logs stay clean)."""
-    from flinkctl.output.render import settings
+def _wait(wait: WaitOption = False, timeout: TimeoutOption = WAIT_TIMEOUT) -> Wait:
+    return Wait(wait, timeout)
 
-    if settings.format in ("table", "wide"):
-        print(message, file=sys.stderr, flush=True)
+
+# `@with_wait`: --wait and --timeout in place of the command's `wait: Wait` parameter
+with_wait = options_from(_wait, into="wait")
 
 
 def waiting(
@@ -115,7 +107,7 @@ class _Spinner:
 
             self.live = Live(
                 Spinner("dots", text=self),
-                console=console(stderr=True),
+                console=console(stderr=True, color=Invocation.current().output.color),
                 transient=True,
                 refresh_per_second=8,
             )
@@ -147,10 +139,9 @@ class _Spinner:
 
 def until_job_ended(jid: str, what: str, timeout: float) -> str:
     """Wait until job JID has left its running states (after a cancel or a stop); its state."""
-    from flinkctl.cli.state import state
     from flinkctl.flink import ENDED_STATES
 
-    client = state.client()
+    client = Invocation.current().client()
     body = waiting(
         f"{what} of job {jid}",
         lambda p: p.until(

@@ -1,20 +1,20 @@
-"""`flinkctl jobs`: list and inspect jobs (read commands live here; lifecycle in job_lifecycle)."""
+"""`flinkctl jobs list | show | status | plan | config | ...`: list and inspect jobs."""
 
 from enum import Enum
 from typing import Annotated
 
 import typer
 
-from flinkctl.cli import metrics as metrics_
-from flinkctl.cli import wait as wait_
-from flinkctl.cli import watch as watch_
-from flinkctl.cli.args import JobArgument, job_id
-from flinkctl.cli.options import with_output
-from flinkctl.cli.state import state
+from flinkctl.cli.common import metrics as metrics_
+from flinkctl.cli.common import watching
+from flinkctl.cli.common.arguments import JobArgument, job_id, taskmanager_id
+from flinkctl.cli.common.options import with_output
+from flinkctl.cli.common.waiting import Wait, waiting, with_wait
+from flinkctl.cli.invocation import Invocation, emit
 from flinkctl.errors import UsageError
 from flinkctl.flink import JOB_STATES, JobDetails, JobsOverview
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer()
 
 
 class Sort(str, Enum):
@@ -49,7 +49,7 @@ def _select(
     return {**data, "jobs": jobs}
 
 
-@app.command("list", cls=watch_.Command)
+@app.command("list", cls=watching.Command)
 @with_output
 def list_(
     state_filter: Annotated[
@@ -70,7 +70,7 @@ def list_(
             "first) or name.",
         ),
     ] = None,
-    interval: watch_.WatchOption = None,
+    interval: watching.WatchOption = None,
 ) -> None:
     """List jobs with state, start time, duration and task counts (GET /jobs/overview).
 
@@ -88,13 +88,13 @@ def list_(
         raise UsageError(f"unknown job state {unknown[0]!r} (choose from {', '.join(JOB_STATES)})")
     if interval is not None and sort is None:
         sort = Sort.start  # Flink's order changes between requests
-    client = state.client()
-    watch_.watch(interval, lambda: _select(client.jobs_overview(), states, name, sort), JOBS)
+    client = Invocation.current().client()
+    watching.watch(interval, lambda: _select(client.jobs_overview(), states, name, sort), JOBS)
 
 
-@app.command(cls=watch_.Command)
+@app.command(cls=watching.Command)
 @with_output
-def show(job: JobArgument, interval: watch_.WatchOption = None) -> None:
+def show(job: JobArgument, interval: watching.WatchOption = None) -> None:
     """Show a job's header and its vertices with I/O, busy and backpressure (GET /jobs/:jobid).
 
     The busy and backpressured ratios (max over subtasks) come from one request per vertex
@@ -105,18 +105,17 @@ def show(job: JobArgument, interval: watch_.WatchOption = None) -> None:
 
       flinkctl jobs show flinkctl-demo --watch
     """
-    from flinkctl.output import render
     from flinkctl.output.jobs import job_view
-    from flinkctl.output.render import settings
 
-    client = state.client()
+    invocation = Invocation.current()
+    client = invocation.client()
     jid = job_id(job)
 
     def view(details: JobDetails) -> None:
-        loads = client.vertex_loads(details) if settings.format in ("table", "wide") else None
-        render(details, job_view(loads))
+        tables = invocation.output.format in ("table", "wide")
+        emit(details, job_view(client.vertex_loads(details) if tables else None))
 
-    watch_.watch(interval, lambda: client.job(jid), view)
+    watching.watch(interval, lambda: client.job(jid), view)
 
 
 @app.command()
@@ -128,10 +127,9 @@ def status(job: JobArgument) -> None:
 
       flinkctl jobs status flinkctl-demo
     """
-    from flinkctl.output import render
     from flinkctl.output.jobs import STATUS
 
-    render(state.client().job_status(job_id(job)), STATUS)
+    emit(Invocation.current().client().job_status(job_id(job)), STATUS)
 
 
 @app.command()
@@ -147,7 +145,8 @@ def plan(job: JobArgument) -> None:
     """
     from flinkctl.output.jobs import render_plan
 
-    render_plan(state.client().job_plan(job_id(job)))
+    invocation = Invocation.current()
+    render_plan(invocation.client().job_plan(job_id(job)), invocation.output)
 
 
 @app.command()
@@ -159,10 +158,9 @@ def config(job: JobArgument) -> None:
 
       flinkctl jobs config flinkctl-demo -o yaml
     """
-    from flinkctl.output import render
     from flinkctl.output.jobs import JOB_CONFIG
 
-    render(state.client().job_config(job_id(job)), JOB_CONFIG)
+    emit(Invocation.current().client().job_config(job_id(job)), JOB_CONFIG)
 
 
 @app.command("jobmanager-config")
@@ -174,10 +172,9 @@ def jobmanager_config(job: JobArgument) -> None:
 
       flinkctl jobs jobmanager-config flinkctl-demo | grep checkpoint
     """
-    from flinkctl.output import render
     from flinkctl.output.cluster import CONFIG_ENTRIES
 
-    render(state.client().job_jobmanager_config(job_id(job)), CONFIG_ENTRIES)
+    emit(Invocation.current().client().job_jobmanager_config(job_id(job)), CONFIG_ENTRIES)
 
 
 @app.command()
@@ -199,19 +196,15 @@ def exceptions(
 
       flinkctl jobs exceptions flinkctl-demo --max 5 -o wide
     """
-    from flinkctl.output import render
     from flinkctl.output.jobs import EXCEPTIONS
 
-    render(state.client().job_exceptions(job_id(job), max_exceptions), EXCEPTIONS)
+    emit(Invocation.current().client().job_exceptions(job_id(job), max_exceptions), EXCEPTIONS)
 
 
 @app.command()
 @with_output
-def result(
-    job: JobArgument,
-    wait: wait_.WaitOption = False,
-    timeout: wait_.TimeoutOption = wait_.DEFAULT_TIMEOUT,
-) -> None:
+@with_wait
+def result(job: JobArgument, wait: Wait) -> None:
     """Show a job's execution result (GET /jobs/:jobid/execution-result); exit 1 if the job failed.
 
     Without --wait a running job shows status IN_PROGRESS. With --wait, poll until the job
@@ -223,23 +216,23 @@ def result(
     """
     from flinkctl.errors import OperationFailed
     from flinkctl.flink import first_line
-    from flinkctl.output import render
     from flinkctl.output.jobs import EXECUTION_RESULT
 
-    client = state.client()
+    invocation = Invocation.current()
+    client = invocation.client()
     jid = job_id(job)
-    if wait:
-        body = wait_.waiting(
+    if wait.wanted:
+        body = waiting(
             f"job {jid}",
             lambda poller: poller.until(
                 lambda: client.job_execution_result(jid), _completed, what=f"job {jid}"
             ),
-            timeout=timeout,
-            resume=wait_.command("jobs", "result", jid, "--wait"),
+            timeout=wait.timeout,
+            resume=invocation.command_line("jobs", "result", jid, "--wait"),
         )
     else:
         body = client.job_execution_result(jid)
-    render(body, EXECUTION_RESULT)
+    emit(body, EXECUTION_RESULT)
     outcome = body.get("job-execution-result") or {}
     if outcome.get("application-status") == "FAILED":
         cause = outcome.get("failure-cause") or {}
@@ -271,10 +264,10 @@ def accumulators(
 
       flinkctl jobs accumulators my-batch-job --include-serialized -o wide
     """
-    from flinkctl.output import render
-    from flinkctl.output.jobs import ACCUMULATORS
+    from flinkctl.output.jobs import JOB_ACCUMULATORS
 
-    render(state.client().job_accumulators(job_id(job), include_serialized), ACCUMULATORS)
+    accumulators = Invocation.current().client().job_accumulators(job_id(job), include_serialized)
+    emit(accumulators, JOB_ACCUMULATORS)
 
 
 @app.command()
@@ -305,7 +298,7 @@ def metrics(
     """
     from functools import partial
 
-    client = state.client()
+    client = Invocation.current().client()
     if job is None:
         ids = [job_id(j) for j in metrics_.split(jobs)]
         metrics_.show(partial(client.jobs_metrics, jobs=ids), get, agg, aggregated=True)
@@ -348,19 +341,18 @@ def rescales(
 
       flinkctl jobs rescales flinkctl-demo --history -o wide
     """
-    from flinkctl.output import render
     from flinkctl.output.jobs import RESCALE_VIEWS
 
     chosen = [w for w, on in zip(RESCALE_CHOICES, (history, summary, config), strict=True) if on]
     if len(chosen) + (details is not None) > 1:
         raise UsageError("choose one of --history, --summary, --config, --details")
-    client = state.client()
+    client = Invocation.current().client()
     jid = job_id(job)
     if details is not None:
-        render(client.job_rescale(jid, details), RESCALE_VIEWS["details"])
+        emit(client.job_rescale(jid, details), RESCALE_VIEWS["details"])
     else:
         what = chosen[0] if chosen else "overview"
-        render(client.job_rescales(jid, what), RESCALE_VIEWS[what])
+        emit(client.job_rescales(jid, what), RESCALE_VIEWS[what])
 
 
 @app.command("log-url")
@@ -384,14 +376,8 @@ def log_url(
 
       flinkctl jobs log-url flinkctl-demo --taskmanager localhost
     """
-    from flinkctl.client.resolve import taskmanager as resolve_tm
-    from flinkctl.output import render
     from flinkctl.output.jobs import LOG_URL
 
-    client = state.client()
     jid = job_id(job)
-    tm_id = resolve_tm(client, taskmanager) if taskmanager else None
-    render(client.job_log_url(jid, tm_id), LOG_URL)
-
-
-from flinkctl.cli import job_lifecycle  # noqa: E402,F401  registers cancel/stop/submit/rescale
+    tm_id = taskmanager_id(taskmanager) if taskmanager else None
+    emit(Invocation.current().client().job_log_url(jid, tm_id), LOG_URL)

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from flinkctl.cli.invocation import emit
 from flinkctl.errors import UsageError
 from flinkctl.flink import DEFAULT_AGGREGATIONS, METRIC_AGGREGATIONS, Metric
 
@@ -35,7 +36,6 @@ def show(
     of --get's metrics unless --agg names others."""
     from fnmatch import fnmatchcase
 
-    from flinkctl.output import render
     from flinkctl.output.cluster import METRIC_NAMES, metric_values
 
     if aggregated and not agg and get:
@@ -48,7 +48,7 @@ def show(
     wanted = split(get)
     params = {"agg": aggs} if aggs else {}
     if not wanted:
-        render(fetch(**params), METRIC_NAMES)
+        emit(fetch(**params), METRIC_NAMES)
         return
     if any(ch in w for w in wanted for ch in "*?["):
         names = [m["id"] for m in fetch(**params)]
@@ -56,4 +56,4 @@ def show(
         if not expanded:
             raise UsageError(f"no metric matches {', '.join(wanted)}")
         wanted = expanded
-    render(fetch(get=wanted, **params), metric_values(bool(aggs)))
+    emit(fetch(get=wanted, **params), metric_values(bool(aggs)))

@@ -1,37 +1,31 @@
-"""`flinkctl jobs cancel | stop | submit | rescale`: registered on the jobs app."""
+"""`flinkctl jobs cancel | stop | submit | rescale`: end, start and rescale jobs."""
 
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from flinkctl.cli.args import JobArgument, job_id
-from flinkctl.cli.confirm import YesOption, confirm
-from flinkctl.cli.jobs import app
-from flinkctl.cli.options import with_output
-from flinkctl.cli.savepoint import FormatOption, directory_option, savepoint_operation
-from flinkctl.cli.state import state
-from flinkctl.cli.wait import (
-    DEFAULT_TIMEOUT,
-    TimeoutOption,
-    WaitOption,
-    command,
-    note,
-    until_job_ended,
-    waiting,
+from flinkctl.cli.common.arguments import JobArgument, job_id
+from flinkctl.cli.common.confirm import YesOption, confirm
+from flinkctl.cli.common.operations import SAVEPOINT
+from flinkctl.cli.common.options import (
+    SavepointFormatOption,
+    StopSavepointDirectoryOption,
+    savepoint_target,
+    with_output,
 )
+from flinkctl.cli.common.waiting import Wait, until_job_ended, waiting, with_wait
+from flinkctl.cli.invocation import Invocation, emit, note
 from flinkctl.errors import RescaleUnsupported, UsageError
 from flinkctl.flink import ENDED_STATES
+
+app = typer.Typer()
 
 
 @app.command()
 @with_output
-def cancel(
-    job: JobArgument,
-    wait: WaitOption = False,
-    timeout: TimeoutOption = DEFAULT_TIMEOUT,
-    yes: YesOption = False,
-) -> None:
+@with_wait
+def cancel(job: JobArgument, wait: Wait, yes: YesOption = False) -> None:
     """Cancel a job without a savepoint (PATCH /jobs/:jobid?mode=cancel).
 
     With --wait, returns once the job has reached a terminal state.
@@ -42,28 +36,27 @@ def cancel(
       flinkctl jobs cancel flinkctl-demo --wait --yes
     """
     jid = job_id(job)
-    client = state.client()
     confirm(f"Cancel job {jid}? Its state is not saved.", yes)
-    client.cancel_job(jid)
-    if not wait:
+    Invocation.current().client().cancel_job(jid)
+    if not wait.wanted:
         note(f"job {jid} is being cancelled")
         return
-    note(f"job {jid} is {until_job_ended(jid, 'cancellation', timeout)}")
+    note(f"job {jid} is {until_job_ended(jid, 'cancellation', wait.timeout)}")
 
 
 @app.command()
 @with_output
+@with_wait
 def stop(
     job: JobArgument,
     drain: Annotated[
         bool,
         typer.Option("--drain", help="Advance the watermark to the end first (emit all windows)."),
     ] = False,
-    # an Annotated type built at run time: Typer reads it, mypy cannot
-    savepoint_dir: directory_option("--savepoint-dir", "-d") = None,  # type: ignore[valid-type]
-    fmt: FormatOption = None,
-    wait: WaitOption = False,
-    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    savepoint_dir: StopSavepointDirectoryOption = None,
+    fmt: SavepointFormatOption = None,
+    *,
+    wait: Wait,
     yes: YesOption = False,
 ) -> None:
     """Stop a job with a savepoint (POST /jobs/:jobid/stop).
@@ -76,17 +69,16 @@ def stop(
 
       flinkctl jobs stop flinkctl-demo --wait --yes
     """
-    from flinkctl.client.poller import new_trigger_id
-
     jid = job_id(job)
-    client = state.client()
     confirm(f"Stop job {jid} with a savepoint?", yes)
-    tid = new_trigger_id()
-    operation = savepoint_operation("stop-with-savepoint", jid).ending_job(jid, timeout)
-    client.stop_job(
-        jid, tid, drain=drain, target_directory=savepoint_dir, format_type=fmt and fmt.value.upper()
+    target = savepoint_target(savepoint_dir, fmt)
+    SAVEPOINT.trigger(
+        jid,
+        lambda client, tid: client.stop_job(jid, tid, drain=drain, **target),
+        wait,
+        name="stop-with-savepoint",
+        ends_job=True,
     )
-    operation.follow(tid, wait=wait, timeout=timeout)
 
 
 def _existing(path: Path, what: str) -> Path:
@@ -126,14 +118,13 @@ def submit(
 
       flinkctl jobs submit --job-graph job.graph --jar udfs.jar
     """
-    from flinkctl.output import render
     from flinkctl.output.lifecycle import STARTED
 
     graph = _existing(job_graph, "job graph")
     jars = [_existing(j, "jar") for j in jar or []]
     artifacts = [_artifact(a) for a in artifact or []]
-    body = state.client().submit_job_graph(graph, jars, artifacts)
-    render({"job-id": str(body.get("jobUrl", "")).rsplit("/", 1)[-1]}, STARTED)
+    body = Invocation.current().client().submit_job_graph(graph, jars, artifacts)
+    emit({"job-id": str(body.get("jobUrl", "")).rsplit("/", 1)[-1]}, STARTED)
 
 
 def _vertex_setting(value: str) -> tuple[str, int]:
@@ -145,6 +136,7 @@ def _vertex_setting(value: str) -> tuple[str, int]:
 
 @app.command()
 @with_output
+@with_wait
 def rescale(
     job: JobArgument,
     parallelism: Annotated[
@@ -157,8 +149,8 @@ def rescale(
             "--vertex", help="VERTEX=N: parallelism of one vertex (id, prefix or name; repeatable)."
         ),
     ] = None,
-    wait: WaitOption = False,
-    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    *,
+    wait: Wait,
 ) -> None:
     """Change a running job's parallelism (PUT /jobs/:jobid/resource-requirements, Flink 1.18+).
 
@@ -172,16 +164,16 @@ def rescale(
       flinkctl jobs rescale flinkctl-demo -p 4 --vertex Count=2 --wait
     """
     from flinkctl.client.resolve import vertex as resolve_vertex
-    from flinkctl.output import render
     from flinkctl.output.lifecycle import rescale_view
 
     settings = [_vertex_setting(v) for v in vertex or []]
     if parallelism is None and not settings:
         raise UsageError("give -p N and/or --vertex VERTEX=N")
     jid = job_id(job)
-    client = state.client()
+    invocation = Invocation.current()
+    client = invocation.client()
     if not client.rescales_in_place():
-        return _rescale_legacy(jid, parallelism, settings, wait=wait, timeout=timeout)
+        return _rescale_legacy(jid, parallelism, settings, wait)
     details = client.job(jid)
     wanted = {v["id"]: parallelism for v in details.get("vertices") or []}
     for name, n in settings:
@@ -191,22 +183,22 @@ def rescale(
     except RescaleUnsupported as exc:
         exc.hint = (
             "set 'jobmanager.scheduler: adaptive' in the cluster's configuration, or stop with a "
-            f"savepoint and run again: {command('jobs', 'stop', jid, '--wait')}, "
+            f"savepoint and run again: {invocation.command_line('jobs', 'stop', jid, '--wait')}, "
             "then jars run ... --from-savepoint PATH -p N"
         )
         raise
-    if wait:
+    if wait.wanted:
         targets = {vid: req["parallelism"]["upperBound"] for vid, req in after.items()}
         waiting(
             f"rescale of job {jid}",
             lambda p: p.until(
                 lambda: client.job(jid), lambda j: _rescaled(j, targets), what="rescale"
             ),
-            timeout=timeout,
+            timeout=wait.timeout,
             resume=None,
         )
     names = {v["id"]: v.get("name") for v in details.get("vertices") or []}
-    render(after, rescale_view(names, before))
+    emit(after, rescale_view(names, before))
 
 
 def _rescaled(job: dict, targets: dict[str, int]) -> bool:
@@ -221,26 +213,25 @@ def _rescaled(job: dict, targets: dict[str, int]) -> bool:
     )
 
 
-def _rescale_legacy(
-    jid: str, parallelism: int | None, settings: list, *, wait: bool, timeout: float
-) -> None:
+def _rescale_legacy(jid: str, parallelism: int | None, settings: list, wait: Wait) -> None:
     """The legacy rescaling of clusters before Flink 1.18 (one parallelism for the job)."""
     if settings or parallelism is None:
         raise UsageError("--vertex needs Flink 1.18 or newer (resource requirements)")
-    client = state.client()
+    invocation = Invocation.current()
+    client = invocation.client()
     try:
         tid = client.rescale_legacy(jid, parallelism)["request-id"]
     except RescaleUnsupported as exc:
-        stop = command("jobs", "stop", jid, "--wait")
+        stop = invocation.command_line("jobs", "stop", jid, "--wait")
         exc.hint = f"stop with a savepoint ({stop}) and run again with -p"
         raise
-    if not wait:
+    if not wait.wanted:
         note(f"rescale of job {jid} triggered ({tid})")
         return
     waiting(
         f"rescale of job {jid}",
         lambda p: p.operation(lambda: client.rescaling_status(jid, tid), what="rescale"),
-        timeout=timeout,
+        timeout=wait.timeout,
         resume=None,
     )
     note(f"job {jid} rescaled to {parallelism}")

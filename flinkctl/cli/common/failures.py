@@ -1,4 +1,5 @@
-"""Turn exceptions into one stderr line (or a JSON error object) and an exit code."""
+"""`run`: invoke the command tree for one Invocation, and turn what it raises into one stderr
+line (or a JSON error object) and an exit code (flinkctl.errors holds the exception types)."""
 
 import json
 import sys
@@ -6,19 +7,17 @@ import traceback
 
 import typer
 
-from flinkctl.cli.state import state
+from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import ExitCode, FlinkctlError, UsageError
 
 
-def report(err: FlinkctlError) -> None:
+def report(err: FlinkctlError, invocation: Invocation) -> None:
     """Print ERR as `error: ...` (+ hint), or as a JSON object with -o json."""
-    from flinkctl.output.render import settings
-
-    if settings.format == "json":
+    if invocation.output.format == "json":
         print(json.dumps(err.to_json()), file=sys.stderr)
         return
     print(f"error: {err.message}", file=sys.stderr)
-    if state.debug and err.flink:
+    if invocation.debug and err.flink:
         for msg in err.flink:
             print(msg, file=sys.stderr)
     if err.hint:
@@ -26,8 +25,9 @@ def report(err: FlinkctlError) -> None:
 
 
 def run(app: typer.Typer, argv: list[str] | None) -> int:
-    """Invoke the Typer app without its standalone handling and map errors to exit codes;
-    flinkctl's warnings (FlinkctlWarning) become `warning: ...` lines on stderr."""
+    """Invoke the Typer app for a new Invocation (the root context's `obj`) without Typer's
+    standalone handling, and map errors to exit codes; flinkctl's warnings (FlinkctlWarning)
+    become `warning: ...` lines on stderr."""
     import warnings
 
     from flinkctl.errors import FlinkctlWarning
@@ -43,16 +43,18 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 
 def _run(app: typer.Typer, argv: list[str] | None) -> int:
+    # Click's exception types, as bundled by Typer: a private module that may move on an upgrade.
     from typer._click import exceptions as click_exc
 
+    invocation = Invocation()
     command = typer.main.get_command(app)
     try:
-        rv = command.main(args=argv, prog_name="flinkctl", standalone_mode=False)
+        rv = command.main(args=argv, prog_name="flinkctl", standalone_mode=False, obj=invocation)
         code = rv if isinstance(rv, int) else 0
     except FlinkctlError as err:
-        if state.debug:
+        if invocation.debug:
             traceback.print_exc()
-        report(err)
+        report(err, invocation)
         code = int(err.code)
     except click_exc.NoArgsIsHelpError as err:  # the help is already printed
         if err.format_message():
@@ -62,10 +64,10 @@ def _run(app: typer.Typer, argv: list[str] | None) -> int:
         hint = None
         if err.ctx is not None:
             hint = f"see '{err.ctx.command_path} --help'"
-        report(UsageError(err.format_message(), hint=hint))
+        report(UsageError(err.format_message(), hint=hint), invocation)
         code = ExitCode.USAGE
     except click_exc.ClickException as err:
-        report(UsageError(err.format_message()))
+        report(UsageError(err.format_message()), invocation)
         code = ExitCode.USAGE
     except (KeyboardInterrupt, typer.Abort):
         print("interrupted", file=sys.stderr)
@@ -82,7 +84,7 @@ def _run(app: typer.Typer, argv: list[str] | None) -> int:
         else:
             code = exc.code if isinstance(exc.code, int) else ExitCode.FAILED
     finally:
-        state.close()
+        invocation.close()
     try:
         sys.stdout.flush()
     except BrokenPipeError:

@@ -1,0 +1,171 @@
+"""Asynchronous operations: a savepoint (also of a stop), a savepoint disposal, a checkpoint and
+a data set deletion. One home for each kind's status request and status command, what a trigger
+prints, `--wait`, and the `*-status` commands themselves (`status_command`)."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from flinkctl.cli.common.arguments import JobArgument, TriggerIdArgument, job_id
+from flinkctl.cli.common.options import options_from, with_output
+from flinkctl.cli.common.waiting import Wait, since, until_job_ended, waiting, with_wait
+from flinkctl.cli.invocation import Invocation, emit, note
+
+if TYPE_CHECKING:
+    from flinkctl.flink import OperationStatus
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of asynchronous operation.
+
+    NAME names it in messages; SUBJECT is the outcome's key for what it acts on. An operation on
+    a job ("job-id") is named "NAME of job JID", and its status request and status command take
+    the job id. STATUS_METHOD names the FlinkClient method that fetches a status body (job id
+    and trigger id, or the trigger id alone); STATUS_COMMAND is the status command's words
+    after `flinkctl`; RESULT(the completed operation) adds fields to the outcome.
+    """
+
+    name: str
+    subject: str
+    status_method: str
+    status_command: tuple[str, ...]
+    result: Callable[[dict], dict] = lambda operation: {}
+
+    @property
+    def on_job(self) -> bool:
+        return self.subject == "job-id"
+
+    def of(self, subject: str | None, name: str = "", *, ends_job: bool = False) -> "Operation":
+        """The operation on SUBJECT (None when a status command knows only the trigger id).
+
+        NAME replaces the kind's name in messages (a stop's savepoint: "stop-with-savepoint");
+        with ENDS_JOB its wait also lasts until the job has ended, and the outcome has
+        "job-state". Its duration starts now.
+        """
+        name = name or self.name
+        what = f"{name} of job {subject}" if self.on_job else name
+        return Operation(self, subject, what, ends_job)
+
+    def trigger(
+        self,
+        subject: str,
+        send: Callable[[Any, str], dict],
+        wait: Wait,
+        *,
+        name: str = "",
+        ends_job: bool = False,
+    ) -> None:
+        """Start an operation on SUBJECT: SEND(client, a new trigger id) sends the trigger
+        request; then print the trigger id Flink answers with (the one sent, where the endpoint
+        takes one), or the outcome with --wait (`Operation.follow`). NAME and ENDS_JOB: see `of`.
+        """
+        from flinkctl.client.poller import new_trigger_id
+
+        operation = self.of(subject, name, ends_job=ends_job)
+        answer = send(Invocation.current().client(), new_trigger_id())
+        operation.follow(answer["request-id"], wait)
+
+
+def _savepoint_result(operation: dict) -> dict:
+    return {"location": operation.get("location")}
+
+
+def _checkpoint_result(operation: dict) -> dict:
+    return {"checkpoint-id": operation.get("checkpointId")}
+
+
+SAVEPOINT = Kind(
+    "savepoint", "job-id", "savepoint_status", ("savepoint", "status"), _savepoint_result
+)
+DISPOSAL = Kind(
+    "savepoint disposal", "savepoint-path", "disposal_status", ("savepoint", "dispose-status")
+)
+CHECKPOINT = Kind(
+    "checkpoint",
+    "job-id",
+    "checkpoint_trigger_status",
+    ("checkpoints", "trigger-status"),
+    _checkpoint_result,
+)
+DATASET_DELETION = Kind(
+    "data set deletion", "dataset-id", "dataset_delete_status", ("datasets", "delete-status")
+)
+
+
+@dataclass
+class Operation:
+    """One operation of KIND on SUBJECT, named WHAT in messages (see `Kind.of`)."""
+
+    kind: Kind
+    subject: str | None
+    what: str
+    ends_job: bool = False
+    started: float = field(default_factory=time.monotonic)
+
+    def status(self, tid: str) -> "OperationStatus":
+        """The status body of trigger TID."""
+        fetch: Callable[..., OperationStatus] = getattr(
+            Invocation.current().client(), self.kind.status_method
+        )
+        return fetch(self.subject, tid) if self.kind.on_job else fetch(tid)
+
+    def follow(self, tid: str, wait: Wait) -> None:
+        """After the trigger request: print the trigger id, or wait and print the outcome."""
+        from flinkctl.output.lifecycle import COMPLETED, TRIGGERED
+
+        invocation = Invocation.current()
+        job = (self.subject,) if self.kind.on_job else ()
+        resume = invocation.command_line(*self.kind.status_command, *job, tid, "--wait")
+        ids = {self.kind.subject: self.subject, "trigger-id": tid}
+        if not wait.wanted:
+            emit(ids, TRIGGERED)
+            note(f"{self.what} triggered; follow it with: {resume}")
+            return
+        operation = waiting(
+            self.what,
+            lambda p: p.operation(lambda: self.status(tid), what=self.what),
+            timeout=wait.timeout,
+            resume=resume,
+        )
+        outcome = {**ids, "status": "COMPLETED", **self.kind.result(operation)}
+        if self.ends_job:
+            outcome["job-state"] = until_job_ended(str(self.subject), "end", wait.timeout)
+        outcome["duration-ms"] = since(self.started)
+        emit(outcome, COMPLETED)
+        note(f"{self.what} completed in {outcome['duration-ms'] / 1000:.1f}s")
+
+    def show(self, tid: str, wait: Wait) -> None:
+        """A status command: the status once (exit 1 if it failed), or with --wait as `follow`."""
+        if wait.wanted:
+            self.follow(tid, wait)
+            return
+        from flinkctl.flink import failure_trace
+        from flinkctl.output.lifecycle import OPERATION_STATUS
+
+        body = self.status(tid)
+        emit(body, OPERATION_STATUS)
+        if failure_trace(body.get("operation")):
+            raise typer.Exit(1)
+
+
+def _job(job: JobArgument) -> str:
+    return job_id(job)
+
+
+def _no_job() -> None:
+    return None
+
+
+def status_command(kind: Kind) -> Callable[..., None]:
+    """The `*-status` command of KIND: JOB (for an operation on a job), TRIGGER, --wait and
+    --timeout. Register it with its help: `app.command("status", help=...)(status_command(K))`."""
+
+    def status(subject: str | None, trigger: TriggerIdArgument, wait: Wait) -> None:
+        kind.of(subject).show(trigger, wait)
+
+    subject = options_from(_job if kind.on_job else _no_job, into="subject")
+    return with_output(subject(with_wait(status)))
