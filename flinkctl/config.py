@@ -18,6 +18,7 @@ so an invalid one is a usage error (exit 2) naming the reason, and is never save
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import stat
@@ -136,12 +137,12 @@ def _url_problem(url: str) -> tuple[str | None, str]:
         if "]" in hostport or "[" in hostport:
             return "unbalanced brackets in the host", url
         if ":" in port:
-            return "an IPv6 address needs brackets, e.g. http://[::1]:8081", url
+            return "more than one ':' (an IPv6 address needs brackets: http://[::1]:8081)", url
         if not host:
             return "no host", url
         if not HOST.fullmatch(host) and not _idna(host):
             return f"{host!r} is not a host name or address", url
-    if port and not port.isdigit():
+    if port and not (port.isascii() and port.isdigit()):
         return f"port {port!r} is not a number", url
     if port and not 1 <= int(port) <= 65535:
         return f"port {port} is out of range (1-65535)", url
@@ -258,11 +259,7 @@ def load(path: Path | None = None, *, create: bool = False) -> Config:
             mode = os.fstat(fh.fileno()).st_mode
     except FileNotFoundError:
         if named and not create:
-            raise ConfigError(
-                f"config file {path} does not exist",
-                hint="check --config / FLINKCTL_CONFIG; "
-                "`flinkctl config set-context NAME --url URL` creates it",
-            ) from None
+            raise _missing(path) from None
         return Config(path=path)
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
@@ -289,11 +286,21 @@ def load(path: Path | None = None, *, create: bool = False) -> Config:
     return config
 
 
+def _missing(path: Path) -> ConfigError:
+    return ConfigError(
+        f"config file {path} does not exist",
+        hint="check --config / FLINKCTL_CONFIG; "
+        "`flinkctl config set-context NAME --url URL` creates it",
+    )
+
+
 @contextmanager
 def editing(path: Path | None = None, *, create: bool = False) -> Iterator[Config]:
     """The config file, loaded under an exclusive lock (so concurrent writers lose no change)
     and saved when the block ends without an error; CREATE as in `load`."""
-    target, _ = locate(path)
+    target, named = locate(path)
+    if named and not create and not target.exists():
+        raise _missing(target)  # before the lock, which would make its directory
     with _locked(target):
         config = load(path, create=create)
         yield config
@@ -360,17 +367,20 @@ def parse(text: str, path: Path) -> Config:
     problem."""
     import yaml
 
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow
+            mark = yaml.Mark(str(path), exc.position, text.count("\n", 0, exc.position), 0, None, 0)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"malformed config file {where}: {problem}") from exc
-    finally:
-        loader.dispose()
     if data is None:
         return Config(path=path)
     shape = _Shape(path, node)
@@ -425,9 +435,11 @@ def _context(name: str, raw: object, shape: _Shape) -> Context:
     if unknown:
         raise error(f": unknown key {unknown[0]!r}", unknown[0])
     url = raw.get("url")
-    if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+    if not isinstance(url, str):
         raise error(": 'url' must be an http:// or https:// URL", "url")
     problem, url = _url_problem(url)
+    if problem and not url.lower().startswith(("http://", "https://")):
+        raise error(f": 'url' must be an http:// or https:// URL ({problem})", "url")
     if problem:
         raise error(f": invalid 'url': {problem}", "url")
     auth, tls, headers = (raw.get(k) or {} for k in ("auth", "tls", "headers"))
@@ -455,7 +467,11 @@ def _context(name: str, raw: object, shape: _Shape) -> Context:
     seconds = {}
     for key, (attribute, least) in SECONDS.items():
         value = raw.get(key, getattr(Context, attribute))
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < least:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not least <= value < math.inf  # also NaN
+        ):
             if least:
                 raise error(": timeouts must be numbers of seconds, more than 0", key)
             raise error(f": '{key}' must be a number of seconds, 0 or more", key)
@@ -519,7 +535,7 @@ def resolve(
             ctx.retry_budget = float(budget)
         except ValueError:
             ctx.retry_budget = -1.0
-        if not ctx.retry_budget >= 0:  # also NaN
+        if not 0 <= ctx.retry_budget < math.inf:  # also NaN
             raise UsageError(
                 f"FLINKCTL_RETRY_BUDGET={budget!r}: expected a number of seconds, 0 or more"
             )
