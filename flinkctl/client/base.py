@@ -7,15 +7,8 @@ from typing import Any, TypeVar
 
 from flinkctl.client.http import Http
 from flinkctl.config import Context
-from flinkctl.errors import (
-    FlinkctlError,
-    NoFlinkApiError,
-    ServerError,
-    UnreachableError,
-    UnsupportedError,
-)
+from flinkctl.errors import FlinkctlError, NoFlinkApiError, UnreachableError, UnsupportedError
 from flinkctl.flink import (
-    TRANSIENT_STATUSES,
     DashboardConfig,
     Json,
     Metric,
@@ -95,10 +88,8 @@ class Base:
         trigger_id = str(body["triggerId"])
         try:
             return self._send(Triggered, "POST", path, json=body, retry=True)
-        except (UnreachableError, ServerError) as lost:
-            if isinstance(lost, NoFlinkApiError) or (
-                isinstance(lost, ServerError) and lost.status not in TRANSIENT_STATUSES
-            ):
+        except UnreachableError as lost:  # refused, reset, timed out, 502/503/504 throughout
+            if isinstance(lost, NoFlinkApiError):
                 raise
             try:
                 status(trigger_id)

@@ -133,7 +133,8 @@ class Http:
         import httpx
 
         retry = method in IDEMPOTENT if retry is None else retry
-        deadline = time.monotonic() + (self.ctx.retry_budget if budget is None else budget)
+        first = time.monotonic()
+        deadline = first + (self.ctx.retry_budget if budget is None else budget)
         url = path.lstrip("/")
         if timeout is not None:
             kwargs["timeout"] = httpx.Timeout(timeout, connect=self.ctx.connect_timeout)
@@ -164,6 +165,8 @@ class Http:
             raise self._no_flink_api(response, "answers 404 with a body that is not Flink's")
         if response.status_code == 404 and is_unknown_path(flink_messages(response)):
             raise self._missing_endpoint(response)
+        if retry and response.status_code in TRANSIENT_STATUSES:
+            raise self._still_transient(response, attempt + 1, time.monotonic() - first)
         if response.status_code >= 400:
             raise error_for(response)
         if response.is_redirect:
@@ -224,6 +227,22 @@ class Http:
         return UnreachableError(
             f"cannot reach {self.url}: {detail}",
             hint="is the cluster running? check --url / --context",
+        )
+
+    def _still_transient(
+        self, response: httpx.Response, attempts: int, seconds: float
+    ) -> UnreachableError:
+        """A 502/503/504 that outlasted the retry budget: the cluster is not reachable now."""
+        messages = flink_messages(response) if _flink_error(response) else []
+        said = f" ({summary(messages)})" if messages else ""
+        tries = f" after {attempts} attempts in {seconds:.1f}s" if attempts > 1 else ""
+        return UnreachableError(
+            f"cannot reach {self.url}: {response.request.method} {self._path(response)} answers "
+            f"{response.status_code} {response.reason_phrase}{said}{tries}",
+            hint="the JobManager may be restarting, or a gateway cannot reach it; try again "
+            "later, or give the context a longer retry-budget",
+            status=response.status_code,
+            flink=messages,
         )
 
     def _missing_endpoint(self, response: httpx.Response) -> FlinkctlError:
@@ -321,6 +340,11 @@ def flink_messages(response: httpx.Response) -> list[str]:
     return []
 
 
+def summary(messages: list[str]) -> str:
+    """Flink's error messages on one line: the first meaningful line of each."""
+    return "; ".join(filter(None, map(error_summary, messages)))
+
+
 NOT_FOUND = re.compile(
     r"(?<![\w$])(?:[\w$]+\.)*(?:NotFoundException|FlinkJobNotFoundException|"
     r"UnknownTaskExecutorException)\b"
@@ -331,8 +355,7 @@ def error_for(response: httpx.Response) -> FlinkctlError:
     """Map an HTTP error response to a typed exception."""
     status = response.status_code
     messages = flink_messages(response)
-    summary = "; ".join(filter(None, map(error_summary, messages)))
-    summary = summary or response.reason_phrase or "error"
+    said = summary(messages) or response.reason_phrase or "error"
     where = f"{response.request.method} {response.request.url.path}"
     if status in (401, 403):
         return AuthError(
@@ -342,8 +365,8 @@ def error_for(response: httpx.Response) -> FlinkctlError:
             flink=messages,
         )
     if status == 404 or any(NOT_FOUND.search(m) for m in messages):
-        message = summary if messages else f"{where}: not found"
+        message = said if messages else f"{where}: not found"
         return NotFoundError(message, status=status, flink=messages)
     if status < 500:
-        return RequestError(f"Flink refused {where}: {summary}", status=status, flink=messages)
-    return ServerError(f"Flink failed {where}: {summary}", status=status, flink=messages)
+        return RequestError(f"Flink refused {where}: {said}", status=status, flink=messages)
+    return ServerError(f"Flink failed {where}: {said}", status=status, flink=messages)
