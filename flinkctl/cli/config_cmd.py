@@ -126,7 +126,8 @@ def set_context(
         str | None, typer.Option("--url", help="JobManager REST URL (path prefix allowed).")
     ] = None,
     token: Annotated[
-        str | None, typer.Option("--token", help="Bearer token, stored inline.")
+        str | None,
+        typer.Option("--token", help="Bearer token, stored inline ('-': read from stdin)."),
     ] = None,
     token_env: Annotated[
         str | None, typer.Option("--token-env", help="Env var holding the bearer token.")
@@ -141,7 +142,8 @@ def set_context(
         str | None, typer.Option("--username", help="Basic auth user name.")
     ] = None,
     password: Annotated[
-        str | None, typer.Option("--password", help="Basic auth password, inline.")
+        str | None,
+        typer.Option("--password", help="Basic auth password, inline ('-': from stdin)."),
     ] = None,
     password_env: Annotated[
         str | None, typer.Option("--password-env", help="Env var holding the password.")
@@ -210,7 +212,7 @@ def set_context(
             "password-file": password_file,
             "password-command": password_command,
         }
-        given = {k: v for k, v in given.items() if v is not None}
+        given = {k: _stdin_if_dash(k, v) for k, v in given.items() if v is not None}
         kinds = {k.split("-")[0] for k in given}
         if len(kinds) > 1 or (kinds and no_auth):
             raise UsageError("choose one of bearer token, basic password, or --no-auth")
@@ -254,6 +256,19 @@ def set_context(
         if current or not cfg.current_context:
             cfg.current_context = name
     typer.echo(f'context "{name}" saved to {cfg.path}', err=True)
+
+
+def _stdin_if_dash(key: str, value: str) -> str:
+    """VALUE, or for `--token -` / `--password -` the first line of stdin: a secret given
+    this way never shows in the process list."""
+    import sys
+
+    if key not in ("token", "password") or value != "-":
+        return value
+    line = sys.stdin.readline().strip()
+    if not line:
+        raise UsageError(f"--{key} -: nothing on stdin")
+    return line
 
 
 @app.command("delete-context")

@@ -220,6 +220,8 @@ class Http:
             httpx.PoolTimeout: "request timed out",
         }
         what = timeouts.get(type(exc))
+        if isinstance(exc, httpx.LocalProtocolError):  # its text may quote a header: a secret
+            what = "the request could not be sent (an invalid header?)"
         detail = what or (str(exc).splitlines() or [type(exc).__name__])[0]
         detail = detail.replace(self.ctx.url, self.url)
         if isinstance(exc, httpx.UnsupportedProtocol):
