@@ -232,17 +232,18 @@ class Config:
         text = yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=False)
         parse(text, self.path)
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=self.path.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with _uninterrupted():
+            fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=self.path.parent)
+            try:
+                os.fchmod(fd, 0o600)
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, self.path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
 
 
 def load(path: Path | None = None, *, create: bool = False) -> Config:
@@ -345,8 +346,27 @@ def _locked(path: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        Path(lock).unlink(missing_ok=True)
-        os.close(fd)
+        with _uninterrupted():
+            lock.unlink(missing_ok=True)
+            os.close(fd)
+
+
+@contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) and SIGTERM back for the block, which replaces a file: they take
+    effect right after it, so the file is never left half-changed (main thread only)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _holds_secret(ctx: Context) -> bool:

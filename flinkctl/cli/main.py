@@ -197,17 +197,17 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every error becomes one line on stderr and its documented exit code."""
     import os
 
-    from flinkctl.cli.common.failures import run
     from flinkctl.errors import ExitCode
 
-    if "_FLINKCTL_COMPLETE" in os.environ:  # a TAB press: our shell classes answer it
-        from flinkctl.cli.completion import register
-
-        register()
-
     try:
+        from flinkctl.cli.common.failures import run
+
+        if "_FLINKCTL_COMPLETE" in os.environ:  # a TAB press: our shell classes answer it
+            from flinkctl.cli.completion import register
+
+            register()
         code = run(app, argv)
-    except KeyboardInterrupt:  # a second Ctrl-C while the first one is handled
+    except KeyboardInterrupt:  # outside a command, or a second Ctrl-C while one is handled
         code = ExitCode.INTERRUPTED
     if code == ExitCode.INTERRUPTED:
         # Ctrl-C: exit now, not after the requests still running in worker threads finish
