@@ -112,6 +112,21 @@ def newest_checkpoint_id(stats: CheckpointStats) -> int | None:
     return max(ids, default=None)
 
 
+# -- configuration ---------------------------------------------------------------------------
+
+
+def dotted_keys(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested configuration maps as Flink's dotted keys: {"a": {"b": 1}} -> {"a.b": 1} (as in
+    config.yaml and a job's execution config); an empty map stays a value."""
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, Mapping) and value:
+            flat.update(dotted_keys(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 # -- REST conventions ------------------------------------------------------------------------
 
 # answers of a JobManager restarting or behind a busy proxy: worth asking again

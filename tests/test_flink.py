@@ -112,3 +112,13 @@ def test_newest_checkpoint_id():
 def test_local_time_of_unset_timestamps():
     assert vocab.local_time(0) == vocab.local_time(-1) == vocab.local_time(None) == "-"
     assert len(vocab.local_time(1_700_000_000_000)) == len("2023-11-14 22:13:20")
+
+
+def test_dotted_keys_of_nested_config_maps():
+    nested = {"jobmanager": {"rpc": {"port": 6123}, "scheduler": "default"}, "a.b": 1, "c": {}}
+    assert vocab.dotted_keys(nested) == {
+        "jobmanager.rpc.port": 6123,
+        "jobmanager.scheduler": "default",
+        "a.b": 1,
+        "c": {},
+    }

@@ -432,7 +432,7 @@ def test_plan_json_and_query(flink, httpserver, cli):
 
 def test_plan_tree_of_a_dag_expands_shared_nodes_once(flink):
     """Two sources feeding one node: the node shows under both, its subtree once."""
-    from flinkctl.output.jobs import PLAN
+    from flinkctl.output.plan import PLAN
     from flinkctl.output.render import Settings, render
 
     body = flink.body("job-plan")

@@ -1,6 +1,6 @@
 """The layers of DESIGN.md, checked on the source: flinkctl/client/ is the only code that knows
 REST paths, client/ and output/ never import each other, and the library layers (client/,
-config.py, flink.py) never import typer or rich."""
+config.py, flink.py, local/) never import typer or rich."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 PACKAGE = Path(__file__).parent.parent / "flinkctl"
 CLIENT = PACKAGE / "client"
 OUTPUT = PACKAGE / "output"
-LIBRARY = [CLIENT, PACKAGE / "config.py", PACKAGE / "flink.py"]
+LIBRARY = [CLIENT, PACKAGE / "config.py", PACKAGE / "flink.py", PACKAGE / "local"]
 # the verbs of a generic request, on a receiver that is a client or an HTTP transport
 REQUEST_METHODS = {"get", "request", "_get", "_send", "post", "put", "patch", "delete"}
 TRANSPORT = re.compile(r"(?:\b|_)(?:client|http)(?:\(\))?$")

@@ -13,7 +13,10 @@ import pytest
 import yaml
 
 from flinkctl.errors import UsageError
-from flinkctl.local import cluster
+from flinkctl.local import cluster, processes
+from flinkctl.local.flinkconf import parse_config
+from flinkctl.local.ports import free_port
+from flinkctl.local.state import load
 
 SHIPPED_YAML = """\
 jobmanager:
@@ -23,7 +26,7 @@ parallelism:
   default: 1
 """
 SHIPPED_LEGACY = "# comment\njobmanager.scheduler: default\nparallelism.default: 1\n"
-PORT = cluster.free_port()  # only checked to be free: nothing listens on it
+PORT = free_port()  # only checked to be free: nothing listens on it
 
 
 @pytest.fixture
@@ -55,9 +58,9 @@ def no_processes(monkeypatch):
     def pids(_cluster):
         return {"jobmanager": [1] * fake.running, "taskmanager": [2] * fake.running}
 
-    monkeypatch.setattr(cluster, "pids", pids)
-    monkeypatch.setattr(cluster, "_overview", lambda _url: {"taskmanagers": 1})
-    monkeypatch.setattr(cluster, "_script", lambda _c, script: fake.scripts.append(script))
+    monkeypatch.setattr(processes, "pids", pids)
+    monkeypatch.setattr(cluster, "_overview", lambda _cluster: {"taskmanagers": 1})
+    monkeypatch.setattr(processes, "run_script", lambda _c, script: fake.scripts.append(script))
     monkeypatch.setattr(cluster, "_wait_ready", lambda *_a: None)
     monkeypatch.setattr(cluster.distribution, "find_java", lambda _v: "java")
     return fake
@@ -65,8 +68,8 @@ def no_processes(monkeypatch):
 
 def test_parse_config_splits_at_the_first_equals_and_a_later_key_wins():
     pairs = ["a.b=1", "c=x=y", "a.b=2", " d =", "e=with spaces"]
-    assert cluster.parse_config(pairs) == {"a.b": "2", "c": "x=y", "d": "", "e": "with spaces"}
-    assert cluster.parse_config([]) == {}
+    assert parse_config(pairs) == {"a.b": "2", "c": "x=y", "d": "", "e": "with spaces"}
+    assert parse_config([]) == {}
 
 
 @pytest.mark.parametrize(
@@ -123,7 +126,7 @@ def test_a_restart_keeps_the_options_unless_given_again(tmp_path, local_home, no
     cluster.up("t", flink_home=home, port=PORT, flink_config={"a": "1", "b": "2"})
     local, _ = cluster.up("t")
     assert local.flink_config == {"a": "1", "b": "2"}
-    assert cluster.load("t").flink_config == {"a": "1", "b": "2"}
+    assert load("t").flink_config == {"a": "1", "b": "2"}
     local, _ = cluster.up("t", flink_config={"c": "3"})
     assert local.flink_config == {"c": "3"}
     written = yaml.safe_load((local.dir / "conf" / "config.yaml").read_text())
@@ -149,7 +152,7 @@ def test_a_cluster_state_without_options_loads(tmp_path, local_home, no_processe
     state = json.loads((local.dir / "cluster.json").read_text())
     del state["flink-config"]  # written by flinkctl before -D existed
     (local.dir / "cluster.json").write_text(json.dumps(state))
-    assert cluster.load("t").flink_config == {}
+    assert load("t").flink_config == {}
     no_processes.running = True
     with pytest.raises(UsageError, match=r"configuration \(no -D options\)"):
         cluster.up("t", flink_config={"a": "1"})

@@ -100,6 +100,27 @@ def test_on_tick_reports_elapsed_and_last_body(flink):
     assert ticks[1][0] > ticks[0][0]
 
 
+def test_last_returns_the_last_body_when_time_is_up_without_raising():
+    t = FakeTime()
+    poller = Poller.within(5, sleep=t.sleep, clock=t.clock)
+    assert poller.last(bodies(*range(100)), lambda n: n < 0) > 0
+    assert t.now == pytest.approx(5)
+    assert (
+        Poller.within(5, sleep=t.sleep, clock=t.clock).last(bodies(1, 2, 3), lambda n: n == 2) == 2
+    )
+
+
+def test_within_zero_polls_once_without_sleeping():
+    t = FakeTime()
+    assert Poller.within(0, sleep=t.sleep, clock=t.clock).last(bodies(1, 2), lambda n: False) == 1
+    assert t.sleeps == []
+
+
+def test_errors_while_sampling_propagate():
+    with pytest.raises(ServerError):
+        Poller.within(5, sleep=lambda s: None).last(bodies(ServerError("busy", status=503)), bool)
+
+
 def test_trigger_ids_are_32_hex_and_unique():
     ids = {new_trigger_id() for _ in range(100)}
     assert len(ids) == 100

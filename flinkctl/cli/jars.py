@@ -221,7 +221,7 @@ def plan(jar: JarArgument, program: dict) -> None:
 
       flinkctl jars plan flinkctl-demo.jar --arg 100 -p 2 -o dot | dot -Tpng > plan.png
     """
-    from flinkctl.output.jobs import render_plan
+    from flinkctl.output.plan import render_plan
 
     jid = jar_id(jar, newest=True)
     invocation = Invocation.current()

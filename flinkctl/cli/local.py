@@ -9,7 +9,7 @@ import typer
 from flinkctl.cli.common.logs import FollowOption, TailOption, last
 from flinkctl.cli.common.options import with_output
 from flinkctl.cli.invocation import Invocation, emit
-from flinkctl.local import DEFAULT_FLINK_VERSION
+from flinkctl.local import DEFAULT_FLINK_VERSION, READY_TIMEOUT
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -25,7 +25,7 @@ def _say(message: str) -> None:
 
 def _view():
     """FIELD/VALUE view of a local cluster (the dict of flinkctl.local.cluster.status)."""
-    from flinkctl.local.cluster import config_args
+    from flinkctl.local.flinkconf import config_args
     from flinkctl.output import Column, View
 
     return View(
@@ -138,7 +138,7 @@ def up(
     ] = False,
     timeout: Annotated[
         float, typer.Option("--timeout", help="Seconds to wait for the cluster (and demo job).")
-    ] = 90.0,
+    ] = READY_TIMEOUT,
 ) -> None:
     """Start a standalone Flink cluster here (one JobManager, one TaskManager) and wait for it.
 
@@ -157,9 +157,10 @@ def up(
       flinkctl local up --demo -D jobmanager.scheduler=adaptive --slots 4
     """
     from flinkctl.local import cluster
+    from flinkctl.local.flinkconf import parse_config
 
     invocation = Invocation.current()
-    flink_config = cluster.parse_config(config or [])
+    flink_config = parse_config(config or [])
     bars = _DownloadBars(invocation.output.color)
 
     def say(message: str) -> None:
@@ -245,28 +246,29 @@ def logs(
       flinkctl local logs --taskmanager --tail 50 --follow
     """
     from flinkctl.errors import NotFoundError
-    from flinkctl.local import cluster
+    from flinkctl.local import logs as local_logs
+    from flinkctl.local.state import load
     from flinkctl.output import View
     from flinkctl.output.cluster import LOG_FILES
 
     if list_:
         files = [
             {"name": p.name, "size": p.stat().st_size, "mtime": int(p.stat().st_mtime * 1000)}
-            for p in cluster.log_files(name)
+            for p in local_logs.log_files(name)
         ]
         emit(files, View(columns=LOG_FILES.columns, name="name"))
         return
     if file:
-        path = cluster.load(name).dir / "log" / Path(file).name
+        path = load(name).dir / "log" / Path(file).name
         if not path.is_file():
             raise NotFoundError(f"no log file {file!r} in cluster {name!r}", hint="see --list")
     else:
-        path = cluster.log_file(name, taskmanager=taskmanager)
+        path = local_logs.log_file(name, taskmanager=taskmanager)
     data = path.read_bytes()
     lines = data.decode(errors="replace").splitlines(keepends=True)
     sys.stdout.writelines(last(lines, tail))
     sys.stdout.flush()
     if follow:
-        for line in cluster.follow(path, len(data)):
+        for line in local_logs.follow(path, len(data)):
             sys.stdout.write(line)
             sys.stdout.flush()

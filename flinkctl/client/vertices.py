@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from flinkctl.client.base import Base, joined
+from flinkctl.client.poller import Poller
 from flinkctl.errors import OperationFailed, UnsupportedError, WaitTimeout
 from flinkctl.flink import JobDetails, JobVertex, Json, Metric, VertexDetails
 
@@ -32,18 +32,6 @@ def backpressure_sampling(body: Json) -> bool:
     return body.get("status") == "deprecated"
 
 
-def _poll(fetch: Callable[[], Json], pending: Callable[[Json], bool], timeout: float) -> Json:
-    """FETCH until PENDING(body) is false or TIMEOUT seconds passed; the last body."""
-    deadline = time.monotonic() + timeout
-    delay = 0.2
-    while True:
-        body = fetch()
-        if not pending(body) or time.monotonic() + delay > deadline:
-            return body
-        time.sleep(delay)
-        delay = min(delay * 2, 2.0)
-
-
 class VertexEndpoints(Base):
     """Vertex, subtask and per-vertex endpoints under /jobs/:jobid/vertices/..."""
 
@@ -55,7 +43,9 @@ class VertexEndpoints(Base):
         """GET .../backpressure; while Flink is still sampling (status "deprecated"),
         ask again for up to WAIT seconds. The last body is returned either way."""
         path = f"{vertex_path(job_id, vertex_id)}/backpressure"
-        return _poll(lambda: self._get(Json, path), backpressure_sampling, wait)
+        return Poller.within(wait).last(
+            lambda: self._get(Json, path), lambda b: not backpressure_sampling(b)
+        )
 
     def vertex_accumulators(self, job_id: str, vertex_id: str) -> Json:
         """GET .../accumulators (user accumulators aggregated over the subtasks)."""
@@ -142,7 +132,9 @@ class VertexEndpoints(Base):
         def fetch() -> Json:
             return self._get(Json, path, type=kind.upper(), subtaskindex=subtask)
 
-        body = _poll(fetch, lambda b: b.get("endTimestamp") == FLAMEGRAPH_WAITING, wait)
+        body = Poller.within(wait).last(
+            fetch, lambda b: b.get("endTimestamp") != FLAMEGRAPH_WAITING
+        )
         marker = body.get("endTimestamp")
         if marker == FLAMEGRAPH_DISABLED:
             raise UnsupportedError(

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flinkctl.output.humanize import KINDS, text
-from flinkctl.output.render import Column, View, details, out, table
-from flinkctl.output.vertices import fields, rows_table
+from flinkctl.output.render import Column, View, details, fields, out, rows_table, table
 
 
 def _acked(c: dict) -> str:

@@ -107,8 +107,7 @@ APPLICATIONS = View(
 
 def _application(data: dict, wide: bool) -> None:
     from flinkctl.output.jobs import JOBS
-    from flinkctl.output.render import details
-    from flinkctl.output.vertices import fields, rows_table
+    from flinkctl.output.render import details, fields, rows_table
 
     header = [c for c in APPLICATIONS.columns if c.header != "JOBS"]  # a table of them follows
     details(fields(data, header, labels=True))
@@ -117,22 +116,3 @@ def _application(data: dict, wide: bool) -> None:
 
 
 APPLICATION = View(table=_application, name="id")
-
-
-def rescale_view(names: dict[str, str | None], before: dict) -> View:
-    """VERTEX NAME FROM TO rows for a resource-requirements body (vertex id -> bounds)."""
-
-    def upper(reqs: dict, vid: str) -> Any:
-        return ((reqs.get(vid) or {}).get("parallelism") or {}).get("upperBound")
-
-    return View(
-        rows=lambda d: [{"id": vid, **req} for vid, req in d.items()],
-        columns=[
-            Column("VERTEX", "id"),
-            Column("NAME", lambda r: names.get(r["id"])),
-            Column("FROM", lambda r: upper(before, r["id"])),
-            Column("TO", "parallelism.upperBound"),
-            Column("LOWER BOUND", "parallelism.lowerBound", wide=True),
-        ],
-        name="id",
-    )

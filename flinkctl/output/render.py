@@ -190,6 +190,28 @@ def aligned(headers: list[str], rows: list[list[str]]) -> None:
     out("\n".join(lines))
 
 
+def rows_table(columns: list[Column], rows: list, wide: bool) -> None:
+    """A table of ROWS over COLUMNS (wide-only columns with WIDE), for views with sections."""
+    cols = [c for c in columns if wide or not c.wide]
+    table([c.header for c in cols], [[c.cell(r) for c in cols] for r in rows])
+
+
+def fields(
+    data: dict, columns: list[Column], wide: bool = True, labels: bool = False
+) -> list[tuple[str, str]]:
+    """FIELD/VALUE pairs of DATA over COLUMNS (wide-only columns with WIDE), for `details`;
+    LABELS turns table headers into field labels ('TASK MANAGER' -> 'Task manager')."""
+    return [
+        (_label(c.header) if labels else c.header, c.cell(data))
+        for c in columns
+        if wide or not c.wide
+    ]
+
+
+def _label(header: str) -> str:
+    return header if header in ("ID", "UUID") else header.capitalize()
+
+
 def _styled(cell: str):
     from rich.text import Text
 

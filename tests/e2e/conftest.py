@@ -15,18 +15,21 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
+from flinkctl.client.poller import Poller
 from flinkctl.local import DEFAULT_FLINK_VERSION
-from flinkctl.local.cluster import free_port
+from flinkctl.local.ports import free_port
 
 HERE = Path(__file__).parent
 NAME = "e2e"
 E2E_VERSIONS = f"{DEFAULT_FLINK_VERSION},1.20.5"  # the newest 2.x and the 1.x LTS line
+T = TypeVar("T")
 
 
 def pytest_generate_tests(metafunc):
@@ -149,3 +152,18 @@ def _cmdline_has(proc: Path, needle: bytes) -> bool:
         return needle in (proc / "cmdline").read_bytes()
     except OSError:
         return False
+
+
+def eventually(
+    fetch: Callable[[], T],
+    done: Callable[[T], bool] = bool,
+    *,
+    timeout: float = 60.0,
+    what: str = "an answer",
+) -> T:
+    """FETCH() until DONE(answer) (default: until it is truthy), polled by flinkctl's Poller;
+    the answer. Metrics, checkpoints and rescales reach the REST API seconds late: the test
+    fails with the last answer only after TIMEOUT seconds."""
+    answer = Poller.within(timeout).last(fetch, done)
+    assert done(answer), f"{what} not within {timeout:.0f} s: {answer!r}"
+    return answer

@@ -14,6 +14,8 @@ import pytest
 
 from flinkctl.client.base import parse_version
 
+from .conftest import eventually
+
 DEMO = "flinkctl-demo"
 
 
@@ -68,11 +70,12 @@ def test_show(local_flink):
         "Source: Sequence -> Timestamps -> Throttle",
         "Count -> Drop -> Sink: Print",
     }
-    deadline = time.monotonic() + 30  # the JobManager fetches task metrics every 10 s
-    while not all(r[-2].endswith("%") for r in rows[1:]) and time.monotonic() < deadline:
-        time.sleep(1)
-        rows = _vertex_rows(local_flink)[1]
-    assert all(r[-2].endswith("%") and r[-1].endswith("%") for r in rows[1:]), rows
+    eventually(  # the JobManager fetches task metrics every 10 s
+        lambda: _vertex_rows(local_flink)[1],
+        lambda rows: all(r[-2].endswith("%") and r[-1].endswith("%") for r in rows[1:]),
+        timeout=30,
+        what="busy and backpressured ratios in `jobs show`",
+    )
     body = ok_json(local_flink, "jobs", "show", jid)
     assert body["jid"] == jid and len(body["vertices"]) == 2
     assert jid in ok(local_flink, "jobs", "show", jid, "-o", "wide")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import time
 
 import httpx
+
+from .conftest import eventually
 
 
 def test_status_shows_running_cluster(local_flink):
@@ -30,15 +31,14 @@ def test_demo_job_runs_and_checkpoints(local_flink):
     assert job["name"] == "flinkctl-demo"
     assert job["state"] == "RUNNING"
     assert len(job["vertices"]) >= 2
-    deadline = time.monotonic() + 30
-    while True:
-        counts = httpx.get(
+    eventually(
+        lambda: httpx.get(
             f"{local_flink.url}/jobs/{local_flink.demo_job_id}/checkpoints", timeout=10
-        ).json()["counts"]
-        if counts["completed"] >= 1:
-            break
-        assert time.monotonic() < deadline, f"no completed checkpoint in 30 s: {counts}"
-        time.sleep(1)
+        ).json()["counts"],
+        lambda counts: counts["completed"] >= 1,
+        timeout=30,
+        what="a completed checkpoint",
+    )
     assert list((local_flink.dir / "checkpoints" / local_flink.demo_job_id).glob("chk-*"))
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from flinkctl.client.base import parse_version
 
-from .conftest import LocalFlink, local_cluster
+from .conftest import LocalFlink, eventually, local_cluster
 
 NAME = "e2e-adaptive"
 
@@ -59,17 +59,6 @@ def parallelisms(flink: LocalFlink) -> tuple[dict, dict]:
     job = rest(flink, f"/jobs/{jid}")
     running = {v["id"]: (v["parallelism"], v["status"]) for v in job["vertices"]}
     return bounds, {"state": job["state"], "vertices": running}
-
-
-def until(check, timeout: float, what: str):
-    """CHECK() until it returns (True, value); fails with the last value after TIMEOUT seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        done, value = check()
-        if done:
-            return value
-        assert time.monotonic() < deadline, f"{what} not within {timeout:.0f} s: {value}"
-        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
@@ -118,17 +107,21 @@ def test_rescale_waits_and_prints_the_new_requirements(adaptive, rescaled):
 def test_the_job_runs_at_parallelism_2(adaptive, rescaled):
     assert rescaled[0] == 0, rescaled[2]
 
-    def check():
-        bounds, job = parallelisms(adaptive)
-        done = (
+    def at_parallelism_2(found: tuple[dict, dict]) -> bool:
+        bounds, job = found
+        return (
             set(bounds.values()) == {2}
             and job["state"] == "RUNNING"
             and set(job["vertices"].values()) == {(2, "RUNNING")}
             and bounds.keys() == job["vertices"].keys()
         )
-        return done, (bounds, job)
 
-    until(check, 30, "parallelism 2 in GET /jobs/:id and .../resource-requirements")
+    eventually(
+        lambda: parallelisms(adaptive),
+        at_parallelism_2,
+        timeout=30,
+        what="parallelism 2 in GET /jobs/:id and .../resource-requirements",
+    )
     overview = rest(adaptive, "/overview")
     assert overview["slots-total"] - overview["slots-available"] == 2  # one slot per subtask pair
 
@@ -142,14 +135,17 @@ def test_rescale_history_shows_the_rescale(adaptive, rescaled):
         assert "rescale history needs Flink 2.3 or newer" in err
         return
 
-    def check():
+    def history() -> list[dict]:
         code, out, err = adaptive.run(*args)
         assert code == 0, err
-        history = json.loads(out)
-        done = any(
-            r["triggerCause"] == "UPDATE_REQUIREMENT" and r["terminalState"] == "COMPLETED"
-            for r in history
-        )
-        return done, history
+        return json.loads(out)
 
-    until(check, 30, "a completed UPDATE_REQUIREMENT rescale in the history")
+    eventually(
+        history,
+        lambda rescales: any(
+            r["triggerCause"] == "UPDATE_REQUIREMENT" and r["terminalState"] == "COMPLETED"
+            for r in rescales
+        ),
+        timeout=30,
+        what="a completed UPDATE_REQUIREMENT rescale in the history",
+    )

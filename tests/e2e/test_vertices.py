@@ -5,19 +5,10 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 
 import pytest
 
-
-def eventually(check, timeout: float = 60.0, every: float = 1.0):
-    """CHECK() until it returns something truthy (metrics reach the REST API ~10 s late)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(every)
+from .conftest import eventually
 
 
 def run_json(local_flink, *args: str):
@@ -32,10 +23,15 @@ def demo(local_flink):
     jid = local_flink.demo_job_id
     job = run_json(local_flink, "vertices", "list", jid)
     source, sink = job["vertices"][0], job["vertices"][-1]
-    assert eventually(
-        lambda: run_json(local_flink, "checkpoints", "list", jid)["counts"]["completed"] >= 2
+    eventually(
+        lambda: run_json(local_flink, "checkpoints", "list", jid)["counts"],
+        lambda counts: counts["completed"] >= 2,
+        what="two completed checkpoints",
     )
-    assert eventually(lambda: run_json(local_flink, "subtasks", "metrics", jid, sink["id"], "0"))
+    eventually(
+        lambda: run_json(local_flink, "subtasks", "metrics", jid, sink["id"], "0"),
+        what="the sink's subtask metrics",
+    )
     return jid, source, sink
 
 
@@ -112,7 +108,8 @@ def test_vertex_metrics(local_flink, demo):
 def test_jm_operator_metrics_of_the_source_coordinator(local_flink, demo):
     jid, source, _ = demo
     names = eventually(
-        lambda: run_json(local_flink, "vertices", "jm-operator-metrics", jid, source["id"])
+        lambda: run_json(local_flink, "vertices", "jm-operator-metrics", jid, source["id"]),
+        what="the source coordinator's metrics",
     )
     assert any(m["id"].endswith("unassignedSplits") for m in names)
     values = run_json(
@@ -159,7 +156,10 @@ def test_subtask_times_and_taskmanagers(local_flink, demo):
 
 def test_watermarks_lag_behind_now(local_flink, demo):
     jid, source, sink = demo
-    marks = eventually(lambda: run_json(local_flink, "vertices", "watermarks", jid, sink["id"]))
+    marks = eventually(
+        lambda: run_json(local_flink, "vertices", "watermarks", jid, sink["id"]),
+        what="the sink's watermarks",
+    )
     assert [m["id"] for m in marks] == ["0.currentInputWatermark"]
     code, out, err = local_flink.run("vertices", "watermarks", jid, sink["id"])
     assert code == 0, err

@@ -164,7 +164,7 @@ def rescale(
       flinkctl jobs rescale flinkctl-demo -p 4 --vertex Count=2 --wait
     """
     from flinkctl.client.resolve import vertex as resolve_vertex
-    from flinkctl.output.lifecycle import rescale_view
+    from flinkctl.output.rescale import rescale_view
 
     settings = [_vertex_setting(v) for v in vertex or []]
     if parallelism is None and not settings:

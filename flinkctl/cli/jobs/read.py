@@ -143,7 +143,7 @@ def plan(job: JobArgument) -> None:
 
       flinkctl jobs plan flinkctl-demo -o dot | dot -Tpng > plan.png
     """
-    from flinkctl.output.jobs import render_plan
+    from flinkctl.output.plan import render_plan
 
     invocation = Invocation.current()
     render_plan(invocation.client().job_plan(job_id(job)), invocation.output)
@@ -341,7 +341,7 @@ def rescales(
 
       flinkctl jobs rescales flinkctl-demo --history -o wide
     """
-    from flinkctl.output.jobs import RESCALE_VIEWS
+    from flinkctl.output.rescale import RESCALE_VIEWS
 
     chosen = [w for w, on in zip(RESCALE_CHOICES, (history, summary, config), strict=True) if on]
     if len(chosen) + (details is not None) > 1:
