@@ -202,8 +202,9 @@ def test_ctrl_c_while_saving_the_config_keeps_it_whole(tmp_path):
     path = tmp_path / "config.yaml"
     env_path = {"FLINKCTL_CONFIG": str(path)}
     outcomes: set[int] = set()
-    for i in range(20):
-        proc = subprocess.Popen(
+
+    def set_context(i: int) -> subprocess.Popen:
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -212,7 +213,7 @@ def test_ctrl_c_while_saving_the_config_keeps_it_whole(tmp_path):
                 "set-context",
                 f"c{i}",
                 "--url",
-                f"http://h{i}:1",
+                "http://h:1",
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -220,7 +221,13 @@ def test_ctrl_c_while_saving_the_config_keeps_it_whole(tmp_path):
             env={**os.environ, **env_path},
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
-        time.sleep(0.05 * (i % 10 + 1))  # from interpreter start-up to the save: every phase
+
+    begun = time.monotonic()
+    assert set_context(99).wait(60) == 0
+    whole_run = time.monotonic() - begun  # as long as a run takes on this machine now
+    for i in range(20):
+        proc = set_context(i)
+        time.sleep(whole_run * (i + 1) / 20)  # from interpreter start-up to the save
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
         # 0: done before the signal; 130: flinkctl stopped it; else Python was still starting
