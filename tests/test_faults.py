@@ -7,91 +7,20 @@ Bodies are the recorded ones (tests/fixtures); the faults come from real sockets
 from __future__ import annotations
 
 import json
-import socket
-import struct
-import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import Recorded
+from conftest import Answer, FaultServer, Recorded
 
 from flinkctl.client import FlinkClient
 from flinkctl.client.http import Http
 from flinkctl.config import Context
 from flinkctl.errors import (
     FlinkctlError,
-    NoFlinkApiError,
-    RequestError,
     UnreachableError,
     UnsupportedError,
 )
-
-# -- a real server whose every answer a test decides ------------------------------------------
-
-Answer = tuple  # ("json", status, body[, headers]) | ("reset",) | ("text", status, body, type)
-
-
-class FaultServer(ThreadingHTTPServer):
-    """Answers each request with ANSWER(method, path, json body); logs (method, path, body)."""
-
-    daemon_threads = True
-
-    def __init__(self, answer: Callable[[str, str, object], Answer], port: int = 0):
-        self.answer = answer
-        self.log: list[tuple[str, str, object]] = []
-        super().__init__(("127.0.0.1", port), _Handler)
-        self.thread = threading.Thread(target=self.serve_forever, args=(0.01,), daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def __enter__(self) -> FaultServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.shutdown()
-        self.server_close()
-
-    def handle_error(self, request, client_address):  # resets are on purpose
-        pass
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: FaultServer
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def _serve(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = raw
-        self.server.log.append((self.command, self.path, body))
-        answer = self.server.answer(self.command, self.path, body)
-        if answer[0] == "reset":  # RST: the answer is lost after the request was read
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.connection.close()
-            self.close_connection = True
-            return
-        kind, status, payload, *rest = answer
-        data = json.dumps(payload).encode() if kind == "json" else payload.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json" if kind == "json" else rest[0])
-        for key, value in (rest[0] if kind == "json" and rest else {}).items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PATCH = do_DELETE = _serve
 
 
 def recorded(flink: Recorded, name: str) -> Answer:
@@ -201,23 +130,9 @@ def test_shell_completion_never_retries(flink, httpserver, monkeypatch):
 
 def test_refused_connections_while_the_jobmanager_restarts(flink):
     """Nothing listens for 0.6 s (connection refused), then the JobManager is back."""
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
     overview = recorded(flink, "overview")
-    box: list[FaultServer] = []
-
-    def restart():
-        time.sleep(0.6)
-        box.append(FaultServer(lambda m, p, b: overview, port=port).__enter__())
-
-    threading.Thread(target=restart, daemon=True).start()
-    try:
-        assert client(f"http://127.0.0.1:{port}", budget=10).overview() == overview[2]
-    finally:
-        for server in box:
-            server.__exit__()
+    with FaultServer.later(lambda m, p, b: overview, 0.6) as (url, _):
+        assert client(url, budget=10).overview() == overview[2]
 
 
 @pytest.mark.parametrize("resets", [1, 3, 8])
@@ -247,7 +162,7 @@ def test_changes_without_a_trigger_id_are_never_repeated(flink, call, fault):
     def answer(method, path, body):
         if path == "/config":
             return recorded(flink, "config")
-        return ("reset",) if fault == "reset" else ("json", 503, {"errors": ["busy"]})
+        return ("reset",) if fault == "reset" else recorded(flink, "rescaling-legacy")  # a 503
 
     with FaultServer(answer) as server, pytest.raises(FlinkctlError):
         call(client(server.url), flink.ids["jobid"])
@@ -259,25 +174,11 @@ def test_a_connection_never_opened_is_retried_even_for_a_change(flink, tmp_path)
     """Refused: nothing was sent, so even an upload is safe to send again."""
     jar = tmp_path / "job.jar"
     jar.write_bytes(b"PK\x03\x04" + b"x" * 1000)
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
     uploaded = recorded(flink, "jar-upload")
-    box: list[FaultServer] = []
-
-    def restart():
-        time.sleep(0.4)
-        box.append(FaultServer(lambda m, p, b: uploaded, port=port).__enter__())
-
-    threading.Thread(target=restart, daemon=True).start()
-    try:
-        assert client(f"http://127.0.0.1:{port}", budget=10).upload_jar(jar) == uploaded[2]
-        assert [(m, p) for m, p, _ in box[0].log] == [("POST", "/jars/upload")]
-        assert b"x" * 1000 in box[0].log[0][2]  # the whole jar, read again from its start
-    finally:
-        for server in box:
-            server.__exit__()
+    with FaultServer.later(lambda m, p, b: uploaded, 0.4) as (url, started):
+        assert client(url, budget=10).upload_jar(jar) == uploaded[2]
+        assert [(m, p) for m, p, _ in started[0].log] == [("POST", "/jars/upload")]
+        assert b"x" * 1000 in started[0].log[0][2]  # the whole jar, read again from its start
 
 
 def test_tls_failures_are_not_retried(httpserver):
@@ -486,10 +387,3 @@ def test_a_redirect_names_its_target_without_credentials(cli):
         r = cli("jobs", "list", url=server.url)
     assert r.code == 1 and "s3cret" not in r.err
     assert "redirects to https://login.example.com/?next=/" in r.err
-
-
-def test_request_error_type_is_kept_for_4xx(flink, httpserver):
-    httpserver.expect_request("/overview").respond_with_json({"errors": ["bad"]}, status=400)
-    with pytest.raises(RequestError):
-        client(httpserver.url_for("").rstrip("/")).overview()
-    assert not issubclass(NoFlinkApiError, RequestError)

@@ -10,63 +10,10 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
-
-class Server(ThreadingHTTPServer):
-    """A real server; ROUTES maps a path (prefix) to (status, body) or to a function of the
-    handler; `hit` is set on the first request of each path, `seen` counts them."""
-
-    daemon_threads = True
-
-    def __init__(self, routes: dict):
-        self.routes = routes
-        self.seen: dict[str, int] = {}
-        self.hit: dict[str, threading.Event] = {path: threading.Event() for path in routes}
-        super().__init__(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.serve_forever, args=(0.01,), daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
-
-    def handle_error(self, request, client_address):  # a client that went away mid-request
-        pass
-
-
-class Handler(BaseHTTPRequestHandler):
-    server: Server
-
-    def log_message(self, *args):
-        pass
-
-    def _serve(self):
-        path = next((p for p in self.server.routes if self.path.startswith(p)), None)
-        if path is None:
-            self.send_error(404)
-            return
-        self.server.seen[path] = self.server.seen.get(path, 0) + 1
-        self.server.hit[path].set()
-        route = self.server.routes[path]
-        if callable(route):
-            route(self)
-            return
-        status, body = route
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = _serve
+from conftest import FaultServer
 
 
 def start(*args: str, stdout=subprocess.PIPE, budget: str | None = "1") -> subprocess.Popen:
@@ -85,11 +32,11 @@ def start(*args: str, stdout=subprocess.PIPE, budget: str | None = "1") -> subpr
     )
 
 
-def interrupt(proc: subprocess.Popen, after: threading.Event, *, pause: float = 0.3):
-    """SIGINT PROC once AFTER is set (and PAUSE more); its exit code, stdout, stderr, and how
-    long it took to exit."""
-    assert after.wait(30), "the process never got there"
-    time.sleep(pause)
+def interrupt(proc: subprocess.Popen, server: FaultServer, path: str, *, count: int = 1):
+    """SIGINT PROC once COUNT requests for PATH (a prefix) reached SERVER, and 0.3 s more; its
+    exit code, stdout, stderr, and how long it took to exit."""
+    assert server.wait_for(path, count), "the process never got there"
+    time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
     sent = time.monotonic()
     out, err = proc.communicate(timeout=30)
@@ -100,17 +47,12 @@ def test_ctrl_c_during_an_upload(flink, tmp_path):
     jar = tmp_path / "big.jar"
     jar.write_bytes(b"PK\x03\x04" + os.urandom(1024) * 48 * 1024)  # 48 MiB: longer than a blink
     release = threading.Event()
-
-    def slow_reader(handler):  # takes the headers, then reads nothing: the upload stalls
-        release.wait(30)
-
-    server = Server({"/jars/upload": slow_reader})
-    try:
+    with FaultServer(lambda m, p, b: ("hang", release)) as server:  # reads nothing: it stalls
         proc = start("--url", server.url, "jars", "upload", str(jar))
-        code, out, err, took = interrupt(proc, server.hit["/jars/upload"])
-    finally:
-        release.set()
-        server.stop()
+        try:
+            code, out, err, took = interrupt(proc, server, "/jars/upload")
+        finally:
+            release.set()
     assert (code, out) == (130, "")
     assert "Traceback" not in err
     assert took < 5
@@ -120,17 +62,15 @@ def test_ctrl_c_during_an_upload(flink, tmp_path):
 def test_ctrl_c_during_a_wait(flink):
     jid = flink.ids["jobid"]
     trigger = flink.record("savepoint-trigger")
-    server = Server(
-        {
-            f"/jobs/{jid}/savepoints/": (200, flink.body("savepoint-status-in-progress")),
-            f"/jobs/{jid}/savepoints": (trigger["status"], trigger["body"]),
-        }
-    )
-    try:
+
+    def answer(method, path, body):
+        if method == "POST":
+            return ("json", trigger["status"], trigger["body"])
+        return ("json", 200, flink.body("savepoint-status-in-progress"))
+
+    with FaultServer(answer) as server:
         proc = start("--url", server.url, "savepoint", "trigger", jid, "--wait", "-o", "json")
-        code, out, err, took = interrupt(proc, server.hit[f"/jobs/{jid}/savepoints/"])
-    finally:
-        server.stop()
+        code, out, err, took = interrupt(proc, server, f"/jobs/{jid}/savepoints/")
     assert (code, out) == (130, "")
     assert "Traceback" not in err
     lines = err.splitlines()
@@ -141,22 +81,11 @@ def test_ctrl_c_during_a_wait(flink):
 
 @pytest.mark.parametrize("fmt", ["json", "yaml", "table"])
 def test_ctrl_c_during_a_watch_leaves_whole_output(flink, tmp_path, fmt):
-    overview = flink.body("jobs-overview")
-    server = Server({"/jobs/overview": (200, overview)})
+    overview = ("json", 200, flink.body("jobs-overview"))
     out_file = tmp_path / f"watch.{fmt}"
-    try:
-        with out_file.open("w") as fh:
-            proc = start("--url", server.url, "jobs", "list", "-w", "0.1", "-o", fmt, stdout=fh)
-            seen = threading.Event()
-            threading.Thread(
-                target=lambda: (
-                    (time.sleep(0.5), seen.set()) if server.hit["/jobs/overview"].wait(30) else None
-                ),
-                daemon=True,
-            ).start()
-            code, _, err, took = interrupt(proc, seen, pause=0.05)
-    finally:
-        server.stop()
+    with FaultServer(lambda m, p, b: overview) as server, out_file.open("w") as fh:
+        proc = start("--url", server.url, "jobs", "list", "-w", "0.1", "-o", fmt, stdout=fh)
+        code, _, err, took = interrupt(proc, server, "/jobs/overview", count=3)
     assert code == 130
     assert "Traceback" not in err
     assert took < 5
@@ -177,21 +106,20 @@ def test_ctrl_c_during_retrying_fan_out_exits_at_once(flink):
     """Every vertex's backpressure answers 503 and is retried in worker threads for the default
     20 s budget: Ctrl-C does not wait for them."""
     jid = flink.ids["jobid"]
-    server = Server(
-        {
-            f"/jobs/{jid}/vertices/": (503, {"errors": ["busy"]}),
-            f"/jobs/{jid}": (200, flink.body("job")),
-        }
-    )
-    try:
+
+    def answer(method, path, body):
+        if path.startswith(f"/jobs/{jid}/vertices/"):  # a recorded 503 of Flink's
+            return ("json", 503, flink.body("rescaling-legacy"))
+        return ("json", 200, flink.body("job"))
+
+    with FaultServer(answer) as server:
         proc = start("--url", server.url, "vertices", "backpressure", jid, budget=None)
-        code, out, err, took = interrupt(proc, server.hit[f"/jobs/{jid}/vertices/"])
-    finally:
-        server.stop()
+        code, out, err, took = interrupt(proc, server, f"/jobs/{jid}/vertices/")
     assert (code, out) == (130, "")
     assert "Traceback" not in err
     assert took < 3
-    assert server.seen[f"/jobs/{jid}/vertices/"] > len(flink.body("job")["vertices"])  # retrying
+    vertices = len(flink.body("job")["vertices"])
+    assert server.wait_for(f"/jobs/{jid}/vertices/", vertices + 1, timeout=0)  # retrying
 
 
 def test_ctrl_c_while_saving_the_config_keeps_it_whole(tmp_path):
