@@ -231,16 +231,17 @@ class Config:
 
         text = yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=False)
         parse(text, self.path)
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        target = Path(os.path.realpath(self.path))  # a symlinked file stays a symlink
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with _uninterrupted():
-            fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=self.path.parent)
+            fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=target.parent)
             try:
                 os.fchmod(fd, 0o600)
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:
                     fh.write(text)
                     fh.flush()
                     os.fsync(fh.fileno())
-                os.replace(tmp, self.path)
+                os.replace(tmp, target)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise

@@ -226,6 +226,17 @@ def test_a_failed_change_leaves_the_file_byte_for_byte(cli, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
+def test_a_symlinked_config_stays_a_symlink(cli, tmp_path, monkeypatch):
+    real = tmp_path / "dotfiles" / "flinkctl.yaml"
+    real.parent.mkdir()
+    real.write_text("contexts: {}\n")
+    link = tmp_path / "link.yaml"
+    link.symlink_to(real)
+    monkeypatch.setenv("FLINKCTL_CONFIG", str(link))
+    assert cli("config", "set-context", "a", "--url", "http://a:1", url="").code == 0
+    assert link.is_symlink() and config.load(real).get("a").url == "http://a:1"
+
+
 def test_retry_budget_is_a_context_setting(cli, tmp_path):
     assert (
         cli("config", "set-context", "a", "--url", "http://a:1", "--retry-budget", "3", url="").code

@@ -162,7 +162,7 @@ class Http:
         if not check:
             return response if raw else _json_or_none(response)
         if response.status_code == 404 and not _flink_error(response):
-            raise self._no_flink_api(response, "answers 404 with a body that is not Flink's")
+            raise self._no_flink_api(response, "answers with a body that is not Flink's")
         if response.status_code == 404 and is_unknown_path(flink_messages(response)):
             raise self._missing_endpoint(response)
         if retry and response.status_code in TRANSIENT_STATUSES:
@@ -250,15 +250,12 @@ class Http:
     def _missing_endpoint(self, response: httpx.Response) -> FlinkctlError:
         """Flink's 404 for a path it has no handler for: either this Flink version lacks the
         endpoint (GET /config answers as Flink does) or the URL is not Flink's REST API."""
-        import httpx
-
         where = f"{response.request.method} {self._path(response)}"
         body = None
         if self._path(response) != "/config":
             try:
-                answer = self.client.get("config")
-                body = answer.json() if answer.status_code == 200 else None
-            except (httpx.HTTPError, ValueError):
+                body = self.request("GET", "/config", check=False, budget=0)
+            except FlinkctlError:
                 body = None
         version = body.get("flink-version") if isinstance(body, dict) else None
         if not isinstance(version, str):
