@@ -313,43 +313,54 @@ def editing(path: Path | None = None, *, create: bool = False) -> Iterator[Confi
 def _locked(path: Path) -> Iterator[None]:
     """Hold an flock on `.NAME.lock` beside PATH. The lock file is removed on release; a waiter
     that then holds a lock on the removed file notices (the inode changed) and tries again."""
-    import fcntl
-
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     lock = path.with_name(f".{path.name}.lock")
-    deadline = time.monotonic() + LOCK_TIMEOUT
-    while True:
-        try:
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise ConfigError(f"cannot lock config file {path}: {exc.strerror}") from exc
-        try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise ConfigError(
-                            f"config file {path} is locked by another process ({lock})"
-                        ) from None
-                    time.sleep(0.01)
-            try:
-                current = os.stat(lock)
-            except FileNotFoundError:
-                current = None
-            if current is not None and os.path.samestat(os.fstat(fd), current):
-                break
-        except BaseException:
-            os.close(fd)
-            raise
-        os.close(fd)
+    fd = -1
     try:
+        fd = _acquire(lock, path)
         yield
     finally:
-        with _uninterrupted():
-            lock.unlink(missing_ok=True)
-            os.close(fd)
+        if fd >= 0:
+            with _uninterrupted():
+                lock.unlink(missing_ok=True)
+                os.close(fd)
+
+
+def _acquire(lock: Path, path: Path) -> int:
+    """An open descriptor of LOCK, holding its flock, LOCK still being that file. Interrupted,
+    it removes a lock file it holds, so none is left behind."""
+    import fcntl
+
+    deadline = time.monotonic() + LOCK_TIMEOUT
+    while True:
+        fd, owned = -1, False
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pass
+            else:
+                try:
+                    owned = os.path.samestat(os.fstat(fd), os.stat(lock))
+                except FileNotFoundError:  # removed by the writer before: try again
+                    owned = False
+                if owned:
+                    return fd
+        except OSError as exc:
+            if fd >= 0:
+                os.close(fd)
+            raise ConfigError(f"cannot lock config file {path}: {exc.strerror}") from exc
+        except BaseException:  # Ctrl-C
+            if owned:
+                lock.unlink(missing_ok=True)
+            if fd >= 0:
+                os.close(fd)
+            raise
+        os.close(fd)
+        if time.monotonic() > deadline:
+            raise ConfigError(f"config file {path} is locked by another process ({lock})")
+        time.sleep(0.01)
 
 
 @contextmanager

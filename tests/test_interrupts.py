@@ -13,7 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FaultServer
+from conftest import VERSIONS, FaultServer, Recorded
+
+
+@pytest.fixture
+def flink() -> Recorded:
+    """One recorded version: what is tested is flinkctl's own handling of Ctrl-C."""
+    return Recorded(VERSIONS[-1])
 
 
 def start(*args: str, stdout=subprocess.PIPE, budget: str | None = "1") -> subprocess.Popen:

@@ -217,4 +217,7 @@ def main(argv: list[str] | None = None) -> None:
             with suppress(OSError, ValueError):
                 stream.flush()
         os._exit(code)
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # done: a late Ctrl-C cannot spoil the exit
     sys.exit(code)
