@@ -370,7 +370,9 @@ def _uninterrupted() -> Iterator[None]:
     import signal
     import threading
 
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "pthread_sigmask"
+    ):
         yield
         return
     held = {signal.SIGINT, signal.SIGTERM}
