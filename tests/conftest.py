@@ -1,8 +1,10 @@
-"""Shared test fixtures: an isolated config dir, recorded Flink responses, an in-process CLI
-runner, and a real HTTP server whose faults a test decides."""
+"""Shared test fixtures: an isolated config dir, recorded Flink responses served as expected
+requests (`expect`, checked after every test), an in-process CLI runner, and a real HTTP server
+whose faults a test decides (`FaultServer`)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 import struct
@@ -73,23 +75,72 @@ class Recorded:
     def path(self, name: str) -> str:
         return self.record(name)["path"].format(**self.ids)
 
-    def serve(self, httpserver, *names: str, **kwargs) -> None:
-        """Register each recorded response at its (id-substituted) path."""
+    def expect(
+        self,
+        httpserver,
+        name: str,
+        *,
+        json=None,
+        query=None,
+        answer: str | None = None,
+        body=None,
+        status: int | None = None,
+        ordered: bool = False,
+        always: bool = False,
+        **matchers,
+    ) -> None:
+        """Expect the request recorded as NAME (method, path, query) and answer its recorded response.
+
+        Once by default, in registration order among one-shots on one path; `ordered` puts it in
+        the server's strict sequence; `always` answers every matching request. The test fails
+        unless every expectation was met (see `pytest_runtest_call`). JSON and QUERY are the body
+        and query the request must carry (QUERY defaults to the recorded one). The answer is the
+        response recorded as ANSWER (default NAME); BODY and STATUS replace its body and status
+        (a str BODY is sent as text).
+        """
+        assert not (ordered and always), "a stub is either ordered or permanent"
+        rec = self.record(name)
+        url = urlsplit(rec["path"].format(**self.ids))
+        matchers.setdefault("method", rec.get("method", "GET"))
+        matchers["query_string"] = query if query is not None else dict(parse_qsl(url.query)) or ""
+        if json is not None:
+            matchers["json"] = json
+        if ordered:
+            handler = httpserver.expect_ordered_request(url.path, **matchers)
+        elif always:
+            handler = httpserver.expect_request(url.path, **matchers)
+        else:
+            handler = httpserver.expect_oneshot_request(url.path, **matchers)
+        response = self.record(answer) if answer else rec
+        body = response["body"] if body is None else body
+        if isinstance(body, dict) and set(body) == {"text"}:
+            body = body["text"]
+        status = response["status"] if status is None else status
+        if isinstance(body, str):
+            handler.respond_with_data(body, status=status)
+        else:
+            handler.respond_with_json(body, status=status)
+
+    def serve(self, httpserver, *names: str, **matchers) -> None:
+        """Answer every request for each recorded response NAMES, however often it comes."""
         for name in names:
-            rec = self.record(name)
-            url = urlsplit(rec["path"].format(**self.ids))
-            query = dict(parse_qsl(url.query)) or ""
-            body = rec["body"]
-            request = httpserver.expect_request(url.path, query_string=query, **kwargs)
-            if isinstance(body, dict) and set(body) == {"text"}:
-                request.respond_with_data(body["text"], status=rec["status"])
-            else:
-                request.respond_with_json(body, status=rec["status"])
+            self.expect(httpserver, name, always=True, **matchers)
 
 
 # ("json", status, body[, headers]) | ("text", status, text, content type) | ("reset",) |
 # ("hang", event): what a FaultServer answers
 Answer = tuple
+# Flink's answer while a JobManager gains leadership (LeaderRetrievalHandler); it lasts a
+# moment, so it is not among the recorded responses.
+LEADER_ELECTION = (
+    "json",
+    503,
+    {
+        "errors": [
+            "Service temporarily unavailable due to an ongoing leader election. Please refresh."
+        ]
+    },
+)
 
 
 class FaultServer(ThreadingHTTPServer):
@@ -200,8 +251,83 @@ class _FaultHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture(params=VERSIONS)
 def flink(request) -> Recorded:
-    """Recorded responses, once per recorded Flink version."""
+    """Recorded responses, once per recorded Flink version (see `pytest_generate_tests`)."""
     return Recorded(request.param)
+
+
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc):
+    """`@pytest.mark.flink(since="2.3")` / `(before="2.3")`: only the recorded versions in range.
+
+    One test per version range instead of a branch on the version inside a test.
+    """
+    marker = metafunc.definition.get_closest_marker("flink")
+    if marker is None or "flink" not in metafunc.fixturenames:
+        return
+    since, before = marker.kwargs.get("since"), marker.kwargs.get("before")
+    chosen = [
+        v
+        for v in VERSIONS
+        if (since is None or _release(v) >= _release(since))
+        and (before is None or _release(v) < _release(before))
+    ]
+    assert chosen, f"{metafunc.definition.nodeid}: no recorded Flink version in range"
+    # As a parametrize mark, so that it takes precedence over the fixture's own params.
+    metafunc.definition.add_marker(pytest.mark.parametrize("flink", chosen, indirect=True))
+
+
+@pytest.fixture
+def expect(flink, httpserver):
+    """`expect(name, ...)`: Recorded.expect on the test server for the version under test."""
+    return functools.partial(flink.expect, httpserver)
+
+
+@pytest.fixture
+def trigger_id(flink, monkeypatch):
+    """`trigger_id(name)`: the client generates the trigger id that NAME's recorded answer holds."""
+
+    def use(name: str) -> str:
+        value = flink.body(name)["request-id"]
+        monkeypatch.setattr("flinkctl.client.poller.new_trigger_id", lambda: value)
+        return value
+
+    return use
+
+
+@pytest.fixture
+def tid(trigger_id) -> str:
+    """The recorded savepoint trigger id, which the client generates."""
+    return trigger_id("savepoint-trigger")
+
+
+def unmet_expectations(server) -> list[str]:
+    """Requests no stub expected, errors in handlers, and one-shot or ordered stubs never used.
+
+    Permanent stubs (`Recorded.serve`, `always=True`) stand for a cluster that answers whatever
+    is asked; they need not all be asked.
+    """
+    problems = [str(a) for a in server.assertions] + [repr(e) for e in server.handler_errors]
+    unused = [*server.ordered_handlers, *server.oneshot_handlers]
+    return problems + [f"never requested: {h.matcher}" for h in unused]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A passing test fails after all on an unused one-shot or ordered stub of its test server,
+    or on a request that no stub expected."""
+    result = yield
+    server = getattr(item, "funcargs", {}).get("httpserver")
+    if server is not None:
+        problems = unmet_expectations(server)
+        server.clear_assertions()
+        server.clear_handler_errors()
+        if problems:
+            pytest.fail("test server:\n" + "\n".join(problems), pytrace=False)
+    return result
 
 
 @pytest.fixture

@@ -53,12 +53,11 @@ def test_path_prefix_for_reverse_proxies(flink, httpserver):
     assert c.overview() == rec["body"]
 
 
-def test_get_retries_through_503(flink, httpserver):
+def test_get_retries_through_503(flink, httpserver, expect):
     for _ in range(2):
-        httpserver.expect_ordered_request("/overview").respond_with_data("busy", status=503)
-    httpserver.expect_ordered_request("/overview").respond_with_json(flink.body("overview"))
+        expect("overview", ordered=True, body="busy", status=503)
+    expect("overview", ordered=True)
     assert client_for(httpserver).overview() == flink.body("overview")
-    httpserver.check_assertions()
 
 
 def test_post_is_never_retried_blindly(httpserver):

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from conftest import Answer, FaultServer, Recorded
+from conftest import LEADER_ELECTION, Answer, FaultServer, Recorded
 
 from flinkctl.client import FlinkClient
 from flinkctl.client.http import Http
@@ -62,13 +62,14 @@ def test_a_storm_longer_than_the_budget_is_exit_5_after_many_attempts(httpserver
     assert len(httpserver.log) > 5
 
 
-def test_flink_s_own_503_message_is_kept(flink, httpserver):
-    body = flink.body("rescaling-legacy")  # a recorded 503 of Flink's
-    httpserver.expect_request("/overview").respond_with_json(body, status=503)
-    with pytest.raises(UnreachableError) as info:
-        client(httpserver.url_for("").rstrip("/"), budget=0.05).overview()
-    assert "Rescaling is temporarily disabled" in info.value.message
-    assert info.value.status == 503 and info.value.flink == body["errors"]
+def test_flink_s_own_503_message_is_kept():
+    with (
+        FaultServer(lambda m, p, b: LEADER_ELECTION) as server,
+        pytest.raises(UnreachableError) as info,
+    ):
+        client(server.url, budget=0.05).overview()
+    assert "an ongoing leader election" in info.value.message
+    assert info.value.status == 503 and info.value.flink == LEADER_ELECTION[2]["errors"]
 
 
 def test_backoff_doubles_with_jitter_up_to_the_cap(monkeypatch):
@@ -162,7 +163,7 @@ def test_changes_without_a_trigger_id_are_never_repeated(flink, call, fault):
     def answer(method, path, body):
         if path == "/config":
             return recorded(flink, "config")
-        return ("reset",) if fault == "reset" else recorded(flink, "rescaling-legacy")  # a 503
+        return ("reset",) if fault == "reset" else LEADER_ELECTION
 
     with FaultServer(answer) as server, pytest.raises(FlinkctlError):
         call(client(server.url), flink.ids["jobid"])

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import VERSIONS, FaultServer, Recorded
+from conftest import LEADER_ELECTION, VERSIONS, FaultServer, Recorded
 
 
 @pytest.fixture
@@ -114,8 +114,8 @@ def test_ctrl_c_during_retrying_fan_out_exits_at_once(flink):
     jid = flink.ids["jobid"]
 
     def answer(method, path, body):
-        if path.startswith(f"/jobs/{jid}/vertices/"):  # a recorded 503 of Flink's
-            return ("json", 503, flink.body("rescaling-legacy"))
+        if path.startswith(f"/jobs/{jid}/vertices/"):
+            return LEADER_ELECTION
         return ("json", 200, flink.body("job"))
 
     with FaultServer(answer) as server:

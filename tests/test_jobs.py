@@ -8,9 +8,8 @@ import pytest
 import yaml
 from conftest import Recorded
 
-ADAPTIVE = Recorded(
-    "2.3.0"
-)  # rescale history: recorded from a 2.3 cluster with the adaptive scheduler
+# Rescale history (*-adaptive): recorded from 2.3 clusters running the adaptive scheduler.
+ADAPTIVE = pytest.mark.flink(since="2.3")
 
 
 def demo_entry(flink) -> dict:
@@ -25,7 +24,7 @@ def replica(entry: dict, jid: str, **changes) -> dict:
 
 def serve_overview(flink, httpserver, *jobs: dict) -> dict:
     body = {**flink.body("jobs-overview"), "jobs": list(jobs)}
-    httpserver.expect_request("/jobs/overview").respond_with_json(body)
+    flink.serve(httpserver, "jobs-overview", body=body)
     return body
 
 
@@ -340,11 +339,8 @@ def test_show_wide_adds_ids_and_header_fields(flink, httpserver, cli):
 def test_show_load_not_reported_is_a_dash(flink, httpserver, cli):
     flink.serve(httpserver, "job")
     for name in ("job-busy-source", "job-busy-sink"):
-        rec = flink.record(name)
-        path = flink.path(name).split("?")[0]
-        httpserver.expect_request(path).respond_with_json(
-            [m for m in rec["body"] if m["id"] != "busyTimeMsPerSecond"]
-        )
+        body = [m for m in flink.body(name) if m["id"] != "busyTimeMsPerSecond"]
+        flink.serve(httpserver, name, body=body)
     r = cli("jobs", "show", flink.ids["jobid"])
     for row in r.out.split("\n\n")[1].splitlines()[1:]:
         assert row.split("\t")[7] == "-"
@@ -412,13 +408,17 @@ def test_plan_dot(flink, httpserver, cli):
     assert r.out.endswith("}\n")
 
 
+@pytest.mark.shells
 def test_plan_dot_is_valid_graphviz(flink, httpserver, cli):
     """Needs Graphviz's `dot` on PATH (Debian package graphviz)."""
+    import shutil
     import subprocess
 
+    dot = shutil.which("dot")
+    assert dot, "dot is missing: apt-get install graphviz (scripts/test does)"
     flink.serve(httpserver, "job-plan")
     r = cli("jobs", "plan", flink.ids["jobid"], "-o", "dot")
-    proc = subprocess.run(["dot", "-Tsvg"], input=r.out, capture_output=True, text=True)
+    proc = subprocess.run([dot, "-Tsvg"], input=r.out, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "Sink: Print" in proc.stdout
 
@@ -562,16 +562,12 @@ def test_result_of_a_failed_job_exits_1(flink, httpserver, cli):
     assert "Failure:     JobException: Recovery is suppressed by NoRestart" in r.out
 
 
-def test_result_wait_polls_until_completed(flink, httpserver, cli):
-    path = flink.path("job-execution-result")
-    httpserver.expect_ordered_request(path).respond_with_json(flink.body("job-execution-result"))
-    httpserver.expect_ordered_request(path).respond_with_json(flink.body("job-execution-result"))
-    httpserver.expect_ordered_request(path).respond_with_json(
-        flink.body("job-execution-result-canceled")
-    )
+def test_result_wait_polls_until_completed(flink, cli, expect):
+    expect("job-execution-result", ordered=True)
+    expect("job-execution-result", ordered=True)
+    expect("job-execution-result", ordered=True, answer="job-execution-result-canceled")
     r = cli("jobs", "result", flink.ids["jobid"], "--wait", "-o", "json")
     assert (r.code, r.json()) == (0, flink.body("job-execution-result-canceled"))
-    httpserver.check_assertions()
 
 
 def test_result_wait_times_out_with_exit_8_and_a_resume_hint(flink, httpserver, cli):
@@ -677,71 +673,76 @@ def test_log_urls(flink, httpserver, cli):
 # -- rescales --------------------------------------------------------------------------------
 
 
-def test_rescales_need_flink_2_3(httpserver, cli):
-    old = Recorded("1.20.5")
-    old.serve(httpserver, "config")
-    r = cli("jobs", "rescales", old.ids["jobid"])
+@pytest.mark.flink(before="2.3")
+def test_rescales_need_flink_2_3(flink, httpserver, cli):
+    flink.serve(httpserver, "config")
+    r = cli("jobs", "rescales", flink.ids["jobid"])
     assert (r.code, r.out) == (1, "")
-    assert r.err == "error: rescale history needs Flink 2.3 or newer (this cluster runs 1.20.5)\n"
+    assert r.err == (
+        f"error: rescale history needs Flink 2.3 or newer (this cluster runs {flink.version})\n"
+    )
 
 
-def test_rescales_without_the_adaptive_scheduler(httpserver, cli):
-    ADAPTIVE.serve(httpserver, "config", "job-rescales-overview", "job-rescales-config")
+@ADAPTIVE
+def test_rescales_without_the_adaptive_scheduler(flink, httpserver, cli):
+    flink.serve(httpserver, "config", "job-rescales-overview", "job-rescales-config")
     for args in ([], ["--config"]):
-        r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"], *args)
+        r = cli("jobs", "rescales", flink.ids["jobid"], *args)
         assert (r.code, r.out) == (1, "")
         assert "does not run the adaptive scheduler" in r.err
         assert "hint: set jobmanager.scheduler: adaptive" in r.err
 
 
-def test_rescales_overview(httpserver, cli):
-    ADAPTIVE.serve(httpserver, "config", "job-rescales-overview-adaptive")
-    body = ADAPTIVE.body("job-rescales-overview-adaptive")
-    r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"])
+@ADAPTIVE
+def test_rescales_overview(flink, httpserver, cli):
+    flink.serve(httpserver, "config", "job-rescales-overview-adaptive")
+    body = flink.body("job-rescales-overview-adaptive")
+    r = cli("jobs", "rescales", flink.ids["jobid"])
     assert r.code == 0
     assert r.out.startswith(f"Completed:   {body['rescalesCounts']['completed']}\nIn progress: 0\n")
     latest = body["latest"]["completed"]
     assert (
         f"completed\t{latest['rescaleUuid']}\tUPDATE_REQUIREMENT\tCOMPLETED\tSUCCEEDED\t" in r.out
     )
-    assert cli("jobs", "rescales", ADAPTIVE.ids["jobid"], "-o", "json").json() == body
+    assert cli("jobs", "rescales", flink.ids["jobid"], "-o", "json").json() == body
 
 
-def test_rescales_history(httpserver, cli):
-    ADAPTIVE.serve(httpserver, "config", "job-rescales-history-adaptive")
-    body = ADAPTIVE.body("job-rescales-history-adaptive")
-    r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"], "--history", "-o", "name")
+@ADAPTIVE
+def test_rescales_history(flink, httpserver, cli):
+    flink.serve(httpserver, "config", "job-rescales-history-adaptive")
+    body = flink.body("job-rescales-history-adaptive")
+    r = cli("jobs", "rescales", flink.ids["jobid"], "--history", "-o", "name")
     assert r.out.split() == [h["rescaleUuid"] for h in body]
-    r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"], "--history")
+    r = cli("jobs", "rescales", flink.ids["jobid"], "--history")
     assert r.out.splitlines()[0] == "UUID\tTRIGGER\tSTATE\tREASON\tSTART\tDURATION"
     assert "INITIAL_SCHEDULE" in r.out
 
 
-def test_rescales_summary_and_config(httpserver, cli):
-    ADAPTIVE.serve(
+@ADAPTIVE
+def test_rescales_summary_and_config(flink, httpserver, cli):
+    flink.serve(
         httpserver, "config", "job-rescales-summary-adaptive", "job-rescales-config-adaptive"
     )
-    r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"], "--summary")
+    r = cli("jobs", "rescales", flink.ids["jobid"], "--summary")
     assert "DURATIONS\tMIN\tAVG\tP50\tP90\tP99\tMAX\n" in r.out
     assert "\nignored\t0ms\t0ms\tNaN\tNaN\tNaN\t0ms\n" in r.out
-    r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"], "--config")
+    r = cli("jobs", "rescales", flink.ids["jobid"], "--config")
     assert "executingCooldownTimeoutInMillis\t30.0s\n" in r.out
     assert "rescaleHistoryMax\t10\n" in r.out
-    r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"], "--config", "-o", "yaml")
-    assert yaml.safe_load(r.out) == ADAPTIVE.body("job-rescales-config-adaptive")
+    r = cli("jobs", "rescales", flink.ids["jobid"], "--config", "-o", "yaml")
+    assert yaml.safe_load(r.out) == flink.body("job-rescales-config-adaptive")
 
 
-def test_rescale_details(httpserver, cli):
-    ADAPTIVE.serve(httpserver, "config", "job-rescales-details-adaptive")
-    body = ADAPTIVE.body("job-rescales-details-adaptive")
-    r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"], "--details", body["rescaleUuid"])
+@ADAPTIVE
+def test_rescale_details(flink, httpserver, cli):
+    flink.serve(httpserver, "config", "job-rescales-details-adaptive")
+    body = flink.body("job-rescales-details-adaptive")
+    r = cli("jobs", "rescales", flink.ids["jobid"], "--details", body["rescaleUuid"])
     assert r.code == 0
     assert r.out.splitlines()[0].split() == ["UUID:", body["rescaleUuid"]]
     assert "Count -> Drop -> Sink: Print\t2\t1\t1\t2\n" in r.out
     assert "SCHEDULER STATE\tENTERED\tDURATION\n" in r.out
-    r = cli(
-        "jobs", "rescales", ADAPTIVE.ids["jobid"], "--details", body["rescaleUuid"], "-o", "wide"
-    )
+    r = cli("jobs", "rescales", flink.ids["jobid"], "--details", body["rescaleUuid"], "-o", "wide")
     assert (
         "SLOT SHARING GROUP\tDESIRED SLOTS\tMINIMAL\tBEFORE\tAFTER\ndefault\t2\t1\t1\t2\n" in r.out
     )

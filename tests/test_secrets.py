@@ -58,12 +58,14 @@ def test_no_secret_in_logs_errors_or_json_errors(
     elif situation == "404":
         flink.serve(httpserver, "job-not-found")
     elif situation == "500":
-        flink.serve(httpserver, "taskmanager-not-found")
+        flink.serve(httpserver, "taskmanagers", "taskmanager-not-found")
     elif situation == "html":
         httpserver.expect_request("/overview").respond_with_data("<html>login</html>")
     else:
         httpserver.expect_request("/overview").respond_with_data("busy", status=503)
-    command = {"404": ("jobs", "show", flink.ids["jobid"]), "500": ("tm", "show", "nope")}.get(
+    missing_job = flink.path("job-not-found").rsplit("/", 1)[1]
+    missing_tm = flink.path("taskmanager-not-found").rsplit("/", 1)[1]
+    command = {"404": ("jobs", "show", missing_job), "500": ("tm", "show", missing_tm)}.get(
         situation, ("cluster", "overview")
     )
     flags = ["-v", "--debug"] if situation.startswith("debug") else ["-v"]

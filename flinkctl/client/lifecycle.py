@@ -110,12 +110,6 @@ class LifecycleEndpoints(Base):
 
     # -- rescaling ---------------------------------------------------------------------------
 
-    def rescales_in_place(self) -> bool:
-        """Whether the cluster rescales through resource requirements (Flink 1.18+, or a version
-        it does not tell); older ones have only the legacy PATCH /jobs/:jobid/rescaling."""
-        have = self.flink_version()
-        return not have or have >= (1, 18)
-
     def resource_requirements(self, job_id: str) -> ResourceRequirements:
         """GET /jobs/:jobid/resource-requirements (Flink 1.18+).
 
@@ -150,26 +144,6 @@ class LifecycleEndpoints(Base):
         after = {vid: _bounded(req, wanted.get(vid)) for vid, req in before.items()}
         self.set_resource_requirements(job_id, after)
         return before, after
-
-    def rescale_legacy(self, job_id: str, parallelism: int) -> Triggered:
-        """PATCH /jobs/:jobid/rescaling?parallelism=N (before Flink 1.18); poll with
-        rescaling_status. Flink disabled it in 1.9 (FLINK-12312): its 503 is RescaleUnsupported."""
-        params = {"parallelism": parallelism}
-        try:
-            return self._send(Triggered, "PATCH", f"/jobs/{job_id}/rescaling", params=params)
-        except ServerError as exc:
-            if exc.status != 503:
-                raise
-            raise RescaleUnsupported(
-                f"this cluster runs Flink {self.dashboard_config().get('flink-version')}, whose "
-                "rescaling endpoint is disabled (FLINK-12312); live rescaling needs Flink 1.18+ "
-                "with the adaptive scheduler",
-                hint="stop with a savepoint and run again with a new parallelism",
-            ) from exc
-
-    def rescaling_status(self, job_id: str, trigger_id: str) -> OperationStatus:
-        """GET /jobs/:jobid/rescaling/:triggerid."""
-        return self._get(OperationStatus, f"/jobs/{job_id}/rescaling/{trigger_id}")
 
     # -- datasets ----------------------------------------------------------------------------
 
