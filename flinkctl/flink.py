@@ -157,6 +157,17 @@ def dotted_keys(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 # answers of a JobManager restarting or behind a busy proxy: worth asking again
 TRANSIENT_STATUSES = frozenset({502, 503, 504})
+# Flink's 404 for a path it has no handler for: from the web UI's file server ("Unable to load
+# requested file /x."), or from the router without the web UI ("Not found: /x", "Not found.")
+UNKNOWN_PATH = re.compile(r"Unable to load requested file /.*|Not found(?:\.|: /.*)", re.S)
+
+
+def is_unknown_path(messages: list[str]) -> bool:
+    """Whether Flink's error MESSAGES say the requested path has no handler (not that an
+    object is missing: that is a NotFoundException naming it)."""
+    return bool(messages) and all(UNKNOWN_PATH.fullmatch(m.strip()) for m in messages)
+
+
 # the `agg` values of the aggregated metrics endpoints, and those asked for by default
 METRIC_AGGREGATIONS = ("min", "max", "avg", "sum", "skew")
 DEFAULT_AGGREGATIONS = ("min", "max", "avg", "sum")

@@ -1,11 +1,19 @@
 """Shared test fixtures: an isolated config dir, recorded Flink responses served as expected
-requests (`expect`, checked after every test), and an in-process CLI runner."""
+requests (`expect`, checked after every test), an in-process CLI runner, and a real HTTP server
+whose faults a test decides (`FaultServer`)."""
 
 from __future__ import annotations
 
 import functools
 import json
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -33,11 +41,14 @@ def isolated(tmp_path, monkeypatch):
         if var.startswith("FLINKCTL_") or var == "NO_COLOR":
             monkeypatch.delenv(var)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    # A named config file must exist: an empty one is an empty config, as no file at the default.
     monkeypatch.setenv("FLINKCTL_CONFIG", str(tmp_path / "config.yaml"))
-    # Keep retry backoff short in tests.
+    (tmp_path / "config.yaml").touch(mode=0o600)
+    # Keep retry backoff short in tests, and the retry budget of resolved contexts to 1 s.
     from flinkctl.client import http
 
     monkeypatch.setattr(http.Http, "backoff", 0.001)
+    monkeypatch.setenv("FLINKCTL_RETRY_BUDGET", "1")
 
 
 @dataclass
@@ -114,6 +125,128 @@ class Recorded:
         """Answer every request for each recorded response NAMES, however often it comes."""
         for name in names:
             self.expect(httpserver, name, always=True, **matchers)
+
+
+# ("json", status, body[, headers]) | ("text", status, text, content type) | ("reset",) |
+# ("hang", event): what a FaultServer answers
+Answer = tuple
+# Flink's answer while a JobManager gains leadership (LeaderRetrievalHandler); it lasts a
+# moment, so it is not among the recorded responses.
+LEADER_ELECTION = (
+    "json",
+    503,
+    {
+        "errors": [
+            "Service temporarily unavailable due to an ongoing leader election. Please refresh."
+        ]
+    },
+)
+
+
+class FaultServer(ThreadingHTTPServer):
+    """A real HTTP server whose every answer a test decides: ANSWER(method, path, body).
+
+    ("reset",) drops the connection with an RST after the request was read (the answer is
+    lost); ("hang", event) answers nothing until EVENT is set. A body up to 1 MiB is read and
+    decoded (JSON, else bytes) before ANSWER is asked; a larger one is left unread (None), so
+    the client stalls sending it. LOG holds (method, path, body).
+    """
+
+    daemon_threads = True
+
+    def __init__(self, answer: Callable[[str, str, object], Answer], port: int = 0):
+        self.answer = answer
+        self.log: list[tuple[str, str, object]] = []
+        super().__init__(("127.0.0.1", port), _FaultHandler)
+        self.thread = threading.Thread(target=self.serve_forever, args=(0.01,), daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def __enter__(self) -> FaultServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+        self.server_close()
+
+    def handle_error(self, request, client_address):  # resets and hung-up clients are on purpose
+        pass
+
+    def wait_for(self, prefix: str, count: int = 1, timeout: float = 30) -> bool:
+        """Whether COUNT requests for paths starting with PREFIX arrive within TIMEOUT."""
+        deadline = time.monotonic() + timeout
+        while sum(p.startswith(prefix) for _, p, _ in list(self.log)) < count:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    @classmethod
+    @contextmanager
+    def later(
+        cls, answer: Callable[[str, str, object], Answer], delay: float
+    ) -> Iterator[tuple[str, list[FaultServer]]]:
+        """A port where nothing listens (connections are refused) for DELAY seconds, then a
+        FaultServer does, as a JobManager restarting: yields its URL and a list that holds the
+        server once it is up."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        started: list[FaultServer] = []
+
+        def start() -> None:
+            time.sleep(delay)
+            started.append(cls(answer, port=port).__enter__())
+
+        threading.Thread(target=start, daemon=True).start()
+        try:
+            yield f"http://127.0.0.1:{port}", started
+        finally:
+            for server in started:
+                server.__exit__()
+
+
+class _FaultHandler(BaseHTTPRequestHandler):
+    server: FaultServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _serve(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body: object = None
+        if 0 < length <= 1 << 20:
+            raw = self.rfile.read(length)
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = raw
+        self.server.log.append((self.command, self.path, body))
+        answer = self.server.answer(self.command, self.path, body)
+        if answer[0] == "hang":
+            answer[1].wait(30)
+            self.close_connection = True
+            return
+        if answer[0] == "reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
+        kind, status, payload, *rest = answer
+        data = json.dumps(payload).encode() if kind == "json" else payload.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json" if kind == "json" else rest[0])
+        for key, value in (rest[0] if kind == "json" and rest else {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
 
 @pytest.fixture(params=VERSIONS)

@@ -173,6 +173,6 @@ def test_list_watch_prints_one_json_document_per_refresh(flink, httpserver, cli,
     slept = refreshes(2)
     flink.serve(httpserver, "checkpoints")
     r = cli("checkpoints", "list", flink.ids["jobid"], "-w", "-o", "json")
-    assert r.code == 0, r.err
+    assert r.code == 130, r.err
     assert [json.loads(line) for line in r.out.splitlines()] == [flink.body("checkpoints")] * 2
     assert slept == [2.0, 2.0]

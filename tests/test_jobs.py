@@ -216,7 +216,7 @@ def test_watch_json_emits_one_document_per_line(flink, httpserver, cli, refreshe
     flink.serve(httpserver, "jobs-overview")
     slept = refreshes(3)
     r = cli("jobs", "list", "--watch", "0.1", "-o", "json")
-    assert (r.code, r.err) == (0, "")  # Ctrl-C ends a watch with 0
+    assert (r.code, r.err) == (130, "")  # Ctrl-C ends a watch: exit 130, quietly
     lines = r.out.splitlines()
     assert len(lines) == 3
     expected = flink.body("jobs-overview")
@@ -239,7 +239,7 @@ def test_watch_piped_table_reprints_separated_by_a_blank_line(flink, httpserver,
     r = cli("jobs", "list", "-w", "0.1")
     first, second = r.out.split("\n\n")
     assert first.startswith("ID\tNAME\tSTATE") and second.startswith("ID\tNAME\tSTATE")
-    assert r.out.endswith("\n") and r.code == 0
+    assert r.out.endswith("\n") and r.code == 130
 
 
 def test_watch_yaml_separates_documents(flink, httpserver, cli, refreshes):
@@ -258,7 +258,7 @@ def test_watch_value_is_optional(flink, httpserver, cli, refreshes, args, interv
     flink.serve(httpserver, "taskmanagers")
     slept = refreshes(1)
     r = cli("taskmanagers", "list", *args, "-o", "json")
-    assert r.code == 0
+    assert r.code == 130
     assert json.loads(r.out) == flink.body("taskmanagers")
     assert slept == [interval]
 
@@ -267,7 +267,7 @@ def test_bare_watch_before_the_job_argument(flink, httpserver, cli, refreshes):
     flink.serve(httpserver, "job")
     slept = refreshes(1)
     r = cli("jobs", "show", "-w", flink.ids["jobid"], "-o", "json")
-    assert (r.code, r.json(), slept) == (0, flink.body("job"), [2.0])
+    assert (r.code, r.json(), slept) == (130, flink.body("job"), [2.0])
 
 
 def test_watch_interval_below_minimum_is_a_usage_error(httpserver, cli):
@@ -283,7 +283,7 @@ def test_watch_live_view_on_a_terminal(flink, httpserver, cli, refreshes, monkey
     flink.serve(httpserver, "taskmanagers")
     refreshes(2)
     r = cli("taskmanagers", "list", "-w", "0.1")
-    assert r.code == 0
+    assert r.code == 130
     assert "Every 0.1s, last at " in r.out
     assert flink.ids["tmid"] in r.out
     assert "\t" not in r.out  # the Rich table, not the piped one
@@ -293,7 +293,7 @@ def test_watch_stops_on_errors_with_their_exit_code(flink, httpserver, cli, refr
     flink.serve(httpserver, "job")
     refreshes(5)
     r = cli("jobs", "show", flink.ids["jobid"], "-w", "0.1", "-o", "json")
-    assert r.code == 0
+    assert r.code == 130
     httpserver.clear()
     flink.serve(httpserver, "job-not-found")
     r = cli("jobs", "show", "0123456789abcdef0123456789abcdef", "-w", "0.1", "-o", "json")
@@ -407,7 +407,7 @@ def test_status_derived_where_the_endpoint_is_missing(flink, httpserver, cli):
     missing = Recorded("1.20.5").record("job-rescales-overview")  # a path 1.20 does not have
     jid = flink.ids["jobid"]
     httpserver.expect_request(f"/jobs/{jid}/status").respond_with_json(missing["body"], status=404)
-    flink.serve(httpserver, "job")
+    flink.serve(httpserver, "job", "config")  # GET /config tells an old Flink from no Flink
     r = cli("jobs", "status", jid, "-o", "json")
     assert (r.code, r.json()) == (0, {"status": "RUNNING"})
 

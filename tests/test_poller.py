@@ -273,23 +273,23 @@ def test_reset_trigger_is_retried_with_the_same_trigger_id(cli, flink):
     assert len(server.savepoints) == 1
 
 
-def test_other_posts_are_not_retried(flink):
-    """Stop-with-savepoint is not repeated on a reset: the error surfaces instead."""
+def test_stop_with_savepoint_is_retried_with_its_trigger_id(flink):
+    """Stop-with-savepoint carries a triggerId too (every version from 1.15 on): repeated on a
+    reset with the same id, it stops the job once."""
     from flinkctl.client import FlinkClient
     from flinkctl.config import Context
-    from flinkctl.errors import UnreachableError
 
     server = ResetOnceServer(flink)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    tid = new_trigger_id()
     try:
         client = FlinkClient(Context(name="t", url=f"http://127.0.0.1:{server.server_address[1]}"))
-        with pytest.raises(UnreachableError):
-            client.stop_job(flink.ids["jobid"], new_trigger_id())
+        assert client.stop_job(flink.ids["jobid"], tid) == {"request-id": tid}
     finally:
         server.shutdown()
         server.server_close()
-    assert len(server.posts) == 1
+    assert server.posts == [tid, tid]
 
 
 def test_not_found_during_poll_propagates():

@@ -343,7 +343,7 @@ def test_backpressure_watch_refreshes_every_vertex(flink, httpserver, cli, refre
     slept = refreshes(2)
     flink.serve(httpserver, "job", "vertex-backpressure", "vertex-backpressure-source")
     r = cli("vertices", "backpressure", flink.ids["jobid"], "--watch", "5")
-    assert r.code == 0, r.err
+    assert r.code == 130, r.err
     first, second = r.out.rstrip("\n").split("\n\n")
     assert first == second and first.startswith("VERTEX\tSUBTASK\tLEVEL")
     assert slept == [5.0, 5.0]

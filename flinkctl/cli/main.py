@@ -210,11 +210,27 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every error becomes one line on stderr and its documented exit code."""
     import os
 
-    from flinkctl.cli.common.failures import run
+    from flinkctl.errors import ExitCode
 
-    if "_FLINKCTL_COMPLETE" in os.environ:  # a TAB press: our shell classes answer it
-        from flinkctl.cli.completion import register
+    try:
+        from flinkctl.cli.common.failures import run
 
-        register()
+        if "_FLINKCTL_COMPLETE" in os.environ:  # a TAB press: our shell classes answer it
+            from flinkctl.cli.completion import register
 
-    sys.exit(run(app, argv))
+            register()
+        code = run(app, argv)
+    except KeyboardInterrupt:  # outside a command, or a second Ctrl-C while one is handled
+        code = ExitCode.INTERRUPTED
+    if code == ExitCode.INTERRUPTED:
+        # Ctrl-C: exit now, not after the requests still running in worker threads finish
+        from contextlib import suppress
+
+        for stream in (sys.stdout, sys.stderr):
+            with suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # done: a late Ctrl-C cannot spoil the exit
+    sys.exit(code)

@@ -33,7 +33,7 @@ class JobEndpoints(Base):
         """GET /jobs/:jobid/status; `{"status": state}` from GET /jobs/:jobid where it's missing."""
         try:
             return self._get(JobStatus, f"/jobs/{job_id}/status")
-        except NotFoundError:
+        except (NotFoundError, UnsupportedError):  # Flink 1.15 has no /status
             return {"status": self.job(job_id)["state"]}
 
     def job_plan(self, job_id: str) -> Json:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
@@ -42,13 +43,15 @@ class LifecycleEndpoints(Base):
         target_directory: str | None = None,
         format_type: str | None = None,
     ) -> Triggered:
-        """POST /jobs/:jobid/stop (stop-with-savepoint); poll with savepoint_status."""
+        """POST /jobs/:jobid/stop (stop-with-savepoint); poll with savepoint_status. Retried
+        safely: it carries its own triggerId (every version from 1.15 on takes one)."""
         body: Json = {"triggerId": trigger_id, "drain": drain}
         if target_directory:
             body["targetDirectory"] = target_directory
         if format_type:
             body["formatType"] = format_type
-        return self._send(Triggered, "POST", f"/jobs/{job_id}/stop", json=body)
+        status = partial(self.savepoint_status, job_id)
+        return self._trigger(f"/jobs/{job_id}/stop", body, status)
 
     def submit_job_graph(
         self, job_graph: Path, jars: list[Path], artifacts: list[tuple[str, Path]]
@@ -89,8 +92,8 @@ class LifecycleEndpoints(Base):
             body["target-directory"] = target_directory
         if format_type:
             body["formatType"] = format_type
-        path = f"/jobs/{job_id}/savepoints"
-        return self._send(Triggered, "POST", path, json=body, retry=True)
+        status = partial(self.savepoint_status, job_id)
+        return self._trigger(f"/jobs/{job_id}/savepoints", body, status)
 
     def savepoint_status(self, job_id: str, trigger_id: str) -> OperationStatus:
         """GET /jobs/:jobid/savepoints/:triggerid (also the status of stop-with-savepoint)."""
