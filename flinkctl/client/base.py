@@ -41,9 +41,10 @@ class Base:
 
     max_workers = 8
 
-    def __init__(self, ctx: Context, **http_options: Any) -> None:  # Http's: verbose, log
+    def __init__(self, ctx: Context, *, verbose: bool = False) -> None:
+        """VERBOSE: log each request to stderr (`-v`)."""
         self.ctx = ctx
-        self.http = Http(ctx, **http_options)
+        self.http = Http(ctx, verbose=verbose)
         self._dashboard: DashboardConfig | None = None
 
     def close(self) -> None:
