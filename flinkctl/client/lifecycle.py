@@ -21,6 +21,11 @@ from flinkctl.flink import (
 )
 
 
+def _given(body: Json, optional: dict[str, str | None]) -> Json:
+    """BODY with the OPTIONAL fields that have a value."""
+    return {**body, **{key: value for key, value in optional.items() if value}}
+
+
 def _app(app_id: str) -> str:
     return f"/applications/{quote(app_id, safe='')}"
 
@@ -45,11 +50,10 @@ class LifecycleEndpoints(Base):
     ) -> Triggered:
         """POST /jobs/:jobid/stop (stop-with-savepoint); poll with savepoint_status. Retried
         safely: it carries its own triggerId (every version from 1.15 on takes one)."""
-        body: Json = {"triggerId": trigger_id, "drain": drain}
-        if target_directory:
-            body["targetDirectory"] = target_directory
-        if format_type:
-            body["formatType"] = format_type
+        body = _given(
+            {"triggerId": trigger_id, "drain": drain},
+            {"targetDirectory": target_directory, "formatType": format_type},
+        )
         status = partial(self.savepoint_status, job_id)
         return self._trigger(f"/jobs/{job_id}/stop", body, status)
 
@@ -87,11 +91,11 @@ class LifecycleEndpoints(Base):
         format_type: str | None = None,
     ) -> Triggered:
         """POST /jobs/:jobid/savepoints; retried safely because it carries its own triggerId."""
-        body: Json = {"triggerId": trigger_id, "cancel-job": cancel_job}
-        if target_directory:
-            body["target-directory"] = target_directory
-        if format_type:
-            body["formatType"] = format_type
+        body = _given(
+            {"triggerId": trigger_id, "cancel-job": cancel_job},
+            # this endpoint spells it target-directory; /stop, targetDirectory
+            {"target-directory": target_directory, "formatType": format_type},
+        )
         status = partial(self.savepoint_status, job_id)
         return self._trigger(f"/jobs/{job_id}/savepoints", body, status)
 
