@@ -1,5 +1,5 @@
 """`python -m flinkctl`."""
 
-from flinkctl.cli.main import main
+from flinkctl.cli import entry
 
-main()
+entry()

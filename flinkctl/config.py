@@ -10,40 +10,167 @@ The file is YAML::
         tls: {ca-file: /etc/ssl/ca.pem}
         headers: {X-Team: data}
         timeout: 30
+        retry-budget: 20
+
+Every URL is checked where it enters (the file, `--url`, `$FLINKCTL_URL`, `config set-context`),
+so an invalid one is a usage error (exit 2) naming the reason, and is never saved.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import re
+import stat
 import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flinkctl.errors import ConfigError, NotFoundError
+from flinkctl.errors import ConfigError, FlinkctlWarning, NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from yaml import Node
 
 DEFAULT_URL = "http://localhost:8081"
 DEFAULT_TIMEOUT = 30.0  # read timeout, seconds
 DEFAULT_CONNECT_TIMEOUT = 5.0
+# seconds within which requests that are safe to repeat are retried (JobManager restarts, gateway
+# 502/503/504); per context `retry-budget`, for every context `$FLINKCTL_RETRY_BUDGET`
+DEFAULT_RETRY_BUDGET = 20.0
 SECRET_KEYS = ("token", "password")
-AUTH_TYPES = ("bearer", "basic")
+SECRET_SOURCES = ("", "-env", "-file", "-command")
+AUTH_TYPES = {"bearer": "token", "basic": "password"}  # auth type -> its secret
 AUTH_KEYS = {
     "type",
     "username",
-    *(f"{s}{suffix}" for s in SECRET_KEYS for suffix in ("", "-env", "-file", "-command")),
+    *(f"{s}{suffix}" for s in SECRET_KEYS for suffix in SECRET_SOURCES),
 }
-TLS_KEYS = {"ca-file", "cert-file", "key-file", "insecure-skip-verify"}
-CONTEXT_KEYS = {"url", "auth", "tls", "headers", "timeout", "connect-timeout"}
+TLS_FILES = ("ca-file", "cert-file", "key-file")
+TLS_KEYS = {*TLS_FILES, "insecure-skip-verify"}
+SECONDS = {  # context key -> (Context attribute, smallest value allowed)
+    "timeout": ("timeout", 0.001),
+    "connect-timeout": ("connect_timeout", 0.001),
+    "retry-budget": ("retry_budget", 0.0),
+}
+CONTEXT_KEYS = {"url", "auth", "tls", "headers", *SECONDS}
+TOP_KEYS = {"current-context", "contexts"}
+MAX_BYTES = 4 << 20  # a config file is a few lines; this stops `--config /dev/zero`
+LOCK_TIMEOUT = 30.0  # seconds to wait for another writer of the config file
+REDACTED = "REDACTED"
+# header names whose values are credentials
+SECRET_HEADER = re.compile(r"authorization|cookie|token|secret|password|api-?key", re.I)
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
 # a mapping as the YAML file holds it: keys are checked on load, values where they are used
 Settings = dict[str, Any]
 
 
 def default_path() -> Path:
     """`$FLINKCTL_CONFIG`, else `$XDG_CONFIG_HOME/flinkctl/config.yaml`."""
+    return locate(None)[0]
+
+
+def locate(path: Path | None) -> tuple[Path, bool]:
+    """The config file's path, and whether it was named (PATH, else `$FLINKCTL_CONFIG`) rather
+    than the default `$XDG_CONFIG_HOME/flinkctl/config.yaml`, which may be absent."""
+    if path is not None:
+        return Path(path).expanduser(), True
     if os.environ.get("FLINKCTL_CONFIG"):
-        return Path(os.environ["FLINKCTL_CONFIG"]).expanduser()
+        return Path(os.environ["FLINKCTL_CONFIG"]).expanduser(), True
     base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
-    return Path(base) / "flinkctl" / "config.yaml"
+    return Path(base) / "flinkctl" / "config.yaml", False
+
+
+# -- URLs ------------------------------------------------------------------------------------
+
+URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<netloc>[^/?#]*)(?P<rest>.*)", re.S)
+HOST = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
+
+
+def check_url(url: str) -> str:
+    """URL as flinkctl uses it (scheme in lower case, no trailing slash), or UsageError saying
+    what is wrong: no or another scheme, no host, a bad or out-of-range port, an unclosed
+    bracket, a query, white space. A path prefix (for a gateway) is allowed."""
+    problem, normal = _url_problem(url)
+    if problem:
+        raise UsageError(
+            f"invalid URL {redact_url(url)!r}: {problem}",
+            hint="expected http://HOST:PORT or https://HOST[:PORT][/PATH-PREFIX]",
+        )
+    return normal
+
+
+def _url_problem(url: str) -> tuple[str | None, str]:
+    """(what is wrong with URL or None, URL normalised)."""
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return "it contains white space or control characters", url
+    match = URL.fullmatch(url)
+    if not match:
+        if re.fullmatch(r"[\w.-]+:\d+(/.*)?", url):
+            return f"no scheme (http://{url} ?)", url
+        return "no scheme", url
+    scheme, netloc, rest = match["scheme"].lower(), match["netloc"], match["rest"]
+    if scheme not in ("http", "https"):
+        return f"scheme {scheme!r} is not http or https", url
+    if "?" in rest or "#" in rest:
+        return "a query (?...) or fragment (#...) has no place in it", url
+    hostport = netloc.rpartition("@")[2]
+    if hostport.startswith("["):
+        host, bracket, port = hostport[1:].partition("]")
+        if not bracket:
+            return "unclosed '[' in the host", url
+        if port and not port.startswith(":"):
+            return f"unexpected {port!r} after the IPv6 address", url
+        port = port[1:]
+        import ipaddress
+
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return f"{host!r} is not an IPv6 address", url
+    else:
+        host, _, port = hostport.partition(":")
+        if "]" in hostport or "[" in hostport:
+            return "unbalanced brackets in the host", url
+        if ":" in port:
+            return "more than one ':' (an IPv6 address needs brackets: http://[::1]:8081)", url
+        if not host:
+            return "no host", url
+        if not HOST.fullmatch(host) and not _idna(host):
+            return f"{host!r} is not a host name or address", url
+    if port and not (port.isascii() and port.isdigit()):
+        return f"port {port!r} is not a number", url
+    if port and not 1 <= int(port) <= 65535:
+        return f"port {port} is out of range (1-65535)", url
+    return None, f"{scheme}://{netloc}{rest}".rstrip("/")
+
+
+def _idna(host: str) -> bool:
+    """Whether HOST is an internationalised domain name."""
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return not host.isascii()
+
+
+def redact_url(url: str, mask: str | None = None) -> str:
+    """URL without the password of a `user:password@` part: its whole user part dropped (MASK
+    None: for logs and messages) or the password replaced by MASK (`config view`)."""
+    match = re.match(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@]*)@", url)
+    if not match:
+        return url
+    if mask is None:
+        return match[1] + url[match.end() :]
+    user, colon, _ = match[2].partition(":")
+    return f"{match[1]}{user}{colon and ':' + mask}@{url[match.end() :]}"
+
+
+# -- contexts --------------------------------------------------------------------------------
 
 
 @dataclass
@@ -57,6 +184,7 @@ class Context:
     headers: dict[str, str] = field(default_factory=dict)
     timeout: float = DEFAULT_TIMEOUT
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    retry_budget: float = DEFAULT_RETRY_BUDGET
 
     def to_dict(self) -> Settings:
         """The context as stored in the file (defaults left out)."""
@@ -64,10 +192,10 @@ class Context:
         for key, value in (("auth", self.auth), ("tls", self.tls), ("headers", self.headers)):
             if value:
                 out[key] = dict(value)
-        if self.timeout != DEFAULT_TIMEOUT:
-            out["timeout"] = self.timeout
-        if self.connect_timeout != DEFAULT_CONNECT_TIMEOUT:
-            out["connect-timeout"] = self.connect_timeout
+        defaults = Context(name="")
+        for key, (attribute, _) in SECONDS.items():
+            if getattr(self, attribute) != getattr(defaults, attribute):
+                out[key] = getattr(self, attribute)
         return out
 
 
@@ -97,94 +225,319 @@ class Config:
         }
 
     def save(self) -> None:
-        """Write atomically (temp file, fsync, rename) with mode 0600."""
+        """Check the content as a loaded file is checked, then write it atomically (temp file,
+        fsync, rename) with mode 0600: a failure leaves the old file as it was."""
         import yaml
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         text = yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=False)
-        fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=self.path.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        parse(text, self.path)
+        target = Path(os.path.realpath(self.path))  # a symlinked file stays a symlink
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with _uninterrupted():
+            fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=target.parent)
+            try:
+                os.fchmod(fd, 0o600)
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
 
 
-def load(path: Path | None = None) -> Config:
-    """Read the config file; a missing file is an empty config."""
-    path = path or default_path()
+def load(path: Path | None = None, *, create: bool = False) -> Config:
+    """Read the config file (PATH, else `$FLINKCTL_CONFIG`, else the default path).
+
+    A missing default file is an empty config; a missing file named by PATH or
+    `$FLINKCTL_CONFIG` is a ConfigError unless CREATE (a command that writes it). A file that
+    others may read and that holds an inline secret draws a FlinkctlWarning.
+    """
+    path, named = locate(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+            mode = os.fstat(fh.fileno()).st_mode
     except FileNotFoundError:
+        if named and not create:
+            raise _missing(path) from None
         return Config(path=path)
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
-    return parse(text, path)
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_BYTES:
+        raise ConfigError(f"config file {path} is larger than {MAX_BYTES >> 20} MiB")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"malformed config file {path}:{line}: not UTF-8 text "
+            f"(byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    config = parse(text, path)
+    if stat.S_IMODE(mode) & 0o077 and stat.S_ISREG(mode):
+        exposed = [n for n, c in sorted(config.contexts.items()) if _holds_secret(c)]
+        if exposed:
+            warnings.warn(
+                f"{path} holds an inline secret (context {exposed[0]!r}) and other users may "
+                f"read it (mode {stat.S_IMODE(mode):04o}); run: chmod 600 {path}",
+                FlinkctlWarning,
+                stacklevel=2,
+            )
+    return config
+
+
+def _missing(path: Path) -> ConfigError:
+    return ConfigError(
+        f"config file {path} does not exist",
+        hint="check --config / FLINKCTL_CONFIG; "
+        "`flinkctl config set-context NAME --url URL` creates it",
+    )
+
+
+@contextmanager
+def editing(path: Path | None = None, *, create: bool = False) -> Iterator[Config]:
+    """The config file, loaded under an exclusive lock (so concurrent writers lose no change)
+    and saved when the block ends without an error; CREATE as in `load`."""
+    target, named = locate(path)
+    if named and not create and not target.exists():
+        raise _missing(target)  # before the lock, which would make its directory
+    with _locked(target):
+        config = load(path, create=create)
+        yield config
+        config.save()
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an flock on `.NAME.lock` beside PATH. The lock file is removed on release; a waiter
+    that then holds a lock on the removed file notices (the inode changed) and tries again."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    lock = path.with_name(f".{path.name}.lock")
+    fd = -1
+    try:
+        fd = _acquire(lock, path)
+        yield
+    finally:
+        if fd >= 0:
+            with _uninterrupted():
+                lock.unlink(missing_ok=True)
+                os.close(fd)
+
+
+def _acquire(lock: Path, path: Path) -> int:
+    """An open descriptor of LOCK, holding its flock, LOCK still being that file. Interrupted,
+    it removes a lock file it holds, so none is left behind."""
+    import fcntl
+
+    deadline = time.monotonic() + LOCK_TIMEOUT
+    while True:
+        fd, owned = -1, False
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pass
+            else:
+                try:
+                    owned = os.path.samestat(os.fstat(fd), os.stat(lock))
+                except FileNotFoundError:  # removed by the writer before: try again
+                    owned = False
+                if owned:
+                    return fd
+        except OSError as exc:
+            if fd >= 0:
+                os.close(fd)
+            raise ConfigError(f"cannot lock config file {path}: {exc.strerror}") from exc
+        except BaseException:  # Ctrl-C
+            if owned:
+                lock.unlink(missing_ok=True)
+            if fd >= 0:
+                os.close(fd)
+            raise
+        os.close(fd)
+        if time.monotonic() > deadline:
+            raise ConfigError(f"config file {path} is locked by another process ({lock})")
+        time.sleep(0.01)
+
+
+@contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) and SIGTERM back for the block, which replaces a file: they take
+    effect right after it, so the file is never left half-changed (main thread only)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "pthread_sigmask"
+    ):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _holds_secret(ctx: Context) -> bool:
+    """Whether CTX has a secret written into the file: an inline token or password, a
+    credential header, or a password in the URL."""
+    return (
+        any(key in ctx.auth for key in SECRET_KEYS)
+        or any(SECRET_HEADER.search(name) for name in ctx.headers)
+        or redact_url(ctx.url) != ctx.url
+    )
+
+
+# -- parsing ---------------------------------------------------------------------------------
 
 
 def parse(text: str, path: Path) -> Config:
-    """Parse and validate the config file's text; errors name the file and line."""
+    """Parse and validate the config file's text; errors name the file, the line and the
+    problem."""
     import yaml
 
     try:
-        data = yaml.safe_load(text)
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow
+            mark = yaml.Mark(str(path), exc.position, text.count("\n", 0, exc.position), 0, None, 0)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"malformed config file {where}: {problem}") from exc
     if data is None:
         return Config(path=path)
+    shape = _Shape(path, node)
     if not isinstance(data, dict):
-        raise ConfigError(f"malformed config file {path}: expected a mapping at the top")
+        raise shape.error("expected a mapping at the top")
+    unknown = set(data) - TOP_KEYS
+    if unknown:
+        key = sorted(map(str, unknown))[0]
+        raise shape.error(f"unknown key {key!r} (known: {', '.join(sorted(TOP_KEYS))})", key)
     contexts_raw = data.get("contexts") or {}
     if not isinstance(contexts_raw, dict):
-        raise ConfigError(f"malformed config file {path}: 'contexts' must be a mapping")
-    contexts = {str(n): _context(str(n), raw, path) for n, raw in contexts_raw.items()}
+        raise shape.error("'contexts' must be a mapping", "contexts")
+    contexts = {str(n): _context(str(n), raw, shape) for n, raw in contexts_raw.items()}
     current = data.get("current-context")
-    return Config(path=path, contexts=contexts, current_context=current and str(current))
+    if current is not None and not isinstance(current, str):
+        raise shape.error("'current-context' must be a context name", "current-context")
+    return Config(path=path, contexts=contexts, current_context=current or None)
 
 
-def _context(name: str, raw: object, path: Path) -> Context:
-    where = f"malformed config file {path}: context {name!r}"
+class _Shape:
+    """Errors about the shape of a parsed file, naming the file and the line of a key."""
+
+    def __init__(self, path: Path, node: Node | None) -> None:
+        self.path, self.node = path, node
+
+    def error(self, problem: str, *keys: str) -> ConfigError:
+        """ConfigError: PROBLEM at the line of the key path KEYS (as deep as it exists)."""
+        import yaml
+
+        node, line = self.node, None
+        for key in keys:
+            if not isinstance(node, yaml.MappingNode):
+                break
+            found = [(k, v) for k, v in node.value if str(k.value) == key]
+            if not found:
+                break
+            line = found[0][0].start_mark.line + 1
+            node = found[0][1]
+        where = f"{self.path}:{line}" if line else str(self.path)
+        return ConfigError(f"malformed config file {where}: {problem}")
+
+
+def _context(name: str, raw: object, shape: _Shape) -> Context:
+    """One context from the file, checked."""
+
+    def error(problem: str, *keys: str) -> ConfigError:
+        return shape.error(f"context {name!r}{problem}", "contexts", name, *keys)
+
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where} must be a mapping")
-    unknown = set(raw) - CONTEXT_KEYS
+        raise error(" must be a mapping")
+    unknown = sorted(map(str, set(raw) - CONTEXT_KEYS))
     if unknown:
-        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+        raise error(f": unknown key {unknown[0]!r}", unknown[0])
     url = raw.get("url")
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise ConfigError(f"{where}: 'url' must be an http:// or https:// URL")
+    if not isinstance(url, str):
+        raise error(": 'url' must be an http:// or https:// URL", "url")
+    problem, url = _url_problem(url)
+    if problem and not url.lower().startswith(("http://", "https://")):
+        raise error(f": 'url' must be an http:// or https:// URL ({problem})", "url")
+    if problem:
+        raise error(f": invalid 'url': {problem}", "url")
     auth, tls, headers = (raw.get(k) or {} for k in ("auth", "tls", "headers"))
     for key, value, allowed in (("auth", auth, AUTH_KEYS), ("tls", tls, TLS_KEYS)):
         if not isinstance(value, dict):
-            raise ConfigError(f"{where}: '{key}' must be a mapping")
+            raise error(f": '{key}' must be a mapping", key)
         bad = set(value) - allowed
         if bad:
-            raise ConfigError(f"{where}: unknown {key} key {sorted(bad)[0]!r}")
-    if auth and auth.get("type") not in AUTH_TYPES:
-        raise ConfigError(f"{where}: auth 'type' must be one of {', '.join(AUTH_TYPES)}")
+            raise error(f": unknown {key} key {sorted(map(str, bad))[0]!r}", key)
+    _check_auth(auth, error)
+    for key, value in tls.items():
+        wanted = bool if key == "insecure-skip-verify" else str
+        if not isinstance(value, wanted):
+            kind = "true or false" if wanted is bool else "a file name"
+            raise error(f": tls '{key}' must be {kind}", "tls", key)
+    if "key-file" in tls and "cert-file" not in tls:
+        raise error(": tls 'key-file' needs a 'cert-file'", "tls")
     if not isinstance(headers, dict):
-        raise ConfigError(f"{where}: 'headers' must be a mapping")
-    try:
-        timeout = float(raw.get("timeout", DEFAULT_TIMEOUT))
-        connect_timeout = float(raw.get("connect-timeout", DEFAULT_CONNECT_TIMEOUT))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: timeouts must be numbers of seconds") from exc
+        raise error(": 'headers' must be a mapping", "headers")
+    for key, value in headers.items():
+        if not isinstance(key, str) or not HEADER_NAME.fullmatch(key):
+            raise error(f": header name {key!r} is not a valid HTTP header name", "headers")
+        if not isinstance(value, (str, int, float)) or "\n" in str(value) or "\r" in str(value):
+            raise error(f": header {key!r} must have a one-line text value", "headers", key)
+    seconds = {}
+    for key, (attribute, least) in SECONDS.items():
+        value = raw.get(key, getattr(Context, attribute))
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not least <= value < math.inf  # also NaN
+        ):
+            if least:
+                raise error(": timeouts must be numbers of seconds, more than 0", key)
+            raise error(f": '{key}' must be a number of seconds, 0 or more", key)
+        seconds[attribute] = float(value)
     return Context(
         name=name,
-        url=url.rstrip("/"),
+        url=url,
         auth=auth,
         tls=tls,
         headers={str(k): str(v) for k, v in headers.items()},
-        timeout=timeout,
-        connect_timeout=connect_timeout,
+        **seconds,
     )
+
+
+def _check_auth(auth: Settings, error: Callable[..., ConfigError]) -> None:
+    """An auth mapping: a known type and its one secret, given one way; text values."""
+    if not auth:
+        return
+    kind = auth.get("type")
+    secret = AUTH_TYPES.get(kind) if isinstance(kind, str) else None
+    if secret is None:
+        raise error(f": auth 'type' must be one of {', '.join(AUTH_TYPES)}", "auth", "type")
+    for key, value in auth.items():
+        if not isinstance(value, str):
+            raise error(f": auth '{key}' must be text (quote it in YAML)", "auth", key)
+    given = [k for k in auth if k not in ("type", "username")]
+    wrong = [k for k in given if not k.startswith(secret)]
+    if wrong:
+        raise error(f": auth type {auth['type']} takes a {secret}, not {wrong[0]!r}", "auth")
+    if len(given) != 1:
+        ways = ", ".join(f"{secret}{s}" for s in SECRET_SOURCES)
+        raise error(f": auth {auth['type']} needs its {secret} one way ({ways})", "auth")
 
 
 def resolve(
@@ -196,32 +549,43 @@ def resolve(
 
     Context: `context` > `$FLINKCTL_CONTEXT` > current-context. A `url` (`--url` or
     `$FLINKCTL_URL`) bypasses the file, or overrides the url of an explicitly named context.
-    With neither a file nor flags, http://localhost:8081.
+    With neither a file nor flags, http://localhost:8081. `$FLINKCTL_RETRY_BUDGET` overrides
+    the context's retry budget.
     """
     url = url or os.environ.get("FLINKCTL_URL") or None
     name = context or os.environ.get("FLINKCTL_CONTEXT") or None
-    if url and not url.startswith(("http://", "https://")):
-        raise ConfigError(f"invalid URL {url!r}: expected http://HOST:PORT or https://...")
-    if url and not name:
-        return Context(name="(url)", url=url.rstrip("/"))
-    config = load(config_path)
-    name = name or config.current_context
-    if not name:
-        return Context(name="(default)", url=url.rstrip("/") if url else DEFAULT_URL)
-    ctx = config.get(name)
     if url:
-        ctx.url = url.rstrip("/")
+        url = check_url(url)
+    if url and not name:
+        ctx = Context(name="(url)", url=url)
+    else:
+        config = load(config_path)
+        name = name or config.current_context
+        ctx = config.get(name) if name else Context(name="(default)")
+        ctx.url = url or ctx.url
+    budget = os.environ.get("FLINKCTL_RETRY_BUDGET")
+    if budget:
+        try:
+            ctx.retry_budget = float(budget)
+        except ValueError:
+            ctx.retry_budget = -1.0
+        if not 0 <= ctx.retry_budget < math.inf:  # also NaN
+            raise UsageError(
+                f"FLINKCTL_RETRY_BUDGET={budget!r}: expected a number of seconds, 0 or more"
+            )
     return ctx
 
 
 def redacted(ctx: Settings) -> Settings:
-    """A stored context with inline secrets replaced by REDACTED."""
+    """A stored context with inline secrets replaced by REDACTED: auth tokens and passwords,
+    credential headers, a password in the URL."""
     out = dict(ctx)
+    if "url" in out:
+        out["url"] = redact_url(out["url"], REDACTED)
     if "auth" in out:
-        out["auth"] = {k: ("REDACTED" if k in SECRET_KEYS else v) for k, v in out["auth"].items()}
+        out["auth"] = {k: (REDACTED if k in SECRET_KEYS else v) for k, v in out["auth"].items()}
     if "headers" in out:
         out["headers"] = {
-            k: ("REDACTED" if k.lower() in ("authorization", "cookie") else v)
-            for k, v in out["headers"].items()
+            k: (REDACTED if SECRET_HEADER.search(k) else v) for k, v in out["headers"].items()
         }
     return out

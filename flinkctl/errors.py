@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
     NOT_FOUND = 3
     AUTH = 4
     UNREACHABLE = 5
+    ROLLED_BACK = 6
     TIMEOUT = 8
     INTERRUPTED = 130
 
@@ -24,10 +25,11 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.FAILED: "Flink refused or failed the request, or an operation (savepoint, stop) failed",
     ExitCode.USAGE: "usage error or bad input caught before any request "
     "(unknown flag, malformed id, missing file)",
-    ExitCode.NOT_FOUND: "not found (job, jar, vertex, task manager, context)",
+    ExitCode.NOT_FOUND: "not found (job, jar, vertex, task manager, trigger, context)",
     ExitCode.AUTH: "authentication or authorisation refused (401/403)",
     ExitCode.UNREACHABLE: "cannot reach the cluster "
-    "(connection refused, DNS, TLS handshake, request timeout)",
+    "(connection refused, DNS, TLS handshake, request timeout, no Flink REST API at the URL)",
+    ExitCode.ROLLED_BACK: "a deploy failed and the previous revision runs again, healthy",
     ExitCode.TIMEOUT: "--wait timed out; the operation may still complete (print how to resume)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
 }
@@ -99,6 +101,13 @@ class UnreachableError(FlinkctlError):
     kind = "unreachable"
 
 
+class NoFlinkApiError(UnreachableError):
+    """The URL answers, but not as Flink's REST API: a login page, a wrong path prefix, another
+    server. Not NotFoundError: exit 3 means a Flink object does not exist."""
+
+    kind = "no-flink-api"
+
+
 class RequestError(FlinkctlError):
     """Flink refused the request (4xx other than 401/403/404)."""
 
@@ -135,6 +144,10 @@ class UnsupportedError(FlinkctlError):
 class RescaleUnsupported(UnsupportedError):
     """The job cannot be rescaled in place: no adaptive scheduler, or only the legacy endpoint,
     which Flink disabled."""
+
+
+class FlinkctlWarning(UserWarning):
+    """Something worth telling on stderr that does not stop the command (`warnings.warn`)."""
 
 
 class WaitTimeout(FlinkctlError):

@@ -67,11 +67,21 @@ def first_line(trace: object) -> str:
     return f"{cls}{sep}{msg}"
 
 
-def error_summary(message: str) -> str:
-    """The first meaningful line of a Flink REST error message, without its Java class."""
-    line = next((ln for ln in _lines(message) if ln not in REST_ERROR_NOISE), "")
+def error_summary(message: str, *, deepest: bool = True) -> str:
+    """A Flink REST error message on one line: its first meaningful line without its Java
+    class, and (with DEEPEST) its deepest "Caused by" when that says something else.
+
+    'Could not execute application.; caused by: NumberFormatException: For input string: "x"'
+    """
+    lines = [ln for ln in _lines(message) if ln not in REST_ERROR_NOISE]
+    line = lines[0] if lines else ""
     match = JAVA_CLASS.match(line)
-    return line[match.end() :] if match else line
+    first = line[match.end() :] if match else line
+    causes = [ln[len(CAUSED_BY) :].strip() for ln in lines if ln.startswith(CAUSED_BY)]
+    cause = _innermost(causes[-1]) if causes and deepest else ""
+    if not cause or first in (cause, cause.partition(": ")[2]):
+        return first
+    return f"{first}; caused by: {cause}"
 
 
 def _innermost(line: str) -> str:
@@ -84,11 +94,27 @@ def _innermost(line: str) -> str:
 
 
 def trace_summary(trace: str) -> str:
-    """One line for a Java trace: its first line and, if different, its deepest "Caused by"."""
-    lines = _lines(trace)
+    """One line for a Java trace: its first line and, if different, its deepest "Caused by".
+
+    The lines Flink's REST handlers wrap a server-side trace in are skipped.
+    """
+    lines = [ln for ln in _lines(trace) if ln not in REST_ERROR_NOISE]
     causes = [ln[len(CAUSED_BY) :].strip() for ln in lines if ln.startswith(CAUSED_BY)]
     parts = [_innermost(line) for line in [*lines[:1], *causes[-1:]]]
     return "; caused by: ".join(dict.fromkeys(p for p in parts if p))
+
+
+def failures(exceptions: JobExceptions) -> list[Json]:
+    """The failures in GET /jobs/:jobid/exceptions' history, newest first: one per restart (or
+    the final failure), kept even when the job recovered between two polls."""
+    return objects(obj(exceptions.get("exceptionHistory")).get("entries"))
+
+
+def last_failure(exceptions: JobExceptions) -> str | None:
+    """The newest failure of a job on one line (first line and deepest cause), if any."""
+    entries = failures(exceptions)
+    trace = entries[0].get("stacktrace") if entries else exceptions.get("root-exception")
+    return trace_summary(str(trace)) if trace else None
 
 
 def failure_trace(operation: Json | None) -> str | None:
@@ -160,6 +186,17 @@ def dotted_keys(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 # answers of a JobManager restarting or behind a busy proxy: worth asking again
 TRANSIENT_STATUSES = frozenset({502, 503, 504})
+# Flink's 404 for a path it has no handler for: from the web UI's file server ("Unable to load
+# requested file /x."), or from the router without the web UI ("Not found: /x", "Not found.")
+UNKNOWN_PATH = re.compile(r"Unable to load requested file /.*|Not found(?:\.|: /.*)", re.S)
+
+
+def is_unknown_path(messages: list[str]) -> bool:
+    """Whether Flink's error MESSAGES say the requested path has no handler (not that an
+    object is missing: that is a NotFoundException naming it)."""
+    return bool(messages) and all(UNKNOWN_PATH.fullmatch(m.strip()) for m in messages)
+
+
 # the `agg` values of the aggregated metrics endpoints, and those asked for by default
 METRIC_AGGREGATIONS = ("min", "max", "avg", "sum", "skew")
 DEFAULT_AGGREGATIONS = ("min", "max", "avg", "sum")

@@ -1,9 +1,19 @@
-"""Shared test fixtures: an isolated config dir, recorded Flink responses, and an in-process CLI runner."""
+"""Shared test fixtures: an isolated config dir, recorded Flink responses served as expected
+requests (`expect`, checked after every test), an in-process CLI runner, and a real HTTP server
+whose faults a test decides (`FaultServer`)."""
 
 from __future__ import annotations
 
+import functools
 import json
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -31,11 +41,14 @@ def isolated(tmp_path, monkeypatch):
         if var.startswith("FLINKCTL_") or var == "NO_COLOR":
             monkeypatch.delenv(var)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    # A named config file must exist: an empty one is an empty config, as no file at the default.
     monkeypatch.setenv("FLINKCTL_CONFIG", str(tmp_path / "config.yaml"))
-    # Keep retry backoff short in tests.
+    (tmp_path / "config.yaml").touch(mode=0o600)
+    # Keep retry backoff short in tests, and the retry budget of resolved contexts to 1 s.
     from flinkctl.client import http
 
     monkeypatch.setattr(http.Http, "backoff", 0.001)
+    monkeypatch.setenv("FLINKCTL_RETRY_BUDGET", "1")
 
 
 @dataclass
@@ -62,24 +75,259 @@ class Recorded:
     def path(self, name: str) -> str:
         return self.record(name)["path"].format(**self.ids)
 
-    def serve(self, httpserver, *names: str, **kwargs) -> None:
-        """Register each recorded response at its (id-substituted) path."""
+    def expect(
+        self,
+        httpserver,
+        name: str,
+        *,
+        json=None,
+        query=None,
+        answer: str | None = None,
+        body=None,
+        status: int | None = None,
+        ordered: bool = False,
+        always: bool = False,
+        **matchers,
+    ) -> None:
+        """Expect the request recorded as NAME (method, path, query) and answer its recorded response.
+
+        Once by default, in registration order among one-shots on one path; `ordered` puts it in
+        the server's strict sequence; `always` answers every matching request. The test fails
+        unless every expectation was met (see `pytest_runtest_call`). JSON and QUERY are the body
+        and query the request must carry (QUERY defaults to the recorded one). The answer is the
+        response recorded as ANSWER (default NAME); BODY and STATUS replace its body and status
+        (a str BODY is sent as text).
+        """
+        assert not (ordered and always), "a stub is either ordered or permanent"
+        rec = self.record(name)
+        url = urlsplit(rec["path"].format(**self.ids))
+        matchers.setdefault("method", rec.get("method", "GET"))
+        matchers["query_string"] = query if query is not None else dict(parse_qsl(url.query)) or ""
+        if json is not None:
+            matchers["json"] = json
+        if ordered:
+            handler = httpserver.expect_ordered_request(url.path, **matchers)
+        elif always:
+            handler = httpserver.expect_request(url.path, **matchers)
+        else:
+            handler = httpserver.expect_oneshot_request(url.path, **matchers)
+        response = self.record(answer) if answer else rec
+        body = response["body"] if body is None else body
+        if isinstance(body, dict) and set(body) == {"text"}:
+            body = body["text"]
+        status = response["status"] if status is None else status
+        if isinstance(body, str):
+            handler.respond_with_data(body, status=status)
+        else:
+            handler.respond_with_json(body, status=status)
+
+    def serve(self, httpserver, *names: str, **matchers) -> None:
+        """Answer every request for each recorded response NAMES, however often it comes."""
         for name in names:
-            rec = self.record(name)
-            url = urlsplit(rec["path"].format(**self.ids))
-            query = dict(parse_qsl(url.query)) or ""
-            body = rec["body"]
-            request = httpserver.expect_request(url.path, query_string=query, **kwargs)
-            if isinstance(body, dict) and set(body) == {"text"}:
-                request.respond_with_data(body["text"], status=rec["status"])
-            else:
-                request.respond_with_json(body, status=rec["status"])
+            self.expect(httpserver, name, always=True, **matchers)
+
+
+# ("json", status, body[, headers]) | ("text", status, text, content type) | ("reset",) |
+# ("hang", event): what a FaultServer answers
+Answer = tuple
+# Flink's answer while a JobManager gains leadership (LeaderRetrievalHandler); it lasts a
+# moment, so it is not among the recorded responses.
+LEADER_ELECTION = (
+    "json",
+    503,
+    {
+        "errors": [
+            "Service temporarily unavailable due to an ongoing leader election. Please refresh."
+        ]
+    },
+)
+
+
+class FaultServer(ThreadingHTTPServer):
+    """A real HTTP server whose every answer a test decides: ANSWER(method, path, body).
+
+    ("reset",) drops the connection with an RST after the request was read (the answer is
+    lost); ("hang", event) answers nothing until EVENT is set. A body up to 1 MiB is read and
+    decoded (JSON, else bytes) before ANSWER is asked; a larger one is left unread (None), so
+    the client stalls sending it. LOG holds (method, path, body).
+    """
+
+    daemon_threads = True
+
+    def __init__(self, answer: Callable[[str, str, object], Answer], port: int = 0):
+        self.answer = answer
+        self.log: list[tuple[str, str, object]] = []
+        super().__init__(("127.0.0.1", port), _FaultHandler)
+        self.thread = threading.Thread(target=self.serve_forever, args=(0.01,), daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def __enter__(self) -> FaultServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+        self.server_close()
+
+    def handle_error(self, request, client_address):  # resets and hung-up clients are on purpose
+        pass
+
+    def wait_for(self, prefix: str, count: int = 1, timeout: float = 30) -> bool:
+        """Whether COUNT requests for paths starting with PREFIX arrive within TIMEOUT."""
+        deadline = time.monotonic() + timeout
+        while sum(p.startswith(prefix) for _, p, _ in list(self.log)) < count:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    @classmethod
+    @contextmanager
+    def later(
+        cls, answer: Callable[[str, str, object], Answer], delay: float
+    ) -> Iterator[tuple[str, list[FaultServer]]]:
+        """A port where nothing listens (connections are refused) for DELAY seconds, then a
+        FaultServer does, as a JobManager restarting: yields its URL and a list that holds the
+        server once it is up."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        started: list[FaultServer] = []
+
+        def start() -> None:
+            time.sleep(delay)
+            started.append(cls(answer, port=port).__enter__())
+
+        threading.Thread(target=start, daemon=True).start()
+        try:
+            yield f"http://127.0.0.1:{port}", started
+        finally:
+            for server in started:
+                server.__exit__()
+
+
+class _FaultHandler(BaseHTTPRequestHandler):
+    server: FaultServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _serve(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body: object = None
+        if 0 < length <= 1 << 20:
+            raw = self.rfile.read(length)
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = raw
+        self.server.log.append((self.command, self.path, body))
+        answer = self.server.answer(self.command, self.path, body)
+        if answer[0] == "hang":
+            answer[1].wait(30)
+            self.close_connection = True
+            return
+        if answer[0] == "reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
+        kind, status, payload, *rest = answer
+        data = json.dumps(payload).encode() if kind == "json" else payload.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json" if kind == "json" else rest[0])
+        for key, value in (rest[0] if kind == "json" and rest else {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
 
 @pytest.fixture(params=VERSIONS)
 def flink(request) -> Recorded:
-    """Recorded responses, once per recorded Flink version."""
+    """Recorded responses, once per recorded Flink version (see `pytest_generate_tests`)."""
     return Recorded(request.param)
+
+
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc):
+    """`@pytest.mark.flink(since="2.3")` / `(before="2.3")`: only the recorded versions in range.
+
+    One test per version range instead of a branch on the version inside a test.
+    """
+    marker = metafunc.definition.get_closest_marker("flink")
+    if marker is None or "flink" not in metafunc.fixturenames:
+        return
+    since, before = marker.kwargs.get("since"), marker.kwargs.get("before")
+    chosen = [
+        v
+        for v in VERSIONS
+        if (since is None or _release(v) >= _release(since))
+        and (before is None or _release(v) < _release(before))
+    ]
+    assert chosen, f"{metafunc.definition.nodeid}: no recorded Flink version in range"
+    # As a parametrize mark, so that it takes precedence over the fixture's own params.
+    metafunc.definition.add_marker(pytest.mark.parametrize("flink", chosen, indirect=True))
+
+
+@pytest.fixture
+def expect(flink, httpserver):
+    """`expect(name, ...)`: Recorded.expect on the test server for the version under test."""
+    return functools.partial(flink.expect, httpserver)
+
+
+@pytest.fixture
+def trigger_id(flink, monkeypatch):
+    """`trigger_id(name)`: the client generates the trigger id that NAME's recorded answer holds."""
+
+    def use(name: str) -> str:
+        value = flink.body(name)["request-id"]
+        monkeypatch.setattr("flinkctl.client.poller.new_trigger_id", lambda: value)
+        return value
+
+    return use
+
+
+@pytest.fixture
+def tid(trigger_id) -> str:
+    """The recorded savepoint trigger id, which the client generates."""
+    return trigger_id("savepoint-trigger")
+
+
+def unmet_expectations(server) -> list[str]:
+    """Requests no stub expected, errors in handlers, and one-shot or ordered stubs never used.
+
+    Permanent stubs (`Recorded.serve`, `always=True`) stand for a cluster that answers whatever
+    is asked; they need not all be asked.
+    """
+    problems = [str(a) for a in server.assertions] + [repr(e) for e in server.handler_errors]
+    unused = [*server.ordered_handlers, *server.oneshot_handlers]
+    return problems + [f"never requested: {h.matcher}" for h in unused]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A passing test fails after all on an unused one-shot or ordered stub of its test server,
+    or on a request that no stub expected."""
+    result = yield
+    server = getattr(item, "funcargs", {}).get("httpserver")
+    if server is not None:
+        problems = unmet_expectations(server)
+        server.clear_assertions()
+        server.clear_handler_errors()
+        if problems:
+            pytest.fail("test server:\n" + "\n".join(problems), pytrace=False)
+    return result
 
 
 @pytest.fixture

@@ -80,13 +80,8 @@ def test_taskmanager_unknown_is_not_found(flink, httpserver, cli):
 
 def test_taskmanager_gone_between_list_and_show_is_not_found(flink, httpserver, cli):
     # The recorded 500 + UnknownTaskExecutorException of a real cluster maps to exit 3.
-    rec = flink.record("taskmanager-not-found")
-    httpserver.expect_request("/taskmanagers/no-such-taskmanager").respond_with_json(
-        rec["body"], status=rec["status"]
-    )
-    httpserver.expect_request("/taskmanagers").respond_with_json(
-        {"taskmanagers": [{"id": "no-such-taskmanager"}]}
-    )
+    flink.serve(httpserver, "taskmanager-not-found")
+    flink.serve(httpserver, "taskmanagers", body={"taskmanagers": [{"id": "no-such-taskmanager"}]})
     r = cli("tm", "show", "no-such-taskmanager")
     assert r.code == 3
     assert r.err == "error: No TaskExecutor registered under no-such-taskmanager.\n"
@@ -134,7 +129,7 @@ def test_logs_list_and_tail(flink, httpserver, cli):
 
 def test_environment_needs_1_16(flink, httpserver, cli):
     cfg = dict(flink.body("config"), **{"flink-version": "1.15.4"})  # recorded body, older version
-    httpserver.expect_request("/config").respond_with_json(cfg)
+    flink.serve(httpserver, "config", body=cfg)
     r = cli("jm", "environment")
     assert (r.code, r.out) == (1, "")
     assert "needs Flink 1.16 or newer" in r.err
@@ -148,7 +143,6 @@ def test_shutdown_requires_yes_without_terminal(httpserver, cli):
     httpserver.expect_oneshot_request("/cluster", method="DELETE").respond_with_data("", status=200)
     r = cli("cluster", "shutdown", "--yes")
     assert r.code == 0, r.err
-    httpserver.check_assertions()
 
 
 def test_empty_list_is_success(httpserver, cli):

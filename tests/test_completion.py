@@ -1,6 +1,7 @@
 """Shell completion: the protocol, dynamic values (config file, test cluster), real bash/zsh/fish.
 
-The shells are required: a missing one fails the test (CI installs bash, zsh and fish).
+The zsh and fish tests are marked `shells`; where they run, a missing shell fails the test
+(scripts/test installs zsh and fish).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 def _shell(name: str) -> str:
     path = shutil.which(name)
-    assert path, f"{name} is not installed: apt-get install {name} (CI must install it)"
+    assert path, f"{name} is not installed: apt-get install {name} (scripts/test does)"
     return path
 
 
@@ -388,6 +389,7 @@ def test_bash_interactive(cluster, contexts, terminal):
     assert sh.completed(line[: line.rindex(":") + 2]) == line
 
 
+@pytest.mark.shells
 @pytest.mark.parametrize("flink", [NEWEST], indirect=True)
 @pytest.mark.parametrize("load", ["source", "fpath"])
 def test_zsh_interactive(cluster, contexts, terminal, load):
@@ -407,6 +409,7 @@ def test_zsh_interactive(cluster, contexts, terminal, load):
     assert sh.completed("flinkctl --context test tm show ") == line
 
 
+@pytest.mark.shells
 def test_fish(cluster, contexts, url):
     assert "jobs" in fish("flinkctl jo")
     assert fish("flinkctl config use-context ") == ["prod", "staging", "test"]

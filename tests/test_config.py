@@ -14,8 +14,9 @@ def write(path, text):
     return path
 
 
-def test_no_file_no_flags_defaults_to_localhost(tmp_path):
-    ctx = config.resolve(tmp_path / "absent.yaml")
+def test_no_file_no_flags_defaults_to_localhost(monkeypatch):
+    monkeypatch.delenv("FLINKCTL_CONFIG")  # the default path ($XDG_CONFIG_HOME/...) is absent
+    ctx = config.resolve()
     assert ctx.url == "http://localhost:8081"
 
 

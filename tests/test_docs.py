@@ -178,10 +178,11 @@ def test_man_pages_for_every_group_but_hidden_aliases():
     assert "man/flinkctl-tm.1" not in MAN_PAGES and "man/flinkctl-jm.1" not in MAN_PAGES
 
 
+@pytest.mark.shells
 @pytest.mark.parametrize("page", MAN_PAGES)
 def test_groff_reports_no_warnings(page):
     groff = shutil.which("groff")
-    assert groff, "groff is missing: apt-get install groff (CI must install it)"
+    assert groff, "groff is missing: apt-get install groff (scripts/test does)"
     proc = subprocess.run(
         [groff, "-man", "-Tutf8", "-P-cbou", "-wall", "-ww"],
         input=GENERATED[page],

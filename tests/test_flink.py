@@ -56,6 +56,30 @@ def test_error_summary_skips_rest_noise_and_the_java_class():
     assert vocab.error_summary("Internal server error.") == ""
 
 
+def test_error_summary_adds_the_deepest_cause():
+    message = (
+        "org.apache.flink.runtime.rest.handler.RestHandlerException: Could not execute application."
+        "\n\tat x.y(Z.java:1)\nCaused by: java.util.concurrent.CompletionException: "
+        "org.apache.flink.util.FlinkRuntimeException: Could not execute application.\n"
+        "Caused by: org.apache.flink.client.program.ProgramInvocationException: The main method "
+        'caused an error: For input string: "x"\nCaused by: java.lang.NumberFormatException: '
+        'For input string: "x"\n\tat java.lang.Long.parseLong(Long.java:711)'
+    )
+    assert vocab.error_summary(message) == (
+        'Could not execute application.; caused by: NumberFormatException: For input string: "x"'
+    )
+    same = "x.FooException: boom\nCaused by: y.BarException: boom"
+    assert vocab.error_summary(same) == "boom"
+
+
+def test_failures_and_the_last_one_of_an_exception_history():
+    history = {"exceptionHistory": {"entries": [{"stacktrace": NESTED}, {"stacktrace": "old"}]}}
+    assert len(vocab.failures(history)) == 2
+    assert vocab.last_failure(history) == vocab.trace_summary(NESTED)
+    assert vocab.last_failure({"root-exception": "x.AException: a"}) == "AException: a"
+    assert vocab.failures({}) == [] and vocab.last_failure({}) is None
+
+
 def test_failure_trace_of_both_spellings_and_of_success():
     assert vocab.failure_trace({"failure-cause": {"stack-trace": "x.AException: a\n"}}) == (
         "x.AException: a"

@@ -320,8 +320,9 @@ def test_read_commands_survive_mutated_answers(server, capsys, version, command,
 
     server.version, server.replaced, server.read = version, {}, []
     if (version, command) not in READS:
-        baseline = invoke("json")
-        assert baseline[0] == 0, baseline  # the recordings serve this command
+        for fmt in FORMATS:  # `-o wide` may read more (e.g. each job's exceptions)
+            baseline = invoke(fmt)
+            assert baseline[0] == 0, baseline  # the recordings serve this command
         READS[version, command] = list(dict.fromkeys(server.read))
     read = READS[version, command]
 
@@ -350,6 +351,7 @@ def test_job_without_jid_still_shows(flink, httpserver, cli):
     job = {k: v for k, v in flink.body("job").items() if k != "jid"}
     httpserver.expect_request(f"/jobs/{flink.ids['jobid']}").respond_with_json(job)
     httpserver.expect_request(re.compile(r".*/subtasks/metrics")).respond_with_json([])
+    flink.serve(httpserver, "job-exceptions")
     r = cli("jobs", "show", flink.ids["jobid"])
     assert (r.code, r.err) == (0, "")
     assert r.out.startswith("ID:")

@@ -12,16 +12,6 @@ from flinkctl.client.base import parse_version
 DEMO = Path(__file__).resolve().parents[1] / "flinkctl" / "local" / "demo" / "flinkctl-demo.jar"
 
 
-def expect(httpserver, flink, name, *, json=None):
-    rec = flink.record(name)
-    kwargs = {"method": rec.get("method", "GET")}
-    if json is not None:
-        kwargs["json"] = json
-    httpserver.expect_oneshot_request(flink.path(name), **kwargs).respond_with_json(
-        rec["body"], status=rec["status"]
-    )
-
-
 def uploaded_id(flink) -> str:
     return Path(flink.body("jar-upload")["filename"]).name
 
@@ -33,7 +23,7 @@ def serve_jars(httpserver, flink) -> dict:
         listing["files"][0], id=uploaded_id(flink), uploaded=listing["files"][0]["uploaded"] + 1
     )
     body = {**listing, "files": [*listing["files"], entry]}
-    httpserver.expect_request("/jars").respond_with_json(body)
+    flink.serve(httpserver, "jars", body=body)
     return body
 
 
@@ -51,24 +41,24 @@ def test_list(cli, flink, httpserver):
     assert r.out == "".join(f"{f['id']}\n" for f in flink.body("jars")["files"])
 
 
-def test_upload_sends_multipart_jarfile(cli, flink, httpserver):
-    expect(httpserver, flink, "jar-upload")
+def test_upload_sends_multipart_jarfile(cli, flink, httpserver, expect):
+    expect("jar-upload")
     r = cli("jars", "upload", str(DEMO))
     assert (r.code, r.out) == (0, f"{uploaded_id(flink)}\n")
     request = httpserver.log[0][0]
     assert list(request.files) == ["jarfile"]
     assert request.files["jarfile"].filename == DEMO.name
     assert request.files["jarfile"].read() == DEMO.read_bytes()
-    expect(httpserver, flink, "jar-upload")
+    expect("jar-upload")
     r = cli("jars", "upload", str(DEMO), "-o", "json")
     assert r.json() == flink.body("jar-upload")
 
 
-def test_upload_progress_callback_sees_every_byte(flink, httpserver):
+def test_upload_progress_callback_sees_every_byte(flink, httpserver, expect):
     from flinkctl.client import FlinkClient
     from flinkctl.config import Context
 
-    expect(httpserver, flink, "jar-upload")
+    expect("jar-upload")
     seen = []
     client = FlinkClient(Context(name="t", url=httpserver.url_for("").rstrip("/")))
     client.upload_jar(DEMO, lambda sent, total: seen.append((sent, total)))
@@ -104,9 +94,9 @@ def test_invalid_input_never_reaches_the_cluster(cli, httpserver, tmp_path, args
     assert httpserver.log == []
 
 
-def test_run_local_file_uploads_first_and_sends_programargslist(cli, flink, httpserver):
+def test_run_local_file_uploads_first_and_sends_programargslist(cli, flink, httpserver, expect):
     jar = uploaded_id(flink)
-    expect(httpserver, flink, "jar-upload")
+    expect("jar-upload")
     flink.serve(httpserver, "config")
     body = {
         "programArgsList": ["--input", "a b c"],
@@ -117,7 +107,7 @@ def test_run_local_file_uploads_first_and_sends_programargslist(cli, flink, http
         "allowNonRestoredState": True,
         "claimMode" if parse_version(flink.version) >= (1, 20) else "restoreMode": "NO_CLAIM",
     }
-    expect(httpserver, flink, "jar-run", json=body)
+    expect("jar-run", json=body)
     args = ["--class", "flinkctl.demo.DemoJob", "--arg", "--input", "--arg", "a b c", "-p", "2"]
     args += [
         "-D",
@@ -131,13 +121,11 @@ def test_run_local_file_uploads_first_and_sends_programargslist(cli, flink, http
     r = cli("jars", "run", str(DEMO), *args, "-o", "json")
     assert (r.code, r.err) == (0, "")
     assert r.json() == {"job-id": flink.body("jar-run")["jobid"], "jar-id": jar, "state": None}
-    httpserver.check_assertions()
-    assert httpserver.oneshot_handlers == []
 
 
-def test_run_by_name_picks_the_newest_upload(cli, flink, httpserver):
+def test_run_by_name_picks_the_newest_upload(cli, flink, httpserver, expect):
     serve_jars(httpserver, flink)
-    expect(httpserver, flink, "jar-run", json={"programArgsList": []})
+    expect("jar-run", json={"programArgsList": []})
     r = cli("jars", "run", "flinkctl-demo.jar")
     assert (r.code, r.out) == (0, f"{flink.body('jar-run')['jobid']}\n")
 
@@ -149,10 +137,10 @@ def test_delete_by_name_with_two_uploads_is_ambiguous(cli, flink, httpserver):
     assert r.err.startswith("error: jar 'flinkctl-demo.jar' is ambiguous: ")
 
 
-def test_delete_by_prefix(cli, flink, httpserver):
+def test_delete_by_prefix(cli, flink, httpserver, expect):
     serve_jars(httpserver, flink)
     jar = uploaded_id(flink)
-    expect(httpserver, flink, "jar-delete")
+    expect("jar-delete")
     r = cli("jars", "delete", jar[:8], "--yes")
     assert (r.code, r.out, r.err) == (0, "", f"jar {jar} deleted\n")
     r = cli("jars", "delete", jar[:8])
@@ -166,20 +154,47 @@ def test_run_unknown_jar_is_exit_3(cli, flink, httpserver):
     assert r.err == "error: jar 'nosuch.jar' not found\n"
 
 
-def test_run_bad_entry_class_fails(cli, flink, httpserver):
+def test_run_bad_entry_class_fails(cli, flink, httpserver, expect):
     serve_jars(httpserver, flink)
-    expect(httpserver, flink, "jar-run-bad-class")
+    expect("jar-run-bad-class")
     r = cli("jars", "run", uploaded_id(flink), "--class", "flinkctl.demo.NoSuchClass")
     assert r.code == 1  # Flink refused the request; a ClassNotFoundException is no 404
     assert r.out == ""
     assert "entry point class 'flinkctl.demo.NoSuchClass' was not found" in r.err
 
 
-def test_run_wait_running_fails_with_root_exception(cli, flink, httpserver):
+def test_a_failing_main_is_reported_by_its_deepest_cause(cli, flink, httpserver):
+    """Not "Could not execute application." alone: the cause Flink buries under it."""
+    serve_jars(httpserver, flink)
+    jar = uploaded_id(flink)
+    for name, command in (
+        ("deploy-plan-failing-main", "plan"),
+        ("deploy-run-duplicate-job-id", "run"),
+    ):
+        rec = flink.record(name)
+        httpserver.expect_request(f"/jars/{jar}/{command}", method="POST").respond_with_json(
+            rec["body"], status=rec["status"]
+        )
+    r = cli("jars", "plan", jar, "--arg", "x")
+    assert r.code == 1
+    assert r.err.splitlines()[0].endswith(
+        'The main method caused an error: For input string: "x"; '
+        'caused by: NumberFormatException: For input string: "x"'
+    )
+    r = cli("jars", "run", jar, "--job-id", "0" * 32, "-o", "json")
+    message = json.loads(r.err)["error"]["message"]
+    what = "Job" if parse_version(flink.version) < (2, 3) else "Application"  # 2.3: applications
+    assert message == (
+        f"Flink refused POST /jars/{jar}/run: Could not execute application.; "
+        f"caused by: Duplicate{what}SubmissionException: {what} has already been submitted."
+    )
+
+
+def test_run_wait_running_fails_with_root_exception(cli, flink, httpserver, expect):
     serve_jars(httpserver, flink)
     failed = flink.body("job-failed")
     jid = failed["jid"]
-    expect(httpserver, flink, "jar-run")
+    expect("jar-run")
     flink.serve(httpserver, "job-failed", "job-failed-exceptions")
     r = cli("jars", "run", uploaded_id(flink), "--arg", "-1", "--wait-running")
     assert (r.code, r.out) == (1, "")
@@ -190,9 +205,9 @@ def test_run_wait_running_fails_with_root_exception(cli, flink, httpserver):
     )
 
 
-def test_run_wait_running(cli, flink, httpserver):
+def test_run_wait_running(cli, flink, httpserver, expect):
     serve_jars(httpserver, flink)
-    expect(httpserver, flink, "jar-run")
+    expect("jar-run")
     jid = flink.body("jar-run")["jobid"]
     running = dict(flink.body("job"), jid=jid)
     starting = dict(running, state="CREATED")
@@ -203,20 +218,20 @@ def test_run_wait_running(cli, flink, httpserver):
     assert r.json() == {"job-id": jid, "jar-id": uploaded_id(flink), "state": "RUNNING"}
 
 
-def test_plan(cli, flink, httpserver):
+def test_plan(cli, flink, httpserver, expect):
     serve_jars(httpserver, flink)
-    expect(httpserver, flink, "jar-plan", json={"programArgsList": ["100"], "parallelism": 1})
+    expect("jar-plan", json={"programArgsList": ["100"], "parallelism": 1})
     r = cli("jars", "plan", uploaded_id(flink)[:8], "--arg", "100", "-p", "1", "-o", "json")
     assert (r.code, r.json()) == (0, flink.body("jar-plan"))
-    expect(httpserver, flink, "jar-plan")
+    expect("jar-plan")
     r = cli("jars", "plan", uploaded_id(flink)[:8])
     assert r.code == 0
     assert "Count" in r.out
 
 
-def test_plan_dot(cli, flink, httpserver):
+def test_plan_dot(cli, flink, httpserver, expect):
     serve_jars(httpserver, flink)
-    expect(httpserver, flink, "jar-plan")
+    expect("jar-plan")
     r = cli("jars", "plan", uploaded_id(flink)[:8], "-o", "dot")
     assert (r.code, r.err) == (0, "")
     plan = flink.body("jar-plan")["plan"]
@@ -242,16 +257,20 @@ def test_dot_is_only_offered_by_plan_commands(cli, httpserver, command):
     assert ("yaml, name, dot or" in help_text) == plan
 
 
-def test_run_application(cli, flink, httpserver):
+@pytest.mark.flink(before="2.3")
+def test_run_application_needs_2_3(cli, flink, httpserver):
     flink.serve(httpserver, "config")
-    if parse_version(flink.version) < (2, 3):
-        r = cli("jars", "run-application", str(DEMO))
-        assert (r.code, r.out) == (1, "")
-        assert r.err.startswith("error: running a jar as an application needs Flink 2.3 or newer")
-        assert [req.path for req, _ in httpserver.log] == ["/config"]
-        return
+    r = cli("jars", "run-application", str(DEMO))
+    assert (r.code, r.out) == (1, "")
+    assert r.err.startswith("error: running a jar as an application needs Flink 2.3 or newer")
+    assert [req.path for req, _ in httpserver.log] == ["/config"]
+
+
+@pytest.mark.flink(since="2.3")
+def test_run_application(cli, flink, httpserver, expect):
+    flink.serve(httpserver, "config")
     serve_jars(httpserver, flink)
-    expect(httpserver, flink, "jar-run-application")
+    expect("jar-run-application")
     r = cli(
         "jars",
         "run-application",

@@ -8,9 +8,8 @@ import pytest
 import yaml
 from conftest import Recorded
 
-ADAPTIVE = Recorded(
-    "2.3.0"
-)  # rescale history: recorded from a 2.3 cluster with the adaptive scheduler
+# Rescale history (*-adaptive): recorded from 2.3 clusters running the adaptive scheduler.
+ADAPTIVE = pytest.mark.flink(since="2.3")
 
 
 def demo_entry(flink) -> dict:
@@ -25,7 +24,7 @@ def replica(entry: dict, jid: str, **changes) -> dict:
 
 def serve_overview(flink, httpserver, *jobs: dict) -> dict:
     body = {**flink.body("jobs-overview"), "jobs": list(jobs)}
-    httpserver.expect_request("/jobs/overview").respond_with_json(body)
+    flink.serve(httpserver, "jobs-overview", body=body)
     return body
 
 
@@ -125,12 +124,31 @@ def test_list_table(flink, httpserver, cli):
     assert row.endswith("\t2/2")
 
 
-def test_list_wide_adds_task_states_and_type(flink, httpserver, cli):
+def test_list_wide_adds_task_states_type_and_restarts(flink, httpserver, cli):
     flink.serve(httpserver, "jobs-overview")
+    jobs = flink.body("jobs-overview")["jobs"]
+    restarted = flink.body("job-exceptions-restarted")
+    for job in jobs:
+        httpserver.expect_request(f"/jobs/{job['jid']}/exceptions").respond_with_json(restarted)
     r = cli("jobs", "list", "-o", "wide")
-    header = r.out.splitlines()[0].split("\t")
-    assert header[6:] == ["TASK STATES", "TYPE", "SCHEDULER", "END"]
+    header, *rows = r.out.splitlines()
+    assert header.split("\t")[6:] == ["TASK STATES", "TYPE", "SCHEDULER", "END", "RESTARTS"]
     assert "running=2" in r.out
+    count = str(len(restarted["exceptionHistory"]["entries"]))
+    assert [row.split("\t")[-1] for row in rows] == [count] * len(jobs)
+
+
+def test_list_wide_restarts_unknown_is_a_dash_and_table_asks_nothing_more(flink, httpserver, cli):
+    flink.serve(httpserver, "jobs-overview")
+    for job in flink.body("jobs-overview")["jobs"]:
+        httpserver.expect_request(f"/jobs/{job['jid']}/exceptions").respond_with_json(
+            {"errors": ["Internal server error."]}, status=500
+        )
+    r = cli("jobs", "list", "-o", "wide")
+    assert {row.split("\t")[-1] for row in r.out.splitlines()[1:]} == {"-"}
+    r = cli("jobs", "list")
+    assert "RESTARTS" not in r.out
+    assert paths(httpserver)[-1] == "/jobs/overview"
 
 
 @pytest.mark.parametrize("flags,coloured", [((), True), (("--no-color",), False)])
@@ -198,7 +216,7 @@ def test_watch_json_emits_one_document_per_line(flink, httpserver, cli, refreshe
     flink.serve(httpserver, "jobs-overview")
     slept = refreshes(3)
     r = cli("jobs", "list", "--watch", "0.1", "-o", "json")
-    assert (r.code, r.err) == (0, "")  # Ctrl-C ends a watch with 0
+    assert (r.code, r.err) == (130, "")  # Ctrl-C ends a watch: exit 130, quietly
     lines = r.out.splitlines()
     assert len(lines) == 3
     expected = flink.body("jobs-overview")
@@ -221,7 +239,7 @@ def test_watch_piped_table_reprints_separated_by_a_blank_line(flink, httpserver,
     r = cli("jobs", "list", "-w", "0.1")
     first, second = r.out.split("\n\n")
     assert first.startswith("ID\tNAME\tSTATE") and second.startswith("ID\tNAME\tSTATE")
-    assert r.out.endswith("\n") and r.code == 0
+    assert r.out.endswith("\n") and r.code == 130
 
 
 def test_watch_yaml_separates_documents(flink, httpserver, cli, refreshes):
@@ -240,7 +258,7 @@ def test_watch_value_is_optional(flink, httpserver, cli, refreshes, args, interv
     flink.serve(httpserver, "taskmanagers")
     slept = refreshes(1)
     r = cli("taskmanagers", "list", *args, "-o", "json")
-    assert r.code == 0
+    assert r.code == 130
     assert json.loads(r.out) == flink.body("taskmanagers")
     assert slept == [interval]
 
@@ -249,7 +267,7 @@ def test_bare_watch_before_the_job_argument(flink, httpserver, cli, refreshes):
     flink.serve(httpserver, "job")
     slept = refreshes(1)
     r = cli("jobs", "show", "-w", flink.ids["jobid"], "-o", "json")
-    assert (r.code, r.json(), slept) == (0, flink.body("job"), [2.0])
+    assert (r.code, r.json(), slept) == (130, flink.body("job"), [2.0])
 
 
 def test_watch_interval_below_minimum_is_a_usage_error(httpserver, cli):
@@ -265,7 +283,7 @@ def test_watch_live_view_on_a_terminal(flink, httpserver, cli, refreshes, monkey
     flink.serve(httpserver, "taskmanagers")
     refreshes(2)
     r = cli("taskmanagers", "list", "-w", "0.1")
-    assert r.code == 0
+    assert r.code == 130
     assert "Every 0.1s, last at " in r.out
     assert flink.ids["tmid"] in r.out
     assert "\t" not in r.out  # the Rich table, not the piped one
@@ -275,7 +293,7 @@ def test_watch_stops_on_errors_with_their_exit_code(flink, httpserver, cli, refr
     flink.serve(httpserver, "job")
     refreshes(5)
     r = cli("jobs", "show", flink.ids["jobid"], "-w", "0.1", "-o", "json")
-    assert r.code == 0
+    assert r.code == 130
     httpserver.clear()
     flink.serve(httpserver, "job-not-found")
     r = cli("jobs", "show", "0123456789abcdef0123456789abcdef", "-w", "0.1", "-o", "json")
@@ -285,8 +303,8 @@ def test_watch_stops_on_errors_with_their_exit_code(flink, httpserver, cli, refr
 # -- jobs show -------------------------------------------------------------------------------
 
 
-def serve_show(flink, httpserver) -> None:
-    flink.serve(httpserver, "job", "job-busy-source", "job-busy-sink")
+def serve_show(flink, httpserver, exceptions: str = "job-exceptions") -> None:
+    flink.serve(httpserver, "job", "job-busy-source", "job-busy-sink", exceptions)
 
 
 def ratio(flink, name: str, metric: str) -> str:
@@ -299,10 +317,12 @@ def test_show_header_and_vertices_with_load(flink, httpserver, cli):
     r = cli("jobs", "show", flink.ids["jobid"])
     assert (r.code, r.err) == (0, "")
     header, vertices = r.out.split("\n\n")
-    assert f"ID:          {flink.ids['jobid']}" in header
-    assert "State:       RUNNING" in header
-    assert "Type:        STREAMING" in header
-    assert "Parallelism: 1" in header
+    fields = [" ".join(line.split()) for line in header.splitlines()]  # aligned: one space here
+    assert f"ID: {flink.ids['jobid']}" in fields
+    assert "State: RUNNING" in fields
+    assert "Type: STREAMING" in fields
+    assert "Parallelism: 1" in fields
+    assert "Restarts: 0" in fields and "Last exception: -" in fields
     rows = [line.split("\t") for line in vertices.splitlines()]
     assert rows[0] == [
         "VERTEX", "PARALLELISM", "STATUS", "RECORDS IN", "RECORDS OUT", "BYTES IN", "BYTES OUT",
@@ -322,12 +342,24 @@ def test_show_fans_out_one_request_per_vertex(flink, httpserver, cli):
     cli("jobs", "show", flink.ids["jobid"])
     jid = flink.ids["jobid"]
     assert sorted(paths(httpserver)) == sorted(
-        [f"/jobs/{jid}"]
+        [f"/jobs/{jid}", f"/jobs/{jid}/exceptions"]
         + [
             f"/jobs/{jid}/vertices/{v['id']}/subtasks/metrics"
             for v in flink.body("job")["vertices"]
         ]
     )
+
+
+def test_show_restarts_and_the_last_exception_on_one_line(flink, httpserver, cli):
+    from flinkctl.flink import trace_summary
+
+    serve_show(flink, httpserver, "job-exceptions-restarted")
+    r = cli("jobs", "show", flink.ids["jobid"])
+    entry = flink.body("job-exceptions-restarted")["exceptionHistory"]["entries"][0]
+    fields = [" ".join(line.split()) for line in r.out.split("\n\n")[0].splitlines()]
+    assert "Restarts: 1" in fields
+    assert f"Last exception: {' '.join(trace_summary(entry['stacktrace']).split())}" in fields
+    assert "no longer reachable" in r.out
 
 
 def test_show_wide_adds_ids_and_header_fields(flink, httpserver, cli):
@@ -338,13 +370,10 @@ def test_show_wide_adds_ids_and_header_fields(flink, httpserver, cli):
 
 
 def test_show_load_not_reported_is_a_dash(flink, httpserver, cli):
-    flink.serve(httpserver, "job")
+    flink.serve(httpserver, "job", "job-exceptions")
     for name in ("job-busy-source", "job-busy-sink"):
-        rec = flink.record(name)
-        path = flink.path(name).split("?")[0]
-        httpserver.expect_request(path).respond_with_json(
-            [m for m in rec["body"] if m["id"] != "busyTimeMsPerSecond"]
-        )
+        body = [m for m in flink.body(name) if m["id"] != "busyTimeMsPerSecond"]
+        flink.serve(httpserver, name, body=body)
     r = cli("jobs", "show", flink.ids["jobid"])
     for row in r.out.split("\n\n")[1].splitlines()[1:]:
         assert row.split("\t")[7] == "-"
@@ -378,7 +407,7 @@ def test_status_derived_where_the_endpoint_is_missing(flink, httpserver, cli):
     missing = Recorded("1.20.5").record("job-rescales-overview")  # a path 1.20 does not have
     jid = flink.ids["jobid"]
     httpserver.expect_request(f"/jobs/{jid}/status").respond_with_json(missing["body"], status=404)
-    flink.serve(httpserver, "job")
+    flink.serve(httpserver, "job", "config")  # GET /config tells an old Flink from no Flink
     r = cli("jobs", "status", jid, "-o", "json")
     assert (r.code, r.json()) == (0, {"status": "RUNNING"})
 
@@ -412,13 +441,17 @@ def test_plan_dot(flink, httpserver, cli):
     assert r.out.endswith("}\n")
 
 
+@pytest.mark.shells
 def test_plan_dot_is_valid_graphviz(flink, httpserver, cli):
     """Needs Graphviz's `dot` on PATH (Debian package graphviz)."""
+    import shutil
     import subprocess
 
+    dot = shutil.which("dot")
+    assert dot, "dot is missing: apt-get install graphviz (scripts/test does)"
     flink.serve(httpserver, "job-plan")
     r = cli("jobs", "plan", flink.ids["jobid"], "-o", "dot")
-    proc = subprocess.run(["dot", "-Tsvg"], input=r.out, capture_output=True, text=True)
+    proc = subprocess.run([dot, "-Tsvg"], input=r.out, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "Sink: Print" in proc.stdout
 
@@ -553,25 +586,23 @@ def test_result_of_a_failed_job_exits_1(flink, httpserver, cli):
     r = cli("jobs", "result", flink.ids["jobid"], "-o", "json")
     assert r.code == 1
     assert r.json() == flink.body("job-execution-result-failed")  # the result is still printed
-    assert json.loads(r.err)["error"]["message"] == (
+    message = json.loads(r.err)["error"]["message"]
+    assert message.startswith(
         f"job {flink.ids['jobid']} failed: JobException: Recovery is suppressed by "
-        "NoRestartBackoffTimeStrategy"
+        "NoRestartBackoffTimeStrategy; caused by: "  # the deepest cause, on the same line
     )
+    assert message.endswith("is no longer reachable.")
     r = cli("jobs", "result", flink.ids["jobid"])
     assert "Status:      FAILED\n" in r.out
     assert "Failure:     JobException: Recovery is suppressed by NoRestart" in r.out
 
 
-def test_result_wait_polls_until_completed(flink, httpserver, cli):
-    path = flink.path("job-execution-result")
-    httpserver.expect_ordered_request(path).respond_with_json(flink.body("job-execution-result"))
-    httpserver.expect_ordered_request(path).respond_with_json(flink.body("job-execution-result"))
-    httpserver.expect_ordered_request(path).respond_with_json(
-        flink.body("job-execution-result-canceled")
-    )
+def test_result_wait_polls_until_completed(flink, cli, expect):
+    expect("job-execution-result", ordered=True)
+    expect("job-execution-result", ordered=True)
+    expect("job-execution-result", ordered=True, answer="job-execution-result-canceled")
     r = cli("jobs", "result", flink.ids["jobid"], "--wait", "-o", "json")
     assert (r.code, r.json()) == (0, flink.body("job-execution-result-canceled"))
-    httpserver.check_assertions()
 
 
 def test_result_wait_times_out_with_exit_8_and_a_resume_hint(flink, httpserver, cli):
@@ -677,71 +708,76 @@ def test_log_urls(flink, httpserver, cli):
 # -- rescales --------------------------------------------------------------------------------
 
 
-def test_rescales_need_flink_2_3(httpserver, cli):
-    old = Recorded("1.20.5")
-    old.serve(httpserver, "config")
-    r = cli("jobs", "rescales", old.ids["jobid"])
+@pytest.mark.flink(before="2.3")
+def test_rescales_need_flink_2_3(flink, httpserver, cli):
+    flink.serve(httpserver, "config")
+    r = cli("jobs", "rescales", flink.ids["jobid"])
     assert (r.code, r.out) == (1, "")
-    assert r.err == "error: rescale history needs Flink 2.3 or newer (this cluster runs 1.20.5)\n"
+    assert r.err == (
+        f"error: rescale history needs Flink 2.3 or newer (this cluster runs {flink.version})\n"
+    )
 
 
-def test_rescales_without_the_adaptive_scheduler(httpserver, cli):
-    ADAPTIVE.serve(httpserver, "config", "job-rescales-overview", "job-rescales-config")
+@ADAPTIVE
+def test_rescales_without_the_adaptive_scheduler(flink, httpserver, cli):
+    flink.serve(httpserver, "config", "job-rescales-overview", "job-rescales-config")
     for args in ([], ["--config"]):
-        r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"], *args)
+        r = cli("jobs", "rescales", flink.ids["jobid"], *args)
         assert (r.code, r.out) == (1, "")
         assert "does not run the adaptive scheduler" in r.err
         assert "hint: set jobmanager.scheduler: adaptive" in r.err
 
 
-def test_rescales_overview(httpserver, cli):
-    ADAPTIVE.serve(httpserver, "config", "job-rescales-overview-adaptive")
-    body = ADAPTIVE.body("job-rescales-overview-adaptive")
-    r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"])
+@ADAPTIVE
+def test_rescales_overview(flink, httpserver, cli):
+    flink.serve(httpserver, "config", "job-rescales-overview-adaptive")
+    body = flink.body("job-rescales-overview-adaptive")
+    r = cli("jobs", "rescales", flink.ids["jobid"])
     assert r.code == 0
     assert r.out.startswith(f"Completed:   {body['rescalesCounts']['completed']}\nIn progress: 0\n")
     latest = body["latest"]["completed"]
     assert (
         f"completed\t{latest['rescaleUuid']}\tUPDATE_REQUIREMENT\tCOMPLETED\tSUCCEEDED\t" in r.out
     )
-    assert cli("jobs", "rescales", ADAPTIVE.ids["jobid"], "-o", "json").json() == body
+    assert cli("jobs", "rescales", flink.ids["jobid"], "-o", "json").json() == body
 
 
-def test_rescales_history(httpserver, cli):
-    ADAPTIVE.serve(httpserver, "config", "job-rescales-history-adaptive")
-    body = ADAPTIVE.body("job-rescales-history-adaptive")
-    r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"], "--history", "-o", "name")
+@ADAPTIVE
+def test_rescales_history(flink, httpserver, cli):
+    flink.serve(httpserver, "config", "job-rescales-history-adaptive")
+    body = flink.body("job-rescales-history-adaptive")
+    r = cli("jobs", "rescales", flink.ids["jobid"], "--history", "-o", "name")
     assert r.out.split() == [h["rescaleUuid"] for h in body]
-    r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"], "--history")
+    r = cli("jobs", "rescales", flink.ids["jobid"], "--history")
     assert r.out.splitlines()[0] == "UUID\tTRIGGER\tSTATE\tREASON\tSTART\tDURATION"
     assert "INITIAL_SCHEDULE" in r.out
 
 
-def test_rescales_summary_and_config(httpserver, cli):
-    ADAPTIVE.serve(
+@ADAPTIVE
+def test_rescales_summary_and_config(flink, httpserver, cli):
+    flink.serve(
         httpserver, "config", "job-rescales-summary-adaptive", "job-rescales-config-adaptive"
     )
-    r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"], "--summary")
+    r = cli("jobs", "rescales", flink.ids["jobid"], "--summary")
     assert "DURATIONS\tMIN\tAVG\tP50\tP90\tP99\tMAX\n" in r.out
     assert "\nignored\t0ms\t0ms\tNaN\tNaN\tNaN\t0ms\n" in r.out
-    r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"], "--config")
+    r = cli("jobs", "rescales", flink.ids["jobid"], "--config")
     assert "executingCooldownTimeoutInMillis\t30.0s\n" in r.out
     assert "rescaleHistoryMax\t10\n" in r.out
-    r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"], "--config", "-o", "yaml")
-    assert yaml.safe_load(r.out) == ADAPTIVE.body("job-rescales-config-adaptive")
+    r = cli("jobs", "rescales", flink.ids["jobid"], "--config", "-o", "yaml")
+    assert yaml.safe_load(r.out) == flink.body("job-rescales-config-adaptive")
 
 
-def test_rescale_details(httpserver, cli):
-    ADAPTIVE.serve(httpserver, "config", "job-rescales-details-adaptive")
-    body = ADAPTIVE.body("job-rescales-details-adaptive")
-    r = cli("jobs", "rescales", ADAPTIVE.ids["jobid"], "--details", body["rescaleUuid"])
+@ADAPTIVE
+def test_rescale_details(flink, httpserver, cli):
+    flink.serve(httpserver, "config", "job-rescales-details-adaptive")
+    body = flink.body("job-rescales-details-adaptive")
+    r = cli("jobs", "rescales", flink.ids["jobid"], "--details", body["rescaleUuid"])
     assert r.code == 0
     assert r.out.splitlines()[0].split() == ["UUID:", body["rescaleUuid"]]
     assert "Count -> Drop -> Sink: Print\t2\t1\t1\t2\n" in r.out
     assert "SCHEDULER STATE\tENTERED\tDURATION\n" in r.out
-    r = cli(
-        "jobs", "rescales", ADAPTIVE.ids["jobid"], "--details", body["rescaleUuid"], "-o", "wide"
-    )
+    r = cli("jobs", "rescales", flink.ids["jobid"], "--details", body["rescaleUuid"], "-o", "wide")
     assert (
         "SLOT SHARING GROUP\tDESIRED SLOTS\tMINIMAL\tBEFORE\tAFTER\ndefault\t2\t1\t1\t2\n" in r.out
     )

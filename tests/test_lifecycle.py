@@ -4,64 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from flinkctl.client.base import parse_version
-
-
-def expect(httpserver, flink, name, *, json=None, query=None, times=None):
-    """Expect the request recorded as NAME (its method and path) once, answering its recorded body.
-
-    One-shot expectations on one path are answered in the order they were registered.
-    """
-    rec = flink.record(name)
-    path, _, qs = flink.path(name).partition("?")
-    kwargs = {"method": rec.get("method", "GET")}
-    if json is not None:
-        kwargs["json"] = json
-    if qs or query:
-        kwargs["query_string"] = query or qs
-    if times == "always":
-        request = httpserver.expect_request(path, **kwargs)
-    else:
-        request = httpserver.expect_oneshot_request(path, **kwargs)
-    request.respond_with_json(rec["body"], status=rec["status"])
-
-
-def all_used(httpserver) -> None:
-    """Every expected request came, and nothing unexpected."""
-    httpserver.check_assertions()
-    assert httpserver.oneshot_handlers == []
-
-
-def version(flink) -> tuple[int, ...]:
-    return parse_version(flink.version)
-
-
-@pytest.fixture
-def tid(flink, monkeypatch):
-    """Make the client generate the trigger id recorded for the savepoint trigger."""
-    value = flink.body("savepoint-trigger")["request-id"]
-    monkeypatch.setattr("flinkctl.client.poller.new_trigger_id", lambda: value)
-    return value
-
-
-def use_trigger_of(flink, monkeypatch, name):
-    value = flink.body(name)["request-id"]
-    monkeypatch.setattr("flinkctl.client.poller.new_trigger_id", lambda: value)
-    return value
-
-
 # -- savepoint trigger / status -----------------------------------------------------------------
 
 
-def test_savepoint_trigger_prints_trigger_id(cli, flink, httpserver, tid):
+def test_savepoint_trigger_prints_trigger_id(cli, flink, httpserver, tid, expect):
     jid = flink.ids["jobid"]
     url = httpserver.url_for("").rstrip("/")
     expect(
-        httpserver,
-        flink,
         "savepoint-trigger",
         json={"triggerId": tid, "cancel-job": False},
-        times="always",
+        always=True,
     )
     r = cli("savepoint", "trigger", jid)
     assert (r.code, r.out) == (0, f"{tid}\n")
@@ -72,10 +24,9 @@ def test_savepoint_trigger_prints_trigger_id(cli, flink, httpserver, tid):
     r = cli("savepoint", "trigger", jid, "-o", "json")
     assert r.json() == {"job-id": jid, "trigger-id": tid}
     assert r.err == ""
-    all_used(httpserver)
 
 
-def test_savepoint_trigger_wait_json_object(cli, flink, httpserver, tid):
+def test_savepoint_trigger_wait_json_object(cli, flink, httpserver, tid, expect):
     jid = flink.ids["jobid"]
     body = {
         "triggerId": tid,
@@ -83,10 +34,10 @@ def test_savepoint_trigger_wait_json_object(cli, flink, httpserver, tid):
         "target-directory": "file:///sp",
         "formatType": "NATIVE",
     }
-    expect(httpserver, flink, "savepoint-trigger", json=body)
-    expect(httpserver, flink, "savepoint-status-in-progress")
-    expect(httpserver, flink, "savepoint-status-completed")
-    expect(httpserver, flink, "job-canceled")  # --cancel: the wait lasts until the job has ended
+    expect("savepoint-trigger", json=body)
+    expect("savepoint-status-in-progress")
+    expect("savepoint-status-completed")
+    expect("job-canceled")  # --cancel: the wait lasts until the job has ended
     r = cli(
         "savepoint",
         "trigger",
@@ -111,29 +62,28 @@ def test_savepoint_trigger_wait_json_object(cli, flink, httpserver, tid):
         "location": location,
         "job-state": "CANCELED",
     }
-    all_used(httpserver)
 
 
-def test_savepoint_trigger_wait_table_prints_location(cli, flink, httpserver, tid):
-    expect(httpserver, flink, "savepoint-trigger")
-    expect(httpserver, flink, "savepoint-status-completed")
+def test_savepoint_trigger_wait_table_prints_location(cli, flink, httpserver, tid, expect):
+    expect("savepoint-trigger")
+    expect("savepoint-status-completed")
     r = cli("savepoint", "trigger", flink.ids["jobid"], "--wait")
     assert r.code == 0
     assert r.out == flink.body("savepoint-status-completed")["operation"]["location"] + "\n"
     assert r.err.startswith(f"savepoint of job {flink.ids['jobid']} completed in ")
 
 
-def test_savepoint_trigger_resolves_job_by_name(cli, flink, httpserver, tid):
+def test_savepoint_trigger_resolves_job_by_name(cli, flink, httpserver, tid, expect):
     flink.serve(httpserver, "jobs-overview")
-    expect(httpserver, flink, "savepoint-trigger")
+    expect("savepoint-trigger")
     r = cli("savepoint", "trigger", "flinkctl-demo", "-o", "json")
     assert r.code == 0
     assert r.json() == {"job-id": flink.ids["jobid"], "trigger-id": tid}
 
 
-def test_savepoint_status_once(cli, flink, httpserver, tid):
+def test_savepoint_status_once(cli, flink, httpserver, tid, expect):
     jid = flink.ids["jobid"]
-    expect(httpserver, flink, "savepoint-status-completed", times="always")
+    expect("savepoint-status-completed", always=True)
     r = cli("savepoint", "status", jid, tid, "-o", "json")
     assert (r.code, r.json()) == (0, flink.body("savepoint-status-completed"))
     r = cli("savepoint", "status", jid, tid)
@@ -146,10 +96,10 @@ def test_savepoint_status_once(cli, flink, httpserver, tid):
     ]
 
 
-def test_savepoint_status_failed_is_exit_1(cli, flink, httpserver):
+def test_savepoint_status_failed_is_exit_1(cli, flink, httpserver, expect):
     jid = flink.ids["jobid"]
     tid = flink.path("savepoint-status-failed").rsplit("/", 1)[-1]
-    expect(httpserver, flink, "savepoint-status-failed")
+    expect("savepoint-status-failed")
     r = cli("savepoint", "status", jid, tid)
     assert r.code == 1
     assert (
@@ -159,10 +109,10 @@ def test_savepoint_status_failed_is_exit_1(cli, flink, httpserver):
     )
 
 
-def test_savepoint_status_wait_resumes(cli, flink, httpserver, tid):
+def test_savepoint_status_wait_resumes(cli, flink, httpserver, tid, expect):
     jid = flink.ids["jobid"]
-    expect(httpserver, flink, "savepoint-status-in-progress")
-    expect(httpserver, flink, "savepoint-status-completed")
+    expect("savepoint-status-in-progress")
+    expect("savepoint-status-completed")
     r = cli("savepoint", "status", jid, tid, "--wait", "-o", "json")
     assert r.code == 0
     assert r.json()["location"] == flink.body("savepoint-status-completed")["operation"]["location"]
@@ -178,25 +128,22 @@ def test_dispose_needs_yes_without_a_terminal(cli, flink, httpserver):
     assert httpserver.log == []
 
 
-def test_dispose_wait(cli, flink, httpserver):
+def test_dispose_wait(cli, flink, httpserver, expect):
     path = "file:/tmp/sp/savepoint-1"
     tid = flink.body("disposal-trigger")["request-id"]
-    expect(httpserver, flink, "disposal-trigger", json={"savepoint-path": path})
-    expect(httpserver, flink, "disposal-status-in-progress")
-    expect(httpserver, flink, "disposal-status-completed")
+    expect("disposal-trigger", json={"savepoint-path": path})
+    expect("disposal-status-in-progress")
+    expect("disposal-status-completed")
     r = cli("savepoint", "dispose", path, "--yes", "--wait", "-o", "json")
     assert (r.code, r.err) == (0, "")
     out = r.json()
     out.pop("duration-ms")
     assert out == {"savepoint-path": path, "trigger-id": tid, "status": "COMPLETED"}
-    all_used(httpserver)
 
 
-def test_dispose_failure(cli, flink, httpserver):
-    expect(httpserver, flink, "disposal-trigger")
-    httpserver.expect_request(flink.path("disposal-status-completed")).respond_with_json(
-        flink.body("disposal-status-failed")
-    )
+def test_dispose_failure(cli, flink, httpserver, expect):
+    expect("disposal-trigger")
+    expect("disposal-status-completed", answer="disposal-status-failed")
     r = cli("savepoint", "dispose", "file:///tmp/flinkctl-no-such-savepoint", "--yes", "--wait")
     assert (r.code, r.out) == (1, "")
     assert r.err == (
@@ -207,9 +154,9 @@ def test_dispose_failure(cli, flink, httpserver):
     )
 
 
-def test_dispose_status_once(cli, flink, httpserver):
+def test_dispose_status_once(cli, flink, httpserver, expect):
     tid = flink.body("disposal-trigger")["request-id"]
-    expect(httpserver, flink, "disposal-status-completed")
+    expect("disposal-status-completed")
     r = cli("savepoint", "dispose-status", tid, "-o", "json")
     assert (r.code, r.json()) == (0, flink.body("disposal-status-completed"))
 
@@ -237,20 +184,20 @@ def test_bad_input_never_reaches_the_cluster(cli, httpserver, args):
 # -- stop / cancel ------------------------------------------------------------------------------
 
 
-def test_stop_wait_prints_the_savepoint_path(cli, flink, httpserver, monkeypatch):
+def test_stop_wait_prints_the_savepoint_path(cli, flink, httpserver, trigger_id, expect):
     jid = flink.ids["jobid"]
-    tid = use_trigger_of(flink, monkeypatch, "stop-trigger")
+    tid = trigger_id("stop-trigger")
     body = {
         "triggerId": tid,
         "drain": True,
         "targetDirectory": "file:///sp",
         "formatType": "CANONICAL",
     }
-    expect(httpserver, flink, "stop-trigger", json=body)
-    expect(httpserver, flink, "stop-status-in-progress")
-    expect(httpserver, flink, "stop-status-completed")
-    expect(httpserver, flink, "job")  # still RUNNING right after the savepoint ...
-    expect(httpserver, flink, "job-stopped")  # ... FINISHED a moment later: --wait waits for it
+    expect("stop-trigger", json=body)
+    expect("stop-status-in-progress")
+    expect("stop-status-completed")
+    expect("job")  # still RUNNING right after the savepoint ...
+    expect("job-stopped")  # ... FINISHED a moment later: --wait waits for it
     args = (
         "jobs",
         "stop",
@@ -265,12 +212,11 @@ def test_stop_wait_prints_the_savepoint_path(cli, flink, httpserver, monkeypatch
     assert r.code == 0
     assert r.out == flink.body("stop-status-completed")["operation"]["location"] + "\n"
     assert r.err.startswith(f"stop-with-savepoint of job {jid} completed in ")
-    all_used(httpserver)
 
 
-def test_stop_without_wait_prints_trigger_id(cli, flink, httpserver, monkeypatch):
-    tid = use_trigger_of(flink, monkeypatch, "stop-trigger")
-    expect(httpserver, flink, "stop-trigger", json={"triggerId": tid, "drain": False})
+def test_stop_without_wait_prints_trigger_id(cli, flink, httpserver, trigger_id, expect):
+    tid = trigger_id("stop-trigger")
+    expect("stop-trigger", json={"triggerId": tid, "drain": False})
     r = cli("jobs", "stop", flink.ids["jobid"], "--yes", "-o", "json")
     assert (r.code, r.json()) == (0, {"job-id": flink.ids["jobid"], "trigger-id": tid})
 
@@ -283,67 +229,60 @@ def test_stop_and_cancel_need_yes(cli, flink, httpserver):
     assert httpserver.log == []
 
 
-def test_cancel_wait(cli, flink, httpserver):
+def test_cancel_wait(cli, flink, httpserver, expect):
     jid = flink.ids["jobid"]
-    expect(httpserver, flink, "job-cancel", query={"mode": "cancel"})
-    expect(httpserver, flink, "job")
-    httpserver.expect_oneshot_request(f"/jobs/{jid}").respond_with_json(flink.body("job-canceled"))
+    expect("job-cancel", query={"mode": "cancel"})
+    expect("job")
+    expect("job-canceled")
     r = cli("jobs", "cancel", jid, "--yes", "--wait")
     assert (r.code, r.out) == (0, "")
     assert r.err == f"job {jid} is CANCELED\n"
-    all_used(httpserver)
 
 
-def test_cancel_unknown_job_is_exit_3(cli, flink, httpserver):
-    rec = flink.record("job-not-found")
-    httpserver.expect_request(rec["path"], method="PATCH").respond_with_json(
-        rec["body"], status=404
-    )
-    r = cli("jobs", "cancel", rec["path"].rsplit("/", 1)[-1], "--yes")
+def test_cancel_unknown_job_is_exit_3(cli, flink, expect):
+    expect("job-not-found", method="PATCH", query={"mode": "cancel"})
+    r = cli("jobs", "cancel", flink.path("job-not-found").rsplit("/", 1)[-1], "--yes")
     assert r.code == 3
 
 
 # -- checkpoints trigger ------------------------------------------------------------------------
 
 
-def test_checkpoint_trigger_wait(cli, flink, httpserver, monkeypatch):
+def test_checkpoint_trigger_wait(cli, flink, httpserver, trigger_id, expect):
     jid = flink.ids["jobid"]
-    tid = use_trigger_of(flink, monkeypatch, "checkpoint-trigger")
+    tid = trigger_id("checkpoint-trigger")
     flink.serve(httpserver, "config")
-    expect(
-        httpserver, flink, "checkpoint-trigger", json={"triggerId": tid, "checkpointType": "FULL"}
-    )
-    expect(httpserver, flink, "checkpoint-trigger-status-in-progress")
-    expect(httpserver, flink, "checkpoint-trigger-status-completed")
+    expect("checkpoint-trigger", json={"triggerId": tid, "checkpointType": "FULL"})
+    expect("checkpoint-trigger-status-in-progress")
+    expect("checkpoint-trigger-status-completed")
     r = cli("checkpoints", "trigger", jid, "--type", "full", "--wait", "-o", "json")
     assert (r.code, r.err) == (0, "")
     out = r.json()
     out.pop("duration-ms")
     cid = flink.body("checkpoint-trigger-status-completed")["operation"]["checkpointId"]
     assert out == {"job-id": jid, "trigger-id": tid, "status": "COMPLETED", "checkpoint-id": cid}
-    all_used(httpserver)
 
 
-def test_checkpoint_trigger_incremental_refused(cli, flink, httpserver):
+def test_checkpoint_trigger_incremental_refused(cli, flink, httpserver, expect):
     flink.serve(httpserver, "config")
-    expect(httpserver, flink, "checkpoint-trigger-incremental")
+    expect("checkpoint-trigger-incremental")
     r = cli("checkpoints", "trigger", flink.ids["jobid"], "--type", "incremental")
     assert (r.code, r.out) == (1, "")
     assert "does not support triggering incremental checkpoint" in r.err
 
 
-def test_checkpoint_trigger_status_once(cli, flink, httpserver):
+def test_checkpoint_trigger_status_once(cli, flink, httpserver, expect):
     jid = flink.ids["jobid"]
     tid = flink.body("checkpoint-trigger")["request-id"]
-    expect(httpserver, flink, "checkpoint-trigger-status-completed")
+    expect("checkpoint-trigger-status-completed")
     r = cli("checkpoints", "trigger-status", jid, tid)
     cid = flink.body("checkpoint-trigger-status-completed")["operation"]["checkpointId"]
     assert r.code == 0
     assert f"Checkpoint: {cid}" in r.out
 
 
-def test_checkpoint_trigger_unknown_trigger_is_exit_3(cli, flink, httpserver):
-    expect(httpserver, flink, "checkpoint-trigger-status-unknown")
+def test_checkpoint_trigger_unknown_trigger_is_exit_3(cli, flink, httpserver, expect):
+    expect("checkpoint-trigger-status-unknown")
     r = cli("checkpoints", "trigger-status", flink.ids["jobid"], "0" * 32)
     assert r.code == 3
 
@@ -351,10 +290,10 @@ def test_checkpoint_trigger_unknown_trigger_is_exit_3(cli, flink, httpserver):
 # -- rescale ----------------------------------------------------------------------------------
 
 
-def test_rescale_on_default_scheduler_explains(cli, flink, httpserver):
+def test_rescale_on_default_scheduler_explains(cli, flink, httpserver, expect):
     jid = flink.ids["jobid"]
     flink.serve(httpserver, "config", "job")
-    expect(httpserver, flink, "job-resource-requirements")
+    expect("job-resource-requirements")
     r = cli("jobs", "rescale", jid, "-p", "2")
     assert (r.code, r.out) == (1, "")
     err = r.err.splitlines()
@@ -365,19 +304,19 @@ def test_rescale_on_default_scheduler_explains(cli, flink, httpserver):
     assert err[1].startswith("hint: set 'jobmanager.scheduler: adaptive'")
 
 
-def test_rescale_puts_new_upper_bounds_and_waits(cli, flink, httpserver):
+def test_rescale_puts_new_upper_bounds_and_waits(cli, flink, httpserver, expect):
     jid = flink.ids["jobid"]
     flink.serve(httpserver, "config")
     wanted = flink.body("job-resource-requirements-rescaled")
 
     def expect_rescale():
-        expect(httpserver, flink, "job")
-        expect(httpserver, flink, "job-resource-requirements-adaptive")
-        expect(httpserver, flink, "job-resource-requirements-put", json=wanted)
+        expect("job")
+        expect("job-resource-requirements-adaptive")
+        expect("job-resource-requirements-put", json=wanted)
 
     expect_rescale()
-    httpserver.expect_oneshot_request(f"/jobs/{jid}").respond_with_json(flink.body("job"))
-    httpserver.expect_oneshot_request(f"/jobs/{jid}").respond_with_json(flink.body("job-rescaled"))
+    expect("job")
+    expect("job-rescaled")
     r = cli("jobs", "rescale", jid, "-p", "2", "--wait", "--timeout", "10", "-o", "json")
     assert (r.code, r.json()) == (0, wanted)
     expect_rescale()
@@ -386,21 +325,19 @@ def test_rescale_puts_new_upper_bounds_and_waits(cli, flink, httpserver):
     lines = r.out.splitlines()
     assert lines[0].split("\t") == ["VERTEX", "NAME", "FROM", "TO"]
     assert lines[1].split("\t")[2:] == ["1", "2"]
-    all_used(httpserver)
 
 
-def test_rescale_one_vertex_by_name(cli, flink, httpserver):
+def test_rescale_one_vertex_by_name(cli, flink, httpserver, expect):
     jid = flink.ids["jobid"]
     flink.serve(httpserver, "config", "job")
-    expect(httpserver, flink, "job-resource-requirements-adaptive")
+    expect("job-resource-requirements-adaptive")
     sink = flink.ids["vertexid"]
     wanted = dict(flink.body("job-resource-requirements-adaptive"))
     wanted[sink] = {"parallelism": {"lowerBound": 1, "upperBound": 2}}
-    expect(httpserver, flink, "job-resource-requirements-put", json=wanted)
+    expect("job-resource-requirements-put", json=wanted)
     name = next(v["name"] for v in flink.body("job")["vertices"] if v["id"] == sink)
     r = cli("jobs", "rescale", jid, "--vertex", f"{name}=2")
     assert r.code == 0
-    all_used(httpserver)
 
 
 @pytest.mark.parametrize(
@@ -412,27 +349,26 @@ def test_rescale_bad_input(cli, httpserver, args):
     assert httpserver.log == []
 
 
-def test_rescale_legacy_endpoint_disabled(cli, flink, httpserver, monkeypatch):
-    """Before 1.18 the legacy PATCH is used; Flink answers 503 (FLINK-12312): explain."""
-    monkeypatch.setattr("flinkctl.client.base.Base.flink_version", lambda self: (1, 17, 2))
+def test_rescale_needs_flink_1_18(cli, httpserver, monkeypatch):
+    """1.17 has no resource-requirements endpoint (and its PATCH /rescaling is disabled): refuse
+    before any request about the job."""
     monkeypatch.setattr(
         "flinkctl.client.base.Base.dashboard_config", lambda self: {"flink-version": "1.17.2"}
     )
-    jid = flink.ids["jobid"]
-    expect(httpserver, flink, "rescaling-legacy")
-    r = cli("jobs", "rescale", jid, "-p", "2")
+    r = cli("jobs", "rescale", "0123456789abcdef0123456789abcdef", "-p", "2")
     assert r.code == 1
-    assert "rescaling endpoint is disabled (FLINK-12312)" in r.err
+    assert "jobs rescale needs Flink 1.18 or newer (this cluster runs 1.17.2)" in r.err
+    assert httpserver.log == []
 
 
 # -- submit -----------------------------------------------------------------------------------
 
 
-def test_submit_job_graph(cli, flink, httpserver, tmp_path):
+def test_submit_job_graph(cli, flink, httpserver, tmp_path, expect):
     graph, udf = tmp_path / "job.graph", tmp_path / "udf.jar"
     graph.write_bytes(b"\xac\xed\x00\x05")
     udf.write_bytes(b"PK\x03\x04")
-    expect(httpserver, flink, "job-submit")
+    expect("job-submit")
     r = cli("jobs", "submit", "--job-graph", str(graph), "--jar", str(udf), "-o", "json")
     assert r.code == 0
     job = flink.body("job-submit")["jobUrl"].rsplit("/", 1)[-1]
@@ -465,11 +401,11 @@ def test_datasets_list(cli, flink, httpserver):
     assert r.out.splitlines()[0].split("\t") == ["ID", "COMPLETE"]
 
 
-def test_datasets_delete_wait(cli, flink, httpserver):
+def test_datasets_delete_wait(cli, flink, httpserver, expect):
     rec = flink.record("dataset-delete-trigger")
     dataset = rec["path"].rsplit("/", 1)[-1]
-    expect(httpserver, flink, "dataset-delete-trigger")
-    expect(httpserver, flink, "dataset-delete-status-completed")
+    expect("dataset-delete-trigger")
+    expect("dataset-delete-status-completed")
     r = cli("datasets", "delete", dataset, "--yes", "--wait", "-o", "json")
     assert r.code == 0
     out = r.json()
@@ -490,21 +426,22 @@ def test_datasets_delete_bad_id(cli, httpserver):
 # -- applications -----------------------------------------------------------------------------
 
 
-def test_applications_need_2_3(cli, flink, httpserver):
-    """Before 2.3 every applications command says so; from 2.3 they show the REST bodies."""
+@pytest.mark.flink(before="2.3")
+@pytest.mark.parametrize(
+    "args",
+    [["list"], ["show", "x"], ["exceptions", "x"], ["config", "x"], ["cancel", "x", "-y"]],
+    ids=" ".join,
+)
+def test_applications_need_2_3(cli, flink, httpserver, args):
     flink.serve(httpserver, "config")
-    if version(flink) < (2, 3):
-        for args in (
-            ["list"],
-            ["show", "x"],
-            ["exceptions", "x"],
-            ["config", "x"],
-            ["cancel", "x", "-y"],
-        ):
-            r = cli("applications", *args)
-            assert (r.code, r.out) == (1, "")
-            assert r.err.startswith("error: applications needs Flink 2.3 or newer")
-        return
+    r = cli("applications", *args)
+    assert (r.code, r.out) == (1, "")
+    assert r.err.startswith("error: applications needs Flink 2.3 or newer")
+
+
+@pytest.mark.flink(since="2.3")
+def test_applications_show_the_rest_bodies(cli, flink, httpserver, expect):
+    flink.serve(httpserver, "config")
     flink.serve(httpserver, "applications-overview", "application", "application-exceptions")
     flink.serve(httpserver, "application-config")
     app_id = flink.body("application")["id"]
@@ -521,8 +458,7 @@ def test_applications_need_2_3(cli, flink, httpserver):
     assert r.json() == flink.body("application-exceptions")
     r = cli("applications", "config", app_id, "-o", "json")
     assert r.json() == flink.body("application-config")
-    expect(httpserver, flink, "application-cancel")
+    expect("application-cancel")
     r = cli("applications", "cancel", app_id, "--yes")
     assert (r.code, r.out) == (0, "")
     assert r.err == f"application {app_id} is being cancelled\n"
-    all_used(httpserver)

@@ -166,3 +166,19 @@ def test_status_shows_the_options_as_arguments(tmp_path, local_home, no_processe
     assert "Flink config:    -D a=1 -D 'b=x y'\n" in r.out
     r = cli("local", "status", "--name", "t", "-o", "json", url="")
     assert r.json()["flink-config"] == {"a": "1", "b": "x y"}
+
+
+def test_flink_1_17_on_java_17_gets_the_jvm_flags_of_1_18(
+    tmp_path, local_home, no_processes, monkeypatch
+):
+    from flinkctl.local.versions import JAVA_MODULE_OPTIONS
+
+    monkeypatch.setattr(cluster.distribution, "java_major", lambda _java: 17)
+    home = fake_flink_home(tmp_path, "1.17.2")
+    local, _ = cluster.up("t", flink_home=home, port=PORT)
+    lines = (local.dir / "conf" / "flink-conf.yaml").read_text().splitlines()
+    assert f"env.java.opts.all: {JAVA_MODULE_OPTIONS}" in lines
+    cluster.down("t")
+    local, _ = cluster.up("t", flink_home=home, port=PORT, flink_config={"env.java.opts.all": "-X"})
+    lines = (local.dir / "conf" / "flink-conf.yaml").read_text().splitlines()
+    assert "env.java.opts.all: -X" in lines  # -D wins

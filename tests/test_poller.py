@@ -130,45 +130,23 @@ def test_trigger_ids_are_32_hex_and_unique():
 # -- the CLI's waiting, against the test server ------------------------------------------------
 
 
-@pytest.fixture
-def trigger(flink, monkeypatch):
-    """The recorded trigger id, used as the client-generated one."""
-    tid = flink.body("savepoint-trigger")["request-id"]
-    monkeypatch.setattr("flinkctl.client.poller.new_trigger_id", lambda: tid)
-    return tid
-
-
-def respond(httpserver, flink, name, *, ordered=True, status=None):
-    rec = flink.record(name)
-    expect = httpserver.expect_ordered_request if ordered else httpserver.expect_request
-    expect(flink.path(name), method=rec.get("method", "GET")).respond_with_json(
-        rec["body"], status=status or rec["status"]
-    )
-
-
-def test_status_503s_are_ridden_through(cli, flink, httpserver, trigger):
+def test_status_503s_are_ridden_through(cli, flink, expect, tid):
     jid = flink.ids["jobid"]
-    respond(httpserver, flink, "savepoint-trigger")
-    respond(httpserver, flink, "savepoint-status-in-progress")
+    expect("savepoint-trigger", ordered=True)
+    expect("savepoint-status-in-progress", ordered=True)
     for _ in range(6):  # more than the HTTP layer's own retries
-        httpserver.expect_ordered_request(
-            flink.path("savepoint-status-completed")
-        ).respond_with_data("busy", status=503)
-    respond(httpserver, flink, "savepoint-status-completed")
+        expect("savepoint-status-completed", ordered=True, body="busy", status=503)
+    expect("savepoint-status-completed", ordered=True)
     r = cli("savepoint", "trigger", jid, "--wait", "-o", "json")
     assert (r.code, r.err) == (0, "")
     assert r.json()["location"] == flink.body("savepoint-status-completed")["operation"]["location"]
-    httpserver.check_assertions()
 
 
-def test_job_gone_during_wait_is_exit_3(cli, flink, httpserver, trigger):
+def test_job_gone_during_wait_is_exit_3(cli, flink, expect, tid):
     jid = flink.ids["jobid"]
-    respond(httpserver, flink, "savepoint-trigger")
-    respond(httpserver, flink, "savepoint-status-in-progress")
-    gone = flink.record("savepoint-status-unknown")
-    httpserver.expect_ordered_request(flink.path("savepoint-status-completed")).respond_with_json(
-        gone["body"], status=gone["status"]
-    )
+    expect("savepoint-trigger", ordered=True)
+    expect("savepoint-status-in-progress", ordered=True)
+    expect("savepoint-status-completed", ordered=True, answer="savepoint-status-unknown")
     r = cli("savepoint", "trigger", jid, "--wait")
     assert r.code == 3
     assert r.out == ""
@@ -178,25 +156,25 @@ def test_job_gone_during_wait_is_exit_3(cli, flink, httpserver, trigger):
     assert hint.startswith("hint: the job may have ended")
 
 
-def test_timeout_is_exit_8_with_resume_command(cli, flink, httpserver, trigger):
+def test_timeout_is_exit_8_with_resume_command(cli, flink, httpserver, expect, tid):
     jid = flink.ids["jobid"]
-    respond(httpserver, flink, "savepoint-trigger")
-    respond(httpserver, flink, "savepoint-status-in-progress", ordered=False)
+    expect("savepoint-trigger")
+    expect("savepoint-status-in-progress", always=True)
     r = cli("savepoint", "trigger", jid, "--wait", "--timeout", "0.3")
     url = httpserver.url_for("").rstrip("/")
     assert (r.code, r.out) == (8, "")
     assert r.err.splitlines() == [
         f"error: savepoint of job {jid} still in progress after 0.3s; it may still complete",
-        f"hint: resume waiting with: flinkctl --url {url} savepoint status {jid} {trigger} --wait",
+        f"hint: resume waiting with: flinkctl --url {url} savepoint status {jid} {tid} --wait",
     ]
 
 
 def test_ctrl_c_stops_waiting_and_prints_the_resume_command(
-    cli, flink, httpserver, trigger, monkeypatch
+    cli, flink, httpserver, expect, tid, monkeypatch
 ):
     jid = flink.ids["jobid"]
-    respond(httpserver, flink, "savepoint-trigger")
-    respond(httpserver, flink, "savepoint-status-in-progress", ordered=False)
+    expect("savepoint-trigger")
+    expect("savepoint-status-in-progress", always=True)
 
     def interrupt(seconds):
         raise KeyboardInterrupt
@@ -207,24 +185,21 @@ def test_ctrl_c_stops_waiting_and_prints_the_resume_command(
     assert (r.code, r.out) == (130, "")
     assert r.err.splitlines()[:2] == [
         f"stopped waiting; the savepoint of job {jid} goes on on the cluster",
-        f"hint: resume waiting with: flinkctl --url {url} savepoint status {jid} {trigger} "
+        f"hint: resume waiting with: flinkctl --url {url} savepoint status {jid} {tid} "
         "--wait -o json",
     ]
 
 
-def test_failure_is_exit_1_with_first_line_and_full_cause_with_debug(
-    cli, flink, httpserver, trigger
-):
+def test_failure_is_exit_1_with_first_line_and_full_cause_with_debug(cli, flink, expect, tid):
     jid = flink.ids["jobid"]
-    respond(httpserver, flink, "savepoint-trigger", ordered=False)
-    respond(httpserver, flink, "savepoint-status-failed", ordered=False)
-    httpserver.expect_request(flink.path("savepoint-status-completed")).respond_with_json(
-        flink.body("savepoint-status-failed")
-    )
+    expect("savepoint-trigger")
+    expect("savepoint-status-completed", answer="savepoint-status-failed")
     r = cli("savepoint", "trigger", jid, "--wait")
     assert (r.code, r.out) == (1, "")
     assert len(r.err.splitlines()) == 1
     assert r.err.startswith(f"error: savepoint of job {jid} failed: ")
+    expect("savepoint-trigger")
+    expect("savepoint-status-completed", answer="savepoint-status-failed")
     r = cli("--debug", "savepoint", "trigger", jid, "--wait")
     assert r.code == 1
     assert (
@@ -298,23 +273,23 @@ def test_reset_trigger_is_retried_with_the_same_trigger_id(cli, flink):
     assert len(server.savepoints) == 1
 
 
-def test_other_posts_are_not_retried(flink):
-    """Stop-with-savepoint is not repeated on a reset: the error surfaces instead."""
+def test_stop_with_savepoint_is_retried_with_its_trigger_id(flink):
+    """Stop-with-savepoint carries a triggerId too (every version from 1.15 on): repeated on a
+    reset with the same id, it stops the job once."""
     from flinkctl.client import FlinkClient
     from flinkctl.config import Context
-    from flinkctl.errors import UnreachableError
 
     server = ResetOnceServer(flink)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    tid = new_trigger_id()
     try:
         client = FlinkClient(Context(name="t", url=f"http://127.0.0.1:{server.server_address[1]}"))
-        with pytest.raises(UnreachableError):
-            client.stop_job(flink.ids["jobid"], new_trigger_id())
+        assert client.stop_job(flink.ids["jobid"], tid) == {"request-id": tid}
     finally:
         server.shutdown()
         server.server_close()
-    assert len(server.posts) == 1
+    assert server.posts == [tid, tid]
 
 
 def test_not_found_during_poll_propagates():

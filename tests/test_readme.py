@@ -29,7 +29,7 @@ def test_quick_start_is_two_copy_paste_lines():
     blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
     assert [b.strip() for b in blocks] == [
         "pip install . && flinkctl local up --demo && flinkctl jobs list",
-        "pip install '.[test]' && pytest",
+        "scripts/test",
     ]
 
 
@@ -150,7 +150,7 @@ def test_python_example_calls_what_exists_with_parameters_that_exist():
     assert checked >= 5, "the example's calls were not found"
 
 
-def test_python_example_takes_a_savepoint(flink, httpserver):
+def test_python_example_takes_a_savepoint(flink, httpserver, expect):
     """The example, run against recorded responses: the job by name, trigger, wait, location."""
     from flinkctl import Config, Context, load_config
 
@@ -158,20 +158,11 @@ def test_python_example_takes_a_savepoint(flink, httpserver):
     Config(load_config().path, {"prod": Context("prod", url=url)}).save()
     tid = flink.body("savepoint-trigger")["request-id"]
     trigger = {"triggerId": tid, "cancel-job": False, "target-directory": "s3://flink/savepoints"}
-    for name, body in (
-        ("jobs-overview", None),
-        ("savepoint-trigger", trigger),
-        ("savepoint-status-completed", None),
-    ):
-        rec = flink.record(name)
-        match = {"method": rec.get("method", "GET"), **({"json": body} if body else {})}
-        httpserver.expect_oneshot_request(flink.path(name), **match).respond_with_json(
-            rec["body"], status=rec["status"]
-        )
+    expect("jobs-overview")
+    expect("savepoint-trigger", json=trigger)
+    expect("savepoint-status-completed")
     example = {"__name__": "readme_example"}
     exec(compile(_python_example(), "README.md", "exec"), example)
     example["new_trigger_id"] = lambda: tid
     location = example["savepoint"]("flinkctl-demo")
     assert location == flink.body("savepoint-status-completed")["operation"]["location"]
-    httpserver.check_assertions()
-    assert httpserver.oneshot_handlers == []

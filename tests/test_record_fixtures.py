@@ -22,16 +22,14 @@ def recorder():
     return module
 
 
-def test_records_the_manifest_through_the_client(recorder, flink, httpserver, tmp_path):
+def test_records_the_manifest_through_the_client(recorder, flink, httpserver, expect, tmp_path):
     ids = flink.ids
     jid = ids["jobid"]
     # discovery: the checkpoint the ids name is the latest completed one at that moment
     stats = flink.body("checkpoints")
     stats["latest"]["completed"]["id"] = int(ids["checkpointid"])
-    httpserver.expect_oneshot_request(f"/jobs/{jid}/checkpoints").respond_with_json(stats)
-    httpserver.expect_oneshot_request(f"/jobs/{jid}/savepoints", method="POST").respond_with_json(
-        flink.body("savepoint-trigger")
-    )
+    expect("checkpoints", body=stats)
+    expect("savepoint-trigger")
     httpserver.expect_oneshot_request(
         re.compile(f"/jobs/{jid}/savepoints/[0-9a-f]{{32}}")
     ).respond_with_json(flink.body("savepoint-status-completed"))
@@ -45,4 +43,3 @@ def test_records_the_manifest_through_the_client(recorder, flink, httpserver, tm
     for name in names:
         again = json.loads((out / f"{name}.json").read_text())
         assert again == flink.record(name), name
-    httpserver.check_assertions()

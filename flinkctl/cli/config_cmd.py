@@ -15,19 +15,20 @@ app = typer.Typer(no_args_is_help=True)
 
 
 def _load():
-    from flinkctl.config import default_path, load
+    from flinkctl.config import load
 
-    return load(Invocation.current().config or default_path())
+    return load(Invocation.current().config)
 
 
 @contextmanager
 def _changing(name: str, message: str) -> Iterator:
-    """The config file, with context NAME (exit 3 if missing), saved after the block; MESSAGE
-    on stderr."""
-    cfg = _load()
-    cfg.get(name)
-    yield cfg
-    cfg.save()
+    """The config file, locked, with context NAME (exit 3 if missing), saved after the block;
+    MESSAGE on stderr."""
+    from flinkctl.config import editing
+
+    with editing(Invocation.current().config) as cfg:
+        cfg.get(name)
+        yield cfg
     typer.echo(message, err=True)
 
 
@@ -64,11 +65,12 @@ def get_contexts() -> None:
 
       flinkctl config get-contexts -o name
     """
+    from flinkctl.config import redacted
     from flinkctl.output import Column, View
 
     cfg = _load()
     rows = [
-        {"current": name == cfg.current_context, "name": name, **ctx.to_dict()}
+        {"current": name == cfg.current_context, "name": name, **redacted(ctx.to_dict())}
         for name, ctx in sorted(cfg.contexts.items())
     ]
     view = View(
@@ -124,7 +126,8 @@ def set_context(
         str | None, typer.Option("--url", help="JobManager REST URL (path prefix allowed).")
     ] = None,
     token: Annotated[
-        str | None, typer.Option("--token", help="Bearer token, stored inline.")
+        str | None,
+        typer.Option("--token", help="Bearer token, stored inline ('-': read from stdin)."),
     ] = None,
     token_env: Annotated[
         str | None, typer.Option("--token-env", help="Env var holding the bearer token.")
@@ -139,7 +142,8 @@ def set_context(
         str | None, typer.Option("--username", help="Basic auth user name.")
     ] = None,
     password: Annotated[
-        str | None, typer.Option("--password", help="Basic auth password, inline.")
+        str | None,
+        typer.Option("--password", help="Basic auth password, inline ('-': from stdin)."),
     ] = None,
     password_env: Annotated[
         str | None, typer.Option("--password-env", help="Env var holding the password.")
@@ -170,6 +174,14 @@ def set_context(
     timeout: Annotated[
         float | None, typer.Option("--timeout", help="Read timeout in seconds.", min=0.1)
     ] = None,
+    retry_budget: Annotated[
+        float | None,
+        typer.Option(
+            "--retry-budget",
+            help="Seconds to retry requests safe to repeat (default 20; 0: never).",
+            min=0,
+        ),
+    ] = None,
     current: Annotated[
         bool, typer.Option("--current", help="Also make it the current context.")
     ] = False,
@@ -182,66 +194,81 @@ def set_context(
     """
     from pathlib import Path
 
-    from flinkctl.config import Context, parse
+    from flinkctl.config import Context, check_url, editing
 
-    cfg = _load()
-    ctx = cfg.contexts.get(name) or Context(name=name, url=url or "")
-    if url:
-        ctx.url = url.rstrip("/")
-    if not ctx.url:
-        raise UsageError(f"context {name!r} is new: --url is required")
-    given = {
-        "token": token,
-        "token-env": token_env,
-        "token-file": token_file,
-        "token-command": token_command,
-        "password": password,
-        "password-env": password_env,
-        "password-file": password_file,
-        "password-command": password_command,
-    }
-    given = {k: v for k, v in given.items() if v is not None}
-    kinds = {k.split("-")[0] for k in given}
-    if len(kinds) > 1 or (kinds and no_auth):
-        raise UsageError("choose one of bearer token, basic password, or --no-auth")
-    if no_auth:
-        ctx.auth = {}
-    elif kinds:
-        kind = "bearer" if "token" in kinds else "basic"
-        if len(given) > 1:
-            raise UsageError(
-                f"give the {kinds.pop()} one way only (inline, -env, -file or -command)"
+    with editing(Invocation.current().config, create=True) as cfg:
+        ctx = cfg.contexts.get(name) or Context(name=name, url="")
+        if url:
+            ctx.url = check_url(url)
+        if not ctx.url:
+            raise UsageError(f"context {name!r} is new: --url is required")
+        given = {
+            "token": token,
+            "token-env": token_env,
+            "token-file": token_file,
+            "token-command": token_command,
+            "password": password,
+            "password-env": password_env,
+            "password-file": password_file,
+            "password-command": password_command,
+        }
+        given = {k: _stdin_if_dash(k, v) for k, v in given.items() if v is not None}
+        kinds = {k.split("-")[0] for k in given}
+        if len(kinds) > 1 or (kinds and no_auth):
+            raise UsageError("choose one of bearer token, basic password, or --no-auth")
+        if no_auth:
+            ctx.auth = {}
+        elif kinds:
+            kind = "bearer" if "token" in kinds else "basic"
+            if len(given) > 1:
+                raise UsageError(
+                    f"give the {kinds.pop()} one way only (inline, -env, -file or -command)"
+                )
+            keep = (
+                {"username": ctx.auth["username"]}
+                if kind == "basic" and "username" in ctx.auth
+                else {}
             )
-        keep = (
-            {"username": ctx.auth["username"]} if kind == "basic" and "username" in ctx.auth else {}
-        )
-        ctx.auth = {"type": kind, **keep, **given}
-    if username is not None:
-        if ctx.auth.get("type") != "basic":
-            raise UsageError("--username needs a basic password (--password, --password-env, ...)")
-        ctx.auth["username"] = username
-    for key, value in (("ca-file", ca_file), ("cert-file", cert_file), ("key-file", key_file)):
-        if value is not None:
-            if not Path(value).expanduser().is_file():
-                raise UsageError(f"--{key}: no such file {value}")
-            ctx.tls[key] = str(Path(value).expanduser().resolve())
-    if insecure is not None:
-        ctx.tls["insecure-skip-verify"] = insecure
-    for item in header or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--header {item!r}: expected NAME=VALUE")
-        ctx.headers[key.strip()] = value
-    if timeout is not None:
-        ctx.timeout = timeout
-    cfg.contexts[name] = ctx
-    if current or not cfg.current_context:
-        cfg.current_context = name
-    import yaml
-
-    parse(yaml.safe_dump(cfg.to_dict()), cfg.path)  # validate before writing
-    cfg.save()
+            ctx.auth = {"type": kind, **keep, **given}
+        if username is not None:
+            if ctx.auth.get("type") != "basic":
+                raise UsageError(
+                    "--username needs a basic password (--password, --password-env, ...)"
+                )
+            ctx.auth["username"] = username
+        for key, value in (("ca-file", ca_file), ("cert-file", cert_file), ("key-file", key_file)):
+            if value is not None:
+                if not Path(value).expanduser().is_file():
+                    raise UsageError(f"--{key}: no such file {value}")
+                ctx.tls[key] = str(Path(value).expanduser().resolve())
+        if insecure is not None:
+            ctx.tls["insecure-skip-verify"] = insecure
+        for item in header or []:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise UsageError(f"--header {item!r}: expected NAME=VALUE")
+            ctx.headers[key.strip()] = value
+        if timeout is not None:
+            ctx.timeout = timeout
+        if retry_budget is not None:
+            ctx.retry_budget = retry_budget
+        cfg.contexts[name] = ctx
+        if current or not cfg.current_context:
+            cfg.current_context = name
     typer.echo(f'context "{name}" saved to {cfg.path}', err=True)
+
+
+def _stdin_if_dash(key: str, value: str) -> str:
+    """VALUE, or for `--token -` / `--password -` the first line of stdin: a secret given
+    this way never shows in the process list."""
+    import sys
+
+    if key not in ("token", "password") or value != "-":
+        return value
+    line = sys.stdin.readline().strip()
+    if not line:
+        raise UsageError(f"--{key} -: nothing on stdin")
+    return line
 
 
 @app.command("delete-context")

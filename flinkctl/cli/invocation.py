@@ -79,9 +79,11 @@ class Invocation:
 
     def command_line(self, *args: str) -> str:
         """`flinkctl ARGS` with this invocation's --context/--url/--config and -o json|yaml."""
+        from flinkctl.config import REDACTED, redact_url
+
         words = ["flinkctl"]
         if self.url:
-            words += ["--url", self.url]
+            words += ["--url", redact_url(self.url, REDACTED)]  # a hint shows no password
         else:
             if self.config:
                 words += ["--config", str(self.config)]

@@ -76,7 +76,8 @@ def local_jar(value: str) -> Path | None:
     return path
 
 
-def _configuration(pairs: list[str]) -> dict[str, str]:
+def configuration(pairs: list[str]) -> dict[str, str]:
+    """-D key=value options as a mapping (exit 2 for one without `=` or a key)."""
     conf = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -98,7 +99,7 @@ def _program(
         if value is not None:
             body[key] = value
     if conf:
-        body["flinkConfiguration"] = _configuration(conf)
+        body["flinkConfiguration"] = configuration(conf)
     return body
 
 

@@ -86,19 +86,18 @@ def _save_context(name: str, url: str) -> None:
     """Point context NAME at URL; make it current only when there is no current context."""
     from flinkctl import config
 
-    cfg = config.load(Invocation.current().config)
-    if name in cfg.contexts:
-        cfg.contexts[name].url = url
-    else:
-        cfg.contexts[name] = config.Context(name=name, url=url)
-    if not cfg.current_context:
-        cfg.current_context = name
-        note = "now the current context"
-    elif cfg.current_context == name:
-        note = "the current context"
-    else:
-        note = f"current context stays {cfg.current_context!r}; use --context {name}"
-    cfg.save()
+    with config.editing(Invocation.current().config, create=True) as cfg:
+        if name in cfg.contexts:
+            cfg.contexts[name].url = url
+        else:
+            cfg.contexts[name] = config.Context(name=name, url=url)
+        if not cfg.current_context:
+            cfg.current_context = name
+            note = "now the current context"
+        elif cfg.current_context == name:
+            note = "the current context"
+        else:
+            note = f"current context stays {cfg.current_context!r}; use --context {name}"
     _say(f"Context {name!r} -> {url} ({note})")
 
 

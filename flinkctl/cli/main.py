@@ -2,7 +2,7 @@
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from typer.core import TyperGroup
@@ -43,9 +43,18 @@ GROUPS = (
     ("completion", "flinkctl.cli.completion",
      "Print the shell completion script for bash, zsh or fish.", ()),
 )  # fmt: skip
-MODULES = {name: module for name, module, _, _ in GROUPS}
-HELP = {name: text for name, _, text, _ in GROUPS}
+COMMANDS = (
+    # (name, module whose Typer `app` holds a command of that name, the first line of its help,
+    # for completion without importing it): top-level commands, loaded as lazily as the groups.
+    ("deploy", "flinkctl.cli.deploy",
+     "Deploy a job safely: check it, take the old job's state, start, health-gate, roll back."),
+    ("rollback", "flinkctl.cli.deploy",
+     "Stop NAME's job with a savepoint and start an earlier revision from it, health-gated."),
+)  # fmt: skip
+MODULES = {name: module for name, module, *_ in GROUPS + COMMANDS}
+HELP = {name: text for name, _, text, *_ in GROUPS + COMMANDS}
 ALIASES = {alias: name for name, _, _, aliases in GROUPS for alias in aliases}
+TOP_LEVEL = {name for name, *_ in COMMANDS}
 
 
 TYPER_COMPLETION = ("install_completion", "show_completion")
@@ -66,7 +75,8 @@ def _reflow(command) -> None:
 
 
 class LazyGroup(TyperGroup):
-    """The root group: a command group's module is imported only when that group runs.
+    """The root group: the module of a command group (or top-level command) is imported only
+    when it runs.
 
     Start-up time is a feature: `flinkctl jobs list` imports the jobs module and no other, and
     completing a group name (`flinkctl jo<TAB>`) imports none.
@@ -82,7 +92,10 @@ class LazyGroup(TyperGroup):
         if name not in MODULES:
             return None
         command = typer.main.get_command(importlib.import_module(MODULES[name]).app)
-        command.name, command.help = name, HELP[name]
+        if name in TOP_LEVEL:  # the module's command of that name, with its own help
+            command = cast(TyperGroup, command).commands[name]
+        else:
+            command.name, command.help = name, HELP[name]
         # Typer adds its own completion installer to an app built on its own; ours is `completion`.
         command.params = [p for p in command.params if p.name not in TYPER_COMPLETION]
         _reflow(command)
@@ -197,11 +210,27 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every error becomes one line on stderr and its documented exit code."""
     import os
 
-    from flinkctl.cli.common.failures import run
+    from flinkctl.errors import ExitCode
 
-    if "_FLINKCTL_COMPLETE" in os.environ:  # a TAB press: our shell classes answer it
-        from flinkctl.cli.completion import register
+    try:
+        from flinkctl.cli.common.failures import run
 
-        register()
+        if "_FLINKCTL_COMPLETE" in os.environ:  # a TAB press: our shell classes answer it
+            from flinkctl.cli.completion import register
 
-    sys.exit(run(app, argv))
+            register()
+        code = run(app, argv)
+    except KeyboardInterrupt:  # outside a command, or a second Ctrl-C while one is handled
+        code = ExitCode.INTERRUPTED
+    if code == ExitCode.INTERRUPTED:
+        # Ctrl-C: exit now, not after the requests still running in worker threads finish
+        from contextlib import suppress
+
+        for stream in (sys.stdout, sys.stderr):
+            with suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # done: a late Ctrl-C cannot spoil the exit
+    sys.exit(code)

@@ -44,6 +44,16 @@ def auth_headers(auth: Settings) -> dict[str, str]:
     if not auth:
         return {}
     if auth["type"] == "bearer":
-        return {"Authorization": f"Bearer {secret(auth, 'token')}"}
-    pair = f"{auth.get('username', '')}:{secret(auth, 'password')}".encode()
+        return {"Authorization": f"Bearer {_one_line(secret(auth, 'token'), 'token')}"}
+    password = _one_line(secret(auth, "password"), "password")
+    pair = f"{auth.get('username', '')}:{password}".encode()
     return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
+
+
+def _one_line(value: str, key: str) -> str:
+    """VALUE, if it can go into a header; the error never shows it (the HTTP library's would)."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ConfigError(f"auth {key}: the value has a line break or a control character")
+    if not value:
+        raise ConfigError(f"auth {key}: the value is empty")
+    return value

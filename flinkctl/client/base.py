@@ -7,8 +7,20 @@ from typing import Any, TypeVar, cast, get_origin
 
 from flinkctl.client.http import Http
 from flinkctl.config import Context
-from flinkctl.errors import UnexpectedAnswer, UnsupportedError
-from flinkctl.flink import DashboardConfig, Metric
+from flinkctl.errors import (
+    FlinkctlError,
+    NoFlinkApiError,
+    UnexpectedAnswer,
+    UnreachableError,
+    UnsupportedError,
+)
+from flinkctl.flink import (
+    DashboardConfig,
+    Json,
+    Metric,
+    OperationStatus,
+    Triggered,
+)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -51,9 +63,10 @@ class Base:
 
     max_workers = 8
 
-    def __init__(self, ctx: Context, **http_options: Any) -> None:  # Http's: verbose, retries, log
+    def __init__(self, ctx: Context, *, verbose: bool = False) -> None:
+        """VERBOSE: log each request to stderr (`-v`)."""
         self.ctx = ctx
-        self.http = Http(ctx, **http_options)
+        self.http = Http(ctx, verbose=verbose)
         self._dashboard: DashboardConfig | None = None
 
     def close(self) -> None:
@@ -83,6 +96,28 @@ class Base:
         """A request that changes state (retried only with RETRY); its JSON body as SHAPE."""
         body: T = self.http.request(method, path, retry=retry, **kwargs)
         return body
+
+    def _trigger(
+        self, path: str, body: Json, status: Callable[[str], OperationStatus]
+    ) -> Triggered:
+        """POST an asynchronous operation whose BODY carries a client-chosen `triggerId`.
+
+        Flink registers an operation once per job and trigger id, so the request is retried
+        like a GET. When every answer is lost (the gateway dropped it after Flink accepted the
+        request), STATUS(trigger id) asks Flink before giving up: an operation it knows goes on
+        and is followed as usual; otherwise the original error stands.
+        """
+        trigger_id = str(body["triggerId"])
+        try:
+            return self._send(Triggered, "POST", path, json=body, retry=True)
+        except UnreachableError as lost:  # refused, reset, timed out, 502/503/504 throughout
+            if isinstance(lost, NoFlinkApiError):
+                raise
+            try:
+                status(trigger_id)
+            except FlinkctlError:
+                raise lost from None
+            return {"request-id": trigger_id}
 
     def _text(self, path: str) -> str:
         """GET PATH as text (log files)."""
@@ -119,5 +154,12 @@ class Base:
             return [fn(i) for i in items]
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(items))) as pool:
+        pool = ThreadPoolExecutor(max_workers=min(self.max_workers, len(items)))
+        interrupted = False
+        try:
             return list(pool.map(fn, items))
+        except KeyboardInterrupt:  # Ctrl-C: do not wait for the requests under way
+            interrupted = True
+            raise
+        finally:
+            pool.shutdown(wait=not interrupted, cancel_futures=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flinkctl.client.base import Base
 from flinkctl.flink import CheckpointStats, Json, OperationStatus, Triggered
 
@@ -29,12 +31,14 @@ class CheckpointEndpoints(Base):
     def trigger_checkpoint(
         self, job_id: str, trigger_id: str, checkpoint_type: str | None = None
     ) -> Triggered:
-        """POST /jobs/:jobid/checkpoints (Flink 1.17+); poll with checkpoint_trigger_status."""
+        """POST /jobs/:jobid/checkpoints (Flink 1.17+); poll with checkpoint_trigger_status.
+        Retried safely: it carries its own triggerId."""
         self.require("1.17", "triggering a checkpoint")
-        body = {"triggerId": trigger_id}
+        body: Json = {"triggerId": trigger_id}
         if checkpoint_type:
             body["checkpointType"] = checkpoint_type
-        return self._send(Triggered, "POST", f"/jobs/{job_id}/checkpoints", json=body)
+        status = partial(self.checkpoint_trigger_status, job_id)
+        return self._trigger(f"/jobs/{job_id}/checkpoints", body, status)
 
     def checkpoint_trigger_status(self, job_id: str, trigger_id: str) -> OperationStatus:
         """GET /jobs/:jobid/checkpoints/:triggerid."""

@@ -8,18 +8,22 @@ import sys
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from flinkctl import __version__
-from flinkctl.config import Context
+from flinkctl.config import Context, redact_url
 from flinkctl.errors import (
     AuthError,
     FlinkctlError,
+    NoFlinkApiError,
     NotFoundError,
     RequestError,
     ServerError,
     UnreachableError,
+    UnsupportedError,
+    UsageError,
 )
-from flinkctl.flink import TRANSIENT_STATUSES, error_summary
+from flinkctl.flink import TRANSIENT_STATUSES, error_summary, is_unknown_path
 
 if TYPE_CHECKING:
     import ssl
@@ -34,23 +38,27 @@ def _stderr_log(line: str) -> None:
 
 
 class Http:
-    """A thin wrapper over httpx.Client bound to one context."""
+    """A thin wrapper over httpx.Client bound to one context.
 
-    retries = 3  # extra attempts for requests that are safe to repeat
-    backoff = 0.2  # seconds before the first retry; doubles, capped at 2 s, with jitter
+    Requests that are safe to repeat are retried on refused or reset connections and on
+    502/503/504 within the context's retry budget (`retry-budget`, seconds; 0: never), with
+    exponential backoff and jitter: a JobManager restarting behind its gateway is ridden out.
+    Shell completion uses a budget of 0 and fleet commands over many contexts a short one (set
+    `ctx.retry_budget`, or `budget=` per request).
+    """
+
+    backoff = 0.2  # seconds before the first retry; doubles up to max_delay, with jitter
+    max_delay = 2.0
 
     def __init__(
         self,
         ctx: Context,
         *,
         verbose: bool = False,
-        retries: int | None = None,
         log: Callable[[str], None] = _stderr_log,
     ) -> None:
         self.ctx = ctx
         self.verbose = verbose
-        if retries is not None:
-            self.retries = retries
         self.log = log
         self._client: httpx.Client | None = None
 
@@ -81,12 +89,20 @@ class Http:
         headers = {"User-Agent": f"flinkctl/{__version__}", "Accept": "application/json"}
         headers.update(self.ctx.headers)
         headers.update(auth_headers(self.ctx.auth))
-        return httpx.Client(
-            base_url=self.ctx.url + "/",
-            headers=headers,
-            verify=verify,
-            timeout=httpx.Timeout(self.ctx.timeout, connect=self.ctx.connect_timeout),
-        )
+        try:
+            return httpx.Client(
+                base_url=self.ctx.url + "/",
+                headers=headers,
+                verify=verify,
+                timeout=httpx.Timeout(self.ctx.timeout, connect=self.ctx.connect_timeout),
+            )
+        except (httpx.InvalidURL, ValueError) as exc:  # a Context made in code, not checked
+            raise UsageError(f"invalid URL {self.url!r}: {exc}") from None
+
+    @property
+    def url(self) -> str:
+        """The context's URL without a password in it, for messages and logs."""
+        return redact_url(self.ctx.url)
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -102,67 +118,97 @@ class Http:
         raw: bool = False,
         check: bool = True,
         timeout: float | None = None,
+        budget: float | None = None,
         **kwargs: Any,  # passed on to httpx.Client.request (params, json, files, ...)
     ) -> Any:  # the decoded JSON body, whose shape the endpoint method states
         """Send a request; return the decoded JSON body (or the response with raw=True).
 
-        GET-like requests retry on connection errors and 502/503/504 with exponential
-        backoff and jitter; other methods only when the caller says repeating is harmless.
-        An error status raises a typed error, unless CHECK is false (with RAW: the response
-        as it is, for recording fixtures).
+        GET-like requests, and others when RETRY says repeating them is harmless, are retried
+        on connection errors and 502/503/504 for BUDGET seconds (default: the context's retry
+        budget); a connection that could not be opened is retried for any method, as nothing
+        was sent. An error status raises a typed error, unless CHECK is false (with RAW: the
+        response as it is, for recording fixtures). An answer that is not Flink's REST API
+        (an HTML page, a path no Flink knows) raises NoFlinkApiError.
         """
         import httpx
 
         retry = method in IDEMPOTENT if retry is None else retry
-        attempts = 1 + (self.retries if retry else 0)
+        first = time.monotonic()
+        deadline = first + (self.ctx.retry_budget if budget is None else budget)
         url = path.lstrip("/")
         if timeout is not None:
             kwargs["timeout"] = httpx.Timeout(timeout, connect=self.ctx.connect_timeout)
-        for attempt in range(attempts):
+        attempt = 0
+        while True:
             start = time.monotonic()
             try:
                 response = self.client.request(method, url, **kwargs)
             except httpx.TransportError as exc:
                 self._trace(method, url, f"{type(exc).__name__}", start)
-                if attempt + 1 < attempts and not isinstance(exc, httpx.UnsupportedProtocol):
-                    self._sleep(attempt)
+                unsent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+                if (retry or unsent) and _transient(exc) and self._again(attempt, deadline):
+                    attempt += 1
                     continue
                 raise self._unreachable(exc) from exc
             self._trace(method, url, str(response.status_code), start)
-            if response.status_code in TRANSIENT_STATUSES and attempt + 1 < attempts:
-                self._sleep(attempt)
+            if (
+                retry
+                and response.status_code in TRANSIENT_STATUSES
+                and self._again(attempt, deadline, response.headers.get("retry-after"))
+            ):
+                attempt += 1
                 continue
-            if response.status_code >= 400 and check:
-                raise error_for(response)
-            if response.is_redirect:
-                raise RequestError(
-                    f"{self.ctx.url} redirects to {response.headers.get('location')}",
-                    hint="use the URL it redirects to (--url, or flinkctl config set-context)",
-                    status=response.status_code,
-                )
-            if raw:
-                return response
-            if not response.content:
-                return None
-            try:
-                return response.json()
-            except ValueError as exc:
-                raise ServerError(
-                    f"{method} {response.request.url} returned a body that is not JSON",
-                    status=response.status_code,
-                    hint="is --url pointing at a Flink JobManager's REST port?",
-                ) from exc
-        raise AssertionError("unreachable")  # pragma: no cover
+            break
+        if not check:
+            return response if raw else _json_or_none(response)
+        if response.status_code == 404 and not _flink_error(response):
+            raise self._no_flink_api(response, "answers with a body that is not Flink's")
+        if response.status_code == 404 and is_unknown_path(flink_messages(response)):
+            raise self._missing_endpoint(response)
+        if retry and response.status_code in TRANSIENT_STATUSES:
+            raise self._still_transient(response, attempt + 1, time.monotonic() - first)
+        if response.status_code >= 400:
+            raise error_for(response)
+        if response.is_redirect:
+            raise RequestError(
+                f"{self.url} redirects to {redact_url(response.headers.get('location', ''))}",
+                hint="use the URL it redirects to (--url, or flinkctl config set-context)",
+                status=response.status_code,
+            )
+        if raw:
+            return response
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            html = "html" in response.headers.get("content-type", "") or (
+                response.text.lstrip()[:1] == "<"
+            )
+            raise self._no_flink_api(
+                response, "answers with an HTML page" if html else "answers with a body not JSON"
+            ) from None
 
-    def _sleep(self, attempt: int) -> None:
-        delay = min(2.0, self.backoff * 2**attempt)
-        time.sleep(delay / 2 + random.uniform(0, delay / 2))
+    def _again(self, attempt: int, deadline: float, retry_after: str | None = None) -> bool:
+        """Sleep before another attempt and say True, or say False if the budget is spent.
+
+        The pause doubles from `backoff` up to `max_delay`, half of it random (jitter, so many
+        clients do not come back at once); a Retry-After of a few seconds lengthens it.
+        """
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        delay = min(self.max_delay, self.backoff * 2**attempt)
+        delay = delay / 2 + random.uniform(0, delay / 2)
+        if retry_after and retry_after.strip().isdigit():
+            delay = max(delay, min(float(retry_after), self.max_delay * 5))
+        time.sleep(min(delay, left))
+        return True
 
     def _trace(self, method: str, url: str, status: str, start: float) -> None:
         if self.verbose:
             ms = (time.monotonic() - start) * 1000
-            base = re.sub(r"//[^/@]*@", "//", self.ctx.url)  # no user:password@ in the log
-            self.log(f"{method} {base}/{url} -> {status} ({ms:.0f} ms)")
+            self.log(f"{method} {self.url}/{url} -> {status} ({ms:.0f} ms)")
 
     def _unreachable(self, exc: Exception) -> FlinkctlError:
         import httpx
@@ -174,13 +220,111 @@ class Http:
             httpx.PoolTimeout: "request timed out",
         }
         what = timeouts.get(type(exc))
+        if isinstance(exc, httpx.LocalProtocolError):  # its text may quote a header: a secret
+            what = "the request could not be sent (an invalid header?)"
         detail = what or (str(exc).splitlines() or [type(exc).__name__])[0]
+        detail = detail.replace(self.ctx.url, self.url)
         if isinstance(exc, httpx.UnsupportedProtocol):
-            return RequestError(f"invalid URL {self.ctx.url}: {exc}")
+            return UsageError(f"invalid URL {self.url}: {detail}")
         return UnreachableError(
-            f"cannot reach {self.ctx.url}: {detail}",
+            f"cannot reach {self.url}: {detail}",
             hint="is the cluster running? check --url / --context",
         )
+
+    def _still_transient(
+        self, response: httpx.Response, attempts: int, seconds: float
+    ) -> UnreachableError:
+        """A 502/503/504 that outlasted the retry budget: the cluster is not reachable now."""
+        messages = flink_messages(response) if _flink_error(response) else []
+        said = f" ({summary(messages)})" if messages else ""
+        tries = f" after {attempts} attempts in {seconds:.1f}s" if attempts > 1 else ""
+        return UnreachableError(
+            f"cannot reach {self.url}: {response.request.method} {self._path(response)} answers "
+            f"{response.status_code} {response.reason_phrase}{said}{tries}",
+            hint="the JobManager may be restarting, or a gateway cannot reach it; try again "
+            "later, or give the context a longer retry-budget",
+            status=response.status_code,
+            flink=messages,
+        )
+
+    def _missing_endpoint(self, response: httpx.Response) -> FlinkctlError:
+        """Flink's 404 for a path it has no handler for: either this Flink version lacks the
+        endpoint (GET /config answers as Flink does) or the URL is not Flink's REST API."""
+        where = f"{response.request.method} {self._path(response)}"
+        body = None
+        if self._path(response) != "/config":
+            try:
+                body = self.request("GET", "/config", check=False, budget=0)
+            except FlinkctlError:
+                body = None
+        version = body.get("flink-version") if isinstance(body, dict) else None
+        if not isinstance(version, str):
+            return self._no_flink_api(response, "knows no such path")
+        return UnsupportedError(
+            f"this cluster (Flink {version}) has no endpoint {where}",
+            hint="a newer Flink may have it; see flinkctl --version -v",
+            status=404,
+            flink=flink_messages(response),
+        )
+
+    def _no_flink_api(self, response: httpx.Response, what: str) -> NoFlinkApiError:
+        """NoFlinkApiError: the URL answers, but not as Flink's REST API."""
+        where = f"{response.request.method} {self._path(response)}"
+        prefix = urlsplit(self.ctx.url).path
+        hint = (
+            f"check the URL and its path prefix {prefix!r}: it must lead to a JobManager's REST "
+            "endpoint (rest.port, 8081 by default), through any gateway"
+            if prefix
+            else "check the URL: it must lead to a JobManager's REST endpoint (rest.port, 8081 "
+            "by default); behind a gateway, add its path prefix (https://host/flink)"
+        )
+        return NoFlinkApiError(
+            f"no Flink REST API at {self.url}: {where} {what} ({response.status_code})",
+            hint=hint,
+            status=response.status_code,
+            flink=flink_messages(response),
+        )
+
+    def _path(self, response: httpx.Response) -> str:
+        """The request's path below the context's URL (its path prefix left out)."""
+        path = response.request.url.path
+        prefix = urlsplit(self.ctx.url).path.rstrip("/")
+        return path[len(prefix) :] if prefix and path.startswith(prefix + "/") else path
+
+
+def _transient(exc: Exception) -> bool:
+    """Whether a transport error may pass: not a TLS failure, an unknown host or a bad URL."""
+    import socket
+    import ssl
+
+    import httpx
+
+    if isinstance(exc, (httpx.UnsupportedProtocol, httpx.LocalProtocolError)):
+        return False
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ssl.SSLError):
+            return False
+        if isinstance(cause, socket.gaierror) and cause.errno != socket.EAI_AGAIN:
+            return False
+        cause = cause.__cause__ or cause.__context__
+    return True
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    """The decoded JSON body; None when it is empty or not JSON."""
+    try:
+        return response.json() if response.content else None
+    except ValueError:
+        return None
+
+
+def _flink_error(response: httpx.Response) -> bool:
+    """Whether an error answer has the shape of Flink's: `{"errors": [...]}` as JSON."""
+    body = _json_or_none(response)
+    return isinstance(body, dict) and isinstance(body.get("errors"), list)
 
 
 def flink_messages(response: httpx.Response) -> list[str]:
@@ -195,6 +339,12 @@ def flink_messages(response: httpx.Response) -> list[str]:
     return []
 
 
+def summary(messages: list[str], *, deepest: bool = True) -> str:
+    """Flink's error messages on one line: the first meaningful line of each, and (with
+    DEEPEST) its deepest "Caused by"."""
+    return "; ".join(filter(None, (error_summary(m, deepest=deepest) for m in messages)))
+
+
 NOT_FOUND = re.compile(
     r"(?<![\w$])(?:[\w$]+\.)*(?:NotFoundException|FlinkJobNotFoundException|"
     r"UnknownTaskExecutorException)\b"
@@ -205,8 +355,9 @@ def error_for(response: httpx.Response) -> FlinkctlError:
     """Map an HTTP error response to a typed exception."""
     status = response.status_code
     messages = flink_messages(response)
-    summary = "; ".join(filter(None, map(error_summary, messages)))
-    summary = summary or response.reason_phrase or "error"
+    not_found = status == 404 or any(NOT_FOUND.search(m) for m in messages)
+    # a "not found" says all there is to say; another failure adds its deepest cause
+    said = summary(messages, deepest=not not_found) or response.reason_phrase or "error"
     where = f"{response.request.method} {response.request.url.path}"
     if status in (401, 403):
         return AuthError(
@@ -215,9 +366,9 @@ def error_for(response: httpx.Response) -> FlinkctlError:
             status=status,
             flink=messages,
         )
-    if status == 404 or any(NOT_FOUND.search(m) for m in messages):
-        message = summary if messages else f"{where}: not found"
+    if not_found:
+        message = said if messages else f"{where}: not found"
         return NotFoundError(message, status=status, flink=messages)
     if status < 500:
-        return RequestError(f"Flink refused {where}: {summary}", status=status, flink=messages)
-    return ServerError(f"Flink failed {where}: {summary}", status=status, flink=messages)
+        return RequestError(f"Flink refused {where}: {said}", status=status, flink=messages)
+    return ServerError(f"Flink failed {where}: {said}", status=status, flink=messages)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from urllib.parse import quote
 
 from flinkctl.client.base import Base, T, joined
-from flinkctl.errors import NotFoundError, UnsupportedError
+from flinkctl.errors import FlinkctlError, NotFoundError, UnsupportedError
 from flinkctl.flink import (
     ConfigEntry,
     JobDetails,
@@ -33,7 +33,7 @@ class JobEndpoints(Base):
         """GET /jobs/:jobid/status; `{"status": state}` from GET /jobs/:jobid where it's missing."""
         try:
             return self._get(JobStatus, f"/jobs/{job_id}/status")
-        except NotFoundError:
+        except (NotFoundError, UnsupportedError):  # Flink 1.15 has no /status
             return {"status": self.job(job_id)["state"]}
 
     def job_plan(self, job_id: str) -> Json:
@@ -52,6 +52,17 @@ class JobEndpoints(Base):
         """GET /jobs/:jobid/exceptions[?maxExceptions=N]."""
         path = f"/jobs/{job_id}/exceptions"
         return self._get(JobExceptions, path, maxExceptions=max_exceptions)
+
+    def jobs_exceptions(self, job_ids: Sequence[str]) -> dict[str, JobExceptions | None]:
+        """GET /jobs/:jobid/exceptions of each job, concurrently; None where it failed."""
+
+        def fetch(job_id: str) -> JobExceptions | None:
+            try:
+                return self.job_exceptions(job_id)
+            except FlinkctlError:
+                return None
+
+        return dict(zip(job_ids, self.fan_out(fetch, job_ids), strict=True))
 
     def job_execution_result(self, job_id: str) -> Json:
         """GET /jobs/:jobid/execution-result: status IN_PROGRESS, or COMPLETED with the result."""

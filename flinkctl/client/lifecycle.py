@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,6 +19,11 @@ from flinkctl.flink import (
     Triggered,
     VertexRequirements,
 )
+
+
+def _given(body: Json, optional: dict[str, str | None]) -> Json:
+    """BODY with the OPTIONAL fields that have a value."""
+    return {**body, **{key: value for key, value in optional.items() if value}}
 
 
 def _app(app_id: str) -> str:
@@ -42,13 +48,14 @@ class LifecycleEndpoints(Base):
         target_directory: str | None = None,
         format_type: str | None = None,
     ) -> Triggered:
-        """POST /jobs/:jobid/stop (stop-with-savepoint); poll with savepoint_status."""
-        body: Json = {"triggerId": trigger_id, "drain": drain}
-        if target_directory:
-            body["targetDirectory"] = target_directory
-        if format_type:
-            body["formatType"] = format_type
-        return self._send(Triggered, "POST", f"/jobs/{job_id}/stop", json=body)
+        """POST /jobs/:jobid/stop (stop-with-savepoint); poll with savepoint_status. Retried
+        safely: it carries its own triggerId (every version from 1.15 on takes one)."""
+        body = _given(
+            {"triggerId": trigger_id, "drain": drain},
+            {"targetDirectory": target_directory, "formatType": format_type},
+        )
+        status = partial(self.savepoint_status, job_id)
+        return self._trigger(f"/jobs/{job_id}/stop", body, status)
 
     def submit_job_graph(
         self, job_graph: Path, jars: list[Path], artifacts: list[tuple[str, Path]]
@@ -84,13 +91,13 @@ class LifecycleEndpoints(Base):
         format_type: str | None = None,
     ) -> Triggered:
         """POST /jobs/:jobid/savepoints; retried safely because it carries its own triggerId."""
-        body: Json = {"triggerId": trigger_id, "cancel-job": cancel_job}
-        if target_directory:
-            body["target-directory"] = target_directory
-        if format_type:
-            body["formatType"] = format_type
-        path = f"/jobs/{job_id}/savepoints"
-        return self._send(Triggered, "POST", path, json=body, retry=True)
+        body = _given(
+            {"triggerId": trigger_id, "cancel-job": cancel_job},
+            # this endpoint spells it target-directory; /stop, targetDirectory
+            {"target-directory": target_directory, "formatType": format_type},
+        )
+        status = partial(self.savepoint_status, job_id)
+        return self._trigger(f"/jobs/{job_id}/savepoints", body, status)
 
     def savepoint_status(self, job_id: str, trigger_id: str) -> OperationStatus:
         """GET /jobs/:jobid/savepoints/:triggerid (also the status of stop-with-savepoint)."""
@@ -106,12 +113,6 @@ class LifecycleEndpoints(Base):
         return self._get(OperationStatus, f"/savepoint-disposal/{trigger_id}")
 
     # -- rescaling ---------------------------------------------------------------------------
-
-    def rescales_in_place(self) -> bool:
-        """Whether the cluster rescales through resource requirements (Flink 1.18+, or a version
-        it does not tell); older ones have only the legacy PATCH /jobs/:jobid/rescaling."""
-        have = self.flink_version()
-        return not have or have >= (1, 18)
 
     def resource_requirements(self, job_id: str) -> ResourceRequirements:
         """GET /jobs/:jobid/resource-requirements (Flink 1.18+).
@@ -147,26 +148,6 @@ class LifecycleEndpoints(Base):
         after = {vid: _bounded(req, wanted.get(vid)) for vid, req in before.items()}
         self.set_resource_requirements(job_id, after)
         return before, after
-
-    def rescale_legacy(self, job_id: str, parallelism: int) -> Triggered:
-        """PATCH /jobs/:jobid/rescaling?parallelism=N (before Flink 1.18); poll with
-        rescaling_status. Flink disabled it in 1.9 (FLINK-12312): its 503 is RescaleUnsupported."""
-        params = {"parallelism": parallelism}
-        try:
-            return self._send(Triggered, "PATCH", f"/jobs/{job_id}/rescaling", params=params)
-        except ServerError as exc:
-            if exc.status != 503:
-                raise
-            raise RescaleUnsupported(
-                f"this cluster runs Flink {self.dashboard_config().get('flink-version')}, whose "
-                "rescaling endpoint is disabled (FLINK-12312); live rescaling needs Flink 1.18+ "
-                "with the adaptive scheduler",
-                hint="stop with a savepoint and run again with a new parallelism",
-            ) from exc
-
-    def rescaling_status(self, job_id: str, trigger_id: str) -> OperationStatus:
-        """GET /jobs/:jobid/rescaling/:triggerid."""
-        return self._get(OperationStatus, f"/jobs/{job_id}/rescaling/{trigger_id}")
 
     # -- datasets ----------------------------------------------------------------------------
 

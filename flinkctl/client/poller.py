@@ -1,6 +1,6 @@
 """One poller for every wait: Flink's asynchronous operations, job states, sampling, start-up.
 
-Savepoint trigger, stop-with-savepoint, savepoint disposal, checkpoint trigger, rescaling and
+Savepoint trigger, stop-with-savepoint, savepoint disposal, checkpoint trigger and
 dataset deletion answer `{"request-id": ...}`; their status endpoint answers
 `{"status": {"id": "IN_PROGRESS" | "COMPLETED"}, "operation": {...}}`, where a completed
 operation carries `location` / `checkpointId` on success or `failure-cause` / `failureCause`.

@@ -95,7 +95,10 @@ def job(client: FlinkClient, value: str) -> str:
         min_prefix=4,
         prefer=lambda j: j.get("state") not in TERMINAL_STATES,
     )
-    return _id(found, "jid", "/jobs/overview")
+    jid = _id(found, "jid", "/jobs/overview")
+    if not is_hex_id(jid):
+        raise UnexpectedAnswer("GET", "/jobs/overview", f"{jid!r} is not a job id")
+    return jid
 
 
 def vertex(job_details: JobDetails, value: str) -> str:

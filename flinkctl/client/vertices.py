@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import quote
 
 from flinkctl.client.base import Base, joined
 from flinkctl.client.poller import Poller
@@ -19,7 +20,7 @@ FLAMEGRAPH_TERMINATED, FLAMEGRAPH_DISABLED, FLAMEGRAPH_WAITING = -1, -2, -3
 
 def vertex_path(job_id: str, vertex_id: str) -> str:
     """/jobs/JOB/vertices/VERTEX: the prefix of every per-vertex endpoint."""
-    return f"/jobs/{job_id}/vertices/{vertex_id}"
+    return f"/jobs/{job_id}/vertices/{quote(vertex_id, safe='')}"
 
 
 def subtask_path(job_id: str, vertex_id: str, index: int) -> str:
@@ -109,7 +110,7 @@ class VertexEndpoints(Base):
 
         def load(vertex_id: str) -> dict[str, float | None]:
             metrics = self.subtasks_metrics(job_id, vertex_id, get=LOAD_METRICS, agg=["max"])
-            got = {m.get("id"): m.get("max") for m in objects(metrics)}
+            got = {str(m.get("id")): m.get("max") for m in objects(metrics)}
             busy, backpressured = (_ratio(got.get(name)) for name in LOAD_METRICS)
             return {"busy": busy, "backpressured": backpressured}
 

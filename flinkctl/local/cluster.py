@@ -177,7 +177,7 @@ def _check_same(
 def _overview(cluster: LocalCluster) -> ClusterOverview | None:
     """Flink's /overview of CLUSTER, or None when it does not answer (within 2 s, no retries)."""
     try:
-        with cluster.client(timeout=2, retries=0) as client:
+        with cluster.client(timeout=2, retry_budget=0) as client:
             return client.overview()
     except FlinkctlError:
         return None

@@ -1,11 +1,13 @@
 """Provision a Flink distribution (FLINK_HOME) from the PyPI packages that carry it.
 
-`apache-flink` ships `bin/` and `conf/` (we take the cp311 manylinux wheel whatever Python runs
-us: only its shell scripts are used); `apache-flink-libraries` ships `lib/`, `opt/`, `plugins/`
-and `bin/bash-java-utils.jar` (a wheel for 2.x, an sdist for 1.x). Files are found through the
-index's simple API (PEP 691 JSON, or PEP 503 HTML from mirrors; `$FLINKCTL_PYPI_INDEX`) and
-verified against its sha256 before unpacking; a marker file is written only after a complete
-unpack, so an interrupted download is redone, never half-used.
+`apache-flink` carries `bin/` and `conf/`, the same in its sdist and in every wheel (whatever the
+Python or the machine: only the shell scripts are used), so we take the smallest file of the
+release, the sdist for every version 1.17 to 2.3. `apache-flink-libraries` carries `lib/`,
+`opt/`, `plugins/` and `bin/bash-java-utils.jar`: an sdist up to 2.1.x, a pure-Python wheel and
+an sdist from 2.2.0 on. Files are found through the index's simple API (PEP 691 JSON, or PEP 503
+HTML from mirrors; `$FLINKCTL_PYPI_INDEX`), yanked ones skipped, and verified against the index's
+sha256 before unpacking; a marker file is written only after a complete unpack, so an
+interrupted download is redone, never half-used.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from flinkctl.local import DEFAULT_FLINK_VERSION
 
 MARKER = ".flinkctl-complete"
 DEFAULT_INDEX = "https://pypi.org/simple"
-WHEEL_TAG = "cp311-cp311-manylinux"
+JAVA_HINT = "install a JDK 17 (e.g. `apt-get install openjdk-17-jre-headless`) or set JAVA_HOME"
 
 # progress(filename, bytes_done, bytes_total); bytes_total is 0 when unknown
 Progress = Callable[[str, int, int], None]
@@ -63,8 +65,8 @@ def provision(version: str = DEFAULT_FLINK_VERSION, progress: Progress | None = 
             shutil.rmtree(stale, ignore_errors=True)
     work = root / f".{version}.{os.getpid()}.tmp"
     try:
-        scripts = _fetch(_pick(version, "apache-flink", _is_scripts_file), work, progress)
-        libs = _fetch(_pick(version, "apache-flink-libraries", _is_libraries_file), work, progress)
+        scripts = _fetch(_pick(version, "apache-flink"), work, progress)
+        libs = _fetch(_pick(version, "apache-flink-libraries"), work, progress)
         staged = work / "home"
         _extract(scripts, staged, ("bin", "conf"), "bin/config.sh")
         # libraries also carry bin/bash-java-utils.jar, which config.sh needs
@@ -104,34 +106,50 @@ def find_java(min_major: int = 11) -> str:
     """Path of the `java` Flink's scripts will use ($JAVA_HOME, else PATH); checks its version."""
     java_home = os.environ.get("JAVA_HOME")
     java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
-    hint = "install a JDK 17 (e.g. `apt-get install openjdk-17-jre-headless`) or set JAVA_HOME"
     if not java or not os.access(java, os.X_OK):
         where = f"JAVA_HOME={java_home}" if java_home else "PATH"
-        raise FlinkctlError(f"java not found on {where}: Flink needs a Java runtime", hint=hint)
-    out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
-    m = re.search(r'version "(?:1\.)?(\d+)', out)
-    if not m:
-        raise FlinkctlError(f"cannot tell the version of {java}: {out.strip()[:200]}", hint=hint)
-    if int(m.group(1)) < min_major:
         raise FlinkctlError(
-            f"{java} is Java {m.group(1)}; Flink needs Java {min_major}+", hint=hint
+            f"java not found on {where}: Flink needs a Java runtime", hint=JAVA_HINT
+        )
+    major = java_major(java)
+    if major < min_major:
+        raise FlinkctlError(
+            f"{java} is Java {major}; Flink needs Java {min_major}+", hint=JAVA_HINT
         )
     return java
 
 
-def _is_scripts_file(name: str) -> bool:
-    return WHEEL_TAG in name and name.endswith("x86_64.whl")
+def java_major(java: str) -> int:
+    """The feature version of the Java runtime JAVA (8 for 1.8.0_x, 17 for 17.0.x)."""
+    out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+    m = re.search(r'version "(?:1\.)?(\d+)', out)
+    if not m:
+        raise FlinkctlError(
+            f"cannot tell the version of {java}: {out.strip()[:200]}", hint=JAVA_HINT
+        )
+    return int(m.group(1))
 
 
-def _is_libraries_file(name: str) -> bool:
-    return name.endswith((".whl", ".tar.gz"))
+def _pick(version: str, project: str) -> dict:
+    """The index entry ({filename, url, sha256, size}) of PROJECT==VERSION to download."""
+    index = os.environ.get("FLINKCTL_PYPI_INDEX", DEFAULT_INDEX).rstrip("/")
+    matches = [
+        f
+        for f in _index_files(index, project)
+        if _release_of(f["filename"]) == (_normalize(project), version)
+        and f["sha256"]
+        and not f["yanked"]
+    ]
+    if not matches:
+        hint = f"see {index}/{project}/ for the versions there are"
+        raise UsageError(f"Flink {version} is not available as {project} on {index}", hint=hint)
+    return min(matches, key=_smallest_then_sdist)
 
 
-def _pick(version: str, project: str, wanted: Callable[[str], bool]) -> dict:
-    """The index entry ({filename, url, sha256}) of PROJECT==VERSION to download."""
+def _index_files(index: str, project: str) -> list[dict]:
+    """PROJECT's files on the simple index: [{filename, url, sha256, size, yanked}]."""
     import httpx
 
-    index = os.environ.get("FLINKCTL_PYPI_INDEX", DEFAULT_INDEX).rstrip("/")
     url = f"{index}/{project}/"
     try:
         resp = httpx.get(
@@ -143,29 +161,51 @@ def _pick(version: str, project: str, wanted: Callable[[str], bool]) -> dict:
         resp.raise_for_status()
     except httpx.HTTPError as e:
         raise FlinkctlError(f"cannot read the package index {url}: {_reason(e)}") from e
-    if "json" in resp.headers.get("content-type", ""):
-        files = [
-            {"filename": f["filename"], "url": f["url"], "sha256": f["hashes"].get("sha256")}
+    if "json" in resp.headers.get("content-type", ""):  # PEP 691 (size: PEP 700)
+        return [
+            {
+                "filename": f["filename"],
+                "url": str(resp.url.join(f["url"])),
+                "sha256": f["hashes"].get("sha256"),
+                "size": f.get("size"),
+                "yanked": bool(f.get("yanked")),
+            }
             for f in resp.json()["files"]
         ]
-    else:  # PEP 503 HTML (some mirrors)
-        files = [
-            {"filename": href.rsplit("/", 1)[-1], "url": str(resp.url.join(href)), "sha256": sha}
-            for href, sha in re.findall(r'href="([^"#]+)#sha256=([0-9a-f]{64})"', resp.text)
-        ]
-    stem = f"{project}-{version}"
-    matches = [
-        f
-        for f in files
-        if re.match(rf"{re.escape(stem)}(-|\.tar\.gz$)", f["filename"].replace("_", "-").lower())
-        and wanted(f["filename"])
-        and f["sha256"]
-    ]
-    if not matches:
-        hint = f"see {index}/{project}/ for the versions there are"
-        raise UsageError(f"Flink {version} is not available as {project} on {index}", hint=hint)
-    matches.sort(key=lambda f: not f["filename"].endswith(".whl"))  # prefer a wheel
-    return matches[0]
+    files = []  # PEP 503 HTML (some mirrors): no sizes; PEP 592 marks yanked files
+    for attrs in re.findall(r"<a\s([^>]*)>", resp.text):
+        m = re.search(r'href="([^"#]+)#sha256=([0-9a-f]{64})"', attrs)
+        if m:
+            href, sha256 = m.groups()
+            name = href.rsplit("/", 1)[-1]
+            yanked = "data-yanked" in attrs
+            url = str(resp.url.join(href))
+            files.append(
+                {"filename": name, "url": url, "sha256": sha256, "size": None, "yanked": yanked}
+            )
+    return files
+
+
+def _release_of(filename: str) -> tuple[str, str] | None:
+    """(normalized project, version) of a wheel or sdist file name, else None."""
+    if filename.endswith(".whl"):  # PEP 427: name-version(-build)?-python-abi-platform.whl
+        parts = filename[: -len(".whl")].split("-")
+        return (_normalize(parts[0]), parts[1]) if len(parts) in (5, 6) else None
+    if filename.endswith(".tar.gz"):  # name-version.tar.gz, name with - or _
+        name, _, version = filename[: -len(".tar.gz")].rpartition("-")
+        return (_normalize(name), version) if name else None
+    return None
+
+
+def _normalize(project: str) -> str:
+    """PEP 503 name normalization."""
+    return re.sub(r"[-_.]+", "-", project).lower()
+
+
+def _smallest_then_sdist(entry: dict) -> tuple:
+    """Sort key: the smallest file first; without sizes (HTML indexes), the sdist first."""
+    size = entry["size"]
+    return (size is None, size or 0, entry["filename"].endswith(".whl"), entry["filename"])
 
 
 def _fetch(entry: dict, work: Path, progress: Progress | None) -> Path:
@@ -228,8 +268,8 @@ def _extract(archive: Path, dest: Path, dirs: tuple[str, ...], anchor: str) -> N
             _copy_members(members, zf.open, archive.name, dest, dirs, anchor)
     else:
         with tarfile.open(archive, "r:gz") as tf:
-            members = [(m.name, m) for m in tf.getmembers() if m.isfile()]
-            _copy_members(members, tf.extractfile, archive.name, dest, dirs, anchor)
+            entries = [(m.name, m) for m in tf.getmembers() if m.isfile()]
+            _copy_members(entries, tf.extractfile, archive.name, dest, dirs, anchor)
 
 
 def _copy_members(members, opener, archive: str, dest: Path, dirs, anchor: str) -> None:

@@ -8,6 +8,7 @@ import shlex
 from flinkctl.client.base import parse_version
 from flinkctl.errors import UsageError
 from flinkctl.flink import dotted_keys
+from flinkctl.local import versions
 from flinkctl.local.state import LocalCluster
 
 # keys flinkctl itself needs to find and reach the cluster -> the `up` option that sets them
@@ -85,6 +86,7 @@ def write_conf(cluster: LocalCluster) -> None:
         ("execution.checkpointing.savepoint-dir" if new_keys else "state.savepoints.dir"): (
             (cluster.dir / "savepoints").as_uri()
         ),
+        **versions.cluster_settings(cluster.version),  # e.g. 1.17's JVM flags for Java 17
         **cluster.flink_config,
     }
     header = (

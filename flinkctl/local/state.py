@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flinkctl.errors import NotFoundError, UsageError
 
@@ -67,16 +67,20 @@ class LocalCluster:
             "FLINK_PID_DIR": str(self.dir / "pid"),
         }
 
-    def client(self, timeout: float | None = None, **http_options: Any) -> FlinkClient:
+    def client(
+        self, timeout: float | None = None, retry_budget: float | None = None
+    ) -> FlinkClient:
         """A FlinkClient for this cluster's REST API; TIMEOUT: seconds per request (connecting
-        included) instead of the usual ones."""
+        included), RETRY_BUDGET: seconds to retry, instead of the usual ones."""
         from flinkctl.client import FlinkClient
         from flinkctl.config import Context
 
         ctx = Context(name=self.name, url=self.url)
         if timeout is not None:
             ctx.timeout = ctx.connect_timeout = timeout
-        return FlinkClient(ctx, **http_options)
+        if retry_budget is not None:
+            ctx.retry_budget = retry_budget
+        return FlinkClient(ctx)
 
 
 def local_root() -> Path:

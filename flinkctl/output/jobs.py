@@ -7,7 +7,17 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from flinkctl.flink import array, dotted_keys, first_line, number, obj, objects
+from flinkctl.flink import (
+    JobExceptions,
+    array,
+    dotted_keys,
+    failures,
+    last_failure,
+    number,
+    obj,
+    objects,
+    trace_summary,
+)
 from flinkctl.output.humanize import duration, text, timestamp
 from flinkctl.output.render import Column, View, details, fields, out, rows_table, table
 from flinkctl.output.vertices import IO_COLUMNS, running_tasks, state_counts
@@ -25,9 +35,19 @@ JOBS = View(
         Column("TYPE", "jobType", wide=True),
         Column("SCHEDULER", "schedulerType", wide=True),
         Column("END", "end-time", "time", wide=True),
+        Column("RESTARTS", "restarts", wide=True),  # added by `jobs list -o wide`
     ],
     name="jid",
 )
+
+
+def restarts(exceptions: JobExceptions | None) -> str | None:
+    """A job's failures (one per restart) in its exception history: "3", "16+" when the
+    history was cut short; None when unknown."""
+    if exceptions is None:
+        return None
+    truncated = obj(exceptions.get("exceptionHistory")).get("truncated")
+    return f"{len(failures(exceptions))}{'+' if truncated else ''}"
 
 
 # -- jobs show -------------------------------------------------------------------------------
@@ -69,8 +89,9 @@ LOAD_COLUMNS = [
 ]
 
 
-def job_view(loads: dict[str, dict] | None = None) -> View:
-    """`jobs show`: the job header, then one row per vertex with I/O and the busy and
+def job_view(loads: dict[str, dict] | None = None, exceptions: JobExceptions | None = None) -> View:
+    """`jobs show`: the job header (with restarts and the last exception from EXCEPTIONS,
+    GET /jobs/:jobid/exceptions), then one row per vertex with I/O and the busy and
     backpressured ratios in LOADS (vertex id -> {"busy", "backpressured"}, from
     FlinkClient.vertex_loads; omitted when None)."""
     columns = [
@@ -84,7 +105,11 @@ def job_view(loads: dict[str, dict] | None = None) -> View:
     ]
 
     def render_job(job: dict, wide: bool) -> None:
-        details(fields(job, JOB_HEADER, wide))
+        health = [
+            ("Restarts", text(restarts(exceptions))),
+            ("Last exception", text(last_failure(exceptions) if exceptions else None)),
+        ]
+        details(fields(job, JOB_HEADER, wide) + health)
         loaded = loads or {}
         vertices = [
             {**v, "load": loaded.get(str(v.get("id")))} for v in objects(job.get("vertices"))
@@ -134,7 +159,7 @@ EXCEPTION_COLUMNS = [
     Column("TIME", _when, "time"),
     Column("TASK", "taskName"),
     Column("LOCATION", lambda e: e.get("endpoint") or e.get("location")),
-    Column("EXCEPTION", lambda e: first_line(e.get("stacktrace") or e.get("exceptionName"))),
+    Column("EXCEPTION", lambda e: trace_summary(e.get("stacktrace") or e.get("exceptionName"))),
     Column("CONCURRENT", lambda e: len(array(e.get("concurrentExceptions"))), "count"),
 ]
 
@@ -188,7 +213,9 @@ def _execution_result(data: dict, wide: bool) -> None:
     ]
     cause = result.get("failure-cause")
     if cause:
-        pairs.append(("Failure", text(first_line(cause.get("stack-trace") or cause.get("class")))))
+        pairs.append(
+            ("Failure", text(trace_summary(cause.get("stack-trace") or cause.get("class"))))
+        )
     details(pairs)
     accumulators = obj(result.get("accumulator-results"))
     if accumulators:

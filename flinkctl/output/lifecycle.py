@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flinkctl.flink import failure_trace, jar_id, objects, trace_summary
+from flinkctl.flink import array, failure_trace, jar_id, objects, trace_summary
 from flinkctl.output.render import Column, View, out
 
 
@@ -87,7 +87,7 @@ def _count_jobs(app: dict) -> str:
     jobs = app.get("jobs")
     if isinstance(jobs, dict):
         return ", ".join(f"{n} {s.lower()}" for s, n in jobs.items()) or "-"
-    return str(len(jobs or []))
+    return str(len(array(jobs)))
 
 
 APPLICATIONS = View(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flinkctl.flink import first_line, obj, objects
+from flinkctl.flink import obj, objects, trace_summary
 from flinkctl.output.humanize import count, duration, text
 from flinkctl.output.render import Column, View, details, fields, out, rows_table, table
 
@@ -13,7 +13,7 @@ def rescale_view(names: dict[str, str | None], before: dict) -> View:
     """VERTEX NAME FROM TO rows for a resource-requirements body (vertex id -> bounds)."""
 
     def upper(reqs: dict, vid: str) -> Any:
-        return (obj(reqs.get(vid)).get("parallelism") or {}).get("upperBound")
+        return obj(obj(reqs.get(vid)).get("parallelism")).get("upperBound")
 
     return View(
         rows=lambda d: [{"id": vid, **req} for vid, req in d.items()],
@@ -144,7 +144,7 @@ SCHEDULER_STATE_COLUMNS = [
     Column("SCHEDULER STATE", "state"),
     Column("ENTERED", "enterTimestampInMillis", "time"),
     Column("DURATION", "durationInMillis", "duration"),
-    Column("EXCEPTION", lambda s: first_line(s.get("stringifiedException")), wide=True),
+    Column("EXCEPTION", lambda s: trace_summary(s.get("stringifiedException")), wide=True),
 ]
 
 

@@ -74,7 +74,7 @@ def test_backpressure_watch_streams_json_lines_until_interrupted(local_flink, de
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
-    assert proc.returncode == 0, proc.stderr.read()
+    assert proc.returncode == 130, proc.stderr.read()
     assert all(json.loads(line)["status"] == "ok" for line in lines)
 
 
@@ -242,5 +242,5 @@ def test_checkpoints_list_watch(local_flink, demo):
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
-    assert proc.returncode == 0, proc.stderr.read()
+    assert proc.returncode == 130, proc.stderr.read()
     assert all(d["counts"]["completed"] >= 2 for d in documents)

@@ -26,7 +26,8 @@ def _client(ctx: typer.Context) -> "FlinkClient":
     target = Invocation.typed(ctx).resolve_context()
     target.timeout = min(target.timeout, TIMEOUT)
     target.connect_timeout = min(target.connect_timeout, TIMEOUT)
-    return FlinkClient(target, retries=0)
+    target.retry_budget = 0  # a TAB must not hang
+    return FlinkClient(target)
 
 
 def _fetch(ctx: typer.Context, endpoint: Callable[["FlinkClient"], Any]) -> Any:

@@ -26,7 +26,23 @@ def report(err: FlinkctlError, invocation: Invocation) -> None:
 
 def run(app: typer.Typer, argv: list[str] | None) -> int:
     """Invoke the Typer app for a new Invocation (the root context's `obj`) without Typer's
-    standalone handling, and map errors to exit codes."""
+    standalone handling, and map errors to exit codes; flinkctl's warnings (FlinkctlWarning)
+    become `warning: ...` lines on stderr."""
+    import warnings
+
+    from flinkctl.errors import FlinkctlWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", FlinkctlWarning)
+        warnings.showwarning = _show_warning
+        return _run(app, argv)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _run(app: typer.Typer, argv: list[str] | None) -> int:
     # Click's exception types, as bundled by Typer: a private module that may move on an upgrade.
     from typer._click import exceptions as click_exc
 

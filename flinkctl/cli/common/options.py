@@ -1,11 +1,12 @@
 """Options shared by commands: `-o/--output` and `--query` (one decorator), `options_from`, the
-one way to add a set of options to several commands, and the savepoint options that
-`savepoint trigger` and `jobs stop` share."""
+one way to add a set of options to several commands, the savepoint options that
+`savepoint trigger`, `jobs stop` and `deploy` share, and `--catalog`."""
 
 import functools
 import inspect
 from collections.abc import Callable
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -142,3 +143,14 @@ def _directory_option(*names: str) -> Any:
 
 SavepointDirectoryOption = _directory_option("--dir", "-d")  # savepoint trigger
 StopSavepointDirectoryOption = _directory_option("--savepoint-dir", "-d")  # jobs stop
+
+
+CatalogOption = Annotated[
+    Optional[Path],  # noqa: UP045 (typer needs Optional here)
+    typer.Option(
+        "--catalog",
+        help="The local record of deploys (default: $XDG_STATE_HOME/flinkctl/catalog.db).",
+        envvar="FLINKCTL_CATALOG",
+        dir_okay=False,
+    ),
+]

@@ -11,7 +11,7 @@ A command offers it like this:
 `watch(interval, fetch, view)`: FETCH() returns the data (normally the REST body, unchanged);
 VIEW is the View that renders it, or a function(data) that renders it (e.g. one that first
 collects per-vertex metrics: it then runs on every refresh). Without an interval it renders
-once, as if there were no watch. With one, until Ctrl-C (exit 0):
+once, as if there were no watch. With one, until Ctrl-C (exit 130, as any interrupt):
 
 - table/wide/name on a terminal: a Rich Live view redrawn in place, under a line naming the
   interval and the time of the last refresh;
@@ -114,19 +114,14 @@ def watch(
             sys.stdout.write("\n")
         show(data)
 
-    try:
-        if settings.format == "json":
-            _repeat(interval, fetch, lambda data, first: _json_line(data, settings.query))
-        elif settings.format == "yaml":
-            _repeat(
-                interval, fetch, lambda data, first: _yaml_document(data, first, settings.query)
-            )
-        elif is_tty():
-            _live(interval, lambda: show(fetch()), settings.color)
-        else:
-            _repeat(interval, fetch, piped)
-    except KeyboardInterrupt:
-        return
+    if settings.format == "json":
+        _repeat(interval, fetch, lambda data, first: _json_line(data, settings.query))
+    elif settings.format == "yaml":
+        _repeat(interval, fetch, lambda data, first: _yaml_document(data, first, settings.query))
+    elif is_tty():
+        _live(interval, lambda: show(fetch()), settings.color)
+    else:
+        _repeat(interval, fetch, piped)
 
 
 def _repeat(interval: float, fetch: Callable[[], Any], emit: Callable[[Any, bool], None]) -> None:

@@ -156,8 +156,7 @@ def rescale(
 
     Needs the adaptive scheduler (jobmanager.scheduler: adaptive; try it locally with
     `flinkctl local up --demo -D jobmanager.scheduler=adaptive`). Sets each vertex's upper
-    bound; with --wait, returns once every vertex runs at its new parallelism. On clusters
-    older than 1.18, uses the legacy PATCH /jobs/:jobid/rescaling where it is still enabled.
+    bound; with --wait, returns once every vertex runs at its new parallelism.
 
     Example:
 
@@ -172,8 +171,7 @@ def rescale(
     jid = job_id(job)
     invocation = Invocation.current()
     client = invocation.client()
-    if not client.rescales_in_place():
-        return _rescale_legacy(jid, parallelism, settings, wait)
+    client.require("1.18", "jobs rescale")
     details = client.job(jid)
     wanted = {v["id"]: parallelism for v in objects(details.get("vertices"))}
     for name, n in settings:
@@ -211,27 +209,3 @@ def _rescaled(job: dict, targets: dict[str, int]) -> bool:
         and v.get("status") == "RUNNING"
         for v in objects(job.get("vertices"))
     )
-
-
-def _rescale_legacy(jid: str, parallelism: int | None, settings: list, wait: Wait) -> None:
-    """The legacy rescaling of clusters before Flink 1.18 (one parallelism for the job)."""
-    if settings or parallelism is None:
-        raise UsageError("--vertex needs Flink 1.18 or newer (resource requirements)")
-    invocation = Invocation.current()
-    client = invocation.client()
-    try:
-        tid = client.rescale_legacy(jid, parallelism)["request-id"]
-    except RescaleUnsupported as exc:
-        stop = invocation.command_line("jobs", "stop", jid, "--wait")
-        exc.hint = f"stop with a savepoint ({stop}) and run again with -p"
-        raise
-    if not wait.wanted:
-        note(f"rescale of job {jid} triggered ({tid})")
-        return
-    waiting(
-        f"rescale of job {jid}",
-        lambda p: p.operation(lambda: client.rescaling_status(jid, tid), what="rescale"),
-        timeout=wait.timeout,
-        resume=None,
-    )
-    note(f"job {jid} rescaled to {parallelism}")

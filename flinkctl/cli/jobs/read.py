@@ -74,13 +74,15 @@ def list_(
 ) -> None:
     """List jobs with state, start time, duration and task counts (GET /jobs/overview).
 
-    -o name prints job ids; -o json prints Flink's body with only the selected jobs, in order.
+    -o wide adds each job's restarts (failures in its exception history, one request per job,
+    sent concurrently). -o name prints job ids; -o json prints Flink's body with only the
+    selected jobs, in order.
 
     Example:
 
       flinkctl jobs list --state RUNNING --sort start -o name
     """
-    from flinkctl.output.jobs import JOBS
+    from flinkctl.output.jobs import JOBS, restarts
 
     states = [s.upper() for s in state_filter or []]
     unknown = [s for s in states if s not in JOB_STATES]
@@ -88,8 +90,20 @@ def list_(
         raise UsageError(f"unknown job state {unknown[0]!r} (choose from {', '.join(JOB_STATES)})")
     if interval is not None and sort is None:
         sort = Sort.start  # Flink's order changes between requests
-    client = Invocation.current().client()
-    watching.watch(interval, lambda: _select(client.jobs_overview(), states, name, sort), JOBS)
+    invocation = Invocation.current()
+    client = invocation.client()
+
+    def fetch() -> dict:
+        data = _select(client.jobs_overview(), states, name, sort)
+        if invocation.output.format != "wide":
+            return dict(data)
+        jobs = data.get("jobs") or []
+        ids = [j["jid"] for j in jobs if isinstance(j.get("jid"), str)]
+        found = client.jobs_exceptions(ids)
+        rows = [{**j, "restarts": restarts(found.get(str(j.get("jid"))))} for j in jobs]
+        return {**data, "jobs": rows}
+
+    watching.watch(interval, fetch, JOBS)
 
 
 @app.command(cls=watching.Command)
@@ -97,9 +111,10 @@ def list_(
 def show(job: JobArgument, interval: watching.WatchOption = None) -> None:
     """Show a job's header and its vertices with I/O, busy and backpressure (GET /jobs/:jobid).
 
-    The busy and backpressured ratios (max over subtasks) come from one request per vertex
-    (GET /jobs/:jobid/vertices/:vertexid/subtasks/metrics), sent concurrently. -o json/yaml
-    print GET /jobs/:jobid unchanged.
+    The header adds the restarts since the start and the last exception on one line (GET
+    /jobs/:jobid/exceptions). The busy and backpressured ratios (max over subtasks) come from
+    one request per vertex (GET /jobs/:jobid/vertices/:vertexid/subtasks/metrics), sent
+    concurrently. -o json/yaml print GET /jobs/:jobid unchanged.
 
     Example:
 
@@ -112,8 +127,11 @@ def show(job: JobArgument, interval: watching.WatchOption = None) -> None:
     jid = job_id(job)
 
     def view(details: JobDetails) -> None:
-        tables = invocation.output.format in ("table", "wide")
-        emit(details, job_view(client.vertex_loads(jid, details) if tables else None))
+        if invocation.output.format not in ("table", "wide"):
+            emit(details, job_view())
+            return
+        failures = client.jobs_exceptions([jid])[jid]  # None (shown as "-") if unreadable
+        emit(details, job_view(client.vertex_loads(jid, details), failures))
 
     watching.watch(interval, lambda: client.job(jid), view)
 
@@ -215,7 +233,7 @@ def result(job: JobArgument, wait: Wait) -> None:
       flinkctl jobs result my-batch-job --wait --timeout 3600 -o json
     """
     from flinkctl.errors import OperationFailed
-    from flinkctl.flink import first_line
+    from flinkctl.flink import trace_summary
     from flinkctl.output.jobs import EXECUTION_RESULT
 
     invocation = Invocation.current()
@@ -236,7 +254,7 @@ def result(job: JobArgument, wait: Wait) -> None:
     outcome = obj(body.get("job-execution-result"))
     if outcome.get("application-status") == "FAILED":
         cause = obj(outcome.get("failure-cause"))
-        failure = first_line(cause.get("stack-trace") or cause.get("class")) or "-"
+        failure = trace_summary(str(cause.get("stack-trace") or cause.get("class") or "")) or "-"
         raise OperationFailed(
             f"job {jid} failed: {failure}", flink=[str(cause.get("stack-trace") or "")]
         )

@@ -1,0 +1,62 @@
+"""Views of `deploy` / `rollback` reports and of `jobs history` (flinkctl objects, see README)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flinkctl.output.humanize import duration
+from flinkctl.output.render import Column, View, details, out, table
+
+REPORT_FIELDS = (
+    ("NAME", "name"),
+    ("RESULT", "result"),
+    ("REVISION", "revision"),
+    ("JOB-ID", "job-id"),
+    ("PREVIOUS-JOB-ID", "previous-job-id"),
+    ("SAVEPOINT", "savepoint"),
+    ("CAUSE", "cause"),
+    ("HINT", "hint"),
+)
+
+
+def _report(data: dict[str, Any], wide: bool) -> None:
+    """The report's fields, then its steps (STEP, STATUS, DURATION, DETAIL)."""
+    pairs = [(header, str(data[key])) for header, key in REPORT_FIELDS if data.get(key) is not None]
+    pairs += [("NOTE", note) for note in data.get("notes") or []]
+    details(pairs)
+    out()
+    table(
+        ["STEP", "STATUS", "DURATION", "DETAIL"],
+        [
+            [s["step"], s["status"], duration(s["duration-ms"]), s["detail"]]
+            for s in data.get("steps") or []
+        ],
+    )
+
+
+REPORT = View(table=_report, name="job-id")
+
+
+def step_line(step: dict[str, Any]) -> str:
+    """One finished step as the CLI prints it on stderr while a deploy runs."""
+    took = duration(step["duration-ms"])
+    return f"{step['status']:<7} {step['step']:<15} {took:>6}  {step['detail']}".rstrip()
+
+
+HISTORY = View(
+    columns=[
+        Column("REVISION", "revision"),
+        Column("JOB-ID", "job-id"),
+        Column("STATE", "state"),
+        Column("JAR", "jar"),
+        Column("ARGS", lambda r: " ".join(r.get("args") or [])),
+        Column("PARALLELISM", "parallelism"),
+        Column("RESTORED-FROM", "restored-from"),
+        Column("STARTED", "time", kind="time"),
+        Column("OUTCOME", "outcome"),
+        Column("ACTION", "action", wide=True),
+        Column("BY", "by", wide=True),
+        Column("RECORD", "record", wide=True),
+    ],
+    name="job-id",
+)

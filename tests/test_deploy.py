@@ -1,0 +1,460 @@
+"""deploy, rollback and jobs history over recorded responses: revision records, the health gate's
+verdicts, idempotence, and what deploy refuses before it touches the running job.
+
+The deploy-* fixtures come from `scripts/record-fixtures --scenario deploy` (jobs of the demo
+jar: one deployed with a record, one failing every few seconds, one without checkpointing, one
+whose program sets its own global job parameters).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from flinkctl.workflows import health
+from flinkctl.workflows.revisions import (
+    GLOBAL_PARAMETERS,
+    RECORD_KEY,
+    Previous,
+    Record,
+    Spec,
+    record_in,
+    with_record,
+)
+
+DEMO = Path(__file__).resolve().parents[1] / "flinkctl" / "local" / "demo" / "flinkctl-demo.jar"
+
+
+def deployed_record(flink) -> Record:
+    record = record_in(flink.body("deploy-config-deployed"))
+    assert isinstance(record, Record)
+    return record
+
+
+def job_id(flink, name: str) -> str:
+    return flink.body(f"deploy-job-{name}")["jid"]
+
+
+def observation(flink, name: str) -> health.Observation:
+    return health.observe(
+        flink.body(f"deploy-job-{name}"),
+        flink.body(f"deploy-exceptions-{name}"),
+        flink.body(f"deploy-checkpoints-{name}"),
+    )
+
+
+# -- revision records ---------------------------------------------------------------------------
+
+
+def spec(**changes) -> Spec:
+    base = dict(jar_id="a_job.jar", jar_name="job.jar", sha256="ab" * 32, uploaded=True,
+                entry_class="com.x.Main", args=("--in", "s3://b/x,y:z"), parallelism=2,
+                conf=(("k", "v"),))  # fmt: skip
+    return Spec(**{**base, **changes})
+
+
+def test_a_record_survives_the_global_job_parameters_syntax():
+    previous = Previous(3, spec(args=("old",)), "f" * 32)
+    record = Record("etl", 4, 7, spec(), restored_from="s3://sp/1", previous_job_id="f" * 32,
+                    previous=previous, time_ms=1, by="ci@runner")  # fmt: skip
+    value = record.encode()
+    assert not set(value) & set(":,'\"=% ")
+    assert Record.decode(value) == record
+
+
+def test_the_record_joins_global_job_parameters_given_with_d():
+    record = Record("etl", 1, 1, spec(), time_ms=1, by="me@here")
+    conf = with_record({"a": "b"}, record)
+    assert conf == {"a": "b", GLOBAL_PARAMETERS: f"{RECORD_KEY}:{record.encode()}"}
+    given = with_record({GLOBAL_PARAMETERS: "env:prod"}, record)
+    assert given[GLOBAL_PARAMETERS] == f"env:prod,{RECORD_KEY}:{record.encode()}"
+
+
+@pytest.mark.parametrize("value", ["", "not base64!", "e30", "eyJ2IjogOX0"])  # {} / {"v": 9}
+def test_a_value_that_is_not_a_record_is_refused(value):
+    with pytest.raises(ValueError):
+        Record.decode(value)
+
+
+def test_the_recorded_job_config_carries_the_record(flink):
+    record = deployed_record(flink)
+    assert (record.name, record.revision, record.generation) == ("deployed", 1, 1)
+    assert record.spec.args == ("20", "--name", "deployed")
+    assert record.spec.jar_id == flink.body("deploy-jars")["files"][0]["id"]
+    assert record.by == "recorder@flinkctl"
+
+
+def test_a_program_with_its_own_global_job_parameters_replaces_the_record(flink):
+    user = flink.body("deploy-config-program-parameters")["execution-config"]["user-config"]
+    assert user == {"demo.source": "program"}
+    assert record_in(flink.body("deploy-config-program-parameters")) is None
+    assert record_in(flink.body("job-config")) is None  # the demo job: no record at all
+
+
+@pytest.mark.parametrize(
+    "other, same",
+    [
+        (spec(), True),
+        (spec(jar_id="b_job.jar", jar_name="renamed.jar"), True),  # same content, new upload
+        (spec(sha256="cd" * 32), False),  # a jar of the same name with other content
+        (spec(sha256=None, jar_id="a_job.jar"), True),  # the uploaded jar, given by id
+        (spec(sha256=None, jar_id="c_job.jar"), False),
+        (spec(args=("--in", "s3://b/other")), False),
+        (spec(parallelism=3), False),
+        (spec(conf=(("k", "w"),)), False),
+        (spec(entry_class="com.x.Other"), False),
+        (spec(allow_non_restored_state=True), True),  # how it restores, not what runs
+    ],
+)
+def test_idempotence_compares_jar_content_class_args_parallelism_and_conf(other, same):
+    assert spec().same_program(other) is same
+    assert other.same_program(spec()) is same
+
+
+# -- the health gate ----------------------------------------------------------------------------
+
+
+def test_a_healthy_job_passes_after_healthy_for(flink):
+    seen = observation(flink, "deployed")
+    assert seen.tasks_running and seen.restarts == 0 and seen.checkpoints >= 1
+    config = flink.body("deploy-checkpoints-config-deployed")
+    judge = health.Judge(health.Gate(healthy_for=10), health.checkpointing_enabled(config), 0.0)
+    assert judge.note() is None
+    assert judge.judge(seen, 1.0).status == "waiting"
+    assert judge.judge(seen, 10.5).status == "waiting"
+    verdict = judge.judge(seen, 11.0)
+    assert verdict.status == "healthy", verdict.reason
+    assert verdict.reason.startswith("RUNNING 10/10s, 0 restarts")
+
+
+def test_a_restart_between_two_polls_counts(flink):
+    """The restarting job runs again when recorded: only its exception history tells."""
+    seen = observation(flink, "restarting")
+    assert seen.state == "RUNNING" and seen.tasks_running
+    assert seen.restarts >= 1
+    verdict = health.Judge(health.Gate(), True, 0.0).judge(seen, 1.0)
+    assert verdict.status == "unhealthy"
+    assert f"{seen.restarts} restart" in verdict.reason and "(--max-restarts 0)" in verdict.reason
+    assert "IllegalStateException: demo failure 4 s after the start" in verdict.reason
+
+
+def test_restarts_within_max_restarts_are_tolerated(flink):
+    seen = observation(flink, "restarting")
+    judge = health.Judge(health.Gate(healthy_for=5, max_restarts=seen.restarts), True, 0.0)
+    assert judge.judge(seen, 0.0).status == "waiting"
+    assert judge.judge(seen, 5.0).status == "healthy"
+
+
+def test_without_checkpointing_the_checkpoint_check_is_skipped_with_a_note(flink):
+    config = flink.body("deploy-checkpoints-config-no-checkpoints")
+    assert config["interval"] == health.NO_CHECKPOINTS
+    assert not health.checkpointing_enabled(config)
+    seen = observation(flink, "no-checkpoints")
+    assert seen.checkpoints == 0
+    judge = health.Judge(health.Gate(healthy_for=5, min_checkpoints=3), False, 0.0)
+    assert judge.note() == "checkpointing is disabled: no checkpoints required"
+    assert judge.judge(seen, 0.0).status == "waiting"
+    verdict = judge.judge(seen, 5.0)
+    assert verdict.status == "healthy" and "checkpoints" not in verdict.reason
+
+
+def test_missing_checkpoints_keep_the_gate_waiting_until_its_timeout(flink):
+    seen = observation(flink, "no-checkpoints")
+    judge = health.Judge(health.Gate(healthy_for=5, timeout=60), True, 0.0)
+    assert judge.judge(seen, 0.0).status == "waiting"
+    assert judge.judge(seen, 30.0).reason.endswith("0 checkpoints (1 needed)")
+    verdict = judge.judge(seen, 60.0)
+    assert verdict.status == "unhealthy"
+    assert verdict.reason == (
+        "not healthy after 60s: RUNNING 5/5s, 0 restarts, 0 checkpoints (1 needed)"
+    )
+
+
+def test_a_failed_job_is_unhealthy_at_once_with_its_cause(flink):
+    seen = health.observe(flink.body("job-failed"), flink.body("job-failed-exceptions"), {})
+    verdict = health.Judge(health.Gate(), True, 0.0).judge(seen, 0.0)
+    assert verdict.status == "unhealthy"
+    assert verdict.reason.startswith("the job is FAILED")
+
+
+def test_tasks_that_never_all_run_time_out(flink):
+    job = flink.body("deploy-job-deployed")
+    starting = {**job, "vertices": [{**v, "status": "DEPLOYING"} for v in job["vertices"]]}
+    seen = health.observe(starting, {}, {})
+    judge = health.Judge(health.Gate(healthy_for=5, timeout=20), True, 0.0)
+    assert judge.judge(seen, 10.0).reason == "RUNNING, waiting for every task to run"
+    verdict = judge.judge(seen, 20.0)
+    assert (verdict.status, verdict.reason) == (
+        "unhealthy",
+        "not healthy after 20s: tasks not all RUNNING (job RUNNING)",
+    )
+
+
+def test_watch_polls_until_the_gate_decides(flink, httpserver):
+    from flinkctl.client import FlinkClient
+    from flinkctl.client.poller import Poller
+    from flinkctl.config import Context
+
+    for name in ("job", "exceptions", "checkpoints", "checkpoints-config"):
+        flink.serve(httpserver, f"deploy-{name}-restarting")
+    seen: list[str] = []
+    with FlinkClient(Context("t", url=httpserver.url_for("").rstrip("/"))) as client:
+        verdict, note = health.watch(
+            client,
+            job_id(flink, "restarting"),
+            health.Gate(),
+            Poller(0, sleep=lambda s: None),
+            on_verdict=lambda v: seen.append(v.status),
+        )
+    assert verdict.status == "unhealthy" and note is None
+    assert seen == ["unhealthy"]
+
+
+def test_a_job_failed_before_it_ran_is_judged_by_its_execution_result(flink, httpserver):
+    """The adaptive scheduler fails a job whose state it cannot map with an empty exception
+    history (seen on 2.3.0): the cause is in the execution result."""
+    from flinkctl.client import FlinkClient
+    from flinkctl.client.poller import Poller
+    from flinkctl.config import Context
+
+    jid = flink.body("job-failed")["jid"]
+    httpserver.expect_request(f"/jobs/{jid}").respond_with_json(flink.body("job-failed"))
+    empty = {"exceptionHistory": {"entries": [], "truncated": False}}
+    httpserver.expect_request(f"/jobs/{jid}/exceptions").respond_with_json(empty)
+    httpserver.expect_request(f"/jobs/{jid}/execution-result").respond_with_json(
+        flink.body("job-execution-result-failed")
+    )
+    httpserver.expect_request(f"/jobs/{jid}/checkpoints").respond_with_json(
+        flink.body("deploy-checkpoints-no-checkpoints")  # none: it never ran
+    )
+    with FlinkClient(Context("t", url=httpserver.url_for("").rstrip("/"))) as client:
+        verdict, _ = health.watch(client, jid, health.Gate(), Poller(0, sleep=lambda s: None))
+    assert verdict.status == "unhealthy"
+    assert verdict.reason.startswith(
+        "the job is FAILED: JobException: Recovery is suppressed by NoRestartBackoffTimeStrategy"
+    )
+
+
+# -- the commands over recorded responses -------------------------------------------------------
+
+
+def serve_overview(httpserver, flink, jobs=None) -> None:
+    body = flink.body("deploy-jobs-overview")
+    if jobs is not None:
+        body = {**body, "jobs": jobs}
+    httpserver.expect_request("/jobs/overview").respond_with_json(body)
+
+
+def posted(httpserver) -> list[str]:
+    return [f"{r.method} {r.path}" for r, _ in httpserver.log if r.method != "GET"]
+
+
+def test_deploy_refuses_a_failing_main_and_deletes_its_upload(cli, flink, httpserver, tmp_path):
+    serve_overview(httpserver, flink)
+    upload = flink.record("jar-upload")
+    jar = Path(upload["body"]["filename"]).name
+    httpserver.expect_request("/jars/upload", method="POST").respond_with_json(upload["body"])
+    failing = flink.record("deploy-plan-failing-main")
+    httpserver.expect_request(f"/jars/{jar}/plan", method="POST").respond_with_json(
+        failing["body"], status=failing["status"]
+    )
+    httpserver.expect_oneshot_request(f"/jars/{jar}", method="DELETE").respond_with_json({})
+    r = cli("deploy", "orders", "--jar", str(DEMO), "--arg", "x", "--catalog",
+            str(tmp_path / "c.db"), "-o", "json")  # fmt: skip
+    assert r.code == 2, r.err
+    report = r.json()
+    assert report["result"] == "refused"
+    assert 'NumberFormatException: For input string: "x"' in report["cause"]
+    assert report["hint"] == "the running job was not touched"
+    assert [s["step"] for s in report["steps"]] == [
+        "resolve",
+        "compare",
+        "upload",
+        "plan",
+        "cleanup",
+    ]
+    assert posted(httpserver) == [
+        "POST /jars/upload",
+        f"POST /jars/{jar}/plan",
+        f"DELETE /jars/{jar}",
+    ]
+    assert r.err == ""  # -o json: the report is the only output
+
+
+def test_a_deploy_racing_another_for_the_same_start_is_refused(cli, flink, httpserver, tmp_path):
+    """Both computed generation 1 of the name, so the same job id: Flink refuses the second."""
+    from flinkctl.workflows.revisions import job_id_for
+
+    serve_overview(httpserver, flink, [])
+    upload = flink.body("jar-upload")
+    jar = Path(upload["filename"]).name
+    httpserver.expect_request("/jars/upload", method="POST").respond_with_json(upload)
+    httpserver.expect_request(f"/jars/{jar}/plan", method="POST").respond_with_json(
+        flink.body("jar-plan")
+    )
+    duplicate = flink.record("deploy-run-duplicate-job-id")
+    httpserver.expect_request(f"/jars/{jar}/run", method="POST").respond_with_json(
+        duplicate["body"], status=duplicate["status"]
+    )
+    httpserver.expect_oneshot_request(f"/jars/{jar}", method="DELETE").respond_with_json({})
+    flink.serve(httpserver, "config")  # the version, for the run body
+    r = cli("deploy", "flinkctl-demo", "--jar", str(DEMO), "--catalog", str(tmp_path / "c.db"),
+            "-o", "json")  # fmt: skip
+    assert r.code == 2, r.err
+    report = r.json()
+    assert report["result"] == "refused"
+    assert report["cause"] == (
+        f"job id {job_id_for('flinkctl-demo', 1)} is taken: another deploy or rollback of "
+        "'flinkctl-demo' started generation 1 at the same moment"
+    )
+    run = next(req for req, _ in httpserver.log if req.path.endswith("/run"))
+    assert run.json["jobId"] == job_id_for("flinkctl-demo", 1)
+    assert posted(httpserver)[-1] == f"DELETE /jars/{jar}"
+
+
+def test_the_same_deploy_again_is_unchanged_and_touches_nothing(cli, flink, httpserver, tmp_path):
+    record = deployed_record(flink)
+    serve_overview(httpserver, flink)
+    flink.serve(httpserver, "deploy-config-deployed", "deploy-jars")
+    args = [a for arg in record.spec.args for a in ("--arg", arg)]
+    r = cli("deploy", "deployed", "--jar", record.spec.jar_id, *args, "--catalog",
+            str(tmp_path / "c.db"))  # fmt: skip
+    assert r.code == 0, r.err
+    assert "RESULT:   unchanged" in r.out and f"JOB-ID:   {job_id(flink, 'deployed')}" in r.out
+    assert [line.split()[:2] for line in r.err.splitlines()] == [
+        ["ok", "resolve"],
+        ["ok", "compare"],
+    ]
+    assert posted(httpserver) == []
+
+
+def test_last_state_needs_retained_checkpoints(cli, flink, httpserver, tmp_path):
+    serve_overview(httpserver, flink)
+    flink.serve(httpserver, "deploy-config-deployed", "deploy-checkpoints-config-deployed")
+    r = cli("deploy", "deployed", "--jar", str(DEMO), "--upgrade-mode", "last-state",
+            "--catalog", str(tmp_path / "c.db"), "-o", "json")  # fmt: skip
+    assert r.code == 2
+    assert r.json()["cause"].endswith(
+        "does not retain its checkpoints when cancelled, so --upgrade-mode last-state has no "
+        "state to start from"
+    )
+    assert posted(httpserver) == []  # refused before the upload
+
+
+def test_a_program_naming_another_job_is_refused(cli, flink, httpserver, tmp_path):
+    record = deployed_record(flink)
+    serve_overview(httpserver, flink)
+    flink.serve(httpserver, "deploy-config-deployed", "deploy-jars")
+    httpserver.expect_request(f"/jars/{record.spec.jar_id}/plan", method="POST").respond_with_json(
+        flink.body("jar-plan")  # the demo job's plan: named flinkctl-demo
+    )
+    args = [a for arg in record.spec.args for a in ("--arg", arg)]
+    r = cli("deploy", "deployed", "--jar", record.spec.jar_id, *args, "-p", "2",
+            "--catalog", str(tmp_path / "c.db"), "-o", "json")  # fmt: skip
+    assert r.code == 2
+    assert r.json()["cause"] == "the program names its job 'flinkctl-demo', not 'deployed'"
+    assert posted(httpserver) == [f"POST /jars/{record.spec.jar_id}/plan"]  # not uploaded: kept
+
+
+def test_two_running_jobs_of_one_name_are_refused(cli, flink, httpserver, tmp_path):
+    jobs = flink.body("deploy-jobs-overview")["jobs"]
+    running = next(j for j in jobs if j["name"] == "deployed")
+    twin = {**running, "jid": "0" * 32}
+    serve_overview(httpserver, flink, [running, twin])
+    httpserver.expect_request(f"/jobs/{running['jid']}/config").respond_with_json(
+        flink.body("deploy-config-deployed")
+    )
+    httpserver.expect_request(f"/jobs/{twin['jid']}/config").respond_with_json(
+        flink.body("job-config")
+    )
+    r = cli("deploy", "deployed", "--jar", str(DEMO), "--catalog", str(tmp_path / "c.db"))
+    assert r.code == 2
+    assert f"2 jobs named 'deployed' run: {running['jid']} RUNNING; {'0' * 32} RUNNING" in r.out
+    assert posted(httpserver) == []
+
+
+def test_a_name_that_ran_before_needs_from_savepoint_or_fresh(cli, flink, httpserver, tmp_path):
+    jobs = flink.body("deploy-jobs-overview")["jobs"]
+    ended = {**next(j for j in jobs if j["name"] == "deployed"), "state": "CANCELED"}
+    serve_overview(httpserver, flink, [ended])
+    flink.serve(httpserver, "deploy-config-deployed")
+    r = cli("deploy", "deployed", "--jar", str(DEMO), "--catalog", str(tmp_path / "c.db"),
+            "-o", "json")  # fmt: skip
+    assert r.code == 2
+    assert "would drop that state" in r.json()["cause"]
+    assert r.json()["hint"] == "say what to start from: --from-savepoint PATH or --fresh"
+
+
+def test_history_lists_the_cluster_jobs_with_their_records(cli, flink, httpserver, tmp_path):
+    serve_overview(httpserver, flink)
+    flink.serve(httpserver, "deploy-config-deployed")
+    r = cli("jobs", "history", "deployed", "--catalog", str(tmp_path / "c.db"), "-o", "json")
+    assert r.code == 0, r.err
+    [row] = r.json()
+    assert row["revision"] == 1 and row["job-id"] == job_id(flink, "deployed")
+    assert row["state"] == "RUNNING" and row["args"] == ["20", "--name", "deployed"]
+    assert row["record"] == "cluster" and row["outcome"] is None
+    r = cli("jobs", "history", "deployed", "--catalog", str(tmp_path / "c.db"))
+    header = r.out.splitlines()[0].split("\t")
+    assert header == ["REVISION", "JOB-ID", "STATE", "JAR", "ARGS", "PARALLELISM",
+                      "RESTORED-FROM", "STARTED", "OUTCOME"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--drain"], "--drain fires timers and windows"),
+        (["--fresh", "--from-savepoint", "/sp/1"], "choose one of --from-savepoint and --fresh"),
+        (["--healthy-for", "60", "--timeout", "30"], "--healthy-for must be shorter"),
+        (["--from-savepoint", "relative/sp"], "malformed savepoint path"),
+        (["--upgrade-mode", "sideways"], "sideways"),
+    ],
+)
+def test_bad_options_never_reach_the_cluster(cli, httpserver, args, message):
+    r = cli("deploy", "etl", "--jar", str(DEMO), *args)
+    assert r.code == 2
+    assert message in r.err
+    assert httpserver.log == []
+
+
+def test_a_deploy_file_gives_options_that_flags_override(cli, httpserver, tmp_path):
+    file = tmp_path / "deploy.yaml"
+    file.write_text("name: etl\njar: /no/such.jar\nhealthy-for: 5\n")
+    r = cli("deploy", "-f", str(file))
+    assert (r.code, r.err) == (2, "error: jar file '/no/such.jar' does not exist\n")
+    r = cli("deploy", "-f", str(file), "--jar", str(DEMO), "--timeout", "4")
+    assert "--healthy-for must be shorter than --timeout" in r.err  # 5 from the file, 4 given
+    file.write_text("name: etl\njar: x.jar\nhealthy_for: 5\n")
+    r = cli("deploy", "-f", str(file))
+    assert r.code == 2 and "unknown key 'healthy_for'" in r.err
+    assert httpserver.log == []
+
+
+def test_rollback_without_a_running_job_is_refused(cli, flink, httpserver, tmp_path):
+    serve_overview(httpserver, flink, [])
+    r = cli("rollback", "etl", "--catalog", str(tmp_path / "c.db"), "-o", "json")
+    assert r.code == 2
+    assert r.json()["cause"] == "no job named 'etl' runs: nothing to roll back"
+
+
+def test_top_level_commands_complete_with_the_first_line_of_their_help():
+    import typer
+
+    from flinkctl.cli.main import COMMANDS, app
+
+    root = typer.main.get_command(app)
+    for name, _, summary in COMMANDS:
+        command = root.get_command(None, name)
+        assert command.help.splitlines()[0] == summary
+
+
+def test_the_report_documents_its_fields():
+    from flinkctl.workflows.deploy import Report
+
+    assert list(Report("x").to_json()) == [
+        "name", "result", "revision", "job-id", "previous-job-id", "savepoint", "steps",
+        "cause", "hint", "notes",
+    ]  # fmt: skip
+    assert json.dumps(Report("x").to_json())
