@@ -141,7 +141,9 @@ def test_taskmanager_ids_from_the_cluster(cluster, contexts, url):
 def test_unreachable_cluster_completes_nothing_within_a_second(silent_port):
     start = time.monotonic()
     assert ask(f"flinkctl --url http://127.0.0.1:{silent_port} tm show ") == []
-    assert time.monotonic() - start < 3, "one attempt with a 1 s timeout, no retries"
+    # one attempt with a 1 s timeout: well under a retry budget (20 s), with room for a
+    # loaded machine starting the subprocess
+    assert time.monotonic() - start < 6, "one attempt with a 1 s timeout, no retries"
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed = sock.getsockname()[1]

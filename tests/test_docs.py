@@ -109,9 +109,11 @@ def test_check_passes_on_the_tree():
     assert proc.stdout == ""
 
 
-def test_check_fails_when_a_help_string_changes(monkeypatch, capsys):
-    from flinkctl.cli import cluster
+def test_check_fails_when_a_help_string_changes(monkeypatch, capsys, request):
+    from flinkctl.cli import cluster, main
 
+    main._command.cache_clear()  # group commands are built once per process: rebuild them
+    request.addfinalizer(main._command.cache_clear)
     info = cluster.app.registered_commands[0]  # groups load lazily: patch the source
     monkeypatch.setattr(info, "help", info.callback.__doc__ + "\n\nA changed sentence.")
     root = typer.main.get_command(app)

@@ -166,8 +166,12 @@ def test_ctrl_c_while_saving_the_config_keeps_it_whole(tmp_path):
         _, err = proc.communicate(timeout=30)
         # 0: done before the signal; 130: flinkctl stopped it; else Python was still starting
         # (importing the package: its own traceback, which the tests above show flinkctl's
-        # code never prints)
-        assert proc.returncode not in (0, 130) or "Traceback" not in err, err
+        # code never prints). A signal inside one of the import system's weakref callbacks is
+        # Python's "Exception ignored in ..." note, after which the run goes on: not ours either.
+        ours = "\n".join(
+            block for block in err.split("Exception ignored in") if "<frozen" not in block
+        )
+        assert proc.returncode not in (0, 130) or "Traceback" not in ours, err
         outcomes.add(proc.returncode)
         config.load(path)  # whole and valid after every one
     assert [p.name for p in Path(tmp_path).iterdir()] == ["config.yaml"]

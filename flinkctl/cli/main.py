@@ -1,5 +1,6 @@
 """The root command: global options and the sub-command groups (GROUPS); `main` runs it."""
 
+import functools
 import sys
 from pathlib import Path
 from typing import Annotated, cast
@@ -74,6 +75,23 @@ def _reflow(command) -> None:
         _reflow(sub)
 
 
+@functools.cache
+def _command(name: str):
+    """The Click command of group (or top-level command) NAME, built once per process: Typer's
+    build is the slow part of an in-process invocation (the test suite makes thousands)."""
+    import importlib
+
+    command = typer.main.get_command(importlib.import_module(MODULES[name]).app)
+    if name in TOP_LEVEL:  # the module's command of that name, with its own help
+        command = cast(TyperGroup, command).commands[name]
+    else:
+        command.name, command.help = name, HELP[name]
+    # Typer adds its own completion installer to an app built on its own; ours is `completion`.
+    command.params = [p for p in command.params if p.name not in TYPER_COMPLETION]
+    _reflow(command)
+    return command
+
+
 class LazyGroup(TyperGroup):
     """The root group: the module of a command group (or top-level command) is imported only
     when it runs.
@@ -86,20 +104,10 @@ class LazyGroup(TyperGroup):
         return list(MODULES)
 
     def get_command(self, ctx, name: str):
-        import importlib
-
         name = ALIASES.get(name, name)
         if name not in MODULES:
             return None
-        command = typer.main.get_command(importlib.import_module(MODULES[name]).app)
-        if name in TOP_LEVEL:  # the module's command of that name, with its own help
-            command = cast(TyperGroup, command).commands[name]
-        else:
-            command.name, command.help = name, HELP[name]
-        # Typer adds its own completion installer to an app built on its own; ours is `completion`.
-        command.params = [p for p in command.params if p.name not in TYPER_COMPLETION]
-        _reflow(command)
-        return command
+        return _command(name)
 
     def shell_complete(self, ctx, incomplete: str) -> list:
         """Group names with their help from GROUPS, then the root options (as Click would)."""

@@ -1,9 +1,11 @@
 """`run`: invoke the command tree for one Invocation, and turn what it raises into one stderr
 line (or a JSON error object) and an exit code (flinkctl.errors holds the exception types)."""
 
+import functools
 import json
 import sys
 import traceback
+from typing import Any
 
 import typer
 
@@ -42,12 +44,18 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     print(f"warning: {message}", file=sys.stderr)
 
 
+@functools.cache
+def _root(app: typer.Typer) -> Any:
+    """APP's Click command, built once per process (a build costs a few milliseconds)."""
+    return typer.main.get_command(app)
+
+
 def _run(app: typer.Typer, argv: list[str] | None) -> int:
     # Click's exception types, as bundled by Typer: a private module that may move on an upgrade.
     from typer._click import exceptions as click_exc
 
     invocation = Invocation()
-    command = typer.main.get_command(app)
+    command = _root(app)
     try:
         rv = command.main(args=argv, prog_name="flinkctl", standalone_mode=False, obj=invocation)
         code = rv if isinstance(rv, int) else 0
