@@ -18,6 +18,7 @@ from flinkctl.cli.common.arguments import savepoint_path
 from flinkctl.cli.common.options import (
     CatalogOption,
     StopSavepointDirectoryOption,
+    catalog_at,
     with_output,
 )
 from flinkctl.cli.invocation import Invocation, emit
@@ -142,13 +143,12 @@ class Progress:
 
 def run_workflow(catalog: Path | None, work: "Any") -> None:
     """Run WORK(deployer) with progress on stderr; print its report; exit with its code."""
-    from flinkctl.catalog import Catalog
     from flinkctl.output.deploy import REPORT
     from flinkctl.workflows.deploy import Deployer
 
     invocation = Invocation.current()
     progress = Progress(invocation)
-    deployer = Deployer(invocation.client(), Catalog(catalog), progress)
+    deployer = Deployer(invocation.client(), catalog_at(catalog), progress)
     try:
         report: Report = work(deployer)
     except KeyboardInterrupt:
@@ -275,7 +275,8 @@ def deploy(
         typer.Option(
             "--from-savepoint",
             "-s",
-            help="Start the new revision from this savepoint or checkpoint instead.",
+            help="Start the new revision from this savepoint or checkpoint instead; 'latest': "
+            "NAME's newest savepoint (as `savepoint latest NAME`).",
         ),
     ] = None,
     fresh: Annotated[
@@ -334,7 +335,7 @@ def deploy(
 
       flinkctl deploy orders-etl --jar target/orders-etl.jar -p 4 -o json
     """
-    from flinkctl.workflows.deploy import Request
+    from flinkctl.workflows.deploy import LATEST, Request
     from flinkctl.workflows.health import Gate
 
     values = {
@@ -365,7 +366,7 @@ def deploy(
         upgrade_mode=UpgradeMode(values["upgrade_mode"]).value,
         allow_non_restored_state=bool(values["allow_non_restored_state"]),
         drain=bool(values["drain"]),
-        from_savepoint=savepoint_path(restore) if restore else None,
+        from_savepoint=restore if restore in (None, LATEST) else savepoint_path(restore),
         fresh=bool(values["fresh"]),
         savepoint_dir=values["savepoint_dir"],
         gate=Gate(

@@ -32,7 +32,7 @@ GROUPS = (
     ("checkpoints", "flinkctl.cli.checkpoints",
      "Checkpoints: history and statistics, details, configuration.", ()),
     ("savepoint", "flinkctl.cli.savepoint",
-     "Savepoints: trigger, status, dispose.", ()),
+     "Savepoints: trigger, list, latest, prune, check, status, dispose.", ()),
     ("jars", "flinkctl.cli.jars",
      "Jars: list, upload, delete, plan, run.", ()),
     ("datasets", "flinkctl.cli.datasets",

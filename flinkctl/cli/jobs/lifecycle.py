@@ -9,8 +9,10 @@ from flinkctl.cli.common.arguments import JobArgument, job_id
 from flinkctl.cli.common.confirm import YesOption, confirm
 from flinkctl.cli.common.operations import SAVEPOINT
 from flinkctl.cli.common.options import (
+    CatalogOption,
     SavepointFormatOption,
     StopSavepointDirectoryOption,
+    catalog_at,
     savepoint_target,
     with_output,
 )
@@ -55,11 +57,12 @@ def stop(
     ] = False,
     savepoint_dir: StopSavepointDirectoryOption = None,
     fmt: SavepointFormatOption = None,
+    catalog: CatalogOption = None,
     *,
     wait: Wait,
     yes: YesOption = False,
 ) -> None:
-    """Stop a job with a savepoint (POST /jobs/:jobid/stop).
+    """Stop a job with a savepoint (POST /jobs/:jobid/stop), recorded in the catalog.
 
     Without --wait it prints the trigger id; with --wait the savepoint's location
     (-o json: job-id, trigger-id, status, location, duration-ms).
@@ -69,16 +72,23 @@ def stop(
 
       flinkctl jobs stop flinkctl-demo --wait --yes
     """
+    from flinkctl.workflows.savepoints import Recording, job_name
+
     jid = job_id(job)
     confirm(f"Stop job {jid} with a savepoint?", yes)
     target = savepoint_target(savepoint_dir, fmt)
-    SAVEPOINT.trigger(
-        jid,
-        lambda client, tid: client.stop_job(jid, tid, drain=drain, **target),
-        wait,
-        name="stop-with-savepoint",
-        ends_job=True,
-    )
+    client = Invocation.current().client()
+    with catalog_at(catalog) as local:
+        recording = Recording(client, local, jid, job_name(client, jid), "stop-with-savepoint",
+                              target["format_type"])  # fmt: skip
+        SAVEPOINT.trigger(
+            jid,
+            lambda client, tid: client.stop_job(jid, tid, drain=drain, **target),
+            wait,
+            name="stop-with-savepoint",
+            ends_job=True,
+            recording=recording,
+        )
 
 
 def _existing(path: Path, what: str) -> Path:
