@@ -134,7 +134,10 @@ def test_a_learned_savepoint_gives_way_to_the_recorded_one_of_its_path(tmp_path)
         catalog.learn_savepoints([learned])  # learned again: nothing new, the size is filled
         catalog.mark_disposed("file:/sp/2")
         found = {s.path: (s.trigger_id, s.status, s.size) for s in catalog.savepoints()}
-        assert found == {"file:/sp/1": ("t1", "COMPLETED", 7), "file:/sp/2": (None, "DISPOSED", None)}
+        assert found == {
+            "file:/sp/1": ("t1", "COMPLETED", 7),
+            "file:/sp/2": (None, "DISPOSED", None),
+        }
         assert catalog.savepoints(["http://other:8081"]) == []
         assert catalog.savepoints(name="other") == []
 
@@ -143,7 +146,9 @@ def _begin(path: str, trigger: str, start, out) -> None:
     """One process of the race: wait for the start, then begin a savepoint of job j1."""
     start.wait()
     with Catalog(Path(path)) as catalog:
-        out.put(catalog.begin_savepoint(savepoint(trigger=trigger), join_within_ms=60_000).trigger_id)
+        out.put(
+            catalog.begin_savepoint(savepoint(trigger=trigger), join_within_ms=60_000).trigger_id
+        )
 
 
 def _add(path: str, index: int, start) -> None:

@@ -29,7 +29,9 @@ def test_durations_people_type(text, seconds):
     assert parse(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "h", "5x", "1h 2m", "5m3", "-1", "-5m", "inf", "nan", "1e999"])
+@pytest.mark.parametrize(
+    "text", ["", "h", "5x", "1h 2m", "5m3", "-1", "-5m", "inf", "nan", "1e999"]
+)
 def test_malformed_durations_are_refused_with_the_reason(text):
     with pytest.raises(ValueError, match="invalid duration"):
         parse(text)

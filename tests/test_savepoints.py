@@ -103,7 +103,10 @@ def test_check_is_0_when_fresh_and_7_naming_the_stale(
     [item] = r.json()
     assert (item["job-name"], item["age-ms"], item["fresh"]) == (NAME, 3600_000, code == 0)
     if code:
-        assert "1 of 1 running job(s) have no savepoint younger than 30m00s: flinkctl-demo (1h00m)" in r.err
+        assert (
+            "1 of 1 running job(s) have no savepoint younger than 30m00s: flinkctl-demo (1h00m)"
+            in r.err
+        )
     else:
         assert r.err == ""
     assert cli("savepoint", "check", "gone", "--max-age", "1h").code == 3
@@ -161,7 +164,9 @@ def test_prune_by_age_a_gone_savepoint_counts_as_disposed_a_failure_is_exit_1(
              row(flink, week, t - 7 * 86400_000, status="COMPLETED"),
              row(flink, month, t - 30 * 86400_000, status="COMPLETED"))  # fmt: skip
     failed = flink.body("disposal-status-failed")
-    denied = json.loads(json.dumps(failed).replace("FileNotFoundException", "AccessDeniedException"))
+    denied = json.loads(
+        json.dumps(failed).replace("FileNotFoundException", "AccessDeniedException")
+    )
     answer = {"request-id": flink.path("disposal-status-failed").rsplit("/", 1)[-1]}
     for path in (week, month):
         expect("disposal-trigger", json={"savepoint-path": path}, body=answer)
@@ -219,13 +224,14 @@ def test_a_trigger_joins_the_savepoint_in_progress(cli, flink, httpserver, expec
     r = cli("savepoint", "trigger", flink.ids["jobid"], "--wait")
     assert r.code == 0, r.err
     assert r.out == flink.body("savepoint-status-completed")["operation"]["location"] + "\n"
-    assert f"triggered by cron@elsewhere at " in r.err and f"(trigger id {theirs})" in r.err
+    assert "triggered by cron@elsewhere at " in r.err and f"(trigger id {theirs})" in r.err
     with Catalog() as catalog:
         assert [(s.trigger_id, s.status) for s in catalog.savepoints()] == [(theirs, "COMPLETED")]
 
 
-def test_trigger_all_attempts_every_job_and_exits_with_the_worst(cli, flink, httpserver, tid, expect):
-    jid = flink.ids["jobid"]
+def test_trigger_all_attempts_every_job_and_exits_with_the_worst(
+    cli, flink, httpserver, tid, expect
+):
     other = "0" * 32
     overview = flink.body("jobs-overview")
     job = overview["jobs"][0]
