@@ -19,6 +19,7 @@ from flinkctl.cli.common.options import (
     CatalogOption,
     StopSavepointDirectoryOption,
     catalog_at,
+    duration,
     with_output,
 )
 from flinkctl.cli.invocation import Invocation, emit
@@ -58,7 +59,10 @@ NameArgument = Annotated[
 HealthyForOption = Annotated[
     float,
     typer.Option(
-        "--healthy-for", min=0, help="Seconds the new job must stay healthy once all tasks run."
+        "--healthy-for",
+        parser=duration,
+        metavar="DURATION",
+        help="How long the new job must stay healthy once all tasks run (seconds, or 45s, 2m).",
     ),
 ]
 MaxRestartsOption = Annotated[
@@ -76,8 +80,10 @@ TimeoutOption = Annotated[
     float,
     typer.Option(
         "--timeout",
-        min=1,
-        help="Seconds for each wait: the old job's savepoint or stop (exit 8), the health gate.",
+        parser=duration,
+        metavar="DURATION",
+        help="Each wait: the old job's savepoint or stop (exit 8), the health gate (seconds, or "
+        "45s, 10m).",
     ),
 ]
 DEFAULTS: dict[str, Any] = {"healthy_for": 30.0, "max_restarts": 0, "timeout": 300.0}
@@ -370,12 +376,12 @@ def deploy(
         fresh=bool(values["fresh"]),
         savepoint_dir=values["savepoint_dir"],
         gate=Gate(
-            healthy_for=float(values["healthy_for"]),
+            healthy_for=duration(values["healthy_for"]),
             max_restarts=int(values["max_restarts"]),
             min_checkpoints=values["min_checkpoints"],
-            timeout=float(values["timeout"]),
+            timeout=duration(values["timeout"]),
         ),
-        timeout=float(values["timeout"]),
+        timeout=duration(values["timeout"]),
         keep_jars=int(values["keep_jars"]),
         rollback=not values["no_rollback"],
         dry_run=dry_run,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from flinkctl.cli.common.logs import FollowOption, TailOption, last
-from flinkctl.cli.common.options import with_output
+from flinkctl.cli.common.options import duration, with_output
 from flinkctl.cli.invocation import Invocation, emit
 from flinkctl.local import DEFAULT_FLINK_VERSION, READY_TIMEOUT
 
@@ -137,7 +137,13 @@ def up(
         bool, typer.Option("--demo", help="Also run the bundled endless, checkpointed demo job.")
     ] = False,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds to wait for the cluster (and demo job).")
+        float,
+        typer.Option(
+            "--timeout",
+            parser=duration,
+            metavar="DURATION",
+            help="How long to wait for the cluster (and demo job): seconds, or 45s, 5m.",
+        ),
     ] = READY_TIMEOUT,
 ) -> None:
     """Start a standalone Flink cluster here (one JobManager, one TaskManager) and wait for it.

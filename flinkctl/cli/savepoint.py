@@ -299,7 +299,13 @@ def prune(
         bool, typer.Option("--dry-run", help="Show the plan; dispose nothing.")
     ] = False,
     timeout: Annotated[
-        float, typer.Option("--timeout", min=0, help="Seconds to wait for each disposal.")
+        float,
+        typer.Option(
+            "--timeout",
+            parser=duration,
+            metavar="DURATION",
+            help="How long to wait for each disposal (seconds, or 45s, 10m; 0: forever).",
+        ),
     ] = WAIT_TIMEOUT,
     yes: YesOption = False,
     catalog: CatalogOption = None,
