@@ -293,3 +293,20 @@ def test_all_contexts_prints_those_that_answer_and_names_the_one_down(cli, flink
     assert r.code == 5 and "context down" in r.err
     r = cli("jobs", "list", "-A", url=url)
     assert r.code == 2 and "drop --url" in r.err
+
+
+def test_list_settles_a_savepoint_left_in_progress_while_flink_remembers_it(
+    cli, flink, httpserver, expect
+):
+    """A run without --wait left its row in progress: list asks Flink how it ended."""
+    flink.serve(httpserver, "jobs-overview", "checkpoints")
+    tid = flink.body("savepoint-trigger")["request-id"]
+    recorded(httpserver, row(flink, None, now_ms(), trigger_id=tid))
+    expect("savepoint-status-completed")
+    r = cli("savepoint", "list", NAME, "-o", "json")
+    location = flink.body("savepoint-status-completed")["operation"]["location"]
+    assert {(i["path"], i["status"]) for i in r.json()} == {
+        (location, "COMPLETED"),
+        (newest(flink)["external_path"], "COMPLETED"),
+    }
+    cli("savepoint", "list", NAME)  # settled: not asked again (the stub answers once)

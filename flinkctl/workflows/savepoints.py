@@ -274,9 +274,34 @@ def known(
             path = obj(obj(body.get("latest")).get("restored")).get("external_path")
             if path:
                 restored[str(job.get("jid"))] = str(path)
-    recorded = [r for r in catalog.savepoints([ctx.url], name) if wanted(r.job_name)]
     catalog.learn_savepoints(reported)
+    _settle(client, catalog, [r for r in catalog.savepoints([ctx.url], name) if wanted(r.job_name)])
+    recorded = [r for r in catalog.savepoints([ctx.url], name) if wanted(r.job_name)]
     return Known(merge(recorded, reported), running, restored)
+
+
+def _settle(client: FlinkClient, catalog: Catalog, rows: list[Savepoint]) -> None:
+    """Ask Flink how the ROWS still in progress (a run that did not wait, or was stopped)
+    ended, while it remembers their trigger ids, and record it."""
+    from flinkctl.flink import failure_trace, trace_summary
+
+    pending = [r for r in rows if r.status == "IN_PROGRESS" and r.trigger_id and r.id]
+
+    def ask(row: Savepoint) -> None:
+        try:
+            body = client.savepoint_status(row.job_id, str(row.trigger_id))
+        except FlinkctlError:  # forgotten (rest.async.store-duration) or unreachable: unknown
+            return
+        if obj(body.get("status")).get("id") != "COMPLETED":
+            return
+        operation = obj(body.get("operation"))
+        trace = failure_trace(operation)
+        if trace:
+            catalog.finish_savepoint(int(row.id or 0), "FAILED", failure=trace_summary(trace))
+        elif operation.get("location"):
+            catalog.finish_savepoint(int(row.id or 0), "COMPLETED", path=str(operation["location"]))
+
+    client.fan_out(ask, pending)
 
 
 def _stats(client: FlinkClient, job_id: str) -> dict[str, Any]:
