@@ -148,6 +148,25 @@ def test_check_is_0_when_fresh_and_7_when_stale(flink):
     assert "flinkctl-demo (no savepoint)" in err
 
 
+def test_deploy_records_its_savepoint_and_starts_from_the_latest(flink):
+    program = ["--jar", str(JAR), "--healthy-for", "2", "--timeout", "2m", "--no-rollback"]
+    args = [a for x in ["20", "--name", "cron-b"] for a in ("--arg", x)]
+    first = run(flink, "deploy", "cron-b", *program, *args)
+    assert first["result"] == "deployed", first
+    rows = {r["path"]: r for r in catalog_rows(flink)}
+    assert rows[first["savepoint"]]["kind"] == "deploy"
+    assert rows[first["savepoint"]]["status"] == "COMPLETED"
+    code, out, _ = flinkctl(flink, "savepoint", "latest", "cron-b")
+    assert out.strip() == first["savepoint"]
+    args = [a for x in ["25", "--name", "cron-b"] for a in ("--arg", x)]
+    second = run(flink, "deploy", "cron-b", *program, *args, "--from-savepoint", "latest")
+    assert second["result"] == "deployed", second
+    resolve = next(s for s in second["steps"] if s["step"] == "resolve")
+    assert resolve["detail"].endswith(f"the newest savepoint: {first['savepoint']}")
+    stats = run(flink, "checkpoints", "list", second["job-id"])
+    assert on_disk(stats["latest"]["restored"]["external_path"]) == on_disk(first["savepoint"])
+
+
 def test_an_empty_catalog_finds_the_newest_savepoint_after_10_newer_checkpoints(
     flink, seen, tmp_path
 ):
