@@ -310,3 +310,15 @@ def test_list_settles_a_savepoint_left_in_progress_while_flink_remembers_it(
         (newest(flink)["external_path"], "COMPLETED"),
     }
     cli("savepoint", "list", NAME)  # settled: not asked again (the stub answers once)
+
+
+def test_several_jobs_an_unknown_one_does_not_stop_the_others(cli, flink, httpserver, tid, expect):
+    flink.serve(httpserver, "jobs-overview")
+    expect("savepoint-trigger")
+    r = cli("savepoint", "trigger", NAME, "no-such-job", "-o", "json")
+    assert r.code == 3
+    items = {i["job-name"]: i for i in r.json()}
+    assert items[NAME] == {"job-id": flink.ids["jobid"], "job-name": NAME, "trigger-id": tid,
+                           "joined": False, "status": "IN_PROGRESS", "duration-ms": items[NAME]["duration-ms"]}  # fmt: skip
+    assert (items["no-such-job"]["status"], items["no-such-job"]["error"]["code"]) == ("FAILED", 3)
+    assert "job 'no-such-job' not found" in r.err

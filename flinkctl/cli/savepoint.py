@@ -31,6 +31,7 @@ from flinkctl.errors import ExitCode, FlinkctlError, NotFoundError, StaleError, 
 if TYPE_CHECKING:
     from flinkctl.catalog import Catalog
     from flinkctl.client import FlinkClient
+    from flinkctl.workflows.savepoints import Target
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -150,16 +151,13 @@ def _trigger_many(
 ) -> None:
     from flinkctl.output.fleet import per_context
     from flinkctl.output.savepoints import TAKEN
-    from flinkctl.workflows.savepoints import Options, Target, job_name, running_jobs, take
+    from flinkctl.workflows.savepoints import Options, running_jobs, take
 
     options = Options(directory, fmt, cancel, wait.wanted, wait.timeout)
-    ids = [job_id(j) for j in jobs]  # JOBs: on this run's one context
 
     def work(client: "FlinkClient") -> list[dict]:
-        targets = (
-            [Target(j, job_name(client, j)) for j in ids] if ids else running_jobs(client, glob)
-        )
-        return client.fan_out(lambda t: take(client, local, t, options), targets)
+        targets, unknown = _resolved(client, jobs) if jobs else (running_jobs(client, glob), [])
+        return unknown + client.fan_out(lambda t: take(client, local, t, options), targets)
 
     results = each_context(all_contexts, work)
     items = [tagged(all_contexts, ctx, r) for ctx, found in results.values for r in found]
@@ -172,11 +170,30 @@ def _trigger_many(
     results.exit()
 
 
+def _resolved(client: "FlinkClient", jobs: list[str]) -> tuple[list["Target"], list[dict]]:
+    """JOBS as targets, and a failed result for each that does not resolve (every job is
+    attempted, so one unknown JOB does not stop the others)."""
+    from flinkctl.client.resolve import job as resolve
+    from flinkctl.workflows.savepoints import Target, job_name
+
+    targets, unknown = [], []
+    for value in jobs:
+        try:
+            jid = resolve(client, value)
+            targets.append(Target(jid, job_name(client, jid)))
+        except FlinkctlError as exc:
+            error = {"code": int(exc.code), "kind": exc.kind, "message": exc.message}
+            unknown.append({"job-id": None, "job-name": value, "status": "FAILED", "error": error})
+    return targets, unknown
+
+
 def _item_error(item: dict) -> FlinkctlError:
     """A failed job's error from its result, named for its job (and context)."""
     error = item["error"]
     where = f"context {item['context']}: " if "context" in item else ""
-    err = FlinkctlError(f"{where}job {item['job-id']} ({item['job-name']}): {error['message']}")
+    if item["job-id"] is not None:  # one that did not resolve names itself
+        where += f"job {item['job-id']} ({item['job-name']}): "
+    err = FlinkctlError(where + error["message"])
     err.code, err.kind = ExitCode(error["code"]), error["kind"]
     return err
 
