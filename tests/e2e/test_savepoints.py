@@ -95,18 +95,21 @@ def test_trigger_all_by_name_records_each_job_and_list_shows_every_one(flink, se
 
 
 def test_two_overlapping_triggers_take_one_savepoint(flink, seen):
+    """A run that triggered (and did not wait: its savepoint is in progress in the catalog) and
+    a second run for the same job: the second joins the first's trigger id. The demo job's
+    savepoints complete in a fraction of a second, faster than a second flinkctl starts, so the
+    overlap is made certain this way; tests/test_catalog.py races eight processes."""
     before = savepoint_dirs(flink)
-    command = [flink.exe, "--url", flink.url, "savepoint", "trigger", "cron-b", "--wait"]
-    procs = [subprocess.Popen(command, env=flink.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, stdin=subprocess.DEVNULL) for _ in range(2)]  # fmt: skip
-    results = [p.communicate(timeout=300) for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], results
-    locations = {out.strip() for out, _ in results}  # table mode: the location alone
-    assert len(locations) == 1 and len(savepoint_dirs(flink) - before) == 1, results
-    assert sum("is in progress: following it" in err for _, err in results) == 1, results
-    rows = [r for r in catalog_rows(flink) if r["path"] in locations]
-    assert [r["status"] for r in rows] == ["COMPLETED"]  # one row, one trigger id
-    seen["cron-b"].append(locations.pop())
+    first = run(flink, "savepoint", "trigger", "cron-b")
+    code, out, err = flinkctl(flink, "savepoint", "trigger", "cron-b", "--wait")
+    assert code == 0, err
+    assert f"is in progress: following it (trigger id {first['trigger-id']})" in err
+    status = run(flink, "savepoint", "status", "cron-b", first["trigger-id"])
+    assert status["operation"]["location"] == out.strip()
+    assert len(savepoint_dirs(flink) - before) == 1
+    rows = [r for r in catalog_rows(flink) if r["path"] == out.strip()]
+    assert [(r["trigger_id"], r["status"]) for r in rows] == [(first["trigger-id"], "COMPLETED")]
+    seen["cron-b"].append(out.strip())
 
 
 def test_prune_keep_1_keeps_the_newest_and_the_restored_one(flink, seen):
