@@ -121,13 +121,13 @@ def trigger(
 def _trigger_one(
     local: "Catalog", job: str, directory: str | None, cancel: bool, fmt: str | None, wait: Wait
 ) -> None:
-    from flinkctl.workflows.savepoints import Recording, job_name
+    from flinkctl.workflows.savepoints import Options, Recording, job_name
 
     jid = job_id(job)
     client = Invocation.current().client()
-    recording = Recording(client, local, jid, job_name(client, jid),
-                          "stop-with-savepoint" if cancel else "savepoint", fmt,
-                          None if cancel else (wait.timeout or WAIT_TIMEOUT))  # fmt: skip
+    options = Options(directory, fmt, cancel, wait.wanted, wait.timeout)
+    recording = Recording(client, local, jid, job_name(client, jid), options.kind, fmt,
+                          options.join_within)  # fmt: skip
     SAVEPOINT.trigger(
         jid,
         lambda client, tid: client.trigger_savepoint(

@@ -107,6 +107,9 @@ def job_name(client: FlinkClient, job_id: str) -> str:
     return str(client.job(job_id).get("name"))
 
 
+JOIN_WITHOUT_TIMEOUT = 600.0  # seconds: the join window of a wait without a timeout
+
+
 @dataclass
 class Options:
     """How `take` triggers and waits: --dir, --format, --cancel, --wait, --timeout."""
@@ -118,9 +121,14 @@ class Options:
     timeout: float = 600.0
 
     @property
+    def kind(self) -> str:
+        """A savepoint that cancels the job ends it, as a stop does."""
+        return "stop-with-savepoint" if self.cancel else "savepoint"
+
+    @property
     def join_within(self) -> float | None:
         """Overlapping runs join a trigger younger than the wait; a cancel never joins."""
-        return None if self.cancel else (self.timeout or 600.0)
+        return None if self.cancel else (self.timeout or JOIN_WITHOUT_TIMEOUT)
 
 
 def take(
@@ -138,8 +146,7 @@ def take(
 
     began = time.monotonic()
     result: dict[str, Any] = {"job-id": target.job_id, "job-name": target.job_name}
-    kind = "stop-with-savepoint" if options.cancel else "savepoint"
-    recording = Recording(client, catalog, target.job_id, target.job_name, kind,
+    recording = Recording(client, catalog, target.job_id, target.job_name, options.kind,
                           options.format, options.join_within)  # fmt: skip
     try:
         tid = recording.start()
