@@ -17,7 +17,8 @@ from flinkctl.cli.common.fleet import AllContextsOption, Results, each_context, 
 from flinkctl.cli.common.operations import DISPOSAL, SAVEPOINT, status_command
 from flinkctl.cli.common.options import (
     CatalogOption,
-    SavepointDirectoryOption,
+    DirAliasOption,
+    SavepointDirOption,
     SavepointFormatOption,
     catalog_at,
     duration,
@@ -76,13 +77,14 @@ def trigger(
     jobs: JobsArgument = None,
     all_jobs: AllJobsOption = False,
     name: NameGlobOption = None,
-    directory: SavepointDirectoryOption = None,
+    savepoint_dir: SavepointDirOption = None,
     cancel: Annotated[
         bool, typer.Option("--cancel", help="Cancel the job after the savepoint.")
     ] = False,
     fmt: SavepointFormatOption = None,
     all_contexts: AllContextsOption = False,
     catalog: CatalogOption = None,
+    directory: DirAliasOption = None,
     *,
     wait: Wait,
 ) -> None:
@@ -103,6 +105,7 @@ def trigger(
 
       flinkctl savepoint trigger --all --name 'etl-*' -A --wait -o jsonl >> savepoints.jsonl
     """
+    directory = savepoint_dir or directory  # --dir: the name before --savepoint-dir
     fmt_value = savepoint_target(directory, fmt)["format_type"]
     if jobs and all_jobs:
         raise UsageError("give JOBs or --all, not both")

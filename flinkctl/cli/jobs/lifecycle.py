@@ -10,8 +10,9 @@ from flinkctl.cli.common.confirm import YesOption, confirm
 from flinkctl.cli.common.operations import SAVEPOINT
 from flinkctl.cli.common.options import (
     CatalogOption,
+    DrainOption,
+    SavepointDirOption,
     SavepointFormatOption,
-    StopSavepointDirectoryOption,
     catalog_at,
     savepoint_target,
     with_output,
@@ -51,11 +52,8 @@ def cancel(job: JobArgument, wait: Wait, yes: YesOption = False) -> None:
 @with_wait
 def stop(
     job: JobArgument,
-    drain: Annotated[
-        bool,
-        typer.Option("--drain", help="Advance the watermark to the end first (emit all windows)."),
-    ] = False,
-    savepoint_dir: StopSavepointDirectoryOption = None,
+    drain: DrainOption = False,
+    savepoint_dir: SavepointDirOption = None,
     fmt: SavepointFormatOption = None,
     catalog: CatalogOption = None,
     *,
@@ -70,7 +68,7 @@ def stop(
 
     Example:
 
-      flinkctl jobs stop flinkctl-demo --wait --yes
+      flinkctl jobs stop my-job --drain --savepoint-dir s3://bucket/sp --wait
     """
     from flinkctl.workflows.savepoints import Recording, job_name
 
