@@ -23,6 +23,12 @@ TOKEN = "gw-token-3b9e1f"
 USER, PASSWORD = "flink", "gw-pass-7c2d"
 SMALL = 4096  # the body limit of /small/ and /abrupt/, below the demo jar's size
 BUDGET = "3"  # seconds of retries for 502/504 (FLINKCTL_RETRY_BUDGET)
+# context -> the nginx location it uses, where not its own name
+LOCATIONS = {
+    "gw": "/flink/",
+    "basic-wrong": "/basic/",
+    "bearer-wrong": "/bearer/",
+}
 
 CONF = """
 {user}
@@ -104,11 +110,10 @@ def contexts(url: str) -> str:
         "down": "",
         "slow": "",
     }
-    location = {"gw": "flink", "basic-wrong": "basic", "bearer-wrong": "bearer"}
     lines = ["current-context: gw", "contexts:"]
     for name, extra in ctx.items():
         lines.append(f"  {name}:")
-        lines.append(f"    url: {url}/{location.get(name, name)}")
+        lines.append(f"    url: {url}{LOCATIONS.get(name, f'/{name}/').rstrip('/')}")
         if extra:
             lines.append(f"    {extra}")
     return "\n".join(lines) + "\n"
@@ -189,7 +194,7 @@ def test_read_commands_through_the_gateway(gateway, local_flink, context):
     assert job["jid"] == local_flink.demo_job_id
     assert ok(gateway, "--context", context, "taskmanagers", "list", "-o", "name").strip()
     assert ok(gateway, "--context", context, "vertices", "list", local_flink.demo_job_id)
-    assert len(gateway.requests(f"/{context}/")) >= 4
+    assert len(gateway.requests(LOCATIONS.get(context, f"/{context}/"))) >= 4
 
 
 def test_upload_run_savepoint_and_cancel_through_the_gateway(gateway):

@@ -93,8 +93,8 @@ def test_insecure_skip_verify_works_and_warns(tls_flink):
 
 def test_plain_http_to_the_tls_port_fails_clearly(tls_flink):
     url = tls_flink.url.replace("https://", "http://")
-    code, out, err = tls_flink.run("--url", url, "cluster", "overview")
-    assert (code, out) == (5, "")
+    code, out, err = tls_flink.run("--url", url, "-v", "cluster", "overview")
+    assert (code, out) == (5, ""), err
     assert "Traceback" not in err and err.startswith(f"error: cannot reach {url}")
 
 
