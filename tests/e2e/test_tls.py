@@ -91,11 +91,14 @@ def test_insecure_skip_verify_works_and_warns(tls_flink):
     assert err.startswith("warning: context 'insecure': TLS certificate verification is off")
 
 
-def test_plain_http_to_the_tls_port_fails_clearly(tls_flink):
+def test_plain_http_to_the_tls_port_names_the_https_url(tls_flink):
+    """Flink's REST endpoint redirects plain HTTP to HTTPS (RedirectingSslHandler); flinkctl
+    follows no redirect and names the URL to use instead."""
     url = tls_flink.url.replace("https://", "http://")
-    code, out, err = tls_flink.run("--url", url, "-v", "cluster", "overview")
-    assert (code, out) == (5, ""), err
-    assert "Traceback" not in err and err.startswith(f"error: cannot reach {url}")
+    code, out, err = tls_flink.run("--url", url, "cluster", "overview")
+    assert (code, out) == (1, ""), err
+    assert err.startswith(f"error: {url} redirects to https://"), err
+    assert "hint: use the URL it redirects to" in err
 
 
 def test_mutual_tls(tls_flink):
