@@ -460,6 +460,8 @@ def test_plan_json_and_query(flink, httpserver, cli):
     flink.serve(httpserver, "job-plan")
     assert cli("jobs", "plan", flink.ids["jobid"], "-o", "json").json() == flink.body("job-plan")
     r = cli("jobs", "plan", flink.ids["jobid"], "--query", "plan.nodes[].parallelism")
+    assert r.out == "1\n1\n"  # a list of numbers: one per line
+    r = cli("jobs", "plan", flink.ids["jobid"], "--query", "plan.nodes[].parallelism", "-o", "json")
     assert r.json() == [1, 1]
 
 
