@@ -6,7 +6,8 @@ cost plus one loopback round-trip. The floors: a bare-Python script making the s
 urllib, and one that imports typer and httpx and makes it with httpx (what flinkctl cannot go
 below while it stays on Typer and httpx). The commands run in turns, one of each per round, and the medians are
 printed with their ratios to the urllib script. FLINKCTL_EXE picks the flinkctl measured
-(e.g. a non-editable install, as users install it).
+(e.g. a non-editable install, as users install it); --compare EXE runs another build's
+`jobs list -o json` and `--version` in the same rounds.
 
     python benchmarks/startup.py [--runs 20]
 """
@@ -14,6 +15,7 @@ printed with their ratios to the urllib script. FLINKCTL_EXE picks the flinkctl 
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from _serve import recorded, serve
 from _timing import FLINKCTL, side_by_side
@@ -32,16 +34,26 @@ print(json.dumps(httpx.get(sys.argv[1] + "/jobs/overview").json(), indent=2))
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--compare", metavar="EXE", help="another flinkctl build to run alongside")
     args = parser.parse_args()
     exe = FLINKCTL
     _, url = serve(json.dumps(recorded("jobs-overview")).encode())
+    other = [args.compare] if args.compare else []
+    # the floors run on flinkctl's own interpreter (its site-packages, its start-up)
+    beside = Path(exe).with_name("python")
+    python = str(beside) if beside.exists() else sys.executable
     cases = [
-        ("urllib script (baseline)", [sys.executable, "-c", URLLIB, url]),
-        ("python -c pass", [sys.executable, "-c", "pass"]),
-        ("import typer, httpx + request (floor)", [sys.executable, "-c", TYPER_HTTPX, url]),
+        ("urllib script (baseline)", [python, "-c", URLLIB, url]),
+        ("python -c pass", [python, "-c", "pass"]),
+        ("import typer, httpx + request (floor)", [python, "-c", TYPER_HTTPX, url]),
         ("flinkctl jobs list -o json", [exe, "--url", url, "jobs", "list", "-o", "json"]),
+        *[
+            ("  the --compare build", [o, "--url", url, "jobs", "list", "-o", "json"])
+            for o in other
+        ],
         ("flinkctl jobs list (table)", [exe, "--url", url, "jobs", "list"]),
         ("flinkctl --version", [exe, "--version"]),
+        *[("  the --compare build", [o, "--version"]) for o in other],
         ("flinkctl jobs --help", [exe, "jobs", "--help"]),
     ]
     medians = side_by_side([argv for _, argv in cases], args.runs)

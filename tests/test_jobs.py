@@ -289,6 +289,17 @@ def test_watch_live_view_on_a_terminal(flink, httpserver, cli, refreshes, monkey
     assert "\t" not in r.out  # the Rich table, not the piped one
 
 
+def test_watch_live_view_of_an_empty_list_shows_the_note_in_the_frame(
+    flink, httpserver, cli, refreshes, monkeypatch
+):
+    monkeypatch.setenv("FLINKCTL_FORCE_TTY", "1")
+    flink.expect(httpserver, "jobs-overview", body={"jobs": []}, always=True)
+    refreshes(2)
+    r = cli("jobs", "list", "-w", "0.1")
+    assert r.code == 130
+    assert "no jobs" in r.out and "no jobs" not in r.err
+
+
 def test_watch_stops_on_errors_with_their_exit_code(flink, httpserver, cli, refreshes):
     flink.serve(httpserver, "job")
     refreshes(5)

@@ -50,6 +50,7 @@ def test_what_it_leaves_to_pyyaml():
         {1: "int key"},
         {"a": shared, "b": shared},  # PyYAML writes an anchor
         "a bare scalar",
+        ["\U00016800"],  # libyaml escapes characters beyond the BMP
         {},
     ):
         assert dump(data) is None, data
@@ -86,3 +87,19 @@ documents = st.recursive(
 def test_any_json_like_document_is_pyyaml_or_left_to_it(data):
     text = dump(data)
     assert text is None or text == pyyaml(data)
+
+
+def test_strings_with_spaces_around_the_wrapping_width():
+    """PyYAML wraps a plain scalar at a space past column 80: either the same text or PyYAML's."""
+    written = 0
+    for key in range(1, 12, 3):
+        for words in range(1, 40):
+            for data in (
+                {"k" * key: " ".join(["ab"] * words)},
+                {"a": [{"k" * key: " ".join(["abc"] * words)}]},
+                [[" ".join(["x"] * words)]],
+            ):
+                text = dump(data)
+                assert text is None or text == pyyaml(data), data
+                written += text is not None
+    assert written > 100

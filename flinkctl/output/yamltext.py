@@ -119,7 +119,8 @@ class _Emitter:
         text = None
         if value == "":
             text = "''"
-        elif _PLAIN.fullmatch(value):
+        elif _PLAIN.fullmatch(value) and (value.isascii() or max(value) <= "\uffff"):  # libyaml
+            # escapes characters beyond the Basic Multilingual Plane
             plain = self._resolver.resolve(self._node, value, (True, False)) == _STR
             text = value if plain else f"'{value}'"
         self.texts[value] = text
