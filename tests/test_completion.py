@@ -1,11 +1,13 @@
 """Shell completion: the protocol, dynamic values (config file, test cluster), real bash/zsh/fish.
 
-The zsh and fish tests are marked `shells`; where they run, a missing shell fails the test
+The protocol tests answer in-process; the tests that drive a real bash, zsh or fish (each
+starting flinkctl per TAB) are marked `shells`; where they run, a missing shell fails the test
 (scripts/test installs zsh and fish).
 """
 
 from __future__ import annotations
 
+import io
 import os
 import pty
 import re
@@ -15,7 +17,9 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import typer
@@ -43,16 +47,19 @@ def _shell(name: str) -> str:
 
 
 def ask(line: str, shell: str = "fish", **env: str) -> list[str]:
-    """One completion request as the scripts send it: the candidate lines flinkctl prints."""
-    proc = subprocess.run(
-        [str(FLINKCTL)],
-        env=_env(_FLINKCTL_COMPLETE=f"complete_{shell}", _TYPER_COMPLETE_ARGS=line, **env),
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert (proc.returncode, proc.stderr) == (0, "")
-    return [ln for ln in proc.stdout.splitlines() if ln]
+    """One completion request as the scripts send it, answered in this process (the real
+    scripts, which start flinkctl, are driven by the tests further down): the candidate lines."""
+    from flinkctl.cli.common.failures import run
+    from flinkctl.cli.completion import register
+    from flinkctl.cli.main import app
+
+    out, err = io.StringIO(), io.StringIO()
+    request = {"_FLINKCTL_COMPLETE": f"complete_{shell}", "_TYPER_COMPLETE_ARGS": line, **env}
+    with mock.patch.dict(os.environ, request), redirect_stdout(out), redirect_stderr(err):
+        register()
+        code = run(app, [])
+    assert (code, err.getvalue()) == (0, "")
+    return [ln for ln in out.getvalue().splitlines() if ln]
 
 
 def values(line: str, **env: str) -> list[str]:
@@ -367,6 +374,8 @@ def terminal(tmp_path):
         term.close()
 
 
+@pytest.mark.shells
+@pytest.mark.parametrize("flink", [NEWEST], indirect=True)
 def test_bash(cluster, contexts, url):
     assert "jobs" in bash("flinkctl jo")
     assert bash("flinkctl config use-context ") == ["prod", "staging", "test"]
@@ -378,6 +387,7 @@ def test_bash(cluster, contexts, url):
     assert bash(f"flinkctl --url {url} tm show {host}:{rest[:2]}") == [rest]
 
 
+@pytest.mark.shells
 @pytest.mark.parametrize("flink", [NEWEST], indirect=True)
 def test_bash_interactive(cluster, contexts, terminal):
     sh = terminal(

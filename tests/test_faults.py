@@ -66,7 +66,7 @@ def test_a_storm_longer_than_the_budget_is_exit_5_after_many_attempts(
     assert r.err.startswith(f"error: cannot reach {httpserver.url_for('').rstrip('/')}: ")
     assert f"GET /overview answers {status} " in r.err and " attempts in " in r.err
     assert "hint: the JobManager may be restarting" in r.err
-    assert 0.3 <= took < 3.0  # the budget decides when to stop, not a count of attempts
+    assert 0.3 <= took < 8.0  # the budget decides when to stop (loaded machines: slow attempts)
     assert len(httpserver.log) >= 2  # how many fit in 0.3 s depends on jitter and load
 
 
