@@ -6,9 +6,9 @@ vertex through the client's bounded pool (FlinkClient.fan_out). A threaded http.
 127.0.0.1 adds LATENCY to every request and serves a synthetic job built by replicating the
 RECORDED sink vertex of the demo job (tests/fixtures/flink-2.3.0/job.json) and its recorded
 busy/backpressure metrics. Each size runs the whole command in-process (output discarded),
-once with the pool and once with a pool of 1 (the sequential baseline).
+in turns with the pool and with a pool of --pool (default 1: the sequential baseline).
 
-    python benchmarks/fanout.py [--latency 0.02] [--runs 3]
+    python benchmarks/fanout.py [--latency 0.02] [--runs 3] [--sizes 200 --pool 8]
 
 Measured on the 2-core development machine (20 ms latency, pool of 8):
 
@@ -56,6 +56,10 @@ def main() -> None:
         "--latency", type=float, default=0.02, help="seconds added to every request"
     )
     parser.add_argument("--runs", type=int, default=3, help="runs per size (median)")
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="vertex counts")
+    parser.add_argument(
+        "--pool", type=int, default=1, help="the pool to compare with (1: sequential)"
+    )
     args = parser.parse_args()
     from flinkctl.client.base import Base
 
@@ -66,15 +70,19 @@ def main() -> None:
     print(
         f"latency {args.latency * 1000:.0f} ms per request, pool of {pool}, median of {args.runs}"
     )
-    print(f"{'vertices':>8} {'requests':>8} {'pooled':>9} {'sequential':>11} {'speed-up':>9}")
+    other = "sequential" if args.pool == 1 else f"pool of {args.pool}"
+    print(f"{'vertices':>8} {'requests':>8} {'pooled':>9} {other:>11} {'speed-up':>9}")
     try:
-        for size in SIZES:
+        for size in map(int, args.sizes.split(",")):
             synthetic = synthetic_job(size)
             job["body"] = json.dumps(synthetic).encode()
             jid = synthetic["jid"]
             run_show(url, jid, pool)  # warm-up: imports, connections
-            pooled = statistics.median(run_show(url, jid, pool) for _ in range(args.runs))
-            sequential = statistics.median(run_show(url, jid, 1) for _ in range(args.runs))
+            pooled_runs, other_runs = [], []
+            for _ in range(args.runs):  # in turns, so that the machine's load weighs on both
+                pooled_runs.append(run_show(url, jid, pool))
+                other_runs.append(run_show(url, jid, args.pool))
+            pooled, sequential = statistics.median(pooled_runs), statistics.median(other_runs)
             speedup = sequential / pooled
             print(f"{size:>8} {size + 1:>8} {pooled:>8.3f}s {sequential:>10.3f}s {speedup:>8.1f}x")
     finally:
