@@ -82,7 +82,8 @@ def main() -> None:
     exe = FLINKCTL
     body = overview(args.jobs)
     raw = json.dumps(body).encode()
-    _, url = serve(raw)
+    exceptions = json.dumps(recorded("job-exceptions")).encode()  # -o wide: one per job
+    _, url = serve(lambda path: raw if path.startswith("/jobs/overview") else exceptions)
     print(f"{args.jobs:,} jobs, {len(raw) / 1e6:.1f} MB of JSON; median of {args.runs} runs")
     cases = [
         ("flinkctl --version (start-up)", [exe, "--version"]),

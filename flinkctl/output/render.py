@@ -207,24 +207,30 @@ def table(
 
     con = console()
     fits = fits or [KEEP] * len(headers)
-    plain = [[c.plain if isinstance(c, Text) else c.replace("\n", " ") for c in r] for r in rows]
-    natural = [max([_cells(h)] + [_cells(r[i]) for r in plain]) for i, h in enumerate(headers)]
+    columns = [  # column by column: a 10,000-row table is laid out in a few list passes
+        [h, *(c.plain if isinstance(c, Text) else c.replace("\n", " ") for c in col)]
+        for h, col in zip(
+            headers, zip(*rows, strict=True) if rows else [()] * len(headers), strict=True
+        )
+    ]
+    natural = [max(_cells(c) for c in col) for col in columns]
     widths = natural if _wide.get() else fit_widths(natural, headers, fits, con.width)
     shown = [i for i, w in enumerate(widths) if w is not None]
     rule = "─" * (sum(widths[i] or 0 for i in shown) + GAP * (len(shown) - 1))
     if len(rows) > COLOR_MAX_ROWS:
-        lines = [_line([headers[i] for i in shown], shown, widths, fits)]
-        lines += [rule] + [_line([r[i] for i in shown], shown, widths, fits) for r in plain]
+        cells = [_fitted(columns[i], widths[i] or 0, pad=i != shown[-1]) for i in shown]
+        lines = [(" " * GAP).join(line).rstrip() for line in zip(*cells, strict=True)]
+        lines.insert(1, rule)
         out("\n".join(lines))
         return
-    con.print(_line(headers, shown, widths, fits, Text, style="bold"), soft_wrap=True)
+    con.print(_line(headers, shown, widths, Text(style="bold")), soft_wrap=True)
     con.print(rule, soft_wrap=True)
     state_cols = {i for i, h in enumerate(headers) if h in ("STATE", "STATUS")}
     for r in rows:
-        cells = [c if isinstance(c, Text) else Text(c.replace("\n", " ")) for c in r]
+        row = [c if isinstance(c, Text) else Text(c.replace("\n", " ")) for c in r]
         for i in state_cols:
-            cells[i].stylize(STATE_STYLES.get(cells[i].plain, ""))
-        con.print(_line(cells, shown, widths, fits, Text), soft_wrap=True)
+            row[i].stylize(STATE_STYLES.get(row[i].plain, ""))
+        con.print(_line(row, shown, widths, Text()), soft_wrap=True)
 
 
 def fit_widths(
@@ -254,33 +260,34 @@ def fit_widths(
     return widths
 
 
-def _line(cells: list, shown: list[int], widths: list, fits: list[str], make=None, style=""):
-    """One row of a terminal table: the SHOWN cells padded (FREE ones cut with an ellipsis) to
-    WIDTHS; a str, or with MAKE (Rich's Text) a Text in STYLE keeping each cell's styles."""
-    from rich.cells import set_cell_size
+def _line(cells: list, shown: list[int], widths: list, line):
+    """One row of a terminal table into LINE (a Rich Text): the SHOWN CELLS (text or Text,
+    keeping their styles) padded to WIDTHS, or cut with an ellipsis (FREE text only gets
+    narrower than its cells, see `fit_widths`)."""
+    from rich.text import Text
 
-    last = shown[-1] if shown else -1
-    if make is None:
-        parts = []
-        for i in shown:
-            cell, width = cells[i], widths[i]
-            used = _cells(cell)
-            if used > width:
-                cell, used = set_cell_size(cell, width - 1) + "…", width
-            parts.append(cell if i == last else cell + " " * (width - used))
-        return (" " * GAP).join(parts).rstrip()
-    line = make(style=style)
     for n, i in enumerate(shown):
-        cell = cells[i] if isinstance(cells[i], make) else make(cells[i])
+        cell = cells[i] if isinstance(cells[i], Text) else Text(cells[i])
         if n:
             line.append(" " * GAP)
         if cell.cell_len > widths[i]:
             cell.truncate(widths[i], overflow="ellipsis")
-        elif i != last:
+        elif i != shown[-1]:
             cell.pad_right(widths[i] - cell.cell_len)
         line.append_text(cell)
     line.rstrip()
     return line
+
+
+def _fitted(cells: list[str], width: int, pad: bool) -> list[str]:
+    """CELLS cut to WIDTH terminal cells with an ellipsis, and with PAD padded to it."""
+    if "".join(cells).isascii():  # one cell per character
+        cut = [c if len(c) <= width else c[: width - 1] + "…" for c in cells]
+        return [c.ljust(width) for c in cut] if pad else cut
+    from rich.cells import set_cell_size
+
+    cut = [c if _cells(c) <= width else set_cell_size(c, width - 1) + "…" for c in cells]
+    return [set_cell_size(c, width) for c in cut] if pad else cut
 
 
 def _cells(text: str) -> int:
