@@ -7,7 +7,7 @@ wall time of the real `flinkctl` process (start-up, request and rendering, stdou
 output format, `flinkctl --version` as the start-up baseline, and the in-process rendering
 time alone.
 
-    python benchmarks/large.py [--jobs 10000] [--runs 5]
+    python benchmarks/large.py [--jobs 10000] [--runs 5] [--only terminal]
 
 Measured on the 2-core development machine (10,000 jobs, 4.5 MB of JSON):
 
@@ -78,6 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--only", default="", help="run the cases whose label contains this")
     args = parser.parse_args()
     exe = FLINKCTL
     body = overview(args.jobs)
@@ -101,7 +102,7 @@ def main() -> None:
         ),
     ]
     print(f"{'process':34} {'wall':>8} {'output':>9}")
-    for label, argv, *env in cases:
+    for label, argv, *env in (c for c in cases if args.only in c[0]):
         seconds, size = median_run(argv, args.runs, {**os.environ, **env[0]} if env else None)
         print(f"{label:34} {seconds:7.3f}s {size / 1e6:7.2f}MB")
     print(f"{'rendering only (in-process)':34} {'wall':>8}")
