@@ -3,7 +3,7 @@
 
 `jobs show` sends GET /jobs/:jobid, then one GET .../vertices/:vertexid/subtasks/metrics per
 vertex through the client's bounded pool (FlinkClient.fan_out). A threaded http.server on
-127.0.0.1 adds LATENCY to every request and serves a synthetic job built by replicating the
+127.0.0.1, in a process of its own, adds LATENCY to every request and serves a synthetic job built by replicating the
 RECORDED sink vertex of the demo job (tests/fixtures/flink-2.3.0/job.json) and its recorded
 busy/backpressure metrics. Each size runs the whole command in-process (output discarded),
 in turns with the pool and with a pool of --pool (default 1: the sequential baseline).
@@ -25,10 +25,12 @@ rendering), sequential by one latency per vertex.
 """
 
 import argparse
-import json
 import statistics
+import subprocess
+import sys
+from pathlib import Path
 
-from _serve import recorded, serve
+from _serve import recorded
 from _timing import in_process
 
 SIZES = (1, 10, 25, 50, 100, 200)
@@ -40,6 +42,28 @@ def synthetic_job(vertices: int) -> dict:
     sink = job["vertices"][-1]
     copies = [{**sink, "id": f"{i:032x}", "name": f"{sink['name']} #{i}"} for i in range(vertices)]
     return {**job, "vertices": copies}
+
+
+SERVER = """
+import json, sys
+sys.path.insert(0, sys.argv[3])
+from _serve import recorded, serve
+from fanout import synthetic_job
+job = json.dumps(synthetic_job(int(sys.argv[1]))).encode()
+metrics = json.dumps(recorded("job-busy-sink")).encode()
+server, url = serve(lambda path: metrics if "/vertices/" in path else job, float(sys.argv[2]))
+print(url, flush=True)
+sys.stdin.read()  # until the benchmark is done with it
+"""
+
+
+def served(vertices: int, latency: float) -> tuple[subprocess.Popen, str]:
+    """A server process (its own interpreter: the client measured does not share its CPU time
+    and lock) answering for a synthetic job of VERTICES vertices; and its URL."""
+    here = str(Path(__file__).resolve().parent)
+    argv = [sys.executable, "-c", SERVER, str(vertices), str(latency), here]
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    return proc, proc.stdout.readline().strip()  # type: ignore[union-attr]
 
 
 def run_show(url: str, job_id: str, workers: int) -> float:
@@ -64,9 +88,6 @@ def main() -> None:
     from flinkctl.client.base import Base
 
     pool = Base.max_workers
-    job = {"body": b""}
-    metrics = json.dumps(recorded("job-busy-sink")).encode()
-    server, url = serve(lambda path: metrics if "/vertices/" in path else job["body"], args.latency)
     print(
         f"latency {args.latency * 1000:.0f} ms per request, pool of {pool}, median of {args.runs}"
     )
@@ -74,9 +95,8 @@ def main() -> None:
     print(f"{'vertices':>8} {'requests':>8} {'pooled':>9} {other:>11} {'speed-up':>9}")
     try:
         for size in map(int, args.sizes.split(",")):
-            synthetic = synthetic_job(size)
-            job["body"] = json.dumps(synthetic).encode()
-            jid = synthetic["jid"]
+            server, url = served(size, args.latency)
+            jid = synthetic_job(size)["jid"]
             run_show(url, jid, pool)  # warm-up: imports, connections
             pooled_runs, other_runs = [], []
             for _ in range(args.runs):  # in turns, so that the machine's load weighs on both
@@ -85,9 +105,10 @@ def main() -> None:
             pooled, sequential = statistics.median(pooled_runs), statistics.median(other_runs)
             speedup = sequential / pooled
             print(f"{size:>8} {size + 1:>8} {pooled:>8.3f}s {sequential:>10.3f}s {speedup:>8.1f}x")
+            server.stdin.close()  # type: ignore[union-attr]
+            server.wait()
     finally:
         Base.max_workers = pool
-        server.shutdown()
 
 
 if __name__ == "__main__":
