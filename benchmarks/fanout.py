@@ -20,8 +20,16 @@ Measured on the 2-core development machine (20 ms latency, pool of 8):
          100      101    0.363s      2.254s      6.2x
          200      201    0.643s      4.520s      7.0x
 
-Pooled time grows by about one latency per 8 vertices (200 vertices: 25 rounds of 20 ms plus
-rendering), sequential by one latency per vertex.
+With the pool of 16 and the server in its own process (load average ~9 on the 2 cores):
+
+    vertices requests    pooled  sequential  speed-up
+          50       51    0.278s      1.272s      4.6x
+         100      101    0.356s      2.672s      7.5x
+         200      201    0.612s      5.417s      8.9x
+
+(`--sizes 200 --pool 8` in the same conditions: 0.515s with 16, 0.794s with 8.)
+Pooled time grows by about one latency per pool-full of vertices (200 vertices, pool of 8: 25
+rounds of 20 ms plus rendering), sequential by one latency per vertex.
 """
 
 import argparse

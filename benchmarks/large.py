@@ -24,7 +24,9 @@ Measured on the 2-core development machine (10,000 jobs, 4.5 MB of JSON):
       json                               0.166s
       name                               0.003s
 
-YAML is the slow one: PyYAML's pure-Python emitter (2,500 jobs in 1.6 s).
+YAML was the slow one: PyYAML represents every scalar in Python (2,500 jobs in 1.6 s). flinkctl
+now writes plain data itself, byte for byte as PyYAML would (output/yamltext.py): in one loaded
+run (load average ~9) `-s RUNNING -o yaml` took 2.77 s before and 0.89 s after.
 """
 
 import argparse
