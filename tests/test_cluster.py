@@ -12,7 +12,7 @@ READS = [
     (("jobmanager", "config"), "jobmanager-config"),
     (("jobmanager", "environment"), "jobmanager-environment"),
     (("jobmanager", "metrics"), "jobmanager-metrics"),
-    (("jobmanager", "logs"), "jobmanager-logs"),
+    (("jobmanager", "logs", "--list"), "jobmanager-logs"),
     (("jobmanager", "thread-dump"), "jobmanager-thread-dump"),
     (("taskmanagers", "list"), "taskmanagers"),
 ]
@@ -115,16 +115,88 @@ def test_taskmanager_metrics_aggregated(flink, httpserver, cli):
     assert r.code == 2 and "unknown aggregation 'median'" in r.err
 
 
-def test_logs_list_and_tail(flink, httpserver, cli):
-    flink.serve(httpserver, "jobmanager-logs")
-    text = "".join(f"line {i}\n" for i in range(10))
-    httpserver.expect_request("/jobmanager/logs/jobmanager.log").respond_with_data(text)
-    r = cli("jm", "logs", "jobmanager.log", "--tail", "3")
-    assert (r.code, r.out) == (0, "line 7\nline 8\nline 9\n")
-    names = cli("jm", "logs", "-o", "name").out.splitlines()
-    assert names == [f["name"] for f in flink.body("jobmanager-logs")["logs"]]
+def tail(text: str, n: int) -> str:
+    return "".join(text.splitlines(keepends=True)[-n:])
+
+
+def test_jobmanager_logs_print_the_main_log(flink, httpserver, cli):
+    """GET /jobmanager/log, which Flink serves though its OpenAPI spec omits it."""
+    text = flink.body("jobmanager-log")["text"]
+    flink.serve(httpserver, "jobmanager-log")
+    r = cli("jm", "logs")
+    assert (r.code, r.out, r.err) == (0, text, "")
+    assert "org.apache.flink.runtime.entrypoint" in r.out
     r = cli("jm", "logs", "--tail", "3")
-    assert r.code == 2 and "need a log file NAME" in r.err
+    assert (r.code, r.out) == (0, tail(text, 3))
+    assert len(r.out.splitlines()) == 3
+
+
+def test_logs_list_lists_the_files(flink, httpserver, cli):
+    flink.serve(httpserver, "jobmanager-logs")
+    names = cli("jm", "logs", "--list", "-o", "name").out.splitlines()
+    assert names == [f["name"] for f in flink.body("jobmanager-logs")["logs"]]
+    for extra in (["jobmanager.log"], ["--tail", "3"], ["-f"]):
+        r = cli("jm", "logs", "--list", *extra)
+        assert (r.code, r.out) == (2, "")
+        assert r.err.startswith("error: --list takes no file NAME, --tail or --follow")
+
+
+def test_jobmanager_log_file_missing_is_exit_3_with_a_hint(flink, httpserver, cli):
+    flink.serve(httpserver, "jobmanager-log-missing")
+    r = cli("jm", "logs", "jobmanager.log")
+    assert (r.code, r.out) == (3, "")
+    assert r.err == (
+        "error: This file does not exist in JobManager log dir.\n"
+        "hint: list its log files: flinkctl jobmanager logs --list\n"
+    )
+
+
+def test_taskmanager_logs_print_the_main_log(flink, httpserver, cli):
+    tm = flink.ids["tmid"]
+    text = flink.body("taskmanager-log")["text"]
+    flink.serve(httpserver, "taskmanagers", "taskmanager-log")
+    r = cli("tm", "logs", tm.split(":")[0])  # a unique prefix
+    assert (r.code, r.out, r.err) == (0, text, "")
+    assert "org.apache.flink.runtime.taskexecutor" in r.out
+    r = cli("tm", "logs", tm, "--tail", "2")
+    assert (r.code, r.out) == (0, tail(text, 2))
+
+
+def test_taskmanager_log_flink_cannot_transfer_is_exit_3_with_a_hint(flink, httpserver, cli):
+    """The old help example: standalone task managers have no file named taskmanager.log, and
+    Flink answers 500 "Failed to transfer file from TaskExecutor"."""
+    tm = flink.ids["tmid"]
+    flink.serve(httpserver, "taskmanagers", "taskmanager-log-missing")
+    assert "Failed to transfer file" in str(flink.body("taskmanager-log-missing"))
+    r = cli("tm", "logs", tm, "taskmanager.log")
+    assert (r.code, r.out) == (3, "")
+    assert r.err == (
+        f"error: task manager {tm} cannot send log file 'taskmanager.log'\n"
+        f"hint: list its log files: flinkctl taskmanagers logs {tm} --list\n"
+    )
+    r = cli("tm", "logs", tm, "taskmanager.log", "-o", "json")
+    error = json.loads(r.err)["error"]
+    assert (r.code, error["kind"], error["status"]) == (3, "not-found", 500)
+
+
+def test_follow_prints_what_the_log_adds(flink, httpserver, cli, monkeypatch):
+    """--follow without a file name: the main log, then its new lines every interval; Ctrl-C
+    (here, the third sleep) ends it with exit 130."""
+    from flinkctl.cli.common import logs
+
+    text = flink.body("jobmanager-log")["text"]
+    for answer in (text, text + "added 1\n", text + "added 1\nadded 2\n"):
+        httpserver.expect_ordered_request("/jobmanager/log").respond_with_data(answer)
+    sleeps = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(logs.time, "sleep", sleep)
+    r = cli("jm", "logs", "--tail", "1", "-f")
+    assert (r.code, r.out) == (130, tail(text, 1) + "added 1\nadded 2\n")
 
 
 def test_environment_needs_1_16(flink, httpserver, cli):

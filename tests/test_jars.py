@@ -108,6 +108,7 @@ def test_run_local_file_uploads_first_and_sends_programargslist(cli, flink, http
         "claimMode" if parse_version(flink.version) >= (1, 20) else "restoreMode": "NO_CLAIM",
     }
     expect("jar-run", json=body)
+    expect("jar-delete")  # Flink has the job: the upload goes again
     args = ["--class", "flinkctl.demo.DemoJob", "--arg", "--input", "--arg", "a b c", "-p", "2"]
     args += [
         "-D",
@@ -120,21 +121,90 @@ def test_run_local_file_uploads_first_and_sends_programargslist(cli, flink, http
     ]
     r = cli("jars", "run", str(DEMO), *args, "-o", "json")
     assert (r.code, r.err) == (0, "")
-    assert r.json() == {"job-id": flink.body("jar-run")["jobid"], "jar-id": jar, "state": None}
+    assert r.json() == {
+        "job-id": flink.body("jar-run")["jobid"],
+        "jar-id": jar,
+        "jar-deleted": True,
+        "state": None,
+    }
 
 
-def test_run_by_name_picks_the_newest_upload(cli, flink, httpserver, expect):
-    serve_jars(httpserver, flink)
+def test_run_local_file_keep_jar(cli, flink, httpserver, expect):
+    expect("jar-upload")
+    expect("jar-run")
+    r = cli("jars", "run", str(DEMO), "--keep-jar", "-o", "json")
+    assert (r.code, r.err) == (0, "")
+    assert r.json()["jar-deleted"] is False  # and no DELETE came: it would find no stub
+
+
+def test_run_local_file_deletes_its_upload_when_flink_refuses_the_job(
+    cli, flink, httpserver, expect
+):
+    expect("jar-upload")
+    expect("jar-run-bad-class")
+    expect("jar-delete")
+    r = cli("jars", "run", str(DEMO), "--class", "flinkctl.demo.NoSuchClass")
+    assert (r.code, r.out) == (1, "")
+    assert "entry point class 'flinkctl.demo.NoSuchClass' was not found" in r.err
+
+
+def test_run_local_file_warns_when_its_upload_cannot_be_deleted(cli, flink, httpserver, expect):
+    expect("jar-upload")
+    expect("jar-run")
+    expect("jar-delete", status=500, body={"errors": ["Internal server error."]})
+    r = cli("jars", "run", str(DEMO))
+    assert (r.code, r.out) == (0, f"{flink.body('jar-run')['jobid']}\n")  # the job runs
+    assert r.err.startswith(f"warning: could not delete the uploaded jar {uploaded_id(flink)}: ")
+
+
+def test_run_by_name_picks_the_newest_upload_and_says_so(cli, flink, httpserver, expect):
+    from flinkctl.flink import local_time
+
+    newest = serve_jars(httpserver, flink)["files"][-1]
     expect("jar-run", json={"programArgsList": []})
-    r = cli("jars", "run", "flinkctl-demo.jar")
-    assert (r.code, r.out) == (0, f"{flink.body('jar-run')['jobid']}\n")
+    r = cli("jars", "run", "flinkctl-demo.jar", "-o", "json")
+    assert (r.code, r.json()["jar-deleted"]) == (0, False)  # not its own upload: kept
+    assert r.err == (
+        f"warning: 2 uploads of flinkctl-demo.jar: using the newest, {newest['id']} "
+        f"(uploaded {local_time(newest['uploaded'])})\n"
+    )
+
+
+def test_plan_by_name_picks_the_newest_upload_and_says_so(cli, flink, httpserver):
+    newest = serve_jars(httpserver, flink)["files"][-1]
+    rec = flink.record("jar-plan")
+    httpserver.expect_oneshot_request(
+        f"/jars/{newest['id']}/plan", method="POST"
+    ).respond_with_json(rec["body"], status=rec["status"])
+    r = cli("jars", "plan", "flinkctl-demo.jar", "-o", "json")
+    assert (r.code, r.json()) == (0, rec["body"])
+    assert r.err.startswith("warning: 2 uploads of flinkctl-demo.jar: using the newest, ")
 
 
 def test_delete_by_name_with_two_uploads_is_ambiguous(cli, flink, httpserver):
-    serve_jars(httpserver, flink)
+    from flinkctl.flink import local_time
+
+    files = serve_jars(httpserver, flink)["files"]
     r = cli("jars", "delete", "flinkctl-demo.jar", "--yes")
-    assert r.code == 2
-    assert r.err.startswith("error: jar 'flinkctl-demo.jar' is ambiguous: ")
+    assert (r.code, r.out) == (2, "")
+    error, hint = r.err.splitlines()
+    assert error.startswith("error: jar 'flinkctl-demo.jar' is ambiguous: ")
+    for f in files:  # upload times as times, not milliseconds
+        assert f"{f['id']} (uploaded {local_time(f['uploaded'])})" in error
+        assert str(f["uploaded"]) not in error
+    assert hint == "hint: delete them all: flinkctl jars delete flinkctl-demo.jar --all"
+
+
+def test_delete_all_uploads_of_a_name(cli, flink, httpserver, expect):
+    files = serve_jars(httpserver, flink)["files"]
+    expect("jar-delete")  # the upload the recorded DELETE names ...
+    first = files[0]["id"]  # ... and the other one, answered as Flink answers a DELETE
+    httpserver.expect_oneshot_request(f"/jars/{first}", method="DELETE").respond_with_json({})
+    r = cli("jars", "delete", "flinkctl-demo.jar", "--all", "--yes")
+    assert (r.code, r.out) == (0, "")
+    assert r.err == "".join(f"jar {f['id']} deleted\n" for f in files)
+    r = cli("jars", "delete", "nosuch.jar", "--all", "--yes")
+    assert (r.code, r.err) == (3, "error: no jar named 'nosuch.jar'\n")
 
 
 def test_delete_by_prefix(cli, flink, httpserver, expect):
@@ -215,7 +285,12 @@ def test_run_wait_running(cli, flink, httpserver, expect):
     httpserver.expect_oneshot_request(f"/jobs/{jid}").respond_with_json(running)
     r = cli("jars", "run", uploaded_id(flink), "--wait-running", "-o", "json")
     assert r.code == 0
-    assert r.json() == {"job-id": jid, "jar-id": uploaded_id(flink), "state": "RUNNING"}
+    assert r.json() == {
+        "job-id": jid,
+        "jar-id": uploaded_id(flink),
+        "jar-deleted": False,
+        "state": "RUNNING",
+    }
 
 
 def test_plan(cli, flink, httpserver, expect):

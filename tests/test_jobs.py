@@ -718,6 +718,70 @@ def test_log_urls(flink, httpserver, cli):
     assert r.json() == flink.body("job-log-url")
 
 
+def serve_job_taskmanagers(flink, httpserver, tms: list[str], unknown: tuple = ()) -> None:
+    """The job, and each of its vertices running on TMS, the registered task managers, and on
+    UNKNOWN ones (the recorded bodies, their task manager entry repeated with each id)."""
+    flink.serve(httpserver, "job")
+    registered = flink.body("taskmanagers")
+    entry = registered["taskmanagers"][0]
+    listing = [{**entry, "id": tm} for tm in tms]
+    flink.serve(httpserver, "taskmanagers", body={**registered, "taskmanagers": listing})
+    body = flink.body("vertex-taskmanagers")
+    entry = body["taskmanagers"][0]
+    listed = [{**entry, "taskmanager-id": tm} for tm in (*tms, *unknown)]
+    body = {**body, "taskmanagers": listed}
+    for vertex in flink.body("job")["vertices"]:
+        path = f"/jobs/{flink.ids['jobid']}/vertices/{vertex['id']}/taskmanagers"
+        httpserver.expect_request(path).respond_with_json(body)
+
+
+def test_job_logs_print_the_main_log_of_its_taskmanager(flink, httpserver, cli):
+    """One task manager runs the job: its main log as it is, no prefix. A subtask not deployed
+    (Flink lists it under "(unassigned)") or on a task manager gone since adds none."""
+    text = flink.body("taskmanager-log")["text"]
+    gone = flink.ids["tmid"][:-6] + "f" * 6
+    serve_job_taskmanagers(flink, httpserver, [flink.ids["tmid"]], ("(unassigned)", gone))
+    flink.expect(httpserver, "taskmanager-log")
+    r = cli("jobs", "logs", flink.ids["jobid"])
+    assert (r.code, r.out, r.err) == (0, text, "")
+
+
+def test_job_logs_of_several_taskmanagers_are_prefixed(flink, httpserver, cli):
+    tm = flink.ids["tmid"]
+    other = tm[:-6] + "0" * 6  # a second task manager, as a two-TM cluster has
+    text = flink.body("taskmanager-log")["text"]
+    serve_job_taskmanagers(flink, httpserver, [tm, other])
+    flink.serve(httpserver, "taskmanager-log")
+    httpserver.expect_request(f"/taskmanagers/{other}/log").respond_with_data("second\nlog")
+    r = cli("jobs", "logs", flink.ids["jobid"], "--tail", "2")
+    last_two = text.splitlines()[-2:]
+    assert (r.code, r.err) == (0, "")
+    assert r.out.splitlines() == [
+        *(f"[{tm}] {line}" for line in last_two),
+        f"[{other}] second",
+        f"[{other}] log",
+    ]
+
+
+def test_job_logs_of_one_vertex(flink, httpserver, cli):
+    """--vertex asks that vertex's task managers only (every other stub would go unused)."""
+    jid, vid = flink.ids["jobid"], flink.ids["vertexid"]
+    flink.serve(httpserver, "job", "taskmanagers")
+    flink.expect(httpserver, "vertex-taskmanagers")
+    flink.expect(httpserver, "taskmanager-log")
+    vertex_name = next(v["name"] for v in flink.body("job")["vertices"] if v["id"] == vid)
+    r = cli("jobs", "logs", jid, "--vertex", vertex_name, "--tail", "1")
+    assert (r.code, r.err) == (0, "")
+    assert r.out == flink.body("taskmanager-log")["text"].splitlines(keepends=True)[-1]
+
+
+def test_job_logs_without_taskmanagers_is_exit_3(flink, httpserver, cli):
+    serve_job_taskmanagers(flink, httpserver, [])
+    r = cli("jobs", "logs", flink.ids["jobid"])
+    assert (r.code, r.out) == (3, "")
+    assert r.err == f"error: no task manager runs job {flink.ids['jobid']} (RUNNING)\n"
+
+
 # -- rescales --------------------------------------------------------------------------------
 
 

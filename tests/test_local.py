@@ -147,12 +147,30 @@ def test_a_running_cluster_asked_for_other_options_is_a_usage_error(
     assert no_processes.scripts == []
 
 
+def test_taskmanagers_are_workers_kept_on_restart_and_checked_when_running(
+    tmp_path, local_home, no_processes
+):
+    home = fake_flink_home(tmp_path, "2.3.0")
+    local, _ = cluster.up("t", flink_home=home, port=PORT, taskmanagers=2)
+    # bin/start-cluster.sh starts one TaskManager per line of conf/workers
+    assert (local.dir / "conf" / "workers").read_text() == "localhost\nlocalhost\n"
+    assert load("t").taskmanagers == 2
+    assert cluster.up("t")[0].taskmanagers == 2  # a restart keeps the count
+    no_processes.running = True
+    with pytest.raises(UsageError, match=r"already running with TaskManager count 2$"):
+        cluster.up("t", taskmanagers=3)
+    with pytest.raises(UsageError, match=r"--taskmanagers must be at least 1, not 0"):
+        cluster.up("u", taskmanagers=0)
+
+
 def test_a_cluster_state_without_options_loads(tmp_path, local_home, no_processes):
     local, _ = cluster.up("t", flink_home=fake_flink_home(tmp_path, "2.3.0"), port=PORT)
     state = json.loads((local.dir / "cluster.json").read_text())
     del state["flink-config"]  # written by flinkctl before -D existed
+    del state["taskmanagers"]  # ... and before --taskmanagers
     (local.dir / "cluster.json").write_text(json.dumps(state))
     assert load("t").flink_config == {}
+    assert load("t").taskmanagers == 1
     no_processes.running = True
     with pytest.raises(UsageError, match=r"configuration \(no -D options\)"):
         cluster.up("t", flink_config={"a": "1"})

@@ -16,13 +16,15 @@ import typer
 
 from flinkctl.cli.common.arguments import savepoint_path
 from flinkctl.cli.common.options import (
+    AllowNonRestoredOption,
     CatalogOption,
-    StopSavepointDirectoryOption,
+    DrainOption,
+    FromSavepointOption,
+    SavepointDirOption,
     with_output,
 )
 from flinkctl.cli.invocation import Invocation, emit
 from flinkctl.cli.jars import (
-    AllowNonRestoredOption,
     ArgOption,
     ClassOption,
     ConfOption,
@@ -262,27 +264,13 @@ def deploy(
         ),
     ] = UpgradeMode.savepoint,
     allow_non_restored_state: AllowNonRestoredOption = False,
-    drain: Annotated[
-        bool,
-        typer.Option(
-            "--drain",
-            help="Drain the old job (fire timers, windows) before its savepoint; "
-            "needs --no-rollback.",
-        ),
-    ] = False,
-    from_savepoint: Annotated[
-        str | None,
-        typer.Option(
-            "--from-savepoint",
-            "-s",
-            help="Start the new revision from this savepoint or checkpoint instead.",
-        ),
-    ] = None,
+    drain: DrainOption = False,
+    from_savepoint: FromSavepointOption = None,
     fresh: Annotated[
         bool,
         typer.Option("--fresh", help="Start the new revision without state."),
     ] = False,
-    savepoint_dir: StopSavepointDirectoryOption = None,
+    savepoint_dir: SavepointDirOption = None,
     healthy_for: HealthyForOption = DEFAULTS["healthy_for"],
     max_restarts: MaxRestartsOption = DEFAULTS["max_restarts"],
     min_checkpoints: MinCheckpointsOption = None,
@@ -325,6 +313,8 @@ def deploy(
     refused before the running job is touched); takes the old job's state (--upgrade-mode);
     starts the new revision from it (NO_CLAIM); waits until every task runs and stays healthy
     for --healthy-for seconds; otherwise starts the previous revision again from that state.
+    --from-savepoint starts from that snapshot instead; --drain (the old job's savepoint after
+    draining) needs --no-rollback.
 
     Exit 0 deployed or unchanged, 2 refused (nothing changed), 6 rolled back (the previous
     revision runs again, healthy), 1 failed, 8 the old job's savepoint timed out. -o json
@@ -337,7 +327,7 @@ def deploy(
     from flinkctl.workflows.deploy import Request
     from flinkctl.workflows.health import Gate
 
-    values = {
+    values: dict[str, Any] = {
         "name": name, "jar": jar, "entry_class": entry_class, "arg": arg,
         "parallelism": parallelism, "conf": conf, "upgrade_mode": upgrade_mode,
         "allow_non_restored_state": allow_non_restored_state, "drain": drain,

@@ -1,5 +1,8 @@
 """`flinkctl jars`: list, upload, delete, plan and run uploaded jars."""
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -8,10 +11,21 @@ import typer
 
 from flinkctl.cli.common.arguments import JarArgument, JarOrFileArgument, jar_id, savepoint_path
 from flinkctl.cli.common.confirm import YesOption, confirm
-from flinkctl.cli.common.options import options_from, with_output
+from flinkctl.cli.common.options import (
+    AllowNonRestoredOption,
+    FromSavepointOption,
+    options_from,
+    with_output,
+)
 from flinkctl.cli.common.waiting import WAIT_TIMEOUT, TimeoutOption, waiting
 from flinkctl.cli.invocation import Invocation, emit, note
-from flinkctl.errors import OperationFailed, UsageError
+from flinkctl.errors import (
+    FlinkctlError,
+    FlinkctlWarning,
+    OperationFailed,
+    UnreachableError,
+    UsageError,
+)
 from flinkctl.flink import UNSUCCESSFUL_STATES, JarUpload, is_hex_id, obj, objects
 
 app = typer.Typer(no_args_is_help=True)
@@ -37,16 +51,6 @@ ArgOption = Annotated[
 ParallelismOption = Annotated[
     int | None,
     typer.Option("--parallelism", "-p", min=1, help="Default parallelism of the job."),
-]
-FromSavepointOption = Annotated[
-    str | None,
-    typer.Option("--from-savepoint", "-s", help="Restore from this savepoint or checkpoint path."),
-]
-AllowNonRestoredOption = Annotated[
-    bool,
-    typer.Option(
-        "--allow-non-restored-state", "-n", help="Skip savepoint state that maps to no operator."
-    ),
 ]
 ClaimModeOption = Annotated[
     ClaimMode | None,
@@ -149,12 +153,36 @@ def upload(path: Path) -> JarUpload:
         return client.upload_jar(path, lambda sent, total: bar.update(task, completed=sent))
 
 
-def jar_for_run(value: str) -> str:
-    """The jar id for a JAR_OR_FILE argument, uploading a local file first."""
+def jar_for_run(value: str) -> tuple[str, bool]:
+    """The jar id for a JAR_OR_FILE argument, uploading a local file first; and whether it did."""
     from flinkctl.flink import jar_id as uploaded_jar_id
 
     path = local_jar(value)
-    return jar_id(value, newest=True) if path is None else uploaded_jar_id(upload(path))
+    if path is None:
+        return jar_id(value, newest=True), False
+    return uploaded_jar_id(upload(path)), True
+
+
+@contextmanager
+def deleting(jar: str, delete: bool) -> Iterator[None]:
+    """With DELETE, delete the uploaded JAR after the block once Flink has answered: it runs a
+    job from its own copy of the jar (the blob store). A lost answer or Ctrl-C keeps the jar,
+    which Flink may still be reading; a failed delete is a warning."""
+    try:
+        yield
+    except BaseException as exc:
+        delete = delete and isinstance(exc, FlinkctlError) and not isinstance(exc, UnreachableError)
+        raise
+    finally:
+        if delete:
+            try:
+                Invocation.current().client().delete_jar(jar)
+            except FlinkctlError as exc:
+                warnings.warn(
+                    f"could not delete the uploaded jar {jar}: {exc.message}",
+                    FlinkctlWarning,
+                    stacklevel=1,
+                )
 
 
 @app.command("list")
@@ -194,20 +222,36 @@ def upload_(
 @with_output
 def delete(
     jar: JarArgument,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Delete every upload of the file name JAR.")
+    ] = False,
     yes: YesOption = False,
 ) -> None:
-    """Delete an uploaded jar (DELETE /jars/:jarid).
+    """Delete an uploaded jar (DELETE /jars/:jarid), or with --all every upload of a name.
 
     Asks for confirmation on a terminal; requires --yes when stdin is not a terminal.
 
     Example:
 
-      flinkctl jars delete my-job.jar --yes
+      flinkctl jars delete my-job.jar --all --yes
     """
-    jid = jar_id(jar)
-    confirm(f"Delete jar {jid}?", yes)
-    Invocation.current().client().delete_jar(jid)
-    note(f"jar {jid} deleted")
+    from flinkctl.client.resolve import jars_named
+
+    client = Invocation.current().client()
+    if all_:
+        ids = [str(f["id"]) for f in jars_named(client, jar)]
+    else:
+        try:
+            ids = [jar_id(jar)]
+        except UsageError as exc:  # a name several uploads share
+            exc.hint = exc.hint or f"delete them all: flinkctl jars delete {jar} --all"
+            raise
+    confirm(
+        f"Delete jar {ids[0]}?" if len(ids) == 1 else f"Delete {len(ids)} jars named {jar}?", yes
+    )
+    for jid in ids:
+        client.delete_jar(jid)
+        note(f"jar {jid} deleted")
 
 
 @app.command()
@@ -244,22 +288,29 @@ def run(
         ),
     ] = False,
     timeout: TimeoutOption = WAIT_TIMEOUT,
+    keep_jar: Annotated[
+        bool, typer.Option("--keep-jar", help="Keep the upload of a local FILE on the cluster.")
+    ] = False,
 ) -> None:
     """Run a jar as a job (POST /jars/:jarid/run), uploading a local file first.
 
-    Prints the job id (-o json: job-id, jar-id, state). Program arguments go as
+    A local file's upload is deleted again once Flink has the job (Flink keeps its own copy in
+    its blob store), unless --keep-jar. A name several uploads share runs the newest.
+    Prints the job id (-o json: job-id, jar-id, jar-deleted, state). Program arguments go as
     programArgsList, one --arg each, never split on spaces.
 
     Example:
 
-      flinkctl jars run my-job.jar -c com.example.Main --arg --in --arg s3://in/ --wait-running
+      flinkctl jars run target/my-job.jar --arg s3://in/ -s s3://bucket/sp-1 -n
     """
     from flinkctl.output.lifecycle import STARTED
 
-    on_cluster = jar_for_run(jar)
-    jid = Invocation.current().client().run_jar(on_cluster, {**program, **restore})["jobid"]
+    on_cluster, uploaded = jar_for_run(jar)
+    delete = uploaded and not keep_jar
+    with deleting(on_cluster, delete):
+        jid = Invocation.current().client().run_jar(on_cluster, {**program, **restore})["jobid"]
     job_state = _wait_running(jid, timeout)["state"] if wait_running else None
-    emit({"job-id": jid, "jar-id": on_cluster, "state": job_state}, STARTED)
+    emit({"job-id": jid, "jar-id": on_cluster, "jar-deleted": delete, "state": job_state}, STARTED)
 
 
 def _wait_running(jid: str, timeout: float) -> dict:
@@ -311,5 +362,5 @@ def run_application(jar: JarOrFileArgument, program: dict, restore: dict) -> Non
 
     client = Invocation.current().client()
     client.require("2.3", "running a jar as an application")
-    body = client.run_application(jar_for_run(jar), {**program, **restore})
+    body = client.run_application(jar_for_run(jar)[0], {**program, **restore})
     emit(body, APPLICATION_STARTED)

@@ -41,18 +41,26 @@ def metrics(get: metrics_.GetOption = None) -> None:
 @app.command()
 @with_output
 def logs(
-    name: Annotated[str | None, typer.Argument(help="Log file name, e.g. jobmanager.log.")] = None,
+    name: Annotated[
+        str | None, typer.Argument(help="A log file from --list (default: the main log).")
+    ] = None,
+    list_: logs_.ListOption = False,
     tail: logs_.TailOption = None,
     follow: logs_.FollowOption = False,
 ) -> None:
-    """List the JobManager's log files, or print one (GET /jobmanager/logs, /jobmanager/logs/NAME).
+    """Print the JobManager's log, as kubectl logs does (GET /jobmanager/log).
+
+    Without NAME the main log; NAME prints another file (GET /jobmanager/logs/NAME, e.g. the
+    .out file); --list lists the files (GET /jobmanager/logs).
 
     Example:
 
-      flinkctl jobmanager logs jobmanager.log --tail 50 --follow
+      flinkctl jobmanager logs --tail 50 --follow
     """
     client = Invocation.current().client()
-    logs_.show(client.jobmanager_logs, client.jobmanager_log, name, tail, follow)
+    hint = "list its log files: flinkctl jobmanager logs --list"
+    read = client.jobmanager_log
+    logs_.show(client.jobmanager_logs, read, name, list_=list_, tail=tail, follow=follow, hint=hint)
 
 
 @app.command("thread-dump")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from flinkctl.cli.common.logs import FollowOption, TailOption, last
+from flinkctl.cli.common.logs import FollowOption, ListOption, TailOption, last
 from flinkctl.cli.common.options import with_output
 from flinkctl.cli.invocation import Invocation, emit
 from flinkctl.local import DEFAULT_FLINK_VERSION, READY_TIMEOUT
@@ -116,7 +116,11 @@ def up(
     ] = None,
     slots: Annotated[
         int | None,
-        typer.Option("--slots", help="Task slots of the TaskManager.", show_default="2"),
+        typer.Option("--slots", help="Task slots of each TaskManager.", show_default="2"),
+    ] = None,
+    taskmanagers: Annotated[
+        int | None,
+        typer.Option("--taskmanagers", help="How many TaskManagers to start.", show_default="1"),
     ] = None,
     flink_home: Annotated[
         Path | None,
@@ -140,7 +144,7 @@ def up(
         float, typer.Option("--timeout", help="Seconds to wait for the cluster (and demo job).")
     ] = READY_TIMEOUT,
 ) -> None:
-    """Start a standalone Flink cluster here (one JobManager, one TaskManager) and wait for it.
+    """Start a standalone Flink cluster here (a JobManager, --taskmanagers TaskManagers), wait for it.
 
     Flink is downloaded once from PyPI, checksum-verified, into ~/.cache/flinkctl/flink.
     Needs Java 11 or newer (17 recommended) on PATH or in JAVA_HOME.
@@ -148,7 +152,8 @@ def up(
     Creates or updates the context NAME; makes it current if there is no current context.
     -D KEY=VALUE sets any Flink option, over flinkctl's defaults (not the REST port or slots).
     Prints the cluster as `flinkctl local status` does.
-    A stopped cluster restarts with its previous version, port, slots and -D options.
+    A stopped cluster restarts with its previous version, port, slots, TaskManagers and -D
+    options.
     Options given again replace those (any -D replaces all previous -D options).
     On a cluster that already runs, it does nothing.
 
@@ -173,6 +178,7 @@ def up(
             version=flink_version,
             port=port,
             slots=slots,
+            taskmanagers=taskmanagers,
             flink_home=flink_home,
             flink_config=flink_config,
             demo=demo,
@@ -229,13 +235,13 @@ def down(
 @with_output
 def logs(
     file: Annotated[
-        str | None, typer.Argument(help="A file from --list [default: the JobManager log].")
+        str | None, typer.Argument(help="A file from --list (default: the JobManager log).")
     ] = None,
     name: NameOption = "local",
     taskmanager: Annotated[
         bool, typer.Option("--taskmanager", "--tm", help="The TaskManager's log.")
     ] = False,
-    list_: Annotated[bool, typer.Option("--list", "-l", help="List the log files.")] = False,
+    list_: ListOption = False,
     tail: TailOption = None,
     follow: FollowOption = False,
 ) -> None:

@@ -13,32 +13,35 @@ from flinkctl.cli.common import completers
 from flinkctl.cli.invocation import Invocation
 
 GROUPS = (
-    # (name, module holding its Typer `app`, help, hidden aliases); a module is imported only
-    # when its group runs: listing and completing group names needs none of them.
+    # (name, module holding its Typer `app`, help, hidden aliases: the other number of each
+    # noun, as kubectl takes both); a module is imported only when its group runs: listing and
+    # completing group names needs none of them.
     ("cluster", "flinkctl.cli.cluster",
-     "The cluster as a whole: overview, configuration, shutdown.", ()),
+     "The cluster as a whole: overview, configuration, shutdown.", ("clusters",)),
     ("config", "flinkctl.cli.config_cmd",
      "Contexts: which clusters flinkctl knows and how to reach them.", ()),
     ("jobmanager", "flinkctl.cli.jobmanager",
-     "The JobManager: configuration, metrics, logs, thread dump (alias: jm).", ("jm",)),
+     "The JobManager: configuration, metrics, logs, thread dump (alias: jm).",
+     ("jm", "jobmanagers")),
     ("taskmanagers", "flinkctl.cli.taskmanagers",
-     "TaskManagers: list, details, metrics, logs, thread dumps (alias: tm).", ("tm",)),
+     "TaskManagers: list, details, metrics, logs, thread dumps (alias: tm).",
+     ("tm", "taskmanager")),
     ("jobs", "flinkctl.cli.jobs",
-     "Jobs: list, inspect, cancel, stop, rescale.", ()),
+     "Jobs: list, inspect, cancel, stop, rescale.", ("job",)),
     ("vertices", "flinkctl.cli.vertices",
-     "A job's vertices: subtasks, backpressure, metrics, watermarks, flame graphs.", ()),
+     "A job's vertices: subtasks, backpressure, metrics, watermarks, flame graphs.", ("vertex",)),
     ("subtasks", "flinkctl.cli.subtasks",
-     "One subtask of a vertex: attempts, metrics, accumulators.", ()),
+     "One subtask of a vertex: attempts, metrics, accumulators.", ("subtask",)),
     ("checkpoints", "flinkctl.cli.checkpoints",
-     "Checkpoints: history and statistics, details, configuration.", ()),
+     "Checkpoints: history and statistics, details, configuration.", ("checkpoint",)),
     ("savepoint", "flinkctl.cli.savepoint",
-     "Savepoints: trigger, status, dispose.", ()),
+     "Savepoints: trigger, status, dispose.", ("savepoints",)),
     ("jars", "flinkctl.cli.jars",
-     "Jars: list, upload, delete, plan, run.", ()),
+     "Jars: list, upload, delete, plan, run.", ("jar",)),
     ("datasets", "flinkctl.cli.datasets",
-     "Cluster data sets: list, delete.", ()),
+     "Cluster data sets: list, delete.", ("dataset",)),
     ("applications", "flinkctl.cli.applications",
-     "Applications (Flink 2.3+): list, show, cancel, exceptions, config.", ()),
+     "Applications (Flink 2.3+): list, show, cancel, exceptions, config.", ("application",)),
     ("local", "flinkctl.cli.local",
      "A real standalone Flink cluster on this machine: up, status, logs, down.", ()),
     ("completion", "flinkctl.cli.completion",
@@ -109,19 +112,43 @@ class LazyGroup(TyperGroup):
             return None
         return _command(name)
 
+    def resolve_command(self, ctx, args: list[str]):
+        """As Click's, with "Did you mean" over the group names and aliases (Typer suggests
+        from `self.commands`, which a lazy group leaves empty)."""
+        name = args[0] if args else ""
+        known = self.get_command(ctx, name) is not None
+        if not (known or ctx.resilient_parsing or name.startswith("-")):
+            ctx.fail(f"No such command {name!r}.{did_you_mean(name)}")
+        return super().resolve_command(ctx, args)
+
     def shell_complete(self, ctx, incomplete: str) -> list:
-        """Group names with their help from GROUPS, then the root options (as Click would)."""
+        """Group names with their help from GROUPS, then the root options (as Click would).
+
+        An alias is offered only when no group name matches (`savepoints<TAB>`), so `job<TAB>`
+        still completes to `jobs`.
+        """
         # Click's classes as bundled by Typer: private modules that may move on a Typer upgrade.
         from typer._click.core import Command
         from typer._click.shell_completion import CompletionItem
         from typer._click.utils import make_default_short_help
 
-        names = [
-            CompletionItem(name, help=make_default_short_help(HELP[name]))
-            for name in MODULES
-            if name.startswith(incomplete)
+        names = [name for name in MODULES if name.startswith(incomplete)] or [
+            alias for alias in ALIASES if alias.startswith(incomplete)
         ]
-        return names + Command.shell_complete(self, ctx, incomplete)
+        items = [
+            CompletionItem(name, help=make_default_short_help(HELP[ALIASES.get(name, name)]))
+            for name in names
+        ]
+        return items + Command.shell_complete(self, ctx, incomplete)
+
+
+def did_you_mean(typo: str) -> str:
+    """' Did you mean 'jobs'?' for a mistyped group or command name (as Typer words it), or ''."""
+    from difflib import get_close_matches
+
+    matches = get_close_matches(typo, [*MODULES, *ALIASES])
+    names = dict.fromkeys(ALIASES.get(m, m) for m in matches)
+    return f" Did you mean {', '.join(map(repr, names))}?" if names else ""
 
 
 app = typer.Typer(

@@ -13,7 +13,8 @@ from flinkctl.cli.common.arguments import (
 from flinkctl.cli.common.confirm import YesOption, confirm
 from flinkctl.cli.common.operations import DISPOSAL, SAVEPOINT, status_command
 from flinkctl.cli.common.options import (
-    SavepointDirectoryOption,
+    DirAliasOption,
+    SavepointDirOption,
     SavepointFormatOption,
     savepoint_target,
     with_output,
@@ -28,11 +29,12 @@ app = typer.Typer(no_args_is_help=True)
 @with_wait
 def trigger(
     job: JobArgument,
-    directory: SavepointDirectoryOption = None,
+    savepoint_dir: SavepointDirOption = None,
     cancel: Annotated[
         bool, typer.Option("--cancel", help="Cancel the job after the savepoint.")
     ] = False,
     fmt: SavepointFormatOption = None,
+    directory: DirAliasOption = None,
     *,
     wait: Wait,
 ) -> None:
@@ -47,7 +49,7 @@ def trigger(
       flinkctl -c prod savepoint trigger my-job --wait -o json
     """
     jid = job_id(job)
-    target = savepoint_target(directory, fmt)
+    target = savepoint_target(savepoint_dir or directory, fmt)
     SAVEPOINT.trigger(
         jid,
         lambda client, tid: client.trigger_savepoint(jid, tid, cancel_job=cancel, **target),

@@ -71,20 +71,28 @@ def metrics(
 @with_output
 def logs(
     tm: TaskManagerArgument,
-    name: Annotated[str | None, typer.Argument(help="Log file name, e.g. taskmanager.log.")] = None,
+    name: Annotated[
+        str | None, typer.Argument(help="A log file from --list (default: the main log).")
+    ] = None,
+    list_: logs_.ListOption = False,
     tail: logs_.TailOption = None,
     follow: logs_.FollowOption = False,
 ) -> None:
-    """List a task manager's log files, or print one (GET /taskmanagers/:id/logs, .../logs/NAME).
+    """Print a task manager's log, as kubectl logs does (GET /taskmanagers/:id/log).
+
+    Without NAME the main log; NAME prints another file (GET /taskmanagers/:id/logs/NAME,
+    e.g. the .out file); --list lists the files (GET /taskmanagers/:id/logs). A file the task
+    manager cannot send (Flink's "Failed to transfer file") exits 3.
 
     Example:
 
-      flinkctl tm logs 127.0.0.1 taskmanager.log --tail 100
+      flinkctl tm logs localhost:43071 --tail 100 -f
     """
     client = Invocation.current().client()
     tm_id = taskmanager_id(tm)
-    logs = partial(client.taskmanager_logs, tm_id)
-    logs_.show(logs, partial(client.taskmanager_log, tm_id), name, tail, follow)
+    hint = f"list its log files: flinkctl taskmanagers logs {tm_id} --list"
+    files, read = partial(client.taskmanager_logs, tm_id), partial(client.taskmanager_log, tm_id)
+    logs_.show(files, read, name, list_=list_, tail=tail, follow=follow, hint=hint)
 
 
 @app.command("thread-dump")

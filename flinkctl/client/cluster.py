@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from urllib.parse import quote
 
 from flinkctl.client.base import Base, joined
+from flinkctl.errors import NotFoundError, ServerError
 from flinkctl.flink import (
     ClusterOverview,
     ConfigEntry,
@@ -19,6 +20,11 @@ from flinkctl.flink import (
 
 def _tm(tm_id: str) -> str:
     return f"/taskmanagers/{quote(tm_id, safe='')}"
+
+
+# Flink's 500 when a task manager cannot hand over a log file (no such file, or no log file
+# at all when it logs to the console only)
+NOT_TRANSFERRED = "Failed to transfer file"
 
 
 class ClusterEndpoints(Base):
@@ -51,8 +57,11 @@ class ClusterEndpoints(Base):
         """GET /jobmanager/logs: the JobManager's log files."""
         return self._get(LogList, "/jobmanager/logs")
 
-    def jobmanager_log(self, name: str) -> str:
-        """GET /jobmanager/logs/:filename as text."""
+    def jobmanager_log(self, name: str | None = None) -> str:
+        """GET /jobmanager/logs/:filename as text; without NAME, GET /jobmanager/log (the main
+        log, which Flink serves though its OpenAPI spec omits it)."""
+        if name is None:
+            return self._text("/jobmanager/log")
         return self._text(f"/jobmanager/logs/{quote(name, safe='')}")
 
     def jobmanager_thread_dump(self) -> Json:
@@ -83,9 +92,23 @@ class ClusterEndpoints(Base):
         """GET /taskmanagers/:taskmanagerid/logs: the task manager's log files."""
         return self._get(LogList, f"{_tm(tm_id)}/logs")
 
-    def taskmanager_log(self, tm_id: str, name: str) -> str:
-        """GET /taskmanagers/:taskmanagerid/logs/:filename as text."""
-        return self._text(f"{_tm(tm_id)}/logs/{quote(name, safe='')}")
+    def taskmanager_log(self, tm_id: str, name: str | None = None) -> str:
+        """GET /taskmanagers/:taskmanagerid/logs/:filename as text; without NAME, GET
+        /taskmanagers/:taskmanagerid/log (the main log; not in Flink's OpenAPI spec either).
+
+        Flink answers 500 "Failed to transfer file" for a file the task manager cannot send;
+        that is a NotFoundError here.
+        """
+        path = f"{_tm(tm_id)}/log" if name is None else f"{_tm(tm_id)}/logs/{quote(name, safe='')}"
+        try:
+            return self._text(path)
+        except ServerError as exc:
+            if not any(NOT_TRANSFERRED in m for m in [exc.message, *exc.flink]):
+                raise
+            what = "its main log" if name is None else f"log file {name!r}"
+            raise NotFoundError(
+                f"task manager {tm_id} cannot send {what}", status=exc.status, flink=exc.flink
+            ) from exc
 
     def taskmanager_thread_dump(self, tm_id: str) -> Json:
         """GET /taskmanagers/:taskmanagerid/thread-dump."""

@@ -12,6 +12,7 @@ from flinkctl.flink import (
     JobDetails,
     is_hex_id,
     local_time,
+    number,
     objects,
 )
 
@@ -118,24 +119,47 @@ def vertex(job_details: JobDetails, value: str) -> str:
     return _id(found, "id", f"/jobs/{job_details.get('jid')}")
 
 
-def jar(client: FlinkClient, value: str, *, newest: bool = False) -> JarFile:
+def jar(
+    client: FlinkClient,
+    value: str,
+    *,
+    newest: bool = False,
+    chose: Callable[[JarFile, list[JarFile]], None] | None = None,
+) -> JarFile:
     """The uploaded jar whose id is VALUE, starts with it, or whose original name is VALUE.
 
-    With NEWEST, a name shared by several uploads picks the most recent one.
+    With NEWEST, a name shared by several uploads picks the most recent one, and CHOSE(it, all
+    uploads of that name) is told so.
     """
-    files = cast("list[JarFile]", objects(client.jars().get("files")))
-    uploads = [f.get("uploaded") for f in files if f.get("name") == value]
-    latest = max((u for u in uploads if isinstance(u, (int, float))), default=None)
+    files = _jar_files(client)
+    same = [f for f in files if f.get("name") == value]
+    latest = max((n for f in same if (n := number(f.get("uploaded"))) is not None), default=None)
     found = pick(
         value,
         files,
         noun="jar",
         name_key="name",
-        describe=lambda f: f"{f.get('id')} (uploaded {f.get('uploaded')})",
-        prefer=(lambda f: f.get("uploaded") == latest) if newest else None,
+        describe=lambda f: f"{f.get('id')} (uploaded {local_time(f.get('uploaded'))})",
+        prefer=(lambda f: number(f.get("uploaded")) == latest) if newest else None,
     )
     _id(found, "id", "/jars")
+    if chose is not None and len(same) > 1 and found in same:
+        chose(found, same)
     return found
+
+
+def _jar_files(client: FlinkClient) -> list[JarFile]:
+    return cast("list[JarFile]", objects(client.jars().get("files")))
+
+
+def jars_named(client: FlinkClient, name: str) -> list[JarFile]:
+    """Every upload of a jar file named NAME (NotFoundError if none)."""
+    same = [f for f in _jar_files(client) if f.get("name") == name]
+    if not same:
+        raise NotFoundError(f"no jar named {name!r}")
+    for f in same:
+        _id(f, "id", "/jars")
+    return same
 
 
 def application(client: FlinkClient, value: str) -> str:

@@ -1,4 +1,4 @@
-"""Bring a standalone Flink cluster (one JobManager, one TaskManager) up on this machine, down
+"""Bring a standalone Flink cluster (one JobManager, one or more TaskManagers) up on this machine, down
 again, and describe it: the orchestration over state, flinkconf, processes, logs and ports."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from flinkctl.local.state import DEFAULT_NAME, STATE_FILE, LocalCluster, cluster
 
 DEFAULT_PORT = 8081
 DEFAULT_SLOTS = 2
+DEFAULT_TASKMANAGERS = 1
 
 
 def up(
@@ -27,6 +28,7 @@ def up(
     version: str | None = None,
     port: int | None = None,
     slots: int | None = None,
+    taskmanagers: int | None = None,
     flink_home: Path | None = None,
     flink_config: dict[str, str] | None = None,
     demo: bool = False,
@@ -37,8 +39,8 @@ def up(
     """Start cluster NAME (provisioning Flink first if needed) and wait until it is ready.
 
     Unset arguments default to the cluster's previous run, else to DEFAULT_FLINK_VERSION, port
-    8081, 2 slots and no FLINK_CONFIG (extra Flink options, from flinkconf.parse_config; given
-    ones replace the previous ones as a whole). Returns the cluster and whether it was already
+    8081, 2 slots, one TaskManager and no FLINK_CONFIG (extra Flink options, from
+    flinkconf.parse_config; given ones replace the previous ones as a whole). Returns the cluster and whether it was already
     running. On any failure (Ctrl-C, SIGTERM and SIGHUP included) whatever was started is
     stopped again.
     """
@@ -46,11 +48,13 @@ def up(
     cdir = cluster_dir(name)
     if slots is not None and slots < 1:
         raise UsageError(f"--slots must be at least 1, not {slots}")
+    if taskmanagers is not None and taskmanagers < 1:
+        raise UsageError(f"--taskmanagers must be at least 1, not {taskmanagers}")
     if (cdir / STATE_FILE).exists():
         existing = load(name)
         running = processes.pids(existing)
         if all(running.values()) and _overview(existing):
-            _check_same(existing, version, port, flink_home, flink_config)
+            _check_same(existing, version, port, taskmanagers, flink_home, flink_config)
             if demo:
                 from flinkctl.local import demo as demo_job
 
@@ -66,6 +70,7 @@ def up(
         if not (version or flink_home) and existing.flink_home.is_dir():
             flink_home = existing.flink_home
         port, slots = port or existing.port, slots or existing.slots
+        taskmanagers = taskmanagers or existing.taskmanagers
         flink_config = flink_config or existing.flink_config
 
     # cheap checks first, the download last
@@ -75,6 +80,7 @@ def up(
     else:
         version = distribution.check_version(version or DEFAULT_FLINK_VERSION)
     port, slots = port or DEFAULT_PORT, slots or DEFAULT_SLOTS
+    taskmanagers = taskmanagers or DEFAULT_TASKMANAGERS
     check_port_free(port)
     distribution.find_java(11 if parse_version(version) >= (2,) else 8)
     if not home:
@@ -83,7 +89,15 @@ def up(
         home = distribution.provision(version, progress)
 
     cluster = LocalCluster(
-        name, cdir, version, home, port, free_port(), slots, flink_config=flink_config or {}
+        name,
+        cdir,
+        version,
+        home,
+        port,
+        free_port(),
+        slots,
+        taskmanagers=taskmanagers,
+        flink_config=flink_config or {},
     )
     for sub in ("conf", "log", "pid", "checkpoints", "savepoints"):
         (cdir / sub).mkdir(parents=True, exist_ok=True)
@@ -154,6 +168,7 @@ def _check_same(
     cluster: LocalCluster,
     version: str | None,
     port: int | None,
+    taskmanagers: int | None,
     flink_home: Path | None,
     flink_config: dict[str, str] | None,
 ) -> None:
@@ -163,6 +178,7 @@ def _check_same(
     asked = {  # what: (asked for, has, has as shown)
         "version": (version, cluster.version, cluster.version),
         "port": (port, cluster.port, cluster.port),
+        "TaskManager count": (taskmanagers, cluster.taskmanagers, cluster.taskmanagers),
         "flink home": (home, cluster.flink_home, cluster.flink_home),
         "configuration": (flink_config, cluster.flink_config, options or "(no -D options)"),
     }
@@ -184,11 +200,18 @@ def _overview(cluster: LocalCluster) -> ClusterOverview | None:
 
 
 def _wait_ready(cluster: LocalCluster, timeout: float, say: Say) -> None:
-    """Wait until a TaskManager with a free slot has registered."""
-    say("Waiting for the JobManager and a TaskManager")
+    """Wait until every TaskManager has registered and a slot is free."""
+    wanted = cluster.taskmanagers
+    say(
+        f"Waiting for the JobManager and {'a TaskManager' if wanted == 1 else f'{wanted} TaskManagers'}"
+    )
     for _ in Poller.within(timeout).rounds():
         overview = _overview(cluster)
-        if overview and overview.get("taskmanagers", 0) >= 1 and overview.get("slots-available"):
+        if (
+            overview
+            and overview.get("taskmanagers", 0) >= wanted
+            and overview.get("slots-available")
+        ):
             return
         dead = [role for role, ps in processes.pids(cluster).items() if not ps]
         if dead:

@@ -61,7 +61,7 @@ def write_conf(cluster: LocalCluster) -> None:
         if f.is_file() and f.name not in (*configs, "masters", "workers"):
             shutil.copy2(f, conf / f.name)
     (conf / "masters").write_text(f"localhost:{cluster.port}\n")
-    (conf / "workers").write_text("localhost\n")
+    (conf / "workers").write_text("localhost\n" * cluster.taskmanagers)  # one TaskManager each
     for name in configs:
         (conf / name).unlink(missing_ok=True)
 

@@ -35,6 +35,7 @@ class LocalCluster:
     port: int
     rpc_port: int
     slots: int
+    taskmanagers: int = 1
     demo_job_id: str | None = None
     # extra Flink configuration (`up -D KEY=VALUE`), written last into the cluster's config
     flink_config: dict[str, str] = field(default_factory=dict)
@@ -50,6 +51,7 @@ class LocalCluster:
             "port": self.port,
             "rpc-port": self.rpc_port,
             "slots": self.slots,
+            "taskmanagers": self.taskmanagers,
             "demo-job-id": self.demo_job_id,
             "flink-config": self.flink_config,
         }
@@ -115,6 +117,7 @@ def load(name: str) -> LocalCluster:
         port=data["port"],
         rpc_port=data["rpc-port"],
         slots=data["slots"],
+        taskmanagers=data.get("taskmanagers", 1),
         demo_job_id=data.get("demo-job-id"),
         flink_config=data.get("flink-config") or {},
     )

@@ -78,12 +78,12 @@ def test_metrics_values(local_flink):
 
 
 def test_logs(local_flink):
-    files = cli_json(local_flink, "jm", "logs")["logs"]
+    files = cli_json(local_flink, "jm", "logs", "--list")["logs"]
     log = next(f["name"] for f in files if f["name"].endswith(".log"))
     out = cli_table(local_flink, "jm", "logs", log, "--tail", "3")
     assert len(out.splitlines()) == 3
     tm = rest(local_flink, "/taskmanagers")["taskmanagers"][0]["id"]
-    assert cli_json(local_flink, "tm", "logs", tm)["logs"]
+    assert cli_json(local_flink, "tm", "logs", tm, "--list")["logs"]
 
 
 def test_thread_dump_and_version(local_flink):

@@ -58,7 +58,8 @@ def version(local_flink) -> tuple[int, ...]:
 
 def test_jar_savepoint_stop_restore_cancel_dispose(local_flink):
     """The lifecycle in order: run, savepoint, stop, restore, cancel, dispose, delete the jar."""
-    started = as_json(local_flink, "jars", "run", str(JAR), "--arg", "20", "--wait-running")
+    run = ("jars", "run", str(JAR), "--arg", "20", "--wait-running", "--keep-jar")
+    started = as_json(local_flink, *run)
     jid, jar = started["job-id"], started["jar-id"]
     assert started["state"] == "RUNNING"
     assert jar in ok(local_flink, "jars", "list", "-o", "name").split()

@@ -13,7 +13,7 @@ from flinkctl.errors import NotFoundError, UsageError
 from flinkctl.flink import is_hex_id
 
 if TYPE_CHECKING:
-    from flinkctl.flink import CheckpointStats, JobDetails
+    from flinkctl.flink import CheckpointStats, JarFile, JobDetails
 
 LATEST = "latest"  # the CHECKPOINT argument's name for the newest checkpoint
 URI = re.compile(
@@ -111,10 +111,25 @@ def taskmanager_id(value: str) -> str:
 
 def jar_id(value: str, *, newest: bool = False) -> str:
     """Resolve a JAR argument: an id, a unique prefix or an uploaded file name (with NEWEST, the
-    newest upload of a name several share)."""
+    newest upload of a name several share, said on stderr)."""
     from flinkctl.client.resolve import jar
 
-    return jar(Invocation.current().client(), value, newest=newest)["id"]
+    return jar(Invocation.current().client(), value, newest=newest, chose=_chose_newest)["id"]
+
+
+def _chose_newest(found: "JarFile", uploads: "list[JarFile]") -> None:
+    """Say on stderr (whatever the output format) which of several uploads a name picked."""
+    import warnings
+
+    from flinkctl.errors import FlinkctlWarning
+    from flinkctl.output.humanize import timestamp
+
+    warnings.warn(
+        f"{len(uploads)} uploads of {found.get('name')}: using the newest, {found.get('id')} "
+        f"(uploaded {timestamp(found.get('uploaded'))})",
+        FlinkctlWarning,
+        stacklevel=1,
+    )
 
 
 def application_id(value: str) -> str:

@@ -1,6 +1,7 @@
 """Options shared by commands: `-o/--output` and `--query` (one decorator), `options_from`, the
 one way to add a set of options to several commands, the savepoint options that
-`savepoint trigger`, `jobs stop` and `deploy` share, and `--catalog`."""
+`savepoint trigger`, `jobs stop`, `jars run` and `deploy` share (bin/flink's letters), and
+`--catalog`."""
 
 import functools
 import inspect
@@ -133,20 +134,35 @@ def _directory(value: str | None) -> str | None:
     return None if value is None else savepoint_path(value, "savepoint directory")
 
 
-def _directory_option(*names: str) -> Any:
-    """The option naming a savepoint's target directory (checked before any request)."""
-    return Annotated[
-        str | None,
-        typer.Option(
-            *names,
-            help="Target directory (default: the cluster's savepoint dir).",
-            callback=_directory,
-        ),
-    ]
-
-
-SavepointDirectoryOption = _directory_option("--dir", "-d")  # savepoint trigger
-StopSavepointDirectoryOption = _directory_option("--savepoint-dir", "-d")  # jobs stop
+# bin/flink's letters and names for the savepoint options, one definition each for every
+# command that has them (jobs stop, savepoint trigger, jars run, deploy, ...)
+SAVEPOINT_DIR_HELP = "Target directory (default: the cluster's savepoint dir)."
+SavepointDirOption = Annotated[
+    str | None, typer.Option("--savepoint-dir", help=SAVEPOINT_DIR_HELP, callback=_directory)
+]
+DirAliasOption = Annotated[  # `savepoint trigger --dir`: its name before --savepoint-dir
+    str | None, typer.Option("--dir", hidden=True, help=SAVEPOINT_DIR_HELP, callback=_directory)
+]
+DrainOption = Annotated[
+    bool,
+    typer.Option(
+        "--drain",
+        "-d",
+        help="Drain first: advance the watermark to the end, firing all timers and windows.",
+    ),
+]
+FromSavepointOption = Annotated[
+    str | None,
+    typer.Option(
+        "--from-savepoint", "-s", help="Start from this savepoint or checkpoint (path or URI)."
+    ),
+]
+AllowNonRestoredOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-non-restored-state", "-n", help="Skip savepoint state that maps to no operator."
+    ),
+]
 
 
 CatalogOption = Annotated[

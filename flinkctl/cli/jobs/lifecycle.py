@@ -9,8 +9,9 @@ from flinkctl.cli.common.arguments import JobArgument, job_id
 from flinkctl.cli.common.confirm import YesOption, confirm
 from flinkctl.cli.common.operations import SAVEPOINT
 from flinkctl.cli.common.options import (
+    DrainOption,
+    SavepointDirOption,
     SavepointFormatOption,
-    StopSavepointDirectoryOption,
     savepoint_target,
     with_output,
 )
@@ -49,11 +50,8 @@ def cancel(job: JobArgument, wait: Wait, yes: YesOption = False) -> None:
 @with_wait
 def stop(
     job: JobArgument,
-    drain: Annotated[
-        bool,
-        typer.Option("--drain", help="Advance the watermark to the end first (emit all windows)."),
-    ] = False,
-    savepoint_dir: StopSavepointDirectoryOption = None,
+    drain: DrainOption = False,
+    savepoint_dir: SavepointDirOption = None,
     fmt: SavepointFormatOption = None,
     *,
     wait: Wait,
@@ -67,7 +65,7 @@ def stop(
 
     Example:
 
-      flinkctl jobs stop flinkctl-demo --wait --yes
+      flinkctl jobs stop my-job --drain --savepoint-dir s3://bucket/sp --wait
     """
     jid = job_id(job)
     confirm(f"Stop job {jid} with a savepoint?", yes)

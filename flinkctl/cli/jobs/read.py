@@ -5,13 +5,14 @@ from typing import Annotated, cast
 
 import typer
 
+from flinkctl.cli.common import logs as logs_
 from flinkctl.cli.common import metrics as metrics_
 from flinkctl.cli.common import watching
 from flinkctl.cli.common.arguments import JobArgument, job_id, taskmanager_id
 from flinkctl.cli.common.options import with_output
 from flinkctl.cli.common.waiting import Wait, waiting, with_wait
 from flinkctl.cli.invocation import Invocation, emit
-from flinkctl.errors import UsageError
+from flinkctl.errors import NotFoundError, UsageError
 from flinkctl.flink import JOB_STATES, JobDetails, JobOverview, JobsOverview, number, obj, objects
 
 app = typer.Typer()
@@ -371,6 +372,56 @@ def rescales(
     else:
         what = chosen[0] if chosen else "overview"
         emit(client.job_rescales(jid, what), RESCALE_VIEWS[what])
+
+
+@app.command()
+@with_output
+def logs(
+    job: JobArgument,
+    vertex: Annotated[
+        str | None,
+        typer.Option(
+            "--vertex", help="Only the task managers running this vertex (id, prefix or name)."
+        ),
+    ] = None,
+    tail: logs_.TailOption = None,
+    follow: logs_.FollowOption = False,
+) -> None:
+    """Print the main logs of the task managers running a job (GET /taskmanagers/:id/log).
+
+    The task managers are those of the job's subtasks (GET
+    /jobs/:jobid/vertices/:vertexid/taskmanagers, for each vertex or just --vertex) that are
+    registered (GET /taskmanagers). With several, every line starts with `[TM-ID] `;
+    --follow follows them all at once.
+
+    Example:
+
+      flinkctl jobs logs flinkctl-demo --vertex Source --tail 20 -f
+    """
+    from functools import partial
+
+    from flinkctl.client.resolve import vertex as vertex_id
+
+    jid = job_id(job)
+    client = Invocation.current().client()
+    details = client.job(jid)
+    vertices = (
+        [vertex_id(details, vertex)]
+        if vertex
+        else [v.get("id") for v in objects(details.get("vertices"))]
+    )
+    found = client.fan_out(partial(client.vertex_taskmanagers, jid), vertices)
+    # a subtask not deployed has no task manager ("(unassigned)"); one gone since is no more
+    known = {tm.get("id") for tm in objects(client.taskmanagers().get("taskmanagers"))}
+    tms = dict.fromkeys(
+        str(tm["taskmanager-id"])
+        for body in found
+        for tm in objects(body.get("taskmanagers"))
+        if tm.get("taskmanager-id") in known
+    )
+    if not tms:
+        raise NotFoundError(f"no task manager runs job {jid} ({details.get('state')})")
+    logs_.stream([(tm, partial(client.taskmanager_log, tm)) for tm in tms], tail, follow)
 
 
 @app.command("log-url")
