@@ -30,6 +30,19 @@ def median_run(argv: list[str], runs: int, env: dict[str, str] | None = None) ->
     return statistics.median(times), size
 
 
+def side_by_side(argvs: list[list[str]], runs: int) -> list[float]:
+    """Median wall seconds of each of ARGVS, run in turns (one of each per round, after a
+    warm-up round) so that a machine's changing load weighs on all of them alike."""
+    times: list[list[float]] = [[] for _ in argvs]
+    for round_ in range(runs + 1):
+        for argv, series in zip(argvs, times, strict=True):
+            start = time.perf_counter()
+            subprocess.run(argv, check=True, capture_output=True)
+            if round_:
+                series.append(time.perf_counter() - start)
+    return [statistics.median(series) for series in times]
+
+
 def in_process(argv: list[str]) -> float:
     """Wall seconds of one in-process `flinkctl ARGV` (fresh options, stdout discarded)."""
     from flinkctl.cli import main as main_module

@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
-"""Start-up cost: `flinkctl --version` and `flinkctl cluster overview -o json` vs `python -c pass`.
+"""Start-up cost: `flinkctl jobs list -o json` against its floors, side by side in one run.
 
-The overview is served by a local HTTP server replaying a recorded response, so the figure is
-flinkctl's own cost plus one loopback round-trip. Prints medians and ratios to the baseline.
+A local HTTP server replays the recorded GET /jobs/overview, so every figure is a process's own
+cost plus one loopback round-trip. The floors: a bare-Python script making the same request with
+urllib, and one that imports typer and httpx and makes it with httpx (what flinkctl cannot go
+below while it stays on Typer and httpx). The commands run in turns, one of each per round, and the medians are
+printed with their ratios to the urllib script. FLINKCTL_EXE picks the flinkctl measured
+(e.g. a non-editable install, as users install it); --compare EXE runs another build's
+`jobs list -o json` and `--version` in the same rounds.
 
     python benchmarks/startup.py [--runs 20]
 """
@@ -10,33 +15,51 @@ flinkctl's own cost plus one loopback round-trip. Prints medians and ratios to t
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from _serve import recorded, serve
-from _timing import FLINKCTL, median_run
+from _timing import FLINKCTL, side_by_side
+
+URLLIB = """
+import json, sys, urllib.request
+with urllib.request.urlopen(sys.argv[1] + "/jobs/overview") as r:
+    print(json.dumps(json.load(r), indent=2))
+"""
+TYPER_HTTPX = """
+import json, sys, typer, httpx
+print(json.dumps(httpx.get(sys.argv[1] + "/jobs/overview").json(), indent=2))
+"""
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--compare", metavar="EXE", help="another flinkctl build to run alongside")
     args = parser.parse_args()
     exe = FLINKCTL
-    _, url = serve(json.dumps(recorded("overview")).encode())
+    _, url = serve(json.dumps(recorded("jobs-overview")).encode())
+    other = [args.compare] if args.compare else []
+    # the floors run on flinkctl's own interpreter (its site-packages, its start-up)
+    beside = Path(exe).with_name("python")
+    python = str(beside) if beside.exists() else sys.executable
     cases = [
-        ("python -c pass", [sys.executable, "-c", "pass"]),
+        ("urllib script (baseline)", [python, "-c", URLLIB, url]),
+        ("python -c pass", [python, "-c", "pass"]),
+        ("import typer, httpx + request (floor)", [python, "-c", TYPER_HTTPX, url]),
+        ("flinkctl jobs list -o json", [exe, "--url", url, "jobs", "list", "-o", "json"]),
+        *[
+            ("  the --compare build", [o, "--url", url, "jobs", "list", "-o", "json"])
+            for o in other
+        ],
+        ("flinkctl jobs list (table)", [exe, "--url", url, "jobs", "list"]),
         ("flinkctl --version", [exe, "--version"]),
-        (
-            "flinkctl cluster overview -o json",
-            [exe, "--url", url, "cluster", "overview", "-o", "json"],
-        ),
-        ("flinkctl cluster overview (table)", [exe, "--url", url, "cluster", "overview"]),
+        *[("  the --compare build", [o, "--version"]) for o in other],
         ("flinkctl jobs --help", [exe, "jobs", "--help"]),
     ]
-    base = None
+    medians = side_by_side([argv for _, argv in cases], args.runs)
     print(f"{'command':40} {'median':>9} {'ratio':>7}")
-    for label, argv in cases:
-        t, _ = median_run(argv, args.runs)
-        base = base or t
-        print(f"{label:40} {t * 1000:7.1f}ms {t / base:6.1f}x")
+    for (label, _), t in zip(cases, medians, strict=True):
+        print(f"{label:40} {t * 1000:7.1f}ms {t / medians[0]:6.1f}x")
 
 
 if __name__ == "__main__":

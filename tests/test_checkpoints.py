@@ -143,12 +143,13 @@ def test_config_humanises_durations(flink, httpserver, cli):
     assert "Changelog:" in cli("checkpoints", "config", flink.ids["jobid"], "-o", "wide").out
 
 
-def test_long_history_on_a_terminal_skips_rich_layout(flink, httpserver, cli, monkeypatch):
+def test_long_history_on_a_terminal_skips_colour(flink, httpserver, cli, monkeypatch):
     import importlib
 
     render_module = importlib.import_module("flinkctl.output.render")
     monkeypatch.setenv("FLINKCTL_FORCE_TTY", "1")
-    monkeypatch.setattr(render_module, "RICH_MAX_ROWS", 1)  # the recorded history counts as long
+    monkeypatch.setattr(render_module, "COLOR_MAX_ROWS", 1)  # the recorded history counts as long
+    monkeypatch.setenv("COLUMNS", "200")  # every column fits
     flink.serve(httpserver, "checkpoints")
     r = cli("checkpoints", "list", flink.ids["jobid"])
     assert r.code == 0, r.err

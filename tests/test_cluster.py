@@ -258,7 +258,21 @@ def test_bad_custom_columns_and_queries_exit_2_before_any_request(httpserver, cl
     assert httpserver.log == []
 
 
-def test_query_applies_to_json(flink, httpserver, cli):
+def test_query_prints_strings_bare_unless_json_or_yaml_is_asked_for(flink, httpserver, cli):
     flink.serve(httpserver, "taskmanagers")
-    r = cli("tm", "list", "--query", "taskmanagers[].id")
-    assert r.json() == [t["id"] for t in flink.body("taskmanagers")["taskmanagers"]]
+    tms = flink.body("taskmanagers")["taskmanagers"]
+    ids = [t["id"] for t in tms]
+    r = cli("tm", "list", "--query", "taskmanagers[].id")  # a list of strings: one per line
+    assert (r.code, r.out, r.err) == (0, "".join(f"{i}\n" for i in ids), "")
+    assert cli("tm", "list", "--query", "taskmanagers[0].id").out == f"{ids[0]}\n"
+    assert cli("tm", "list", "--query", "taskmanagers[].slotsNumber").out.split() == [
+        str(t["slotsNumber"]) for t in tms
+    ]
+    assert cli("tm", "list", "--query", "taskmanagers[?id=='none'].id").out == ""
+    assert cli("tm", "list", "--query", "taskmanagers[].id", "-o", "json").json() == ids
+    assert cli("-o", "json", "tm", "list", "--query", "taskmanagers[0].id").json() == ids[0]
+    yaml_out = cli("tm", "list", "--query", "taskmanagers[].id", "-o", "yaml").out
+    assert yaml_out == "".join(f"- {i}\n" for i in ids)
+    # objects stay JSON; a kebab-case key is quoted as the help says
+    r = cli("tm", "list", "--query", 'taskmanagers[0].{id: id, mem: hardware."physicalMemory"}')
+    assert r.json() == {"id": ids[0], "mem": tms[0]["hardware"]["physicalMemory"]}

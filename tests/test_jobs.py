@@ -289,6 +289,17 @@ def test_watch_live_view_on_a_terminal(flink, httpserver, cli, refreshes, monkey
     assert "\t" not in r.out  # the Rich table, not the piped one
 
 
+def test_watch_live_view_of_an_empty_list_shows_the_note_in_the_frame(
+    flink, httpserver, cli, refreshes, monkeypatch
+):
+    monkeypatch.setenv("FLINKCTL_FORCE_TTY", "1")
+    flink.expect(httpserver, "jobs-overview", body={"jobs": []}, always=True)
+    refreshes(2)
+    r = cli("jobs", "list", "-w", "0.1")
+    assert r.code == 130
+    assert "no jobs" in r.out and "no jobs" not in r.err
+
+
 def test_watch_stops_on_errors_with_their_exit_code(flink, httpserver, cli, refreshes):
     flink.serve(httpserver, "job")
     refreshes(5)
@@ -460,6 +471,8 @@ def test_plan_json_and_query(flink, httpserver, cli):
     flink.serve(httpserver, "job-plan")
     assert cli("jobs", "plan", flink.ids["jobid"], "-o", "json").json() == flink.body("job-plan")
     r = cli("jobs", "plan", flink.ids["jobid"], "--query", "plan.nodes[].parallelism")
+    assert r.out == "1\n1\n"  # a list of numbers: one per line
+    r = cli("jobs", "plan", flink.ids["jobid"], "--query", "plan.nodes[].parallelism", "-o", "json")
     assert r.json() == [1, 1]
 
 

@@ -244,6 +244,27 @@ def test_cancel_wait(cli, flink, httpserver, expect):
     assert r.err == f"job {jid} is CANCELED\n"
 
 
+def test_flinkctl_yes_confirms_like_yes(cli, flink, expect, monkeypatch):
+    jid = flink.ids["jobid"]
+    expect("job-cancel", query={"mode": "cancel"})
+    monkeypatch.setenv("FLINKCTL_YES", "1")
+    assert cli("jobs", "cancel", jid).code == 0
+
+
+def test_declining_a_confirmation_says_aborted_and_exits_1(cli, flink, httpserver, monkeypatch):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
+    r = cli("jobs", "cancel", flink.ids["jobid"])
+    assert (r.code, r.out) == (1, "")
+    assert r.err.endswith("? Its state is not saved. [y/N]: aborted\n")
+    assert httpserver.log == []
+
+
 def test_cancel_unknown_job_is_exit_3(cli, flink, expect):
     expect("job-not-found", method="PATCH", query={"mode": "cancel"})
     r = cli("jobs", "cancel", flink.path("job-not-found").rsplit("/", 1)[-1], "--yes")

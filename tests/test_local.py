@@ -200,3 +200,70 @@ def test_flink_1_17_on_java_17_gets_the_jvm_flags_of_1_18(
     local, _ = cluster.up("t", flink_home=home, port=PORT, flink_config={"env.java.opts.all": "-X"})
     lines = (local.dir / "conf" / "flink-conf.yaml").read_text().splitlines()
     assert "env.java.opts.all: -X" in lines  # -D wins
+
+
+@pytest.fixture
+def fake_certificates(monkeypatch):
+    """`up --tls` without keytool (tests/e2e/test_tls.py runs it): only the store password."""
+    from flinkctl.local import tls
+
+    def ensure(tls_dir, mutual):
+        tls_dir.mkdir(parents=True, exist_ok=True)
+        (tls_dir / tls.PASSWORD).write_text("s3cret\n")
+        made.append(mutual)
+
+    made: list[bool] = []
+    monkeypatch.setattr(tls, "ensure", ensure)
+    return made
+
+
+def test_tls_serves_https_and_is_kept_on_a_restart(
+    tmp_path, local_home, no_processes, fake_certificates
+):
+    home = fake_flink_home(tmp_path, "2.3.0")
+    local, _ = cluster.up("t", flink_home=home, port=PORT, tls=True)
+    assert local.url == f"https://127.0.0.1:{PORT}"
+    written = yaml.safe_load((local.dir / "conf" / "config.yaml").read_text())
+    assert written["security.ssl.rest.enabled"] is True
+    assert written["security.ssl.rest.keystore"] == str(local.dir / "tls" / "rest.keystore.p12")
+    assert written["security.ssl.rest.truststore-password"] == "s3cret"
+    assert written["security.ssl.rest.authentication-enabled"] is False
+    assert cluster.status("t")["tls"] == {"ca-file": str(local.dir / "tls" / "ca.pem")}
+    assert load("t").tls and cluster.up("t")[0].url.startswith("https://")  # a restart keeps it
+    no_processes.running = True
+    with pytest.raises(UsageError, match="already running with TLS on"):
+        cluster.up("t", tls=False)
+    no_processes.running = False
+    assert cluster.up("t", tls=False)[0].url.startswith("http://")
+    assert cluster.status("t")["tls"] is None
+    assert fake_certificates == [False, False]
+
+
+def test_tls_with_client_authentication_gives_the_context_a_client_pair(
+    tmp_path, local_home, no_processes, fake_certificates
+):
+    home = fake_flink_home(tmp_path, "2.3.0")
+    mutual = {"security.ssl.rest.authentication-enabled": "true"}
+    local, _ = cluster.up("t", flink_home=home, port=PORT, tls=True, flink_config=mutual)
+    written = yaml.safe_load((local.dir / "conf" / "config.yaml").read_text())
+    assert written["security.ssl.rest.authentication-enabled"] == "true"  # the user's -D
+    assert set(local.tls_settings()) == {"ca-file", "cert-file", "key-file"}
+    assert local.client().http.ctx.tls == local.tls_settings()
+    assert fake_certificates == [True]
+
+
+def test_up_tls_gives_the_context_an_https_url_and_the_ca(
+    tmp_path, local_home, no_processes, fake_certificates, cli
+):
+    home = fake_flink_home(tmp_path, "2.3.0")
+    args = ("local", "up", "--name", "t", "--flink-home", str(home), "--port", str(PORT))
+    r = cli(*args, "--tls", "-o", "json", url="")
+    assert r.code == 0, r.err
+    ca = str(local_home / "t" / "tls" / "ca.pem")
+    assert r.json()["tls"] == {"ca-file": ca}
+    view = cli("config", "view", "-o", "json", url="").json()["contexts"]["t"]
+    assert view == {"url": f"https://127.0.0.1:{PORT}", "tls": {"ca-file": ca}}
+    assert cli("local", "status", "--name", "t", url="").out.count(f"TLS CA file:     {ca}") == 1
+    r = cli(*args, "--no-tls", url="")
+    view = cli("config", "view", "-o", "json", url="").json()["contexts"]["t"]
+    assert view == {"url": f"http://127.0.0.1:{PORT}"}

@@ -66,7 +66,7 @@ def get_contexts() -> None:
       flinkctl config get-contexts -o name
     """
     from flinkctl.config import redacted
-    from flinkctl.output import Column, View
+    from flinkctl.output.render import FREE, Column, View
 
     cfg = _load()
     rows = [
@@ -77,10 +77,11 @@ def get_contexts() -> None:
         columns=[
             Column("CURRENT", lambda r: "*" if r["current"] else ""),
             Column("NAME", "name"),
-            Column("URL", "url"),
+            Column("URL", "url", fit=FREE),
             Column("AUTH", "auth.type"),
         ],
         name="name",
+        empty="no contexts",
     )
     emit(rows, view)
 

@@ -14,6 +14,8 @@ from flinkctl.local import DEFAULT_FLINK_VERSION, READY_TIMEOUT
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
+    from flinkctl.config import Settings
+
 app = typer.Typer(no_args_is_help=True)
 
 NameOption = Annotated[str, typer.Option("--name", help="Local cluster name.")]
@@ -42,6 +44,7 @@ def _view():
             Column("Jobs running", "overview.jobs-running", "count"),
             Column("Demo job", "demo-job-id"),
             Column("Flink config", lambda d: config_args(d["flink-config"])),
+            Column("TLS CA file", "tls.ca-file"),
             Column("Flink home", "flink-home", wide=True),
             Column("Directory", "dir", wide=True),
         ],
@@ -82,15 +85,17 @@ class _DownloadBars:
             self.bar = None
 
 
-def _save_context(name: str, url: str) -> None:
-    """Point context NAME at URL; make it current only when there is no current context."""
+def _save_context(name: str, url: str, tls: "Settings") -> None:
+    """Point context NAME at URL with TLS settings TLS (the cluster's certificate, or none); make
+    it current only when there is no current context."""
     from flinkctl import config
 
     with config.editing(Invocation.current().config, create=True) as cfg:
         if name in cfg.contexts:
             cfg.contexts[name].url = url
+            cfg.contexts[name].tls = dict(tls)
         else:
-            cfg.contexts[name] = config.Context(name=name, url=url)
+            cfg.contexts[name] = config.Context(name=name, url=url, tls=dict(tls))
         if not cfg.current_context:
             cfg.current_context = name
             note = "now the current context"
@@ -140,6 +145,14 @@ def up(
     demo: Annotated[
         bool, typer.Option("--demo", help="Also run the bundled endless, checkpointed demo job.")
     ] = False,
+    tls: Annotated[
+        bool | None,
+        typer.Option(
+            "--tls/--no-tls",
+            help="Serve the REST API over HTTPS with a self-signed certificate.",
+            show_default="off",
+        ),
+    ] = None,
     timeout: Annotated[
         float,
         typer.Option(
@@ -162,10 +175,15 @@ def up(
     options.
     Options given again replace those (any -D replaces all previous -D options).
     On a cluster that already runs, it does nothing.
+    --tls makes a certificate for 127.0.0.1 (keytool; kept in the cluster's tls/ directory)
+    and gives the context its CA file; with -D security.ssl.rest.authentication-enabled=true
+    Flink also asks for a client certificate (mutual TLS), which the context gets too (openssl).
 
     Example:
 
       flinkctl local up --demo -D jobmanager.scheduler=adaptive --slots 4
+
+      flinkctl local up --tls -D security.ssl.rest.authentication-enabled=true
     """
     from flinkctl.local import cluster
     from flinkctl.local.flinkconf import parse_config
@@ -188,6 +206,7 @@ def up(
             flink_home=flink_home,
             flink_config=flink_config,
             demo=demo,
+            tls=tls,
             timeout=timeout,
             say=say,
             progress=bars.update if sys.stderr.isatty() else None,
@@ -195,7 +214,7 @@ def up(
     finally:
         bars.close()
     _say(f"Cluster {name!r} {'is already running' if already else 'is up'} at {local.url}")
-    _save_context(name, local.url)
+    _save_context(name, local.url, local.tls_settings())
     emit(cluster.status(name), _view())
 
 

@@ -6,6 +6,7 @@ import random
 import re
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ from flinkctl.config import Context, redact_url
 from flinkctl.errors import (
     AuthError,
     FlinkctlError,
+    FlinkctlWarning,
     NoFlinkApiError,
     NotFoundError,
     RequestError,
@@ -74,18 +76,6 @@ class Http:
 
         from flinkctl.client.auth import auth_headers
 
-        tls = self.ctx.tls
-        verify: ssl.SSLContext | bool = True
-        if not self.ctx.url.startswith("https://"):
-            verify = False  # plain HTTP: skip building an SSL context (redirects are not followed)
-        elif tls.get("insecure-skip-verify"):
-            verify = False
-        elif tls.get("ca-file") or tls.get("cert-file"):
-            import ssl
-
-            verify = ssl.create_default_context(cafile=tls.get("ca-file"))
-            if tls.get("cert-file"):
-                verify.load_cert_chain(tls["cert-file"], tls.get("key-file"))
         headers = {"User-Agent": f"flinkctl/{__version__}", "Accept": "application/json"}
         headers.update(self.ctx.headers)
         headers.update(auth_headers(self.ctx.auth))
@@ -93,11 +83,44 @@ class Http:
             return httpx.Client(
                 base_url=self.ctx.url + "/",
                 headers=headers,
-                verify=verify,
+                verify=self._verify(),
                 timeout=httpx.Timeout(self.ctx.timeout, connect=self.ctx.connect_timeout),
             )
         except (httpx.InvalidURL, ValueError) as exc:  # a Context made in code, not checked
             raise UsageError(f"invalid URL {self.url!r}: {exc}") from None
+
+    def _verify(self) -> ssl.SSLContext | bool:
+        """httpx's `verify`: the context's CA and client certificate, or False (plain HTTP, or
+        `insecure-skip-verify`, which draws a warning)."""
+        import ssl
+
+        tls = self.ctx.tls
+        if not self.ctx.url.startswith("https://"):
+            return False  # plain HTTP: skip building an SSL context (redirects are not followed)
+        if tls.get("insecure-skip-verify"):
+            warnings.warn(
+                f"context {self.ctx.name!r}: TLS certificate verification is off "
+                "(tls.insecure-skip-verify); anyone between here and the cluster can read and "
+                "change the traffic",
+                FlinkctlWarning,
+                stacklevel=2,
+            )
+            if not tls.get("cert-file"):
+                return False
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        else:
+            try:
+                context = ssl.create_default_context(cafile=tls.get("ca-file"))
+            except (OSError, ssl.SSLError) as exc:
+                raise _tls_file_error("ca-file", tls.get("ca-file"), exc) from None
+        if tls.get("cert-file"):
+            try:
+                context.load_cert_chain(tls["cert-file"], tls.get("key-file"))
+            except (OSError, ssl.SSLError) as exc:
+                raise _tls_file_error("cert-file", tls["cert-file"], exc) from None
+        return context
 
     @property
     def url(self) -> str:
@@ -165,7 +188,8 @@ class Http:
             raise self._no_flink_api(response, "answers with a body that is not Flink's")
         if response.status_code == 404 and is_unknown_path(flink_messages(response)):
             raise self._missing_endpoint(response)
-        if retry and response.status_code in TRANSIENT_STATUSES:
+        if response.status_code in TRANSIENT_STATUSES and (retry or not _flink_error(response)):
+            # retried to no avail, or a gateway's page for a request that is not repeated
             raise self._still_transient(response, attempt + 1, time.monotonic() - first)
         if response.status_code >= 400:
             raise error_for(response)
@@ -226,6 +250,9 @@ class Http:
         detail = detail.replace(self.ctx.url, self.url)
         if isinstance(exc, httpx.UnsupportedProtocol):
             return UsageError(f"invalid URL {self.url}: {detail}")
+        tls = _tls_failure(exc, bool(self.ctx.tls.get("cert-file")))
+        if tls:
+            return UnreachableError(f"cannot reach {self.url}: {tls[0]}", hint=tls[1])
         return UnreachableError(
             f"cannot reach {self.url}: {detail}",
             hint="is the cluster running? check --url / --context",
@@ -241,8 +268,13 @@ class Http:
         return UnreachableError(
             f"cannot reach {self.url}: {response.request.method} {self._path(response)} answers "
             f"{response.status_code} {response.reason_phrase}{said}{tries}",
-            hint="the JobManager may be restarting, or a gateway cannot reach it; try again "
-            "later, or give the context a longer retry-budget",
+            hint=(
+                "the JobManager may be restarting, or a gateway cannot reach it; try again "
+                "later, or give the context a longer retry-budget"
+                if response.request.method in IDEMPOTENT or attempts > 1
+                else "a gateway answered for Flink, which may have got the request all the "
+                "same: look (e.g. flinkctl jobs list) before you repeat it"
+            ),
             status=response.status_code,
             flink=messages,
         )
@@ -301,16 +333,59 @@ def _transient(exc: Exception) -> bool:
 
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.LocalProtocolError)):
         return False
+    if _cause(exc, ssl.SSLError):
+        return False
+    dns = _cause(exc, socket.gaierror)
+    return not (isinstance(dns, socket.gaierror) and dns.errno != socket.EAI_AGAIN)
+
+
+def _tls_failure(exc: BaseException, has_cert: bool) -> tuple[str, str] | None:
+    """(what failed, a hint) when EXC comes from TLS: an untrusted certificate, a host name the
+    certificate does not name, a client certificate the server wants; else None."""
+    import ssl
+
+    cause = _cause(exc, ssl.SSLError)
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        reason = cause.verify_message or cause.reason or "failed"
+        if "hostname" in reason.lower() or "ip address mismatch" in reason.lower():
+            hint = "use a host name (or IP address) the server's certificate is valid for"
+        else:
+            hint = "set the context's tls.ca-file to the CA that signed the server's certificate"
+        return (
+            f"TLS certificate verification failed: {reason}",
+            hint + " (flinkctl config set-context NAME --ca-file FILE); "
+            "tls.insecure-skip-verify skips the check, for tests only",
+        )
+    if not isinstance(cause, ssl.SSLError):
+        return None
+    reason = (cause.reason or str(cause)).replace("_", " ").lower()
+    if "certificate required" in reason or ("alert" in reason and not has_cert):
+        hint = "the server asks for a client certificate: set tls.cert-file and tls.key-file"
+    elif "wrong version number" in reason or "record layer failure" in reason:
+        hint = "the server may not speak TLS: try http:// instead of https://"
+    else:
+        hint = "check the URL's scheme and the context's tls settings (flinkctl config view)"
+    return f"TLS handshake failed: {reason}", hint
+
+
+def _tls_file_error(key: str, path: str | None, exc: Exception) -> UsageError:
+    """A CA file or client certificate that cannot be loaded (missing, not PEM, key mismatch)."""
+    import ssl
+
+    reason = (exc.reason if isinstance(exc, ssl.SSLError) else None) or str(exc)
+    return UsageError(f"tls {key} {path}: cannot load it: {reason}")
+
+
+def _cause(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The first exception of KIND in EXC's chain of causes and contexts."""
     seen: set[int] = set()
     cause: BaseException | None = exc
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
-        if isinstance(cause, ssl.SSLError):
-            return False
-        if isinstance(cause, socket.gaierror) and cause.errno != socket.EAI_AGAIN:
-            return False
+        if isinstance(cause, kind):
+            return cause
         cause = cause.__cause__ or cause.__context__
-    return True
+    return None
 
 
 def _json_or_none(response: httpx.Response) -> Any:
@@ -327,12 +402,18 @@ def _flink_error(response: httpx.Response) -> bool:
     return isinstance(body, dict) and isinstance(body.get("errors"), list)
 
 
+HTML_TITLE = re.compile(r"<title>([^<]+)</title>", re.I)
+
+
 def flink_messages(response: httpx.Response) -> list[str]:
-    """Flink's `{"errors": [...]}` list, or the body's first line."""
+    """Flink's `{"errors": [...]}` list, else an HTML page's title, else the body's first line."""
     try:
         body = response.json()
     except ValueError:
         text = response.text.strip()
+        title = HTML_TITLE.search(text)  # a gateway's error page: its title, not "<html>"
+        if title:
+            return [" ".join(title[1].split())[:300]]
         return [text.splitlines()[0][:300]] if text else []
     if isinstance(body, dict) and isinstance(body.get("errors"), list):
         return [str(e) for e in body["errors"]]
@@ -369,6 +450,7 @@ def error_for(response: httpx.Response) -> FlinkctlError:
     if not_found:
         message = said if messages else f"{where}: not found"
         return NotFoundError(message, status=status, flink=messages)
+    who = "Flink" if _flink_error(response) or not response.content else "the server"
     if status < 500:
-        return RequestError(f"Flink refused {where}: {said}", status=status, flink=messages)
-    return ServerError(f"Flink failed {where}: {said}", status=status, flink=messages)
+        return RequestError(f"{who} refused {where}: {said}", status=status, flink=messages)
+    return ServerError(f"{who} failed {where}: {said}", status=status, flink=messages)

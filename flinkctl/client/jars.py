@@ -8,6 +8,7 @@ from typing import IO
 from urllib.parse import quote
 
 from flinkctl.client.base import Base
+from flinkctl.errors import FlinkctlError, RequestError, UnreachableError
 from flinkctl.flink import JarList, JarRun, JarUpload, Json
 
 Progress = Callable[[int, int], None]
@@ -28,6 +29,36 @@ class _Reading:
         return getattr(self.f, name)
 
 
+BODY_LIMIT_HINT = (
+    "a gateway in front of Flink may limit request bodies (nginx: client_max_body_size; a "
+    "Kubernetes ingress: its proxy-body-size annotation); Flink's own limit is "
+    "rest.server.max-content-length"
+)
+
+
+def _too_large(name: str, size: int, exc: RequestError | UnreachableError) -> FlinkctlError:
+    """An upload refused as too large (413), or cut off by a server that closed the connection
+    while the jar was being sent (as a gateway over its body limit may): one line that names the
+    jar's size, with a hint about body limits. Any other failure as it is."""
+    import httpx
+
+    what = f"the jar {name} ({size:,} bytes)"
+    if exc.status == 413:
+        return RequestError(
+            f"{what} is larger than the server accepts: POST /jars/upload answers 413 "
+            "Request Entity Too Large",
+            hint=BODY_LIMIT_HINT,
+            status=413,
+            flink=exc.flink,
+        )
+    cut = (httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadError)
+    if isinstance(exc, UnreachableError) and isinstance(exc.__cause__, cut):
+        return UnreachableError(
+            f"the connection closed while sending {what}: {exc.message}", hint=BODY_LIMIT_HINT
+        )
+    return exc
+
+
 def _jar(jar: str) -> str:
     return f"/jars/{quote(jar, safe='')}"
 
@@ -42,10 +73,13 @@ class JarEndpoints(Base):
     def upload_jar(self, path: Path, progress: Progress | None = None) -> JarUpload:
         """POST /jars/upload (multipart field `jarfile`); PROGRESS(sent, total) while sending."""
         total = path.stat().st_size
-        with path.open("rb") as f:
-            body: IO[bytes] | _Reading = _Reading(f, total, progress) if progress else f
-            files = {"jarfile": (path.name, body, "application/x-java-archive")}
-            return self._send(JarUpload, "POST", "/jars/upload", files=files)
+        try:
+            with path.open("rb") as f:
+                body: IO[bytes] | _Reading = _Reading(f, total, progress) if progress else f
+                files = {"jarfile": (path.name, body, "application/x-java-archive")}
+                return self._send(JarUpload, "POST", "/jars/upload", files=files)
+        except (RequestError, UnreachableError) as exc:
+            raise _too_large(path.name, total, exc) from exc
 
     def delete_jar(self, jar: str) -> None:
         """DELETE /jars/:jarid."""

@@ -2,8 +2,8 @@
 
 A library (no typer, no rich): `distribution` fetches and caches Flink; `cluster` brings a
 cluster up and down over `state` (its directory and cluster.json), `flinkconf` (its Flink
-configuration), `processes` (its JobManager and TaskManager), `logs` and `ports`; `demo`
-submits the bundled demo job.
+configuration), `processes` (its JobManager and TaskManager), `logs` and `ports`; `tls`
+makes the certificates of `up --tls`; `demo` submits the bundled demo job.
 """
 
 DEFAULT_FLINK_VERSION = "2.3.0"

@@ -32,6 +32,7 @@ def up(
     flink_home: Path | None = None,
     flink_config: dict[str, str] | None = None,
     demo: bool = False,
+    tls: bool | None = None,
     timeout: float = READY_TIMEOUT,
     say: Say | None = None,
     progress: distribution.Progress | None = None,
@@ -39,10 +40,11 @@ def up(
     """Start cluster NAME (provisioning Flink first if needed) and wait until it is ready.
 
     Unset arguments default to the cluster's previous run, else to DEFAULT_FLINK_VERSION, port
-    8081, 2 slots, one TaskManager and no FLINK_CONFIG (extra Flink options, from
-    flinkconf.parse_config; given ones replace the previous ones as a whole). Returns the cluster and whether it was already
-    running. On any failure (Ctrl-C, SIGTERM and SIGHUP included) whatever was started is
-    stopped again.
+    8081, 2 slots, one TaskManager, no FLINK_CONFIG (extra Flink options, from
+    flinkconf.parse_config; given ones replace the previous ones as a whole) and no TLS (a
+    self-signed certificate for the REST API, see local/tls.py). Returns the cluster and whether
+    it was already running. On any failure (Ctrl-C, SIGTERM and SIGHUP included) whatever was
+    started is stopped again.
     """
     say = say or (lambda _msg: None)
     cdir = cluster_dir(name)
@@ -54,7 +56,7 @@ def up(
         existing = load(name)
         running = processes.pids(existing)
         if all(running.values()) and _overview(existing):
-            _check_same(existing, version, port, taskmanagers, flink_home, flink_config)
+            _check_same(existing, version, port, taskmanagers, flink_home, flink_config, tls)
             if demo:
                 from flinkctl.local import demo as demo_job
 
@@ -72,6 +74,7 @@ def up(
         port, slots = port or existing.port, slots or existing.slots
         taskmanagers = taskmanagers or existing.taskmanagers
         flink_config = flink_config or existing.flink_config
+        tls = existing.tls if tls is None else tls
 
     # cheap checks first, the download last
     home = distribution.check_flink_home(flink_home) if flink_home else None
@@ -98,11 +101,16 @@ def up(
         slots,
         taskmanagers=taskmanagers,
         flink_config=flink_config or {},
+        tls=bool(tls),
     )
     for sub in ("conf", "log", "pid", "checkpoints", "savepoints"):
         (cdir / sub).mkdir(parents=True, exist_ok=True)
     for stale in (cdir / "pid").glob("*.pid"):
         stale.unlink()
+    if cluster.tls:
+        from flinkctl.local import tls as local_tls
+
+        local_tls.ensure(cluster.tls_dir, local_tls.is_mutual(cluster.flink_config))
     write_conf(cluster)
     cluster.save()
 
@@ -149,6 +157,7 @@ def status(name: str = DEFAULT_NAME) -> dict[str, Any]:
         "pids": running,
         "demo-job-id": cluster.demo_job_id,
         "flink-config": cluster.flink_config,
+        "tls": cluster.tls_settings() or None,
         "overview": overview,
     }
 
@@ -171,6 +180,7 @@ def _check_same(
     taskmanagers: int | None,
     flink_home: Path | None,
     flink_config: dict[str, str] | None,
+    tls: bool | None,
 ) -> None:
     """An `up` of a running cluster must not ask for something else."""
     home = flink_home and Path(flink_home).resolve()
@@ -181,9 +191,10 @@ def _check_same(
         "TaskManager count": (taskmanagers, cluster.taskmanagers, cluster.taskmanagers),
         "flink home": (home, cluster.flink_home, cluster.flink_home),
         "configuration": (flink_config, cluster.flink_config, options or "(no -D options)"),
+        "TLS": (tls, cluster.tls, "on" if cluster.tls else "off"),
     }
     for what, (want, have, shown) in asked.items():
-        if want and want != have:
+        if want not in (None, {}) and want != have:
             raise UsageError(
                 f"cluster {cluster.name!r} is already running with {what} {shown}",
                 hint=f"stop it first: flinkctl local down --name {cluster.name}",

@@ -8,7 +8,7 @@ import shlex
 from flinkctl.client.base import parse_version
 from flinkctl.errors import UsageError
 from flinkctl.flink import dotted_keys
-from flinkctl.local import versions
+from flinkctl.local import tls, versions
 from flinkctl.local.state import LocalCluster
 
 # keys flinkctl itself needs to find and reach the cluster -> the `up` option that sets them
@@ -87,6 +87,11 @@ def write_conf(cluster: LocalCluster) -> None:
             (cluster.dir / "savepoints").as_uri()
         ),
         **versions.cluster_settings(cluster.version),  # e.g. 1.17's JVM flags for Java 17
+        **(
+            tls.flink_settings(cluster.tls_dir, tls.is_mutual(cluster.flink_config))
+            if cluster.tls
+            else {}
+        ),
         **cluster.flink_config,
     }
     header = (

@@ -19,6 +19,7 @@ from flinkctl.errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from flinkctl.client import FlinkClient
+    from flinkctl.config import Settings
 
 DEFAULT_NAME = "local"
 STATE_FILE = "cluster.json"
@@ -39,10 +40,23 @@ class LocalCluster:
     demo_job_id: str | None = None
     # extra Flink configuration (`up -D KEY=VALUE`), written last into the cluster's config
     flink_config: dict[str, str] = field(default_factory=dict)
+    tls: bool = False  # REST over TLS with a self-signed certificate in tls_dir (`up --tls`)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.dir / "tls"
+
+    def tls_settings(self) -> Settings:
+        """The `tls` mapping of a context for this cluster (empty without TLS)."""
+        from flinkctl.local import tls
+
+        return (
+            tls.client_settings(self.tls_dir, tls.is_mutual(self.flink_config)) if self.tls else {}
+        )
 
     def save(self) -> None:
         data = {
@@ -54,6 +68,7 @@ class LocalCluster:
             "taskmanagers": self.taskmanagers,
             "demo-job-id": self.demo_job_id,
             "flink-config": self.flink_config,
+            "tls": self.tls,
         }
         tmp = self.dir / f"{STATE_FILE}.tmp"
         tmp.write_text(json.dumps(data, indent=2) + "\n")
@@ -77,7 +92,7 @@ class LocalCluster:
         from flinkctl.client import FlinkClient
         from flinkctl.config import Context
 
-        ctx = Context(name=self.name, url=self.url)
+        ctx = Context(name=self.name, url=self.url, tls=self.tls_settings())
         if timeout is not None:
             ctx.timeout = ctx.connect_timeout = timeout
         if retry_budget is not None:
@@ -120,4 +135,5 @@ def load(name: str) -> LocalCluster:
         taskmanagers=data.get("taskmanagers", 1),
         demo_job_id=data.get("demo-job-id"),
         flink_config=data.get("flink-config") or {},
+        tls=bool(data.get("tls")),
     )

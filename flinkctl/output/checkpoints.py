@@ -6,7 +6,7 @@ from typing import Any
 
 from flinkctl.flink import obj, objects
 from flinkctl.output.humanize import KINDS, text
-from flinkctl.output.render import Column, View, details, fields, out, rows_table, table
+from flinkctl.output.render import FREE, ID, Column, View, details, fields, out, rows_table, table
 
 
 def _acked(c: dict) -> str:
@@ -14,7 +14,7 @@ def _acked(c: dict) -> str:
 
 
 HISTORY_COLUMNS = [
-    Column("ID", "id"),
+    Column("ID", "id", fit=ID),
     Column("STATUS", "status"),
     Column("TYPE", "checkpoint_type"),
     Column("SAVEPOINT", "is_savepoint"),
@@ -26,8 +26,8 @@ HISTORY_COLUMNS = [
     Column("PROCESSED", "processed_data", "bytes", wide=True),
     Column("PERSISTED", "persisted_data", "bytes", wide=True),
     Column("LATEST ACK", "latest_ack_timestamp", "time", wide=True),
-    Column("PATH", "external_path", wide=True),
-    Column("FAILURE", "failure_message", wide=True),
+    Column("PATH", "external_path", wide=True, fit=FREE),
+    Column("FAILURE", "failure_message", wide=True, fit=FREE),
 ]
 
 # (label, key in "summary", kind); wide-only rows last
@@ -77,7 +77,7 @@ def _history(data: dict, wide: bool) -> None:
     )
     _summary(obj(data.get("summary")), SUMMARY_ROWS if wide else SUMMARY_ROWS[:3], STATS)
     out()
-    rows_table(HISTORY_COLUMNS, objects(data.get("history")), wide)
+    rows_table(HISTORY_COLUMNS, objects(data.get("history")), wide, "no checkpoints")
 
 
 CHECKPOINTS = View(table=_history, rows=lambda d: objects(d.get("history")), name="id")
@@ -102,7 +102,7 @@ DETAIL_COLUMNS = [
 ]
 
 TASK_COLUMNS = [
-    Column("VERTEX", "name"),
+    Column("VERTEX", "name", fit=FREE),
     Column("STATUS", "status"),
     Column("ACKED", _acked),
     Column("DURATION", "end_to_end_duration", "duration"),
@@ -111,7 +111,7 @@ TASK_COLUMNS = [
     Column("FULL SIZE", "state_size", "bytes", wide=True),
     Column("PROCESSED", "processed_data", "bytes", wide=True),
     Column("PERSISTED", "persisted_data", "bytes", wide=True),
-    Column("VERTEX ID", "vertex", wide=True),
+    Column("VERTEX ID", "vertex", wide=True, fit=ID),
 ]
 
 

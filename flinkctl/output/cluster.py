@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flinkctl.flink import array, obj, objects
-from flinkctl.output.render import Column, View, details, out, table
+from flinkctl.output.render import FREE, ID, Column, View, details, out, table
 
 OVERVIEW = View(
     detail=True,
@@ -37,18 +37,22 @@ DASHBOARD_CONFIG = View(
     ],
 )
 
-CONFIG_ENTRIES = View(columns=[Column("KEY", "key"), Column("VALUE", "value")], name="key")
+CONFIG_ENTRIES = View(
+    columns=[Column("KEY", "key"), Column("VALUE", "value", fit=FREE)], name="key"
+)
 
-METRIC_NAMES = View(columns=[Column("METRIC", "id")], name="id")
+METRIC_NAMES = View(columns=[Column("METRIC", "id", fit=ID)], name="id")
 
 
 def metric_values(aggregated: bool) -> View:
     """Metric values: ID VALUE, or ID MIN MAX AVG SUM SKEW for aggregated endpoints."""
     if not aggregated:
-        return View(columns=[Column("METRIC", "id"), Column("VALUE", "value")], name="id")
+        return View(
+            columns=[Column("METRIC", "id", fit=ID), Column("VALUE", "value", fit=FREE)], name="id"
+        )
     aggs = ("min", "max", "avg", "sum", "skew")
     return View(
-        columns=[Column("METRIC", "id")] + [Column(a.upper(), a, "count") for a in aggs],
+        columns=[Column("METRIC", "id", fit=ID)] + [Column(a.upper(), a, "count") for a in aggs],
         name="id",
     )
 
@@ -105,7 +109,7 @@ def _mem(res: Any, key: str) -> Any:
 TASKMANAGERS = View(
     rows=lambda d: objects(d.get("taskmanagers")),
     columns=[
-        Column("ID", "id"),
+        Column("ID", "id", fit=ID),
         Column("ADDRESS", lambda t: str(t.get("path") or "").split("@")[-1].split("/")[0] or None),
         Column("SLOTS", lambda t: f"{t.get('freeSlots', '?')}/{t.get('slotsNumber', '?')} free"),
         Column("CPU", "hardware.cpuCores"),
@@ -117,6 +121,7 @@ TASKMANAGERS = View(
         Column("BLOCKED", "blocked", wide=True),
     ],
     name="id",
+    empty="no TaskManagers",
 )
 
 MEMORY_ROWS = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flinkctl.output.humanize import duration
-from flinkctl.output.render import Column, View, details, out, table
+from flinkctl.output.render import FREE, ID, Column, View, details, out, table
 
 REPORT_FIELDS = (
     ("NAME", "name"),
@@ -46,12 +46,12 @@ def step_line(step: dict[str, Any]) -> str:
 HISTORY = View(
     columns=[
         Column("REVISION", "revision"),
-        Column("JOB-ID", "job-id"),
+        Column("JOB-ID", "job-id", fit=ID),
         Column("STATE", "state"),
-        Column("JAR", "jar"),
-        Column("ARGS", lambda r: " ".join(r.get("args") or [])),
+        Column("JAR", "jar", fit=FREE),
+        Column("ARGS", lambda r: " ".join(r.get("args") or []), fit=FREE),
         Column("PARALLELISM", "parallelism"),
-        Column("RESTORED-FROM", "restored-from"),
+        Column("RESTORED-FROM", "restored-from", fit=FREE),
         Column("STARTED", "time", kind="time"),
         Column("OUTCOME", "outcome"),
         Column("ACTION", "action", wide=True),
@@ -59,4 +59,5 @@ HISTORY = View(
         Column("RECORD", "record", wide=True),
     ],
     name="job-id",
+    empty="no revisions",
 )

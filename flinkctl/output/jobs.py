@@ -19,14 +19,25 @@ from flinkctl.flink import (
     trace_summary,
 )
 from flinkctl.output.humanize import duration, text, timestamp
-from flinkctl.output.render import Column, View, details, fields, out, rows_table, table
+from flinkctl.output.render import (
+    FREE,
+    ID,
+    KEEP,
+    Column,
+    View,
+    details,
+    fields,
+    out,
+    rows_table,
+    table,
+)
 from flinkctl.output.vertices import IO_COLUMNS, running_tasks, state_counts
 
 JOBS = View(
     rows=lambda d: objects(d.get("jobs")),
     columns=[
-        Column("ID", "jid"),
-        Column("NAME", "name"),
+        Column("ID", "jid", fit=ID),
+        Column("NAME", "name", fit=FREE),
         Column("STATE", "state"),
         Column("START", "start-time", "time"),
         Column("DURATION", "duration", "duration"),
@@ -38,6 +49,7 @@ JOBS = View(
         Column("RESTARTS", "restarts", wide=True),  # added by `jobs list -o wide`
     ],
     name="jid",
+    empty="no jobs",
 )
 
 
@@ -95,12 +107,12 @@ def job_view(loads: dict[str, dict] | None = None, exceptions: JobExceptions | N
     backpressured ratios in LOADS (vertex id -> {"busy", "backpressured"}, from
     FlinkClient.vertex_loads; omitted when None)."""
     columns = [
-        Column("VERTEX", "name"),
+        Column("VERTEX", "name", fit=FREE),
         Column("PARALLELISM", "parallelism"),
         Column("STATUS", "status"),
         *[c for c in IO_COLUMNS if not c.wide],
         *(LOAD_COLUMNS if loads is not None else []),
-        Column("ID", "id", wide=True),
+        Column("ID", "id", wide=True, fit=ID),
         Column("DURATION", "duration", "duration", wide=True),
     ]
 
@@ -137,7 +149,8 @@ def _execution_config(data: dict) -> list[dict]:
 def _job_config(data: dict, wide: bool) -> None:
     details([("Job ID", text(data.get("jid"))), ("Name", text(data.get("name")))])
     out()
-    table(["KEY", "VALUE"], [[r["key"], text(r["value"])] for r in _execution_config(data)])
+    rows = [[r["key"], text(r["value"])] for r in _execution_config(data)]
+    table(["KEY", "VALUE"], rows, [KEEP, FREE])
 
 
 JOB_CONFIG = View(table=_job_config, rows=_execution_config, name="key")
@@ -157,9 +170,13 @@ def _when(entry: dict) -> int | None:
 
 EXCEPTION_COLUMNS = [
     Column("TIME", _when, "time"),
-    Column("TASK", "taskName"),
-    Column("LOCATION", lambda e: e.get("endpoint") or e.get("location")),
-    Column("EXCEPTION", lambda e: trace_summary(e.get("stacktrace") or e.get("exceptionName"))),
+    Column("TASK", "taskName", fit=FREE),
+    Column("LOCATION", lambda e: e.get("endpoint") or e.get("location"), fit=FREE),
+    Column(
+        "EXCEPTION",
+        lambda e: trace_summary(e.get("stacktrace") or e.get("exceptionName")),
+        fit=FREE,
+    ),
     Column("CONCURRENT", lambda e: len(array(e.get("concurrentExceptions"))), "count"),
 ]
 
@@ -167,7 +184,7 @@ EXCEPTION_COLUMNS = [
 def _exceptions(data: dict, wide: bool) -> None:
     entries = _entries(data)
     if not wide:
-        rows_table(EXCEPTION_COLUMNS, entries, wide)
+        rows_table(EXCEPTION_COLUMNS, entries, wide, "no exceptions")
     for i, entry in enumerate(entries if wide else []):
         if i:
             out()
@@ -220,7 +237,8 @@ def _execution_result(data: dict, wide: bool) -> None:
     accumulators = obj(result.get("accumulator-results"))
     if accumulators:
         out()
-        table(["ACCUMULATOR", "SERIALIZED VALUE"], [[k, text(v)] for k, v in accumulators.items()])
+        rows = [[k, text(v)] for k, v in accumulators.items()]
+        table(["ACCUMULATOR", "SERIALIZED VALUE"], rows, [KEEP, FREE])
     if cause and wide:
         out()
         out(str(cause.get("stack-trace") or "").rstrip())
@@ -251,9 +269,10 @@ JOB_ACCUMULATORS = View(
     columns=[
         Column("NAME", "name"),
         Column("TYPE", "type"),
-        Column("VALUE", "value"),
+        Column("VALUE", "value", fit=FREE),
         Column("SCOPE", "scope", wide=True),
         Column("SERIALIZED", "serialized", wide=True),
     ],
     name="name",
+    empty="no accumulators",
 )

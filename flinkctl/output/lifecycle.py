@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flinkctl.flink import array, failure_trace, jar_id, objects, trace_summary
-from flinkctl.output.render import Column, View, out
+from flinkctl.output.render import FREE, ID, Column, View, out
 
 
 def _first_of(*keys: str):
@@ -37,12 +37,15 @@ def _print_key(*keys: str):
 JARS = View(
     rows=lambda d: objects(d.get("files")),
     columns=[
-        Column("ID", "id"),
-        Column("NAME", "name"),
+        Column("ID", "id", fit=ID),
+        Column("NAME", "name", fit=FREE),
         Column("UPLOADED", "uploaded", "time"),
-        Column("ENTRY CLASSES", lambda f: [e.get("name") for e in objects(f.get("entry"))]),
+        Column(
+            "ENTRY CLASSES", lambda f: [e.get("name") for e in objects(f.get("entry"))], fit=FREE
+        ),
     ],
     name="id",
+    empty="no jars",
 )
 
 
@@ -78,7 +81,7 @@ OPERATION_STATUS = View(
 
 DATASETS = View(
     rows=lambda d: objects(d.get("dataSets")),
-    columns=[Column("ID", "id"), Column("COMPLETE", "isComplete")],
+    columns=[Column("ID", "id", fit=ID), Column("COMPLETE", "isComplete")],
     name="id",
 )
 
@@ -93,8 +96,8 @@ def _count_jobs(app: dict) -> str:
 APPLICATIONS = View(
     rows=lambda d: objects(d.get("applications")),
     columns=[
-        Column("ID", "id"),
-        Column("NAME", "name"),
+        Column("ID", "id", fit=ID),
+        Column("NAME", "name", fit=FREE),
         Column("STATUS", "status"),
         Column("START", "start-time", "time"),
         Column("DURATION", "duration", "duration"),
@@ -102,6 +105,7 @@ APPLICATIONS = View(
         Column("END", "end-time", "time", wide=True),
     ],
     name="id",
+    empty="no applications",
 )
 
 

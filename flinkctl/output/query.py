@@ -24,6 +24,18 @@ def apply(expr: str, data: Any) -> Any:
     return compile_query(expr).search(data)
 
 
+def bare(result: Any) -> list[str] | None:
+    """The lines of RESULT printed bare, as `jq -r` would: a string as it is, a list of scalars one
+    per line (strings bare, numbers, booleans and null as JSON); None for anything else."""
+    import json
+
+    if isinstance(result, str):
+        return [result]
+    if isinstance(result, list) and not any(isinstance(v, (dict, list)) for v in result):
+        return [v if isinstance(v, str) else json.dumps(v) for v in result]
+    return None
+
+
 def custom_columns(spec: str) -> list[tuple[str, Any]]:
     """Parse 'NAME:EXPR,NAME:EXPR' (commas inside brackets, parentheses or quotes stay)."""
     chunks, depth, quote, start = [], 0, "", 0

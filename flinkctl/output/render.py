@@ -40,27 +40,40 @@ class Settings:
     format: str = "table"
     color: bool = True
     query: str | None = None
+    bare: bool = False  # --query without an explicit -o json|yaml: strings print bare
     columns: list = field(default_factory=list)  # -o custom-columns: (header, JMESPath)
 
 
 # The colour choice of the render in progress: views draw through `table`, `details` and
 # `console`, which take no settings, so `render` lends them its settings' colour for the call.
 _color: ContextVar[bool] = ContextVar("color", default=True)
+# ... and whether it is -o wide, whose rows run past a terminal's edge rather than shrink
+_wide: ContextVar[bool] = ContextVar("wide", default=False)
+
+
+# How a column fits a terminal narrower than its table (see `table`):
+ID = "id"  # an id: never cut, wrapped or dropped
+FREE = "free"  # free text (a name, a path, a message): shortened with an ellipsis first
+KEEP = "keep"  # anything else: shown whole, or dropped (the rightmost first) when still too wide
 
 
 @dataclass
 class Column:
-    """One table column: a header, a key path or function, and how to humanise it."""
+    """One table column: a header, a key path or function, how to humanise it, and how it fits
+    a narrow terminal (ID, FREE or KEEP; a view's column order is its priority)."""
 
     header: str
     get: str | Callable[[Any], Any]
     kind: str = "text"
     wide: bool = False
+    fit: str = KEEP
 
     def value(self, row: Any) -> Any:
         """The raw value of this column for ROW."""
         if callable(self.get):
             return self.get(row)
+        if "." not in self.get:
+            return row.get(self.get) if isinstance(row, dict) else None
         value = row
         for part in self.get.split("."):
             value = value.get(part) if isinstance(value, dict) else None
@@ -84,6 +97,7 @@ class View:
     name: str | Callable[[Any], Any] | None = None
     detail: bool = False
     table: Callable[[Any, bool], None] | None = None
+    empty: str | None = None  # the note for an empty list at a terminal: "no jobs"
 
 
 def out(text: str = "") -> None:
@@ -93,20 +107,24 @@ def out(text: str = "") -> None:
 
 def render(data: Any, view: View, settings: Settings) -> None:
     """Print DATA with VIEW in SETTINGS' format: json/yaml unchanged, tables humanised."""
-    token = _color.set(settings.color)
+    token, wide = _color.set(settings.color), _wide.set(settings.format == "wide")
     try:
         _render(data, view, settings)
     finally:
         _color.reset(token)
+        _wide.reset(wide)
 
 
 def _render(data: Any, view: View, settings: Settings) -> None:
     fmt = settings.format
     if fmt in DOCUMENT_FORMATS:
         if settings.query:
-            from flinkctl.output.query import apply
+            from flinkctl.output.query import apply, bare
 
             data = apply(settings.query, data)
+            if settings.bare and (lines := bare(data)) is not None:
+                sys.stdout.write("".join(line + "\n" for line in lines))
+                return
         text = dump(data, fmt).rstrip("\n")
         if text or fmt != "jsonl":  # an empty list is no line at all in JSON Lines
             out(text)
@@ -128,9 +146,7 @@ def _render(data: Any, view: View, settings: Settings) -> None:
         pairs = [(c.header, c.cell(data)) for c in view.columns if fmt == "wide" or not c.wide]
         details(pairs)
     else:
-        cols = [c for c in view.columns if fmt == "wide" or not c.wide]
-        rows = view.rows(data)
-        table([c.header for c in cols], [[c.cell(r) for c in cols] for r in rows])
+        rows_table(view.columns, view.rows(data), fmt == "wide", view.empty)
 
 
 def dump(data: Any, fmt: str) -> str:
@@ -142,6 +158,11 @@ def dump(data: Any, fmt: str) -> str:
             json.dumps(i, ensure_ascii=False, separators=(",", ":")) + "\n" for i in items
         )
     if fmt == "yaml":
+        from flinkctl.output.yamltext import dump as plain_yaml
+
+        text = plain_yaml(data)  # PyYAML's text of plain data, faster; else PyYAML itself
+        if text is not None:
+            return text
         import yaml
 
         dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when available: 10x faster
@@ -170,45 +191,128 @@ def console(stderr: bool = False, color: bool | None = None):
     return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False)
 
 
-RICH_MAX_ROWS = 500  # Rich's layout pass takes seconds for tens of thousands of rows
+COLOR_MAX_ROWS = 500  # styling each cell of tens of thousands of rows takes seconds
+GAP = 3  # spaces between the columns of a terminal table
+FREE_MIN = 12  # the fewest cells free text is shortened to before columns are dropped
 
 
-def table(headers: list[str], rows: list[list[str]]) -> None:
-    """A Rich table on a terminal; tab-separated, untruncated lines when piped."""
+def table(
+    headers: list[str],
+    rows: list[list[Any]],
+    fits: list[str] | None = None,
+    empty: str | None = None,
+) -> None:
+    """Tab-separated, untruncated lines when piped. On a terminal: aligned columns under a rule,
+    fitted to its width (see `fit_widths`; -o wide runs past the edge instead), states coloured;
+    an empty table is EMPTY's note on stderr instead, when given. Cells are text or Rich Text."""
     if not is_tty():
-        lines = ["\t".join(headers)] + ["\t".join(r) for r in rows]
+        lines = ["\t".join(headers)] + ["\t".join(map(str, r)) for r in rows]
         sys.stdout.write("\n".join(lines) + "\n")
         return
-    if len(rows) > RICH_MAX_ROWS:
-        aligned(headers, rows)
+    if not rows and empty:
+        print(empty, file=sys.stderr)
         return
-    from rich import box
-    from rich.table import Table
+    from rich.text import Text
 
-    tbl = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for h in headers:
-        tbl.add_column(h, overflow="fold")
-    state_cols = [i for i, h in enumerate(headers) if h in ("STATE", "STATUS")]
-    for r in rows:
-        tbl.add_row(*(_styled(c) if i in state_cols else c for i, c in enumerate(r)))
-    console().print(tbl)
-
-
-def aligned(headers: list[str], rows: list[list[str]]) -> None:
-    """A terminal table without Rich's layout pass: space-aligned columns, a rule under the header."""
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    lines = [
-        "   ".join(c.ljust(w) for c, w in zip(cells, widths, strict=False)).rstrip()
-        for cells in [headers, *rows]
+    con = console()
+    fits = fits or [KEEP] * len(headers)
+    columns = [  # column by column: a 10,000-row table is laid out in a few list passes
+        [h, *(c.plain if isinstance(c, Text) else c.replace("\n", " ") for c in col)]
+        for h, col in zip(
+            headers, zip(*rows, strict=True) if rows else [()] * len(headers), strict=True
+        )
     ]
-    lines.insert(1, "─" * (sum(widths) + 3 * (len(widths) - 1)))
-    out("\n".join(lines))
+    natural = [max(_cells(c) for c in col) for col in columns]
+    widths = natural if _wide.get() else fit_widths(natural, headers, fits, con.width)
+    shown = [i for i, w in enumerate(widths) if w is not None]
+    rule = "─" * (sum(widths[i] or 0 for i in shown) + GAP * (len(shown) - 1))
+    if len(rows) > COLOR_MAX_ROWS:
+        cells = [_fitted(columns[i], widths[i] or 0, pad=i != shown[-1]) for i in shown]
+        lines = [(" " * GAP).join(line).rstrip() for line in zip(*cells, strict=True)]
+        lines.insert(1, rule)
+        out("\n".join(lines))
+        return
+    con.print(_line(headers, shown, widths, Text(style="bold")), soft_wrap=True)
+    con.print(rule, soft_wrap=True)
+    state_cols = {i for i, h in enumerate(headers) if h in ("STATE", "STATUS")}
+    for r in rows:
+        row = [c if isinstance(c, Text) else Text(c.replace("\n", " ")) for c in r]
+        for i in state_cols:
+            row[i].stylize(STATE_STYLES.get(row[i].plain, ""))
+        con.print(_line(row, shown, widths, Text()), soft_wrap=True)
 
 
-def rows_table(columns: list[Column], rows: list, wide: bool) -> None:
-    """A table of ROWS over COLUMNS (wide-only columns with WIDE), for views with sections."""
+def fit_widths(
+    natural: list[int], headers: list[str], fits: list[str], limit: int
+) -> list[int | None]:
+    """Column widths for a terminal LIMIT cells wide (None: the column is dropped). Columns keep
+    their NATURAL width if the table fits; otherwise FREE text shrinks (to FREE_MIN cells or its
+    header), then KEEP columns are dropped from the right (never the first), then the FREE
+    columns share what is left. ID columns never shrink: a table of ids alone may run past."""
+    widths: list[int | None] = list(natural)
+
+    def total() -> int:
+        shown = [w for w in widths if w is not None]
+        return sum(shown) + GAP * (len(shown) - 1)
+
+    if total() <= limit:
+        return widths
+    free = [i for i, f in enumerate(fits) if f == FREE]
+    for i in free:
+        widths[i] = min(natural[i], max(FREE_MIN, len(headers[i])))
+    droppable = [i for i, f in enumerate(fits) if f == KEEP and i > 0]
+    while total() > limit and droppable:
+        widths[droppable.pop()] = None
+    for n, i in enumerate(sorted(free, key=lambda i: natural[i])):  # the shortest first
+        share = max(0, limit - total()) // (len(free) - n)
+        widths[i] = min(natural[i], (widths[i] or 0) + share)
+    return widths
+
+
+def _line(cells: list, shown: list[int], widths: list, line):
+    """One row of a terminal table into LINE (a Rich Text): the SHOWN CELLS (text or Text,
+    keeping their styles) padded to WIDTHS, or cut with an ellipsis (FREE text only gets
+    narrower than its cells, see `fit_widths`)."""
+    from rich.text import Text
+
+    for n, i in enumerate(shown):
+        cell = cells[i] if isinstance(cells[i], Text) else Text(cells[i])
+        if n:
+            line.append(" " * GAP)
+        if cell.cell_len > widths[i]:
+            cell.truncate(widths[i], overflow="ellipsis")
+        elif i != shown[-1]:
+            cell.pad_right(widths[i] - cell.cell_len)
+        line.append_text(cell)
+    line.rstrip()
+    return line
+
+
+def _fitted(cells: list[str], width: int, pad: bool) -> list[str]:
+    """CELLS cut to WIDTH terminal cells with an ellipsis, and with PAD padded to it."""
+    if "".join(cells).isascii():  # one cell per character
+        cut = [c if len(c) <= width else c[: width - 1] + "…" for c in cells]
+        return [c.ljust(width) for c in cut] if pad else cut
+    from rich.cells import set_cell_size
+
+    cut = [c if _cells(c) <= width else set_cell_size(c, width - 1) + "…" for c in cells]
+    return [set_cell_size(c, width) for c in cut] if pad else cut
+
+
+def _cells(text: str) -> int:
+    """How many terminal cells TEXT takes (wide characters take two)."""
+    if text.isascii():
+        return len(text)
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+def rows_table(columns: list[Column], rows: list, wide: bool, empty: str | None = None) -> None:
+    """A table of ROWS over COLUMNS (wide-only columns with WIDE); EMPTY: see `table`."""
     cols = [c for c in columns if wide or not c.wide]
-    table([c.header for c in cols], [[c.cell(r) for c in cols] for r in rows])
+    cells = [[c.cell(r) for c in cols] for r in rows]
+    table([c.header for c in cols], cells, [c.fit for c in cols], empty)
 
 
 def fields(
@@ -225,12 +329,6 @@ def fields(
 
 def _label(header: str) -> str:
     return header if header in ("ID", "UUID") else header.capitalize()
-
-
-def _styled(cell: str):
-    from rich.text import Text
-
-    return Text(cell, style=STATE_STYLES.get(cell, ""))
 
 
 def details(pairs: list[tuple[str, str]]) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from flinkctl.flink import obj, objects, trace_summary
 from flinkctl.output.humanize import count, duration, text
-from flinkctl.output.render import Column, View, details, fields, out, rows_table, table
+from flinkctl.output.render import FREE, ID, Column, View, details, fields, out, rows_table, table
 
 
 def rescale_view(names: dict[str, str | None], before: dict) -> View:
@@ -18,8 +18,8 @@ def rescale_view(names: dict[str, str | None], before: dict) -> View:
     return View(
         rows=lambda d: [{"id": vid, **req} for vid, req in d.items()],
         columns=[
-            Column("VERTEX", "id"),
-            Column("NAME", lambda r: names.get(r["id"])),
+            Column("VERTEX", "id", fit=ID),
+            Column("NAME", lambda r: names.get(r["id"]), fit=FREE),
             Column("FROM", lambda r: upper(before, r["id"])),
             Column("TO", "parallelism.upperBound"),
             Column("LOWER BOUND", "parallelism.lowerBound", wide=True),
@@ -37,14 +37,14 @@ def _rescale_duration(r: dict) -> Any:
 
 
 RESCALE_COLUMNS = [
-    Column("UUID", "rescaleUuid"),
+    Column("UUID", "rescaleUuid", fit=ID),
     Column("TRIGGER", "triggerCause"),
     Column("STATE", "terminalState"),
-    Column("REASON", "terminatedReason"),
+    Column("REASON", "terminatedReason", fit=FREE),
     Column("START", "startTimestampInMillis", "time"),
     Column("DURATION", _rescale_duration, "duration"),
-    Column("ATTEMPT", "rescaleAttemptId", wide=True),
-    Column("REQUIREMENTS", "resourceRequirementsUuid", wide=True),
+    Column("ATTEMPT", "rescaleAttemptId", wide=True, fit=ID),
+    Column("REQUIREMENTS", "resourceRequirementsUuid", wide=True, fit=ID),
     Column("END", "endTimestampInMillis", "time", wide=True),
 ]
 
@@ -121,17 +121,19 @@ def _config_value(row: dict) -> str:
 
 
 RESCALES_CONFIG = View(
-    rows=_config_rows, columns=[Column("KEY", "key"), Column("VALUE", _config_value)], name="key"
+    rows=_config_rows,
+    columns=[Column("KEY", "key"), Column("VALUE", _config_value, fit=FREE)],
+    name="key",
 )
 
 
 RESCALE_VERTEX_COLUMNS = [
-    Column("VERTEX", "jobVertexName"),
+    Column("VERTEX", "jobVertexName", fit=FREE),
     Column("DESIRED", "desiredParallelism"),
     Column("SUFFICIENT", "sufficientParallelism"),
     Column("BEFORE", "preRescaleParallelism"),
     Column("AFTER", "postRescaleParallelism"),
-    Column("ID", "jobVertexId", wide=True),
+    Column("ID", "jobVertexId", wide=True, fit=ID),
 ]
 RESCALE_SLOT_COLUMNS = [
     Column("SLOT SHARING GROUP", "slotSharingGroupName", wide=True),
@@ -144,7 +146,9 @@ SCHEDULER_STATE_COLUMNS = [
     Column("SCHEDULER STATE", "state"),
     Column("ENTERED", "enterTimestampInMillis", "time"),
     Column("DURATION", "durationInMillis", "duration"),
-    Column("EXCEPTION", lambda s: trace_summary(s.get("stringifiedException")), wide=True),
+    Column(
+        "EXCEPTION", lambda s: trace_summary(s.get("stringifiedException")), wide=True, fit=FREE
+    ),
 ]
 
 

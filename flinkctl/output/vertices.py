@@ -7,7 +7,18 @@ from typing import Any
 
 from flinkctl.flink import obj, objects
 from flinkctl.output.humanize import count, duration, ratio, text, timestamp
-from flinkctl.output.render import Column, View, details, fields, is_tty, out, rows_table, table
+from flinkctl.output.render import (
+    FREE,
+    ID,
+    Column,
+    View,
+    details,
+    fields,
+    is_tty,
+    out,
+    rows_table,
+    table,
+)
 
 LIFECYCLE = ("CREATED", "SCHEDULED", "DEPLOYING", "INITIALIZING", "RUNNING")
 ENDINGS = ("FINISHED", "CANCELING", "CANCELED", "FAILED")
@@ -61,8 +72,8 @@ IO_COLUMNS = [
 VERTICES = View(
     rows=lambda d: objects(d.get("vertices")),
     columns=[
-        Column("ID", "id"),
-        Column("NAME", "name"),
+        Column("ID", "id", fit=ID),
+        Column("NAME", "name", fit=FREE),
         Column("STATUS", "status"),
         Column("PARALLELISM", "parallelism"),
         Column("TASKS", running_tasks),
@@ -73,6 +84,7 @@ VERTICES = View(
         Column("SLOT SHARING GROUP", "slotSharingGroupId", wide=True),
     ],
     name="id",
+    empty="no vertices",
 )
 
 VERTEX_SUBTASK_COLUMNS = [
@@ -83,7 +95,7 @@ VERTEX_SUBTASK_COLUMNS = [
     Column("START", "start-time", "time"),
     Column("DURATION", "duration", "duration"),
     *IO_COLUMNS,
-    Column("TASK MANAGER", "taskmanager-id", wide=True),
+    Column("TASK MANAGER", "taskmanager-id", wide=True, fit=ID),
     Column("END", "end-time", "time", wide=True),
 ]
 
@@ -189,7 +201,7 @@ JOB_BACKPRESSURE = View(
 # the "user-accumulators" of a vertex (aggregated) or of one subtask attempt
 USER_ACCUMULATORS = View(
     rows=lambda d: objects(d.get("user-accumulators")),
-    columns=[Column("NAME", "name"), Column("TYPE", "type"), Column("VALUE", "value")],
+    columns=[Column("NAME", "name"), Column("TYPE", "type"), Column("VALUE", "value", fit=FREE)],
     name="name",
 )
 
@@ -211,9 +223,9 @@ SUBTASKS_ACCUMULATORS = View(
     rows=_subtask_accumulators,
     columns=[
         Column("SUBTASK", "subtask"),
-        Column("NAME", "name"),
+        Column("NAME", "name", fit=FREE),
         Column("TYPE", "type"),
-        Column("VALUE", "value"),
+        Column("VALUE", "value", fit=FREE),
         Column("ATTEMPT", "attempt", wide=True),
         Column("ENDPOINT", "endpoint", wide=True),
     ],
@@ -247,7 +259,7 @@ SUBTASK_TIMES = View(
 VERTEX_TASKMANAGERS = View(
     rows=lambda d: objects(d.get("taskmanagers")),
     columns=[
-        Column("TASK MANAGER", "taskmanager-id"),
+        Column("TASK MANAGER", "taskmanager-id", fit=ID),
         Column("ENDPOINT", "endpoint"),
         Column("STATUS", "status"),
         Column("SUBTASKS", state_counts("status-counts")),
@@ -289,7 +301,7 @@ WATERMARKS = View(
         Column("WATERMARK", _watermark, "time"),
         Column("LAG", _lag, "duration"),
         Column("RAW", "value", wide=True),
-        Column("METRIC", "id", wide=True),
+        Column("METRIC", "id", wide=True, fit=ID),
     ],
     name="id",
 )

@@ -216,3 +216,41 @@ def test_watch_on_a_terminal_redraws_in_place(local_flink):
     assert local_flink.demo_job_id in text
     assert "\x1b[2K" in text or "\x1b[1A" in text  # Live moves the cursor up and redraws
     assert "\t" not in text
+
+
+def _on_terminal(local_flink, columns: int, *args: str) -> list[str]:
+    """The lines `flinkctl ARGS` draws on a pty COLUMNS wide (colour codes removed)."""
+    import re
+
+    env = {**local_flink.env, "COLUMNS": str(columns), "LINES": "40", "TERM": "xterm-256color"}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: flinkctl on the pty
+        os.execve(local_flink.exe, [local_flink.exe, *args], env)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: the child is done
+            break
+        if not chunk:
+            break
+        screen += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.WEXITSTATUS(status) == 0, screen[-2000:]
+    text = re.sub(r"\x1b\[[0-9;]*m", "", screen.decode()).replace("\r\n", "\n")
+    return text.rstrip("\n").split("\n")
+
+
+def test_tables_on_an_80_column_terminal_keep_ids_whole(local_flink):
+    jid = local_flink.demo_job_id
+    lines = _on_terminal(local_flink, 80, "jobs", "list")
+    assert any(line.startswith(jid) for line in lines), lines
+    assert max(len(line) for line in lines) <= 80
+    vertex_ids = [v["id"] for v in ok_json(local_flink, "jobs", "show", jid)["vertices"]]
+    lines = _on_terminal(local_flink, 80, "vertices", "list", jid)
+    assert all(any(line.startswith(v) for line in lines) for v in vertex_ids), lines
+    assert max(len(line) for line in lines) <= 80 and len(lines) == 2 + len(vertex_ids)
+    assert (
+        ok(local_flink, "jobs", "list", "--query", f"jobs[?jid=='{jid}'].jid | [0]") == f"{jid}\n"
+    )

@@ -7,14 +7,24 @@ import typer
 
 from flinkctl.errors import UsageError
 
-YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+YesOption = Annotated[
+    bool,
+    typer.Option("--yes", "-y", help="Do not ask for confirmation.", envvar="FLINKCTL_YES"),
+]
 
 
 def confirm(question: str, yes: bool) -> None:
-    """Ask QUESTION on a terminal; without a terminal, require --yes (exit 2 otherwise)."""
+    """Ask QUESTION on a terminal; without a terminal, require --yes (exit 2 otherwise).
+    Declining prints "aborted" and exits 1."""
     if yes:
         return
     if not sys.stdin.isatty():
-        raise UsageError("refusing to act without confirmation", hint="pass --yes to confirm")
-    if not typer.confirm(question, default=False, err=True):
+        raise UsageError(
+            "refusing to act without confirmation", hint="pass --yes (or set FLINKCTL_YES=1)"
+        )
+    # Click's prompt writes its last space to stdout, which carries data only: ask on stderr
+    sys.stderr.write(f"{question} [y/N]: ")
+    sys.stderr.flush()
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        print("aborted", file=sys.stderr)
         raise typer.Exit(1)

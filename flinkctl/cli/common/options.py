@@ -23,7 +23,11 @@ if TYPE_CHECKING:
 OUTPUT_HELP = (
     "Output format: table, wide, json, jsonl, yaml, name{extra} or custom-columns=NAME:EXPR,..."
 )
-QUERY_HELP = "JMESPath expression applied to json/yaml output, e.g. 'jobs[].jid'."
+QUERY_HELP = (
+    "JMESPath expression applied to the json output, e.g. 'jobs[].jid'. A string result prints"
+    " bare and a list of them one per line, unless -o json|yaml is given; quote kebab-case keys"
+    """ in double quotes: '"start-time"'."""
+)
 
 
 def set_output(
@@ -51,7 +55,7 @@ def set_output(
         compile_query(query)
         settings.query = query
         if settings.format not in DOCUMENT_FORMATS:
-            settings.format = "json"
+            settings.format, settings.bare = "json", True
 
 
 def options_from(prepare: Callable[..., Any], into: str | None = None) -> Callable:

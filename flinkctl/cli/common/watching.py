@@ -27,7 +27,7 @@ import io
 import sys
 import time
 from collections.abc import Callable
-from contextlib import redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -170,7 +170,7 @@ def _live(interval: float, draw: Callable[[], None], color: bool) -> None:
     with Live(console=console(color=color), auto_refresh=False, redirect_stdout=False) as live:
         while True:
             buffer = _TerminalBuffer()
-            with redirect_stdout(buffer):
+            with redirect_stdout(buffer), redirect_stderr(buffer):  # notes ("no jobs") in the frame
                 draw()
             header = Text(
                 f"Every {interval:g}s, last at {time.strftime('%H:%M:%S')} (Ctrl-C to stop)",
