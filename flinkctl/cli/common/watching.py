@@ -1,4 +1,4 @@
-"""`--watch/-w [SECONDS]`: re-fetch and re-render a view until Ctrl-C (one home for every watch).
+"""`--watch/-w [INTERVAL]`: re-fetch and re-render a view until Ctrl-C (one home for every watch).
 
 A command offers it like this:
 
@@ -37,6 +37,7 @@ import typer
 from typer._click.parser import _Option
 from typer.core import TyperCommand
 
+from flinkctl.cli.common.options import duration
 from flinkctl.cli.invocation import Invocation, emit
 
 if TYPE_CHECKING:
@@ -45,43 +46,55 @@ if TYPE_CHECKING:
 DEFAULT_INTERVAL = 2.0
 MIN_INTERVAL = 0.1
 
+
+def _interval(text: str | float) -> float:
+    """--watch's value: a duration (`5`, `5s`, `1m`) of at least MIN_INTERVAL seconds."""
+    seconds = duration(text)
+    if seconds < MIN_INTERVAL:
+        raise typer.BadParameter(f"{text} is shorter than {MIN_INTERVAL:g}s")
+    return seconds
+
+
 WatchOption = Annotated[
     Optional[float],  # noqa: UP045 (typer needs Optional here)
     typer.Option(
         "--watch",
         "-w",
-        metavar="[SECONDS]",
-        min=MIN_INTERVAL,
+        metavar="[INTERVAL]",
+        parser=_interval,
         show_default=False,
-        help=f"Refresh every SECONDS ({DEFAULT_INTERVAL:g} when given alone) until Ctrl-C; "
-        "with -o json, one JSON document per line.",
+        help=f"Refresh every INTERVAL (seconds, or 5s, 1m; {DEFAULT_INTERVAL:g}s when given "
+        "alone) until Ctrl-C; with -o json, one JSON document per line.",
     ),
 ]
 
 
 class _OptionalValue(_Option):
-    """A parser option whose value may be left out: it takes the next word only if numeric."""
+    """A parser option whose value may be left out: it takes the next word only if it is a
+    duration."""
 
     def __init__(self, obj: Any, opts: list[str], dest: str | None, const: str) -> None:
         super().__init__(obj, opts, dest, action="store", nargs=0, const=const)
 
     def process(self, value: Any, state: Any) -> None:
-        numeric = state.rargs and _is_number(state.rargs[0])
-        value = state.rargs.pop(0) if numeric else self.const
+        given = state.rargs and _is_duration(state.rargs[0])
+        value = state.rargs.pop(0) if given else self.const
         state.opts[self.dest] = value
         state.order.append(self.obj)
 
 
-def _is_number(word: str) -> bool:
+def _is_duration(word: str) -> bool:
+    from flinkctl.durations import parse
+
     try:
-        float(word)
+        parse(word)
     except ValueError:
         return False
     return True
 
 
 class Command(TyperCommand):
-    """A command whose `--watch/-w` may be given without SECONDS (then DEFAULT_INTERVAL)."""
+    """A command whose `--watch/-w` may be given without INTERVAL (then DEFAULT_INTERVAL)."""
 
     def make_parser(self, ctx: Any) -> Any:
         parser = super().make_parser(ctx)
