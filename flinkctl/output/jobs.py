@@ -18,6 +18,7 @@ from flinkctl.flink import (
     objects,
     trace_summary,
 )
+from flinkctl.output.columns import DURATION, END, START, wide
 from flinkctl.output.humanize import duration, text, timestamp
 from flinkctl.output.render import (
     FREE,
@@ -39,13 +40,13 @@ JOBS = View(
         Column("ID", "jid", fit=ID),
         Column("NAME", "name", fit=FREE),
         Column("STATE", "state"),
-        Column("START", "start-time", "time"),
-        Column("DURATION", "duration", "duration"),
+        START,
+        DURATION,
         Column("TASKS", running_tasks),
         Column("TASK STATES", state_counts("tasks"), wide=True),
         Column("TYPE", "jobType", wide=True),
         Column("SCHEDULER", "schedulerType", wide=True),
-        Column("END", "end-time", "time", wide=True),
+        END,
         Column("RESTARTS", "restarts", wide=True),  # added by `jobs list -o wide`
     ],
     name="jid",
@@ -113,7 +114,7 @@ def job_view(loads: dict[str, dict] | None = None, exceptions: JobExceptions | N
         *[c for c in IO_COLUMNS if not c.wide],
         *(LOAD_COLUMNS if loads is not None else []),
         Column("ID", "id", wide=True, fit=ID),
-        Column("DURATION", "duration", "duration", wide=True),
+        wide(DURATION),
     ]
 
     def render_job(job: dict, wide: bool) -> None:

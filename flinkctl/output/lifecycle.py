@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flinkctl.flink import array, failure_trace, jar_id, objects, trace_summary
+from flinkctl.output.columns import DURATION, END, START
 from flinkctl.output.render import FREE, ID, Column, View, out
 
 
@@ -99,10 +100,10 @@ APPLICATIONS = View(
         Column("ID", "id", fit=ID),
         Column("NAME", "name", fit=FREE),
         Column("STATUS", "status"),
-        Column("START", "start-time", "time"),
-        Column("DURATION", "duration", "duration"),
+        START,
+        DURATION,
         Column("JOBS", _count_jobs),
-        Column("END", "end-time", "time", wide=True),
+        END,
     ],
     name="id",
     empty="no applications",
