@@ -18,7 +18,7 @@ from flinkctl.flink import (
     objects,
     trace_summary,
 )
-from flinkctl.output.columns import DURATION, END, START, wide
+from flinkctl.output.columns import DURATION, END, run_columns, wide
 from flinkctl.output.humanize import duration, text, timestamp
 from flinkctl.output.render import (
     FREE,
@@ -37,11 +37,7 @@ from flinkctl.output.vertices import IO_COLUMNS, running_tasks, state_counts
 JOBS = View(
     rows=lambda d: objects(d.get("jobs")),
     columns=[
-        Column("ID", "jid", fit=ID),
-        Column("NAME", "name", fit=FREE),
-        Column("STATE", "state"),
-        START,
-        DURATION,
+        *run_columns("jid", "state"),
         Column("TASKS", running_tasks),
         Column("TASK STATES", state_counts("tasks"), wide=True),
         Column("TYPE", "jobType", wide=True),
