@@ -1,5 +1,6 @@
 """Columns several views share: the timing fields Flink names alike on jobs, applications,
-vertices, subtasks and task managers, and how a job or an application list begins."""
+vertices, subtasks and task managers, an accumulator's columns, and how a job or an
+application list begins."""
 
 from __future__ import annotations
 
@@ -10,6 +11,13 @@ from flinkctl.output.render import FREE, ID, Column
 START = Column("START", "start-time", "time")
 DURATION = Column("DURATION", "duration", "duration")
 END = Column("END", "end-time", "time", wide=True)
+
+# a user accumulator of a job, a vertex or a subtask attempt
+ACCUMULATOR_COLUMNS = [
+    Column("NAME", "name"),
+    Column("TYPE", "type"),
+    Column("VALUE", "value", fit=FREE),
+]
 
 
 def wide(column: Column) -> Column:

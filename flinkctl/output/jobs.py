@@ -18,7 +18,7 @@ from flinkctl.flink import (
     objects,
     trace_summary,
 )
-from flinkctl.output.columns import DURATION, END, run_columns, wide
+from flinkctl.output.columns import ACCUMULATOR_COLUMNS, DURATION, END, run_columns, wide
 from flinkctl.output.humanize import duration, text, timestamp
 from flinkctl.output.render import (
     FREE,
@@ -264,9 +264,7 @@ def _accumulators(data: dict) -> list[dict]:
 JOB_ACCUMULATORS = View(
     rows=_accumulators,
     columns=[
-        Column("NAME", "name"),
-        Column("TYPE", "type"),
-        Column("VALUE", "value", fit=FREE),
+        *ACCUMULATOR_COLUMNS,
         Column("SCOPE", "scope", wide=True),
         Column("SERIALIZED", "serialized", wide=True),
     ],

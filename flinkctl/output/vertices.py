@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from flinkctl.flink import obj, objects
-from flinkctl.output.columns import DURATION, END, START, wide
+from flinkctl.output.columns import ACCUMULATOR_COLUMNS, DURATION, END, START, wide
 from flinkctl.output.humanize import count, duration, ratio, text, timestamp
 from flinkctl.output.render import (
     FREE,
@@ -202,7 +202,7 @@ JOB_BACKPRESSURE = View(
 # the "user-accumulators" of a vertex (aggregated) or of one subtask attempt
 USER_ACCUMULATORS = View(
     rows=lambda d: objects(d.get("user-accumulators")),
-    columns=[Column("NAME", "name"), Column("TYPE", "type"), Column("VALUE", "value", fit=FREE)],
+    columns=ACCUMULATOR_COLUMNS,
     name="name",
 )
 
