@@ -24,7 +24,7 @@ SIZE = Column("SIZE", "checkpointed_size", "bytes")
 ACKED = Column("ACKED", _acked)
 LATEST_ACK = Column("LATEST ACK", "latest_ack_timestamp", "time")
 FULL_SIZE = Column("FULL SIZE", "state_size", "bytes", wide=True)
-UNALIGNED = [  # what unaligned checkpoints processed and persisted
+UNALIGNED_DATA = [  # what unaligned checkpoints processed and persisted
     Column("PROCESSED", "processed_data", "bytes", wide=True),
     Column("PERSISTED", "persisted_data", "bytes", wide=True),
 ]
@@ -41,7 +41,7 @@ HISTORY_COLUMNS = [
     SIZE,
     ACKED,
     FULL_SIZE,
-    *UNALIGNED,
+    *UNALIGNED_DATA,
     wide(LATEST_ACK),
     PATH,
     FAILURE,
@@ -109,7 +109,7 @@ DETAIL_COLUMNS = [
     DURATION,
     Column("CHECKPOINTED SIZE", "checkpointed_size", "bytes"),
     FULL_SIZE,
-    *UNALIGNED,
+    *UNALIGNED_DATA,
     Column("ACKNOWLEDGED", _acked),
     PATH,
     Column("DISCARDED", "discarded"),
@@ -125,7 +125,7 @@ TASK_COLUMNS = [
     SIZE,
     LATEST_ACK,
     FULL_SIZE,
-    *UNALIGNED,
+    *UNALIGNED_DATA,
     Column("VERTEX ID", "vertex", wide=True, fit=ID),
 ]
 
