@@ -1,7 +1,8 @@
-"""The local record of what flinkctl did to clusters: deploy revisions (and, later, savepoints).
+"""The local record of what flinkctl did to clusters: deploy revisions and savepoints.
 
 One SQLite file (stdlib sqlite3), `--catalog` > `$FLINKCTL_CATALOG` >
-`$XDG_STATE_HOME/flinkctl/catalog.db`. Its schema is versioned with `PRAGMA user_version`: each
+`$XDG_STATE_HOME/flinkctl/catalog.db` (a context's `catalog` key sits between the variable and
+the default). Its schema is versioned with `PRAGMA user_version`: each
 entry of MIGRATIONS takes the file one version up, in a transaction, so a newer flinkctl opens an
 older file and adds its tables. WAL and a busy timeout let several flinkctl processes (parallel CI
 steps on one runner) read and write it at once. No typer, rich or httpx here.
@@ -12,9 +13,11 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +42,31 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX revisions_by_name ON revisions (cluster, name, generation)",
     ),
+    (
+        """CREATE TABLE savepoints (
+            id          INTEGER PRIMARY KEY,
+            context     TEXT    NOT NULL,  -- the context's name when it was recorded
+            cluster     TEXT    NOT NULL,  -- the REST URL of the cluster
+            job_id      TEXT    NOT NULL,
+            job_name    TEXT    NOT NULL,
+            trigger_id  TEXT,              -- NULL: learned from Flink, not triggered here
+            path        TEXT,              -- NULL until it completed
+            format      TEXT,              -- CANONICAL, NATIVE; NULL: the cluster's default
+            kind        TEXT    NOT NULL,  -- savepoint, stop-with-savepoint, deploy
+            started_ms  INTEGER NOT NULL,
+            finished_ms INTEGER,
+            size        INTEGER,           -- bytes, when Flink reports it
+            status      TEXT    NOT NULL,  -- IN_PROGRESS, COMPLETED, FAILED, DISPOSED
+            failure     TEXT,              -- why it failed, on one line
+            by          TEXT               -- user@host; NULL: learned from Flink
+        )""",
+        "CREATE UNIQUE INDEX savepoints_by_trigger ON savepoints (cluster, job_id, trigger_id)",
+        "CREATE UNIQUE INDEX savepoints_by_path ON savepoints (path)",
+        "CREATE INDEX savepoints_by_name ON savepoints (job_name, started_ms)",
+    ),
 )
+SAVEPOINT_STATUSES = ("IN_PROGRESS", "COMPLETED", "FAILED", "DISPOSED")
+SAVEPOINT_KINDS = ("savepoint", "stop-with-savepoint", "deploy")
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -70,15 +97,22 @@ class Catalog:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_path()
-        self._db: sqlite3.Connection | None = None
+        self._local = threading.local()  # a connection per thread (fan-out over jobs)
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
 
     @property
     def db(self) -> sqlite3.Connection:
-        if self._db is None:
+        """This thread's connection, opened (and the schema migrated) on first use."""
+        found: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if found is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 db = sqlite3.connect(
-                    self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+                    self.path,
+                    timeout=BUSY_TIMEOUT_MS / 1000,
+                    isolation_level=None,
+                    check_same_thread=False,  # `close` runs on the thread that made the Catalog
                 )
                 db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
                 db.execute("PRAGMA journal_mode = WAL")
@@ -88,13 +122,18 @@ class Catalog:
                     f"cannot open the catalog {self.path}: {exc}",
                     hint="point --catalog or FLINKCTL_CATALOG at a writable file",
                 ) from exc
-            self._db = db
-        return self._db
+            self._local.db = found = db
+            with self._lock:
+                self._all.append(db)
+        return found
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        """Close every thread's connection."""
+        with self._lock:
+            opened, self._all = self._all, []
+        for db in opened:
+            db.close()
+        self._local = threading.local()
 
     def __enter__(self) -> Catalog:
         return self
@@ -141,6 +180,145 @@ class Catalog:
             "SELECT * FROM revisions WHERE cluster = ? AND job_id = ?", (cluster, job_id)
         ).fetchone()
         return _entry(row) if row else None
+
+    # -- savepoints ----------------------------------------------------------------------------
+
+    def begin_savepoint(self, row: Savepoint, join_within_ms: int | None = None) -> Savepoint:
+        """Record a savepoint about to be triggered (status IN_PROGRESS); the row recorded.
+
+        With JOIN_WITHIN_MS, a trigger of the same job recorded as in progress less than that
+        long ago is returned instead, and nothing is added: the caller repeats its trigger id,
+        which Flink answers from its cache, so overlapping runs take one savepoint. The check
+        and the insert are one transaction, so two processes cannot both begin one.
+        """
+        with transaction(self.db) as db:
+            if join_within_ms is not None:
+                found = db.execute(
+                    f"SELECT {COLUMNS} FROM savepoints WHERE cluster = ? AND job_id = ? "
+                    "AND status = 'IN_PROGRESS' AND trigger_id IS NOT NULL AND started_ms > ? "
+                    "ORDER BY started_ms DESC LIMIT 1",
+                    (row.cluster, row.job_id, row.started_ms - join_within_ms),
+                ).fetchone()
+                if found:
+                    return _savepoint(found)
+            cursor = db.execute(
+                f"INSERT OR IGNORE INTO savepoints ({COLUMNS}) "
+                f"VALUES ({', '.join('?' * len(FIELDS))})",
+                _values(replace(row, id=None)),
+            )
+            if not cursor.rowcount:  # this trigger id is recorded already: that row
+                return _savepoint(
+                    db.execute(
+                        f"SELECT {COLUMNS} FROM savepoints WHERE cluster = ? AND job_id = ? "
+                        "AND trigger_id = ?",
+                        (row.cluster, row.job_id, row.trigger_id),
+                    ).fetchone()
+                )
+        return replace(row, id=cursor.lastrowid)
+
+    def finish_savepoint(
+        self,
+        row_id: int,
+        status: str,
+        *,
+        path: str | None = None,
+        size: int | None = None,
+        failure: str | None = None,
+        finished_ms: int | None = None,
+    ) -> None:
+        """Record how the savepoint of row ROW_ID ended (COMPLETED with PATH, or FAILED).
+
+        A row learned from Flink for the same path gives way to this one."""
+        with transaction(self.db) as db:
+            if path:
+                db.execute(
+                    "DELETE FROM savepoints WHERE path = ? AND trigger_id IS NULL AND id != ?",
+                    (path, row_id),
+                )
+            db.execute(
+                "UPDATE savepoints SET status = ?, path = coalesce(?, path), "
+                "size = coalesce(?, size), failure = ?, finished_ms = ? WHERE id = ?",
+                (status, path, size, failure, finished_ms or now_ms(), row_id),
+            )
+
+    def learn_savepoints(self, rows: list[Savepoint]) -> None:
+        """Record completed savepoints Flink reported (ROWS with a path) that are not recorded
+        yet; a recorded path only gains the size where it had none."""
+        with transaction(self.db) as db:
+            for row in rows:
+                db.execute(
+                    "UPDATE savepoints SET size = coalesce(size, ?) WHERE path = ?",
+                    (row.size, row.path),
+                )
+                db.execute(
+                    f"INSERT OR IGNORE INTO savepoints ({COLUMNS}) "
+                    f"VALUES ({', '.join('?' * len(FIELDS))})",
+                    _values(replace(row, id=None)),
+                )
+
+    def mark_disposed(self, path: str) -> None:
+        """The savepoint at PATH has been disposed."""
+        with transaction(self.db) as db:
+            db.execute("UPDATE savepoints SET status = 'DISPOSED' WHERE path = ?", (path,))
+
+    def savepoints(
+        self, clusters: list[str] | None = None, name: str | None = None
+    ) -> list[Savepoint]:
+        """Savepoint rows, newest first: of CLUSTERS (None: every cluster), of job NAME."""
+        where, args = [], []
+        if clusters is not None:
+            where.append(f"cluster IN ({', '.join('?' * len(clusters))})")
+            args += clusters
+        if name is not None:
+            where.append("job_name = ?")
+            args.append(name)
+        sql = f"SELECT {COLUMNS} FROM savepoints"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = self.db.execute(sql + " ORDER BY started_ms DESC, id DESC", args)
+        return [_savepoint(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Savepoint:
+    """One row of `savepoints`: a savepoint flinkctl triggered, or one Flink reported."""
+
+    context: str
+    cluster: str
+    job_id: str
+    job_name: str
+    kind: str
+    started_ms: int
+    status: str = "IN_PROGRESS"
+    trigger_id: str | None = None
+    path: str | None = None
+    format: str | None = None
+    finished_ms: int | None = None
+    size: int | None = None
+    failure: str | None = None
+    by: str | None = None
+    id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The row as `savepoint list -o json` prints it (kebab-case keys)."""
+        return {f.name.replace("_", "-"): getattr(self, f.name) for f in fields(self)}
+
+
+FIELDS = tuple(f.name for f in fields(Savepoint))
+COLUMNS = ", ".join(FIELDS)
+
+
+def _values(row: Savepoint) -> tuple[Any, ...]:
+    return tuple(getattr(row, name) for name in FIELDS)
+
+
+def _savepoint(row: tuple[Any, ...]) -> Savepoint:
+    return Savepoint(**dict(zip(FIELDS, row, strict=True)))
+
+
+def now_ms() -> int:
+    """The wall clock in milliseconds, as Flink's timestamps."""
+    return int(time.time() * 1000)
 
 
 def _entry(row: tuple[Any, ...]) -> Entry:

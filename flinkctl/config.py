@@ -11,6 +11,7 @@ The file is YAML::
         headers: {X-Team: data}
         timeout: 30
         retry-budget: 20
+        catalog: ~/flink/prod-catalog.db        # the savepoint and deploy record
 
 Every URL is checked where it enters (the file, `--url`, `$FLINKCTL_URL`, `config set-context`),
 so an invalid one is a usage error (exit 2) naming the reason, and is never saved.
@@ -57,7 +58,7 @@ SECONDS = {  # context key -> (Context attribute, smallest value allowed)
     "connect-timeout": ("connect_timeout", 0.001),
     "retry-budget": ("retry_budget", 0.0),
 }
-CONTEXT_KEYS = {"url", "auth", "tls", "headers", *SECONDS}
+CONTEXT_KEYS = {"url", "auth", "tls", "headers", "catalog", *SECONDS}
 TOP_KEYS = {"current-context", "contexts"}
 MAX_BYTES = 4 << 20  # a config file is a few lines; this stops `--config /dev/zero`
 LOCK_TIMEOUT = 30.0  # seconds to wait for another writer of the config file
@@ -185,6 +186,7 @@ class Context:
     timeout: float = DEFAULT_TIMEOUT
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     retry_budget: float = DEFAULT_RETRY_BUDGET
+    catalog: str | None = None  # the catalog file of this context (flinkctl.catalog)
 
     def to_dict(self) -> Settings:
         """The context as stored in the file (defaults left out)."""
@@ -192,6 +194,8 @@ class Context:
         for key, value in (("auth", self.auth), ("tls", self.tls), ("headers", self.headers)):
             if value:
                 out[key] = dict(value)
+        if self.catalog:
+            out["catalog"] = self.catalog
         defaults = Context(name="")
         for key, (attribute, _) in SECONDS.items():
             if getattr(self, attribute) != getattr(defaults, attribute):
@@ -498,6 +502,9 @@ def _context(name: str, raw: object, shape: _Shape) -> Context:
             raise error(f": header name {key!r} is not a valid HTTP header name", "headers")
         if not isinstance(value, (str, int, float)) or "\n" in str(value) or "\r" in str(value):
             raise error(f": header {key!r} must have a one-line text value", "headers", key)
+    catalog = raw.get("catalog")
+    if catalog is not None and (not isinstance(catalog, str) or not catalog):
+        raise error(": 'catalog' must be a file name", "catalog")
     seconds = {}
     for key, (attribute, least) in SECONDS.items():
         value = raw.get(key, getattr(Context, attribute))
@@ -516,6 +523,7 @@ def _context(name: str, raw: object, shape: _Shape) -> Context:
         auth=auth,
         tls=tls,
         headers={str(k): str(v) for k, v in headers.items()},
+        catalog=catalog,
         **seconds,
     )
 
@@ -563,6 +571,23 @@ def resolve(
         name = name or config.current_context
         ctx = config.get(name) if name else Context(name="(default)")
         ctx.url = url or ctx.url
+    return _budgeted(ctx)
+
+
+def every_context(config_path: Path | None = None) -> list[Context]:
+    """Every context of the config file, by name (`-A/--all-contexts`); `$FLINKCTL_RETRY_BUDGET`
+    applies as in `resolve`. No contexts is NotFoundError."""
+    config = load(config_path)
+    if not config.contexts:
+        raise NotFoundError(
+            f"no contexts in {config.path}",
+            hint="add one: flinkctl config set-context NAME --url URL",
+        )
+    return [_budgeted(config.contexts[name]) for name in sorted(config.contexts)]
+
+
+def _budgeted(ctx: Context) -> Context:
+    """CTX with `$FLINKCTL_RETRY_BUDGET` as its retry budget, where set."""
     budget = os.environ.get("FLINKCTL_RETRY_BUDGET")
     if budget:
         try:

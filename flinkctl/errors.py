@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import IntEnum
 from typing import Any
 
@@ -16,6 +17,7 @@ class ExitCode(IntEnum):
     AUTH = 4
     UNREACHABLE = 5
     ROLLED_BACK = 6
+    STALE = 7
     TIMEOUT = 8
     INTERRUPTED = 130
 
@@ -30,9 +32,34 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.UNREACHABLE: "cannot reach the cluster "
     "(connection refused, DNS, TLS handshake, request timeout, no Flink REST API at the URL)",
     ExitCode.ROLLED_BACK: "a deploy failed and the previous revision runs again, healthy",
+    ExitCode.STALE: "a check found something stale, e.g. `savepoint check --max-age`",
     ExitCode.TIMEOUT: "--wait timed out; the operation may still complete (print how to resume)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
 }
+
+
+# When one run has several outcomes (many jobs, many contexts), it exits with the worst one's
+# code, worst first: an interruption, a command line or config that cannot work, credentials
+# refused, a cluster out of reach, a failed operation, a wait that ran out, a rollback, something
+# not found, something stale, success.
+SEVERITY: tuple[ExitCode, ...] = (
+    ExitCode.INTERRUPTED,
+    ExitCode.USAGE,
+    ExitCode.AUTH,
+    ExitCode.UNREACHABLE,
+    ExitCode.FAILED,
+    ExitCode.TIMEOUT,
+    ExitCode.ROLLED_BACK,
+    ExitCode.NOT_FOUND,
+    ExitCode.STALE,
+    ExitCode.OK,
+)
+
+
+def worst(codes: Iterable[int]) -> ExitCode:
+    """The most severe of CODES by SEVERITY (OK when there are none)."""
+    found = {ExitCode(c) for c in codes}
+    return next((c for c in SEVERITY if c in found), ExitCode.OK)
 
 
 class FlinkctlError(Exception):
@@ -155,3 +182,10 @@ class WaitTimeout(FlinkctlError):
 
     code = ExitCode.TIMEOUT
     kind = "timeout"
+
+
+class StaleError(FlinkctlError):
+    """A check found something stale (`savepoint check --max-age`)."""
+
+    code = ExitCode.STALE
+    kind = "stale"

@@ -41,6 +41,7 @@ def isolated(tmp_path, monkeypatch):
         if var.startswith("FLINKCTL_") or var == "NO_COLOR":
             monkeypatch.delenv(var)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # the catalog
     # A named config file must exist: an empty one is an empty config, as no file at the default.
     monkeypatch.setenv("FLINKCTL_CONFIG", str(tmp_path / "config.yaml"))
     (tmp_path / "config.yaml").touch(mode=0o600)

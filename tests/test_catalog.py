@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from flinkctl.catalog import MIGRATIONS, SCHEMA_VERSION, Catalog, Entry, default_path
+from flinkctl.catalog import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    Catalog,
+    Entry,
+    Savepoint,
+    default_path,
+    now_ms,
+)
 from flinkctl.errors import FlinkctlError
 
 
@@ -68,3 +78,106 @@ def test_an_unusable_path_is_a_flinkctl_error(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(FlinkctlError, match="cannot open the catalog"):
         Catalog(tmp_path / "file" / "catalog.db").entries("x", "y")
+
+
+# -- savepoints --------------------------------------------------------------------------------
+
+
+def savepoint(job_id: str = "j1", trigger: str | None = "t1", **more) -> Savepoint:
+    return Savepoint("prod", "http://flink:8081", job_id, "etl", "savepoint",
+                     more.pop("started_ms", now_ms()), trigger_id=trigger, **more)  # fmt: skip
+
+
+def test_a_version_1_file_is_migrated_keeping_its_revisions(tmp_path):
+    """A catalog written by the flinkctl that knew only revisions (schema version 1)."""
+    path = tmp_path / "v1.db"
+    db = sqlite3.connect(path)
+    for statement in MIGRATIONS[0]:
+        db.execute(statement)
+    db.execute("INSERT INTO revisions VALUES ('http://flink:8081', 'etl', 'a', 1, 1, '{}', "
+               "'healthy', 1000)")  # fmt: skip
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    with Catalog(path) as catalog:
+        assert [(e.job_id, e.outcome) for e in catalog.entries("http://flink:8081", "etl")] == [
+            ("a", "healthy")
+        ]
+        catalog.begin_savepoint(savepoint())
+        assert [s.trigger_id for s in catalog.savepoints()] == ["t1"]
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"revisions", "savepoints"}
+
+
+def test_a_savepoint_in_progress_is_joined_within_the_window_only(tmp_path):
+    with Catalog(tmp_path / "c.db") as catalog:
+        first = catalog.begin_savepoint(savepoint(trigger="t1"), join_within_ms=60_000)
+        joined = catalog.begin_savepoint(savepoint(trigger="t2"), join_within_ms=60_000)
+        assert (joined.id, joined.trigger_id) == (first.id, "t1")
+        other_job = catalog.begin_savepoint(savepoint("j2", "t3"), join_within_ms=60_000)
+        assert other_job.trigger_id == "t3"
+        old = savepoint(trigger="t4", started_ms=now_ms() + 120_000)  # the first is too old now
+        assert catalog.begin_savepoint(old, join_within_ms=60_000).trigger_id == "t4"
+        catalog.finish_savepoint(first.id, "COMPLETED", path="file:/sp/1")
+        again = catalog.begin_savepoint(savepoint(trigger="t5"), join_within_ms=10**9)
+        assert again.trigger_id == "t4"  # the completed one is not joined; t4 still runs
+
+
+def test_a_learned_savepoint_gives_way_to_the_recorded_one_of_its_path(tmp_path):
+    with Catalog(tmp_path / "c.db") as catalog:
+        row = catalog.begin_savepoint(savepoint())
+        learned = savepoint(trigger=None, status="COMPLETED", path="file:/sp/1", size=7)
+        catalog.learn_savepoints([learned, replace(learned, path="file:/sp/2", size=None)])
+        catalog.finish_savepoint(row.id, "COMPLETED", path="file:/sp/1")
+        catalog.learn_savepoints([learned])  # learned again: nothing new, the size is filled
+        catalog.mark_disposed("file:/sp/2")
+        found = {s.path: (s.trigger_id, s.status, s.size) for s in catalog.savepoints()}
+        assert found == {
+            "file:/sp/1": ("t1", "COMPLETED", 7),
+            "file:/sp/2": (None, "DISPOSED", None),
+        }
+        assert catalog.savepoints(["http://other:8081"]) == []
+        assert catalog.savepoints(name="other") == []
+
+
+def _begin(path: str, trigger: str, start, out) -> None:
+    """One process of the race: wait for the start, then begin a savepoint of job j1."""
+    start.wait()
+    with Catalog(Path(path)) as catalog:
+        out.put(
+            catalog.begin_savepoint(savepoint(trigger=trigger), join_within_ms=60_000).trigger_id
+        )
+
+
+def _add(path: str, index: int, start) -> None:
+    start.wait()
+    with Catalog(Path(path)) as catalog:
+        for n in range(20):
+            catalog.begin_savepoint(savepoint(f"job-{index}", f"t{n}"))
+
+
+def test_processes_racing_begin_one_savepoint_and_lose_no_rows(tmp_path):
+    """Six processes begin a savepoint of one job at once: one trigger id wins, all join it;
+    four more write 20 rows each at once: all 80 are there."""
+    import multiprocessing
+
+    path = str(tmp_path / "c.db")
+    Catalog(Path(path)).savepoints()  # created and migrated before the race
+    ctx = multiprocessing.get_context("spawn")
+    start, out = ctx.Event(), ctx.Queue()
+    racers = [ctx.Process(target=_begin, args=(path, f"t{i}", start, out)) for i in range(6)]
+    writers = [ctx.Process(target=_add, args=(path, i, start)) for i in range(4)]
+    for p in racers + writers:
+        p.start()
+    start.set()
+    for p in racers + writers:
+        p.join(120)
+        assert p.exitcode == 0
+    winners = {out.get(timeout=10) for _ in racers}
+    assert len(winners) == 1
+    with Catalog(Path(path)) as catalog:
+        rows = catalog.savepoints()
+    assert [r.trigger_id for r in rows if r.job_id == "j1"] == list(winners)
+    assert len([r for r in rows if r.job_id.startswith("job-")]) == 80

@@ -324,7 +324,7 @@ def test_dot_is_only_offered_by_plan_commands(cli, httpserver, command):
     r = cli(*command, "-o", "dotty")
     assert r.code == 2
     plan = command[1] == "plan"
-    choices = "table, wide, json, yaml, name" + (", dot" if plan else "")
+    choices = "table, wide, json, jsonl, yaml, name" + (", dot" if plan else "")
     choices += ", custom-columns=NAME:EXPR,..."
     assert r.err == f"error: unknown output format 'dotty' (choose from {choices})\n"
     assert httpserver.log == []

@@ -8,6 +8,7 @@ import pytest
 
 
 def test_savepoint_trigger_prints_trigger_id(cli, flink, httpserver, tid, expect):
+    flink.serve(httpserver, "jobs-overview")  # the job's name, for the catalog
     jid = flink.ids["jobid"]
     url = httpserver.url_for("").rstrip("/")
     expect(
@@ -27,6 +28,7 @@ def test_savepoint_trigger_prints_trigger_id(cli, flink, httpserver, tid, expect
 
 
 def test_savepoint_trigger_wait_json_object(cli, flink, httpserver, tid, expect):
+    flink.serve(httpserver, "jobs-overview")  # the job's name, for the catalog
     jid = flink.ids["jobid"]
     body = {
         "triggerId": tid,
@@ -65,6 +67,7 @@ def test_savepoint_trigger_wait_json_object(cli, flink, httpserver, tid, expect)
 
 
 def test_savepoint_trigger_wait_table_prints_location(cli, flink, httpserver, tid, expect):
+    flink.serve(httpserver, "jobs-overview")  # the job's name, for the catalog
     expect("savepoint-trigger")
     expect("savepoint-status-completed")
     r = cli("savepoint", "trigger", flink.ids["jobid"], "--wait")
@@ -185,6 +188,7 @@ def test_bad_input_never_reaches_the_cluster(cli, httpserver, args):
 
 
 def test_stop_wait_prints_the_savepoint_path(cli, flink, httpserver, trigger_id, expect):
+    flink.serve(httpserver, "jobs-overview")  # the job's name, for the catalog
     jid = flink.ids["jobid"]
     tid = trigger_id("stop-trigger")
     body = {
@@ -215,6 +219,7 @@ def test_stop_wait_prints_the_savepoint_path(cli, flink, httpserver, trigger_id,
 
 
 def test_stop_without_wait_prints_trigger_id(cli, flink, httpserver, trigger_id, expect):
+    flink.serve(httpserver, "jobs-overview")  # the job's name, for the catalog
     tid = trigger_id("stop-trigger")
     expect("stop-trigger", json={"triggerId": tid, "drain": False})
     r = cli("jobs", "stop", flink.ids["jobid"], "--yes", "-o", "json")

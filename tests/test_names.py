@@ -146,6 +146,7 @@ def test_savepoint_dir_is_one_name_without_a_letter():
 
 def test_stop_d_drains(cli, flink, httpserver, trigger_id, expect):
     tid = trigger_id("stop-trigger")
+    flink.serve(httpserver, "jobs-overview")  # the job's name, for the catalog
     body = {"triggerId": tid, "drain": True, "targetDirectory": "file:///sp"}
     expect("stop-trigger", json=body)
     r = cli("jobs", "stop", flink.ids["jobid"], "-d", "--savepoint-dir", "file:///sp", "--yes")
@@ -156,6 +157,7 @@ def test_savepoint_trigger_takes_savepoint_dir_and_its_old_hidden_name(
     cli, flink, httpserver, tid, expect
 ):
     jid = flink.ids["jobid"]
+    flink.serve(httpserver, "jobs-overview")  # the job's name, for the catalog
     for option in ("--savepoint-dir", "--dir"):
         expect(
             "savepoint-trigger",

@@ -132,6 +132,7 @@ def test_trigger_ids_are_32_hex_and_unique():
 
 def test_status_503s_are_ridden_through(cli, flink, expect, tid):
     jid = flink.ids["jobid"]
+    expect("jobs-overview", ordered=True)  # the job's name, for the catalog
     expect("savepoint-trigger", ordered=True)
     expect("savepoint-status-in-progress", ordered=True)
     for _ in range(6):  # more than the HTTP layer's own retries
@@ -144,6 +145,7 @@ def test_status_503s_are_ridden_through(cli, flink, expect, tid):
 
 def test_job_gone_during_wait_is_exit_3(cli, flink, expect, tid):
     jid = flink.ids["jobid"]
+    expect("jobs-overview", ordered=True)  # the job's name, for the catalog
     expect("savepoint-trigger", ordered=True)
     expect("savepoint-status-in-progress", ordered=True)
     expect("savepoint-status-completed", ordered=True, answer="savepoint-status-unknown")
@@ -158,6 +160,7 @@ def test_job_gone_during_wait_is_exit_3(cli, flink, expect, tid):
 
 def test_timeout_is_exit_8_with_resume_command(cli, flink, httpserver, expect, tid):
     jid = flink.ids["jobid"]
+    expect("jobs-overview", always=True)  # the job's name, for the catalog
     expect("savepoint-trigger")
     expect("savepoint-status-in-progress", always=True)
     r = cli("savepoint", "trigger", jid, "--wait", "--timeout", "0.3")
@@ -173,6 +176,7 @@ def test_ctrl_c_stops_waiting_and_prints_the_resume_command(
     cli, flink, httpserver, expect, tid, monkeypatch
 ):
     jid = flink.ids["jobid"]
+    expect("jobs-overview", always=True)  # the job's name, for the catalog
     expect("savepoint-trigger")
     expect("savepoint-status-in-progress", always=True)
 
@@ -192,6 +196,7 @@ def test_ctrl_c_stops_waiting_and_prints_the_resume_command(
 
 def test_failure_is_exit_1_with_first_line_and_full_cause_with_debug(cli, flink, expect, tid):
     jid = flink.ids["jobid"]
+    expect("jobs-overview", always=True)  # the job's name, for the catalog
     expect("savepoint-trigger")
     expect("savepoint-status-completed", answer="savepoint-status-failed")
     r = cli("savepoint", "trigger", jid, "--wait")

@@ -24,6 +24,13 @@ def test_exit_code_table_matches_errors_py():
     }
 
 
+def test_the_severity_order_matches_errors_py():
+    from flinkctl.errors import SEVERITY
+
+    order = README.split("<!-- BEGIN SEVERITY -->")[1].split("<!-- END SEVERITY -->")[0]
+    assert [int(code) for code in order.split(", ")] == [int(code) for code in SEVERITY]
+
+
 def test_quick_start_is_two_copy_paste_lines():
     section = README.split("## Quick start")[1].split("\n## ")[0]
     blocks = re.findall(r"```sh\n(.*?)```", section, re.S)

@@ -111,7 +111,7 @@ def test_a_resume_hint_shows_no_password(flink, httpserver, cli, monkeypatch):
     from flinkctl.client import poller
 
     jid = flink.ids["jobid"]
-    flink.serve(httpserver, "savepoint-status-in-progress")
+    flink.serve(httpserver, "savepoint-status-in-progress", "jobs-overview")
     httpserver.expect_request(f"/jobs/{jid}/savepoints", method="POST").respond_with_json(
         flink.body("savepoint-trigger"), status=202
     )

@@ -21,6 +21,8 @@ from flinkctl.cli.common.options import (
     DrainOption,
     FromSavepointOption,
     SavepointDirOption,
+    catalog_at,
+    duration,
     with_output,
 )
 from flinkctl.cli.invocation import Invocation, emit
@@ -59,7 +61,10 @@ NameArgument = Annotated[
 HealthyForOption = Annotated[
     float,
     typer.Option(
-        "--healthy-for", min=0, help="Seconds the new job must stay healthy once all tasks run."
+        "--healthy-for",
+        parser=duration,
+        metavar="DURATION",
+        help="How long the new job must stay healthy once all tasks run (seconds, or 45s, 2m).",
     ),
 ]
 MaxRestartsOption = Annotated[
@@ -77,8 +82,10 @@ TimeoutOption = Annotated[
     float,
     typer.Option(
         "--timeout",
-        min=1,
-        help="Seconds for each wait: the old job's savepoint or stop (exit 8), the health gate.",
+        parser=duration,
+        metavar="DURATION",
+        help="Each wait: the old job's savepoint or stop (exit 8), the health gate (seconds, or "
+        "45s, 10m).",
     ),
 ]
 DEFAULTS: dict[str, Any] = {"healthy_for": 30.0, "max_restarts": 0, "timeout": 300.0}
@@ -144,13 +151,12 @@ class Progress:
 
 def run_workflow(catalog: Path | None, work: "Any") -> None:
     """Run WORK(deployer) with progress on stderr; print its report; exit with its code."""
-    from flinkctl.catalog import Catalog
     from flinkctl.output.deploy import REPORT
     from flinkctl.workflows.deploy import Deployer
 
     invocation = Invocation.current()
     progress = Progress(invocation)
-    deployer = Deployer(invocation.client(), Catalog(catalog), progress)
+    deployer = Deployer(invocation.client(), catalog_at(catalog), progress)
     try:
         report: Report = work(deployer)
     except KeyboardInterrupt:
@@ -316,6 +322,7 @@ def deploy(
     --from-savepoint starts from that snapshot instead; --drain (the old job's savepoint after
     draining) needs --no-rollback.
 
+    --from-savepoint latest starts from NAME's newest savepoint (as `savepoint latest NAME`).
     Exit 0 deployed or unchanged, 2 refused (nothing changed), 6 rolled back (the previous
     revision runs again, healthy), 1 failed, 8 the old job's savepoint timed out. -o json
     prints the report (see the README); `flinkctl jobs history NAME` lists the revisions.
@@ -324,7 +331,7 @@ def deploy(
 
       flinkctl deploy orders-etl --jar target/orders-etl.jar -p 4 -o json
     """
-    from flinkctl.workflows.deploy import Request
+    from flinkctl.workflows.deploy import LATEST, Request
     from flinkctl.workflows.health import Gate
 
     values: dict[str, Any] = {
@@ -355,16 +362,16 @@ def deploy(
         upgrade_mode=UpgradeMode(values["upgrade_mode"]).value,
         allow_non_restored_state=bool(values["allow_non_restored_state"]),
         drain=bool(values["drain"]),
-        from_savepoint=savepoint_path(restore) if restore else None,
+        from_savepoint=restore if restore in (None, LATEST) else savepoint_path(restore),
         fresh=bool(values["fresh"]),
         savepoint_dir=values["savepoint_dir"],
         gate=Gate(
-            healthy_for=float(values["healthy_for"]),
+            healthy_for=duration(values["healthy_for"]),
             max_restarts=int(values["max_restarts"]),
             min_checkpoints=values["min_checkpoints"],
-            timeout=float(values["timeout"]),
+            timeout=duration(values["timeout"]),
         ),
-        timeout=float(values["timeout"]),
+        timeout=duration(values["timeout"]),
         keep_jars=int(values["keep_jars"]),
         rollback=not values["no_rollback"],
         dry_run=dry_run,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flinkctl.output.render import Settings
+from flinkctl.output.render import DOCUMENT_FORMATS, Settings
 
 if TYPE_CHECKING:
     import typer
@@ -90,7 +90,7 @@ class Invocation:
             if self.context:
                 words += ["--context", self.context]
         words += list(args)
-        if self.output.format in ("json", "yaml"):
+        if self.output.format in DOCUMENT_FORMATS:
             words += ["-o", self.output.format]
         return " ".join(shlex.quote(w) for w in words)
 

@@ -35,7 +35,7 @@ GROUPS = (
     ("checkpoints", "flinkctl.cli.checkpoints",
      "Checkpoints: history and statistics, details, configuration.", ("checkpoint",)),
     ("savepoint", "flinkctl.cli.savepoint",
-     "Savepoints: trigger, status, dispose.", ("savepoints",)),
+     "Savepoints: trigger, list, latest, prune, check, status, dispose.", ("savepoints",)),
     ("jars", "flinkctl.cli.jars",
      "Jars: list, upload, delete, plan, run.", ("jar",)),
     ("datasets", "flinkctl.cli.datasets",

@@ -99,7 +99,7 @@ def groups(root: Command) -> list[Command]:
 
 def main_page(root: Command) -> str:
     """flinkctl(1): synopsis, global options, every command, environment, files, exit status."""
-    from flinkctl.errors import EXIT_CODE_MEANINGS
+    from flinkctl.errors import EXIT_CODE_MEANINGS, SEVERITY
 
     out = _header("flinkctl", root.summary)
     out += [".SH SYNOPSIS", *_usage(root)[1:], ".SH DESCRIPTION", line(root.summary)]
@@ -127,6 +127,9 @@ def main_page(root: Command) -> str:
     ]
     for code, meaning in EXIT_CODE_MEANINGS.items():
         out += [".TP", f"\\fB{int(code)}\\fR", line(meaning)]
+    order = ", ".join(str(int(code)) for code in SEVERITY)
+    out += [".PP", line(f"A run with several outcomes (many jobs, --all-contexts) exits with the "
+                        f"worst one's code, worst first: {order}.")]  # fmt: skip
     see = [f"\\fBflinkctl\\-{esc(g.name)}\\fR(1)" for g in groups(root)]
     out += [".SH SEE ALSO", ",\n".join(see)] if see else []
     return "\n".join(out) + "\n"

@@ -20,7 +20,8 @@ from flinkctl.flink import (
 )
 from flinkctl.output.humanize import KINDS
 
-FORMATS = ("table", "wide", "json", "yaml", "name")
+FORMATS = ("table", "wide", "json", "jsonl", "yaml", "name")
+DOCUMENT_FORMATS = ("json", "jsonl", "yaml")  # formats that print the data, not a view of it
 STATE_STYLES = {
     **dict.fromkeys(STARTING_STATES | {"IN_PROGRESS"}, "cyan"),
     "RUNNING": "green",
@@ -116,7 +117,7 @@ def render(data: Any, view: View, settings: Settings) -> None:
 
 def _render(data: Any, view: View, settings: Settings) -> None:
     fmt = settings.format
-    if fmt in ("json", "yaml"):
+    if fmt in DOCUMENT_FORMATS:
         if settings.query:
             from flinkctl.output.query import apply, bare
 
@@ -124,7 +125,9 @@ def _render(data: Any, view: View, settings: Settings) -> None:
             if settings.bare and (lines := bare(data)) is not None:
                 sys.stdout.write("".join(line + "\n" for line in lines))
                 return
-        out(dump(data, fmt).rstrip("\n"))
+        text = dump(data, fmt).rstrip("\n")
+        if text or fmt != "jsonl":  # an empty list is no line at all in JSON Lines
+            out(text)
     elif fmt == "name":
         if view.name is None:
             raise UsageError("-o name is not supported by this command")
@@ -147,7 +150,13 @@ def _render(data: Any, view: View, settings: Settings) -> None:
 
 
 def dump(data: Any, fmt: str) -> str:
-    """JSON (indented) or YAML text of DATA, never through Rich markup."""
+    """JSON (indented), JSON Lines (a list: one compact document per item; anything else: one
+    line) or YAML text of DATA, never through Rich markup."""
+    if fmt == "jsonl":
+        items = data if isinstance(data, list) else [data]
+        return "".join(
+            json.dumps(i, ensure_ascii=False, separators=(",", ":")) + "\n" for i in items
+        )
     if fmt == "yaml":
         from flinkctl.output.yamltext import dump as plain_yaml
 

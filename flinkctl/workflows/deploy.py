@@ -57,6 +57,7 @@ RESULT_CODES = {
     "failed": ExitCode.FAILED,
 }
 CANNOT_MAP = "Cannot map checkpoint/savepoint state"
+LATEST = "latest"  # --from-savepoint latest: NAME's newest savepoint (flinkctl savepoint latest)
 DUPLICATE = "Duplicate"  # DuplicateJobSubmissionException / DuplicateApplicationSubmission...
 
 
@@ -266,6 +267,11 @@ class Deployer:
             known = self.resolve(req.name)
             current = self.current(known)
             step.detail = _describe(current)
+            if req.from_savepoint == LATEST:
+                from flinkctl.workflows.savepoints import newest_path
+
+                req.from_savepoint = newest_path(self.client, self.catalog, req.name)
+                step.detail += f"; the newest savepoint: {req.from_savepoint}"
         spec = self.requested(req)
         with self.step("compare") as step:
             if current is not None and current.record is not None:
@@ -469,7 +475,7 @@ class Deployer:
         jid = current.job_id
         if req.upgrade_mode == "savepoint":
             with self.step("savepoint") as step:
-                location = self.stop_with_savepoint(jid, req)
+                location = self.stop_with_savepoint(jid, req, req.name)
                 self.report.savepoint = step.detail = location
             return location
         with self.step("cancel") as step:
@@ -484,18 +490,22 @@ class Deployer:
             self.report.savepoint = step.detail = checkpoint
         return checkpoint
 
-    def stop_with_savepoint(self, jid: str, req: Request) -> str:
-        from flinkctl.client.poller import new_trigger_id
+    def stop_with_savepoint(self, jid: str, req: Request, name: str) -> str:
+        """Stop job JID (of NAME) with a savepoint, recorded in the catalog as kind deploy."""
+        from flinkctl.workflows.savepoints import Recording
 
-        trigger = new_trigger_id()
+        recording = Recording(self.client, self.catalog, jid, name, "deploy")
+        trigger = recording.start()
         try:
             self.client.stop_job(jid, trigger, drain=req.drain, target_directory=req.savepoint_dir)
             done = self.poller(req.timeout).operation(
                 lambda: self.client.savepoint_status(jid, trigger), what="stop-with-savepoint"
             )
+            recording.completed(done.get("location"))
         except WaitTimeout:
             raise
         except FlinkctlError as exc:
+            recording.failed(exc)
             state = self.client.job_status(jid).get("status")
             if state in ENDED_STATES:  # someone else stopped it: another deploy or rollback
                 raise Stop(

@@ -59,6 +59,24 @@ JobArgument = _argument(
     metavar="JOB",
     autocompletion=completers.jobs,
 )
+JobsArgument = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Jobs: ids, unique id prefixes (4+ chars) or exact job names.",
+        metavar="JOB...",
+        show_default=False,
+        autocompletion=completers.jobs,
+    ),
+]
+JobNameArgument = Annotated[
+    str | None,
+    typer.Argument(
+        help="A job name (savepoints are kept per name, across job ids).",
+        metavar="JOB_NAME",
+        show_default=False,
+        autocompletion=completers.jobs,
+    ),
+]
 VertexArgument = _argument(
     "Vertex id, unique id prefix or exact vertex name.",
     metavar="VERTEX",

@@ -15,7 +15,7 @@ from flinkctl.errors import ExitCode, FlinkctlError, UsageError
 
 def report(err: FlinkctlError, invocation: Invocation) -> None:
     """Print ERR as `error: ...` (+ hint), or as a JSON object with -o json."""
-    if invocation.output.format == "json":
+    if invocation.output.format in ("json", "jsonl"):
         print(json.dumps(err.to_json()), file=sys.stderr)
         return
     print(f"error: {err.message}", file=sys.stderr)

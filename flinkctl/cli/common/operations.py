@@ -16,6 +16,7 @@ from flinkctl.cli.invocation import Invocation, emit, note
 
 if TYPE_CHECKING:
     from flinkctl.flink import OperationStatus
+    from flinkctl.workflows.savepoints import Recording
 
 
 @dataclass(frozen=True)
@@ -58,16 +59,28 @@ class Kind:
         *,
         name: str = "",
         ends_job: bool = False,
+        recording: "Recording | None" = None,
     ) -> None:
         """Start an operation on SUBJECT: SEND(client, a new trigger id) sends the trigger
         request; then print the trigger id Flink answers with (the one sent, where the endpoint
         takes one), or the outcome with --wait (`Operation.follow`). NAME and ENDS_JOB: see `of`.
+        RECORDING records a savepoint in the catalog and picks its trigger id (that of one in
+        progress, which this run then joins).
         """
         from flinkctl.client.poller import new_trigger_id
+        from flinkctl.errors import FlinkctlError
 
         operation = self.of(subject, name, ends_job=ends_job)
-        answer = send(Invocation.current().client(), new_trigger_id())
-        operation.follow(answer["request-id"], wait)
+        tid = recording.start() if recording else new_trigger_id()
+        if recording and recording.joined:
+            note(recording.joined_note())
+        try:
+            answer = send(Invocation.current().client(), tid)
+            operation.follow(answer["request-id"], wait, recording)
+        except FlinkctlError as exc:
+            if recording:
+                recording.failed(exc)
+            raise
 
 
 def _savepoint_result(operation: dict) -> dict:
@@ -113,8 +126,9 @@ class Operation:
         )
         return fetch(self.subject, tid) if self.kind.on_job else fetch(tid)
 
-    def follow(self, tid: str, wait: Wait) -> None:
-        """After the trigger request: print the trigger id, or wait and print the outcome."""
+    def follow(self, tid: str, wait: Wait, recording: "Recording | None" = None) -> None:
+        """After the trigger request: print the trigger id, or wait and print the outcome
+        (recorded by RECORDING, where given)."""
         from flinkctl.output.lifecycle import COMPLETED, TRIGGERED
 
         invocation = Invocation.current()
@@ -131,6 +145,8 @@ class Operation:
             timeout=wait.timeout,
             resume=resume,
         )
+        if recording:
+            recording.completed(operation.get("location"))
         outcome = {**ids, "status": "COMPLETED", **self.kind.result(operation)}
         if self.ends_job:
             outcome["job-state"] = until_job_ended(str(self.subject), "end", wait.timeout)

@@ -1,7 +1,7 @@
 """Options shared by commands: `-o/--output` and `--query` (one decorator), `options_from`, the
 one way to add a set of options to several commands, the savepoint options that
-`savepoint trigger`, `jobs stop`, `jars run` and `deploy` share (bin/flink's letters), and
-`--catalog`."""
+`savepoint trigger`, `jobs stop`, `jars run` and `deploy` share (bin/flink's letters), the
+duration parser, and `--catalog` (with `catalog_at`)."""
 
 import functools
 import inspect
@@ -17,9 +17,12 @@ from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import UsageError
 
 if TYPE_CHECKING:
+    from flinkctl.catalog import Catalog
     from flinkctl.output.render import Settings
 
-OUTPUT_HELP = "Output format: table, wide, json, yaml, name{extra} or custom-columns=NAME:EXPR,..."
+OUTPUT_HELP = (
+    "Output format: table, wide, json, jsonl, yaml, name{extra} or custom-columns=NAME:EXPR,..."
+)
 QUERY_HELP = (
     "JMESPath expression applied to the json output, e.g. 'jobs[].jid'. A string result prints"
     " bare and a list of them one per line, unless -o json|yaml is given; quote kebab-case keys"
@@ -34,7 +37,7 @@ def set_output(
 
     EXTRA: formats this command prints itself (e.g. "dot"), besides render's.
     """
-    from flinkctl.output.render import FORMATS
+    from flinkctl.output.render import DOCUMENT_FORMATS, FORMATS
 
     fmt = output or settings.format
     if fmt.startswith("custom-columns="):
@@ -51,7 +54,7 @@ def set_output(
 
         compile_query(query)
         settings.query = query
-        if settings.format not in ("json", "yaml"):
+        if settings.format not in DOCUMENT_FORMATS:
             settings.format, settings.bare = "json", True
 
 
@@ -165,12 +168,39 @@ AllowNonRestoredOption = Annotated[
 ]
 
 
+def duration(text: str | float) -> float:
+    """A duration option's seconds (`parser=` of options that read a duration; exit 2 when
+    malformed): `45s`, `30m`, `12h`, `7d`, or a number of seconds (also its default)."""
+    from flinkctl.durations import parse
+
+    try:
+        return parse(str(text))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 CatalogOption = Annotated[
     Optional[Path],  # noqa: UP045 (typer needs Optional here)
     typer.Option(
         "--catalog",
-        help="The local record of deploys (default: $XDG_STATE_HOME/flinkctl/catalog.db).",
+        help="The local record of savepoints and deploys (default: the context's `catalog` "
+        "key, else $XDG_STATE_HOME/flinkctl/catalog.db).",
         envvar="FLINKCTL_CATALOG",
         dir_okay=False,
     ),
 ]
+
+
+def catalog_at(path: Path | None) -> "Catalog":
+    """The catalog: --catalog / $FLINKCTL_CATALOG (PATH), else the current context's `catalog`
+    key, else the default file."""
+    from flinkctl.catalog import Catalog
+    from flinkctl.errors import FlinkctlError
+
+    if path is None:
+        try:
+            key = Invocation.current().resolve_context().catalog
+        except FlinkctlError:  # no usable context (e.g. --all-contexts without a current one)
+            key = None
+        path = Path(key).expanduser() if key else None
+    return Catalog(path)

@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from flinkctl.cli.common.options import options_from
+from flinkctl.cli.common.options import duration, options_from
 from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import NotFoundError, WaitTimeout
 
@@ -24,8 +24,10 @@ TimeoutOption = Annotated[
     float,
     typer.Option(
         "--timeout",
-        min=0,
-        help="With --wait: give up waiting after this many seconds (0: wait forever); exit 8.",
+        parser=duration,
+        metavar="DURATION",
+        help="With --wait: give up waiting after this long (seconds, or 45s, 30m, 2h; 0: wait "
+        "forever); exit 8.",
     ),
 ]
 

@@ -114,7 +114,7 @@ def watch(
             sys.stdout.write("\n")
         show(data)
 
-    if settings.format == "json":
+    if settings.format in ("json", "jsonl"):
         _repeat(interval, fetch, lambda data, first: _json_line(data, settings.query))
     elif settings.format == "yaml":
         _repeat(interval, fetch, lambda data, first: _yaml_document(data, first, settings.query))

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from flinkctl.cli.common.options import CatalogOption, with_output
+from flinkctl.cli.common.options import CatalogOption, catalog_at, with_output
 from flinkctl.cli.invocation import Invocation, emit
 
 app = typer.Typer(no_args_is_help=True)
@@ -27,10 +27,9 @@ def history(
 
       flinkctl jobs history orders-etl -o wide
     """
-    from flinkctl.catalog import Catalog
     from flinkctl.output.deploy import HISTORY
     from flinkctl.workflows.revisions import history as revisions
 
-    with Catalog(catalog) as local:
+    with catalog_at(catalog) as local:
         found = revisions(Invocation.current().client(), local, name)
     emit(found.rows(), HISTORY)

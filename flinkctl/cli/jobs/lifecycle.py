@@ -9,9 +9,11 @@ from flinkctl.cli.common.arguments import JobArgument, job_id
 from flinkctl.cli.common.confirm import YesOption, confirm
 from flinkctl.cli.common.operations import SAVEPOINT
 from flinkctl.cli.common.options import (
+    CatalogOption,
     DrainOption,
     SavepointDirOption,
     SavepointFormatOption,
+    catalog_at,
     savepoint_target,
     with_output,
 )
@@ -53,11 +55,12 @@ def stop(
     drain: DrainOption = False,
     savepoint_dir: SavepointDirOption = None,
     fmt: SavepointFormatOption = None,
+    catalog: CatalogOption = None,
     *,
     wait: Wait,
     yes: YesOption = False,
 ) -> None:
-    """Stop a job with a savepoint (POST /jobs/:jobid/stop).
+    """Stop a job with a savepoint (POST /jobs/:jobid/stop), recorded in the catalog.
 
     Without --wait it prints the trigger id; with --wait the savepoint's location
     (-o json: job-id, trigger-id, status, location, duration-ms).
@@ -67,16 +70,23 @@ def stop(
 
       flinkctl jobs stop my-job --drain --savepoint-dir s3://bucket/sp --wait
     """
+    from flinkctl.workflows.savepoints import Recording, job_name
+
     jid = job_id(job)
     confirm(f"Stop job {jid} with a savepoint?", yes)
     target = savepoint_target(savepoint_dir, fmt)
-    SAVEPOINT.trigger(
-        jid,
-        lambda client, tid: client.stop_job(jid, tid, drain=drain, **target),
-        wait,
-        name="stop-with-savepoint",
-        ends_job=True,
-    )
+    client = Invocation.current().client()
+    with catalog_at(catalog) as local:
+        recording = Recording(client, local, jid, job_name(client, jid), "stop-with-savepoint",
+                              target["format_type"])  # fmt: skip
+        SAVEPOINT.trigger(
+            jid,
+            lambda client, tid: client.stop_job(jid, tid, drain=drain, **target),
+            wait,
+            name="stop-with-savepoint",
+            ends_job=True,
+            recording=recording,
+        )
 
 
 def _existing(path: Path, what: str) -> Path:

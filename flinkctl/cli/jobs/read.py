@@ -1,7 +1,7 @@
 """`flinkctl jobs list | show | status | plan | config | ...`: list and inspect jobs."""
 
 from enum import Enum
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -9,11 +9,15 @@ from flinkctl.cli.common import logs as logs_
 from flinkctl.cli.common import metrics as metrics_
 from flinkctl.cli.common import watching
 from flinkctl.cli.common.arguments import JobArgument, job_id, taskmanager_id
+from flinkctl.cli.common.fleet import AllContextsOption, each_context, tagged
 from flinkctl.cli.common.options import with_output
 from flinkctl.cli.common.waiting import Wait, waiting, with_wait
 from flinkctl.cli.invocation import Invocation, emit
 from flinkctl.errors import NotFoundError, UsageError
 from flinkctl.flink import JOB_STATES, JobDetails, JobOverview, JobsOverview, number, obj, objects
+
+if TYPE_CHECKING:
+    from flinkctl.client import FlinkClient
 
 app = typer.Typer()
 
@@ -72,12 +76,13 @@ def list_(
         ),
     ] = None,
     interval: watching.WatchOption = None,
+    all_contexts: AllContextsOption = False,
 ) -> None:
     """List jobs with state, start time, duration and task counts (GET /jobs/overview).
 
     -o wide adds each job's restarts (failures in its exception history, one request per job,
     sent concurrently). -o name prints job ids; -o json prints Flink's body with only the
-    selected jobs, in order.
+    selected jobs, in order. -A: the jobs of every context, each with its `context`.
 
     Example:
 
@@ -92,11 +97,11 @@ def list_(
     if interval is not None and sort is None:
         sort = Sort.start  # Flink's order changes between requests
     invocation = Invocation.current()
-    client = invocation.client()
+    wide = invocation.output.format == "wide"
 
-    def fetch() -> dict:
+    def fetch(client: "FlinkClient") -> dict:
         data = _select(client.jobs_overview(), states, name, sort)
-        if invocation.output.format != "wide":
+        if not wide:
             return dict(data)
         jobs = data.get("jobs") or []
         ids = [j["jid"] for j in jobs if isinstance(j.get("jid"), str)]
@@ -104,7 +109,17 @@ def list_(
         rows = [{**j, "restarts": restarts(found.get(str(j.get("jid"))))} for j in jobs]
         return {**data, "jobs": rows}
 
-    watching.watch(interval, fetch, JOBS)
+    if not all_contexts:
+        watching.watch(interval, lambda: fetch(invocation.client()), JOBS)
+        return
+    if interval is not None:
+        raise UsageError("--watch shows one context; leave out --all-contexts")
+    from flinkctl.output.fleet import per_context
+
+    results = each_context(True, fetch)
+    jobs = [tagged(True, ctx, j) for ctx, data in results.values for j in data.get("jobs") or []]
+    emit({"jobs": jobs}, per_context(JOBS))
+    results.exit()
 
 
 @app.command(cls=watching.Command)

@@ -1,0 +1,76 @@
+"""`-A/--all-contexts`: run a command's work on every context of the config, or on this run's.
+
+Contexts that fail are named on stderr with their error while the others print; the run exits
+with the worst failure's code (flinkctl.errors.SEVERITY).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+
+import typer
+
+from flinkctl.cli.invocation import Invocation
+from flinkctl.errors import ExitCode, FlinkctlError, UsageError, worst
+
+if TYPE_CHECKING:
+    from flinkctl.client import FlinkClient
+
+T = TypeVar("T")
+
+AllContextsOption = Annotated[
+    bool,
+    typer.Option(
+        "--all-contexts",
+        "-A",
+        help="Every context of the config file, in parallel: a CONTEXT column (json: a "
+        "`context` key on each item); a context that fails is named on stderr.",
+    ),
+]
+
+
+@dataclass
+class Results(Generic[T]):
+    """What the work gave per context that answered, and the exit code so far."""
+
+    values: list[tuple[str, T]]
+    codes: list[int] = field(default_factory=list)
+
+    def fail(self, err: FlinkctlError) -> None:
+        """Report ERR on stderr (as `error: ...`, or a JSON object with -o json); count it."""
+        from flinkctl.cli.common.failures import report
+
+        report(err, Invocation.current())
+        self.codes.append(int(err.code))
+
+    def exit(self, *more: int) -> None:
+        """End the run with the worst code of the failures and MORE (nothing when all is OK)."""
+        code = worst([*self.codes, *more])
+        if code != ExitCode.OK:
+            raise typer.Exit(int(code))
+
+
+def each_context(all_contexts: bool, work: Callable[["FlinkClient"], T]) -> Results[T]:
+    """WORK(client) on this run's context; with ALL_CONTEXTS on every context of the config
+    (flinkctl.workflows.fleet), failed contexts reported on stderr."""
+    invocation = Invocation.current()
+    if not all_contexts:
+        client = invocation.client()
+        return Results([(client.ctx.name, work(client))])
+    if invocation.url:
+        raise UsageError("--all-contexts runs over the config file's contexts; drop --url")
+    from flinkctl.config import every_context
+    from flinkctl.workflows import fleet
+
+    outcomes = fleet.over(every_context(invocation.config), work, verbose=invocation.verbose)
+    results: Results[T] = Results([(o.context, o.value) for o in outcomes if o.error is None])  # type: ignore[misc]
+    for o in outcomes:
+        if o.error is not None:
+            o.error.message = f"context {o.context}: {o.error.message}"
+            results.fail(o.error)
+    return results
+
+
+def tagged(all_contexts: bool, context: str, item: dict[str, Any]) -> dict[str, Any]:
+    """ITEM with a leading `context` key under ALL_CONTEXTS; as it is otherwise."""
+    return {"context": context, **item} if all_contexts else item

@@ -1,0 +1,92 @@
+"""Views of the savepoint regime: the catalog merged with Flink (`savepoint list`), the results
+of `savepoint trigger` over several jobs, prune plans and `savepoint check`.
+
+The objects (README, "Objects of commands that combine calls or wait"):
+- list: catalog rows {"context", "cluster", "job-id", "job-name", "kind", "started-ms",
+  "status", "trigger-id", "path", "format", "finished-ms", "size", "failure", "by", "id"}
+- trigger over several jobs: [{"job-id", "job-name", "trigger-id", "joined", "status",
+  "location", "duration-ms"[, "error": {"code", "kind", "message"}]}]
+- prune: list rows plus "action" (dispose | keep), "reason", "outcome"
+- check: [{"job-id", "job-name", "savepoint", "taken", "age-ms", "fresh"}]
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flinkctl.output.render import Column, View, out
+
+
+def _age(key: str):
+    def get(row: dict) -> Any:
+        taken = row.get(key)
+        return time.time() * 1000 - taken if isinstance(taken, int) and taken > 0 else None
+
+    return get
+
+
+def _error(row: dict) -> Any:
+    return (row.get("error") or {}).get("message")
+
+
+SAVEPOINTS = View(
+    columns=[
+        Column("NAME", "job-name"),
+        Column("TAKEN", "started-ms", "time"),
+        Column("AGE", _age("started-ms"), "duration"),
+        Column("KIND", "kind"),
+        Column("SIZE", "size", "bytes"),
+        Column("STATUS", "status"),
+        Column("PATH", "path"),
+        Column("JOB", "job-id", wide=True),
+        Column("FORMAT", "format", wide=True),
+        Column("TRIGGER", "trigger-id", wide=True),
+        Column("BY", "by", wide=True),
+    ],
+    name="path",
+)
+
+# `savepoint latest`: the path alone in table mode (for `$(...)`), the row in json
+LATEST = View(table=lambda row, wide: out(str(row.get("path"))), name="path")
+
+TAKEN = View(
+    columns=[
+        Column("JOB", "job-id"),
+        Column("NAME", "job-name"),
+        Column("STATUS", "status"),
+        Column("LOCATION", "location"),
+        Column("DURATION", "duration-ms", "duration"),
+        Column("ERROR", _error),
+        Column("TRIGGER", "trigger-id", wide=True),
+        Column("JOINED", "joined", wide=True),
+    ],
+    name=lambda r: r.get("location") or r.get("trigger-id"),
+)
+
+PRUNE = View(
+    columns=[
+        Column("NAME", "job-name"),
+        Column("TAKEN", "started-ms", "time"),
+        Column("AGE", _age("started-ms"), "duration"),
+        Column("ACTION", "action"),
+        Column("REASON", "reason"),
+        Column("OUTCOME", "outcome"),
+        Column("PATH", "path"),
+        Column("JOB", "job-id", wide=True),
+        Column("SIZE", "size", "bytes", wide=True),
+    ],
+    name="path",
+)
+
+CHECK = View(
+    columns=[
+        Column("JOB", "job-id"),
+        Column("NAME", "job-name"),
+        Column("FRESH", "fresh"),
+        Column("AGE", "age-ms", "duration"),
+        Column("TAKEN", "taken", "time"),
+        Column("SAVEPOINT", "savepoint"),
+    ],
+    name="job-id",
+)
