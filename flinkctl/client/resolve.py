@@ -69,6 +69,7 @@ def pick(
 def _run(
     value: str,
     items: list[Item],
+    *,
     noun: str,
     key: str,
     state: str,
@@ -111,9 +112,10 @@ def job(client: FlinkClient, value: str) -> str:
     if is_hex_id(value):
         return value
     jobs = objects(client.jobs_overview().get("jobs"))
-    jid = _run(value, jobs, "job", "jid", "state", "/jobs/overview", _describe_job)
+    path = "/jobs/overview"
+    jid = _run(value, jobs, noun="job", key="jid", state="state", path=path, describe=_describe_job)
     if not is_hex_id(jid):
-        raise UnexpectedAnswer("GET", "/jobs/overview", f"{jid!r} is not a job id")
+        raise UnexpectedAnswer("GET", path, f"{jid!r} is not a job id")
     return jid
 
 
@@ -177,7 +179,7 @@ def jars_named(client: FlinkClient, name: str) -> list[JarFile]:
     return same
 
 
-def _describe_application(app: Mapping[str, Any]) -> str:
+def _describe_app(app: Mapping[str, Any]) -> str:
     return f"{app.get('id')} {app.get('name')!r} {app.get('status')}"
 
 
@@ -185,7 +187,9 @@ def application(client: FlinkClient, value: str) -> str:
     """An application id from an id, a unique id prefix or an exact name (one overview request)."""
     apps = objects(client.applications().get("applications"))
     path = "/applications/overview"
-    return _run(value, apps, "application", "id", "status", path, _describe_application)
+    return _run(
+        value, apps, noun="application", key="id", state="status", path=path, describe=_describe_app
+    )
 
 
 def _id(item: Mapping[str, Any], key: str, path: str) -> str:
