@@ -120,17 +120,17 @@ def test_ctrl_c_during_retrying_fan_out_exits_at_once(flink):
 
     with FaultServer(answer) as server:
         proc = start("--url", server.url, "vertices", "backpressure", jid, budget=None)
-        code, out, err, took = interrupt(proc, server, f"/jobs/{jid}/vertices/")
+        retrying = len(flink.body("job")["vertices"]) + 1  # a vertex asked twice
+        code, out, err, took = interrupt(proc, server, f"/jobs/{jid}/vertices/", count=retrying)
     assert (code, out) == (130, "")
     assert "Traceback" not in err
     assert took < 3
-    vertices = len(flink.body("job")["vertices"])
-    assert server.wait_for(f"/jobs/{jid}/vertices/", vertices + 1, timeout=0)  # retrying
 
 
 def test_ctrl_c_while_saving_the_config_keeps_it_whole(tmp_path):
-    """SIGINT at spread-out moments of ten `config set-context` runs: the file is always a
-    valid config, and no temp or lock file stays behind."""
+    """SIGINT at spread-out moments of `config set-context` runs (ten, and up to thirty until
+    one was stopped by flinkctl itself; load moves the moment of the save): the file is always
+    a valid config, and no temp or lock file stays behind."""
     from flinkctl import config
 
     path = tmp_path / "config.yaml"
@@ -159,9 +159,11 @@ def test_ctrl_c_while_saving_the_config_keeps_it_whole(tmp_path):
     begun = time.monotonic()
     assert set_context(99).wait(60) == 0
     whole_run = time.monotonic() - begun  # as long as a run takes on this machine now
-    for i in range(10):
+    for i in range(30):
+        if i >= 10 and 130 in outcomes:
+            break
         proc = set_context(i)
-        time.sleep(whole_run * (i + 1) / 10)  # from interpreter start-up to the save
+        time.sleep(whole_run * (i % 10 + 1) / 10)  # from interpreter start-up to the save
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
         # 0: done before the signal; 130: flinkctl stopped it; else Python was still starting
