@@ -1,7 +1,5 @@
 """`flinkctl jobmanager`: configuration, metrics, logs, thread dump, environment."""
 
-from typing import Annotated
-
 import typer
 
 from flinkctl.cli.common import logs as logs_
@@ -41,9 +39,7 @@ def metrics(get: metrics_.GetOption = None) -> None:
 @app.command()
 @with_output
 def logs(
-    name: Annotated[
-        str | None, typer.Argument(help="A log file from --list (default: the main log).")
-    ] = None,
+    name: logs_.FileArgument = None,
     list_: logs_.ListOption = False,
     tail: logs_.TailOption = None,
     follow: logs_.FollowOption = False,

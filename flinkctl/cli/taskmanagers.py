@@ -71,9 +71,7 @@ def metrics(
 @with_output
 def logs(
     tm: TaskManagerArgument,
-    name: Annotated[
-        str | None, typer.Argument(help="A log file from --list (default: the main log).")
-    ] = None,
+    name: logs_.FileArgument = None,
     list_: logs_.ListOption = False,
     tail: logs_.TailOption = None,
     follow: logs_.FollowOption = False,

@@ -66,6 +66,32 @@ def pick(
     raise UsageError(f"{noun} {value!r} is ambiguous: {listing}{more}")
 
 
+def _run(
+    value: str,
+    items: list[Item],
+    *,
+    noun: str,
+    key: str,
+    state: str,
+    path: str,
+    describe: Callable[[Item], str],
+) -> str:
+    """The id under KEY of the job or application VALUE names (an id, a unique id prefix of at
+    least 4 characters or an exact name) among ITEMS from GET PATH; a name that several runs
+    share picks the one whose STATE is not terminal."""
+    found = pick(
+        value,
+        items,
+        noun=noun,
+        key=key,
+        name_key="name",
+        describe=describe,
+        min_prefix=4,
+        prefer=lambda i: i.get(state) not in TERMINAL_STATES,
+    )
+    return _id(found, key, path)
+
+
 def taskmanager(client: FlinkClient, value: str) -> str:
     """A task manager id from a full id or a unique prefix."""
     items = objects(client.taskmanagers().get("taskmanagers"))
@@ -86,19 +112,10 @@ def job(client: FlinkClient, value: str) -> str:
     if is_hex_id(value):
         return value
     jobs = objects(client.jobs_overview().get("jobs"))
-    found = pick(
-        value,
-        jobs,
-        noun="job",
-        key="jid",
-        name_key="name",
-        describe=_describe_job,
-        min_prefix=4,
-        prefer=lambda j: j.get("state") not in TERMINAL_STATES,
-    )
-    jid = _id(found, "jid", "/jobs/overview")
+    path = "/jobs/overview"
+    jid = _run(value, jobs, noun="job", key="jid", state="state", path=path, describe=_describe_job)
     if not is_hex_id(jid):
-        raise UnexpectedAnswer("GET", "/jobs/overview", f"{jid!r} is not a job id")
+        raise UnexpectedAnswer("GET", path, f"{jid!r} is not a job id")
     return jid
 
 
@@ -162,19 +179,17 @@ def jars_named(client: FlinkClient, name: str) -> list[JarFile]:
     return same
 
 
+def _describe_app(app: Mapping[str, Any]) -> str:
+    return f"{app.get('id')} {app.get('name')!r} {app.get('status')}"
+
+
 def application(client: FlinkClient, value: str) -> str:
     """An application id from an id, a unique id prefix or an exact name (one overview request)."""
     apps = objects(client.applications().get("applications"))
-    found = pick(
-        value,
-        apps,
-        noun="application",
-        name_key="name",
-        describe=lambda a: f"{a.get('id')} {a.get('name')!r} {a.get('status')}",
-        min_prefix=4,
-        prefer=lambda a: a.get("status") not in TERMINAL_STATES,
+    path = "/applications/overview"
+    return _run(
+        value, apps, noun="application", key="id", state="status", path=path, describe=_describe_app
     )
-    return _id(found, "id", "/applications/overview")
 
 
 def _id(item: Mapping[str, Any], key: str, path: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flinkctl.flink import obj, objects
+from flinkctl.output.columns import wide
 from flinkctl.output.humanize import KINDS, text
 from flinkctl.output.render import FREE, ID, Column, View, details, fields, out, rows_table, table
 
@@ -13,21 +14,37 @@ def _acked(c: dict) -> str:
     return f"{c.get('num_acknowledged_subtasks', '?')}/{c.get('num_subtasks', '?')}"
 
 
-HISTORY_COLUMNS = [
-    Column("ID", "id", fit=ID),
-    Column("STATUS", "status"),
-    Column("TYPE", "checkpoint_type"),
-    Column("SAVEPOINT", "is_savepoint"),
-    Column("TRIGGERED", "trigger_timestamp", "time"),
-    Column("DURATION", "end_to_end_duration", "duration"),
-    Column("SIZE", "checkpointed_size", "bytes"),
-    Column("ACKED", _acked),
-    Column("FULL SIZE", "state_size", "bytes", wide=True),
+# One column per checkpoint statistic, for the tables; the detail views label them ("Full size")
+STATUS = Column("STATUS", "status")
+TYPE = Column("TYPE", "checkpoint_type")
+SAVEPOINT = Column("SAVEPOINT", "is_savepoint")
+TRIGGERED = Column("TRIGGERED", "trigger_timestamp", "time")
+DURATION = Column("DURATION", "end_to_end_duration", "duration")
+SIZE = Column("SIZE", "checkpointed_size", "bytes")
+ACKED = Column("ACKED", _acked)
+LATEST_ACK = Column("LATEST ACK", "latest_ack_timestamp", "time")
+FULL_SIZE = Column("FULL SIZE", "state_size", "bytes", wide=True)
+UNALIGNED_DATA = [  # what unaligned checkpoints processed and persisted
     Column("PROCESSED", "processed_data", "bytes", wide=True),
     Column("PERSISTED", "persisted_data", "bytes", wide=True),
-    Column("LATEST ACK", "latest_ack_timestamp", "time", wide=True),
-    Column("PATH", "external_path", wide=True, fit=FREE),
-    Column("FAILURE", "failure_message", wide=True, fit=FREE),
+]
+PATH = Column("PATH", "external_path", wide=True, fit=FREE)
+FAILURE = Column("FAILURE", "failure_message", wide=True, fit=FREE)
+
+HISTORY_COLUMNS = [
+    Column("ID", "id", fit=ID),
+    STATUS,
+    TYPE,
+    SAVEPOINT,
+    TRIGGERED,
+    DURATION,
+    SIZE,
+    ACKED,
+    FULL_SIZE,
+    *UNALIGNED_DATA,
+    wide(LATEST_ACK),
+    PATH,
+    FAILURE,
 ]
 
 # (label, key in "summary", kind); wide-only rows last
@@ -84,40 +101,39 @@ CHECKPOINTS = View(table=_history, rows=lambda d: objects(d.get("history")), nam
 
 DETAIL_COLUMNS = [
     Column("ID", "id"),
-    Column("Status", "status"),
-    Column("Type", "checkpoint_type"),
-    Column("Savepoint", "is_savepoint"),
-    Column("Triggered", "trigger_timestamp", "time"),
-    Column("Latest ack", "latest_ack_timestamp", "time"),
-    Column("Duration", "end_to_end_duration", "duration"),
-    Column("Checkpointed size", "checkpointed_size", "bytes"),
-    Column("Full size", "state_size", "bytes"),
-    Column("Processed", "processed_data", "bytes"),
-    Column("Persisted", "persisted_data", "bytes"),
-    Column("Acknowledged", _acked),
-    Column("Path", "external_path"),
-    Column("Discarded", "discarded"),
-    Column("Failed at", "failure_timestamp", "time"),
-    Column("Failure", "failure_message"),
+    STATUS,
+    TYPE,
+    SAVEPOINT,
+    TRIGGERED,
+    LATEST_ACK,
+    DURATION,
+    Column("CHECKPOINTED SIZE", "checkpointed_size", "bytes"),
+    FULL_SIZE,
+    *UNALIGNED_DATA,
+    Column("ACKNOWLEDGED", _acked),
+    PATH,
+    Column("DISCARDED", "discarded"),
+    Column("FAILED AT", "failure_timestamp", "time"),
+    FAILURE,
 ]
 
 TASK_COLUMNS = [
     Column("VERTEX", "name", fit=FREE),
-    Column("STATUS", "status"),
-    Column("ACKED", _acked),
-    Column("DURATION", "end_to_end_duration", "duration"),
-    Column("SIZE", "checkpointed_size", "bytes"),
-    Column("LATEST ACK", "latest_ack_timestamp", "time"),
-    Column("FULL SIZE", "state_size", "bytes", wide=True),
-    Column("PROCESSED", "processed_data", "bytes", wide=True),
-    Column("PERSISTED", "persisted_data", "bytes", wide=True),
+    STATUS,
+    ACKED,
+    DURATION,
+    SIZE,
+    LATEST_ACK,
+    FULL_SIZE,
+    *UNALIGNED_DATA,
     Column("VERTEX ID", "vertex", wide=True, fit=ID),
 ]
 
 
 def _present(data: dict, columns: list[Column]) -> list[tuple[str, str]]:
-    """FIELD/VALUE pairs of the columns whose key the body has."""
-    return fields(data, [c for c in columns if callable(c.get) or c.get.split(".")[0] in data])
+    """FIELD/VALUE pairs of the columns whose key the body has, labelled ("Full size")."""
+    present = [c for c in columns if callable(c.get) or c.get.split(".")[0] in data]
+    return fields(data, present, labels=True)
 
 
 def checkpoint_view(names: dict[str, str | None]) -> View:
@@ -152,16 +168,16 @@ VERTEX_SUMMARY_ROWS = (
 
 CHECKPOINT_SUBTASK_COLUMNS = [
     Column("SUBTASK", "index"),
-    Column("STATUS", "status"),
+    STATUS,
     Column("ACK", "ack_timestamp", "time"),
-    Column("DURATION", "end_to_end_duration", "duration"),
-    Column("SIZE", "checkpointed_size", "bytes"),
+    DURATION,
+    SIZE,
     Column("SYNC", "checkpoint.sync", "duration"),
     Column("ASYNC", "checkpoint.async", "duration"),
     Column("ALIGNMENT", "alignment.duration", "duration"),
     Column("START DELAY", "start_delay", "duration"),
     Column("UNALIGNED", "unaligned_checkpoint"),
-    Column("FULL SIZE", "state_size", "bytes", wide=True),
+    FULL_SIZE,
     Column("BUFFERED", "alignment.buffered", "bytes", wide=True),
     Column("PROCESSED", "alignment.processed", "bytes", wide=True),
     Column("PERSISTED", "alignment.persisted", "bytes", wide=True),

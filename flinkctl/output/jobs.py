@@ -18,6 +18,7 @@ from flinkctl.flink import (
     objects,
     trace_summary,
 )
+from flinkctl.output.columns import ACCUMULATOR_COLUMNS, DURATION, END, run_columns, wide
 from flinkctl.output.humanize import duration, text, timestamp
 from flinkctl.output.render import (
     FREE,
@@ -36,16 +37,12 @@ from flinkctl.output.vertices import IO_COLUMNS, running_tasks, state_counts
 JOBS = View(
     rows=lambda d: objects(d.get("jobs")),
     columns=[
-        Column("ID", "jid", fit=ID),
-        Column("NAME", "name", fit=FREE),
-        Column("STATE", "state"),
-        Column("START", "start-time", "time"),
-        Column("DURATION", "duration", "duration"),
+        *run_columns("jid", "state"),
         Column("TASKS", running_tasks),
         Column("TASK STATES", state_counts("tasks"), wide=True),
         Column("TYPE", "jobType", wide=True),
         Column("SCHEDULER", "schedulerType", wide=True),
-        Column("END", "end-time", "time", wide=True),
+        END,
         Column("RESTARTS", "restarts", wide=True),  # added by `jobs list -o wide`
     ],
     name="jid",
@@ -113,7 +110,7 @@ def job_view(loads: dict[str, dict] | None = None, exceptions: JobExceptions | N
         *[c for c in IO_COLUMNS if not c.wide],
         *(LOAD_COLUMNS if loads is not None else []),
         Column("ID", "id", wide=True, fit=ID),
-        Column("DURATION", "duration", "duration", wide=True),
+        wide(DURATION),
     ]
 
     def render_job(job: dict, wide: bool) -> None:
@@ -267,9 +264,7 @@ def _accumulators(data: dict) -> list[dict]:
 JOB_ACCUMULATORS = View(
     rows=_accumulators,
     columns=[
-        Column("NAME", "name"),
-        Column("TYPE", "type"),
-        Column("VALUE", "value", fit=FREE),
+        *ACCUMULATOR_COLUMNS,
         Column("SCOPE", "scope", wide=True),
         Column("SERIALIZED", "serialized", wide=True),
     ],

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flinkctl.flink import array, failure_trace, jar_id, objects, trace_summary
+from flinkctl.output.columns import END, run_columns
 from flinkctl.output.render import FREE, ID, Column, View, out
 
 
@@ -96,13 +97,9 @@ def _count_jobs(app: dict) -> str:
 APPLICATIONS = View(
     rows=lambda d: objects(d.get("applications")),
     columns=[
-        Column("ID", "id", fit=ID),
-        Column("NAME", "name", fit=FREE),
-        Column("STATUS", "status"),
-        Column("START", "start-time", "time"),
-        Column("DURATION", "duration", "duration"),
+        *run_columns("id", "status"),
         Column("JOBS", _count_jobs),
-        Column("END", "end-time", "time", wide=True),
+        END,
     ],
     name="id",
     empty="no applications",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from flinkctl.output.columns import wide
 from flinkctl.output.render import Column, View, out
 
 
@@ -30,16 +31,24 @@ def _error(row: dict) -> Any:
     return (row.get("error") or {}).get("message")
 
 
+JOB = Column("JOB", "job-id")
+JOB_NAME = Column("NAME", "job-name")
+# when a catalog row's savepoint was taken and how old it is (the list, prune plans)
+TAKEN_AGE = [
+    Column("TAKEN", "started-ms", "time"),
+    Column("AGE", _age("started-ms"), "duration"),
+]
+PATH = Column("PATH", "path")
+
 SAVEPOINTS = View(
     columns=[
-        Column("NAME", "job-name"),
-        Column("TAKEN", "started-ms", "time"),
-        Column("AGE", _age("started-ms"), "duration"),
+        JOB_NAME,
+        *TAKEN_AGE,
         Column("KIND", "kind"),
         Column("SIZE", "size", "bytes"),
         Column("STATUS", "status"),
-        Column("PATH", "path"),
-        Column("JOB", "job-id", wide=True),
+        PATH,
+        wide(JOB),
         Column("FORMAT", "format", wide=True),
         Column("TRIGGER", "trigger-id", wide=True),
         Column("BY", "by", wide=True),
@@ -52,8 +61,8 @@ LATEST = View(table=lambda row, wide: out(str(row.get("path"))), name="path")
 
 TAKEN = View(
     columns=[
-        Column("JOB", "job-id"),
-        Column("NAME", "job-name"),
+        JOB,
+        JOB_NAME,
         Column("STATUS", "status"),
         Column("LOCATION", "location"),
         Column("DURATION", "duration-ms", "duration"),
@@ -66,14 +75,13 @@ TAKEN = View(
 
 PRUNE = View(
     columns=[
-        Column("NAME", "job-name"),
-        Column("TAKEN", "started-ms", "time"),
-        Column("AGE", _age("started-ms"), "duration"),
+        JOB_NAME,
+        *TAKEN_AGE,
         Column("ACTION", "action"),
         Column("REASON", "reason"),
         Column("OUTCOME", "outcome"),
-        Column("PATH", "path"),
-        Column("JOB", "job-id", wide=True),
+        PATH,
+        wide(JOB),
         Column("SIZE", "size", "bytes", wide=True),
     ],
     name="path",
@@ -81,8 +89,8 @@ PRUNE = View(
 
 CHECK = View(
     columns=[
-        Column("JOB", "job-id"),
-        Column("NAME", "job-name"),
+        JOB,
+        JOB_NAME,
         Column("FRESH", "fresh"),
         Column("AGE", "age-ms", "duration"),
         Column("TAKEN", "taken", "time"),

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from flinkctl.flink import obj, objects
+from flinkctl.output.columns import ACCUMULATOR_COLUMNS, DURATION, END, START, wide
 from flinkctl.output.humanize import count, duration, ratio, text, timestamp
 from flinkctl.output.render import (
     FREE,
@@ -77,10 +78,10 @@ VERTICES = View(
         Column("STATUS", "status"),
         Column("PARALLELISM", "parallelism"),
         Column("TASKS", running_tasks),
-        Column("DURATION", "duration", "duration"),
+        DURATION,
         *IO_COLUMNS,
         Column("MAX PARALLELISM", "maxParallelism", wide=True),
-        Column("START", "start-time", "time", wide=True),
+        wide(START),
         Column("SLOT SHARING GROUP", "slotSharingGroupId", wide=True),
     ],
     name="id",
@@ -92,11 +93,11 @@ VERTEX_SUBTASK_COLUMNS = [
     Column("STATUS", "status"),
     Column("ATTEMPT", "attempt"),
     Column("ENDPOINT", "endpoint"),
-    Column("START", "start-time", "time"),
-    Column("DURATION", "duration", "duration"),
+    START,
+    DURATION,
     *IO_COLUMNS,
     Column("TASK MANAGER", "taskmanager-id", wide=True, fit=ID),
-    Column("END", "end-time", "time", wide=True),
+    END,
 ]
 
 
@@ -201,7 +202,7 @@ JOB_BACKPRESSURE = View(
 # the "user-accumulators" of a vertex (aggregated) or of one subtask attempt
 USER_ACCUMULATORS = View(
     rows=lambda d: objects(d.get("user-accumulators")),
-    columns=[Column("NAME", "name"), Column("TYPE", "type"), Column("VALUE", "value", fit=FREE)],
+    columns=ACCUMULATOR_COLUMNS,
     name="name",
 )
 
@@ -247,7 +248,7 @@ SUBTASK_TIMES = View(
     columns=[
         Column("SUBTASK", "subtask"),
         Column("ENDPOINT", "endpoint"),
-        Column("DURATION", "duration", "duration"),
+        DURATION,
         Column("CREATED", "timestamps.CREATED", "time"),
         *(Column(f"{s} +", _since_created(s), "duration") for s in LIFECYCLE[1:]),
         *(Column(f"{s} +", _since_created(s), "duration", wide=True) for s in ENDINGS),
@@ -263,9 +264,9 @@ VERTEX_TASKMANAGERS = View(
         Column("ENDPOINT", "endpoint"),
         Column("STATUS", "status"),
         Column("SUBTASKS", state_counts("status-counts")),
-        Column("DURATION", "duration", "duration"),
+        DURATION,
         *IO_COLUMNS,
-        Column("START", "start-time", "time", wide=True),
+        wide(START),
     ],
     name="taskmanager-id",
 )

@@ -22,6 +22,9 @@ FollowOption = Annotated[
 ListOption = Annotated[
     bool, typer.Option("--list", "-l", help="List the log files instead of printing one.")
 ]
+FileArgument = Annotated[
+    str | None, typer.Argument(help="A log file from --list (default: the main log).")
+]
 
 # A log to print: its label (a task manager id; None for a single log) and how to read it
 Source = tuple[str | None, Callable[[], str]]
