@@ -270,10 +270,19 @@ def test_bare_watch_before_the_job_argument(flink, httpserver, cli, refreshes):
     assert (r.code, r.json(), slept) == (130, flink.body("job"), [2.0])
 
 
+@pytest.mark.parametrize(("given", "seconds"), [("2s", 2.0), ("1m", 60.0), ("1.5", 1.5)])
+def test_watch_interval_is_a_duration(flink, httpserver, cli, refreshes, given, seconds):
+    flink.serve(httpserver, "jobs-overview")
+    slept = refreshes(1)
+    r = cli("jobs", "list", "-w", given, "-o", "json")
+    assert (r.code, r.err) == (130, "")
+    assert slept == [seconds]
+
+
 def test_watch_interval_below_minimum_is_a_usage_error(httpserver, cli):
     r = cli("jobs", "list", "--watch", "0.01")
     assert r.code == 2
-    assert "0.01 is not in the range x>=0.1" in r.err
+    assert "0.01 is shorter than 0.1s" in r.err
     assert httpserver.log == []
 
 

@@ -23,6 +23,7 @@ from flinkctl.cli.common.options import (
     SavepointDirOption,
     catalog_at,
     duration,
+    duration_option,
     with_output,
 )
 from flinkctl.cli.invocation import Invocation, emit
@@ -60,10 +61,8 @@ NameArgument = Annotated[
 ]
 HealthyForOption = Annotated[
     float,
-    typer.Option(
+    duration_option(
         "--healthy-for",
-        parser=duration,
-        metavar="DURATION",
         help="How long the new job must stay healthy once all tasks run (seconds, or 45s, 2m).",
     ),
 ]
@@ -80,10 +79,8 @@ MinCheckpointsOption = Annotated[
 ]
 TimeoutOption = Annotated[
     float,
-    typer.Option(
+    duration_option(
         "--timeout",
-        parser=duration,
-        metavar="DURATION",
         help="Each wait: the old job's savepoint or stop (exit 8), the health gate (seconds, or "
         "45s, 10m).",
     ),

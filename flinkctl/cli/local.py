@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from flinkctl.cli.common.logs import FollowOption, ListOption, TailOption, last
-from flinkctl.cli.common.options import duration, with_output
+from flinkctl.cli.common.options import duration_option, with_output
 from flinkctl.cli.invocation import Invocation, emit
 from flinkctl.local import DEFAULT_FLINK_VERSION, READY_TIMEOUT
 
@@ -155,10 +155,8 @@ def up(
     ] = None,
     timeout: Annotated[
         float,
-        typer.Option(
+        duration_option(
             "--timeout",
-            parser=duration,
-            metavar="DURATION",
             help="How long to wait for the cluster (and demo job): seconds, or 45s, 5m.",
         ),
     ] = READY_TIMEOUT,

@@ -21,7 +21,7 @@ from flinkctl.cli.common.options import (
     SavepointDirOption,
     SavepointFormatOption,
     catalog_at,
-    duration,
+    duration_option,
     savepoint_target,
     with_output,
 )
@@ -47,19 +47,15 @@ NameGlobOption = Annotated[
 
 MaxAgeOption = Annotated[
     float | None,
-    typer.Option(
+    duration_option(
         "--max-age",
-        parser=duration,
-        metavar="DURATION",
         help="The age a savepoint may reach: 45s, 30m, 12h, 7d. Required.",
     ),
 ]
 OlderThanOption = Annotated[
     float | None,
-    typer.Option(
+    duration_option(
         "--older-than",
-        parser=duration,
-        metavar="DURATION",
         help="Dispose only savepoints older than this: 45s, 30m, 12h, 7d.",
     ),
 ]
@@ -320,10 +316,8 @@ def prune(
     ] = False,
     timeout: Annotated[
         float,
-        typer.Option(
+        duration_option(
             "--timeout",
-            parser=duration,
-            metavar="DURATION",
             help="How long to wait for each disposal (seconds, or 45s, 10m; 0: forever).",
         ),
     ] = WAIT_TIMEOUT,

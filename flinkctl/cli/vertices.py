@@ -7,7 +7,7 @@ import typer
 from flinkctl.cli.common import metrics as metrics_
 from flinkctl.cli.common import watching
 from flinkctl.cli.common.arguments import JobArgument, VertexArgument, job_and_vertex, job_id
-from flinkctl.cli.common.options import duration, with_output
+from flinkctl.cli.common.options import duration_option, with_output
 from flinkctl.cli.invocation import Invocation, emit
 from flinkctl.flink import objects
 
@@ -15,10 +15,8 @@ app = typer.Typer(no_args_is_help=True)
 
 SamplingTimeout = Annotated[
     float,
-    typer.Option(
+    duration_option(
         "--timeout",
-        parser=duration,
-        metavar="DURATION",
         help="How long to wait for the JobManager's sampling (seconds, or 45s, 2m).",
     ),
 ]

@@ -149,17 +149,23 @@ class Base:
 
     def fan_out(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """Apply FN to every item concurrently with a bounded pool; keep the order."""
-        items = list(items)
-        if len(items) <= 1:
-            return [fn(i) for i in items]
-        from concurrent.futures import ThreadPoolExecutor
+        return bounded_map(fn, items, self.max_workers)
 
-        pool = ThreadPoolExecutor(max_workers=min(self.max_workers, len(items)))
-        interrupted = False
-        try:
-            return list(pool.map(fn, items))
-        except KeyboardInterrupt:  # Ctrl-C: do not wait for the requests under way
-            interrupted = True
-            raise
-        finally:
-            pool.shutdown(wait=not interrupted, cancel_futures=True)
+
+def bounded_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
+    """FN over ITEMS in at most WORKERS threads, in their order; Ctrl-C does not wait for the
+    calls under way."""
+    items = list(items)
+    if len(items) <= 1:
+        return [fn(i) for i in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=min(workers, len(items)))
+    interrupted = False
+    try:
+        return list(pool.map(fn, items))
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
+    finally:
+        pool.shutdown(wait=not interrupted, cancel_futures=True)

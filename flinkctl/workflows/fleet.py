@@ -34,7 +34,7 @@ def over(
     contexts: list[Context], work: Callable[[FlinkClient], T], *, verbose: bool = False
 ) -> list[Outcome[T]]:
     """WORK(client) for every context in CONTEXTS, CONTEXTS_AT_ONCE at a time; in their order."""
-    from concurrent.futures import ThreadPoolExecutor
+    from flinkctl.client.base import bounded_map
 
     def one(ctx: Context) -> Outcome[T]:
         from flinkctl.client import FlinkClient
@@ -46,12 +46,4 @@ def over(
         except FlinkctlError as exc:
             return Outcome(ctx.name, error=exc)
 
-    pool = ThreadPoolExecutor(max_workers=max(1, min(CONTEXTS_AT_ONCE, len(contexts))))
-    interrupted = False
-    try:
-        return list(pool.map(one, contexts))
-    except KeyboardInterrupt:  # Ctrl-C: do not wait for the requests under way
-        interrupted = True
-        raise
-    finally:
-        pool.shutdown(wait=not interrupted, cancel_futures=True)
+    return bounded_map(one, contexts, CONTEXTS_AT_ONCE)

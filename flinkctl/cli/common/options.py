@@ -179,6 +179,11 @@ def duration(text: str | float) -> float:
         raise typer.BadParameter(str(exc)) from None
 
 
+def duration_option(name: str, *, help: str) -> Any:
+    """A `--NAME DURATION` option (typer.Option): read by `duration`, shown as DURATION."""
+    return typer.Option(name, parser=duration, metavar="DURATION", help=help)
+
+
 CatalogOption = Annotated[
     Optional[Path],  # noqa: UP045 (typer needs Optional here)
     typer.Option(

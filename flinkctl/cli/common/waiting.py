@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from flinkctl.cli.common.options import duration, options_from
+from flinkctl.cli.common.options import duration_option, options_from
 from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import NotFoundError, WaitTimeout
 
@@ -22,10 +22,8 @@ WAIT_TIMEOUT = 600.0  # --timeout's default: how long --wait waits, seconds
 WaitOption = Annotated[bool, typer.Option("--wait", help="Wait until the operation completes.")]
 TimeoutOption = Annotated[
     float,
-    typer.Option(
+    duration_option(
         "--timeout",
-        parser=duration,
-        metavar="DURATION",
         help="With --wait: give up waiting after this long (seconds, or 45s, 30m, 2h; 0: wait "
         "forever); exit 8.",
     ),
