@@ -74,17 +74,26 @@ class LocalFlink:
     env: dict[str, str]
     exe: str
 
-    def run(self, *args: str, timeout: float = 60) -> tuple[int, str, str]:
-        """Run `flinkctl ARGS` in a subprocess; (returncode, stdout, stderr)."""
-        proc = subprocess.run(
-            [self.exe, *args],
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        return proc.returncode, proc.stdout, proc.stderr
+    def run(
+        self, *args: str, timeout: float = 60, env: dict[str, str] | None = None
+    ) -> tuple[int, str, str]:
+        """Run `flinkctl ARGS` in a subprocess (with ENV instead of the cluster's own)."""
+        return run_cli(self.exe, args, env or self.env, timeout)
+
+
+def run_cli(
+    exe: str, args: tuple[str, ...], env: dict[str, str], timeout: float
+) -> tuple[int, str, str]:
+    """`EXE ARGS` in a subprocess with ENV and no stdin; (returncode, stdout, stderr)."""
+    proc = subprocess.run(
+        [exe, *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return proc.returncode, proc.stdout, proc.stderr
 
 
 @pytest.fixture(scope="session")

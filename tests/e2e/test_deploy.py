@@ -40,13 +40,7 @@ def seen() -> dict:
 
 
 def flinkctl(flink: LocalFlink, *args: str, env: dict | None = None) -> tuple[int, str, str]:
-    if env is None:
-        return flink.run("--url", flink.url, *args, timeout=300)
-    import subprocess
-
-    proc = subprocess.run([flink.exe, "--url", flink.url, *args], env=env, capture_output=True,
-                          text=True, timeout=300, stdin=subprocess.DEVNULL)  # fmt: skip
-    return proc.returncode, proc.stdout, proc.stderr
+    return flink.run("--url", flink.url, *args, env=env, timeout=300)
 
 
 def deploy(flink: LocalFlink, *extra: str, env: dict | None = None) -> tuple[int, dict]:

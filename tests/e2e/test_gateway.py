@@ -19,6 +19,8 @@ import pytest
 from flinkctl.local.demo import JAR
 from flinkctl.local.ports import free_port
 
+from .conftest import run_cli
+
 TOKEN = "gw-token-3b9e1f"
 USER, PASSWORD = "flink", "gw-pass-7c2d"
 SMALL = 4096  # the body limit of /small/ and /abrupt/, below the demo jar's size
@@ -80,15 +82,7 @@ class Gateway:
 
     def run(self, *args: str, timeout: float = 180) -> tuple[int, str, str]:
         """`flinkctl ARGS` with the gateway's contexts (gw, basic, bearer, ...)."""
-        proc = subprocess.run(
-            [self.exe, *args],
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        return proc.returncode, proc.stdout, proc.stderr
+        return run_cli(self.exe, args, self.env, timeout)
 
     def requests(self, prefix: str) -> list[str]:
         """The access log's request lines for paths under PREFIX."""

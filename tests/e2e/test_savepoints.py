@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -45,9 +44,7 @@ def seen() -> dict:
 
 
 def flinkctl(flink: LocalFlink, *args: str, env: dict | None = None) -> tuple[int, str, str]:
-    proc = subprocess.run([flink.exe, "--url", flink.url, *args], env=env or flink.env,
-                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)  # fmt: skip
-    return proc.returncode, proc.stdout, proc.stderr
+    return flink.run("--url", flink.url, *args, env=env, timeout=300)
 
 
 def run(flink: LocalFlink, *args: str, env: dict | None = None):
@@ -205,9 +202,8 @@ def test_all_contexts_over_two_clusters_and_one_down(flink, tmp_path_factory):
         env = {**flink.env, "FLINKCTL_CONFIG": str(config)}
 
         def fleet(*args: str) -> tuple[int, list | dict, str]:
-            proc = subprocess.run([flink.exe, *args, "-A", "-o", "json"], env=env, text=True,
-                                  capture_output=True, timeout=300, stdin=subprocess.DEVNULL)  # fmt: skip
-            return proc.returncode, json.loads(proc.stdout), proc.stderr
+            code, out, err = flink.run(*args, "-A", "-o", "json", env=env, timeout=300)
+            return code, json.loads(out), err
 
         code, jobs, err = fleet("jobs", "list", "--state", "RUNNING")
         assert code == 5 and json.loads(err)["error"]["message"].startswith("context down: ")
