@@ -115,7 +115,7 @@ class Catalog:
                     check_same_thread=False,  # `close` runs on the thread that made the Catalog
                 )
                 db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                db.execute("PRAGMA journal_mode = WAL")
+                wal(db)
                 migrate(db)
             except (OSError, sqlite3.Error) as exc:
                 raise FlinkctlError(
@@ -326,6 +326,20 @@ def _entry(row: tuple[Any, ...]) -> Entry:
     return Entry(
         cluster, name, job_id, revision, generation, json.loads(record), outcome, created_ms
     )
+
+
+def wal(db: sqlite3.Connection) -> None:
+    """Put the file in WAL mode. SQLite answers "locked" at once, without the busy handler, when
+    another connection is switching a new file at the same moment: retry within the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 @contextmanager

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import functools
 import sqlite3
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -159,12 +162,11 @@ def _add(path: str, index: int, start) -> None:
 
 
 def test_processes_racing_begin_one_savepoint_and_lose_no_rows(tmp_path):
-    """Six processes begin a savepoint of one job at once: one trigger id wins, all join it;
-    four more write 20 rows each at once: all 80 are there."""
+    """Six processes begin a savepoint of one job at once on a new file: one trigger id wins, all
+    join it; four more write 20 rows each at once: all 80 are there."""
     import multiprocessing
 
     path = str(tmp_path / "c.db")
-    Catalog(Path(path)).savepoints()  # created and migrated before the race
     ctx = multiprocessing.get_context("spawn")
     start, out = ctx.Event(), ctx.Queue()
     racers = [ctx.Process(target=_begin, args=(path, f"t{i}", start, out)) for i in range(6)]
@@ -181,3 +183,18 @@ def test_processes_racing_begin_one_savepoint_and_lose_no_rows(tmp_path):
         rows = catalog.savepoints()
     assert [r.trigger_id for r in rows if r.job_id == "j1"] == list(winners)
     assert len([r for r in rows if r.job_id.startswith("job-")]) == 80
+
+
+def test_threads_opening_a_new_file_at_once_all_get_it(tmp_path):
+    """The fan-out's threads each open their connection on a catalog file nobody made yet (SQLite
+    answers a second switch to WAL mode "locked" without waiting; 40 new files make that likely)."""
+
+    def race(catalog: Catalog, start: threading.Barrier, n: int) -> None:
+        start.wait()
+        catalog.begin_savepoint(savepoint(f"job-{n}", f"t{n}"))
+
+    for attempt in range(40):
+        catalog, start = Catalog(tmp_path / f"{attempt}.db"), threading.Barrier(4)
+        with catalog, concurrent.futures.ThreadPoolExecutor(4) as pool:
+            list(pool.map(functools.partial(race, catalog, start), range(4)))
+            assert len(catalog.savepoints()) == 4
