@@ -27,18 +27,17 @@ def tree():
     """Every command of the tree with its path, groups loaded (as docs generation does)."""
     import typer
 
-    from flinkctl.cli.main import _command
+    from flinkctl.docgen.tree import subcommands
 
-    root = typer.main.get_command(app)
     found = []
 
     def walk(path: tuple[str, ...], command) -> None:
         found.append((path, command))
-        for name, sub in getattr(command, "commands", {}).items():
+        for name, sub in subcommands(command).items():
             walk((*path, name), sub)
 
-    for name in root.list_commands(None):
-        walk((name,), _command(name))
+    for name, group in subcommands(typer.main.get_command(app)).items():
+        walk((name,), group)
     return found
 
 
@@ -98,9 +97,9 @@ def test_a_suggestion_imports_no_group():
 
 
 def test_completion_offers_an_alias_only_when_no_group_name_matches():
-    from flinkctl.cli.main import LazyGroup
+    from flinkctl.cli.main import Root
 
-    group = LazyGroup()
+    group = Root()
 
     def names(incomplete: str) -> list[str]:
         import typer

@@ -3,10 +3,10 @@
 import functools
 import sys
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated
 
 import typer
-from typer.core import TyperGroup
+from typer.core import DEFAULT_MARKUP_MODE, TyperGroup
 
 from flinkctl import __version__
 from flinkctl.cli.common import completers
@@ -61,9 +61,6 @@ ALIASES = {alias: name for name, _, _, aliases in GROUPS for alias in aliases}
 TOP_LEVEL = {name for name, *_ in COMMANDS}
 
 
-TYPER_COMPLETION = ("install_completion", "show_completion")
-
-
 def _reflow(command) -> None:
     """Join the wrapped lines of each help paragraph, keeping indented blocks (examples) as
     they are: Typer's Rich help would otherwise keep every docstring line break."""
@@ -78,48 +75,99 @@ def _reflow(command) -> None:
         _reflow(sub)
 
 
+class LazyGroup(TyperGroup):
+    """A group that makes a sub-command only when it is asked for (`make`), from the names it
+    knows without making any (`names`; `aliases` map other names to them).
+
+    Start-up time is a feature: `flinkctl jobs list` builds the jobs group and its `list`
+    command and nothing else, and completing a group name (`flinkctl jo<TAB>`) imports none.
+    """
+
+    aliases: dict[str, str] = {}
+
+    def names(self) -> list[str]:
+        raise NotImplementedError
+
+    def make(self, name: str):
+        raise NotImplementedError
+
+    def list_commands(self, ctx) -> list[str]:
+        return self.names()
+
+    def get_command(self, ctx, name: str):
+        name = self.aliases.get(name, name)
+        if name not in self.commands and name in self.names():
+            self.commands[name] = self.make(name)
+        return self.commands.get(name)
+
+    def resolve_command(self, ctx, args: list[str]):
+        """As Click's, with "Did you mean" over the names and aliases (Typer suggests from
+        `self.commands`, which holds only the commands made so far)."""
+        name = args[0] if args else ""
+        known = self.get_command(ctx, name) is not None
+        if not (known or ctx.resilient_parsing or name.startswith("-")):
+            ctx.fail(f"No such command {name!r}.{did_you_mean(name, self.names(), self.aliases)}")
+        return super().resolve_command(ctx, args)
+
+
+class Commands(LazyGroup):
+    """A command group: the Typer commands of its module's `app` (and of the apps it adds
+    without a name), each built by Typer when first asked for; Typer would build them all."""
+
+    def __init__(self, name: str, app: typer.Typer) -> None:
+        super().__init__(name=name, help=HELP[name], no_args_is_help=True)
+        self.infos = {_name(info): info for info in _registered(app)}
+        _reflow(self)
+
+    def names(self) -> list[str]:
+        return list(self.infos)
+
+    def make(self, name: str):
+        command = typer.main.get_command_from_info(
+            self.infos[name], pretty_exceptions_short=True, rich_markup_mode=DEFAULT_MARKUP_MODE
+        )
+        _reflow(command)
+        return command
+
+
+def _registered(app: typer.Typer) -> list:
+    """APP's commands, then those of the apps it adds without a name, in Typer's order."""
+    added = [group.typer_instance for group in app.registered_groups if group.typer_instance]
+    return app.registered_commands + [info for sub in added for info in _registered(sub)]
+
+
+def _name(info) -> str:
+    return info.name or typer.main.get_command_name(info.callback.__name__)
+
+
 @functools.cache
 def _command(name: str):
-    """The Click command of group (or top-level command) NAME, built once per process: Typer's
-    build is the slow part of an in-process invocation (the test suite makes thousands)."""
+    """Group (or top-level command) NAME, made once per process: the test suite makes
+    thousands of in-process invocations."""
     import importlib
 
-    command = typer.main.get_command(importlib.import_module(MODULES[name]).app)
-    if name in TOP_LEVEL:  # the module's command of that name, with its own help
-        command = cast(TyperGroup, command).commands[name]
-    else:
-        command.name, command.help = name, HELP[name]
-    # Typer adds its own completion installer to an app built on its own; ours is `completion`.
-    command.params = [p for p in command.params if p.name not in TYPER_COMPLETION]
+    app = importlib.import_module(MODULES[name]).app
+    if name not in TOP_LEVEL:
+        return Commands(name, app)
+    command = typer.main.get_command_from_info(
+        next(i for i in _registered(app) if _name(i) == name),
+        pretty_exceptions_short=True,
+        rich_markup_mode=DEFAULT_MARKUP_MODE,
+    )
     _reflow(command)
     return command
 
 
-class LazyGroup(TyperGroup):
-    """The root group: the module of a command group (or top-level command) is imported only
-    when it runs.
+class Root(LazyGroup):
+    """The root group: a group's module is imported only when that group runs."""
 
-    Start-up time is a feature: `flinkctl jobs list` imports the jobs module and no other, and
-    completing a group name (`flinkctl jo<TAB>`) imports none.
-    """
+    aliases = ALIASES
 
-    def list_commands(self, ctx) -> list[str]:
+    def names(self) -> list[str]:
         return list(MODULES)
 
-    def get_command(self, ctx, name: str):
-        name = ALIASES.get(name, name)
-        if name not in MODULES:
-            return None
+    def make(self, name: str):
         return _command(name)
-
-    def resolve_command(self, ctx, args: list[str]):
-        """As Click's, with "Did you mean" over the group names and aliases (Typer suggests
-        from `self.commands`, which a lazy group leaves empty)."""
-        name = args[0] if args else ""
-        known = self.get_command(ctx, name) is not None
-        if not (known or ctx.resilient_parsing or name.startswith("-")):
-            ctx.fail(f"No such command {name!r}.{did_you_mean(name)}")
-        return super().resolve_command(ctx, args)
 
     def shell_complete(self, ctx, incomplete: str) -> list:
         """Group names with their help from GROUPS, then the root options (as Click would).
@@ -142,18 +190,19 @@ class LazyGroup(TyperGroup):
         return items + Command.shell_complete(self, ctx, incomplete)
 
 
-def did_you_mean(typo: str) -> str:
-    """' Did you mean 'jobs'?' for a mistyped group or command name (as Typer words it), or ''."""
+def did_you_mean(typo: str, names: list[str], aliases: dict[str, str]) -> str:
+    """' Did you mean 'jobs'?' for a mistyped name among NAMES and ALIASES (as Typer words it),
+    or ''."""
     from difflib import get_close_matches
 
-    matches = get_close_matches(typo, [*MODULES, *ALIASES])
-    names = dict.fromkeys(ALIASES.get(m, m) for m in matches)
+    matches = get_close_matches(typo, [*names, *aliases])
+    names = list(dict.fromkeys(aliases.get(m, m) for m in matches))
     return f" Did you mean {', '.join(map(repr, names))}?" if names else ""
 
 
 app = typer.Typer(
     name="flinkctl",
-    cls=LazyGroup,
+    cls=Root,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
