@@ -269,8 +269,12 @@ def test_trigger_refuses_contradictions(cli, args, problem):
     assert r.code == 2 and problem in r.err
 
 
-def test_all_contexts_prints_those_that_answer_and_names_the_one_down(cli, flink, httpserver):
+def test_all_contexts_prints_those_that_answer_and_names_the_one_down(
+    cli, flink, httpserver, monkeypatch
+):
     from flinkctl import Config, Context, load_config
+
+    monkeypatch.setenv("FLINKCTL_RETRY_BUDGET", "0")  # the context down: refused, not retried
 
     url = httpserver.url_for("").rstrip("/")
     down = f"http://127.0.0.1:{free_port()}"
