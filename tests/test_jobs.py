@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
@@ -149,6 +150,27 @@ def test_list_wide_restarts_unknown_is_a_dash_and_table_asks_nothing_more(flink,
     r = cli("jobs", "list")
     assert "RESTARTS" not in r.out
     assert paths(httpserver)[-1] == "/jobs/overview"
+
+
+def test_list_wide_asks_at_most_the_cap_jobs_that_have_not_ended_first(
+    flink, httpserver, cli, monkeypatch
+):
+    monkeypatch.setattr("flinkctl.cli.jobs.read.WIDE_RESTARTS_CAP", 3)
+    overview = flink.body("jobs-overview")
+    job = overview["jobs"][0]
+    ended = [{**job, "jid": f"{n:032x}", "state": "FINISHED"} for n in range(4)]
+    running = [{**job, "jid": f"{n:032x}", "state": "RUNNING"} for n in range(10, 12)]
+    overview["jobs"] = ended + running  # the running ones last in Flink's order
+    flink.expect(httpserver, "jobs-overview", body=overview)
+    restarted = flink.body("job-exceptions-restarted")
+    httpserver.expect_request(re.compile(r"/jobs/\w+/exceptions")).respond_with_json(restarted)
+    r = cli("jobs", "list", "-o", "wide")
+    asked = {p.split("/")[2] for p in paths(httpserver) if p.endswith("/exceptions")}
+    assert asked == {running[0]["jid"], running[1]["jid"], ended[0]["jid"]}
+    count = str(len(restarted["exceptionHistory"]["entries"]))
+    shown = {row.split("\t")[0]: row.split("\t")[-1] for row in r.out.splitlines()[1:]}
+    assert shown == {j["jid"]: count if j["jid"] in asked else "-" for j in ended + running}
+    assert "restarts of 3 of 6 jobs not asked (at most 3," in r.err
 
 
 @pytest.mark.parametrize("flags,coloured", [((), True), (("--no-color",), False)])

@@ -12,9 +12,18 @@ from flinkctl.cli.common.arguments import JobArgument, job_id, taskmanager_id
 from flinkctl.cli.common.fleet import AllContextsOption, each_context, tagged
 from flinkctl.cli.common.options import with_output
 from flinkctl.cli.common.waiting import Wait, waiting, with_wait
-from flinkctl.cli.invocation import Invocation, emit
+from flinkctl.cli.invocation import Invocation, emit, note
 from flinkctl.errors import NotFoundError, UsageError
-from flinkctl.flink import JOB_STATES, JobDetails, JobOverview, JobsOverview, number, obj, objects
+from flinkctl.flink import (
+    ENDED_STATES,
+    JOB_STATES,
+    JobDetails,
+    JobOverview,
+    JobsOverview,
+    number,
+    obj,
+    objects,
+)
 
 if TYPE_CHECKING:
     from flinkctl.client import FlinkClient
@@ -54,6 +63,23 @@ def _select(
     return {**data, "jobs": jobs}
 
 
+WIDE_RESTARTS_CAP = 500  # `jobs list -o wide` asks at most this many jobs for their restarts
+
+
+def _restarts_asked(jobs: list[JobOverview]) -> list[str]:
+    """The ids of the jobs whose exception history `-o wide` asks for (their restarts): at most
+    WIDE_RESTARTS_CAP, jobs that have not ended first; the others show `-`, with a note."""
+    ended = {j.get("jid") for j in jobs if j.get("state") in ENDED_STATES}
+    ids = [j["jid"] for j in jobs if isinstance(j.get("jid"), str)]
+    ids.sort(key=lambda jid: jid in ended)  # stable: in list order within each
+    if len(ids) > WIDE_RESTARTS_CAP:
+        note(
+            f"restarts of {len(ids) - WIDE_RESTARTS_CAP} of {len(ids)} jobs not asked (at most "
+            f"{WIDE_RESTARTS_CAP}, those that have not ended first): narrow with --state or --name"
+        )
+    return ids[:WIDE_RESTARTS_CAP]
+
+
 @app.command("list", cls=watching.Command)
 @with_output
 def list_(
@@ -81,7 +107,7 @@ def list_(
     """List jobs with state, start time, duration and task counts (GET /jobs/overview).
 
     -o wide adds each job's restarts (failures in its exception history, one request per job,
-    sent concurrently). -o name prints job ids; -o json prints Flink's body with only the
+    sent concurrently; at most 500 jobs, those that have not ended first). -o name prints job ids; -o json prints Flink's body with only the
     selected jobs, in order. -A: the jobs of every context, each with its `context`.
 
     Example:
@@ -104,8 +130,7 @@ def list_(
         if not wide:
             return dict(data)
         jobs = data.get("jobs") or []
-        ids = [j["jid"] for j in jobs if isinstance(j.get("jid"), str)]
-        found = client.jobs_exceptions(ids)
+        found = client.jobs_exceptions(_restarts_asked(jobs))
         rows = [{**j, "restarts": restarts(found.get(str(j.get("jid"))))} for j in jobs]
         return {**data, "jobs": rows}
 
