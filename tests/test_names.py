@@ -96,6 +96,30 @@ def test_a_suggestion_imports_no_group():
     assert "Did you mean 'jobs'?" in proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("argv", "parts"),
+    [
+        (["jobs", "list"], ["read"]),
+        (["jobs", "cancel"], ["lifecycle", "read"]),
+        (["job", "nothing"], ["history", "lifecycle", "read"]),  # all, to suggest
+    ],
+)
+def test_a_group_imports_its_parts_only_as_far_as_the_command(argv, parts):
+    """`jobs list` imports the read commands, not those that change a job nor the history."""
+    code = (
+        "import sys\n"
+        "from flinkctl.cli.main import main\n"
+        f"sys.argv = ['flinkctl', *{argv!r}, '--help']\n"
+        "try:\n    main()\n"
+        "except SystemExit as exc:\n    pass\n"
+        "print(sorted(m.rsplit('.', 1)[1] for m in sys.modules if m.startswith('flinkctl.cli.jobs.')))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert proc.stdout.splitlines()[-1] == repr(parts)
+
+
 def test_completion_offers_an_alias_only_when_no_group_name_matches():
     from flinkctl.cli.main import Root
 

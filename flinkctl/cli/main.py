@@ -77,16 +77,19 @@ def _reflow(command) -> None:
 
 class LazyGroup(TyperGroup):
     """A group that makes a sub-command only when it is asked for (`make`), from the names it
-    knows without making any (`names`; `aliases` map other names to them).
+    knows (`names`, `knows`; `aliases` map other names to them).
 
-    Start-up time is a feature: `flinkctl jobs list` builds the jobs group and its `list`
-    command and nothing else, and completing a group name (`flinkctl jo<TAB>`) imports none.
+    Start-up time is a feature: `flinkctl jobs list` imports and builds the jobs group's `list`
+    command and no other, and completing a group name (`flinkctl jo<TAB>`) imports none.
     """
 
     aliases: dict[str, str] = {}
 
     def names(self) -> list[str]:
         raise NotImplementedError
+
+    def knows(self, name: str) -> bool:
+        return name in self.names()
 
     def make(self, name: str):
         raise NotImplementedError
@@ -96,7 +99,7 @@ class LazyGroup(TyperGroup):
 
     def get_command(self, ctx, name: str):
         name = self.aliases.get(name, name)
-        if name not in self.commands and name in self.names():
+        if name not in self.commands and self.knows(name):
             self.commands[name] = self.make(name)
         return self.commands.get(name)
 
@@ -111,33 +114,47 @@ class LazyGroup(TyperGroup):
 
 
 class Commands(LazyGroup):
-    """A command group: the Typer commands of its module's `app` (and of the apps it adds
-    without a name), each built by Typer when first asked for; Typer would build them all."""
+    """A command group: the Typer commands of the `app` of each of its PARTS (modules, imported
+    in order only as far as the command asked for), each built by Typer when first asked for
+    (Typer builds a whole app's at once)."""
 
-    def __init__(self, name: str, app: typer.Typer) -> None:
+    def __init__(self, name: str, parts: list[str]) -> None:
         super().__init__(name=name, help=HELP[name], no_args_is_help=True)
-        self.infos = {_name(info): info for info in _registered(app)}
+        self.parts = parts  # those not imported yet
+        self.infos: dict = {}
         _reflow(self)
 
+    def _import(self, until: str | None = None) -> None:
+        """Import the next parts until one holds command UNTIL (or all of them)."""
+        import importlib
+
+        while self.parts and until not in self.infos:
+            app = importlib.import_module(self.parts.pop(0)).app
+            self.infos.update((_name(info), info) for info in app.registered_commands)
+
     def names(self) -> list[str]:
+        self._import()
         return list(self.infos)
 
+    def knows(self, name: str) -> bool:
+        self._import(until=name)
+        return name in self.infos
+
     def make(self, name: str):
-        command = typer.main.get_command_from_info(
-            self.infos[name], pretty_exceptions_short=True, rich_markup_mode=DEFAULT_MARKUP_MODE
-        )
-        _reflow(command)
-        return command
-
-
-def _registered(app: typer.Typer) -> list:
-    """APP's commands, then those of the apps it adds without a name, in Typer's order."""
-    added = [group.typer_instance for group in app.registered_groups if group.typer_instance]
-    return app.registered_commands + [info for sub in added for info in _registered(sub)]
+        return _built(self.infos[name])
 
 
 def _name(info) -> str:
     return info.name or typer.main.get_command_name(info.callback.__name__)
+
+
+def _built(info):
+    """The Click command Typer builds from a registered command INFO, its help reflowed."""
+    command = typer.main.get_command_from_info(
+        info, pretty_exceptions_short=True, rich_markup_mode=DEFAULT_MARKUP_MODE
+    )
+    _reflow(command)
+    return command
 
 
 @functools.cache
@@ -146,16 +163,10 @@ def _command(name: str):
     thousands of in-process invocations."""
     import importlib
 
-    app = importlib.import_module(MODULES[name]).app
-    if name not in TOP_LEVEL:
-        return Commands(name, app)
-    command = typer.main.get_command_from_info(
-        next(i for i in _registered(app) if _name(i) == name),
-        pretty_exceptions_short=True,
-        rich_markup_mode=DEFAULT_MARKUP_MODE,
-    )
-    _reflow(command)
-    return command
+    module = importlib.import_module(MODULES[name])
+    if name in TOP_LEVEL:
+        return _built(next(i for i in module.app.registered_commands if _name(i) == name))
+    return Commands(name, list(getattr(module, "PARTS", [module.__name__])))
 
 
 class Root(LazyGroup):

@@ -1,10 +1,6 @@
 """`flinkctl checkpoints`: the history, one checkpoint and the configuration (list, show,
-config) from `read`; triggering a checkpoint (trigger, trigger-status) from `trigger`."""
+config) from `read`; triggering a checkpoint (trigger, trigger-status) from `trigger`.
 
-import typer
+A part is imported only when the command that runs is not in the parts before it."""
 
-from flinkctl.cli.checkpoints import read, trigger
-
-app = typer.Typer(no_args_is_help=True)
-app.add_typer(read.app)
-app.add_typer(trigger.app)
+PARTS = ("flinkctl.cli.checkpoints.read", "flinkctl.cli.checkpoints.trigger")

@@ -1,12 +1,8 @@
 """`flinkctl jobs`: read commands (list, show, status, plan, config, jobmanager-config,
-exceptions, result, accumulators, metrics, rescales, log-url) from `read`, the commands that
-change a job (cancel, stop, submit, rescale) from `lifecycle`, and `history` (deploy revisions)."""
+exceptions, result, accumulators, metrics, rescales, log-url, logs) from `read`, the commands that
+change a job (cancel, stop, submit, rescale) from `lifecycle`, and `history` (deploy revisions).
 
-import typer
+A part is imported only when the command that runs is not in the parts before it: `jobs list`
+imports `read` alone."""
 
-from flinkctl.cli.jobs import history, lifecycle, read
-
-app = typer.Typer(no_args_is_help=True)
-app.add_typer(read.app)
-app.add_typer(lifecycle.app)
-app.add_typer(history.app)
+PARTS = ("flinkctl.cli.jobs.read", "flinkctl.cli.jobs.lifecycle", "flinkctl.cli.jobs.history")
