@@ -3,9 +3,10 @@
 
 A local HTTP server replays the recorded GET /jobs/overview, so every figure is a process's own
 cost plus one loopback round-trip. The floors: a bare-Python script making the same request with
-urllib, and one that imports typer and httpx and makes it with httpx (what flinkctl cannot go
-below while it stays on Typer and httpx). The commands run in turns, one of each per round, and the medians are
-printed with their ratios to the urllib script. FLINKCTL_EXE picks the flinkctl measured
+urllib, and one that imports typer and httpx and makes it with httpx, with and without loading
+the CA bundle (flinkctl loads none for http://): the latter is what flinkctl cannot go below
+while it stays on Typer and httpx. The commands run in turns, one of each per round, and the
+medians are printed with their ratios to the urllib script. FLINKCTL_EXE picks the flinkctl measured
 (e.g. a non-editable install, as users install it); --compare EXE runs another build's
 `jobs list -o json` and `--version` in the same rounds.
 
@@ -29,6 +30,8 @@ TYPER_HTTPX = """
 import json, sys, typer, httpx
 print(json.dumps(httpx.get(sys.argv[1] + "/jobs/overview").json(), indent=2))
 """
+# httpx.get loads the CA bundle even for http://; flinkctl builds no SSL context for http://
+TYPER_HTTPX_NO_CA = TYPER_HTTPX.replace("httpx.get(", "httpx.Client(verify=False).get(")
 
 
 def main() -> None:
@@ -45,7 +48,8 @@ def main() -> None:
     cases = [
         ("urllib script (baseline)", [python, "-c", URLLIB, url]),
         ("python -c pass", [python, "-c", "pass"]),
-        ("import typer, httpx + request (floor)", [python, "-c", TYPER_HTTPX, url]),
+        ("import typer, httpx + request", [python, "-c", TYPER_HTTPX, url]),
+        ("  the same, no CA bundle (floor)", [python, "-c", TYPER_HTTPX_NO_CA, url]),
         ("flinkctl jobs list -o json", [exe, "--url", url, "jobs", "list", "-o", "json"]),
         *[
             ("  the --compare build", [o, "--url", url, "jobs", "list", "-o", "json"])
@@ -59,7 +63,9 @@ def main() -> None:
     medians = side_by_side([argv for _, argv in cases], args.runs)
     print(f"{'command':40} {'median':>9} {'ratio':>7}")
     for (label, _), t in zip(cases, medians, strict=True):
-        print(f"{label:40} {t * 1000:7.1f}ms {t / medians[0]:6.1f}x")
+        print(f"{label:40} {t * 1000:7.1f}ms {t / medians[0]:6.2f}x")
+    floor, own = medians[3], medians[4] - medians[3]
+    print(f"flinkctl's own cost above the floor: {own * 1000:.1f}ms ({own / floor:+.0%})")
 
 
 if __name__ == "__main__":
