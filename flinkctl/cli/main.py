@@ -3,7 +3,7 @@
 import functools
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from typer.core import DEFAULT_MARKUP_MODE, TyperGroup
@@ -11,6 +11,9 @@ from typer.core import DEFAULT_MARKUP_MODE, TyperGroup
 from flinkctl import __version__
 from flinkctl.cli.common import completers
 from flinkctl.cli.invocation import Invocation
+
+if TYPE_CHECKING:
+    from typer.models import CommandInfo
 
 GROUPS = (
     # (name, module holding its Typer `app`, help, hidden aliases: the other number of each
@@ -71,8 +74,6 @@ def _reflow(command) -> None:
         command.help = "\n\n".join(
             p if p.startswith((" ", "\b")) else " ".join(p.split("\n")) for p in paragraphs
         )
-    for sub in getattr(command, "commands", {}).values():
-        _reflow(sub)
 
 
 class LazyGroup(TyperGroup):
@@ -121,7 +122,7 @@ class Commands(LazyGroup):
     def __init__(self, name: str, parts: list[str]) -> None:
         super().__init__(name=name, help=HELP[name], no_args_is_help=True)
         self.parts = parts  # those not imported yet
-        self.infos: dict = {}
+        self.infos: dict[str, CommandInfo] = {}
         _reflow(self)
 
     def _import(self, until: str | None = None) -> None:
@@ -144,12 +145,16 @@ class Commands(LazyGroup):
         return _built(self.infos[name])
 
 
-def _name(info) -> str:
+def _name(info: "CommandInfo") -> str:
+    """A registered command's name: its own, else its function's, as Typer names it."""
+    assert info.callback is not None  # `@app.command` always registers one
     return info.name or typer.main.get_command_name(info.callback.__name__)
 
 
-def _built(info):
+def _built(info: "CommandInfo"):
     """The Click command Typer builds from a registered command INFO, its help reflowed."""
+    # typer.main's builders are undocumented (Typer's own get_group calls them for a whole app
+    # at once): they may change on a Typer upgrade (pinned <0.29 in pyproject.toml).
     command = typer.main.get_command_from_info(
         info, pretty_exceptions_short=True, rich_markup_mode=DEFAULT_MARKUP_MODE
     )
