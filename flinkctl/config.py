@@ -64,8 +64,8 @@ MAX_BYTES = 4 << 20  # a config file is a few lines; this stops `--config /dev/z
 LOCK_TIMEOUT = 30.0  # seconds to wait for another writer of the config file
 REDACTED = "REDACTED"
 # header names whose values are credentials
-SECRET_HEADER = re.compile(r"authorization|cookie|token|secret|password|api-?key", re.I)
-HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
+SECRET_HEADER = r"(?i)authorization|cookie|token|secret|password|api-?key"
+HEADER_NAME = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"  # an RFC 9110 token
 # a mapping as the YAML file holds it: keys are checked on load, values where they are used
 Settings = dict[str, Any]
 
@@ -88,8 +88,8 @@ def locate(path: Path | None) -> tuple[Path, bool]:
 
 # -- URLs ------------------------------------------------------------------------------------
 
-URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<netloc>[^/?#]*)(?P<rest>.*)", re.S)
-HOST = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
+URL = r"(?s)(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<netloc>[^/?#]*)(?P<rest>.*)"
+HOST = r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?"
 
 
 def check_url(url: str) -> str:
@@ -109,7 +109,7 @@ def _url_problem(url: str) -> tuple[str | None, str]:
     """(what is wrong with URL or None, URL normalised)."""
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
         return "it contains white space or control characters", url
-    match = URL.fullmatch(url)
+    match = re.fullmatch(URL, url)
     if not match:
         if re.fullmatch(r"[\w.-]+:\d+(/.*)?", url):
             return f"no scheme (http://{url} ?)", url
@@ -141,7 +141,7 @@ def _url_problem(url: str) -> tuple[str | None, str]:
             return "more than one ':' (an IPv6 address needs brackets: http://[::1]:8081)", url
         if not host:
             return "no host", url
-        if not HOST.fullmatch(host) and not _idna(host):
+        if not re.fullmatch(HOST, host) and not _idna(host):
             return f"{host!r} is not a host name or address", url
     if port and not (port.isascii() and port.isdigit()):
         return f"port {port!r} is not a number", url
@@ -392,7 +392,7 @@ def _holds_secret(ctx: Context) -> bool:
     credential header, or a password in the URL."""
     return (
         any(key in ctx.auth for key in SECRET_KEYS)
-        or any(SECRET_HEADER.search(name) for name in ctx.headers)
+        or any(re.search(SECRET_HEADER, name) for name in ctx.headers)
         or redact_url(ctx.url) != ctx.url
     )
 
@@ -498,7 +498,7 @@ def _context(name: str, raw: object, shape: _Shape) -> Context:
     if not isinstance(headers, dict):
         raise error(": 'headers' must be a mapping", "headers")
     for key, value in headers.items():
-        if not isinstance(key, str) or not HEADER_NAME.fullmatch(key):
+        if not isinstance(key, str) or not re.fullmatch(HEADER_NAME, key):
             raise error(f": header name {key!r} is not a valid HTTP header name", "headers")
         if not isinstance(value, (str, int, float)) or "\n" in str(value) or "\r" in str(value):
             raise error(f": header {key!r} must have a one-line text value", "headers", key)
@@ -611,6 +611,6 @@ def redacted(ctx: Settings) -> Settings:
         out["auth"] = {k: (REDACTED if k in SECRET_KEYS else v) for k, v in out["auth"].items()}
     if "headers" in out:
         out["headers"] = {
-            k: (REDACTED if SECRET_HEADER.search(k) else v) for k, v in out["headers"].items()
+            k: (REDACTED if re.search(SECRET_HEADER, k) else v) for k, v in out["headers"].items()
         }
     return out

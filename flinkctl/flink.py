@@ -33,12 +33,12 @@ UNSUCCESSFUL_STATES = FAILURE_STATES | {"CANCELLING", "CANCELED", "SUSPENDED"}
 
 # -- ids -------------------------------------------------------------------------------------
 
-HEX_ID = re.compile(r"[0-9a-f]{32}")
+HEX_ID = r"[0-9a-f]{32}"
 
 
 def is_hex_id(value: str) -> bool:
     """Whether VALUE is a full Flink id (job, trigger, data set): 32 lowercase hex characters."""
-    return HEX_ID.fullmatch(value) is not None
+    return re.fullmatch(HEX_ID, value) is not None
 
 
 def jar_id(upload: Mapping[str, object]) -> str:
@@ -48,7 +48,7 @@ def jar_id(upload: Mapping[str, object]) -> str:
 
 # -- Java stack traces -----------------------------------------------------------------------
 
-JAVA_CLASS = re.compile(r"(?:[\w$]+\.)+([\w$]*(?:Exception|Error|Throwable)[\w$]*): ")
+JAVA_CLASS = r"(?:[\w$]+\.)+([\w$]*(?:Exception|Error|Throwable)[\w$]*): "
 CAUSED_BY = "Caused by: "
 # lines Flink's REST handlers put before the real message of an error
 REST_ERROR_NOISE = ("Internal server error.", "<Exception on server side:")
@@ -75,7 +75,7 @@ def error_summary(message: str, *, deepest: bool = True) -> str:
     """
     lines = [ln for ln in _lines(message) if ln not in REST_ERROR_NOISE]
     line = lines[0] if lines else ""
-    match = JAVA_CLASS.match(line)
+    match = re.match(JAVA_CLASS, line)
     first = line[match.end() :] if match else line
     causes = [ln[len(CAUSED_BY) :].strip() for ln in lines if ln.startswith(CAUSED_BY)]
     cause = _innermost(causes[-1]) if causes and deepest else ""
@@ -86,10 +86,10 @@ def error_summary(message: str, *, deepest: bool = True) -> str:
 
 def _innermost(line: str) -> str:
     """'x.A: y.B: msg' -> 'B: msg': the line without its wrapper exceptions."""
-    match = JAVA_CLASS.match(line)
-    while match and JAVA_CLASS.match(line[match.end() :]):
+    match = re.match(JAVA_CLASS, line)
+    while match and re.match(JAVA_CLASS, line[match.end() :]):
         line = line[match.end() :]
-        match = JAVA_CLASS.match(line)
+        match = re.match(JAVA_CLASS, line)
     return f"{match.group(1)}: {line[match.end() :]}" if match else line
 
 
@@ -188,13 +188,13 @@ def dotted_keys(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 TRANSIENT_STATUSES = frozenset({502, 503, 504})
 # Flink's 404 for a path it has no handler for: from the web UI's file server ("Unable to load
 # requested file /x."), or from the router without the web UI ("Not found: /x", "Not found.")
-UNKNOWN_PATH = re.compile(r"Unable to load requested file /.*|Not found(?:\.|: /.*)", re.S)
+UNKNOWN_PATH = r"(?s)Unable to load requested file /.*|Not found(?:\.|: /.*)"
 
 
 def is_unknown_path(messages: list[str]) -> bool:
     """Whether Flink's error MESSAGES say the requested path has no handler (not that an
     object is missing: that is a NotFoundException naming it)."""
-    return bool(messages) and all(UNKNOWN_PATH.fullmatch(m.strip()) for m in messages)
+    return bool(messages) and all(re.fullmatch(UNKNOWN_PATH, m.strip()) for m in messages)
 
 
 # the `agg` values of the aggregated metrics endpoints, and those asked for by default

@@ -7,7 +7,6 @@ line without running the root callback: its callbacks build one from what is typ
 `Invocation.typed(ctx)`.
 """
 
-import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,6 +91,8 @@ class Invocation:
         words += list(args)
         if self.output.format in DOCUMENT_FORMATS:
             words += ["-o", self.output.format]
+        import shlex
+
         return " ".join(shlex.quote(w) for w in words)
 
 

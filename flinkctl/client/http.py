@@ -402,7 +402,7 @@ def _flink_error(response: httpx.Response) -> bool:
     return isinstance(body, dict) and isinstance(body.get("errors"), list)
 
 
-HTML_TITLE = re.compile(r"<title>([^<]+)</title>", re.I)
+HTML_TITLE = r"(?i)<title>([^<]+)</title>"
 
 
 def flink_messages(response: httpx.Response) -> list[str]:
@@ -411,7 +411,7 @@ def flink_messages(response: httpx.Response) -> list[str]:
         body = response.json()
     except ValueError:
         text = response.text.strip()
-        title = HTML_TITLE.search(text)  # a gateway's error page: its title, not "<html>"
+        title = re.search(HTML_TITLE, text)  # a gateway's error page: its title, not "<html>"
         if title:
             return [" ".join(title[1].split())[:300]]
         return [text.splitlines()[0][:300]] if text else []
@@ -426,7 +426,7 @@ def summary(messages: list[str], *, deepest: bool = True) -> str:
     return "; ".join(filter(None, (error_summary(m, deepest=deepest) for m in messages)))
 
 
-NOT_FOUND = re.compile(
+NOT_FOUND = (
     r"(?<![\w$])(?:[\w$]+\.)*(?:NotFoundException|FlinkJobNotFoundException|"
     r"UnknownTaskExecutorException)\b"
 )
@@ -436,7 +436,7 @@ def error_for(response: httpx.Response) -> FlinkctlError:
     """Map an HTTP error response to a typed exception."""
     status = response.status_code
     messages = flink_messages(response)
-    not_found = status == 404 or any(NOT_FOUND.search(m) for m in messages)
+    not_found = status == 404 or any(re.search(NOT_FOUND, m) for m in messages)
     # a "not found" says all there is to say; another failure adds its deepest cause
     said = summary(messages, deepest=not not_found) or response.reason_phrase or "error"
     where = f"{response.request.method} {response.request.url.path}"

@@ -9,7 +9,6 @@ No typer or rich here: progress goes to a callback.
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -23,6 +22,8 @@ Tick = Callable[[float, object], None]
 
 def new_trigger_id() -> str:
     """A client-generated trigger id (32 hex), so a retried trigger request is idempotent."""
+    import secrets
+
     return secrets.token_hex(16)
 
 

@@ -16,10 +16,10 @@ if TYPE_CHECKING:
     from flinkctl.flink import CheckpointStats, JarFile, JobDetails
 
 LATEST = "latest"  # the CHECKPOINT argument's name for the newest checkpoint
-URI = re.compile(
+URI = (
     r"[A-Za-z][A-Za-z0-9+.-]*:(//[^/\x00-\x20]+(/[^\x00-\x1f]*)?|(//)?/[^/\x00-\x1f][^\x00-\x1f]*)"
 )
-ABSOLUTE = re.compile(r"/[^/\x00-\x1f][^\x00-\x1f]*")
+ABSOLUTE = r"/[^/\x00-\x1f][^\x00-\x1f]*"
 
 
 def _hex_id(what: str) -> Callable[[str], str]:
@@ -41,7 +41,7 @@ def _checkpoint(value: str) -> str:
 
 def savepoint_path(value: str, what: str = "savepoint path") -> str:
     """Check a savepoint path before any request: an absolute path or a URI (exit 2 otherwise)."""
-    if not (ABSOLUTE.fullmatch(value) or URI.fullmatch(value)):
+    if not (re.fullmatch(ABSOLUTE, value) or re.fullmatch(URI, value)):
         raise UsageError(
             f"malformed {what} {value!r}: use an absolute path or a URI "
             "(file:///..., s3://bucket/..., hdfs://...)"
