@@ -9,8 +9,8 @@ The file is YAML::
         auth: {type: bearer, token-env: FLINK_TOKEN}
         tls: {ca-file: /etc/ssl/ca.pem}
         headers: {X-Team: data}
-        timeout: 30
-        retry-budget: 20
+        timeout: 30s                            # durations, or seconds
+        retry-budget: 20s
         catalog: ~/flink/prod-catalog.db        # the savepoint and deploy record
 
 Every URL is checked where it enters (the file, `--url`, `$FLINKCTL_URL`, `config set-context`),
@@ -507,16 +507,12 @@ def _context(name: str, raw: object, shape: _Shape) -> Context:
         raise error(": 'catalog' must be a file name", "catalog")
     seconds = {}
     for key, (attribute, least) in SECONDS.items():
-        value = raw.get(key, getattr(Context, attribute))
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not least <= value < math.inf  # also NaN
-        ):
+        value = _seconds(raw.get(key, getattr(Context, attribute)))
+        if value is None or not least <= value < math.inf:  # also NaN
             if least:
-                raise error(": timeouts must be numbers of seconds, more than 0", key)
-            raise error(f": '{key}' must be a number of seconds, 0 or more", key)
-        seconds[attribute] = float(value)
+                raise error(": timeouts must be durations (30s, 2m) or seconds, more than 0", key)
+            raise error(f": '{key}' must be a duration (20s, 1m) or seconds, 0 or more", key)
+        seconds[attribute] = value
     return Context(
         name=name,
         url=url,
@@ -586,18 +582,32 @@ def every_context(config_path: Path | None = None) -> list[Context]:
     return [_budgeted(config.contexts[name]) for name in sorted(config.contexts)]
 
 
+def _seconds(value: object) -> float | None:
+    """A config file's time setting in seconds: a number, or a duration string ("30s", "2m");
+    None when it is neither."""
+    if isinstance(value, str):
+        from flinkctl.durations import parse
+
+        try:
+            return parse(value)
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
 def _budgeted(ctx: Context) -> Context:
     """CTX with `$FLINKCTL_RETRY_BUDGET` as its retry budget, where set."""
     budget = os.environ.get("FLINKCTL_RETRY_BUDGET")
     if budget:
-        try:
-            ctx.retry_budget = float(budget)
-        except ValueError:
-            ctx.retry_budget = -1.0
-        if not 0 <= ctx.retry_budget < math.inf:  # also NaN
+        seconds = _seconds(budget)
+        if seconds is None:
             raise UsageError(
-                f"FLINKCTL_RETRY_BUDGET={budget!r}: expected a number of seconds, 0 or more"
+                f"FLINKCTL_RETRY_BUDGET={budget!r}: expected a duration (20s, 1m) or seconds, "
+                "0 or more"
             )
+        ctx.retry_budget = seconds
     return ctx
 
 

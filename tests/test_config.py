@@ -56,7 +56,7 @@ def test_unknown_context_is_not_found(tmp_path):
         ("contexts:\n  a: {url: 'ftp://a'}\n", "'url' must be an http"),
         ("contexts:\n  a: {url: 'http://a', auth: {type: magic}}\n", "auth 'type' must be"),
         ("contexts:\n  a: {url: 'http://a', tls: {ca: x}}\n", "unknown tls key 'ca'"),
-        ("contexts:\n  a: {url: 'http://a', timeout: soon}\n", "timeouts must be numbers"),
+        ("contexts:\n  a: {url: 'http://a', timeout: soon}\n", "timeouts must be durations"),
         ("contexts:\n  a: {url: 'http://a', colour: red}\n", "unknown key 'colour'"),
     ],
 )

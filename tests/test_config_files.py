@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from flinkctl import config
-from flinkctl.errors import ConfigError
+from flinkctl.errors import ConfigError, UsageError
 
 
 def flinkctl(*args: str, drop_root_powers: bool = False, **kwargs) -> subprocess.CompletedProcess:
@@ -166,12 +166,12 @@ SHAPES = [
     ("contexts:\n  a: {url: 'http://a:1', headers: {'X Y': 1}}\n", 2, "not a valid HTTP header"),
     ("contexts:\n  a: {url: 'http://a:1', headers: {X: [1]}}\n", 2, "one-line text value"),
     ('contexts:\n  a: {url: "http://a:1", headers: {X: "a\\nb"}}\n', 2, "one-line text value"),
-    ("contexts:\n  a: {url: 'http://a:1', timeout: soon}\n", 2, "timeouts must be numbers"),
+    ("contexts:\n  a: {url: 'http://a:1', timeout: soon}\n", 2, "timeouts must be durations"),
     ("contexts:\n  a: {url: 'http://a:1', timeout: -1}\n", 2, "more than 0"),
     ("contexts:\n  a: {url: 'http://a:1', connect-timeout: true}\n", 2, "timeouts must be"),
     ("contexts:\n  a: {url: 'http://a:1', retry-budget: -1}\n", 2, "'retry-budget' must be"),
     ("contexts:\n  a: {url: 'http://a:1', retry-budget: .nan}\n", 2, "'retry-budget' must be"),
-    ("contexts:\n  a: {url: 'http://a:1', timeout: .inf}\n", 2, "timeouts must be numbers"),
+    ("contexts:\n  a: {url: 'http://a:1', timeout: .inf}\n", 2, "timeouts must be durations"),
     ("contexts:\n  a: {url: 'http://a:1'\n", 3, "expected ',' or '}'"),
     ("contexts:\n\ta: {}\n", 2, "found character '\\t'"),
     ("contexts: !!python/object:os.system {}\n", 1, "could not determine a constructor"),
@@ -215,6 +215,8 @@ def test_a_failed_change_leaves_the_file_byte_for_byte(cli, tmp_path):
         ("set-context", "a", "--key-file", str(path)),  # a key without a certificate
         ("set-context", "a", "--header", "X Y=1"),
         ("set-context", "a", "--retry-budget", "-1"),
+        ("set-context", "a", "--timeout", "0s"),
+        ("set-context", "a", "--timeout", "soon"),
         ("set-context", "b", "--token", "t"),  # a new context needs --url
         ("use-context", "zz"),
         ("delete-context", "zz"),
@@ -244,6 +246,29 @@ def test_retry_budget_is_a_context_setting(cli, tmp_path):
     )
     assert config.load(tmp_path / "config.yaml").get("a").retry_budget == 3.0
     assert "retry-budget: 3.0" in (tmp_path / "config.yaml").read_text()
+
+
+def test_time_settings_read_durations_in_the_file_and_on_the_command_line(cli, tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("contexts:\n  a: {url: 'http://a:1', timeout: 45s, retry-budget: 1m}\n")
+    ctx = config.load(path).get("a")
+    assert (ctx.timeout, ctx.retry_budget, ctx.connect_timeout) == (45.0, 60.0, 5.0)
+    r = cli("config", "set-context", "a", "--timeout", "2m", "--retry-budget", "500ms", url="")
+    assert r.code == 0, r.err
+    ctx = config.load(path).get("a")
+    assert (ctx.timeout, ctx.retry_budget) == (120.0, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("budget", "seconds"), [("20s", 20.0), ("1m", 60.0), ("3", 3.0), ("soon", None)]
+)
+def test_the_retry_budget_variable_reads_a_duration(monkeypatch, budget, seconds):
+    monkeypatch.setenv("FLINKCTL_RETRY_BUDGET", budget)
+    if seconds is None:
+        with pytest.raises(UsageError, match="expected a duration"):
+            config.resolve(url="http://a:1")
+    else:
+        assert config.resolve(url="http://a:1").retry_budget == seconds
 
 
 def test_twenty_concurrent_writers_lose_no_update(tmp_path):

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from flinkctl.cli.common.arguments import ContextArgument
-from flinkctl.cli.common.options import with_output
+from flinkctl.cli.common.options import duration_option, with_output
 from flinkctl.cli.invocation import Invocation, emit
 from flinkctl.errors import NotFoundError, UsageError
 
@@ -173,14 +173,14 @@ def set_context(
         list[str] | None, typer.Option("--header", "-H", help="Extra header K=V (repeatable).")
     ] = None,
     timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Read timeout in seconds.", min=0.1)
+        float | None,
+        duration_option("--timeout", help="Read timeout (seconds, or 500ms, 30s, 2m); above 0."),
     ] = None,
     retry_budget: Annotated[
         float | None,
-        typer.Option(
+        duration_option(
             "--retry-budget",
-            help="Seconds to retry requests safe to repeat (default 20; 0: never).",
-            min=0,
+            help="How long to retry requests safe to repeat (default 20s; 0: never).",
         ),
     ] = None,
     current: Annotated[
@@ -250,6 +250,8 @@ def set_context(
                 raise UsageError(f"--header {item!r}: expected NAME=VALUE")
             ctx.headers[key.strip()] = value
         if timeout is not None:
+            if not timeout:
+                raise UsageError("--timeout: expected more than 0")
             ctx.timeout = timeout
         if retry_budget is not None:
             ctx.retry_budget = retry_budget
