@@ -46,20 +46,25 @@ def https_server(certs, *, mutual: bool = False) -> HTTPServer:
     return server
 
 
-@pytest.fixture
-def server(certs) -> Iterator[HTTPServer]:
-    server = https_server(certs)
-    yield server
-    server.clear()
-    server.stop()
+@pytest.fixture(scope="module")
+def servers(certs) -> Iterator[dict[bool, HTTPServer]]:
+    """An HTTPS server and a mutual-TLS one for the module (stopping one takes 0.5 s)."""
+    started = {mutual: https_server(certs, mutual=mutual) for mutual in (False, True)}
+    yield started
+    for server in started.values():
+        server.stop()
 
 
 @pytest.fixture
-def mutual_server(certs) -> Iterator[HTTPServer]:
-    server = https_server(certs, mutual=True)
-    yield server
-    server.clear()
-    server.stop()
+def server(servers) -> Iterator[HTTPServer]:
+    yield servers[False]
+    servers[False].clear()
+
+
+@pytest.fixture
+def mutual_server(servers) -> Iterator[HTTPServer]:
+    yield servers[True]
+    servers[True].clear()
 
 
 def use_context(tmp_path: Path, url: str, tls: str) -> None:
