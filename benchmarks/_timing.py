@@ -30,17 +30,23 @@ def median_run(argv: list[str], runs: int, env: dict[str, str] | None = None) ->
     return statistics.median(times), size
 
 
-def side_by_side(argvs: list[list[str]], runs: int) -> list[float]:
-    """Median wall seconds of each of ARGVS, run in turns (one of each per round, after a
-    warm-up round) so that a machine's changing load weighs on all of them alike."""
-    times: list[list[float]] = [[] for _ in argvs]
+def side_by_side(argvs: list[list[str]], runs: int) -> tuple[list[float], list[float]]:
+    """Median wall seconds and median CPU seconds (user + system) of each of ARGVS, run in
+    turns (one of each per round, after a warm-up round) so that a machine's changing load
+    weighs on all of them alike. CPU time wanders less than wall time on a shared machine."""
+    wall: list[list[float]] = [[] for _ in argvs]
+    cpu: list[list[float]] = [[] for _ in argvs]
     for round_ in range(runs + 1):
-        for argv, series in zip(argvs, times, strict=True):
+        for argv, walls, cpus in zip(argvs, wall, cpu, strict=True):
             start = time.perf_counter()
-            subprocess.run(argv, check=True, capture_output=True)
+            proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _, status, usage = os.wait4(proc.pid, 0)
+            if status:
+                raise subprocess.CalledProcessError(os.waitstatus_to_exitcode(status), argv)
             if round_:
-                series.append(time.perf_counter() - start)
-    return [statistics.median(series) for series in times]
+                walls.append(time.perf_counter() - start)
+                cpus.append(usage.ru_utime + usage.ru_stime)
+    return [statistics.median(s) for s in wall], [statistics.median(s) for s in cpu]
 
 
 def in_process(argv: list[str]) -> float:

@@ -6,7 +6,7 @@ cost plus one loopback round-trip. The floors: a bare-Python script making the s
 urllib, and one that imports typer and httpx and makes it with httpx, with and without loading
 the CA bundle (flinkctl loads none for http://): the latter is what flinkctl cannot go below
 while it stays on Typer and httpx. The commands run in turns, one of each per round, and the
-medians are printed with their ratios to the urllib script. FLINKCTL_EXE picks the flinkctl measured
+medians of wall and CPU time are printed with their ratios to the urllib script. FLINKCTL_EXE picks the flinkctl measured
 (e.g. a non-editable install, as users install it); --compare EXE runs another build's
 `jobs list -o json` and `--version` in the same rounds.
 
@@ -60,12 +60,17 @@ def main() -> None:
         *[("  the --compare build", [o, "--version"]) for o in other],
         ("flinkctl jobs --help", [exe, "jobs", "--help"]),
     ]
-    medians = side_by_side([argv for _, argv in cases], args.runs)
-    print(f"{'command':40} {'median':>9} {'ratio':>7}")
-    for (label, _), t in zip(cases, medians, strict=True):
-        print(f"{label:40} {t * 1000:7.1f}ms {t / medians[0]:6.2f}x")
-    floor, own = medians[3], medians[4] - medians[3]
-    print(f"flinkctl's own cost above the floor: {own * 1000:.1f}ms ({own / floor:+.0%})")
+    wall, cpu = side_by_side([argv for _, argv in cases], args.runs)
+    print(f"{'command':40} {'wall':>9} {'ratio':>6} {'cpu':>9} {'ratio':>6}")
+    for (label, _), t, c in zip(cases, wall, cpu, strict=True):
+        print(
+            f"{label:40} {t * 1000:7.1f}ms {t / wall[0]:5.2f}x {c * 1000:7.1f}ms {c / cpu[0]:5.2f}x"
+        )
+    for name, medians in (("wall", wall), ("cpu", cpu)):
+        floor, own = medians[3], medians[4] - medians[3]
+        print(
+            f"flinkctl's own cost above the floor ({name}): {own * 1000:.1f}ms ({own / floor:+.0%})"
+        )
 
 
 if __name__ == "__main__":
