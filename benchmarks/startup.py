@@ -6,9 +6,9 @@ cost plus one loopback round-trip. The floors: a bare-Python script making the s
 urllib, and one that imports typer and httpx and makes it with httpx, with and without loading
 the CA bundle (flinkctl loads none for http://): the latter is what flinkctl cannot go below
 while it stays on Typer and httpx. The commands run in turns, one of each per round, and the
-medians of wall and CPU time are printed with their ratios to the urllib script. FLINKCTL_EXE picks the flinkctl measured
-(e.g. a non-editable install, as users install it); --compare EXE runs another build's
-`jobs list -o json` and `--version` in the same rounds.
+medians of wall and CPU time are printed with their ratios to the urllib script. FLINKCTL_EXE
+picks the flinkctl measured (e.g. a non-editable install, as users install it); --compare EXE
+runs another build's `jobs list -o json` and `--version` in the same rounds.
 
     python benchmarks/startup.py [--runs 20]
 """
@@ -32,6 +32,8 @@ print(json.dumps(httpx.get(sys.argv[1] + "/jobs/overview").json(), indent=2))
 """
 # httpx.get loads the CA bundle even for http://; flinkctl builds no SSL context for http://
 TYPER_HTTPX_NO_CA = TYPER_HTTPX.replace("httpx.get(", "httpx.Client(verify=False).get(")
+FLOOR = "  the same, no CA bundle (floor)"
+JOBS_JSON = "flinkctl jobs list -o json"
 
 
 def main() -> None:
@@ -49,8 +51,8 @@ def main() -> None:
         ("urllib script (baseline)", [python, "-c", URLLIB, url]),
         ("python -c pass", [python, "-c", "pass"]),
         ("import typer, httpx + request", [python, "-c", TYPER_HTTPX, url]),
-        ("  the same, no CA bundle (floor)", [python, "-c", TYPER_HTTPX_NO_CA, url]),
-        ("flinkctl jobs list -o json", [exe, "--url", url, "jobs", "list", "-o", "json"]),
+        (FLOOR, [python, "-c", TYPER_HTTPX_NO_CA, url]),
+        (JOBS_JSON, [exe, "--url", url, "jobs", "list", "-o", "json"]),
         *[
             ("  the --compare build", [o, "--url", url, "jobs", "list", "-o", "json"])
             for o in other
@@ -66,8 +68,10 @@ def main() -> None:
         print(
             f"{label:40} {t * 1000:7.1f}ms {t / wall[0]:5.2f}x {c * 1000:7.1f}ms {c / cpu[0]:5.2f}x"
         )
+    labels = [label for label, _ in cases]
     for name, medians in (("wall", wall), ("cpu", cpu)):
-        floor, own = medians[3], medians[4] - medians[3]
+        floor = medians[labels.index(FLOOR)]
+        own = medians[labels.index(JOBS_JSON)] - floor
         print(
             f"flinkctl's own cost above the floor ({name}): {own * 1000:.1f}ms ({own / floor:+.0%})"
         )

@@ -216,6 +216,7 @@ def test_a_failed_change_leaves_the_file_byte_for_byte(cli, tmp_path):
         ("set-context", "a", "--header", "X Y=1"),
         ("set-context", "a", "--retry-budget", "-1"),
         ("set-context", "a", "--timeout", "0s"),
+        ("set-context", "a", "--timeout", "50ms"),  # below the 100ms floor
         ("set-context", "a", "--timeout", "soon"),
         ("set-context", "b", "--token", "t"),  # a new context needs --url
         ("use-context", "zz"),

@@ -174,7 +174,9 @@ def set_context(
     ] = None,
     timeout: Annotated[
         float | None,
-        duration_option("--timeout", help="Read timeout (seconds, or 500ms, 30s, 2m); above 0."),
+        duration_option(
+            "--timeout", help="Read timeout (seconds, or 500ms, 30s, 2m); 100ms or more."
+        ),
     ] = None,
     retry_budget: Annotated[
         float | None,
@@ -250,8 +252,8 @@ def set_context(
                 raise UsageError(f"--header {item!r}: expected NAME=VALUE")
             ctx.headers[key.strip()] = value
         if timeout is not None:
-            if not timeout:
-                raise UsageError("--timeout: expected more than 0")
+            if timeout < 0.1:
+                raise UsageError("--timeout: expected 100ms or more")
             ctx.timeout = timeout
         if retry_budget is not None:
             ctx.retry_budget = retry_budget

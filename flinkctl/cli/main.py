@@ -212,8 +212,8 @@ def did_you_mean(typo: str, names: list[str], aliases: dict[str, str]) -> str:
     from difflib import get_close_matches
 
     matches = get_close_matches(typo, [*names, *aliases])
-    names = list(dict.fromkeys(aliases.get(m, m) for m in matches))
-    return f" Did you mean {', '.join(map(repr, names))}?" if names else ""
+    meant = dict.fromkeys(aliases.get(m, m) for m in matches)  # an alias as the name it stands for
+    return f" Did you mean {', '.join(map(repr, meant))}?" if meant else ""
 
 
 app = typer.Typer(

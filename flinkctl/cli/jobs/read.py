@@ -69,9 +69,8 @@ WIDE_RESTARTS_CAP = 500  # `jobs list -o wide` asks at most this many jobs for t
 def _restarts_asked(jobs: list[JobOverview]) -> list[str]:
     """The ids of the jobs whose exception history `-o wide` asks for (their restarts): at most
     WIDE_RESTARTS_CAP, jobs that have not ended first; the others show `-`, with a note."""
-    ended = {j.get("jid") for j in jobs if j.get("state") in ENDED_STATES}
-    ids = [j["jid"] for j in jobs if isinstance(j.get("jid"), str)]
-    ids.sort(key=lambda jid: jid in ended)  # stable: in list order within each
+    first = sorted(jobs, key=lambda j: j.get("state") in ENDED_STATES)  # stable: list order within
+    ids = [j["jid"] for j in first if isinstance(j.get("jid"), str)]
     if len(ids) > WIDE_RESTARTS_CAP:
         note(
             f"restarts of {len(ids) - WIDE_RESTARTS_CAP} of {len(ids)} jobs not asked (at most "
@@ -107,8 +106,8 @@ def list_(
     """List jobs with state, start time, duration and task counts (GET /jobs/overview).
 
     -o wide adds each job's restarts (failures in its exception history, one request per job,
-    sent concurrently; at most 500 jobs, those that have not ended first). -o name prints job ids; -o json prints Flink's body with only the
-    selected jobs, in order. -A: the jobs of every context, each with its `context`.
+    sent concurrently; at most 500 jobs, those that have not ended first). -o name prints job
+    ids; -o json prints Flink's body with only the selected jobs, in order. -A: the jobs of every context, each with its `context`.
 
     Example:
 
