@@ -19,7 +19,9 @@ class ExitCode(IntEnum):
     ROLLED_BACK = 6
     STALE = 7
     TIMEOUT = 8
+    SUPERSEDED = 9
     INTERRUPTED = 130
+    TERMINATED = 143
 
 
 EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
@@ -34,21 +36,27 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.ROLLED_BACK: "a deploy failed and the previous revision runs again, healthy",
     ExitCode.STALE: "a check found something stale, e.g. `savepoint check --max-age`",
     ExitCode.TIMEOUT: "--wait timed out; the operation may still complete (print how to resume)",
+    ExitCode.SUPERSEDED: "a deploy or rollback was superseded: another one of the same name "
+    "started a newer revision, which the report names",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+    ExitCode.TERMINATED: "terminated (SIGTERM, as CI sends on cancel); "
+    "deploy and rollback print their report first",
 }
 
 
 # When one run has several outcomes (many jobs, many contexts), it exits with the worst one's
-# code, worst first: an interruption, a command line or config that cannot work, credentials
-# refused, a cluster out of reach, a failed operation, a wait that ran out, a rollback, something
-# not found, something stale, success.
+# code, worst first: an interruption or termination, a command line or config that cannot work,
+# credentials refused, a cluster out of reach, a failed operation, a wait that ran out, a deploy
+# superseded by another, a rollback, something not found, something stale, success.
 SEVERITY: tuple[ExitCode, ...] = (
     ExitCode.INTERRUPTED,
+    ExitCode.TERMINATED,
     ExitCode.USAGE,
     ExitCode.AUTH,
     ExitCode.UNREACHABLE,
     ExitCode.FAILED,
     ExitCode.TIMEOUT,
+    ExitCode.SUPERSEDED,
     ExitCode.ROLLED_BACK,
     ExitCode.NOT_FOUND,
     ExitCode.STALE,

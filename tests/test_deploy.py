@@ -315,19 +315,50 @@ def test_a_deploy_racing_another_for_the_same_start_is_refused(cli, flink, https
 
 
 def test_the_same_deploy_again_is_unchanged_and_touches_nothing(cli, flink, httpserver, tmp_path):
+    """A revision whose health gate passed here (the catalog says healthy) is left alone."""
+    from flinkctl.catalog import Catalog, Entry
+
     record = deployed_record(flink)
+    jid = job_id(flink, "deployed")
+    with Catalog(tmp_path / "c.db") as catalog:
+        catalog.add(Entry(httpserver.url_for("").rstrip("/"), "deployed", jid, record.revision,
+                          record.generation, record.to_json(), "healthy", 1))  # fmt: skip
     serve_overview(httpserver, flink)
     flink.serve(httpserver, "deploy-config-deployed", "deploy-jars")
     args = [a for arg in record.spec.args for a in ("--arg", arg)]
     r = cli("deploy", "deployed", "--jar", record.spec.jar_id, *args, "--catalog",
             str(tmp_path / "c.db"))  # fmt: skip
     assert r.code == 0, r.err
-    assert "RESULT:   unchanged" in r.out and f"JOB-ID:   {job_id(flink, 'deployed')}" in r.out
+    assert "RESULT:   unchanged" in r.out and f"JOB-ID:   {jid}" in r.out
     assert [line.split()[:2] for line in r.err.splitlines()] == [
         ["ok", "resolve"],
         ["ok", "compare"],
     ]
     assert posted(httpserver) == []
+
+
+def test_the_same_deploy_whose_gate_never_passed_is_gated_again(cli, flink, httpserver, tmp_path):
+    """A fresh runner (empty catalog), or a deploy killed during its gate: the running revision
+    has no healthy outcome on record, so it is gated, never reported unchanged blindly."""
+    record = deployed_record(flink)
+    jid = job_id(flink, "deployed")
+    serve_overview(httpserver, flink)
+    flink.serve(httpserver, "deploy-config-deployed", "deploy-jars", "deploy-job-deployed",
+                "deploy-exceptions-deployed", "deploy-checkpoints-deployed",
+                "deploy-checkpoints-config-deployed")  # fmt: skip
+    args = [a for arg in record.spec.args for a in ("--arg", arg)]
+    r = cli("deploy", "deployed", "--jar", record.spec.jar_id, *args, "--healthy-for", "0",
+            "--catalog", str(tmp_path / "c.db"), "-o", "json")  # fmt: skip
+    assert r.code == 0, r.err
+    report = r.json()
+    assert report["result"] == "unchanged" and report["job-id"] == jid
+    assert [s["step"] for s in report["steps"]] == ["resolve", "compare", "health"]
+    assert "gated it again, healthy" in report["notes"][0]
+    assert posted(httpserver) == []
+    from flinkctl.catalog import Catalog
+
+    with Catalog(tmp_path / "c.db") as catalog:  # the verdict is recorded: next time, unchanged
+        assert catalog.entry(httpserver.url_for("").rstrip("/"), jid).outcome == "healthy"
 
 
 def test_last_state_needs_retained_checkpoints(cli, flink, httpserver, tmp_path):
@@ -346,7 +377,7 @@ def test_last_state_needs_retained_checkpoints(cli, flink, httpserver, tmp_path)
 def test_a_program_naming_another_job_is_refused(cli, flink, httpserver, tmp_path):
     record = deployed_record(flink)
     serve_overview(httpserver, flink)
-    flink.serve(httpserver, "deploy-config-deployed", "deploy-jars")
+    flink.serve(httpserver, "deploy-config-deployed", "deploy-jars", "deploy-job-deployed")
     httpserver.expect_request(f"/jars/{record.spec.jar_id}/plan", method="POST").respond_with_json(
         flink.body("jar-plan")  # the demo job's plan: named flinkctl-demo
     )

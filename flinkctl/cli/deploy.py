@@ -8,6 +8,7 @@ before the running job was touched, 6 rolled back to the previous revision (heal
 
 import sys
 import time
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -38,7 +39,9 @@ from flinkctl.cli.jars import (
 from flinkctl.errors import UsageError
 
 if TYPE_CHECKING:
-    from flinkctl.workflows.deploy import Deployer, Report, Step
+    from collections.abc import Iterator
+
+    from flinkctl.workflows.deploy import Report, Step
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -51,6 +54,14 @@ class UpgradeMode(str, Enum):
     stateless = "stateless"
 
 
+UpgradeModeOption = Annotated[
+    UpgradeMode,
+    typer.Option(
+        "--upgrade-mode",
+        help="How to take the running job's state: stop with a savepoint, cancel and use "
+        "its newest retained checkpoint, or cancel and start without state.",
+    ),
+]
 NameArgument = Annotated[
     str | None,
     typer.Argument(
@@ -147,22 +158,31 @@ class Progress:
 
 
 def run_workflow(catalog: Path | None, work: "Any") -> None:
-    """Run WORK(deployer) with progress on stderr; print its report; exit with its code."""
+    """Run WORK(deployer) with progress on stderr; print its report; exit with its code.
+
+    SIGTERM (what CI sends on cancel) is handled as Ctrl-C: both stop the run where it is and
+    print the report so far, in the chosen format, with the state to recover from (exit 130 or
+    143). A second signal while the report is printed is held back.
+    """
+    import signal
+
     from flinkctl.output.deploy import REPORT
     from flinkctl.workflows.deploy import Deployer
 
     invocation = Invocation.current()
     progress = Progress(invocation)
     deployer = Deployer(invocation.client(), catalog_at(catalog), progress)
-    try:
-        report: Report = work(deployer)
-    except KeyboardInterrupt:
-        progress.close()
-        _interrupted(deployer)
-        raise
-    finally:
-        progress.close()
-        deployer.catalog.close()
+    with _signals_as_interrupts() as received:
+        try:
+            report: Report = work(deployer)
+        except KeyboardInterrupt:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+            progress.close()
+            report = deployer.interrupted(received[-1] if received else signal.SIGINT)
+            print(f"{report.cause}; {report.hint}", file=sys.stderr)
+        finally:
+            progress.close()
+            deployer.catalog.close()
     for note in report.notes:
         if progress.show:
             print(f"note: {note}", file=sys.stderr)
@@ -170,12 +190,38 @@ def run_workflow(catalog: Path | None, work: "Any") -> None:
     raise typer.Exit(report.exit_code)
 
 
-def _interrupted(deployer: "Deployer") -> None:
-    report = deployer.report
-    last = report.steps[-1].step if report.steps else "the start"
-    print(f"stopped during {last}; what was started goes on on the cluster", file=sys.stderr)
-    if report.savepoint:
-        print(f"hint: the previous job's state is at {report.savepoint}", file=sys.stderr)
+class _Signalled(KeyboardInterrupt):
+    """SIGTERM, raised where the run is, as Ctrl-C is."""
+
+
+@contextmanager
+def _signals_as_interrupts() -> "Iterator[list[int]]":
+    """Turn SIGTERM into an interruption for the block; the list collects the signals seen."""
+    import signal
+    import threading
+
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        received.append(signum)
+        raise _Signalled
+
+    def ctrl_c(signum: int, frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {
+        signal.SIGTERM: signal.signal(signal.SIGTERM, interrupt),
+        signal.SIGINT: signal.signal(signal.SIGINT, ctrl_c),
+    }
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 # -- deploy.yaml ------------------------------------------------------------------------------
@@ -258,14 +304,7 @@ def deploy(
     arg: ArgOption = None,
     parallelism: ParallelismOption = None,
     conf: ConfOption = None,
-    upgrade_mode: Annotated[
-        UpgradeMode,
-        typer.Option(
-            "--upgrade-mode",
-            help="How to take the running job's state: stop with a savepoint, cancel and use "
-            "its newest retained checkpoint, or cancel and start without state.",
-        ),
-    ] = UpgradeMode.savepoint,
+    upgrade_mode: UpgradeModeOption = UpgradeMode.savepoint,
     allow_non_restored_state: AllowNonRestoredOption = False,
     drain: DrainOption = False,
     from_savepoint: FromSavepointOption = None,
@@ -394,6 +433,8 @@ def rollback(
     max_restarts: MaxRestartsOption = DEFAULTS["max_restarts"],
     min_checkpoints: MinCheckpointsOption = None,
     timeout: TimeoutOption = DEFAULTS["timeout"],
+    upgrade_mode: UpgradeModeOption = UpgradeMode.savepoint,
+    from_savepoint: FromSavepointOption = None,
     catalog: CatalogOption = None,
 ) -> None:
     """Stop NAME's job with a savepoint and start an earlier revision from it, health-gated.
@@ -401,15 +442,27 @@ def rollback(
     The revision comes from the running job's own record (it carries the previous good
     revision), so this works from a machine that never deployed NAME, as long as that
     revision's jar is still uploaded. If the earlier revision is not healthy, the job that ran
-    before starts again from the same savepoint (exit 6). Exit codes and -o json as deploy.
+    before starts again from the same savepoint (exit 6). A job that cannot stop with a
+    savepoint (crash-looping: its tasks restart) is cancelled and the earlier revision starts
+    from its newest retained checkpoint, else from the newest savepoint of NAME (the report
+    says which and how old); with neither, nothing is touched (exit 2). --upgrade-mode and
+    --from-savepoint work as in deploy. Exit codes and -o json as deploy.
 
     Example:
 
       flinkctl rollback orders-etl --revision 3 -o json
     """
+    from flinkctl.workflows.deploy import LATEST
     from flinkctl.workflows.health import Gate
 
     gate = Gate(healthy_for, max_restarts, min_checkpoints, timeout)
     if gate.healthy_for >= gate.timeout:
         raise UsageError("--healthy-for must be shorter than --timeout")
-    run_workflow(catalog, lambda deployer: deployer.rollback(name, revision, gate))
+    restore = from_savepoint if from_savepoint in (None, LATEST) else savepoint_path(from_savepoint)
+    mode = UpgradeMode(upgrade_mode).value
+    run_workflow(
+        catalog,
+        lambda deployer: deployer.rollback(
+            name, revision, gate, upgrade_mode=mode, from_savepoint=restore, timeout=timeout
+        ),
+    )

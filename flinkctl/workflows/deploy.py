@@ -1,12 +1,19 @@
 """`deploy` and `rollback`: replace the job named NAME safely, and undo it when it is not healthy.
 
 deploy: validate (resolve NAME's running job, upload, plan: a failing main() is refused before
-anything changes), skip an unchanged deploy, take the old job's state (savepoint, last-state or
-stateless), start the new revision from it with NO_CLAIM, health-gate it, and on failure start
-the previous revision again from the same state. rollback: the same switch towards an older
-revision. Each start carries its revision record (flinkctl.workflows.revisions) and gets a job
-id derived from NAME and a generation number, so two deploys racing for one NAME cannot both
-start a job: Flink refuses the second id.
+anything changes), skip an unchanged deploy (gating again a running revision whose gate never
+passed), take the old job's state (savepoint, last-state or stateless; a job that cannot stop
+with a savepoint falls back to its retained checkpoint or its name's newest savepoint), start
+the new revision from it with NO_CLAIM, health-gate it, and on failure start the previous
+revision again from the same state. rollback: the same switch towards an older revision. Each
+start carries its revision record (flinkctl.workflows.revisions) and gets a job id derived from
+NAME and a generation number, so two deploys racing for one NAME cannot both start a job: Flink
+refuses the second id, and the loser reports itself superseded.
+
+The decisions are pure functions in flinkctl.workflows.deploy_plan; this module performs them.
+The catalog is the journal: a start is recorded before its request and its outcome after, the
+stop's savepoint before and after; a re-run reads it and the cluster to resume. The catalog must
+be writable before the first change; after it, a failing local write is a warning.
 
 No typer or rich: progress goes to a Listener, the outcome is a Report.
 """
@@ -14,6 +21,7 @@ No typer or rich: progress goes to a Listener, the outcome is a Report.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,12 +33,13 @@ from flinkctl.errors import (
     AuthError,
     ExitCode,
     FlinkctlError,
+    NotFoundError,
     UnreachableError,
     UsageError,
     WaitTimeout,
 )
 from flinkctl.flink import ENDED_STATES, Json, jar_id, trace_summary
-from flinkctl.workflows import health
+from flinkctl.workflows import deploy_plan, health
 from flinkctl.workflows.revisions import (
     History,
     Known,
@@ -54,11 +63,14 @@ RESULT_CODES = {
     "planned": ExitCode.OK,
     "refused": ExitCode.USAGE,
     "rolled-back": ExitCode.ROLLED_BACK,
+    "superseded": ExitCode.SUPERSEDED,
     "failed": ExitCode.FAILED,
+    "interrupted": ExitCode.INTERRUPTED,
 }
 CANNOT_MAP = "Cannot map checkpoint/savepoint state"
 LATEST = "latest"  # --from-savepoint latest: NAME's newest savepoint (flinkctl savepoint latest)
 DUPLICATE = "Duplicate"  # DuplicateJobSubmissionException / DuplicateApplicationSubmission...
+APPEAR_WITHIN = 60.0  # seconds to wait for a job whose run request lost its answer
 
 
 @dataclass
@@ -84,7 +96,8 @@ class Report:
     """The outcome of a deploy or rollback: what runs now, how it got there, and why not."""
 
     name: str
-    result: str = "failed"  # deployed | unchanged | refused | rolled-back | failed | planned
+    result: str = "failed"  # deployed | unchanged | refused | rolled-back | superseded |
+    # failed | planned | interrupted
     revision: int | None = None  # the revision running at the end
     job_id: str | None = None  # the job running at the end
     previous_job_id: str | None = None  # the job that ran before
@@ -93,12 +106,16 @@ class Report:
     cause: str | None = None
     hint: str | None = None
     notes: list[str] = field(default_factory=list)
+    diff: list[dict[str, Any]] | None = None  # --dry-run: what would change
     timed_out: bool = False
+    signal: int | None = None  # the signal that interrupted the run (SIGINT 2, SIGTERM 15)
 
     @property
     def exit_code(self) -> int:
         if self.timed_out:
             return int(ExitCode.TIMEOUT)
+        if self.result == "interrupted" and self.signal == 15:
+            return int(ExitCode.TERMINATED)
         return int(RESULT_CODES[self.result])
 
     def to_json(self) -> dict[str, Any]:
@@ -113,6 +130,7 @@ class Report:
             "cause": self.cause,
             "hint": self.hint,
             "notes": self.notes,
+            **({"diff": self.diff} if self.diff is not None else {}),
         }
 
 
@@ -222,6 +240,11 @@ class Deployer:
             poller = Poller
         self.poller = poller
         self.report = Report("")
+        self.changed = False
+        self.uploaded: str | None = None
+        self.started: str | None = None  # the job this run started last (it may run ungated)
+        self.planned_generation = 0  # NAME's newest generation when this run resolved it
+        self.upload_used = False  # a job was started (or may have been) from this run's upload
 
     # -- the two workflows -------------------------------------------------------------------
 
@@ -231,10 +254,20 @@ class Deployer:
         return self.guarded(req.name, lambda: self._deploy(req))
 
     def rollback(
-        self, name: str, revision: int | None = None, gate: health.Gate | None = None
+        self,
+        name: str,
+        revision: int | None = None,
+        gate: health.Gate | None = None,
+        *,
+        upgrade_mode: str = "savepoint",
+        from_savepoint: str | None = None,
+        timeout: float = 300.0,
     ) -> Report:
-        """Stop NAME's job with a savepoint and start an older revision from it, health-gated."""
-        req = Request(name, jar="", gate=gate or health.Gate())
+        """Take NAME's running job's state (as deploy's UPGRADE_MODE) and start an older
+        revision from it (or from FROM_SAVEPOINT), health-gated."""
+        req = Request(name, jar="", gate=gate or health.Gate(), upgrade_mode=upgrade_mode,
+                      from_savepoint=from_savepoint, timeout=timeout)  # fmt: skip
+        req.check()
         return self.guarded(name, lambda: self._rollback(req, revision))
 
     def guarded(self, name: str, work: Callable[[], None]) -> Report:
@@ -242,11 +275,14 @@ class Deployer:
 
         Before any change an error is a refusal (a lost connection or refused credentials
         stay errors, with their exit codes); after one it is a failure naming the state to
-        recover from.
+        recover from. A KeyboardInterrupt (SIGINT, or SIGTERM turned into one) propagates:
+        the caller reports it with `interrupted`.
         """
         self.report = Report(name)
         self.changed = False
-        self.uploaded: str | None = None
+        self.uploaded = None
+        self.started = None
+        self.upload_used = False
         try:
             work()
         except Stop as stop:
@@ -260,14 +296,48 @@ class Deployer:
                 raise
             result = "failed" if self.changed else "refused"
             self.finish(Stop(result, failure(exc), exc.hint))
+        except sqlite3.Error as exc:  # the local catalog, before the first change
+            self.finish(Stop(
+                "failed" if self.changed else "refused",
+                f"the catalog {self.catalog.path}: {exc}",
+                "the cluster was not touched" if not self.changed else None,
+            ))  # fmt: skip
         return self.report
+
+    def interrupted(self, signum: int) -> Report:
+        """The report of a run stopped by signal SIGNUM: what runs as far as this run knows,
+        the state to recover from, and the command that resumes."""
+        report = self.report
+        last = next((s.step for s in reversed(report.steps) if s.status == "failed"), None)
+        name = {2: "SIGINT", 15: "SIGTERM"}.get(signum, f"signal {signum}")
+        report.result, report.signal = "interrupted", signum
+        report.cause = f"interrupted by {name}" + (f" during {last}" if last else "")
+        if not self.changed:
+            report.hint = "nothing was changed on the cluster"
+            return report
+        if self.started:
+            report.job_id = self.started
+            what = f"job {self.started} was started and runs without a passed health gate"
+        else:
+            what = f"job {report.previous_job_id} may have been stopped; nothing new started"
+        report.hint = (
+            f"{what}; {self.recover_hint()}; run the same command again: it resumes "
+            "(gates a running revision, starts from the stopped job's savepoint)"
+        )
+        return report
 
     def _deploy(self, req: Request) -> None:
         with self.step("resolve") as step:
             known = self.resolve(req.name)
             current = self.current(known)
             step.detail = _describe(current)
-            if req.from_savepoint == LATEST:
+            take_latest = req.from_savepoint == LATEST and deploy_plan.latest_is_taken(
+                req.upgrade_mode, current is not None
+            )
+            if take_latest:
+                req.from_savepoint = None
+                step.detail += "; latest: the state this deploy takes from it"
+            elif req.from_savepoint == LATEST:
                 from flinkctl.workflows.savepoints import newest_path
 
                 req.from_savepoint = newest_path(self.client, self.catalog, req.name)
@@ -279,10 +349,18 @@ class Deployer:
                     f"revision {current.record.revision} runs {current.record.spec.describe()}"
                 )
                 if current.record.spec.same_program(spec):
-                    return self.unchanged(current)
+                    if deploy_plan.owes_gate(current):
+                        step.detail += "; its health gate has not passed: gating it again"
+                    else:
+                        return self.unchanged(current)
             else:
                 step.detail = "nothing to compare with"
-        self.preconditions(req, known, current)
+        same = current is not None and current.record is not None and \
+            current.record.spec.same_program(spec)  # fmt: skip
+        if same and current is not None and deploy_plan.owes_gate(current):
+            return self.regate(req, known, current)
+        resume = self.preconditions(req, known, current)
+        choice = self.choose_state(req, current)
         if req.jar_file is not None:
             with self.step("upload") as step:
                 self.uploaded = jar_id(self.client.upload_jar(req.jar_file))
@@ -291,19 +369,30 @@ class Deployer:
         with self.step("plan") as step:
             step.detail = self.plan(req, spec)
         if req.dry_run:
-            return self.planned(req, current)
+            return self.planned(req, current, spec, choice)
+        self.check_journal()
         revision = max(known.max_revision, self.local_max(req.name, "revision")) + 1
         generation = self.next_generation(known)
         self.changed = True
         self.report.previous_job_id = current.job_id if current else None
-        taken = self.take_state(req, current)
+        taken = self.take_state(req, current, choice) if current else resume
         state = req.from_savepoint or (None if req.fresh else taken)
-        back = current.record.as_previous(current.job_id) if current and current.record else None
+        if current is not None and current.record is not None:
+            back, back_previous = (
+                current.record.as_previous(current.job_id),
+                current.record.previous,
+            )
+        elif resume is not None and known.jobs and known.jobs[-1].record is not None:
+            ended = known.jobs[-1]
+            assert ended.record is not None
+            back, back_previous = ended.record.as_previous(ended.job_id), ended.record.previous
+        else:
+            back, back_previous = None, None
         record = Record(req.name, revision, generation, spec, restored_from=state,
-                        previous_job_id=current.job_id if current else None, previous=back)  # fmt: skip
-        self.switch(record, state, req, back=back, back_state=taken,
-                    back_previous=current.record.previous if current and current.record else None)  # fmt: skip
-        self.tidy(req, known, record)
+                        previous_job_id=current.job_id if current else None, previous=back,
+                        rollback_state=taken)  # fmt: skip
+        self.switch(record, state, req, back=back, back_state=taken, back_previous=back_previous)
+        self.tidy(req, record)
 
     def _rollback(self, req: Request, revision: int | None) -> None:
         name = req.name
@@ -313,6 +402,8 @@ class Deployer:
             if current is None:
                 raise Stop("refused", f"no job named {name!r} runs: nothing to roll back")
             step.detail = _describe(current)
+            if req.from_savepoint == LATEST:
+                req.from_savepoint = None  # the state taken from the running job is the newest
         with self.step("target") as step:
             target = self.target(known, current, revision)
             step.detail = f"revision {target.revision}: {target.spec.describe()}"
@@ -326,16 +417,51 @@ class Deployer:
                     "longer uploaded",
                     hint=f"deploy it again: flinkctl deploy {name} --jar FILE ...",
                 )
+        choice = self.choose_state(req, current)
+        self.check_journal()
         self.changed = True
         self.report.previous_job_id = current.job_id
-        state = self.take_state(req, current)
+        taken = self.take_state(req, current, choice)
+        state = req.from_savepoint or taken
         older = known.revision(target.revision)
         record = Record(name, target.revision, self.next_generation(known), target.spec,
                         action="rollback", restored_from=state, previous_job_id=current.job_id,
-                        previous=older.previous if older else None)  # fmt: skip
+                        previous=older.previous if older else None,
+                        rollback_state=taken)  # fmt: skip
         back = current.record.as_previous(current.job_id) if current.record else None
-        self.switch(record, state, req, back=back, back_state=state,
+        self.switch(record, state, req, back=back, back_state=taken,
                     back_previous=current.record.previous if current.record else None)  # fmt: skip
+
+    def regate(self, req: Request, known: History, current: Known) -> None:
+        """The same revision runs, but its health gate never passed (an interrupted deploy, a
+        fresh runner): gate it now (restarts counted from now); roll back when unhealthy."""
+        record = current.record
+        assert record is not None
+        self.report.previous_job_id = record.previous_job_id
+        if self.catalog.entry(self.cluster, current.job_id) is None:  # a fresh runner
+            from flinkctl.catalog import Entry
+
+            entry = Entry(self.cluster, record.name, current.job_id, record.revision,
+                          record.generation, record.to_json(), None, record.time_ms)  # fmt: skip
+            self.local("the running revision", lambda: self.catalog.add(entry))
+        verdict = self.gate(current.job_id, req.gate, "health", since_now=True)
+        if verdict.status == "healthy":
+            self.report.notes.append(
+                f"revision {record.revision} (job {current.job_id}) had no passed health gate "
+                "on record: gated it again, healthy"
+            )
+            self.report.result = "unchanged"
+            self.report.revision, self.report.job_id = record.revision, current.job_id
+            self.started = None
+            return
+        cause = f"revision {record.revision} is not healthy: {verdict.reason}"
+        self.check_journal()
+        self.changed = True
+        self.report.savepoint = record.rollback_state
+        older = known.revision(record.previous.revision) if record.previous else None
+        self.recover(record, current.job_id, cause, req, back=record.previous,
+                     back_state=record.rollback_state,
+                     back_previous=older.previous if older else None)  # fmt: skip
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -362,6 +488,7 @@ class Deployer:
 
     def resolve(self, name: str) -> History:
         known = history(self.client, self.catalog, name)
+        self.planned_generation = known.max_generation
         if known.replaced:
             ids = ", ".join(known.replaced)
             self.report.notes.append(
@@ -408,10 +535,19 @@ class Deployer:
             allow_non_restored_state=req.allow_non_restored_state,
         )
 
-    def preconditions(self, req: Request, known: History, current: Known | None) -> None:
-        """What deploy refuses before touching anything, besides a failing program."""
+    def preconditions(self, req: Request, known: History, current: Known | None) -> str | None:
+        """What deploy refuses before touching anything, besides a failing program; with no
+        running job, the savepoint an interrupted stop left to resume from (or None)."""
         if current is None:
             if known.jobs and not (req.from_savepoint or req.fresh):
+                resume = self.stopped_state(known.jobs[-1])
+                if resume is not None:
+                    self.report.notes.append(
+                        f"job {known.jobs[-1].job_id} ({known.jobs[-1].state}) ended with a "
+                        f"savepoint: starting from it, {resume} (an interrupted deploy resumes)"
+                    )
+                    self.report.savepoint = resume
+                    return resume
                 raise Stop(
                     "refused",
                     f"no job named {req.name!r} runs, but it ran before (jobs "
@@ -419,7 +555,7 @@ class Deployer:
                     "state would drop that state",
                     hint="say what to start from: --from-savepoint PATH or --fresh",
                 )
-            return
+            return None
         if current.record is None and req.rollback:
             raise Stop(
                 "refused",
@@ -427,24 +563,90 @@ class Deployer:
                 "could not roll back to it",
                 hint="deploy once with --no-rollback to take it over",
             )
-        if req.upgrade_mode == "last-state":
-            self.check_retained(current.job_id)
+        return None
 
-    def check_retained(self, job_id: str) -> None:
-        """last-state needs a completed checkpoint that outlives a cancellation."""
-        config = self.client.checkpoint_config(job_id)
-        external = config.get("externalization") or {}
-        if not external.get("enabled") or external.get("delete_on_cancellation", True):
-            raise Stop(
-                "refused",
-                f"job {job_id} does not retain its checkpoints when cancelled, so "
-                "--upgrade-mode last-state has no state to start from",
-                hint="use --upgrade-mode savepoint, or set execution.checkpointing."
-                "externalized-checkpoint-retention: RETAIN_ON_CANCELLATION",
-            )
-        latest = (self.client.checkpoint_stats(job_id).get("latest") or {}).get("completed")
-        if not latest:
-            raise Stop("refused", f"job {job_id} has no completed checkpoint yet")
+    def stopped_state(self, last: Known) -> str | None:
+        """The savepoint NAME's newest job ended with when it was stopped with one (FINISHED:
+        a stop-with-savepoint, e.g. of a deploy killed right after it), else None."""
+        if last.state != "FINISHED" or last.job is None:
+            return None
+        try:
+            stats = self.client.checkpoint_stats(last.job_id)
+        except FlinkctlError:
+            return None
+        savepoint = (stats.get("latest") or {}).get("savepoint") or {}
+        path = savepoint.get("external_path")
+        return str(path) if path and savepoint.get("status") == "COMPLETED" else None
+
+    def choose_state(self, req: Request, current: Known | None) -> deploy_plan.StateChoice | None:
+        """How the running job's state will be taken (deploy_plan.choose_state), decided from
+        the cluster before anything changes; a refusal stops here, untouched."""
+        if current is None:
+            return None
+        jid = current.job_id
+        job: Json = {"jid": jid}
+        if req.upgrade_mode == "savepoint":
+            job = {**self.client.job(jid), "jid": jid}
+        config = checkpoints = None
+        newest: tuple[str, int] | None = None
+        clean = deploy_plan.running_cleanly(job)
+        if req.upgrade_mode == "last-state" or (req.upgrade_mode == "savepoint" and not clean):
+            config = self._optional(lambda: self.client.checkpoint_config(jid))
+            if deploy_plan.retains_on_cancel(config):
+                checkpoints = self._optional(lambda: self.client.checkpoint_stats(jid))
+        if req.upgrade_mode == "savepoint" and not clean:
+            from flinkctl.workflows.savepoints import known
+
+            found = known(self.client, self.catalog, req.name).newest(req.name)
+            if found is not None and found.path:
+                newest = (found.path, found.started_ms)
+        choice = deploy_plan.choose_state(
+            req.upgrade_mode, job, config, checkpoints, newest, _now_ms()
+        )
+        if choice.how == "refuse":
+            hint = "the running job was not touched"
+            if req.upgrade_mode == "last-state":
+                hint = ("use --upgrade-mode savepoint, or set execution.checkpointing."
+                        "externalized-checkpoint-retention: RETAIN_ON_CANCELLATION")  # fmt: skip
+            raise Stop("refused", choice.reason, hint=hint)
+        if choice.how in ("checkpoint", "savepoint") and req.upgrade_mode == "savepoint":
+            self.report.notes.append(choice.reason)
+        return choice
+
+    def _optional(self, fetch: Callable[[], Any]) -> Any:
+        try:
+            return fetch()
+        except NotFoundError:
+            return None
+
+    def check_journal(self) -> None:
+        """Refuse, untouched, when the catalog (the journal a re-run resumes from) cannot be
+        written: locked by another process past the busy timeout, read-only, corrupt."""
+        with self.step("journal") as step:
+            try:
+                db = self.catalog.db
+                db.execute("BEGIN IMMEDIATE")
+                db.execute("ROLLBACK")
+            except (sqlite3.Error, FlinkctlError) as exc:
+                message = exc.message if isinstance(exc, FlinkctlError) else str(exc)
+                raise Stop(
+                    "refused",
+                    f"cannot write the catalog {self.catalog.path}: {message}",
+                    hint="the cluster was not touched; try again when no other flinkctl "
+                    "holds it, or point --catalog at a writable file",
+                ) from exc
+            step.detail = str(self.catalog.path)
+
+    def local(self, what: str, write: Callable[[], object]) -> None:
+        """A write to the catalog after the cluster changed: a failure is a warning (the record
+        on the cluster carries on), never an abandoned deploy."""
+        try:
+            write()
+        except (sqlite3.Error, FlinkctlError) as exc:
+            message = exc.message if isinstance(exc, FlinkctlError) else str(exc)
+            note = f"warning: could not record {what} in the catalog: {message}"
+            if note not in self.report.notes:
+                self.report.notes.append(note)
 
     def plan(self, req: Request, spec: Spec) -> str:
         """POST /jars/:jarid/plan runs main(): its failure, or another job name, is refused."""
@@ -458,37 +660,41 @@ class Deployer:
                 f"the program fails before it starts: {failure(exc)}",
                 hint="the running job was not touched",
             ) from exc
-        plan = planned.get("plan") or planned
-        name = plan.get("name")
+        planned_job = planned.get("plan") or planned
+        name = planned_job.get("name")
         if name != req.name:
             raise Stop(
                 "refused",
                 f"the program names its job {name!r}, not {req.name!r}",
                 hint="NAME is the name the program passes to execute()",
             )
-        return f"job {name!r}, {len(plan.get('nodes') or [])} vertices"
+        return f"job {name!r}, {len(planned_job.get('nodes') or [])} vertices"
 
-    def take_state(self, req: Request, current: Known | None) -> str | None:
-        """Stop or cancel the old job by the upgrade mode; the path of the state it leaves."""
-        if current is None:
+    def take_state(
+        self, req: Request, current: Known | None, choice: deploy_plan.StateChoice | None
+    ) -> str | None:
+        """Stop or cancel the old job as CHOICE says; the path of the state it leaves."""
+        if current is None or choice is None:
             return None
         jid = current.job_id
-        if req.upgrade_mode == "savepoint":
+        if choice.how == "stop":
             with self.step("savepoint") as step:
                 location = self.stop_with_savepoint(jid, req, req.name)
                 self.report.savepoint = step.detail = location
             return location
         with self.step("cancel") as step:
             step.detail = self.cancel(jid, req.timeout)
-        if req.upgrade_mode == "stateless":
+        if choice.how == "none":
             return None
+        if choice.how == "savepoint":
+            self.report.savepoint = choice.path
+            return choice.path
         with self.step("checkpoint") as step:
-            latest = (self.client.checkpoint_stats(jid).get("latest") or {}).get("completed")
-            checkpoint = (latest or {}).get("external_path")
-            if not checkpoint:
+            checkpoint = deploy_plan.newest_checkpoint(dict(self.client.checkpoint_stats(jid)))
+            if checkpoint is None:
                 raise Stop("failed", f"cancelled job {jid} left no retained checkpoint")
-            self.report.savepoint = step.detail = checkpoint
-        return checkpoint
+            self.report.savepoint = step.detail = str(checkpoint["external_path"])
+        return self.report.savepoint
 
     def stop_with_savepoint(self, jid: str, req: Request, name: str) -> str:
         """Stop job JID (of NAME) with a savepoint, recorded in the catalog as kind deploy."""
@@ -501,24 +707,34 @@ class Deployer:
             done = self.poller(req.timeout).operation(
                 lambda: self.client.savepoint_status(jid, trigger), what="stop-with-savepoint"
             )
-            recording.completed(done.get("location"))
-        except WaitTimeout:
-            raise
+        except WaitTimeout as exc:
+            raise WaitTimeout(
+                f"the stop of job {jid} with a savepoint did not complete within "
+                f"{req.timeout:g}s; it may still complete (trigger {trigger})",
+                hint=f"flinkctl savepoint status {jid} {trigger} --wait finds its savepoint; "
+                f"when job {jid} has ended, run the same deploy again: it starts from it",
+            ) from exc
         except FlinkctlError as exc:
-            recording.failed(exc)
+            error = exc
+            self.local("the failed savepoint", lambda: recording.failed(error))
             state = self.client.job_status(jid).get("status")
             if state in ENDED_STATES:  # someone else stopped it: another deploy or rollback
+                self.superseded_check(
+                    self.planned_generation, f"job {jid} ended ({state}) while this run stopped it"
+                )
                 raise Stop(
-                    "refused",
-                    f"job {jid} ended ({state}) while this deploy was stopping it: another "
-                    "deploy or rollback of this name runs at the same moment",
+                    "failed",
+                    f"job {jid} ended ({state}) while this run was stopping it, and no newer "
+                    "deploy of this name started",
                 ) from exc
             raise Stop(
                 "failed",
                 f"stop-with-savepoint of job {jid} failed: {failure(exc)}",
                 hint=f"job {jid} still runs ({state}); nothing changed",
             ) from exc
-        return str(done.get("location"))
+        location = str(done.get("location"))
+        self.local("the savepoint", lambda: recording.completed(location))
+        return location
 
     def cancel(self, jid: str, timeout: float) -> str:
         """Cancel job JID and wait until it has ended (one that already ended is fine): how."""
@@ -544,8 +760,7 @@ class Deployer:
         back_state: str | None,
         back_previous: Previous | None,
     ) -> None:
-        """Start RECORD from STATE and gate it; when unhealthy, start BACK (recording
-        BACK_PREVIOUS as its previous revision) from BACK_STATE, the old job's state."""
+        """Start RECORD from STATE and gate it; when unhealthy, `recover`."""
         started = self.start(record, state, "start")
         if started is not None:
             verdict = self.gate(started, req.gate, "health")
@@ -556,6 +771,24 @@ class Deployer:
             cause = f"revision {record.revision} is not healthy: {verdict.reason}"
         else:
             cause = self.report.cause or f"revision {record.revision} did not start"
+        self.recover(record, started, cause, req, back=back, back_state=back_state,
+                     back_previous=back_previous)  # fmt: skip
+
+    def recover(
+        self,
+        record: Record,
+        started: str | None,
+        cause: str,
+        req: Request,
+        *,
+        back: Previous | None,
+        back_state: str | None,
+        back_previous: Previous | None,
+    ) -> None:
+        """RECORD (job STARTED, if it started) is not healthy: unless a newer deploy took NAME
+        over, cancel it and start BACK (recording BACK_PREVIOUS as its previous revision) from
+        BACK_STATE, the old job's state, gated."""
+        self.superseded_check(record.generation, cause)
         if not req.rollback:
             raise Stop(
                 "failed",
@@ -565,6 +798,7 @@ class Deployer:
         if started is not None:
             with self.step("cancel-new") as step:
                 step.detail = self.cancel(started, req.timeout)
+            self.started = None
         if back is None:
             raise Stop(
                 "failed", cause + "; no previous revision to roll back to", self.recover_hint()
@@ -578,6 +812,7 @@ class Deployer:
             restored_from=back_state,
             previous_job_id=started,
             previous=back_previous,
+            rollback_state=back_state,
         )
         self.report.cause = None
         again = self.start(back_record, back_state, "rollback")
@@ -589,6 +824,7 @@ class Deployer:
             )
         verdict = self.gate(again, req.gate, "rollback-health")
         if verdict.status != "healthy":
+            self.report.job_id = again
             raise Stop(
                 "failed",
                 f"{cause}; revision {back.revision} is not healthy either: {verdict.reason}",
@@ -597,9 +833,27 @@ class Deployer:
         self.report.revision, self.report.job_id = back.revision, again
         raise Stop("rolled-back", cause, _unmapped_hint(cause, record))
 
+    def superseded_check(self, generation: int, cause: str) -> None:
+        """Before a destructive step: when a newer generation of NAME started (another deploy
+        or rollback), stop with result superseded, touching nothing more."""
+        known = history(self.client, self.catalog, self.report.name)
+        newer = deploy_plan.newer_generation(known.jobs, generation)
+        if newer is None or newer.record is None:
+            return
+        runs = newer.job_id if newer.active else None
+        self.report.job_id, self.report.revision = runs, newer.record.revision
+        self.started = None
+        raise Stop(
+            "superseded",
+            f"{cause}; meanwhile another deploy or rollback of {self.report.name!r} started "
+            f"revision {newer.record.revision} as job {newer.job_id} ({newer.state}), which "
+            "now owns the name: this run changes nothing more",
+            hint=f"see flinkctl jobs history {self.report.name}",
+        )
+
     def start(self, record: Record, state: str | None, step_name: str) -> str | None:
         """Run RECORD's spec from STATE with its record; the job id, None when the run request
-        failed (the cause goes to the report)."""
+        failed (the cause goes to the report). A run whose answer was lost is found by its id."""
         from flinkctl.catalog import Entry
 
         new_id = job_id_for(record.name, record.generation)
@@ -616,30 +870,63 @@ class Deployer:
             step.detail = f"revision {record.revision} as job {new_id}" + (
                 f" from {state}" if state else " without state"
             )
-            self.catalog.add(
-                Entry(self.cluster, record.name, new_id, record.revision, record.generation,
-                      record.to_json(), None, record.time_ms)
-            )  # fmt: skip
+            entry = Entry(self.cluster, record.name, new_id, record.revision, record.generation,
+                          record.to_json(), None, record.time_ms)  # fmt: skip
+            self.local("the start", lambda: self.catalog.add(entry))
+            used_before, self.upload_used = (
+                self.upload_used,
+                self.upload_used or (spec.jar_id == self.uploaded),
+            )
             try:
                 self.client.run_jar(spec.jar_id, body)
             except FlinkctlError as exc:
-                if isinstance(exc, UnreachableError | AuthError):
+                if isinstance(exc, AuthError):
                     raise
+                if isinstance(exc, UnreachableError):
+                    if not self.appeared(new_id):
+                        raise
+                    step.detail += " (the answer to the run request was lost: found the job)"
+                    self.started = new_id
+                    return new_id
                 cause = failure(exc)
-                self.catalog.set_outcome(self.cluster, new_id, "not-started")
+                self.local("the failed start", lambda: self.catalog.set_outcome(
+                    self.cluster, new_id, "not-started"))  # fmt: skip
                 if DUPLICATE in cause:
+                    step.status, step.detail = "failed", f"job id {new_id} is taken"
+                    self.upload_used = used_before  # refused: no job of this run used it
+                    self.superseded_check(record.generation - 1, f"job id {new_id} is taken")
                     raise Stop(
-                        "refused",
+                        "refused" if self.report.previous_job_id is None else "failed",
                         f"job id {new_id} is taken: another deploy or rollback of "
-                        f"{record.name!r} started generation {record.generation} at the same moment",
+                        f"{record.name!r} started generation {record.generation} at the same "
+                        "moment",
                     ) from exc
                 step.status = "failed"
                 step.detail = cause
                 self.report.cause = cause
                 return None
+        self.started = new_id
         return new_id
 
-    def gate(self, job_id: str, gate: health.Gate, step_name: str) -> health.Verdict:
+    def appeared(self, job_id: str) -> bool:
+        """Whether job JOB_ID shows up within APPEAR_WITHIN seconds: main() runs inside the
+        JobManager, so a job whose run request lost its answer may still start."""
+
+        def ask() -> str | None:
+            try:
+                return str(self.client.job_status(job_id).get("status"))
+            except (NotFoundError, UnreachableError):
+                return None
+
+        try:
+            self.poller(APPEAR_WITHIN).until(ask, lambda s: s is not None, what=f"job {job_id}")
+        except WaitTimeout:
+            return False
+        return True
+
+    def gate(
+        self, job_id: str, gate: health.Gate, step_name: str, *, since_now: bool = False
+    ) -> health.Verdict:
         with self.step(step_name) as step:
             try:
                 verdict, note = health.watch(
@@ -648,6 +935,7 @@ class Deployer:
                     gate,
                     self.poller(0),
                     on_verdict=lambda v: self.listener.progress(step, v.reason),
+                    since_now=since_now,
                 )
             except FlinkctlError as exc:
                 if isinstance(exc, UnreachableError | AuthError):
@@ -657,28 +945,30 @@ class Deployer:
             if note and note not in self.report.notes:
                 self.report.notes.append(note)
             outcome = "healthy" if verdict.status == "healthy" else "unhealthy"
-            self.catalog.set_outcome(self.cluster, job_id, outcome)
+            self.local(f"the health of job {job_id}",
+                       lambda: self.catalog.set_outcome(self.cluster, job_id, outcome))  # fmt: skip
             if outcome != "healthy":
                 step.status = "failed"
         return verdict
 
-    def tidy(self, req: Request, known: History, record: Record) -> None:
-        """Keep the jars deploy uploaded for the newest KEEP_JARS revisions, the running one
-        and the one a rollback would go to; delete the older ones."""
+    def tidy(self, req: Request, record: Record) -> None:
+        """Keep the jars deploy uploaded for the newest KEEP_JARS revisions, the running one,
+        the one a rollback would go to and any a job of NAME still needs (deploy_plan.
+        stale_jars, over the cluster as it is now); delete the older ones. The deploy has
+        succeeded already: a failure here is a warning."""
         with self.step("tidy") as step:
-            jars: dict[int, set[str]] = {}
-            for k in known.jobs:
-                if k.record and k.record.spec.uploaded:
-                    jars.setdefault(k.record.revision, set()).add(k.record.spec.jar_id)
-            jars.setdefault(record.revision, set()).add(record.spec.jar_id)
-            keep: set[int | None] = set(sorted(jars, reverse=True)[: max(req.keep_jars, 1)])
-            keep |= {self.report.revision, record.previous.revision if record.previous else None}
-            wanted = {j for r in keep if r in jars for j in jars[r]}
-            stale = {j for r, ids in jars.items() if r not in keep for j in ids} - wanted
-            present = {f.get("id") for f in self.client.jars().get("files") or []}
-            gone = sorted(stale & present)
-            for jar in gone:
-                self.client.delete_jar(jar)
+            try:
+                jobs = history(self.client, self.catalog, req.name).jobs
+                stale = deploy_plan.stale_jars(jobs, record, req.keep_jars, self.report.revision)
+                present = {f.get("id") for f in self.client.jars().get("files") or []}
+                gone = sorted(stale & present)
+                for jar in gone:
+                    self.client.delete_jar(jar)
+            except (FlinkctlError, sqlite3.Error) as exc:
+                message = exc.message if isinstance(exc, FlinkctlError) else str(exc)
+                step.status, step.detail = "warning", f"old jars not deleted: {message}"
+                self.report.notes.append(f"warning: {step.detail} (the deploy succeeded)")
+                return
             step.detail = f"deleted {len(gone)} old jar(s)" if gone else "nothing to delete"
 
     # -- endings -----------------------------------------------------------------------------
@@ -688,17 +978,22 @@ class Deployer:
         self.report.result = "unchanged"
         self.report.revision, self.report.job_id = current.record.revision, current.job_id
 
-    def planned(self, req: Request, current: Known | None) -> None:
-        """--dry-run: list the steps deploy would take, delete the upload made for the plan."""
-        if current is not None:
-            mode = {"savepoint": "savepoint", "last-state": "cancel", "stateless": "cancel"}
-            what = {
-                "savepoint": f"stop job {current.job_id} with a savepoint",
-                "last-state": f"cancel job {current.job_id}, start from its newest checkpoint",
-                "stateless": f"cancel job {current.job_id}, start without state",
-            }
-            self._planned(mode[req.upgrade_mode], what[req.upgrade_mode])
-        source = req.from_savepoint or ("the savepoint" if current else "no state")
+    def planned(
+        self,
+        req: Request,
+        current: Known | None,
+        spec: Spec,
+        choice: deploy_plan.StateChoice | None,
+    ) -> None:
+        """--dry-run: the diff and the steps deploy would take; delete the upload made for
+        the plan."""
+        running = current.record.spec if current and current.record else None
+        self.report.diff = deploy_plan.spec_diff(running, spec)
+        if current is not None and choice is not None:
+            self._planned("savepoint" if choice.how == "stop" else "cancel", choice.reason)
+        source = req.from_savepoint or ("the state taken" if current else "no state")
+        if req.fresh:
+            source = "no state (--fresh)"
         self._planned("start", f"start the new revision from {source} (NO_CLAIM)")
         self._planned("health", f"health gate for {req.gate.healthy_for:g}s")
         if req.rollback and current is not None:
@@ -713,9 +1008,10 @@ class Deployer:
         self.report.steps.append(Step(name, "planned", 0, detail))
 
     def delete_upload(self) -> None:
-        """Delete the jar this deploy uploaded (a refused deploy leaves no upload behind)."""
+        """Delete the jar this deploy uploaded, unless a job was started with it (a newer
+        revision's rollback may go back to it): a refused deploy leaves no upload behind."""
         jar, self.uploaded = self.uploaded, None
-        if jar is None:
+        if jar is None or self.upload_used:
             return
         with self.step("cleanup") as step:
             try:
@@ -725,10 +1021,12 @@ class Deployer:
                 step.status, step.detail = "failed", f"could not delete {jar}: {exc.message}"
 
     def finish(self, stop: Stop) -> None:
-        if stop.result == "refused":
+        if stop.result in ("refused", "superseded"):
             self.delete_upload()
         elif stop.result == "failed" and not stop.hint:
             stop.hint = self.recover_hint()
+        if stop.result == "failed" and self.report.job_id is None and self.started:
+            self.report.job_id = self.started  # it runs, ungated: the report says so
         self.report.result = stop.result
         self.report.cause = stop.cause
         self.report.hint = stop.hint
@@ -797,3 +1095,7 @@ def _unmapped_hint(cause: str, record: Record) -> str | None:
         return "the new program has no operator for some of the old state; " \
             "--allow-non-restored-state drops that state"  # fmt: skip
     return None
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)

@@ -162,16 +162,26 @@ def watch(
     *,
     on_verdict: Callable[[Verdict], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    since_now: bool = False,
 ) -> tuple[Verdict, str | None]:
-    """Poll the job until the gate decides; (the verdict, a note on what it left out)."""
+    """Poll the job until the gate decides; (the verdict, a note on what it left out).
+
+    SINCE_NOW counts only the restarts after the first poll: the gate of a job that has run
+    for a while (gated again after an interrupted deploy) judges what it does now.
+    """
     judge: Judge | None = None
     started = clock()
+    before: int | None = None
 
     def poll() -> Verdict:
         nonlocal judge
         fetchers: list[Callable[[str], Any]] = [client.job, client.job_exceptions, _stats(client)]
         job, exceptions, stats = client.fan_out(lambda fetch: fetch(job_id), fetchers)
         seen = observe(job, exceptions, stats)
+        nonlocal before
+        if since_now:
+            before = seen.restarts if before is None else before
+            seen = replace(seen, restarts=seen.restarts - before)
         if seen.state in ENDED_STATES and not seen.last_failure:
             seen = replace(seen, last_failure=_result_failure(client, job_id))
         if judge is None and seen.tasks_running:  # its checkpoint configuration is known now

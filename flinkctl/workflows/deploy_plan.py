@@ -1,0 +1,217 @@
+"""Deploy's decisions, as pure functions over plain data (the executor, `deploy.py`, does I/O).
+
+Which state the running job leaves and how it is taken (a stop with a savepoint; for a job that
+cannot take one, the last-state fallback of the Kubernetes operator), what `--from-savepoint
+latest` means, whether a running revision still owes its health gate, whether a newer deploy
+took NAME over, which uploaded jars a rollback may still need, and what `--dry-run` would
+change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from flinkctl.flink import Json
+from flinkctl.workflows.revisions import Known, Record, Spec
+
+# The vertex states a job may be in and still stop with a savepoint (finished tasks take part
+# in checkpoints since Flink 1.15).
+STOPPABLE_VERTEX_STATES = frozenset({"RUNNING", "FINISHED"})
+
+
+@dataclass(frozen=True)
+class StateChoice:
+    """How the running job's state is taken.
+
+    how: "stop" (stop with a savepoint), "checkpoint" (cancel, then its newest retained
+    checkpoint), "savepoint" (cancel, then start from PATH, NAME's newest savepoint), "none"
+    (cancel, start without state) or "refuse" (touch nothing; REASON says why).
+    """
+
+    how: str
+    reason: str = ""
+    path: str | None = None
+
+
+def running_cleanly(job: Json) -> bool:
+    """Whether GET /jobs/:jobid shows a job that can stop with a savepoint: RUNNING, and every
+    vertex RUNNING or FINISHED (a crash-looping job's tasks restart: Flink refuses the stop)."""
+    vertices = job.get("vertices") or []
+    return job.get("state") == "RUNNING" and all(
+        v.get("status") in STOPPABLE_VERTEX_STATES for v in vertices
+    )
+
+
+def retains_on_cancel(config: Json | None) -> bool:
+    """Whether GET /jobs/:jobid/checkpoints/config keeps completed checkpoints after a cancel
+    (NO_EXTERNALIZED loses them on any end, DELETE_ON_CANCELLATION on a cancel)."""
+    external = (config or {}).get("externalization") or {}
+    return bool(external.get("enabled")) and not external.get("delete_on_cancellation", True)
+
+
+def newest_checkpoint(stats: Json | None) -> Json | None:
+    """The latest completed checkpoint in GET /jobs/:jobid/checkpoints, or None."""
+    latest = (stats or {}).get("latest") or {}
+    completed = latest.get("completed")
+    return completed if isinstance(completed, dict) and completed.get("external_path") else None
+
+
+def choose_state(
+    mode: str,
+    job: Json,
+    checkpoint_config: Json | None,
+    checkpoints: Json | None,
+    newest_savepoint: tuple[str, int] | None,
+    now_ms: int,
+) -> StateChoice:
+    """How to take the state of running JOB under upgrade MODE (savepoint, last-state,
+    stateless). A job that cannot stop with a savepoint falls back, as the Kubernetes
+    operator's last-state does, to its newest retained checkpoint, else to NEWEST_SAVEPOINT
+    (path, trigger time) of its name, else it is refused untouched."""
+    jid = job.get("jid", "")
+    if mode == "stateless":
+        return StateChoice("none", f"cancel job {jid}, start without state")
+    retained = retains_on_cancel(checkpoint_config)
+    checkpoint = newest_checkpoint(checkpoints)
+    if mode == "last-state":
+        if not retained:
+            return StateChoice(
+                "refuse",
+                f"job {jid} does not retain its checkpoints when cancelled, so "
+                "--upgrade-mode last-state has no state to start from",
+            )
+        if checkpoint is None:
+            return StateChoice("refuse", f"job {jid} has no completed checkpoint yet")
+        return StateChoice("checkpoint", f"cancel job {jid}, start from its newest checkpoint")
+    if running_cleanly(job):
+        return StateChoice("stop", f"stop job {jid} with a savepoint")
+    why = f"job {jid} is {_unclean(job)}, so it cannot stop with a savepoint"
+    if retained and checkpoint is not None:
+        age = _age(now_ms, checkpoint.get("latest_ack_timestamp"))
+        return StateChoice(
+            "checkpoint",
+            f"{why}: cancel it and start from its newest retained checkpoint "
+            f"{checkpoint['external_path']} ({age} old)",
+        )
+    if newest_savepoint is not None:
+        path, taken_ms = newest_savepoint
+        return StateChoice(
+            "savepoint",
+            f"{why} and keeps no checkpoint after a cancel: cancel it and start from the "
+            f"newest savepoint of its name, {path} ({_age(now_ms, taken_ms)} old)",
+            path,
+        )
+    return StateChoice(
+        "refuse",
+        f"{why}, keeps no checkpoint after a cancel, and its name has no savepoint",
+    )
+
+
+def _unclean(job: Json) -> str:
+    state = str(job.get("state") or "in an unknown state")
+    if state != "RUNNING":
+        return state
+    waiting = sorted(
+        {str(v.get("status")) for v in job.get("vertices") or []} - STOPPABLE_VERTEX_STATES
+    )
+    return f"RUNNING with tasks {', '.join(waiting)}"
+
+
+def _age(now_ms: int, then_ms: object) -> str:
+    if not isinstance(then_ms, int) or then_ms <= 0:
+        return "an unknown time"
+    seconds = max(0, (now_ms - then_ms) // 1000)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def latest_is_taken(mode: str, running: bool) -> bool:
+    """What `--from-savepoint latest` means: with a running job and a mode that takes its state
+    (savepoint, last-state), the state this deploy takes from it, the newest there is; without
+    a running job, or with `stateless` (which takes none), NAME's newest savepoint, resolved
+    before anything changes."""
+    return running and mode != "stateless"
+
+
+def owes_gate(current: Known) -> bool:
+    """Whether the running revision's health gate never passed: no healthy outcome is recorded
+    (a deploy killed during its gate, a fresh CI runner with an empty catalog, a revision left
+    unhealthy by --no-rollback). Such a revision is gated again, never reported unchanged."""
+    return current.outcome != "healthy"
+
+
+def newer_generation(jobs: Iterable[Known], generation: int) -> Known | None:
+    """The newest job of NAME on the cluster started after GENERATION (by another deploy or
+    rollback): the one that superseded this run; the active one among them first. A job only
+    the catalog knows (this run's own intent) is no evidence."""
+    newer = [k for k in jobs if k.job and k.record and k.record.generation > generation]
+    if not newer:
+        return None
+    return max(newer, key=lambda k: (k.active, k.record.generation if k.record else 0))
+
+
+def referenced_jars(jobs: Iterable[Known]) -> set[str]:
+    """The uploaded jars that a job of NAME still on the cluster runs, or that a rollback from
+    any such job would go back to (its record's previous revision)."""
+    jars: set[str] = set()
+    for k in jobs:
+        if k.record is None or not k.active:
+            continue
+        jars.add(k.record.spec.jar_id)
+        if k.record.previous is not None:
+            jars.add(k.record.previous.spec.jar_id)
+    return jars
+
+
+def stale_jars(
+    jobs: list[Known], record: Record, keep: int, running_revision: int | None
+) -> set[str]:
+    """The jars deploy uploaded that tidying may delete: those of revisions beyond the newest
+    KEEP, unless the running revision, RECORD's previous one, or any active job (a concurrent
+    deploy's included) still needs them."""
+    by_revision: dict[int, set[str]] = {}
+    for k in jobs:
+        if k.record and k.record.spec.uploaded:
+            by_revision.setdefault(k.record.revision, set()).add(k.record.spec.jar_id)
+    by_revision.setdefault(record.revision, set()).add(record.spec.jar_id)
+    kept: set[int | None] = set(sorted(by_revision, reverse=True)[: max(keep, 1)])
+    kept |= {running_revision, record.previous.revision if record.previous else None}
+    wanted = {j for r in kept if r in by_revision for j in by_revision[r]}
+    wanted |= referenced_jars(jobs) | {record.spec.jar_id}
+    if record.previous is not None:
+        wanted.add(record.previous.spec.jar_id)
+    return {j for r, ids in by_revision.items() if r not in kept for j in ids} - wanted
+
+
+def spec_diff(running: Spec | None, requested: Spec) -> list[dict[str, Any]]:
+    """What a deploy of REQUESTED changes against RUNNING, field by field, as `kubectl diff`
+    would list it: [{"field", "running", "requested"}] (every field when nothing runs)."""
+
+    def fields(spec: Spec | None) -> dict[str, Any]:
+        if spec is None:
+            return {}
+        jar = spec.sha256 and f"sha256:{spec.sha256[:12]}" or spec.jar_id
+        found: dict[str, Any] = {
+            "jar": jar,
+            "class": spec.entry_class,
+            "args": " ".join(spec.args) or None,
+            "parallelism": spec.parallelism,
+            "allow-non-restored-state": spec.allow_non_restored_state or None,
+        }
+        found.update({f"-D {k}": v for k, v in spec.conf})
+        return found
+
+    before, after = fields(running), fields(requested)
+    by_id = running is not None and not (running.sha256 and requested.sha256)
+    if by_id and running is not None and running.jar_id == requested.jar_id:
+        before["jar"] = after["jar"]  # the same uploaded jar, named two ways
+    changes = []
+    for key in [*after, *(k for k in before if k not in after)]:
+        old, new = before.get(key), after.get(key)
+        if old != new:
+            changes.append({"field": key, "running": old, "requested": new})
+    return changes
