@@ -178,3 +178,57 @@ def test_ctrl_c_while_saving_the_config_keeps_it_whole(tmp_path):
         config.load(path)  # whole and valid after every one
     assert [p.name for p in Path(tmp_path).iterdir()] == ["config.yaml"]
     assert 130 in outcomes  # some were stopped by flinkctl itself
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_during_the_stop_of_a_deploy_prints_its_report(flink, tmp_path, sig, code):
+    """What CI sends on cancel (SIGTERM), and Ctrl-C, during the old job's stop-with-savepoint:
+    the report in the chosen format on stdout, naming the job that was being stopped and how
+    to resume; exit 143 / 130; no traceback."""
+    from flinkctl.workflows.revisions import record_in
+
+    jobs = flink.body("deploy-jobs-overview")["jobs"]
+    running = next(j for j in jobs if j["name"] == "deployed")
+    jid = running["jid"]
+    record = record_in(flink.body("deploy-config-deployed"))
+    upload = flink.body("jar-upload")
+    jar = Path(upload["filename"]).name
+    answers = {
+        ("GET", "/jobs/overview"): {**flink.body("deploy-jobs-overview"), "jobs": [running]},
+        ("GET", f"/jobs/{jid}/config"): flink.body("deploy-config-deployed"),
+        ("GET", f"/jobs/{jid}"): flink.body("deploy-job-deployed"),
+        ("GET", "/config"): flink.body("config"),
+        ("POST", "/jars/upload"): upload,
+        ("POST", f"/jars/{jar}/plan"): {**flink.body("jar-plan"), "plan": {
+            **flink.body("jar-plan")["plan"], "name": "deployed"}},
+    }  # fmt: skip
+    release = threading.Event()
+
+    def answer(method, path, body):
+        if method == "POST" and path == f"/jobs/{jid}/stop":
+            return ("hang", release)
+        found = answers.get((method, path.split("?")[0]))
+        return ("json", 200, found) if found is not None else ("json", 404, {"errors": ["no"]})
+
+    demo = Path(__file__).resolve().parents[1] / "flinkctl" / "local" / "demo" / "flinkctl-demo.jar"
+    args = [a for arg in record.spec.args for a in ("--arg", arg)]
+    with FaultServer(answer) as server:
+        proc = start("--url", server.url, "deploy", "deployed", "--jar", str(demo), *args,
+                     "-p", "3", "--catalog", str(tmp_path / "c.db"), "-o", "json")  # fmt: skip
+        try:
+            assert server.wait_for(f"/jobs/{jid}/stop"), proc.stderr
+            time.sleep(0.3)
+            proc.send_signal(sig)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            release.set()
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == code, err
+    assert "Traceback" not in err
+    report = json.loads(out)
+    assert report["result"] == "interrupted"
+    assert report["cause"] == f"interrupted by {sig.name} during savepoint"
+    assert report["previous-job-id"] == jid
+    assert "run the same command again: it resumes" in report["hint"]
+    assert [s["step"] for s in report["steps"]][-2:] == ["journal", "savepoint"]

@@ -1,0 +1,124 @@
+"""deploy's decisions (flinkctl.workflows.deploy_plan) over recorded responses, mutated where a
+state is hard to catch on a real cluster (a job whose tasks restart, checkpoints retained)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from flinkctl.workflows import deploy_plan
+from flinkctl.workflows.revisions import Known, Previous, Record, Spec
+
+NOW = 1_800_000_000_000
+
+
+def restarting(flink, *, state="RUNNING", vertex="INITIALIZING") -> dict:
+    job = copy.deepcopy(flink.body("deploy-job-restarting"))
+    job["state"] = state
+    job["vertices"][0]["status"] = vertex
+    return job
+
+
+def retained(flink, keep: bool) -> dict:
+    config = copy.deepcopy(flink.body("deploy-checkpoints-config-restarting"))
+    config["externalization"] = {"enabled": keep, "delete_on_cancellation": not keep}
+    return config
+
+
+def test_a_job_whose_tasks_all_run_stops_with_a_savepoint(flink):
+    job = flink.body("deploy-job-deployed")
+    assert deploy_plan.running_cleanly(job)
+    choice = deploy_plan.choose_state("savepoint", job, None, None, None, NOW)
+    assert choice.how == "stop"
+
+
+@pytest.mark.parametrize("state, vertex", [("RESTARTING", "CANCELED"), ("RUNNING", "DEPLOYING"),
+                                           ("RUNNING", "INITIALIZING"), ("FAILING", "FAILED")])  # fmt: skip
+def test_a_job_whose_tasks_restart_cannot_stop_with_a_savepoint(flink, state, vertex):
+    assert not deploy_plan.running_cleanly(restarting(flink, state=state, vertex=vertex))
+
+
+def test_a_crash_loop_falls_back_to_its_retained_checkpoint(flink):
+    stats = flink.body("deploy-checkpoints-restarting")
+    path = stats["latest"]["completed"]["external_path"]
+    choice = deploy_plan.choose_state(
+        "savepoint", restarting(flink), retained(flink, True), stats, ("/sp/old", NOW), NOW
+    )
+    assert choice.how == "checkpoint"
+    assert path in choice.reason and "cannot stop with a savepoint" in choice.reason
+
+
+def test_a_crash_loop_without_retained_checkpoints_falls_back_to_the_newest_savepoint(flink):
+    stats = flink.body("deploy-checkpoints-restarting")
+    choice = deploy_plan.choose_state(
+        "savepoint", restarting(flink), retained(flink, False), stats,
+        ("file:/sp/savepoint-1", NOW - 2 * 3600_000), NOW,
+    )  # fmt: skip
+    assert (choice.how, choice.path) == ("savepoint", "file:/sp/savepoint-1")
+    assert "(2h old)" in choice.reason
+
+
+def test_a_crash_loop_with_no_state_anywhere_is_refused(flink):
+    choice = deploy_plan.choose_state(
+        "savepoint", restarting(flink), retained(flink, False), None, None, NOW
+    )
+    assert choice.how == "refuse"
+    assert "RUNNING with tasks INITIALIZING" in choice.reason
+
+
+def test_last_state_needs_a_retained_completed_checkpoint(flink):
+    job = flink.body("deploy-job-deployed")
+    stats = flink.body("deploy-checkpoints-deployed")
+    assert deploy_plan.choose_state("last-state", job, retained(flink, False), stats, None, NOW).how == "refuse"  # fmt: skip
+    assert deploy_plan.choose_state("last-state", job, retained(flink, True), stats, None, NOW).how == "checkpoint"  # fmt: skip
+    none = {**stats, "latest": {**stats["latest"], "completed": None}}
+    assert deploy_plan.choose_state("last-state", job, retained(flink, True), none, None, NOW).how == "refuse"  # fmt: skip
+
+
+@pytest.mark.parametrize("mode, running, taken", [("savepoint", True, True),
+    ("last-state", True, True), ("stateless", True, False), ("savepoint", False, False)])  # fmt: skip
+def test_what_latest_means(mode, running, taken):
+    assert deploy_plan.latest_is_taken(mode, running) is taken
+
+
+def spec(jar="a.jar", **changes) -> Spec:
+    return Spec(**{"jar_id": jar, "jar_name": "job.jar", "uploaded": True, **changes})
+
+
+def known(jid, generation, revision, *, state="RUNNING", jar="a.jar", previous=None, outcome=None):
+    record = Record("etl", revision, generation, spec(jar), previous=previous, time_ms=1, by="t")
+    return Known(jid, {"jid": jid, "state": state}, record, outcome, "cluster")
+
+
+def test_a_revision_owes_its_gate_until_a_healthy_outcome_is_recorded():
+    assert deploy_plan.owes_gate(known("a", 1, 1))
+    assert deploy_plan.owes_gate(known("a", 1, 1, outcome="unhealthy"))
+    assert not deploy_plan.owes_gate(known("a", 1, 1, outcome="healthy"))
+
+
+def test_a_newer_generation_on_the_cluster_supersedes_a_run():
+    mine = known("a", 3, 2, state="FINISHED")
+    theirs = known("b", 4, 3)
+    assert deploy_plan.newer_generation([mine, theirs], 3) is theirs
+    assert deploy_plan.newer_generation([mine], 3) is None
+    intent = Known("c", None, theirs.record, None, "catalog")  # only this machine's catalog
+    assert deploy_plan.newer_generation([mine, intent], 3) is None
+
+
+def test_tidy_keeps_every_jar_a_running_revision_or_its_rollback_needs():
+    old = [known(f"j{i}", i, i, state="CANCELED", jar=f"{i}.jar") for i in range(1, 6)]
+    # a concurrent deploy runs revision 7 whose rollback goes to revision 1's jar
+    other = known("x", 7, 7, jar="7.jar", previous=Previous(1, spec("1.jar"), "j1"))
+    record = Record("etl", 6, 6, spec("6.jar"), previous=Previous(5, spec("5.jar")), time_ms=1)
+    stale = deploy_plan.stale_jars([*old, other], record, keep=2, running_revision=6)
+    assert stale == {"2.jar", "3.jar", "4.jar"}
+
+
+def test_dry_run_diff_lists_what_changes():
+    running = spec(sha256="ab" * 32, args=("--in", "x"), parallelism=2, conf=(("k", "v"),))
+    wanted = spec(sha256="cd" * 32, args=("--in", "x"), parallelism=4, conf=(("k", "w"),))
+    diff = deploy_plan.spec_diff(running, wanted)
+    assert {d["field"] for d in diff} == {"jar", "parallelism", "-D k"}
+    assert {"field": "parallelism", "running": 2, "requested": 4} in diff
+    assert deploy_plan.spec_diff(running, running) == []
