@@ -489,3 +489,30 @@ def test_the_report_documents_its_fields():
         "cause", "hint", "notes",
     ]  # fmt: skip
     assert json.dumps(Report("x").to_json())
+
+
+def test_dry_run_shows_what_would_change_and_changes_nothing(cli, flink, httpserver, tmp_path):
+    record = deployed_record(flink)
+    serve_overview(httpserver, flink)
+    flink.serve(httpserver, "deploy-config-deployed", "deploy-jars", "deploy-job-deployed",
+                "config")  # fmt: skip
+    plan = flink.body("jar-plan")
+    httpserver.expect_request(f"/jars/{record.spec.jar_id}/plan", method="POST").respond_with_json(
+        {**plan, "plan": {**plan["plan"], "name": "deployed"}}
+    )
+    args = [a for arg in record.spec.args for a in ("--arg", arg)]
+    base = ["deploy", "deployed", "--jar", record.spec.jar_id, *args, "-p", "3", "-D", "k=v",
+            "--dry-run", "--catalog", str(tmp_path / "c.db")]  # fmt: skip
+    r = cli(*base, "-o", "json")
+    assert r.code == 0, r.err
+    report = r.json()
+    assert report["result"] == "planned"
+    assert report["diff"] == [
+        {"field": "parallelism", "running": record.spec.parallelism, "requested": 3},
+        {"field": "-D k", "running": None, "requested": "v"},
+    ]
+    assert [s["status"] for s in report["steps"][-4:]] == ["planned"] * 4
+    assert posted(httpserver) == [f"POST /jars/{record.spec.jar_id}/plan"]
+    r = cli(*base)
+    assert r.code == 0, r.err
+    assert "CHANGES" in r.out and "parallelism" in r.out

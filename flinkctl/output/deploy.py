@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flinkctl.output.humanize import duration
-from flinkctl.output.render import FREE, ID, Column, View, details, out, table
+from flinkctl.output.render import ID, Column, View, details, out, table
 
 REPORT_FIELDS = (
     ("NAME", "name"),
@@ -20,7 +20,8 @@ REPORT_FIELDS = (
 
 
 def _report(data: dict[str, Any], wide: bool) -> None:
-    """The report's fields, then its steps (STEP, STATUS, DURATION, DETAIL)."""
+    """The report's fields, then its steps (STEP, STATUS, DURATION, DETAIL), then what a
+    --dry-run would change."""
     pairs = [(header, str(data[key])) for header, key in REPORT_FIELDS if data.get(key) is not None]
     pairs += [("NOTE", note) for note in data.get("notes") or []]
     details(pairs)
@@ -32,6 +33,14 @@ def _report(data: dict[str, Any], wide: bool) -> None:
             for s in data.get("steps") or []
         ],
     )
+    if data.get("diff") is not None:  # --dry-run: what would change, as kubectl diff
+        out()
+        rows = [[d["field"], _shown(d["running"]), _shown(d["requested"])] for d in data["diff"]]
+        table(["CHANGES", "RUNNING", "REQUESTED"], rows or [["(nothing)", "", ""]])
+
+
+def _shown(value: object) -> str:
+    return "-" if value is None else str(value)
 
 
 REPORT = View(table=_report, name="job-id")
@@ -43,18 +52,20 @@ def step_line(step: dict[str, Any]) -> str:
     return f"{step['status']:<7} {step['step']:<15} {took:>6}  {step['detail']}".rstrip()
 
 
+# What a revision did and how it went come before what it ran: on a narrow terminal the
+# columns drop from the right (the jar's name, its args and its state's path first).
 HISTORY = View(
     columns=[
         Column("REVISION", "revision"),
         Column("JOB-ID", "job-id", fit=ID),
         Column("STATE", "state"),
-        Column("JAR", "jar", fit=FREE),
-        Column("ARGS", lambda r: " ".join(r.get("args") or []), fit=FREE),
-        Column("PARALLELISM", "parallelism"),
-        Column("RESTORED-FROM", "restored-from", fit=FREE),
-        Column("STARTED", "time", kind="time"),
+        Column("ACTION", "action"),
         Column("OUTCOME", "outcome"),
-        Column("ACTION", "action", wide=True),
+        Column("STARTED", "time", kind="time"),
+        Column("PARALLELISM", "parallelism"),
+        Column("JAR", "jar"),
+        Column("ARGS", lambda r: " ".join(r.get("args") or [])),
+        Column("RESTORED-FROM", "restored-from"),
         Column("BY", "by", wide=True),
         Column("RECORD", "record", wide=True),
     ],
