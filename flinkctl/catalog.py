@@ -6,22 +6,31 @@ the default). Its schema is versioned with `PRAGMA user_version`: each
 entry of MIGRATIONS takes the file one version up, in a transaction, so a newer flinkctl opens an
 older file and adds its tables. WAL and a busy timeout let several flinkctl processes (parallel CI
 steps on one runner) read and write it at once. No typer, rich or httpx here.
+
+It holds what a rollback needs, secrets included (the `-D` values and program arguments that the
+record on the cluster masks), so it is private: the file (and its -wal and -shm) mode 0600, its
+directory 0700 when flinkctl makes it or it is the default one; an existing file is tightened
+when opened. A cluster is keyed by its URL without a `user:password@` part
+(flinkctl.sensitive.cluster_key): every method takes either form, and no password is stored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from flinkctl.errors import FlinkctlError
+from flinkctl.errors import FlinkctlError, FlinkctlWarning
+from flinkctl.sensitive import cluster_key
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -64,18 +73,25 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE UNIQUE INDEX savepoints_by_path ON savepoints (path)",
         "CREATE INDEX savepoints_by_name ON savepoints (job_name, started_ms)",
     ),
+    (  # clusters keyed without user:password@ (rows of one cluster written under both merge)
+        "UPDATE OR REPLACE revisions SET cluster = flinkctl_cluster_key(cluster) "
+        "WHERE cluster != flinkctl_cluster_key(cluster)",
+        "UPDATE OR REPLACE savepoints SET cluster = flinkctl_cluster_key(cluster) "
+        "WHERE cluster != flinkctl_cluster_key(cluster)",
+    ),
 )
 SAVEPOINT_STATUSES = ("IN_PROGRESS", "COMPLETED", "FAILED", "DISPOSED")
 SAVEPOINT_KINDS = ("savepoint", "stop-with-savepoint", "deploy")
 SCHEMA_VERSION = len(MIGRATIONS)
+FILE_MODE = 0o600
+DIR_MODE = 0o700
 
 
 def default_path() -> Path:
     """`$FLINKCTL_CATALOG`, else `$XDG_STATE_HOME/flinkctl/catalog.db` (~/.local/state)."""
     if os.environ.get("FLINKCTL_CATALOG"):
         return Path(os.environ["FLINKCTL_CATALOG"]).expanduser()
-    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
-    return Path(base) / "flinkctl" / "catalog.db"
+    return _state_dir() / "catalog.db"
 
 
 @dataclass(frozen=True)
@@ -90,6 +106,9 @@ class Entry:
     record: dict[str, Any]
     outcome: str | None
     created_ms: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cluster", cluster_key(self.cluster))
 
 
 class Catalog:
@@ -107,7 +126,7 @@ class Catalog:
         found: sqlite3.Connection | None = getattr(self._local, "db", None)
         if found is None:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                private(self.path)
                 db = sqlite3.connect(
                     self.path,
                     timeout=BUSY_TIMEOUT_MS / 1000,
@@ -115,6 +134,8 @@ class Catalog:
                     check_same_thread=False,  # `close` runs on the thread that made the Catalog
                 )
                 db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                db.execute("PRAGMA secure_delete = ON")  # a replaced secret leaves no trace
+                db.create_function("flinkctl_cluster_key", 1, cluster_key, deterministic=True)
                 wal(db)
                 migrate(db)
             except (OSError, sqlite3.Error) as exc:
@@ -163,21 +184,22 @@ class Catalog:
         with transaction(self.db) as db:
             db.execute(
                 "UPDATE revisions SET outcome = ? WHERE cluster = ? AND job_id = ?",
-                (outcome, cluster, job_id),
+                (outcome, cluster_key(cluster), job_id),
             )
 
     def entries(self, cluster: str, name: str) -> list[Entry]:
         """Every job recorded for NAME on CLUSTER, oldest first."""
         rows = self.db.execute(
             "SELECT * FROM revisions WHERE cluster = ? AND name = ? ORDER BY generation, created_ms",
-            (cluster, name),
+            (cluster_key(cluster), name),
         )
         return [_entry(row) for row in rows]
 
     def entry(self, cluster: str, job_id: str) -> Entry | None:
         """The record of one job, if this machine started it."""
         row = self.db.execute(
-            "SELECT * FROM revisions WHERE cluster = ? AND job_id = ?", (cluster, job_id)
+            "SELECT * FROM revisions WHERE cluster = ? AND job_id = ?",
+            (cluster_key(cluster), job_id),
         ).fetchone()
         return _entry(row) if row else None
 
@@ -268,7 +290,7 @@ class Catalog:
         where, args = [], []
         if clusters is not None:
             where.append(f"cluster IN ({', '.join('?' * len(clusters))})")
-            args += clusters
+            args += [cluster_key(c) for c in clusters]
         if name is not None:
             where.append("job_name = ?")
             args.append(name)
@@ -299,6 +321,9 @@ class Savepoint:
     by: str | None = None
     id: int | None = None
 
+    def __post_init__(self) -> None:  # whoever builds a row: no password in it, stored or printed
+        object.__setattr__(self, "cluster", cluster_key(self.cluster))
+
     def to_json(self) -> dict[str, Any]:
         """The row as `savepoint list -o json` prints it (kebab-case keys)."""
         return {f.name.replace("_", "-"): getattr(self, f.name) for f in fields(self)}
@@ -326,6 +351,42 @@ def _entry(row: tuple[Any, ...]) -> Entry:
     return Entry(
         cluster, name, job_id, revision, generation, json.loads(record), outcome, created_ms
     )
+
+
+def private(path: Path) -> None:
+    """Make PATH's directory (0700) and PATH (0600) if missing, and tighten the file (and its
+    -wal and -shm) if it exists with wider modes. An existing directory is tightened only when
+    it is flinkctl's own (under the state directory), never one the user named (`/tmp`)."""
+    directory = path.parent
+    if not directory.is_dir():
+        directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    elif directory == _state_dir():
+        _tighten(directory, DIR_MODE)
+    with contextlib.suppress(FileExistsError):  # 0600 from the start, not after SQLite's 0644
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            _tighten(file, FILE_MODE)
+
+
+def _state_dir() -> Path:
+    """flinkctl's own directory of the default catalog (whatever $FLINKCTL_CATALOG says)."""
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "flinkctl"
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """Take group and other permissions from PATH; a file of another user's is warned of."""
+    if path.stat().st_mode & 0o777 & ~mode:
+        try:
+            path.chmod(mode)
+        except PermissionError:
+            warnings.warn(
+                f"the catalog {path} is readable by others and cannot be made private "
+                f"(mode {path.stat().st_mode & 0o777:o}); it may hold secrets of deploys",
+                FlinkctlWarning,
+                stacklevel=3,
+            )
 
 
 def wal(db: sqlite3.Connection) -> None:

@@ -109,7 +109,7 @@ def test_a_version_1_file_is_migrated_keeping_its_revisions(tmp_path):
         catalog.begin_savepoint(savepoint())
         assert [s.trigger_id for s in catalog.savepoints()] == ["t1"]
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {"revisions", "savepoints"}
 

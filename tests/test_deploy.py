@@ -429,8 +429,8 @@ def test_history_lists_the_cluster_jobs_with_their_records(cli, flink, httpserve
     assert row["record"] == "cluster" and row["outcome"] is None
     r = cli("jobs", "history", "deployed", "--catalog", str(tmp_path / "c.db"))
     header = r.out.splitlines()[0].split("\t")
-    assert header == ["REVISION", "JOB-ID", "STATE", "JAR", "ARGS", "PARALLELISM",
-                      "RESTORED-FROM", "STARTED", "OUTCOME"]  # fmt: skip
+    assert header == ["REVISION", "JOB-ID", "STATE", "ACTION", "OUTCOME", "STARTED",
+                      "PARALLELISM", "JAR", "ARGS", "RESTORED-FROM"]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -516,3 +516,30 @@ def test_dry_run_shows_what_would_change_and_changes_nothing(cli, flink, httpser
     r = cli(*base)
     assert r.code == 0, r.err
     assert "CHANGES" in r.out and "parallelism" in r.out
+
+
+def test_a_rollback_needing_a_secret_this_machine_lacks_is_refused_untouched(
+    cli, flink, httpserver, tmp_path
+):
+    """The cluster's record masks the previous revision's -D s3.secret-key: from a machine whose
+    catalog lacks it, rollback names the key and touches nothing."""
+    import copy
+    from dataclasses import replace
+
+    record = deployed_record(flink)
+    previous = Previous(1, replace(record.spec, conf=(("s3.secret-key", "SEKRIT-9"),)), "f" * 32)
+    masked = replace(record, revision=2, generation=2, previous=previous)
+    config = copy.deepcopy(flink.body("deploy-config-deployed"))
+    config["execution-config"]["user-config"][RECORD_KEY] = masked.encode()
+    assert "SEKRIT-9" not in json.dumps(config)
+    serve_overview(httpserver, flink)
+    jid = job_id(flink, "deployed")
+    httpserver.expect_request(f"/jobs/{jid}/config").respond_with_json(config)
+    flink.serve(httpserver, "deploy-jars", "deploy-job-deployed")
+    r = cli("rollback", "deployed", "--catalog", str(tmp_path / "c.db"), "-o", "json")
+    assert r.code == 2, r.err
+    report = r.json()
+    assert report["result"] == "refused"
+    assert report["cause"].endswith("was not given: -D s3.secret-key")
+    assert "SEKRIT-9" not in r.out + r.err
+    assert posted(httpserver) == []

@@ -122,3 +122,12 @@ def test_dry_run_diff_lists_what_changes():
     assert {d["field"] for d in diff} == {"jar", "parallelism", "-D k"}
     assert {"field": "parallelism", "running": 2, "requested": 4} in diff
     assert deploy_plan.spec_diff(running, running) == []
+
+
+def test_dry_run_diff_never_shows_a_secret_but_tells_it_changed():
+    running = spec(args=("--password", "old-pw"), conf=(("s3.secret-key", "old-key"),))
+    wanted = spec(args=("--password", "new-pw"), conf=(("s3.secret-key", "old-key"),))
+    diff = deploy_plan.spec_diff(running, wanted)
+    assert "old-pw" not in str(diff) and "new-pw" not in str(diff) and "old-key" not in str(diff)
+    assert diff == [{"field": "secrets", "running": "******", "requested": "****** (changed)"}]
+    assert deploy_plan.spec_diff(running, running) == []

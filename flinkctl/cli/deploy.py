@@ -435,6 +435,8 @@ def rollback(
     timeout: TimeoutOption = DEFAULTS["timeout"],
     upgrade_mode: UpgradeModeOption = UpgradeMode.savepoint,
     from_savepoint: FromSavepointOption = None,
+    conf: ConfOption = None,
+    arg: ArgOption = None,
     catalog: CatalogOption = None,
 ) -> None:
     """Stop NAME's job with a savepoint and start an earlier revision from it, health-gated.
@@ -446,7 +448,9 @@ def rollback(
     savepoint (crash-looping: its tasks restart) is cancelled and the earlier revision starts
     from its newest retained checkpoint, else from the newest savepoint of NAME (the report
     says which and how old); with neither, nothing is touched (exit 2). --upgrade-mode and
-    --from-savepoint work as in deploy. Exit codes and -o json as deploy.
+    --from-savepoint work as in deploy. The cluster's record masks secrets (sensitive -D keys,
+    --password arguments); from a machine whose catalog lacks them, give them with -D and --arg
+    as deploy did, or the rollback is refused naming them. Exit codes and -o json as deploy.
 
     Example:
 
@@ -463,6 +467,13 @@ def rollback(
     run_workflow(
         catalog,
         lambda deployer: deployer.rollback(
-            name, revision, gate, upgrade_mode=mode, from_savepoint=restore, timeout=timeout
+            name,
+            revision,
+            gate,
+            upgrade_mode=mode,
+            from_savepoint=restore,
+            timeout=timeout,
+            conf=configuration(conf or []),
+            args=tuple(arg or ()),
         ),
     )

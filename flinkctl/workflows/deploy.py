@@ -48,6 +48,8 @@ from flinkctl.workflows.revisions import (
     Spec,
     history,
     job_id_for,
+    local_specs,
+    resolve_secrets,
     with_record,
 )
 
@@ -262,11 +264,15 @@ class Deployer:
         upgrade_mode: str = "savepoint",
         from_savepoint: str | None = None,
         timeout: float = 300.0,
+        conf: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
     ) -> Report:
         """Take NAME's running job's state (as deploy's UPGRADE_MODE) and start an older
-        revision from it (or from FROM_SAVEPOINT), health-gated."""
+        revision from it (or from FROM_SAVEPOINT), health-gated. CONF and ARGS give the values
+        of secrets the cluster's record masks, when this machine's catalog lacks them."""
         req = Request(name, jar="", gate=gate or health.Gate(), upgrade_mode=upgrade_mode,
-                      from_savepoint=from_savepoint, timeout=timeout)  # fmt: skip
+                      from_savepoint=from_savepoint, timeout=timeout, conf=conf or {},
+                      args=args)  # fmt: skip
         req.check()
         return self.guarded(name, lambda: self._rollback(req, revision))
 
@@ -418,6 +424,10 @@ class Deployer:
                     hint=f"deploy it again: flinkctl deploy {name} --jar FILE ...",
                 )
         choice = self.choose_state(req, current)
+        target = replace(target, spec=self.resolved(target.spec, req, target.revision))
+        back = current.record.as_previous(current.job_id) if current.record else None
+        if back is not None:
+            back = replace(back, spec=self.resolved(back.spec, req, back.revision))
         self.check_journal()
         self.changed = True
         self.report.previous_job_id = current.job_id
@@ -428,7 +438,6 @@ class Deployer:
                         action="rollback", restored_from=state, previous_job_id=current.job_id,
                         previous=older.previous if older else None,
                         rollback_state=taken)  # fmt: skip
-        back = current.record.as_previous(current.job_id) if current.record else None
         self.switch(record, state, req, back=back, back_state=taken,
                     back_previous=current.record.previous if current.record else None)  # fmt: skip
 
@@ -455,11 +464,14 @@ class Deployer:
             self.started = None
             return
         cause = f"revision {record.revision} is not healthy: {verdict.reason}"
+        back = record.previous
+        if back is not None and req.rollback:
+            back = replace(back, spec=self.resolved(back.spec, req, back.revision))
         self.check_journal()
         self.changed = True
         self.report.savepoint = record.rollback_state
         older = known.revision(record.previous.revision) if record.previous else None
-        self.recover(record, current.job_id, cause, req, back=record.previous,
+        self.recover(record, current.job_id, cause, req, back=back,
                      back_state=record.rollback_state,
                      back_previous=older.previous if older else None)  # fmt: skip
 
@@ -612,6 +624,29 @@ class Deployer:
         if choice.how in ("checkpoint", "savepoint") and req.upgrade_mode == "savepoint":
             self.report.notes.append(choice.reason)
         return choice
+
+    def resolved(self, spec: Spec, req: Request, revision: int) -> Spec:
+        """SPEC (of REVISION, which a rollback starts) with the real values of the secrets the
+        cluster's record masks: from this machine's catalog, else this run's -D and --arg;
+        refused, untouched, when some are missing."""
+        if not spec.masked_values:
+            return spec
+        local = local_specs(self.catalog.entries(self.cluster, req.name))
+        found = resolve_secrets(spec, local, conf=req.conf, args=req.args or None)
+        if found.spec is None:
+            raise Stop(
+                "refused",
+                f"revision {revision}, which a rollback starts, needs secret values the "
+                f"cluster does not keep and this run was not given: {', '.join(found.missing)}",
+                hint="give them as deploy did (-D key=value, --arg ...), or run this where "
+                "the revision was deployed (its catalog has them)",
+            )
+        if found.differs:
+            self.report.notes.append(
+                f"warning: revision {revision} would roll back with this run's values of its "
+                "secrets, which differ from the ones it ran with"
+            )
+        return found.spec
 
     def _optional(self, fetch: Callable[[], Any]) -> Any:
         try:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flinkctl.flink import Json
-from flinkctl.workflows.revisions import Known, Record, Spec
+from flinkctl.sensitive import MASK, mask_args, mask_conf
+from flinkctl.workflows.revisions import Known, Record, Spec, same_values
 
 # The vertex states a job may be in and still stop with a savepoint (finished tasks take part
 # in checkpoints since Flink 1.15).
@@ -198,11 +199,11 @@ def spec_diff(running: Spec | None, requested: Spec) -> list[dict[str, Any]]:
         found: dict[str, Any] = {
             "jar": jar,
             "class": spec.entry_class,
-            "args": " ".join(spec.args) or None,
+            "args": " ".join(mask_args(spec.args)) or None,
             "parallelism": spec.parallelism,
             "allow-non-restored-state": spec.allow_non_restored_state or None,
         }
-        found.update({f"-D {k}": v for k, v in spec.conf})
+        found.update({f"-D {k}": v for k, v in mask_conf(dict(spec.conf)).items()})
         return found
 
     before, after = fields(running), fields(requested)
@@ -214,4 +215,9 @@ def spec_diff(running: Spec | None, requested: Spec) -> list[dict[str, Any]]:
         old, new = before.get(key), after.get(key)
         if old != new:
             changes.append({"field": key, "running": old, "requested": new})
+    hidden = running is not None and not {"args", *(f"-D {k}" for k, _ in requested.conf)} & {
+        c["field"] for c in changes
+    }
+    if running is not None and hidden and not same_values(running, requested):
+        changes.append({"field": "secrets", "running": MASK, "requested": f"{MASK} (changed)"})
     return changes

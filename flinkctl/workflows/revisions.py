@@ -102,7 +102,7 @@ class Spec:
         return (
             same_jar
             and (self.entry_class, self.parallelism) == (other.entry_class, other.parallelism)
-            and _same_values(self, other)
+            and same_values(self, other)
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -141,8 +141,10 @@ def _kebab(name: str) -> str:
     return name.replace("_", "-")
 
 
-def _same_values(one: Spec, other: Spec) -> bool:
-    """Whether ONE and OTHER have the same args and -D options, one or both maybe masked."""
+def same_values(one: Spec, other: Spec) -> bool:
+    """Whether ONE and OTHER have the same args and -D options, one or both maybe masked (by
+    digest). A diff that shows both masked (`mask_args`, `mask_conf`) uses it to tell that a
+    secret changed although the masked text is the same."""
     if one.digest is not None and other.digest is not None:
         return (one.args, one.conf, one.digest) == (other.args, other.conf, other.digest)
     if one.digest is not None:
@@ -478,7 +480,7 @@ def resolve_secrets(
     if target.digest is None:
         return Resolved(target)
     for candidate in local:
-        if candidate.digest is None and _same_values(candidate, target):
+        if candidate.digest is None and same_values(candidate, target):
             return Resolved(replace(target, args=candidate.args, conf=candidate.conf, digest=None))
     given = dict(conf or {})
     missing: list[str] = []
@@ -503,4 +505,4 @@ def resolve_secrets(
         return Resolved(None, tuple(missing))
     real = replace(target, args=tuple(real_args), conf=tuple(sorted(real_conf.items())),
                    digest=None)  # fmt: skip
-    return Resolved(real, (), not _same_values(real, target))
+    return Resolved(real, (), not same_values(real, target))
