@@ -116,7 +116,7 @@ def test_context_names_from_the_config_file(contexts):
     assert values("flinkctl config use-context ") == ["prod", "staging", "test"]
     assert values("flinkctl config delete-context st") == ["staging"]
     assert values("flinkctl --context ") == ["prod", "staging", "test"]
-    assert values("flinkctl -c p") == ["prod"]
+    assert values("flinkctl --context p") == ["prod"]
     assert values("flinkctl --context=s") == ["--context=staging"]
     assert "prod\thttps://flink.example.com" in ask("flinkctl config use-context ")
 

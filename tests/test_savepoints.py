@@ -74,8 +74,8 @@ def test_list_with_an_empty_catalog_shows_and_records_what_flink_knows(cli, flin
         assert [s.path for s in catalog.savepoints()] == [item["path"]]
     r = cli("savepoint", "list")
     lines = r.out.splitlines()
-    assert lines[0].split("\t") == ["NAME", "TAKEN", "AGE", "KIND", "SIZE", "STATUS", "PATH"]
-    assert lines[1].split("\t")[-2:] == ["COMPLETED", item["path"]]
+    assert lines[0].split("\t") == ["NAME", "STATUS", "TAKEN", "AGE", "KIND", "SIZE", "PATH"]
+    assert lines[1].split("\t")[1::5] == ["COMPLETED", item["path"]]
 
 
 def test_latest_prints_the_newest_path_alone_and_3_when_there_is_none(cli, flink, httpserver):
@@ -212,21 +212,79 @@ def test_jsonl_prints_a_list_one_item_per_line_and_an_empty_one_as_nothing(cli, 
     assert (r.code, r.out) == (0, "")
 
 
-def test_a_trigger_joins_the_savepoint_in_progress(cli, flink, httpserver, expect, monkeypatch):
-    """Another run's trigger is in progress (the catalog says): this one repeats its trigger id
-    and reports the same savepoint."""
+def test_a_trigger_joins_the_savepoint_flink_reports_in_progress(
+    cli, flink, httpserver, expect, monkeypatch
+):
+    """Another run's trigger is in progress (the catalog says, and Flink, asked by its trigger
+    id, too): this one repeats its trigger id, reports the same savepoint, and says when it
+    was triggered."""
     flink.serve(httpserver, "jobs-overview")
     theirs = flink.body("savepoint-trigger")["request-id"]
     monkeypatch.setattr("flinkctl.client.poller.new_trigger_id", lambda: "c" * 32)
-    recorded(httpserver, row(flink, None, now_ms(), trigger_id=theirs, by="cron@elsewhere"))
+    started = now_ms() - 5000
+    recorded(httpserver, row(flink, None, started, trigger_id=theirs, by="cron@elsewhere"))
+    expect("savepoint-status-in-progress")  # asked before joining; then followed to its end
     expect("savepoint-trigger", json={"triggerId": theirs, "cancel-job": False})
     expect("savepoint-status-completed")
-    r = cli("savepoint", "trigger", flink.ids["jobid"], "--wait")
+    r = cli("savepoint", "trigger", flink.ids["jobid"], "--wait", "-o", "json")
     assert r.code == 0, r.err
-    assert r.out == flink.body("savepoint-status-completed")["operation"]["location"] + "\n"
-    assert "triggered by cron@elsewhere at " in r.err and f"(trigger id {theirs})" in r.err
+    out = r.json()
+    location = flink.body("savepoint-status-completed")["operation"]["location"]
+    assert (out["location"], out["joined"], out["started-ms"]) == (location, True, started)
     with Catalog() as catalog:
         assert [(s.trigger_id, s.status) for s in catalog.savepoints()] == [(theirs, "COMPLETED")]
+
+
+@pytest.mark.parametrize(
+    ("answer", "age_s", "settled"),
+    [
+        ("savepoint-status-completed", 5, "COMPLETED"),  # finished: its path recorded
+        ("savepoint-status-failed", 5, "FAILED"),  # Flink's failure recorded
+        ("savepoint-status-unknown", 60, "FAILED"),  # forgotten: outcome unknown
+    ],
+)
+def test_a_trigger_never_reports_an_old_savepoint(
+    cli, flink, httpserver, expect, monkeypatch, answer, age_s, settled
+):
+    """The catalog has a row in progress (a run without --wait) that Flink reports finished or
+    no longer knows: the row is settled and a new savepoint is taken, not joined."""
+    flink.serve(httpserver, "jobs-overview")
+    theirs = flink.path(answer).rsplit("/", 1)[-1]  # the trigger id that recording answers for
+    monkeypatch.setattr("flinkctl.client.poller.new_trigger_id", lambda: "c" * 32)
+    recorded(httpserver, row(flink, None, now_ms() - age_s * 1000, trigger_id=theirs))
+    expect(answer)
+    expect("savepoint-trigger", json={"triggerId": "c" * 32, "cancel-job": False},
+           body={"request-id": "c" * 32})  # fmt: skip
+    r = cli("savepoint", "trigger", flink.ids["jobid"], "-o", "json")
+    assert r.code == 0, r.err
+    out = r.json()
+    assert (out["trigger-id"], out["joined"]) == ("c" * 32, False)
+    assert out["started-ms"] >= now_ms() - 10_000
+    with Catalog() as catalog:
+        rows = {s.trigger_id: s for s in catalog.savepoints()}
+    assert (rows["c" * 32].status, rows[theirs].status) == ("IN_PROGRESS", settled)
+    if answer == "savepoint-status-completed":
+        location = flink.body(answer)["operation"]["location"]
+        assert rows[theirs].path == location
+    if answer == "savepoint-status-unknown":
+        assert rows[theirs].failure.startswith(
+            f"outcome unknown: Flink no longer knows trigger id {theirs}"
+        )
+
+
+def test_a_young_row_flink_does_not_know_yet_is_joined(cli, flink, httpserver, expect, monkeypatch):
+    """A row recorded a moment ago whose run has not sent its request yet: Flink answers 404,
+    and repeating its trigger id is what takes the one savepoint."""
+    flink.serve(httpserver, "jobs-overview")
+    theirs = flink.path("savepoint-status-unknown").rsplit("/", 1)[-1]
+    monkeypatch.setattr("flinkctl.client.poller.new_trigger_id", lambda: "c" * 32)
+    recorded(httpserver, row(flink, None, now_ms(), trigger_id=theirs))
+    expect("savepoint-status-unknown")
+    expect("savepoint-trigger", json={"triggerId": theirs, "cancel-job": False},
+           body={"request-id": theirs})  # fmt: skip
+    r = cli("savepoint", "trigger", flink.ids["jobid"], "-o", "json")
+    assert r.code == 0, r.err
+    assert (r.json()["trigger-id"], r.json()["joined"]) == (theirs, True)
 
 
 def test_trigger_all_attempts_every_job_and_exits_with_the_worst(
@@ -252,7 +310,9 @@ def test_trigger_all_attempts_every_job_and_exits_with_the_worst(
     assert (items["other-job"]["status"], items["other-job"]["error"]["code"]) == ("FAILED", 3)
     assert f"job {other} (other-job): " in r.err
     r = cli("savepoint", "trigger", "--all", "--name", "nothing-*", "-o", "json")
-    assert (r.code, r.json()) == (0, [])
+    assert r.code == 3  # a cron line that does nothing is a broken one
+    [line] = r.json()
+    assert line["note"] == "no job whose name matches 'nothing-*' runs"
 
 
 @pytest.mark.parametrize(
@@ -322,7 +382,217 @@ def test_several_jobs_an_unknown_one_does_not_stop_the_others(cli, flink, httpse
     r = cli("savepoint", "trigger", NAME, "no-such-job", "-o", "json")
     assert r.code == 3
     items = {i["job-name"]: i for i in r.json()}
-    assert items[NAME] == {"job-id": flink.ids["jobid"], "job-name": NAME, "trigger-id": tid,
-                           "joined": False, "status": "IN_PROGRESS", "duration-ms": items[NAME]["duration-ms"]}  # fmt: skip
+    mine = items[NAME]
+    assert mine == {"logged-at": mine["logged-at"], "job-id": flink.ids["jobid"], "job-name": NAME,
+                    "trigger-id": tid, "joined": False, "started-ms": mine["started-ms"],
+                    "status": "IN_PROGRESS", "duration-ms": mine["duration-ms"]}  # fmt: skip
     assert (items["no-such-job"]["status"], items["no-such-job"]["error"]["code"]) == ("FAILED", 3)
     assert "job 'no-such-job' not found" in r.err
+
+
+# -- the log alone tells the story (-o jsonl) ---------------------------------------------------
+
+
+def utc_times(lines: list[dict]) -> list:
+    """Each line's `logged-at`, parsed: UTC ISO 8601 (fails on anything else)."""
+    from datetime import datetime, timedelta
+
+    times = [datetime.fromisoformat(line["logged-at"].replace("Z", "+00:00")) for line in lines]
+    assert all(t.utcoffset() == timedelta(0) and line["logged-at"].endswith("Z")
+               for t, line in zip(times, lines, strict=True))  # fmt: skip
+    return times
+
+
+def jsonl(r) -> list[dict]:
+    return [json.loads(line) for line in r.out.splitlines()]
+
+
+def fleet_with_one_down(httpserver, monkeypatch) -> None:
+    """Contexts `one` (the test server) and `down` (nothing listens) in the config file."""
+    from flinkctl import Config, Context, load_config
+
+    monkeypatch.setenv("FLINKCTL_RETRY_BUDGET", "0")  # the context down: refused, not retried
+    url = httpserver.url_for("").rstrip("/")
+    down = f"http://127.0.0.1:{free_port()}"
+    contexts = {"one": Context("one", url=url), "down": Context("down", url=down)}
+    Config(load_config().path, contexts, current_context="one").save()
+
+
+def test_trigger_jsonl_has_a_line_for_the_context_down_each_with_utc_time(
+    cli, flink, httpserver, tid, expect, monkeypatch
+):
+    from datetime import datetime, timezone
+
+    fleet_with_one_down(httpserver, monkeypatch)
+    flink.serve(httpserver, "jobs-overview", "savepoint-status-completed")
+    expect("savepoint-trigger")
+    before = datetime.now(timezone.utc)
+    r = cli("savepoint", "trigger", "--all", "-A", "--wait", "-o", "jsonl", url="")
+    assert r.code == 5
+    lines = jsonl(r)
+    assert all(before <= t <= datetime.now(timezone.utc) for t in utc_times(lines))
+    by_context = {line["context"]: line for line in lines}
+    assert by_context["one"]["status"] == "COMPLETED"
+    down = by_context["down"]
+    assert set(down) == {"logged-at", "context", "error"}
+    assert (down["error"]["code"], down["error"]["kind"]) == (5, "unreachable")
+    assert not down["error"]["message"].startswith("context down")  # the key says which
+    assert json.loads(r.err)["error"]["message"].startswith("context down: ")  # cron mails it
+
+
+def test_trigger_jsonl_has_a_line_for_this_runs_context_when_it_is_down(cli):
+    url = f"http://127.0.0.1:{free_port()}"
+    r = cli("savepoint", "trigger", "--all", "--wait", "-o", "jsonl", url=url)
+    assert r.code == 5
+    [line] = jsonl(r)
+    assert (line["context"], line["error"]["code"], line["error"]["kind"]) == (
+        "(url)",
+        5,
+        "unreachable",
+    )
+    assert json.loads(r.err)["error"]["code"] == 5
+    utc_times([line])
+
+
+def overview_with(flink, *changes: dict) -> dict:
+    """The recorded overview with its job copied once per CHANGES (each a dict of fields)."""
+    overview = flink.body("jobs-overview")
+    job = overview["jobs"][0]
+    overview["jobs"] = [job] + [
+        {**job, "jid": f"{n:032x}", **change} for n, change in enumerate(changes, 1)
+    ]
+    return overview
+
+
+def test_trigger_all_skips_jobs_not_running_cleanly_with_a_line_each_and_exit_1(
+    cli, flink, httpserver, tid, expect
+):
+    """A RESTARTING job, and a RUNNING one with a task still deploying, are skipped: a line
+    each (status SKIPPED, why) and exit 1, as a savepoint Flink refused; ended jobs are not
+    candidates at all."""
+    job = flink.body("jobs-overview")["jobs"][0]
+    deploying = {**job["tasks"], "running": 1, "deploying": 1}
+    overview = overview_with(
+        flink,
+        {"name": "restarting", "state": "RESTARTING"},
+        {"name": "deploying", "tasks": deploying},
+        {"name": "ended", "state": "FINISHED"},
+    )
+    expect("jobs-overview", body=overview, always=True)
+    expect("savepoint-trigger")
+    expect("savepoint-status-completed")
+    r = cli("savepoint", "trigger", "--all", "--wait", "-o", "jsonl")
+    assert r.code == 1
+    lines = {line["job-name"]: line for line in jsonl(r)}
+    assert set(lines) == {NAME, "restarting", "deploying"}
+    assert lines[NAME]["status"] == "COMPLETED"
+    assert (lines["restarting"]["status"], lines["restarting"]["reason"]) == (
+        "SKIPPED", "the job is RESTARTING"
+    )  # fmt: skip
+    assert lines["deploying"]["reason"] == (
+        "not running cleanly: 1 of 2 tasks not running (1 deploying)"
+    )
+    errors = [json.loads(line)["error"] for line in r.err.splitlines()]
+    assert sorted(e["message"].split(": ", 1)[1] for e in errors) == [
+        "skipped: not running cleanly: 1 of 2 tasks not running (1 deploying)",
+        "skipped: the job is RESTARTING",
+    ]
+    r = cli("savepoint", "trigger", "--all", "--name", "restarting")  # table: the row, and why
+    assert r.code == 1
+    assert r.out.splitlines()[1].split("\t")[1:3] == ["restarting", "SKIPPED"]
+    assert r.out.splitlines()[1].endswith("\tthe job is RESTARTING")
+    assert "(restarting): skipped: the job is RESTARTING" in r.err
+    assert "triggered" not in r.err  # nothing was
+
+
+def test_a_glob_that_matches_nothing_is_a_note_and_exit_3_only_when_nothing_matched_anywhere(
+    cli, flink, httpserver, tid, expect, monkeypatch
+):
+    from flinkctl import Config, Context, load_config
+
+    url = httpserver.url_for("").rstrip("/")
+    Config(load_config().path, {"one": Context("one", url=url), "two": Context("two", url=url)},
+           current_context="one").save()  # fmt: skip
+    overview = flink.body("jobs-overview")
+    empty = {**overview, "jobs": []}
+    expect("jobs-overview", body=overview)
+    expect("jobs-overview", body=empty)
+    expect("savepoint-trigger")
+    r = cli("savepoint", "trigger", "--all", "--name", "flinkctl-*", "-A", "-o", "jsonl", url="")
+    assert (r.code, r.err) == (0, "")
+    lines = jsonl(r)
+    notes = [line for line in lines if "note" in line]
+    assert len(lines) == 2 and len(notes) == 1
+    assert notes[0]["note"] == "no job whose name matches 'flinkctl-*' runs"
+    expect("jobs-overview", body=overview, always=True)
+    r = cli("savepoint", "trigger", "--all", "--name", "etl-*", "-A", "-o", "jsonl", url="")
+    assert r.code == 3
+    assert [line["context"] for line in jsonl(r)] == ["one", "two"]
+    assert json.loads(r.err)["error"]["message"] == (
+        "no job whose name matches 'etl-*' runs on any context"
+    )
+    r = cli("savepoint", "trigger", "--all", "--name", "etl-*", url="")  # a table: stderr says it
+    assert (r.code, r.out.splitlines()[1:]) == (3, [])  # the header alone, piped
+    assert r.err == "error: no job whose name matches 'etl-*' runs\n"
+
+
+def test_check_jsonl_times_each_line_and_names_a_cluster_that_is_down(
+    cli, flink, httpserver, monkeypatch
+):
+    fleet_with_one_down(httpserver, monkeypatch)
+    flink.serve(httpserver, "jobs-overview", "checkpoints")
+    r = cli("savepoint", "check", "--all", "--max-age", "100000d", "-A", "-o", "jsonl", url="")
+    assert r.code == 5
+    lines = jsonl(r)
+    utc_times(lines)
+    assert [(line["context"], line.get("fresh"), "error" in line) for line in lines] == [
+        ("one", True, False), ("down", None, True)
+    ]  # fmt: skip
+    r = cli("savepoint", "check", "--all", "--max-age", "1h", "-o", "jsonl",
+            url=f"http://127.0.0.1:{free_port()}")  # fmt: skip
+    assert r.code == 5 and jsonl(r)[0]["error"]["code"] == 5
+
+
+def test_check_all_with_no_job_anywhere_is_exit_3(cli, flink, httpserver, expect):
+    expect("jobs-overview", body={"jobs": []}, always=True)
+    r = cli("savepoint", "check", "--all", "--max-age", "1h", "-o", "jsonl")
+    assert r.code == 3
+    [line] = jsonl(r)
+    assert line["note"] == "no job runs"
+
+
+def test_prune_jsonl_times_each_line_a_cluster_down_is_a_line_and_nothing_at_all_exit_3(
+    cli, flink, httpserver, expect
+):
+    flink.serve(httpserver, "jobs-overview", "checkpoints", "job-config")
+    r = cli("savepoint", "prune", "--all", "--keep", "1", "--dry-run", "-o", "jsonl")
+    assert r.code == 0, r.err
+    [line] = jsonl(r)
+    utc_times([line])
+    assert (line["path"], line["action"]) == (newest(flink)["external_path"], "keep")
+    r = cli("savepoint", "prune", "--all", "--keep", "1", "--yes", "-o", "jsonl",
+            url=f"http://127.0.0.1:{free_port()}")  # fmt: skip
+    assert r.code == 5
+    [line] = jsonl(r)
+    assert line["error"]["kind"] == "unreachable" and json.loads(r.err)["error"]["code"] == 5
+
+
+def test_prune_all_with_no_savepoint_known_is_a_note_and_exit_3(cli, flink, httpserver, expect):
+    expect("jobs-overview", body={"jobs": []}, always=True)
+    r = cli("savepoint", "prune", "--all", "--keep", "3", "--yes", "-o", "jsonl")
+    assert r.code == 3
+    [line] = jsonl(r)
+    assert line["note"] == "no job has a completed savepoint known here or on the cluster"
+
+
+def test_one_job_trigger_json_has_its_log_time_and_when_it_was_triggered(
+    cli, flink, httpserver, tid, expect
+):
+    flink.serve(httpserver, "jobs-overview")
+    expect("savepoint-trigger")
+    r = cli("savepoint", "trigger", flink.ids["jobid"], "-o", "jsonl")
+    assert r.code == 0, r.err
+    [line] = jsonl(r)
+    utc_times([line])
+    assert (line["trigger-id"], line["joined"]) == (tid, False)
+    assert abs(line["started-ms"] - now_ms()) < 60_000

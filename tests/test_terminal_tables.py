@@ -129,3 +129,64 @@ def test_empty_list_is_a_note_on_stderr_at_a_terminal(flink, httpserver):
     flink.expect(httpserver, "jobs-overview", body={"jobs": []})
     code, lines, err = on_terminal(httpserver.url_for(""), 80, "jobs", "list")
     assert (code, lines, err) == (0, [""], "no jobs\n")
+
+
+def _headers(lines: list[str]) -> list[str]:
+    return re.split(r"\s{3,}", lines[0].strip())
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_savepoint_list_keeps_the_path_whole_and_drops_other_columns_first(
+    long_names, flink, httpserver, columns
+):
+    """The path is what `savepoint list` is for: never cut; SIZE, KIND, AGE and TAKEN go
+    first, and the 40-character name shortens."""
+    flink.expect(httpserver, "checkpoints", always=True)
+    path = flink.body("checkpoints")["latest"]["savepoint"]["external_path"]
+    code, lines, err = on_terminal(httpserver.url_for(""), columns, "savepoint", "list")
+    assert (code, err) == (0, "")
+    assert len(lines) == 3 and lines[2].endswith(path)  # one row, the path whole at its end
+    headers = _headers(lines)
+    assert headers[0] == "NAME" and headers[-1] == "PATH"
+    # at 120: NAME, STATUS, PATH fit; at 80 not even STATUS does (PATH alone is 75 cells)
+    assert headers == (["NAME", "STATUS", "PATH"] if columns == 120 else ["NAME", "PATH"])
+    name = lines[2].split("   ")[0]
+    assert name.endswith("…") and LONG.startswith(name[:-1])
+    if columns == 120:
+        assert max(cell_len(line) for line in lines) <= columns
+
+
+def _renamed_deploy(flink, name: str) -> tuple[dict, dict]:
+    """The recorded overview and config of the job deployed as `deployed`, renamed NAME (in
+    the revision record it carries too)."""
+    import base64
+    import json
+
+    overview = flink.body("deploy-jobs-overview")
+    for job in overview["jobs"]:
+        if job["name"] == "deployed":
+            job["name"] = name
+    config = flink.body("deploy-config-deployed")
+    config["name"] = name
+    user = config["execution-config"]["user-config"]
+    value = user["flinkctl.deploy"]  # base64url JSON without padding (workflows.revisions)
+    record = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+    text = json.dumps(record, ensure_ascii=False).replace('"deployed"', json.dumps(name))
+    user["flinkctl.deploy"] = base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    return overview, config
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_jobs_history_fits_keeping_action_and_outcome(flink, httpserver, columns):
+    overview, config = _renamed_deploy(flink, LONG)
+    flink.expect(httpserver, "deploy-jobs-overview", body=overview, always=True)
+    flink.expect(httpserver, "deploy-config-deployed", body=config, always=True)
+    code, lines, err = on_terminal(httpserver.url_for(""), columns, "jobs", "history", LONG)
+    assert (code, err) == (0, ""), err
+    assert max(cell_len(line) for line in lines) <= columns
+    headers = _headers(lines)
+    assert headers[:5] == ["REVISION", "JOB-ID", "STATE", "ACTION", "OUTCOME"]
+    _whole_on_one_line([config["jid"]], lines)
+    [row] = [line for line in lines[2:] if config["jid"] in line]
+    assert row.split()[3] == "deploy"  # ACTION shown; the jar's name gives way first
+    assert "JAR" not in headers

@@ -237,6 +237,17 @@ def _print_version(invocation: Invocation) -> None:
             print(f"Flink: unknown ({exc.message})", file=sys.stderr)
 
 
+def _old_context_flag(value: str | None) -> None:
+    """`flinkctl -c NAME ...`: -c named the context once; it means the entry class now."""
+    if value is not None:
+        from flinkctl.errors import UsageError
+
+        raise UsageError(
+            f"-c is not the context: use --context {value}",
+            hint="-c is the entry class of `deploy` and `jars run` (as bin/flink run -c)",
+        )
+
+
 @app.callback(invoke_without_command=True)
 def root(
     ctx: typer.Context,
@@ -244,7 +255,6 @@ def root(
         str | None,
         typer.Option(
             "--context",
-            "-c",
             help="Context from the config file.",
             envvar="FLINKCTL_CONTEXT",
             autocompletion=completers.contexts,
@@ -283,6 +293,11 @@ def root(
         bool,
         typer.Option("--version", help="Print the version and exit (with -v, the cluster's too)."),
     ] = False,
+    old_context: Annotated[
+        str | None,
+        # -c named the context in 0.1; the entry class now (deploy, jars run: bin/flink run -c)
+        typer.Option("-c", hidden=True, callback=_old_context_flag, expose_value=False),
+    ] = None,
 ) -> None:
     """Operate Apache Flink clusters through the JobManager's REST API.
 
@@ -322,7 +337,7 @@ def main(argv: list[str] | None = None) -> None:
         code = run(app, argv)
     except KeyboardInterrupt:  # outside a command, or a second Ctrl-C while one is handled
         code = ExitCode.INTERRUPTED
-    if code == ExitCode.INTERRUPTED:
+    if code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED):
         # Ctrl-C: exit now, not after the requests still running in worker threads finish
         from contextlib import suppress
 

@@ -13,7 +13,7 @@ from flinkctl.cli.common.arguments import (
     savepoint_path,
 )
 from flinkctl.cli.common.confirm import YesOption, confirm
-from flinkctl.cli.common.fleet import AllContextsOption, Results, each_context, tagged
+from flinkctl.cli.common.fleet import AllContextsOption, each_context, tagged
 from flinkctl.cli.common.operations import DISPOSAL, SAVEPOINT, status_command
 from flinkctl.cli.common.options import (
     CatalogOption,
@@ -32,7 +32,7 @@ from flinkctl.errors import ExitCode, FlinkctlError, NotFoundError, StaleError, 
 if TYPE_CHECKING:
     from flinkctl.catalog import Catalog
     from flinkctl.client import FlinkClient
-    from flinkctl.workflows.savepoints import Target
+    from flinkctl.workflows.savepoints import Decision, Target
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -87,15 +87,23 @@ def trigger(
     """Trigger savepoints (POST /jobs/:jobid/savepoints) of one job, several, or --all; record them.
 
     The request carries a client-generated triggerId, so a retried request never takes a
-    second savepoint, and a job with a savepoint in progress that another flinkctl run
-    triggered (less than --timeout ago, per the catalog) joins it: both runs report the same
-    path. Every savepoint is recorded in the catalog (`savepoint list`).
+    second savepoint. A job with a savepoint that another flinkctl run triggered less than
+    --timeout ago (per the catalog) and that Flink still reports in progress (asked by its
+    trigger id) is joined: both runs report the same path, and the result says when it was
+    triggered (started-ms). One that Flink reports finished, or no longer knows, is settled
+    in the catalog and a new savepoint is taken. Every savepoint is recorded in the catalog
+    (`savepoint list`).
 
     One JOB: without --wait it prints the trigger id; with --wait the savepoint's location
-    (-o json: job-id, trigger-id, status, location, duration-ms). Several JOBs or --all [--name
-    GLOB] (-A: on every context): triggered concurrently, every job attempted, one result per
-    job (-o json: a list, each with job-name and, on failure, error); the exit code is the
-    worst failure's.
+    (-o json: job-id, trigger-id, joined, started-ms, status, location, duration-ms,
+    logged-at). Several JOBs or --all [--name GLOB] (-A: on every context): triggered
+    concurrently, every job attempted, one result per job (-o json: a list, each with
+    job-name and, on failure, error). --all skips a job that is not running cleanly (not
+    RUNNING, or a task neither RUNNING nor FINISHED): status SKIPPED and a reason, exit 1 as a
+    failed savepoint. With -o json/jsonl a context that failed is an item too (context,
+    error), and so is one where nothing matched (context, note); --all that selects no job on
+    any context that answered is exit 3. Each item has logged-at (UTC, ISO 8601). The exit
+    code is the worst failure's.
 
     Example:
 
@@ -120,7 +128,7 @@ def trigger(
 def _trigger_one(
     local: "Catalog", job: str, directory: str | None, cancel: bool, fmt: str | None, wait: Wait
 ) -> None:
-    from flinkctl.workflows.savepoints import Options, Recording, job_name
+    from flinkctl.workflows.savepoints import Options, Recording, job_name, logged
 
     jid = job_id(job)
     client = Invocation.current().client()
@@ -135,6 +143,7 @@ def _trigger_one(
         wait,
         ends_job=cancel,
         recording=recording,
+        annotate=lambda item: logged([{**item, **recording.fields()}])[0],
     )
 
 
@@ -150,23 +159,38 @@ def _trigger_many(
 ) -> None:
     from flinkctl.output.fleet import per_context
     from flinkctl.output.savepoints import TAKEN
-    from flinkctl.workflows.savepoints import Options, running_jobs, take
+    from flinkctl.workflows.savepoints import Options, logged, running_jobs, take
 
     options = Options(directory, fmt, cancel, wait.wanted, wait.timeout)
 
     def work(client: "FlinkClient") -> list[dict]:
-        targets, unknown = _resolved(client, jobs) if jobs else (running_jobs(client, glob), [])
-        return unknown + client.fan_out(lambda t: take(client, local, t, options), targets)
+        targets, others = _resolved(client, jobs) if jobs else running_jobs(client, glob)
+        return client.fan_out(lambda t: take(client, local, t, options), targets) + others
 
-    results = each_context(all_contexts, work)
-    items = [tagged(all_contexts, ctx, r) for ctx, found in results.values for r in found]
-    emit(items, per_context(TAKEN, all_contexts))
+    results = each_context(all_contexts, work, keep_failure=True)
+    items, notes = [], []
+    for ctx, found in results.values:
+        items += [tagged(all_contexts, ctx, r) for r in found]
+        if not found and not jobs:
+            notes.append({"context": ctx, "note": _nothing_runs(glob)})
+    emit(logged(items + notes + results.failed_lines()), per_context(TAKEN, all_contexts))
     for item in items:
-        if "error" in item:
+        if "error" in item or item["status"] == "SKIPPED":
             results.fail(_item_error(item))
-    if not wait.wanted and items:
-        note(f"{len(items)} savepoint(s) triggered; `flinkctl savepoint list` shows them")
+    if notes and len(notes) == len(results.values):  # nothing at all on every context that answered
+        where = " on any context" if all_contexts else ""
+        results.fail(NotFoundError(_nothing_runs(glob) + where))
+    elif all_contexts:
+        for line in notes:
+            note(f"context {line['context']}: {line['note']}")
+    triggered = [i for i in items if i.get("trigger-id")]
+    if not wait.wanted and triggered:
+        note(f"{len(triggered)} savepoint(s) triggered; `flinkctl savepoint list` shows them")
     results.exit()
+
+
+def _nothing_runs(glob: str | None) -> str:
+    return f"no job whose name matches {glob!r} runs" if glob else "no job runs"
 
 
 def _resolved(client: "FlinkClient", jobs: list[str]) -> tuple[list["Target"], list[dict]]:
@@ -187,11 +211,14 @@ def _resolved(client: "FlinkClient", jobs: list[str]) -> tuple[list["Target"], l
 
 
 def _item_error(item: dict) -> FlinkctlError:
-    """A failed job's error from its result, named for its job (and context)."""
-    error = item["error"]
+    """A failed or skipped job's error from its result, named for its job (and context): a
+    skipped job is exit 1, as a savepoint Flink refused."""
     where = f"context {item['context']}: " if "context" in item else ""
     if item["job-id"] is not None:  # one that did not resolve names itself
         where += f"job {item['job-id']} ({item['job-name']}): "
+    if "error" not in item:
+        return FlinkctlError(f"{where}skipped: {item['reason']}")
+    error = item["error"]
     err = FlinkctlError(where + error["message"])
     err.code, err.kind = ExitCode(error["code"]), error["kind"]
     return err
@@ -332,41 +359,68 @@ def prune(
     latest.restored), nor one a deploy record keeps for a rollback (the state the running
     and the newest revision started from). Disposed savepoints are marked in the catalog.
     Prints the plan: every savepoint, keep or dispose, and why. Asks on a terminal; needs
-    --yes otherwise. Exit 1 if a disposal failed.
+    --yes otherwise. Exit 1 if a disposal failed; with --all, exit 3 when no job name has a
+    completed savepoint. -o json/jsonl: each item has `logged-at` (UTC, ISO 8601); a cluster
+    that fails has an item too (`{"context", "error": {"code", "kind", "message"}}`), and so
+    has nothing to consider (`{"context", "note"}`).
 
     Example:
 
       flinkctl savepoint prune orders --keep 5 --dry-run
     """
     from flinkctl.output.savepoints import PRUNE
-    from flinkctl.workflows.savepoints import dispose, known, plan, rollback_states
+    from flinkctl.workflows.savepoints import dispose, logged
 
     _one_of(name, all_names, "prune")
     if keep is None and older_than is None:
         raise UsageError("say what to keep: --keep N and/or --older-than DURATION")
-    client = Invocation.current().client()
+    failures: list[FlinkctlError] = []
+    doomed: list[Decision] = []
     with catalog_at(catalog) as local:
-        found = known(client, local, name)
-        names = [name] if name else sorted({s.job_name for s in found.completed()})
-        protected: dict[str, str] = {}
-        for each in names:
-            protected.update(rollback_states(client, local, each))
-        decisions = plan(found, names, keep=keep, older_than=older_than, protected=protected)
+        results = each_context(
+            False, lambda client: _prune_plan(client, local, name, keep, older_than),
+            keep_failure=True,
+        )  # fmt: skip
+        decisions = [d for _, found in results.values for d in found]
         doomed = [d for d in decisions if d.dispose]
-        failures: list[FlinkctlError] = []
         if doomed and not dry_run:
             confirm(f"Dispose {len(doomed)} savepoint(s)? Their files are deleted.", yes)
+            client = Invocation.current().client()
             for decision in doomed:
                 error = dispose(client, local, decision, timeout)
                 if error is not None:
                     failures.append(error)
-    emit([d.to_json() for d in decisions], PRUNE)
-    verb = "would dispose" if dry_run else "disposed"
-    note(f"{verb} {len(doomed) - len(failures)} of {len(decisions)} savepoint(s)")
-    results: Results[None] = Results([])
+    what = f"no completed savepoint of job {name!r} is known" if name else (
+        "no job has a completed savepoint known here or on the cluster")  # fmt: skip
+    notes = [{"context": ctx, "note": what} for ctx, found in results.values if not found]
+    emit(logged([d.to_json() for d in decisions] + notes + results.failed_lines()), PRUNE)
+    if results.values:
+        verb = "would dispose" if dry_run else "disposed"
+        note(f"{verb} {len(doomed) - len(failures)} of {len(decisions)} savepoint(s)")
+    if all_names and notes:  # --all selected nothing
+        results.fail(NotFoundError(what))
     for error in failures:
         results.fail(error)
     results.exit()
+
+
+def _prune_plan(
+    client: "FlinkClient",
+    local: "Catalog",
+    name: str | None,
+    keep: int | None,
+    older_than: float | None,
+) -> list["Decision"]:
+    """What prune does with each completed savepoint of NAME (or every name) on CLIENT's
+    cluster: keep or dispose, and why (flinkctl.workflows.savepoints.plan)."""
+    from flinkctl.workflows.savepoints import known, plan, rollback_states
+
+    found = known(client, local, name)
+    names = [name] if name else sorted({s.job_name for s in found.completed()})
+    protected: dict[str, str] = {}
+    for each in names:
+        protected.update(rollback_states(client, local, each))
+    return plan(found, names, keep=keep, older_than=older_than, protected=protected)
 
 
 @app.command()
@@ -382,7 +436,10 @@ def check(
 
     Exit 0 when each has a completed savepoint (of its name, catalog and Flink merged) younger
     than --max-age; otherwise exit 7 naming the stale jobs and their ages on stderr. A job
-    name with no running job is exit 3. Prints one row per job: fresh, age, the savepoint.
+    name with no running job, or --all with no job running on any context that answered, is
+    exit 3. Prints one row per job: fresh, age, the savepoint. -o json/jsonl: each item has
+    `logged-at` (UTC, ISO 8601), and a context with no job or that failed has an item too
+    (`{"context", "note"}`, `{"context", "error": {"code", "kind", "message"}}`).
 
     Example:
 
@@ -390,7 +447,7 @@ def check(
     """
     from flinkctl.output.fleet import per_context
     from flinkctl.output.savepoints import CHECK
-    from flinkctl.workflows.savepoints import freshness, known
+    from flinkctl.workflows.savepoints import freshness, known, logged
 
     _one_of(name, all_jobs, "check")
     if max_age is None:
@@ -398,12 +455,19 @@ def check(
     with catalog_at(catalog) as local:
         age = max_age
         results = each_context(
-            all_contexts, lambda client: freshness(known(client, local, name), age)
+            all_contexts,
+            lambda client: freshness(known(client, local, name), age),
+            keep_failure=True,
         )
     rows = [tagged(all_contexts, ctx, r) for ctx, found in results.values for r in found]
-    emit(rows, per_context(CHECK, all_contexts))
-    if name and not rows and not results.codes:
-        raise NotFoundError(f"no job named {name!r} runs")
+    what = f"no job named {name!r} runs" if name else "no job runs"
+    notes = [{"context": ctx, "note": what} for ctx, found in results.values if not found]
+    emit(logged(rows + notes + results.failed_lines()), per_context(CHECK, all_contexts))
+    if results.values and not rows:  # nothing at all to check on every context that answered
+        results.fail(NotFoundError(what + (" on any context" if all_contexts else "")))
+    elif all_contexts:
+        for line in notes:
+            note(f"context {line['context']}: {line['note']}")
     stale = [r for r in rows if not r["fresh"]]
     if stale:
         results.fail(StaleError(_stale(stale, len(rows), max_age)))

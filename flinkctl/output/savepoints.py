@@ -4,10 +4,13 @@ of `savepoint trigger` over several jobs, prune plans and `savepoint check`.
 The objects (README, "Objects of commands that combine calls or wait"):
 - list: catalog rows {"context", "cluster", "job-id", "job-name", "kind", "started-ms",
   "status", "trigger-id", "path", "format", "finished-ms", "size", "failure", "by", "id"}
-- trigger over several jobs: [{"job-id", "job-name", "trigger-id", "joined", "status",
-  "location", "duration-ms"[, "error": {"code", "kind", "message"}]}]
-- prune: list rows plus "action" (dispose | keep), "reason", "outcome"
-- check: [{"job-id", "job-name", "savepoint", "taken", "age-ms", "fresh"}]
+- trigger over several jobs: [{"logged-at", "job-id", "job-name", "trigger-id", "joined",
+  "started-ms", "status", "location", "duration-ms"[, "error": {"code", "kind", "message"}]}],
+  a skipped job {"logged-at", "job-id", "job-name", "status": "SKIPPED", "reason"}
+- prune: list rows plus "logged-at", "action" (dispose | keep), "reason", "outcome"
+- check: [{"logged-at", "job-id", "job-name", "savepoint", "taken", "age-ms", "fresh"}]
+- trigger, prune, check: {"logged-at", "context", "error": {"code", "kind", "message"}} for a
+  context that failed, {"logged-at", "context", "note"} for one where nothing matched
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import time
 from typing import Any
 
 from flinkctl.output.columns import wide
-from flinkctl.output.render import Column, View, out
+from flinkctl.output.render import FREE, ID, Column, View, out
 
 
 def _age(key: str):
@@ -28,7 +31,14 @@ def _age(key: str):
 
 
 def _error(row: dict) -> Any:
-    return (row.get("error") or {}).get("message")
+    """A failed job's error message, or why a job was skipped."""
+    return (row.get("error") or {}).get("message") or row.get("reason")
+
+
+def _jobs(data: Any) -> list:
+    """The items of a log that are about a job: a table leaves out those about a context (one
+    that failed, or where nothing matched), which stderr names."""
+    return [r for r in data if isinstance(r, dict) and "job-name" in r]
 
 
 JOB = Column("JOB", "job-id")
@@ -40,14 +50,16 @@ TAKEN_AGE = [
 ]
 PATH = Column("PATH", "path")
 
+# The path is what `savepoint list` is for: never cut (an id); on a narrow terminal the name
+# shortens and SIZE, KIND, AGE, TAKEN (then STATUS) go first (KEEP columns drop from the right).
 SAVEPOINTS = View(
     columns=[
-        JOB_NAME,
+        Column("NAME", "job-name", fit=FREE),
+        Column("STATUS", "status"),
         *TAKEN_AGE,
         Column("KIND", "kind"),
         Column("SIZE", "size", "bytes"),
-        Column("STATUS", "status"),
-        PATH,
+        Column("PATH", "path", fit=ID),
         wide(JOB),
         Column("FORMAT", "format", wide=True),
         Column("TRIGGER", "trigger-id", wide=True),
@@ -69,7 +81,9 @@ TAKEN = View(
         Column("ERROR", _error),
         Column("TRIGGER", "trigger-id", wide=True),
         Column("JOINED", "joined", wide=True),
+        Column("TRIGGERED", "started-ms", "time", wide=True),
     ],
+    rows=_jobs,
     name=lambda r: r.get("location") or r.get("trigger-id"),
 )
 
@@ -84,6 +98,7 @@ PRUNE = View(
         wide(JOB),
         Column("SIZE", "size", "bytes", wide=True),
     ],
+    rows=_jobs,
     name="path",
 )
 
@@ -96,5 +111,6 @@ CHECK = View(
         Column("TAKEN", "taken", "time"),
         Column("SAVEPOINT", "savepoint"),
     ],
+    rows=_jobs,
     name="job-id",
 )

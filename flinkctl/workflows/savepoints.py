@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 from flinkctl.catalog import Savepoint, now_ms
 from flinkctl.errors import FlinkctlError, NotFoundError, WaitTimeout
-from flinkctl.flink import ACTIVE_STATES, JobOverview, first_line, obj, objects
+from flinkctl.flink import ACTIVE_STATES, ENDED_STATES, JobOverview, first_line, obj, objects
 
 if TYPE_CHECKING:
     from flinkctl.catalog import Catalog
@@ -26,15 +27,23 @@ if TYPE_CHECKING:
 
 # -- taking savepoints -----------------------------------------------------------------------
 
+JOIN_ATTEMPTS = 3  # rows settled one after another before a trigger stops looking for one to join
+# A trigger Flink does not know (404) is settled only once its row is this old: a younger one
+# may be a run's that recorded it and has not sent its request yet (repeating its id is safe).
+UNSENT_GRACE_MS = 30_000
+
 
 @dataclass
 class Recording:
     """The catalog row of one savepoint being taken of job JOB_ID (named JOB_NAME).
 
     `start` records it and picks the trigger id: a new one, or, with JOIN_WITHIN seconds, the
-    id of a savepoint of the same job that another run began less than that long ago and has
-    not finished (then `joined` is set): Flink answers a repeated trigger id from its cache,
-    so both runs follow one savepoint. `completed` and `failed` record the end.
+    id of a savepoint of the same job that another run began less than that long ago and that
+    Flink still reports in progress (then `joined` is set): Flink answers a repeated trigger
+    id from its cache, so both runs follow one savepoint. A row the catalog has in progress
+    whose savepoint Flink reports finished, or no longer knows, is settled first (`settle`),
+    and a new savepoint is taken: a new trigger never reports an old savepoint. `completed`
+    and `failed` record the end.
     """
 
     client: FlinkClient
@@ -52,12 +61,28 @@ class Recording:
         from flinkctl.workflows.revisions import user_at_host
 
         ctx = self.client.ctx
-        wanted = Savepoint(ctx.name, ctx.url, self.job_id, self.job_name, self.kind, now_ms(),
-                           trigger_id=new_trigger_id(), format=self.format, by=user_at_host())  # fmt: skip
         window = None if self.join_within is None else int(self.join_within * 1000)
-        self.row = self.catalog.begin_savepoint(wanted, window)
-        self.joined = self.row.trigger_id != wanted.trigger_id
-        return str(self.row.trigger_id)
+        for _ in range(JOIN_ATTEMPTS):
+            wanted = Savepoint(ctx.name, ctx.url, self.job_id, self.job_name, self.kind, now_ms(),
+                               trigger_id=new_trigger_id(), format=self.format, by=user_at_host())  # fmt: skip
+            row = self.catalog.begin_savepoint(wanted, window)
+            if row.trigger_id == wanted.trigger_id:  # recorded: a new savepoint
+                break
+            # another run's trigger, in progress as far as the catalog knows: ask Flink first
+            if settle(self.client, self.catalog, row) == "IN_PROGRESS":
+                self.row, self.joined = row, True
+                return str(row.trigger_id)
+            # it has ended (now recorded so): take a new savepoint
+        else:  # settled one after another: take a new one without looking again
+            row = self.catalog.begin_savepoint(wanted)
+        self.row, self.joined = row, False
+        return str(row.trigger_id)
+
+    def fields(self) -> dict[str, Any]:
+        """What a result says of the trigger: whether it joined another run's, and when the
+        savepoint it follows was triggered (epoch ms; an earlier run's, when joined)."""
+        assert self.row is not None
+        return {"joined": self.joined, "started-ms": self.row.started_ms}
 
     def completed(self, location: str | None) -> None:
         """Record the savepoint's path (its size comes from Flink when a list merges it)."""
@@ -88,15 +113,42 @@ class Target:
     job_name: str
 
 
-def running_jobs(client: FlinkClient, glob: str | None = None) -> list[Target]:
-    """The RUNNING jobs of CLIENT's cluster (whose name matches GLOB), by name."""
+def running_jobs(client: FlinkClient, glob: str | None = None) -> tuple[list[Target], list[dict]]:
+    """The jobs of CLIENT's cluster (whose name matches GLOB) to take a savepoint of, by name:
+    those running cleanly; and a skipped result for each other job that has not ended
+    (`{"job-id", "job-name", "status": "SKIPPED", "reason"}`, see `unclean`)."""
     jobs = objects(client.jobs_overview().get("jobs"))
-    found = [
-        Target(str(j.get("jid")), str(j.get("name")))
-        for j in jobs
-        if j.get("state") == "RUNNING" and (glob is None or fnmatchcase(str(j.get("name")), glob))
-    ]
-    return sorted(found, key=lambda t: (t.job_name, t.job_id))
+    chosen = sorted(
+        (j for j in jobs if glob is None or fnmatchcase(str(j.get("name")), glob)),
+        key=lambda j: (str(j.get("name")), str(j.get("jid"))),
+    )
+    targets, skipped = [], []
+    for job in chosen:
+        if job.get("state") in ENDED_STATES:
+            continue
+        reason = unclean(job)
+        if reason is None:
+            targets.append(Target(str(job.get("jid")), str(job.get("name"))))
+        else:
+            skipped.append({"job-id": job.get("jid"), "job-name": job.get("name"),
+                            "status": "SKIPPED", "reason": reason})  # fmt: skip
+    return targets, skipped
+
+
+def unclean(job: dict[str, Any]) -> str | None:
+    """Why a job (an overview entry) is not running cleanly, or None: it is not RUNNING, or a
+    task of it is neither RUNNING nor FINISHED (Flink would refuse or fail a savepoint)."""
+    state = job.get("state")
+    if state != "RUNNING":
+        return f"the job is {state}"
+    tasks = obj(job.get("tasks"))
+    counts = {k: v for k, v in tasks.items() if isinstance(v, int) and k != "total" and v}
+    others = {k: v for k, v in counts.items() if k not in ("running", "finished")}
+    if not others:
+        return None
+    total = tasks.get("total") if isinstance(tasks.get("total"), int) else sum(counts.values())
+    what = ", ".join(f"{v} {k}" for k, v in sorted(others.items()))
+    return f"not running cleanly: {sum(others.values())} of {total} tasks not running ({what})"
 
 
 def job_name(client: FlinkClient, job_id: str) -> str:
@@ -140,8 +192,8 @@ def take(
 ) -> dict[str, Any]:
     """Trigger a savepoint of TARGET (joining one in progress) and, with options.wait, wait
     for it; recorded in CATALOG. Never raises a FlinkctlError: the result says what happened
-    (`{"job-id", "job-name", "trigger-id", "status", "location", "duration-ms", "joined"}`, or
-    `"error": {"code", "message"}`)."""
+    (`{"job-id", "job-name", "trigger-id", "joined", "started-ms", "status", "location",
+    "duration-ms"}`, or `"error": {"code", "kind", "message"}`)."""
     from flinkctl.client.poller import Poller
 
     began = time.monotonic()
@@ -150,7 +202,7 @@ def take(
                           options.format, options.join_within)  # fmt: skip
     try:
         tid = recording.start()
-        result.update({"trigger-id": tid, "joined": recording.joined})
+        result.update({"trigger-id": tid, **recording.fields()})
         client.trigger_savepoint(target.job_id, tid, target_directory=options.directory,
                                  cancel_job=options.cancel, format_type=options.format)  # fmt: skip
         result["status"] = "IN_PROGRESS"
@@ -167,6 +219,22 @@ def take(
         result["error"] = {"code": int(exc.code), "kind": exc.kind, "message": exc.message}
     result["duration-ms"] = int((time.monotonic() - began) * 1000)
     return result
+
+
+# -- logs ------------------------------------------------------------------------------------
+
+
+LOGGED_AT = "logged-at"  # the key of a result's log time (`time` is epoch ms elsewhere)
+
+
+def logged(items: list[dict[str, Any]], at: float | None = None) -> list[dict[str, Any]]:
+    """ITEMS, each led by LOGGED_AT: when they are written (AT, epoch seconds; default now),
+    UTC, ISO 8601 to the millisecond (`2026-05-01T03:00:00.123Z`), so a log alone tells when."""
+    from datetime import datetime, timezone
+
+    moment = datetime.fromtimestamp(time.time() if at is None else at, timezone.utc)
+    stamp = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return [{LOGGED_AT: stamp, **item} for item in items]
 
 
 # -- what is known of savepoints -----------------------------------------------------------
@@ -289,26 +357,54 @@ def known(
 
 def _settle(client: FlinkClient, catalog: Catalog, rows: list[Savepoint]) -> None:
     """Ask Flink how the ROWS still in progress (a run that did not wait, or was stopped)
-    ended, while it remembers their trigger ids, and record it."""
-    from flinkctl.flink import failure_trace, trace_summary
-
+    ended, while it remembers their trigger ids, and record it (see `settle`)."""
     pending = [r for r in rows if r.status == "IN_PROGRESS" and r.trigger_id and r.id]
 
     def ask(row: Savepoint) -> None:
-        try:
-            body = client.savepoint_status(row.job_id, str(row.trigger_id))
-        except FlinkctlError:  # forgotten (rest.async.store-duration) or unreachable: unknown
-            return
-        if obj(body.get("status")).get("id") != "COMPLETED":
-            return
-        operation = obj(body.get("operation"))
-        trace = failure_trace(operation)
-        if trace:
-            catalog.finish_savepoint(int(row.id or 0), "FAILED", failure=trace_summary(trace))
-        elif operation.get("location"):
-            catalog.finish_savepoint(int(row.id or 0), "COMPLETED", path=str(operation["location"]))
+        with suppress(FlinkctlError):  # unreachable: unknown for now
+            settle(client, catalog, row)
 
     client.fan_out(ask, pending)
+
+
+FORGOTTEN = "FORGOTTEN"
+
+
+def settle(client: FlinkClient, catalog: Catalog, row: Savepoint) -> str:
+    """Ask Flink by trigger id how ROW (in progress in the catalog) stands, and record its end.
+
+    "IN_PROGRESS": Flink still takes it (nothing recorded). "COMPLETED" (its path recorded)
+    or "FAILED" (Flink's failure recorded). FORGOTTEN: Flink answers 404 for the trigger id
+    (it keeps an operation's status for `rest.async.store-duration`, 5 min by default; or the
+    job is gone), so how it ended is unknown: the row is settled FAILED with a failure that
+    says so; a savepoint Flink did complete is still listed by its path while Flink reports it.
+    A row younger than UNSENT_GRACE_MS that Flink does not know counts as in progress: its run
+    may not have sent the request yet. Other errors (unreachable, refused) propagate.
+    """
+    from flinkctl.flink import failure_trace, trace_summary
+
+    row_id, tid = int(row.id or 0), str(row.trigger_id)
+    try:
+        body = client.savepoint_status(row.job_id, tid)
+    except NotFoundError:
+        if now_ms() - row.started_ms < UNSENT_GRACE_MS:
+            return "IN_PROGRESS"
+        failure = (
+            f"outcome unknown: Flink no longer knows trigger id {tid} "
+            "(rest.async.store-duration, 5 min by default)"
+        )
+        catalog.finish_savepoint(row_id, "FAILED", failure=failure)
+        return FORGOTTEN
+    if obj(body.get("status")).get("id") != "COMPLETED":
+        return "IN_PROGRESS"
+    operation = obj(body.get("operation"))
+    trace = failure_trace(operation)
+    if trace or not operation.get("location"):
+        summary = trace_summary(trace) if trace else "Flink reported no location"
+        catalog.finish_savepoint(row_id, "FAILED", failure=summary)
+        return "FAILED"
+    catalog.finish_savepoint(row_id, "COMPLETED", path=str(operation["location"]))
+    return "COMPLETED"
 
 
 def _stats(client: FlinkClient, job_id: str) -> dict[str, Any]:
@@ -359,11 +455,15 @@ def rollback_states(client: FlinkClient, catalog: Catalog, name: str) -> dict[st
 
     jobs = history(client, catalog, name).jobs
     chosen = [k for k in jobs if k.active] + jobs[-1:]
-    return {
+    kept = {
         k.record.restored_from: f"revision {k.record.revision} started from it (rollback)"
         for k in chosen
         if k.record and k.record.restored_from
     }
+    for k in jobs:  # the state a rollback of a running revision starts from: never pruned
+        if k.active and k.record and k.record.rollback_state:
+            kept[k.record.rollback_state] = f"revision {k.record.revision} rolls back to it"
+    return kept
 
 
 def plan(

@@ -91,22 +91,25 @@ def test_trigger_all_by_name_records_each_job_and_list_shows_every_one(flink, se
     assert on_disk(out.strip()).is_dir()
 
 
-def test_two_overlapping_triggers_take_one_savepoint(flink, seen):
-    """A run that triggered (and did not wait: its savepoint is in progress in the catalog) and
-    a second run for the same job: the second joins the first's trigger id. The demo job's
-    savepoints complete in a fraction of a second, faster than a second flinkctl starts, so the
-    overlap is made certain this way; tests/test_catalog.py races eight processes."""
+def test_a_trigger_never_returns_an_older_savepoint(flink, seen):
+    """A run that triggered without waiting left its catalog row in progress; its savepoint
+    completes (the demo's take a fraction of a second). A second run asks Flink about that
+    trigger id before it joins: finished, so it settles the row and takes a savepoint of its
+    own, never reporting the older one as new (joining one Flink still reports IN_PROGRESS is
+    tests/test_savepoints.py's)."""
     before = savepoint_dirs(flink)
     first = run(flink, "savepoint", "trigger", "cron-b")
+    older = run(flink, "savepoint", "status", "cron-b", first["trigger-id"], "--wait")
     code, out, err = flinkctl(flink, "savepoint", "trigger", "cron-b", "--wait")
     assert code == 0, err
-    assert f"is in progress: following it (trigger id {first['trigger-id']})" in err
-    status = run(flink, "savepoint", "status", "cron-b", first["trigger-id"])
-    assert status["operation"]["location"] == out.strip()
-    assert len(savepoint_dirs(flink) - before) == 1
-    rows = [r for r in catalog_rows(flink) if r["path"] == out.strip()]
-    assert [(r["trigger_id"], r["status"]) for r in rows] == [(first["trigger-id"], "COMPLETED")]
+    assert "following it" not in err
+    assert out.strip() != older["location"]
+    assert len(savepoint_dirs(flink) - before) == 2
+    rows = {r["trigger_id"]: r for r in catalog_rows(flink)}
+    assert rows[first["trigger-id"]]["status"] == "COMPLETED"
+    assert rows[first["trigger-id"]]["path"] == older["location"]
     seen["cron-b"].append(out.strip())
+    seen["cron-b-older"] = older["location"]
 
 
 def test_prune_keep_1_keeps_the_newest_and_the_restored_one(flink, seen):
@@ -119,13 +122,15 @@ def test_prune_keep_1_keeps_the_newest_and_the_restored_one(flink, seen):
     kinds = {r["path"]: r["kind"] for r in catalog_rows(flink)}
     assert kinds[stopped["location"]] == "stop-with-savepoint"
     plan = run(flink, "savepoint", "prune", "cron-b", "--keep", "1", "--dry-run")
+    older = seen["cron-b-older"]
     assert {p["path"]: p["action"] for p in plan} == {
-        newest: "keep", first: "keep", second: "dispose", stopped["location"]: "dispose"
+        newest: "keep", first: "keep", second: "dispose", stopped["location"]: "dispose",
+        older: "dispose",
     }  # fmt: skip
     assert all(on_disk(p).is_dir() for p in (first, second, stopped["location"], newest))
     done = run(flink, "savepoint", "prune", "cron-b", "--keep", "1", "--yes")
     assert {p["path"]: p["outcome"] for p in done if p["action"] == "dispose"} == {
-        second: "disposed", stopped["location"]: "disposed"
+        second: "disposed", stopped["location"]: "disposed", older: "disposed"
     }  # fmt: skip
     assert not on_disk(second).exists() and not on_disk(stopped["location"]).exists()
     assert on_disk(first).is_dir() and on_disk(newest).is_dir()

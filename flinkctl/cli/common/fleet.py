@@ -35,6 +35,7 @@ class Results(Generic[T]):
 
     values: list[tuple[str, T]]
     codes: list[int] = field(default_factory=list)
+    failed: list[tuple[str, FlinkctlError]] = field(default_factory=list)  # contexts that failed
 
     def fail(self, err: FlinkctlError) -> None:
         """Report ERR on stderr (as `error: ...`, or a JSON object with -o json); count it."""
@@ -43,6 +44,15 @@ class Results(Generic[T]):
         report(err, Invocation.current())
         self.codes.append(int(err.code))
 
+    def failed_lines(self) -> list[dict[str, Any]]:
+        """One item per context that failed, for a log: `{"context", "error": {"code", "kind",
+        "message"}}` (the message without the `context NAME: ` its stderr line starts with)."""
+        return [
+            {"context": ctx, "error": {"code": int(e.code), "kind": e.kind, "message": message}}
+            for ctx, e in self.failed
+            for message in [e.message.removeprefix(f"context {ctx}: ")]
+        ]
+
     def exit(self, *more: int) -> None:
         """End the run with the worst code of the failures and MORE (nothing when all is OK)."""
         code = worst([*self.codes, *more])
@@ -50,22 +60,36 @@ class Results(Generic[T]):
             raise typer.Exit(int(code))
 
 
-def each_context(all_contexts: bool, work: Callable[["FlinkClient"], T]) -> Results[T]:
+def each_context(
+    all_contexts: bool, work: Callable[["FlinkClient"], T], *, keep_failure: bool = False
+) -> Results[T]:
     """WORK(client) on this run's context; with ALL_CONTEXTS on every context of the config
-    (flinkctl.workflows.fleet), failed contexts reported on stderr."""
+    (flinkctl.workflows.fleet), failed contexts reported on stderr and kept in `failed`. With
+    KEEP_FAILURE, this run's one context that fails (down, credentials refused) is too, as a
+    fleet's would be, instead of ending the run (a log then has a line for it)."""
     invocation = Invocation.current()
     if not all_contexts:
         client = invocation.client()
-        return Results([(client.ctx.name, work(client))])
+        if not keep_failure:
+            return Results([(client.ctx.name, work(client))])
+        try:
+            return Results([(client.ctx.name, work(client))])
+        except UsageError:
+            raise
+        except FlinkctlError as exc:
+            results: Results[T] = Results([], failed=[(client.ctx.name, exc)])
+            results.fail(exc)
+            return results
     if invocation.url:
         raise UsageError("--all-contexts runs over the config file's contexts; drop --url")
     from flinkctl.config import every_context
     from flinkctl.workflows import fleet
 
     outcomes = fleet.over(every_context(invocation.config), work, verbose=invocation.verbose)
-    results: Results[T] = Results([(o.context, o.value) for o in outcomes if o.error is None])  # type: ignore[misc]
+    results = Results([(o.context, o.value) for o in outcomes if o.error is None])  # type: ignore[misc]
     for o in outcomes:
         if o.error is not None:
+            results.failed.append((o.context, o.error))
             o.error.message = f"context {o.context}: {o.error.message}"
             results.fail(o.error)
     return results

@@ -60,12 +60,13 @@ class Kind:
         name: str = "",
         ends_job: bool = False,
         recording: "Recording | None" = None,
+        annotate: Callable[[dict], dict] | None = None,
     ) -> None:
         """Start an operation on SUBJECT: SEND(client, a new trigger id) sends the trigger
         request; then print the trigger id Flink answers with (the one sent, where the endpoint
         takes one), or the outcome with --wait (`Operation.follow`). NAME and ENDS_JOB: see `of`.
         RECORDING records a savepoint in the catalog and picks its trigger id (that of one in
-        progress, which this run then joins).
+        progress, which this run then joins). ANNOTATE(object) is what is printed instead.
         """
         from flinkctl.client.poller import new_trigger_id
         from flinkctl.errors import FlinkctlError
@@ -76,7 +77,7 @@ class Kind:
             note(recording.joined_note())
         try:
             answer = send(Invocation.current().client(), tid)
-            operation.follow(answer["request-id"], wait, recording)
+            operation.follow(answer["request-id"], wait, recording, annotate)
         except FlinkctlError as exc:
             if recording:
                 recording.failed(exc)
@@ -126,9 +127,16 @@ class Operation:
         )
         return fetch(self.subject, tid) if self.kind.on_job else fetch(tid)
 
-    def follow(self, tid: str, wait: Wait, recording: "Recording | None" = None) -> None:
+    def follow(
+        self,
+        tid: str,
+        wait: Wait,
+        recording: "Recording | None" = None,
+        annotate: Callable[[dict], dict] | None = None,
+    ) -> None:
         """After the trigger request: print the trigger id, or wait and print the outcome
-        (recorded by RECORDING, where given)."""
+        (recorded by RECORDING, where given; ANNOTATE(object) printed instead, where given)."""
+        annotated = annotate or (lambda item: item)
         from flinkctl.output.lifecycle import COMPLETED, TRIGGERED
 
         invocation = Invocation.current()
@@ -136,7 +144,7 @@ class Operation:
         resume = invocation.command_line(*self.kind.status_command, *job, tid, "--wait")
         ids = {self.kind.subject: self.subject, "trigger-id": tid}
         if not wait.wanted:
-            emit(ids, TRIGGERED)
+            emit(annotated(ids), TRIGGERED)
             note(f"{self.what} triggered; follow it with: {resume}")
             return
         operation = waiting(
@@ -151,7 +159,7 @@ class Operation:
         if self.ends_job:
             outcome["job-state"] = until_job_ended(str(self.subject), "end", wait.timeout)
         outcome["duration-ms"] = since(self.started)
-        emit(outcome, COMPLETED)
+        emit(annotated(outcome), COMPLETED)
         note(f"{self.what} completed in {outcome['duration-ms'] / 1000:.1f}s")
 
     def show(self, tid: str, wait: Wait) -> None:
