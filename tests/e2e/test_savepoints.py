@@ -167,9 +167,11 @@ def test_deploy_records_its_savepoint_and_starts_from_the_latest(flink):
     second = run(flink, "deploy", "cron-b", *program, *args, "--from-savepoint", "latest")
     assert second["result"] == "deployed", second
     resolve = next(s for s in second["steps"] if s["step"] == "resolve")
-    assert resolve["detail"].endswith(f"the newest savepoint: {first['savepoint']}")
+    assert resolve["detail"].endswith("latest: the state this deploy takes from it")
+    # latest is the newest state: the savepoint this deploy took, not the older one (issue 18)
+    assert second["savepoint"] != first["savepoint"]
     stats = run(flink, "checkpoints", "list", second["job-id"])
-    assert on_disk(stats["latest"]["restored"]["external_path"]) == on_disk(first["savepoint"])
+    assert on_disk(stats["latest"]["restored"]["external_path"]) == on_disk(second["savepoint"])
 
 
 def test_an_empty_catalog_finds_the_newest_savepoint_after_10_newer_checkpoints(
@@ -217,14 +219,19 @@ def test_all_contexts_over_two_clusters_and_one_down(flink, tmp_path_factory):
                          ("two", "flinkctl-demo")]  # fmt: skip
         code, taken, err = fleet("savepoint", "trigger", "--all", "--wait")
         assert code == 5 and "context down" in err
+        # the log says what was not done too: the context that is down has a line of its own
+        assert [t["error"]["code"] for t in taken if t["context"] == "down"] == [5]
+        taken = [t for t in taken if t["context"] != "down"]
         assert sorted((t["context"], t["job-name"]) for t in taken) == names
         assert all(t["status"] == "COMPLETED" for t in taken), taken
         code, listed, err = fleet("savepoint", "list")
         assert code == 5
         assert {(t["context"], t["location"]) for t in taken} <= {
-            (r["context"], r["path"]) for r in listed
+            (r["context"], r.get("path")) for r in listed
         }
         code, checked, err = fleet("savepoint", "check", "--all", "--max-age", "1h")
         assert code == 5 and "context down" in err  # unreachable outranks stale (none here)
+        assert [r["error"]["code"] for r in checked if r["context"] == "down"] == [5]
+        checked = [r for r in checked if r["context"] != "down"]
         assert {(r["context"], r["job-name"]) for r in checked} == set(names)
         assert all(r["fresh"] for r in checked), checked
