@@ -84,7 +84,7 @@ def test_first_deploy(flink, seen):
     assert (code, report["result"], report["revision"]) == (0, "deployed", 1), report
     assert report["previous-job-id"] is None and report["savepoint"] is None
     assert [s["step"] for s in report["steps"]] == [
-        "resolve", "compare", "upload", "plan", "start", "health", "tidy"
+        "resolve", "compare", "upload", "plan", "journal", "start", "health", "tidy"
     ]  # fmt: skip
     assert running(flink) == report["job-id"]
     seen["first"] = report["job-id"]
@@ -180,7 +180,8 @@ def test_a_program_replacing_the_record_deploys_and_rolls_back_through_the_catal
 
 def test_two_deploys_of_one_name_at_once_start_one_job(flink, tmp_path):
     """Two CI runners (two catalogs) deploy a new name at the same moment: one starts it; the
-    other finds it running (unchanged) or is refused the same job id."""
+    other finds it running (unchanged, after gating it: its catalog has no verdict), or is
+    refused the same job id and reports itself superseded by the job that runs."""
     import subprocess
 
     race = "deploy-e2e-race"
@@ -199,9 +200,10 @@ def test_two_deploys_of_one_name_at_once_start_one_job(flink, tmp_path):
     ]
     reports = [json.loads(run.communicate(timeout=300)[0]) for run in runs]
     results = sorted(r["result"] for r in reports)
-    assert results in (["deployed", "refused"], ["deployed", "unchanged"]), reports
+    assert results in (["deployed", "superseded"], ["deployed", "unchanged"]), reports
     started = next(r["job-id"] for r in reports if r["result"] == "deployed")
     assert running(flink, race) == started
+    assert {r["job-id"] for r in reports} == {started}  # both reports name what runs
 
 
 def test_jars_run_names_the_cause_of_a_failing_main(flink):
