@@ -300,8 +300,11 @@ class Deployer:
             if not self.changed and isinstance(exc, UnreachableError | AuthError):
                 self.delete_upload()
                 raise
-            result = "failed" if self.changed else "refused"
-            self.finish(Stop(result, failure(exc), exc.hint))
+            if not self.changed:
+                self.finish(Stop("refused", failure(exc), exc.hint))
+            else:  # what runs and the state to recover from, beside the error's own hint
+                hint = "; ".join(h for h in (exc.hint, self.recover_hint()) if h)
+                self.finish(Stop("failed", failure(exc), hint))
         except sqlite3.Error as exc:  # the local catalog, before the first change
             self.finish(Stop(
                 "failed" if self.changed else "refused",
@@ -1067,9 +1070,15 @@ class Deployer:
         self.report.hint = stop.hint
 
     def recover_hint(self) -> str:
+        """The state to recover from and what this run left running, for a failed report."""
+        runs = f"; job {self.started} was started and runs ungated" if self.started else ""
         if self.report.savepoint:
-            return f"the previous job's state is at {self.report.savepoint}"
-        return "no state was taken"
+            return (
+                f"the previous job's state is at {self.report.savepoint}{runs}; run the same "
+                f"command again, or flinkctl deploy {self.report.name} ... --from-savepoint "
+                f"{self.report.savepoint}"
+            )
+        return f"no state was taken{runs}"
 
     def next_generation(self, known: History) -> int:
         """One more than any start of NAME known here or on the cluster."""
