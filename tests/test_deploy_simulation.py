@@ -715,7 +715,7 @@ def test_a_rerun_after_an_interrupted_stop_resumes_from_its_savepoint(fresh_cata
     trigger id, which Flink fails as the job finishes; stop_with_savepoint reports "ended while
     this run was stopping it" and fails: nothing runs, and the report names no savepoint, though
     the ended job's `latest.savepoint` has it (stopped_state would find it)."""
-    assert_still_open(
+    assert_keeps_invariants(
         Schedule("upgrade", (Fault(7, "interrupt"),), seed=7, fresh_catalog=fresh_catalog)
     )
 
@@ -724,7 +724,7 @@ def test_a_stop_whose_trigger_id_flink_forgot_is_found_by_its_savepoint():
     """The process stalls past rest.async.store-duration while the stop completes: the status
     GET answers 404 for the trigger id, stop_with_savepoint takes that for a failed stop of a job
     that ended "while this run was stopping it": failed, nothing runs, no savepoint named."""
-    assert_still_open(Schedule("upgrade", (Fault(7, "stall"),), seed=7))
+    assert_keeps_invariants(Schedule("upgrade", (Fault(7, "stall"),), seed=7))
 
 
 def test_a_slow_answer_to_the_stop_is_not_reported_as_nothing_changed():
@@ -732,7 +732,7 @@ def test_a_slow_answer_to_the_stop_is_not_reported_as_nothing_changed():
     one status check comes before Flink registered the trigger (404), so the stop counts as
     failed: "job still runs; nothing changed", job-id null. A moment later the stop completes:
     nothing runs, and the report named neither the trigger nor the savepoint."""
-    assert_still_open(Schedule("upgrade", (Fault(6, "timeout"),), seed=6))
+    assert_keeps_invariants(Schedule("upgrade", (Fault(6, "timeout"),), seed=6))
 
 
 def test_a_failure_after_the_stop_names_the_savepoint():
@@ -778,7 +778,7 @@ def test_a_start_that_never_happened_is_no_job_that_ran_before():
     """A first deploy whose run request Flink refuses (503): the journal's intent (outcome
     not-started, no job on the cluster) makes preconditions() refuse the re-run: "no job named
     ... runs, but it ran before ... --from-savepoint PATH or --fresh"."""
-    assert_still_open(Schedule("first", (Fault(4, "503"),), seed=4))
+    assert_keeps_invariants(Schedule("first", (Fault(4, "503"),), seed=4))
 
 
 def test_a_rerun_resumes_from_the_newest_state_not_only_the_newest_job():
@@ -786,7 +786,7 @@ def test_a_rerun_resumes_from_the_newest_state_not_only_the_newest_job():
     runs. The re-run's resume looks only at the newest job (stopped_state(known.jobs[-1])): the
     rollback's intent or the cancelled job, neither FINISHED with a savepoint, so it refuses,
     though the first stop's savepoint exists."""
-    assert_still_open(Schedule("bad-upgrade", (Fault(47, "503"),), seed=47))
+    assert_keeps_invariants(Schedule("bad-upgrade", (Fault(47, "503"),), seed=47))
 
 
 def test_a_rerun_after_an_interrupted_cancel_resumes_from_the_retained_checkpoint():

@@ -73,6 +73,9 @@ CANNOT_MAP = "Cannot map checkpoint/savepoint state"
 LATEST = "latest"  # --from-savepoint latest: NAME's newest savepoint (flinkctl savepoint latest)
 DUPLICATE = "Duplicate"  # DuplicateJobSubmissionException / DuplicateApplicationSubmission...
 APPEAR_WITHIN = 60.0  # seconds to wait for a job whose run request lost its answer
+STATS_WITHIN = 6.0  # seconds to wait for an ended job's statistics to show its savepoint
+STOP_SETTLE = 5.0  # seconds a job whose stop failed may take to end after all
+RESUME_DEPTH = 3  # how many of NAME's newest jobs a re-run looks through for a stop savepoint
 
 
 @dataclass
@@ -206,6 +209,14 @@ class Stop(Exception):
     def __init__(self, result: str, cause: str, hint: str | None = None) -> None:
         super().__init__(cause)
         self.result, self.cause, self.hint = result, cause, hint
+
+
+class StopRefused(Exception):
+    """Flink failed the stop-with-savepoint of job JOB_ID, which still runs in STATE."""
+
+    def __init__(self, job_id: str, state: str, cause: str) -> None:
+        super().__init__(cause)
+        self.job_id, self.state, self.cause = job_id, state, cause
 
 
 def sha256(path: Path) -> str:
@@ -384,15 +395,15 @@ class Deployer:
         generation = self.next_generation(known)
         self.changed = True
         self.report.previous_job_id = current.job_id if current else None
-        taken = self.take_state(req, current, choice) if current else resume
+        taken = self.take_state(req, current, choice) if current else resume and resume[1]
         state = req.from_savepoint or (None if req.fresh else taken)
         if current is not None and current.record is not None:
             back, back_previous = (
                 current.record.as_previous(current.job_id),
                 current.record.previous,
             )
-        elif resume is not None and known.jobs and known.jobs[-1].record is not None:
-            ended = known.jobs[-1]
+        elif resume is not None and resume[0].record is not None:
+            ended = resume[0]
             assert ended.record is not None
             back, back_previous = ended.record.as_previous(ended.job_id), ended.record.previous
         else:
@@ -550,23 +561,27 @@ class Deployer:
             allow_non_restored_state=req.allow_non_restored_state,
         )
 
-    def preconditions(self, req: Request, known: History, current: Known | None) -> str | None:
+    def preconditions(
+        self, req: Request, known: History, current: Known | None
+    ) -> tuple[Known, str] | None:
         """What deploy refuses before touching anything, besides a failing program; with no
-        running job, the savepoint an interrupted stop left to resume from (or None)."""
+        running job, the job an interrupted stop ended and its savepoint, to resume from."""
         if current is None:
-            if known.jobs and not (req.from_savepoint or req.fresh):
-                resume = self.stopped_state(known.jobs[-1])
+            ran = [k for k in known.jobs if k.outcome != "not-started"]
+            if ran and not (req.from_savepoint or req.fresh):
+                resume = self.resume_point(known)
                 if resume is not None:
+                    ended, path = resume
                     self.report.notes.append(
-                        f"job {known.jobs[-1].job_id} ({known.jobs[-1].state}) ended with a "
-                        f"savepoint: starting from it, {resume} (an interrupted deploy resumes)"
+                        f"job {ended.job_id} ({ended.state}) ended with a savepoint: starting "
+                        f"from it, {path} (an interrupted deploy resumes)"
                     )
-                    self.report.savepoint = resume
+                    self.report.savepoint = path
                     return resume
                 raise Stop(
                     "refused",
                     f"no job named {req.name!r} runs, but it ran before (jobs "
-                    f"{', '.join(k.job_id for k in known.jobs[-3:])}): starting it without "
+                    f"{', '.join(k.job_id for k in ran[-3:])}): starting it without "
                     "state would drop that state",
                     hint="say what to start from: --from-savepoint PATH or --fresh",
                 )
@@ -580,18 +595,52 @@ class Deployer:
             )
         return None
 
-    def stopped_state(self, last: Known) -> str | None:
-        """The savepoint NAME's newest job ended with when it was stopped with one (FINISHED:
-        a stop-with-savepoint, e.g. of a deploy killed right after it), else None."""
-        if last.state != "FINISHED" or last.job is None:
-            return None
+    def resume_point(self, known: History) -> tuple[Known, str] | None:
+        """With no job of NAME running: the newest job that ended FINISHED with a savepoint (a
+        stop-with-savepoint, e.g. of a deploy interrupted right after it) and that savepoint;
+        newer jobs that were cancelled or failed (a new revision that did not pass) are passed
+        over."""
+        for k in reversed([k for k in known.jobs if k.job is not None][-RESUME_DEPTH:]):
+            if k.state == "FINISHED":
+                path = self.stopped_state(k.job_id)
+                return (k, path) if path else None
+        return None
+
+    def stopped_state(self, job_id: str) -> str | None:
+        """The savepoint ended job JOB_ID was stopped with: this machine's catalog row of the
+        stop (asked by trigger id while it is in progress there), else the job's checkpoint
+        statistics, asked for a few seconds (Flink's REST handlers serve a job from a cache
+        refreshed every web.refresh-interval, 3 s: right after the end it may not show the
+        savepoint yet). None when it has none."""
+        from flinkctl.workflows.savepoints import settle
+
+        for row in self.catalog.savepoints([self.cluster], self.report.name):
+            if row.job_id != job_id or row.kind not in ("deploy", "stop-with-savepoint"):
+                continue
+            if row.status == "IN_PROGRESS" and row.trigger_id:
+                try:
+                    if settle(self.client, self.catalog, row) != "COMPLETED":
+                        continue
+                except FlinkctlError:
+                    continue
+                row = next(r for r in self.catalog.savepoints([self.cluster], self.report.name)
+                           if r.id == row.id)  # fmt: skip
+            if row.status == "COMPLETED" and row.path:
+                return row.path
+
+        def ask() -> str | None:
+            try:
+                stats = self.client.checkpoint_stats(job_id)
+            except FlinkctlError:
+                return None
+            savepoint = (stats.get("latest") or {}).get("savepoint") or {}
+            path = savepoint.get("external_path")
+            return str(path) if path and savepoint.get("status") == "COMPLETED" else None
+
         try:
-            stats = self.client.checkpoint_stats(last.job_id)
-        except FlinkctlError:
+            return self.poller(STATS_WITHIN).until(ask, lambda p: p is not None, what="savepoint")
+        except WaitTimeout:
             return None
-        savepoint = (stats.get("latest") or {}).get("savepoint") or {}
-        path = savepoint.get("external_path")
-        return str(path) if path and savepoint.get("status") == "COMPLETED" else None
 
     def choose_state(self, req: Request, current: Known | None) -> deploy_plan.StateChoice | None:
         """How the running job's state will be taken (deploy_plan.choose_state), decided from
@@ -716,10 +765,20 @@ class Deployer:
             return None
         jid = current.job_id
         if choice.how == "stop":
-            with self.step("savepoint") as step:
-                location = self.stop_with_savepoint(jid, req, req.name)
-                self.report.savepoint = step.detail = location
-            return location
+            try:
+                with self.step("savepoint") as step:
+                    location = self.stop_with_savepoint(jid, req, req.name)
+                    self.report.savepoint = step.detail = location
+                return location
+            except StopRefused as refused:
+                choice = self.choose_state(req, current)  # a crash loop caught running?
+                assert choice is not None
+                if choice.how == "stop":
+                    raise Stop(
+                        "failed",
+                        f"stop-with-savepoint of job {jid} failed: {refused.cause}",
+                        hint=f"job {jid} still runs ({refused.state}); nothing changed",
+                    ) from refused
         with self.step("cancel") as step:
             step.detail = self.cancel(jid, req.timeout)
         if choice.how == "none":
@@ -755,24 +814,42 @@ class Deployer:
         except FlinkctlError as exc:
             error = exc
             self.local("the failed savepoint", lambda: recording.failed(error))
-            state = self.client.job_status(jid).get("status")
-            if state in ENDED_STATES:  # someone else stopped it: another deploy or rollback
+            state = self.settled(jid)
+            if state in ENDED_STATES:
+                found = self.stopped_state(jid) if state == "FINISHED" else None
+                if found is not None:  # its answer lost, its trigger forgotten, or a re-run's
+                    self.report.notes.append(
+                        f"the stop of job {jid} gave no answer ({failure(exc)}), but the job "
+                        f"ended with a savepoint: {found}"
+                    )
+                    return found
                 self.superseded_check(
                     self.planned_generation, f"job {jid} ended ({state}) while this run stopped it"
                 )
                 raise Stop(
                     "failed",
-                    f"job {jid} ended ({state}) while this run was stopping it, and no newer "
-                    "deploy of this name started",
+                    f"job {jid} ended ({state}) while this run was stopping it, with no "
+                    "savepoint, and no newer deploy of this name started",
                 ) from exc
-            raise Stop(
-                "failed",
-                f"stop-with-savepoint of job {jid} failed: {failure(exc)}",
-                hint=f"job {jid} still runs ({state}); nothing changed",
-            ) from exc
+            raise StopRefused(jid, str(state), failure(exc)) from exc
         location = str(done.get("location"))
         self.local("the savepoint", lambda: recording.completed(location))
         return location
+
+    def settled(self, jid: str) -> str:
+        """Job JID's status once a failed stop settles: ended within STOP_SETTLE seconds (a stop
+        whose answer came back before Flink registered it completes a moment later), else as
+        it is then."""
+        from flinkctl.flink import ACTIVE_STATES
+
+        def ask() -> str:
+            return str(self.client.job_status(jid).get("status"))
+
+        try:
+            return self.poller(STOP_SETTLE).until(ask, lambda s: s not in ACTIVE_STATES,
+                                                  what=f"job {jid}")  # fmt: skip
+        except WaitTimeout:
+            return ask()
 
     def cancel(self, jid: str, timeout: float) -> str:
         """Cancel job JID and wait until it has ended (one that already ended is fine): how."""
@@ -922,6 +999,8 @@ class Deployer:
                     raise
                 if isinstance(exc, UnreachableError):
                     if not self.appeared(new_id):
+                        self.local("the failed start", lambda: self.catalog.set_outcome(
+                            self.cluster, new_id, "not-started"))  # fmt: skip
                         raise
                     step.detail += " (the answer to the run request was lost: found the job)"
                     self.started = new_id
