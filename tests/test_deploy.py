@@ -346,6 +346,7 @@ def test_the_same_deploy_whose_gate_never_passed_is_gated_again(cli, flink, http
     flink.serve(httpserver, "deploy-config-deployed", "deploy-jars", "deploy-job-deployed",
                 "deploy-exceptions-deployed", "deploy-checkpoints-deployed",
                 "deploy-checkpoints-config-deployed")  # fmt: skip
+    httpserver.expect_request(f"/jobs/{jid}/status").respond_with_json(flink.body("job-status"))
     args = [a for arg in record.spec.args for a in ("--arg", arg)]
     r = cli("deploy", "deployed", "--jar", record.spec.jar_id, *args, "--healthy-for", "0",
             "--catalog", str(tmp_path / "c.db"), "-o", "json")  # fmt: skip

@@ -258,6 +258,7 @@ class Deployer:
         self.started: str | None = None  # the job this run started last (it may run ungated)
         self.planned_generation = 0  # NAME's newest generation when this run resolved it
         self.upload_used = False  # a job was started (or may have been) from this run's upload
+        self.cancelling: str | None = None  # the unhealthy job this run is cancelling
 
     # -- the two workflows -------------------------------------------------------------------
 
@@ -299,6 +300,7 @@ class Deployer:
         self.changed = False
         self.uploaded = None
         self.started = None
+        self.cancelling = None
         self.upload_used = False
         try:
             work()
@@ -338,6 +340,8 @@ class Deployer:
         if self.started:
             report.job_id = self.started
             what = f"job {self.started} was started and runs without a passed health gate"
+        elif self.cancelling:
+            what = f"job {self.cancelling} (unhealthy) was being cancelled; nothing else runs"
         else:
             what = f"job {report.previous_job_id} may have been stopped; nothing new started"
         report.hint = (
@@ -391,6 +395,7 @@ class Deployer:
         if req.dry_run:
             return self.planned(req, current, spec, choice)
         self.check_journal()
+        self.superseded_check(self.planned_generation, "this deploy was about to start")
         revision = max(known.max_revision, self.local_max(req.name, "revision")) + 1
         generation = self.next_generation(known)
         self.changed = True
@@ -443,6 +448,7 @@ class Deployer:
         if back is not None:
             back = replace(back, spec=self.resolved(back.spec, req, back.revision))
         self.check_journal()
+        self.superseded_check(self.planned_generation, "this rollback was about to start")
         self.changed = True
         self.report.previous_job_id = current.job_id
         taken = self.take_state(req, current, choice)
@@ -468,6 +474,7 @@ class Deployer:
                           record.generation, record.to_json(), None, record.time_ms)  # fmt: skip
             self.local("the running revision", lambda: self.catalog.add(entry))
         verdict = self.gate(current.job_id, req.gate, "health", since_now=True)
+        verdict = self.still_running(current.job_id, verdict)
         if verdict.status == "healthy":
             self.report.notes.append(
                 f"revision {record.revision} (job {current.job_id}) had no passed health gate "
@@ -514,7 +521,9 @@ class Deployer:
 
     def resolve(self, name: str) -> History:
         known = history(self.client, self.catalog, name)
-        self.planned_generation = known.max_generation
+        self.planned_generation = max(  # of the jobs the cluster showed: another run's intent
+            (k.record.generation for k in known.jobs if k.record and k.job), default=0
+        )  # in a shared catalog is no job yet
         if known.replaced:
             ids = ", ".join(known.replaced)
             self.report.notes.append(
@@ -568,6 +577,13 @@ class Deployer:
         running job, the job an interrupted stop ended and its savepoint, to resume from."""
         if current is None:
             ran = [k for k in known.jobs if k.outcome != "not-started"]
+            if ran and all(deploy_plan.never_passed(k) for k in ran):
+                self.report.notes.append(
+                    f"no revision of {req.name!r} ever passed its health gate (jobs "
+                    f"{', '.join(k.job_id for k in ran[-3:])}, all started without state): "
+                    "deploying it as a first revision"
+                )
+                return None
             if ran and not (req.from_savepoint or req.fresh):
                 resume = self.resume_point(known)
                 if resume is not None:
@@ -642,7 +658,9 @@ class Deployer:
         except WaitTimeout:
             return None
 
-    def choose_state(self, req: Request, current: Known | None) -> deploy_plan.StateChoice | None:
+    def choose_state(
+        self, req: Request, current: Known | None, *, stoppable: bool | None = None
+    ) -> deploy_plan.StateChoice | None:
         """How the running job's state will be taken (deploy_plan.choose_state), decided from
         the cluster before anything changes; a refusal stops here, untouched."""
         if current is None:
@@ -653,7 +671,7 @@ class Deployer:
             job = {**self.client.job(jid), "jid": jid}
         config = checkpoints = None
         newest: tuple[str, int] | None = None
-        clean = deploy_plan.running_cleanly(job)
+        clean = deploy_plan.running_cleanly(job) if stoppable is None else stoppable
         if req.upgrade_mode == "last-state" or (req.upgrade_mode == "savepoint" and not clean):
             config = self._optional(lambda: self.client.checkpoint_config(jid))
             if deploy_plan.retains_on_cancel(config):
@@ -665,7 +683,7 @@ class Deployer:
             if found is not None and found.path:
                 newest = (found.path, found.started_ms)
         choice = deploy_plan.choose_state(
-            req.upgrade_mode, job, config, checkpoints, newest, _now_ms()
+            req.upgrade_mode, job, config, checkpoints, newest, _now_ms(), stoppable=stoppable
         )
         if choice.how == "refuse":
             hint = "the running job was not touched"
@@ -770,8 +788,8 @@ class Deployer:
                     location = self.stop_with_savepoint(jid, req, req.name)
                     self.report.savepoint = step.detail = location
                 return location
-            except StopRefused as refused:
-                choice = self.choose_state(req, current)  # a crash loop caught running?
+            except StopRefused as refused:  # a crash loop caught between two restarts?
+                choice = self.choose_state(req, current, stoppable=False)
                 assert choice is not None
                 if choice.how == "stop":
                     raise Stop(
@@ -855,9 +873,9 @@ class Deployer:
         """Cancel job JID and wait until it has ended (one that already ended is fine): how."""
         try:
             self.client.cancel_job(jid)
-        except FlinkctlError:
-            if self.client.job_status(jid).get("status") not in ENDED_STATES:
-                raise
+        except FlinkctlError:  # its answer lost, or refused: cancelling again is harmless
+            if self.client.job_status(jid).get("status") not in ENDED_STATES | {"CANCELLING"}:
+                self.client.cancel_job(jid)
         ended = self.poller(timeout).until(
             lambda: self.client.job_status(jid),
             lambda s: s.get("status") in ENDED_STATES,
@@ -879,6 +897,7 @@ class Deployer:
         started = self.start(record, state, "start")
         if started is not None:
             verdict = self.gate(started, req.gate, "health")
+            verdict = self.still_running(started, verdict)
             if verdict.status == "healthy":
                 self.report.result = "deployed"
                 self.report.revision, self.report.job_id = record.revision, started
@@ -911,9 +930,10 @@ class Deployer:
                 hint=self.recover_hint() + (f"; job {started} is left as it is" if started else ""),
             )
         if started is not None:
+            self.started, self.cancelling = None, started
             with self.step("cancel-new") as step:
                 step.detail = self.cancel(started, req.timeout)
-            self.started = None
+            self.cancelling = None
         if back is None:
             raise Stop(
                 "failed", cause + "; no previous revision to roll back to", self.recover_hint()
@@ -937,8 +957,9 @@ class Deployer:
                 f"{cause}; the rollback did not start either: {self.report.cause}",
                 self.recover_hint(),
             )
-        verdict = self.gate(again, req.gate, "rollback-health")
+        verdict = self.still_running(again, self.gate(again, req.gate, "rollback-health"))
         if verdict.status != "healthy":
+            self.superseded_check(back_record.generation, f"{cause}; the rollback ended")
             self.report.job_id = again
             raise Stop(
                 "failed",
@@ -947,6 +968,16 @@ class Deployer:
             )
         self.report.revision, self.report.job_id = back.revision, again
         raise Stop("rolled-back", cause, _unmapped_hint(cause, record))
+
+    def still_running(self, job_id: str, verdict: health.Verdict) -> health.Verdict:
+        """A healthy VERDICT holds only if job JOB_ID still runs now: the gate's reads are not
+        taken at one instant, and another deploy may have stopped the job meanwhile."""
+        if verdict.status != "healthy":
+            return verdict
+        state = self.client.job_status(job_id).get("status")
+        if state == "RUNNING":
+            return verdict
+        return health.Verdict("unhealthy", f"the job is {state} right after its gate passed")
 
     def superseded_check(self, generation: int, cause: str) -> None:
         """Before a destructive step: when a newer generation of NAME started (another deploy
@@ -971,6 +1002,7 @@ class Deployer:
         failed (the cause goes to the report). A run whose answer was lost is found by its id."""
         from flinkctl.catalog import Entry
 
+        self.superseded_check(record.generation - 1, f"revision {record.revision} was to start")
         new_id = job_id_for(record.name, record.generation)
         spec = record.spec
         body = _program(spec)

@@ -66,11 +66,14 @@ def choose_state(
     checkpoints: Json | None,
     newest_savepoint: tuple[str, int] | None,
     now_ms: int,
+    *,
+    stoppable: bool | None = None,
 ) -> StateChoice:
     """How to take the state of running JOB under upgrade MODE (savepoint, last-state,
     stateless). A job that cannot stop with a savepoint falls back, as the Kubernetes
     operator's last-state does, to its newest retained checkpoint, else to NEWEST_SAVEPOINT
-    (path, trigger time) of its name, else it is refused untouched."""
+    (path, trigger time) of its name, else it is refused untouched. STOPPABLE False: Flink
+    failed a stop while the job runs (a crash loop caught between two restarts)."""
     jid = job.get("jid", "")
     if mode == "stateless":
         return StateChoice("none", f"cancel job {jid}, start without state")
@@ -86,9 +89,11 @@ def choose_state(
         if checkpoint is None:
             return StateChoice("refuse", f"job {jid} has no completed checkpoint yet")
         return StateChoice("checkpoint", f"cancel job {jid}, start from its newest checkpoint")
-    if running_cleanly(job):
+    if running_cleanly(job) if stoppable is None else stoppable:
         return StateChoice("stop", f"stop job {jid} with a savepoint")
     why = f"job {jid} is {_unclean(job)}, so it cannot stop with a savepoint"
+    if stoppable is False:
+        why = f"Flink failed the stop of job {jid} with a savepoint while it runs"
     if retained and checkpoint is not None:
         age = _age(now_ms, checkpoint.get("latest_ack_timestamp"))
         return StateChoice(
@@ -136,6 +141,19 @@ def latest_is_taken(mode: str, running: bool) -> bool:
     a running job, or with `stateless` (which takes none), NAME's newest savepoint, resolved
     before anything changes."""
     return running and mode != "stateless"
+
+
+def never_passed(job: Known) -> bool:
+    """Whether JOB is a revision that never passed its gate and held no state worth keeping:
+    judged unhealthy here, started without state, with no previous revision to go back to
+    (a first deploy that failed: running it again is a first deploy again)."""
+    record = job.record
+    return (
+        job.outcome == "unhealthy"
+        and record is not None
+        and record.restored_from is None
+        and record.previous is None
+    )
 
 
 def owes_gate(current: Known) -> bool:
