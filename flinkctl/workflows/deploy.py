@@ -76,6 +76,8 @@ APPEAR_WITHIN = 60.0  # seconds to wait for a job whose run request lost its ans
 STATS_WITHIN = 6.0  # seconds to wait for an ended job's statistics to show its savepoint
 STOP_SETTLE = 5.0  # seconds a job whose stop failed may take to end after all
 RESUME_DEPTH = 3  # how many of NAME's newest jobs a re-run looks through for a stop savepoint
+VERDICTS = ("healthy", "unhealthy")  # outcomes of a job that ran
+INTENT_WINDOW_MS = 15 * 60_000  # a catalog row younger than this may be another run's intent
 
 
 @dataclass
@@ -407,9 +409,8 @@ class Deployer:
                 current.record.as_previous(current.job_id),
                 current.record.previous,
             )
-        elif resume is not None and resume[0].record is not None:
-            ended = resume[0]
-            assert ended.record is not None
+        elif (ended := resume[0] if resume else deploy_plan.last_good(known.jobs)) is not None:
+            assert ended.record is not None  # nothing runs: go back to what ran last, if it failed
             back, back_previous = ended.record.as_previous(ended.job_id), ended.record.previous
         else:
             back, back_previous = None, None
@@ -424,8 +425,16 @@ class Deployer:
         with self.step("resolve") as step:
             known = self.resolve(name)
             current = self.current(known)
-            if current is None:
+            resume = self.resume_point(known) if current is None else None
+            if current is None and resume is None:
                 raise Stop("refused", f"no job named {name!r} runs: nothing to roll back")
+            if resume is not None:  # an interrupted rollback (or deploy) stopped it: go on
+                current, path = resume
+                self.report.savepoint = path
+                self.report.notes.append(
+                    f"job {current.job_id} ended with a savepoint: rolling back from it, {path}"
+                )
+            assert current is not None
             step.detail = _describe(current)
             if req.from_savepoint == LATEST:
                 req.from_savepoint = None  # the state taken from the running job is the newest
@@ -442,7 +451,7 @@ class Deployer:
                     "longer uploaded",
                     hint=f"deploy it again: flinkctl deploy {name} --jar FILE ...",
                 )
-        choice = self.choose_state(req, current)
+        choice = None if resume else self.choose_state(req, current)
         target = replace(target, spec=self.resolved(target.spec, req, target.revision))
         back = current.record.as_previous(current.job_id) if current.record else None
         if back is not None:
@@ -451,7 +460,7 @@ class Deployer:
         self.superseded_check(self.planned_generation, "this rollback was about to start")
         self.changed = True
         self.report.previous_job_id = current.job_id
-        taken = self.take_state(req, current, choice)
+        taken = resume[1] if resume else self.take_state(req, current, choice)
         state = req.from_savepoint or taken
         older = known.revision(target.revision)
         record = Record(name, target.revision, self.next_generation(known), target.spec,
@@ -576,7 +585,7 @@ class Deployer:
         """What deploy refuses before touching anything, besides a failing program; with no
         running job, the job an interrupted stop ended and its savepoint, to resume from."""
         if current is None:
-            ran = [k for k in known.jobs if k.outcome != "not-started"]
+            ran = [k for k in known.jobs if k.job is not None or k.outcome in VERDICTS]
             if ran and all(deploy_plan.never_passed(k) for k in ran):
                 self.report.notes.append(
                     f"no revision of {req.name!r} ever passed its health gate (jobs "
@@ -1192,8 +1201,19 @@ class Deployer:
         return f"no state was taken{runs}"
 
     def next_generation(self, known: History) -> int:
-        """One more than any start of NAME known here or on the cluster."""
-        return max(known.max_generation, self.local_max(known.name, "generation")) + 1
+        """One more than any start of NAME the cluster shows, or that this machine's catalog
+        recorded more than INTENT_WINDOW_MS ago (a job the cluster has forgotten since). A
+        younger row of a job the cluster does not show is a concurrent run's intent: counting
+        it would give two racing runs two job ids, and Flink could no longer refuse one."""
+        cutoff = _now_ms() - INTENT_WINDOW_MS
+        shown = {k.job_id for k in known.jobs if k.job is not None}
+        generations = [k.record.generation for k in known.jobs if k.record and k.job is not None]
+        generations += [
+            e.generation
+            for e in self.catalog.entries(self.cluster, known.name)
+            if e.job_id in shown or e.created_ms < cutoff
+        ]
+        return max(generations, default=0) + 1
 
     def local_max(self, name: str, column: str) -> int:
         entries = self.catalog.entries(self.cluster, name)

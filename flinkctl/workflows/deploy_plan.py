@@ -156,6 +156,13 @@ def never_passed(job: Known) -> bool:
     )
 
 
+def last_good(jobs: Iterable[Known]) -> Known | None:
+    """With nothing of NAME running: the newest job the cluster shows with a record that was
+    not judged unhealthy, the revision a failing deploy goes back to."""
+    shown = [k for k in jobs if k.job is not None and k.record and k.outcome != "unhealthy"]
+    return shown[-1] if shown else None
+
+
 def owes_gate(current: Known) -> bool:
     """Whether the running revision's health gate never passed: no healthy outcome is recorded
     (a deploy killed during its gate, a fresh CI runner with an empty catalog, a revision left
