@@ -560,19 +560,12 @@ class Findings:
 
 SUMMARY: list[str] = []
 
-# The kinds of violation the exhaustive run still finds, open work of issue 18 (two or three
-# concurrent deploys interleaved with lost answers, see the note). Nothing deleted that a
-# recovery needs (I4), no secret on the cluster
-# (I5) and no `refused` after a change (I2) are not among them: the smoke and the exhaustive
-# run fail on any of those, and on any kind not listed here.
-OPEN_KINDS = frozenset({
-    "I1/failed-without-state-to-recover-from",
-    "I1/deployed-but-not-one-healthy-job-named",
-    "I1/rolled-back-but-not-one-healthy-job-named",
-    "I2/job-id-missing",
-    "I2/job-id-not-running",
-    "I3/not-converged",
-})  # fmt: skip
+# The one kind of violation the exhaustive run still finds, by decision: a first revision that
+# failed its gate (no state, no previous revision) and a re-run on a fresh runner (an empty
+# catalog, so no verdict): the cancelled job looks like any job that ran and was cancelled, so
+# the re-run refuses, untouched, asking for --fresh or --from-savepoint rather than guess that
+# its state may be dropped. The smoke and the exhaustive run fail on any other kind.
+OPEN_KINDS = frozenset({"I3/not-converged"})
 
 
 def new_kinds(findings: Findings) -> list[str]:

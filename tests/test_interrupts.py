@@ -230,5 +230,7 @@ def test_a_signal_during_the_stop_of_a_deploy_prints_its_report(flink, tmp_path,
     assert report["result"] == "interrupted"
     assert report["cause"] == f"interrupted by {sig.name} during savepoint"
     assert report["previous-job-id"] == jid
-    assert "run the same command again: it resumes" in report["hint"]
+    assert "run the same command again (flinkctl deploy deployed ...): it resumes" in report["hint"]
+    trigger = next(b for m, path, b in server.log if path == f"/jobs/{jid}/stop")["triggerId"]
+    assert f"flinkctl savepoint status {jid} {trigger} --wait" in report["hint"]
     assert [s["step"] for s in report["steps"]][-2:] == ["journal", "savepoint"]

@@ -261,12 +261,15 @@ class Deployer:
         self.planned_generation = 0  # NAME's newest generation when this run resolved it
         self.upload_used = False  # a job was started (or may have been) from this run's upload
         self.cancelling: str | None = None  # the unhealthy job this run is cancelling
+        self.stopping: tuple[str, str] | None = None  # (job, trigger) of a stop under way
+        self.action = "deploy"  # or rollback: the command that resumes
 
     # -- the two workflows -------------------------------------------------------------------
 
     def deploy(self, req: Request) -> Report:
         """Deploy REQ (see the module docstring); never raises for what the report can say."""
         req.check()
+        self.action = "deploy"
         return self.guarded(req.name, lambda: self._deploy(req))
 
     def rollback(
@@ -288,6 +291,7 @@ class Deployer:
                       from_savepoint=from_savepoint, timeout=timeout, conf=conf or {},
                       args=args)  # fmt: skip
         req.check()
+        self.action = "rollback"
         return self.guarded(name, lambda: self._rollback(req, revision))
 
     def guarded(self, name: str, work: Callable[[], None]) -> Report:
@@ -303,6 +307,7 @@ class Deployer:
         self.uploaded = None
         self.started = None
         self.cancelling = None
+        self.stopping = None
         self.upload_used = False
         try:
             work()
@@ -344,11 +349,18 @@ class Deployer:
             what = f"job {self.started} was started and runs without a passed health gate"
         elif self.cancelling:
             what = f"job {self.cancelling} (unhealthy) was being cancelled; nothing else runs"
+        elif self.stopping:
+            jid, trigger = self.stopping
+            what = (
+                f"the stop of job {jid} with a savepoint may still complete: flinkctl savepoint "
+                f"status {jid} {trigger} --wait finds its savepoint"
+            )
         else:
             what = f"job {report.previous_job_id} may have been stopped; nothing new started"
         report.hint = (
-            f"{what}; {self.recover_hint()}; run the same command again: it resumes "
-            "(gates a running revision, starts from the stopped job's savepoint)"
+            f"{what}; {self.recover_hint()}; run the same command again (flinkctl {self.action} "
+            f"{report.name} ...): it resumes (gates a running revision, starts from the stopped "
+            "job's savepoint)"
         )
         return report
 
@@ -419,6 +431,7 @@ class Deployer:
                         rollback_state=taken)  # fmt: skip
         self.switch(record, state, req, back=back, back_state=taken, back_previous=back_previous)
         self.tidy(req, record)
+        self.still_ours(record)
 
     def _rollback(self, req: Request, revision: int | None) -> None:
         name = req.name
@@ -826,6 +839,7 @@ class Deployer:
 
         recording = Recording(self.client, self.catalog, jid, name, "deploy")
         trigger = recording.start()
+        self.stopping = (jid, trigger)
         try:
             self.client.stop_job(jid, trigger, drain=req.drain, target_directory=req.savepoint_dir)
             done = self.poller(req.timeout).operation(
@@ -859,6 +873,7 @@ class Deployer:
                     "savepoint, and no newer deploy of this name started",
                 ) from exc
             raise StopRefused(jid, str(state), failure(exc)) from exc
+        self.stopping = None
         location = str(done.get("location"))
         self.local("the savepoint", lambda: recording.completed(location))
         return location
@@ -977,6 +992,14 @@ class Deployer:
             )
         self.report.revision, self.report.job_id = back.revision, again
         raise Stop("rolled-back", cause, _unmapped_hint(cause, record))
+
+    def still_ours(self, record: Record) -> None:
+        """At the end of a deploy: the report names a job that still runs, unless a newer
+        deploy took NAME over meanwhile (then superseded names that one)."""
+        job = self.report.job_id
+        if job is None or self.client.job_status(job).get("status") == "RUNNING":
+            return
+        self.superseded_check(record.generation, f"revision {record.revision} was deployed")
 
     def still_running(self, job_id: str, verdict: health.Verdict) -> health.Verdict:
         """A healthy VERDICT holds only if job JOB_ID still runs now: the gate's reads are not

@@ -157,10 +157,16 @@ def never_passed(job: Known) -> bool:
 
 
 def last_good(jobs: Iterable[Known]) -> Known | None:
-    """With nothing of NAME running: the newest job the cluster shows with a record that was
-    not judged unhealthy, the revision a failing deploy goes back to."""
+    """With nothing of NAME running: the revision a failing deploy goes back to, among the jobs
+    the cluster shows with a record: the newest judged healthy here, else the newest that was
+    stopped with a savepoint (FINISHED: it ran until a deploy replaced it), else the newest not
+    judged unhealthy."""
     shown = [k for k in jobs if k.job is not None and k.record and k.outcome != "unhealthy"]
-    return shown[-1] if shown else None
+    for fits in (lambda k: k.outcome == "healthy", lambda k: k.state == "FINISHED", bool):
+        found = [k for k in shown if fits(k)]
+        if found:
+            return found[-1]
+    return None
 
 
 def owes_gate(current: Known) -> bool:
