@@ -38,6 +38,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 EPOCH_MS = 1_795_900_000_000  # the fake clock's 0, near the recordings' own timestamps
 STORE_DURATION = 300.0  # rest.async.store-duration: a completed operation's status is kept 5 min
 HISTORY_SIZE = 10  # web.checkpoints.history
+SLOTS = 8  # the cluster's task slots: room for two deploys' jobs at once
 RTT = 0.005  # seconds each request takes
 RETENTION_KEY = "execution.checkpointing.externalized-checkpoint-retention"
 GLOBAL_PARAMETERS = "pipeline.global-job-parameters"
@@ -342,6 +343,8 @@ class FakeFlink:
         clock.listeners.append(self.tick)
         self.routes: list[Route] = [
             ("GET", re.compile(r"/config"), self.get_config),
+            ("GET", re.compile(r"/overview"), self.get_cluster_overview),
+            ("GET", re.compile(r"/jobmanager/config"), self.get_jobmanager_config),
             ("GET", re.compile(r"/jobs/overview"), self.get_overview),
             ("GET", re.compile(r"/jobs/(\w+)"), self.get_job),
             ("GET", re.compile(r"/jobs/(\w+)/status"), self.get_job_status),
@@ -513,6 +516,16 @@ class FakeFlink:
 
     def get_config(self, request: httpx.Request, actor: str) -> Answer:
         return Answer(200, self.rec.body("config"))
+
+    def get_cluster_overview(self, request: httpx.Request, actor: str) -> Answer:
+        """GET /overview: SLOTS slots, those of the jobs that have not ended taken."""
+        body = self.rec.body("overview")
+        taken = sum(j.parallelism for j in self.jobs.values() if j.state not in ENDED)
+        body.update({"slots-total": SLOTS, "slots-available": max(SLOTS - taken, 0)})
+        return Answer(200, body)
+
+    def get_jobmanager_config(self, request: httpx.Request, actor: str) -> Answer:
+        return Answer(200, self.rec.body("jobmanager-config"))
 
     def get_overview(self, request: httpx.Request, actor: str) -> Answer:
         body = self.rec.body("deploy-jobs-overview")

@@ -299,7 +299,7 @@ def test_a_deploy_racing_another_for_the_same_start_is_refused(cli, flink, https
         duplicate["body"], status=duplicate["status"]
     )
     httpserver.expect_oneshot_request(f"/jars/{jar}", method="DELETE").respond_with_json({})
-    flink.serve(httpserver, "config")  # the version, for the run body
+    flink.serve(httpserver, "config", "overview", "jobmanager-config")  # version, slots
     r = cli("deploy", "flinkctl-demo", "--jar", str(DEMO), "--catalog", str(tmp_path / "c.db"),
             "-o", "json")  # fmt: skip
     assert r.code == 2, r.err
@@ -496,7 +496,7 @@ def test_dry_run_shows_what_would_change_and_changes_nothing(cli, flink, httpser
     record = deployed_record(flink)
     serve_overview(httpserver, flink)
     flink.serve(httpserver, "deploy-config-deployed", "deploy-jars", "deploy-job-deployed",
-                "config")  # fmt: skip
+                "config", "overview", "jobmanager-config")  # fmt: skip
     plan = flink.body("jar-plan")
     httpserver.expect_request(f"/jars/{record.spec.jar_id}/plan", method="POST").respond_with_json(
         {**plan, "plan": {**plan["plan"], "name": "deployed"}}
@@ -544,3 +544,23 @@ def test_a_rollback_needing_a_secret_this_machine_lacks_is_refused_untouched(
     assert report["cause"].endswith("was not given: -D s3.secret-key")
     assert "SEKRIT-9" not in r.out + r.err
     assert posted(httpserver) == []
+
+
+def test_a_parallelism_the_cluster_can_never_give_is_refused_untouched(cli, flink, httpserver, tmp_path):  # fmt: skip
+    record = deployed_record(flink)
+    serve_overview(httpserver, flink)
+    flink.serve(httpserver, "deploy-config-deployed", "deploy-jars", "deploy-job-deployed",
+                "config", "overview", "jobmanager-config")  # fmt: skip
+    plan = flink.body("jar-plan")
+    nodes = [{**n, "parallelism": 8} for n in plan["plan"]["nodes"]]  # what -p 8 plans
+    httpserver.expect_request(f"/jars/{record.spec.jar_id}/plan", method="POST").respond_with_json(
+        {**plan, "plan": {**plan["plan"], "name": "deployed", "nodes": nodes}}
+    )
+    args = [a for arg in record.spec.args for a in ("--arg", arg)]
+    r = cli("deploy", "deployed", "--jar", record.spec.jar_id, *args, "-p", "8",
+            "--catalog", str(tmp_path / "c.db"), "-o", "json")  # fmt: skip
+    assert r.code == 2, r.err
+    report = r.json()
+    assert report["result"] == "refused"
+    assert report["cause"].startswith("the new revision needs 8 slots; the cluster has")
+    assert posted(httpserver) == [f"POST /jars/{record.spec.jar_id}/plan"]  # nothing stopped

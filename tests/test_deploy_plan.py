@@ -131,3 +131,36 @@ def test_dry_run_diff_never_shows_a_secret_but_tells_it_changed():
     assert "old-pw" not in str(diff) and "new-pw" not in str(diff) and "old-key" not in str(diff)
     assert diff == [{"field": "secrets", "running": "******", "requested": "****** (changed)"}]
     assert deploy_plan.spec_diff(running, running) == []
+
+
+def conf_of(flink, **extra) -> dict:
+    return {**{e["key"]: e["value"] for e in flink.body("jobmanager-config")}, **extra}
+
+
+def test_a_revision_needing_more_slots_than_the_cluster_has_is_refused(flink):
+    overview = flink.body("overview")  # 2 slots, 1 free (the demo job holds one)
+    assert deploy_plan.slot_shortfall(1, overview, conf_of(flink), freed=0) is None
+    assert deploy_plan.slot_shortfall(2, overview, conf_of(flink), freed=1) is None
+    short = deploy_plan.slot_shortfall(3, overview, conf_of(flink), freed=1)
+    assert short == (
+        "the new revision needs 3 slots; the cluster has 2 slots, 1 free, and the job it "
+        "replaces frees 1"
+    )
+
+
+def test_the_adaptive_scheduler_and_sessions_that_grow_are_exempt(flink):
+    overview = flink.body("overview")
+    adaptive = conf_of(flink, **{"jobmanager.scheduler": "adaptive"})
+    assert deploy_plan.slot_shortfall(64, overview, adaptive, freed=0) is None
+    k8s = conf_of(flink, **{"execution.target": "kubernetes-session"})
+    assert deploy_plan.slot_shortfall(64, overview, k8s, freed=0) is None
+    capped = {**k8s, "slotmanager.number-of-slots.max": "10"}
+    assert deploy_plan.slot_shortfall(9, overview, capped, freed=0) is None
+    assert "grows to at most 10 slots" in deploy_plan.slot_shortfall(10, overview, capped, freed=0)
+
+
+def test_slots_needed_is_the_widest_vertex_of_the_plan(flink):
+    plan = copy.deepcopy(flink.body("jar-plan")["plan"])
+    assert deploy_plan.slots_needed(plan) == 1
+    plan["nodes"][1]["parallelism"] = 6
+    assert deploy_plan.slots_needed(plan) == 6

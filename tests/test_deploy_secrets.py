@@ -254,7 +254,7 @@ def test_a_deploy_sends_real_values_to_the_job_and_masks_its_record(cli, flink, 
         duplicate["body"], status=duplicate["status"]
     )
     httpserver.expect_request(f"/jars/{jar}", method="DELETE").respond_with_json({})
-    flink.serve(httpserver, "config")
+    flink.serve(httpserver, "config", "overview", "jobmanager-config")
     catalog = tmp_path / "private" / "c.db"
     r = cli("deploy", "flinkctl-demo", "--jar", str(DEMO), "-D", f"s3.secret-key={S3_SECRET}",
             "--arg", f"--password={PASSWORD}", "--arg", "--token", "--arg", TOKEN,

@@ -198,6 +198,8 @@ def test_a_signal_during_the_stop_of_a_deploy_prints_its_report(flink, tmp_path,
         ("GET", f"/jobs/{jid}/config"): flink.body("deploy-config-deployed"),
         ("GET", f"/jobs/{jid}"): flink.body("deploy-job-deployed"),
         ("GET", "/config"): flink.body("config"),
+        ("GET", "/overview"): flink.body("overview"),
+        ("GET", "/jobmanager/config"): flink.body("jobmanager-config"),
         ("POST", "/jars/upload"): upload,
         ("POST", f"/jars/{jar}/plan"): {**flink.body("jar-plan"), "plan": {
             **flink.body("jar-plan")["plan"], "name": "deployed"}},

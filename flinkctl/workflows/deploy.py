@@ -263,6 +263,7 @@ class Deployer:
         self.cancelling: str | None = None  # the unhealthy job this run is cancelling
         self.stopping: tuple[str, str] | None = None  # (job, trigger) of a stop under way
         self.action = "deploy"  # or rollback: the command that resumes
+        self.planned_slots = 1  # the slots the planned revision needs
 
     # -- the two workflows -------------------------------------------------------------------
 
@@ -406,6 +407,7 @@ class Deployer:
                 step.detail = self.uploaded
         with self.step("plan") as step:
             step.detail = self.plan(req, spec)
+            self.check_slots(current)
         if req.dry_run:
             return self.planned(req, current, spec, choice)
         self.check_journal()
@@ -746,6 +748,26 @@ class Deployer:
         except NotFoundError:
             return None
 
+    def check_slots(self, current: Known | None) -> None:
+        """Refuse, untouched, a revision the cluster can never give enough slots
+        (deploy_plan.slot_shortfall), counting those the running job frees."""
+        freed = 0
+        if current is not None:
+            job = self.client.job(current.job_id)
+            freed = max((int(v.get("parallelism") or 0) for v in job.get("vertices") or []),
+                        default=0)  # fmt: skip
+        conf = {e["key"]: str(e["value"]) for e in self.client.jobmanager_config()}
+        short = deploy_plan.slot_shortfall(
+            self.planned_slots, dict(self.client.overview()), conf, freed
+        )
+        if short is not None:
+            raise Stop(
+                "refused",
+                short,
+                hint="lower -p, add TaskManagers or slots (taskmanager.numberOfTaskSlots), or "
+                "run the adaptive scheduler; the running job was not touched",
+            )
+
     def check_journal(self) -> None:
         """Refuse, untouched, when the catalog (the journal a re-run resumes from) cannot be
         written: locked by another process past the busy timeout, read-only, corrupt."""
@@ -788,6 +810,7 @@ class Deployer:
                 hint="the running job was not touched",
             ) from exc
         planned_job = planned.get("plan") or planned
+        self.planned_slots = deploy_plan.slots_needed(planned_job)
         name = planned_job.get("name")
         if name != req.name:
             raise Stop(

@@ -135,6 +135,43 @@ def _age(now_ms: int, then_ms: object) -> str:
     return f"{seconds}s"
 
 
+ON_DEMAND_TARGETS = frozenset({"kubernetes-session", "yarn-session"})
+
+
+def slots_needed(plan: Json) -> int:
+    """The slots a job plan (POST /jars/:jarid/plan) needs: its widest vertex, as every vertex
+    shares one slot-sharing group unless the program says otherwise (the plan does not show)."""
+    return max((int(n.get("parallelism") or 1) for n in plan.get("nodes") or []), default=1)
+
+
+def slot_shortfall(
+    needed: int, overview: Json, jobmanager_config: dict[str, str], freed: int
+) -> str | None:
+    """Why a job needing NEEDED slots can never run on this cluster (GET /overview, GET
+    /jobmanager/config), counting the FREED slots of the job it replaces; None when it can,
+    or when the cluster may give more: the adaptive scheduler runs a job with fewer slots, and
+    a session that starts TaskManagers on demand (native Kubernetes, YARN) grows up to
+    `slotmanager.number-of-slots.max`, unlimited when unset."""
+    conf = jobmanager_config
+    if conf.get("jobmanager.scheduler") == "adaptive" or conf.get("scheduler-mode") == "reactive":
+        return None
+    total = int(overview.get("slots-total") or 0)
+    free = int(overview.get("slots-available") or 0)
+    on_demand = conf.get("execution.target") in ON_DEMAND_TARGETS or "yarn.application.id" in conf
+    if on_demand:
+        limit = conf.get("slotmanager.number-of-slots.max")
+        if not limit or not limit.strip().isdigit():
+            return None
+        free = int(limit) - (total - free)
+        where = f"the session grows to at most {limit} slots"
+    else:
+        where = f"the cluster has {total} slots, {free} free"
+    if needed <= free + freed:
+        return None
+    frees = f", and the job it replaces frees {freed}" if freed else ""
+    return f"the new revision needs {needed} slots; {where}{frees}"
+
+
 def latest_is_taken(mode: str, running: bool) -> bool:
     """What `--from-savepoint latest` means: with a running job and a mode that takes its state
     (savepoint, last-state), the state this deploy takes from it, the newest there is; without
