@@ -208,12 +208,7 @@ class World:
         self, actor: str, intercept: Callable[..., httpx.Response] | None = None
     ) -> FlinkClient:
         ctx = Context(name="sim", url=URL, timeout=10.0, retry_budget=5.0)
-        client = FlinkClient(ctx)
-        # Http builds its httpx.Client on first use; give it one over the fake (the one hook)
-        client.http._client = httpx.Client(
-            base_url=URL + "/", transport=self.fake.transport(actor, intercept)
-        )
-        return client
+        return FlinkClient(ctx, transport=self.fake.transport(actor, intercept))
 
     def poller(self, timeout: float) -> Poller:
         return Poller(timeout, sleep=self.clock.sleep, clock=self.clock.monotonic)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar, cast, get_origin
+from typing import TYPE_CHECKING, Any, TypeVar, cast, get_origin
 
 from flinkctl.client.http import Http
 from flinkctl.config import Context
@@ -21,6 +21,9 @@ from flinkctl.flink import (
     OperationStatus,
     Triggered,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -63,10 +66,13 @@ class Base:
 
     max_workers = 16  # requests in flight at once in `fan_out` (200 vertices: 13 round-trips)
 
-    def __init__(self, ctx: Context, *, verbose: bool = False) -> None:
-        """VERBOSE: log each request to stderr (`-v`)."""
+    def __init__(
+        self, ctx: Context, *, verbose: bool = False, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        """VERBOSE: log each request to stderr (`-v`). TRANSPORT: httpx's, instead of the
+        network (a deterministic simulation serves a fake Flink through httpx.MockTransport)."""
         self.ctx = ctx
-        self.http = Http(ctx, verbose=verbose)
+        self.http = Http(ctx, verbose=verbose, transport=transport)
         self._dashboard: DashboardConfig | None = None
 
     def close(self) -> None:

@@ -58,10 +58,12 @@ class Http:
         *,
         verbose: bool = False,
         log: Callable[[str], None] = _stderr_log,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.ctx = ctx
         self.verbose = verbose
         self.log = log
+        self.transport = transport  # None: the network (tests give a MockTransport)
         self._client: httpx.Client | None = None
 
     @property
@@ -85,6 +87,7 @@ class Http:
                 headers=headers,
                 verify=self._verify(),
                 timeout=httpx.Timeout(self.ctx.timeout, connect=self.ctx.connect_timeout),
+                transport=self.transport,
             )
         except (httpx.InvalidURL, ValueError) as exc:  # a Context made in code, not checked
             raise UsageError(f"invalid URL {self.url!r}: {exc}") from None
