@@ -76,6 +76,29 @@ class Recorded:
     def path(self, name: str) -> str:
         return self.record(name)["path"].format(**self.ids)
 
+    def serve_refused_start(self, httpserver) -> str:
+        """A first deploy of the demo jar whose start Flink refuses as a duplicate job id: no
+        job runs, the upload, its plan, the refused run, the upload's deletion, the version and
+        the slots. The uploaded jar's id."""
+        from pathlib import Path
+
+        httpserver.expect_request("/jobs/overview").respond_with_json(
+            {**self.body("deploy-jobs-overview"), "jobs": []}
+        )
+        upload = self.body("jar-upload")
+        jar = Path(upload["filename"]).name
+        httpserver.expect_request("/jars/upload", method="POST").respond_with_json(upload)
+        httpserver.expect_request(f"/jars/{jar}/plan", method="POST").respond_with_json(
+            self.body("jar-plan")
+        )
+        duplicate = self.record("deploy-run-duplicate-job-id")
+        httpserver.expect_request(f"/jars/{jar}/run", method="POST").respond_with_json(
+            duplicate["body"], status=duplicate["status"]
+        )
+        httpserver.expect_oneshot_request(f"/jars/{jar}", method="DELETE").respond_with_json({})
+        self.serve(httpserver, "config", "overview", "jobmanager-config")
+        return jar
+
     def expect(
         self,
         httpserver,

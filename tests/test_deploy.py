@@ -287,19 +287,7 @@ def test_a_deploy_racing_another_for_the_same_start_is_refused(cli, flink, https
     """Both computed generation 1 of the name, so the same job id: Flink refuses the second."""
     from flinkctl.workflows.revisions import job_id_for
 
-    serve_overview(httpserver, flink, [])
-    upload = flink.body("jar-upload")
-    jar = Path(upload["filename"]).name
-    httpserver.expect_request("/jars/upload", method="POST").respond_with_json(upload)
-    httpserver.expect_request(f"/jars/{jar}/plan", method="POST").respond_with_json(
-        flink.body("jar-plan")
-    )
-    duplicate = flink.record("deploy-run-duplicate-job-id")
-    httpserver.expect_request(f"/jars/{jar}/run", method="POST").respond_with_json(
-        duplicate["body"], status=duplicate["status"]
-    )
-    httpserver.expect_oneshot_request(f"/jars/{jar}", method="DELETE").respond_with_json({})
-    flink.serve(httpserver, "config", "overview", "jobmanager-config")  # version, slots
+    jar = flink.serve_refused_start(httpserver)
     r = cli("deploy", "flinkctl-demo", "--jar", str(DEMO), "--catalog", str(tmp_path / "c.db"),
             "-o", "json")  # fmt: skip
     assert r.code == 2, r.err

@@ -240,21 +240,7 @@ def test_a_deploy_sends_real_values_to_the_job_and_masks_its_record(cli, flink, 
                                                                       tmp_path):  # fmt: skip
     """The run request of a deploy (Flink refuses it as a duplicate here, which ends the run
     before any health gate): the job's -D and arguments are the user's, the record is not."""
-    httpserver.expect_request("/jobs/overview").respond_with_json(
-        {**flink.body("deploy-jobs-overview"), "jobs": []}
-    )
-    upload = flink.body("jar-upload")
-    jar = Path(upload["filename"]).name
-    httpserver.expect_request("/jars/upload", method="POST").respond_with_json(upload)
-    httpserver.expect_request(f"/jars/{jar}/plan", method="POST").respond_with_json(
-        flink.body("jar-plan")
-    )
-    duplicate = flink.record("deploy-run-duplicate-job-id")
-    httpserver.expect_request(f"/jars/{jar}/run", method="POST").respond_with_json(
-        duplicate["body"], status=duplicate["status"]
-    )
-    httpserver.expect_request(f"/jars/{jar}", method="DELETE").respond_with_json({})
-    flink.serve(httpserver, "config", "overview", "jobmanager-config")
+    flink.serve_refused_start(httpserver)
     catalog = tmp_path / "private" / "c.db"
     r = cli("deploy", "flinkctl-demo", "--jar", str(DEMO), "-D", f"s3.secret-key={S3_SECRET}",
             "--arg", f"--password={PASSWORD}", "--arg", "--token", "--arg", TOKEN,
