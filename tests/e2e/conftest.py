@@ -13,12 +13,14 @@ import contextlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -176,3 +178,31 @@ def eventually(
     answer = Poller.within(timeout).last(fetch, done)
     assert done(answer), f"{what} not within {timeout:.0f} s: {answer!r}"
     return answer
+
+
+# -- helpers of the modules that drive savepoints through the CLI ------------------------------
+
+
+def flinkctl(flink: LocalFlink, *args: str, env: dict | None = None) -> tuple[int, str, str]:
+    return flink.run("--url", flink.url, *args, env=env, timeout=300)
+
+
+def run(flink: LocalFlink, *args: str, env: dict | None = None):
+    """`flinkctl ARGS -o json`, asserted to exit 0; its output."""
+    code, out, err = flinkctl(flink, *args, "-o", "json", env=env)
+    assert code == 0, f"flinkctl {' '.join(args)} -> {code}\n{err}"
+    return json.loads(out) if out.strip() else None
+
+
+def on_disk(location: str) -> Path:
+    return Path(urlsplit(location).path)
+
+
+def catalog_rows(flink: LocalFlink) -> list[dict]:
+    db = sqlite3.connect(flink.env["FLINKCTL_CATALOG"])
+    db.row_factory = sqlite3.Row
+    return [dict(r) for r in db.execute("SELECT * FROM savepoints ORDER BY id")]
+
+
+def savepoint_dirs(flink: LocalFlink) -> set[str]:
+    return {p.name for p in (flink.dir / "savepoints").glob("savepoint-*")}

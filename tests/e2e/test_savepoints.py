@@ -11,16 +11,23 @@ other. The last starts a second cluster (of the other tested version: a mixed fl
 from __future__ import annotations
 
 import json
-import sqlite3
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from flinkctl.local.demo import JAR
 from flinkctl.local.ports import free_port
 
-from .conftest import E2E_VERSIONS, LocalFlink, eventually, local_cluster
+from .conftest import (
+    E2E_VERSIONS,
+    LocalFlink,
+    catalog_rows,
+    eventually,
+    flinkctl,
+    local_cluster,
+    on_disk,
+    run,
+    savepoint_dirs,
+)
 
 CLUSTER = "e2e-cron"
 JOBS = {"cron-a": ["--checkpoint-interval", "300"], "cron-b": []}
@@ -41,31 +48,6 @@ def flink(flink_version, tmp_path_factory) -> LocalFlink:
 def seen() -> dict:
     """What earlier tests saw (savepoint paths by job name), for the later ones."""
     return {}
-
-
-def flinkctl(flink: LocalFlink, *args: str, env: dict | None = None) -> tuple[int, str, str]:
-    return flink.run("--url", flink.url, *args, env=env, timeout=300)
-
-
-def run(flink: LocalFlink, *args: str, env: dict | None = None):
-    """`flinkctl ARGS -o json`, asserted to exit 0; its output."""
-    code, out, err = flinkctl(flink, *args, "-o", "json", env=env)
-    assert code == 0, f"flinkctl {' '.join(args)} -> {code}\n{err}"
-    return json.loads(out) if out.strip() else None
-
-
-def on_disk(location: str) -> Path:
-    return Path(urlsplit(location).path)
-
-
-def catalog_rows(flink: LocalFlink) -> list[dict]:
-    db = sqlite3.connect(flink.env["FLINKCTL_CATALOG"])
-    db.row_factory = sqlite3.Row
-    return [dict(r) for r in db.execute("SELECT * FROM savepoints ORDER BY id")]
-
-
-def savepoint_dirs(flink: LocalFlink) -> set[str]:
-    return {p.name for p in (flink.dir / "savepoints").glob("savepoint-*")}
 
 
 def test_trigger_all_by_name_records_each_job_and_list_shows_every_one(flink, seen):
