@@ -113,7 +113,9 @@ class Target:
     job_name: str
 
 
-def running_jobs(client: FlinkClient, glob: str | None = None) -> tuple[list[Target], list[dict]]:
+def running_jobs(
+    client: FlinkClient, glob: str | None = None
+) -> tuple[list[Target], list[dict[str, Any]]]:
     """The jobs of CLIENT's cluster (whose name matches GLOB) to take a savepoint of, by name:
     those running cleanly; and a skipped result for each other job that has not ended
     (`{"job-id", "job-name", "status": "SKIPPED", "reason"}`, see `unclean`)."""
