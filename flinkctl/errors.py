@@ -34,7 +34,7 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.UNREACHABLE: "cannot reach the cluster "
     "(connection refused, DNS, TLS handshake, request timeout, no Flink REST API at the URL)",
     ExitCode.ROLLED_BACK: "a deploy failed and the previous revision runs again, healthy",
-    ExitCode.STALE: "a check found something stale, e.g. `savepoint check --max-age`",
+    ExitCode.STALE: "a check found something: `savepoint check --max-age`, `doctor --fail-on`",
     ExitCode.TIMEOUT: "--wait timed out; the operation may still complete (print how to resume)",
     ExitCode.SUPERSEDED: "a deploy or rollback was superseded: another one of the same name "
     "started a newer revision, which the report names",
@@ -47,7 +47,7 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
 # When one run has several outcomes (many jobs, many contexts), it exits with the worst one's
 # code, worst first: an interruption or termination, a command line or config that cannot work,
 # credentials refused, a cluster out of reach, a failed operation, a wait that ran out, a deploy
-# superseded by another, a rollback, something not found, something stale, success.
+# superseded by another, a rollback, something not found, a check that found something, success.
 SEVERITY: tuple[ExitCode, ...] = (
     ExitCode.INTERRUPTED,
     ExitCode.TERMINATED,
@@ -197,3 +197,10 @@ class StaleError(FlinkctlError):
 
     code = ExitCode.STALE
     kind = "stale"
+
+
+class FindingsError(FlinkctlError):
+    """`doctor` found something at or above --fail-on (exit 7, as `savepoint check`)."""
+
+    code = ExitCode.STALE
+    kind = "findings"

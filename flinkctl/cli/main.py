@@ -57,6 +57,8 @@ COMMANDS = (
      "Deploy a job safely: check it, take the old job's state, start, health-gate, roll back."),
     ("rollback", "flinkctl.cli.deploy",
      "Stop NAME's job with a savepoint and start an earlier revision from it, health-gated."),
+    ("doctor", "flinkctl.cli.doctor",
+     "Diagnose a job (or --all): what is wrong, ranked, with the numbers behind each finding."),
 )  # fmt: skip
 MODULES = {name: module for name, module, *_ in GROUPS + COMMANDS}
 HELP = {name: text for name, _, text, *_ in GROUPS + COMMANDS}

@@ -32,14 +32,16 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from flinkctl.errors import ExitCode, FlinkctlError
 from flinkctl.flink import (
     ENDED_STATES,
     FAILURE_STATES,
     RECOVERING_STATES,
+    JobExceptions,
     Json,
+    Metric,
     array,
     failures,
     number,
@@ -432,15 +434,21 @@ def backpressure_roots(
                     "busy-threshold": t.busy,
                     "backpressured-threshold": t.backpressured,
                     "holds-up": [
-                        {"id": h.id, "name": h.name, "backpressured-max": _round(h.backpressured_max)}
+                        {
+                            "id": h.id,
+                            "name": h.name,
+                            "backpressured-max": _round(h.backpressured_max),
+                        }
                         for h in held_up
                     ],
                 },
                 summary=(
                     f"the bottleneck: busy {_pct(root.busy_max)} (> {_pct(t.busy)}), not "
                     f"backpressured; it holds up "
-                    + ", ".join(f"{_quoted(h.name)} (backpressured {_pct(h.backpressured_max)})"
-                                for h in held_up)
+                    + ", ".join(
+                        f"{_quoted(h.name)} (backpressured {_pct(h.backpressured_max)})"
+                        for h in held_up
+                    )
                 ),  # fmt: skip
                 advice="raise this vertex's parallelism, or make its operators cheaper "
                 "(a flame graph: flinkctl vertices flamegraph)",
@@ -687,7 +695,7 @@ def restarts(
     Evidence: TOTAL (the job's numRestarts), the recent count, and each distinct root cause of
     the exception history (its first line and deepest cause, how often, the task and
     TaskManager of the newest)."""
-    entries = failures(exceptions or {})
+    entries = failures(cast(JobExceptions, exceptions or {}))
     window_ms = t.restart_window * 1000
     recent = [e for e in entries if (number(e.get("timestamp")) or 0) >= now_ms - window_ms]
     causes: dict[str, dict[str, Any]] = {}
@@ -707,9 +715,7 @@ def restarts(
     counted = int(total) if total is not None else None
     if not entries and not counted and state not in FAILURE_STATES | RECOVERING_STATES:
         return []
-    if state in FAILURE_STATES:
-        severity = "critical"
-    elif len(recent) >= t.crash_loop:
+    if state in FAILURE_STATES or len(recent) >= t.crash_loop:
         severity = "critical"
     elif recent or state in RECOVERING_STATES:
         severity = "warning"
@@ -774,7 +780,7 @@ def watermarks(vertices: Sequence[VertexReadings], t: Thresholds = THRESHOLDS) -
             stalled = bool(moved) and index in first and index not in moved
             if not stalled and behind <= t.watermark_lag_ms:
                 continue
-                why = ["did not advance during the sample while others did"] if stalled else []
+            why = ["did not advance during the sample while others did"] if stalled else []
             if behind > t.watermark_lag_ms:
                 why.append(f"lags the vertex's newest by {duration(behind)} "
                            f"(> {duration(t.watermark_lag_ms)})")  # fmt: skip
@@ -894,7 +900,9 @@ def taskmanager_pressure(
 
 def blind_spot(subject: str, summary: str, evidence: dict[str, Any]) -> Finding:
     """Rule 10: what doctor could not judge, said out loud."""
-    return Finding("blind-spot", "info", subject, evidence, summary, "judge by other means, or later")
+    return Finding(
+        "blind-spot", "info", subject, evidence, summary, "judge by other means, or later"
+    )
 
 
 # -- a job's report --------------------------------------------------------------------------
@@ -984,8 +992,11 @@ def diagnose(seen: Observed, t: Thresholds = THRESHOLDS) -> Report:
                 "job",
                 f"too young to judge by its rates ({age}; rates average over a minute, "
                 f"judged after {t.young:g}s)",
-                {"state": state, "running-ms": None if running_for is None
-                 else int(running_for * 1000), "young-threshold-ms": int(t.young * 1000)},
+                {
+                    "state": state,
+                    "running-ms": None if running_for is None else int(running_for * 1000),
+                    "young-threshold-ms": int(t.young * 1000),
+                },
             )  # fmt: skip
         )
         report.findings = rank(findings)
@@ -1006,9 +1017,7 @@ def diagnose(seen: Observed, t: Thresholds = THRESHOLDS) -> Report:
     findings += skew(loads, t)
     findings += watermarks(seen.vertices, t)
     root_ids = {f.evidence["vertex-id"] for f in roots if "holds-up" in f.evidence}
-    findings += headroom(
-        [v for v in loads if v.id in root_ids], sources(seen.plan or {}), t
-    )
+    findings += headroom([v for v in loads if v.id in root_ids], sources(seen.plan or {}), t)
     findings += taskmanager_pressure(seen.taskmanagers, t)
     for vertex in loads:
         if vertex.busy_nan:
@@ -1063,7 +1072,11 @@ def read_vertex(client: FlinkClient, job_id: str, vertex: VertexReadings) -> Non
     names = [f"{i}.{m}" for i in range(vertex.parallelism) for m in SUBTASK_METRICS]
     metrics: list[Json] = []
     for run in chunks(names):
-        metrics += _quietly(lambda run=run: client.vertex_metrics(job_id, vertex.id, run), [])
+
+        def fetch(run: list[str] = run) -> list[Metric]:
+            return client.vertex_metrics(job_id, vertex.id, run)
+
+        metrics += _quietly(fetch, [])
     vertex.metrics.append(per_subtask(metrics))
     marks = _quietly(lambda: client.watermarks(job_id, vertex.id), [])
     vertex.watermarks.append(per_subtask(marks))
@@ -1075,16 +1088,17 @@ def examine(
     sample: float = DEFAULT_SAMPLE,
     *,
     every: float = READ_EVERY,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> Observed:
     """Read job JOB_ID: its details, plan, checkpoints and exceptions once, and its rate and
     time metrics every EVERY seconds over SAMPLE seconds (one reading when SAMPLE is 0).
     Requests of one reading go out concurrently (one per endpoint and vertex)."""
+    sleep, clock = sleep or time.sleep, clock or time.monotonic
     job = client.job(job_id)
-    seen = Observed(job=job, sample_wanted=sample > 0)
+    seen = Observed(job=dict(job), sample_wanted=sample > 0)
     state = str(job.get("state") or "")
-    restarts_metric = _quietly(lambda: client.job_metrics(job_id, ["numRestarts"]), [])
+    restarts_metric = _quietly(lambda: client.job_metrics(job_id, ["uptime", "numRestarts"]), [])
     seen.restarts = by_id(restarts_metric).get("numRestarts")
     seen.exceptions = _quietly(lambda: client.job_exceptions(job_id))
     if state in ENDED_STATES:
@@ -1101,8 +1115,12 @@ def examine(
     )
     seen.plan = plan
     tms = sorted(
-        {str(s.get("taskmanager-id")) for d in details for s in objects(obj(d).get("subtasks"))
-         if s.get("taskmanager-id")}  # fmt: skip
+        {
+            str(s.get("taskmanager-id"))
+            for d in details
+            for s in objects(obj(d).get("subtasks"))
+            if s.get("taskmanager-id")
+        }  # fmt: skip
     )
     seen.taskmanagers = {tm: [] for tm in tms}
     readings = 1 if sample <= 0 else max(2, int(sample // every) + 1)
@@ -1164,6 +1182,7 @@ def finding_lines(reports: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         if "findings" not in report:  # a context's error or note
             lines.append(report)
             continue
-        head = {k: report[k] for k in ("logged-at", "context", "job", "name") if k in report}
+        keys: tuple[str, ...] = ("logged-at", "context", "job", "name")
+        head: dict[str, Any] = {k: report[k] for k in keys if k in report}
         lines += [{**head, **finding} for finding in array(report.get("findings"))]
     return lines

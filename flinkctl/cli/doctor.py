@@ -1,0 +1,180 @@
+"""`flinkctl doctor`: a top-level command over flinkctl.workflows.doctor (rules, thresholds)."""
+
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from flinkctl.cli.common import completers, watching
+from flinkctl.cli.common.fleet import AllContextsOption, each_context, tagged
+from flinkctl.cli.common.options import duration_option, with_output
+from flinkctl.cli.invocation import Invocation, emit, note
+from flinkctl.errors import FindingsError, NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from flinkctl.cli.common.fleet import Results
+    from flinkctl.client import FlinkClient
+
+app = typer.Typer(no_args_is_help=True)
+
+
+class Severity(str, Enum):
+    """The least severe finding that fails the run (exit 7)."""
+
+    warning = "warning"
+    critical = "critical"
+
+
+JobOptionalArgument = Annotated[
+    Optional[str],  # noqa: UP045 (typer needs Optional here)
+    typer.Argument(
+        help="Job id, unique id prefix (4+ chars) or exact job name.",
+        metavar="JOB",
+        show_default=False,
+        autocompletion=completers.jobs,
+    ),
+]
+AllJobsOption = Annotated[
+    bool, typer.Option("--all", help="Every job that has not ended (see --name).")
+]
+NameGlobOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--name", help="With --all: only jobs whose name matches this glob, e.g. 'etl-*'."
+    ),
+]
+SampleOption = Annotated[
+    float,
+    duration_option(
+        "--sample",
+        help="Read the rate and time metrics over this window (once per 10 s, Flink's metric "
+        "refresh) and judge from the series; 0: one reading.",
+    ),
+]
+FailOnOption = Annotated[
+    Severity,
+    typer.Option("--fail-on", help="Exit 7 when a finding is this severe or more."),
+]
+
+
+@app.command("doctor", cls=watching.Command)
+@with_output
+def doctor(
+    job: JobOptionalArgument = None,
+    all_jobs: AllJobsOption = False,
+    name: NameGlobOption = None,
+    all_contexts: AllContextsOption = False,
+    sample: SampleOption = 30.0,
+    fail_on: FailOnOption = Severity.critical,
+    interval: watching.WatchOption = None,
+) -> None:
+    """Diagnose a job (or --all): what is wrong, ranked, with the numbers behind each finding.
+
+    Reads the job's graph, per-subtask busy and backpressured time and record rates (sampled
+    over --sample), watermarks, checkpoints with their per-subtask details, the exception
+    history and its TaskManagers' GC and heap, then applies the rules of Flink's documentation
+    and the Kubernetes operator's autoscaler: the root of backpressure, skew between subtasks,
+    checkpoints not completing or slow by phase, restarts with their causes, stalled or lagging
+    watermarks, the bottleneck's headroom, TaskManager pressure, and what could not be judged
+    (README, "Diagnosing", lists every rule and threshold).
+
+    Prints the findings most severe first (critical, warning, info) and, on a terminal, a
+    per-vertex summary. -o json: the report object (a list of them with --all); -o jsonl: one
+    finding per line, for alerting. Exit 7 when a finding is at or above --fail-on (default
+    critical), so `doctor --all -A` is a health check for cron or CI; 3 when --all matches no
+    job on any context that answered.
+
+    Example:
+
+      flinkctl doctor flinkctl-demo --sample 30s --fail-on warning
+      flinkctl doctor --all -A --sample 0 -o jsonl >> findings.jsonl
+    """
+    if job and all_jobs:
+        raise UsageError("give a JOB or --all, not both")
+    if not job and not all_jobs:
+        raise UsageError("give the JOB to diagnose, or --all")
+    if name and not all_jobs:
+        raise UsageError("--name selects jobs with --all")
+    if all_contexts and not all_jobs:
+        raise UsageError("--all-contexts diagnoses jobs with --all")
+    last: list[Results] = []
+
+    def fetch() -> Any:
+        results = each_context(
+            all_contexts,
+            lambda client: _diagnosed(client, job, name, sample),
+            keep_failure=all_jobs,
+        )
+        last[:] = [results]
+        return _data(results, all_jobs, all_contexts, name)
+
+    data = fetch() if interval is None else None
+    from flinkctl.output.doctor import DOCTOR
+
+    if interval is not None:
+        watching.watch(interval, fetch, DOCTOR)
+        return
+    _emit(data)
+    _exit(last[0], data, all_jobs, all_contexts, fail_on.value)
+
+
+def _diagnosed(
+    client: "FlinkClient", job: str | None, glob: str | None, sample: float
+) -> list[dict[str, Any]]:
+    """The report objects of JOB, or of every job that has not ended (matching GLOB)."""
+    from flinkctl.client.resolve import job as resolve
+    from flinkctl.workflows.doctor import active_jobs, doctor
+
+    ids = [resolve(client, job)] if job else [jid for jid, _ in active_jobs(client, glob)]
+    return [r.to_json() for r in client.fan_out(lambda jid: doctor(client, jid, sample), ids)]
+
+
+def _data(results: "Results", all_jobs: bool, all_contexts: bool, glob: str | None) -> Any:
+    """The report (one JOB) or the list of reports, contexts that failed and found nothing."""
+    from flinkctl.workflows.savepoints import logged
+
+    reports = [tagged(all_contexts, ctx, r) for ctx, found in results.values for r in found]
+    if not all_jobs:  # one JOB on this run's context: its report (a failure has ended the run)
+        return logged(reports)[0]
+    what = f"no job whose name matches {glob!r} runs" if glob else "no job runs"
+    notes = [{"context": ctx, "note": what} for ctx, found in results.values if not found]
+    return logged(reports + notes + results.failed_lines())
+
+
+def _emit(data: Any) -> None:
+    from flinkctl.output.doctor import DOCTOR
+    from flinkctl.workflows.doctor import finding_lines
+
+    if Invocation.current().output.format == "jsonl":
+        emit(finding_lines(data if isinstance(data, list) else [data]), DOCTOR)
+    else:
+        emit(data, DOCTOR)
+
+
+def _exit(results: "Results", data: Any, all_jobs: bool, all_contexts: bool, fail_on: str) -> None:
+    from flinkctl.workflows.doctor import SEVERITIES
+
+    reports = [r for r in (data if isinstance(data, list) else [data]) if "findings" in r]
+    notes = [r for r in (data if isinstance(data, list) else []) if "note" in r]
+    if all_jobs and results.values and not reports:
+        where = " on any context" if all_contexts else ""
+        results.fail(NotFoundError(notes[0]["note"] + where))
+    elif all_contexts:
+        for line in notes:
+            note(f"context {line['context']}: {line['note']}")
+    limit = SEVERITIES.index(fail_on)
+    found = [
+        (r, f) for r in reports for f in r["findings"] if SEVERITIES.index(f["severity"]) <= limit
+    ]
+    if found:
+        jobs = dict.fromkeys(
+            f"{r['context'] + '/' if 'context' in r else ''}{r['name']}" for r, _ in found
+        )
+        rules = dict.fromkeys(f["rule"] for _, f in found)
+        results.fail(
+            FindingsError(
+                f"{len(found)} finding(s) at or above {fail_on} in {', '.join(jobs)}: "
+                + ", ".join(rules)
+            )
+        )
+    results.exit()

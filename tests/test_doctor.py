@@ -1,0 +1,505 @@
+"""`flinkctl doctor`: each rule over recorded responses (mutated where a problem is needed), and
+the command over a test server answering with them.
+
+Metric values are recorded in one shape, `[{"id": "<subtask>.<name>", "value": "<number>"}]`
+(vertex-metrics-records); the readings here put other names and numbers into that shape.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from urllib.parse import parse_qs
+
+import pytest
+from werkzeug import Response
+
+from flinkctl.workflows import doctor as dr
+
+BUSY, BP = dr.BUSY, dr.BACKPRESSURED
+
+
+def entry(flink, metric_id: str, value) -> dict:
+    """A recorded metric entry (vertex-metrics-records) with another id and value."""
+    template = copy.deepcopy(flink.body("vertex-metrics-records")[0])
+    template.update(id=metric_id, value=str(value))
+    return template
+
+
+def reading(flink, per_subtask: dict[int, dict[str, float]]) -> dict:
+    """One reading of a vertex, parsed from a body of recorded entries."""
+    body = [entry(flink, f"{i}.{m}", v) for i, ms in per_subtask.items() for m, v in ms.items()]
+    return dr.per_subtask(body)
+
+
+def vertices(flink, parallelism: int = 1) -> list[dr.VertexReadings]:
+    """The recorded job's vertices (source first, then the sink), at PARALLELISM."""
+    found = []
+    for v in flink.body("job")["vertices"]:
+        v = {**v, "parallelism": parallelism}
+        found.append(dr.VertexReadings.of(v))
+    return found
+
+
+def loads(flink, source: dict, sink: dict, parallelism: int = 1) -> list[dr.VertexLoad]:
+    src, snk = vertices(flink, parallelism)
+    src.metrics.append(reading(flink, source))
+    snk.metrics.append(reading(flink, sink))
+    return [dr.load(src), dr.load(snk)]
+
+
+def source_sink(flink) -> tuple[str, str]:
+    return flink.ids["sourcevertexid"], flink.ids["vertexid"]
+
+
+# -- rule 1: the root of backpressure ---------------------------------------------------------
+
+
+def test_backpressure_root_is_the_first_busy_vertex_downstream(flink):
+    # the source held up 90% of the time, the sink busy 95%: the sink is the bottleneck
+    found = dr.backpressure_roots(
+        loads(flink, {0: {BUSY: 80, BP: 900}}, {0: {BUSY: 950, BP: 0}}), flink.body("job-plan")
+    )
+    source, sink = source_sink(flink)
+    assert [f.rule for f in found] == ["backpressure"]
+    (root,) = found
+    assert root.evidence["vertex-id"] == sink
+    assert [h["id"] for h in root.evidence["holds-up"]] == [source]
+    assert root.evidence["busy-max"] == 0.95 and root.evidence["backpressured-max"] == 0.0
+    assert root.subject == "vertex 'Count -> Drop -> Sink: Print'"
+    assert "busy 95% (> 50%)" in root.summary and "backpressured 90%" in root.summary
+
+
+def test_a_busy_source_without_backpressure_is_no_backpressure_finding(flink):
+    # as recorded: the throttled source busy 100%, the sink nearly idle, nothing backpressured
+    found = dr.backpressure_roots(
+        loads(flink, {0: {BUSY: 1000, BP: 0}}, {0: {BUSY: 9, BP: 0}}), flink.body("job-plan")
+    )
+    assert found == []
+
+
+def test_backpressure_without_a_busy_vertex_downstream_says_so(flink):
+    found = dr.backpressure_roots(
+        loads(flink, {0: {BUSY: 50, BP: 900}}, {0: {BUSY: 100, BP: 0}}), flink.body("job-plan")
+    )
+    assert len(found) == 1 and found[0].evidence["vertex-id"] == source_sink(flink)[0]
+    assert "no vertex downstream is busy" in found[0].summary
+
+
+def test_the_plan_is_turned_around_to_walk_downstream(flink):
+    source, sink = source_sink(flink)
+    assert dr.downstream(flink.body("job-plan")) == {source: [sink], sink: []}
+    assert dr.sources(flink.body("job-plan")) == {source}
+
+
+# -- rule 2: skew -----------------------------------------------------------------------------
+
+
+def test_skew_names_the_busiest_subtask_judged_on_max(flink):
+    busy = {0: 300, 1: 320, 2: 940, 3: 310}
+    found = dr.skew(
+        loads(flink, {i: {BUSY: 100} for i in range(4)}, {i: {BUSY: b} for i, b in busy.items()}, 4)
+    )
+    assert len(found) == 1
+    (skewed,) = found
+    assert skewed.rule == "skew" and skewed.evidence["subtask"] == 2
+    assert skewed.subject == "subtask 2 of 'Count -> Drop -> Sink: Print'"
+    assert skewed.evidence["max"] == 0.94 and skewed.evidence["p75-of-others"] == 0.315
+    assert "> 1.5x" in skewed.summary
+
+
+@pytest.mark.parametrize(
+    "busy",
+    [
+        {0: 600, 1: 580, 2: 590, 3: 610},  # evenly busy: no skew
+        {0: 100, 1: 100, 2: 450, 3: 100},  # far above the others but not busy: no skew
+    ],
+)
+def test_no_skew_when_even_or_not_busy(flink, busy):
+    found = dr.skew(loads(flink, {0: {}}, {i: {BUSY: b} for i, b in busy.items()}, 4))
+    assert found == []
+
+
+def test_skew_of_records_in_with_two_subtasks(flink):
+    sink = {0: {BUSY: 700, dr.RECORDS_IN: 2000}, 1: {BUSY: 650, dr.RECORDS_IN: 500}}
+    (skewed,) = dr.skew(loads(flink, {0: {}, 1: {}}, sink, 2))
+    assert skewed.evidence["metric"] == "records-in-per-second"
+    assert skewed.evidence["subtask"] == 0 and skewed.evidence["ratio"] == 4.0
+
+
+# -- rule 3: checkpoints not completing --------------------------------------------------------
+
+
+def test_recent_checkpoints_are_no_finding(flink):
+    job = flink.body("job")
+    found = dr.checkpoint_progress(
+        flink.body("checkpoints-config"), flink.body("checkpoints"), "RUNNING",
+        job["timestamps"]["RUNNING"], job["now"],
+    )  # fmt: skip
+    assert found == []
+
+
+def test_no_checkpoint_within_the_window_is_critical(flink):
+    config, stats = flink.body("checkpoints-config"), copy.deepcopy(flink.body("checkpoints"))
+    config = {**config, "tolerable_failed_checkpoints": 1}
+    failed = copy.deepcopy(stats["latest"]["completed"])
+    done = stats["latest"]["completed"]["latest_ack_timestamp"]
+    # a failed checkpoint's statistics add failure_timestamp and failure_message
+    failed.update(status="FAILED", id=failed["id"] + 1, failure_message="Checkpoint expired",
+                  failure_timestamp=done + 5000)  # fmt: skip
+    stats["latest"]["failed"] = failed
+    window = max(config["interval"], config["timeout"]) * (1 + 2)  # 30 min
+    (found,) = dr.checkpoint_progress(config, stats, "RUNNING", done - 1000, done + window + 1)
+    assert found.severity == "critical" and found.rule == "checkpoints"
+    assert found.evidence["window-ms"] == window == 1_800_000
+    assert found.evidence["latest-failure"] == "Checkpoint expired"
+    assert "Checkpoint expired" in found.summary and "tolerable 1 + 2" in found.summary
+    # within the window, the failed checkpoint is a warning
+    (warned,) = dr.checkpoint_progress(config, stats, "RUNNING", done - 1000, done + window - 1)
+    assert warned.severity == "warning" and "failed after the last completed" in warned.summary
+
+
+def test_checkpointing_off_is_said(flink):
+    (found,) = dr.checkpoint_progress(
+        flink.body("deploy-checkpoints-config-no-checkpoints"),
+        flink.body("deploy-checkpoints-no-checkpoints"), "RUNNING", 0, 10**13,
+    )  # fmt: skip
+    assert found.severity == "info" and "checkpoints are off" in found.summary
+
+
+# -- rule 4: slow checkpoints by phase ---------------------------------------------------------
+
+
+def test_a_slow_checkpoint_names_its_slowest_subtask_and_phase(flink):
+    checkpoint = {**flink.body("checkpoint"), "end_to_end_duration": 2500}
+    details = copy.deepcopy(flink.body("checkpoint-vertex"))
+    details["subtasks"][0].update(end_to_end_duration=2480, start_delay=30)
+    details["subtasks"][0]["checkpoint"]["async"] = 2400
+    source, sink = source_sink(flink)
+    names = {v.id: v.name for v in vertices(flink)}
+    (slow,) = dr.slow_checkpoint(flink.body("checkpoints-config"), checkpoint, {sink: details},
+                                 names)  # fmt: skip
+    assert slow.rule == "slow-checkpoint" and slow.severity == "warning"
+    assert slow.evidence["dominant-phase"] == "async" and slow.evidence["subtask"] == 0
+    assert slow.evidence["threshold-ms"] == 1500  # half the 3 s interval
+    assert slow.subject == "subtask 0 of 'Count -> Drop -> Sink: Print'"
+    assert slow.advice == dr.PHASE_ADVICE["async"]
+
+
+def test_a_quick_checkpoint_is_no_finding(flink):
+    sink = source_sink(flink)[1]
+    found = dr.slow_checkpoint(flink.body("checkpoints-config"), flink.body("checkpoint"),
+                               {sink: flink.body("checkpoint-vertex")}, {})  # fmt: skip
+    assert found == []
+
+
+# -- rule 5: restarts --------------------------------------------------------------------------
+
+
+def test_one_recent_restart_is_a_warning_with_its_cause(flink):
+    exceptions = flink.body("deploy-exceptions-restarting")
+    at = exceptions["exceptionHistory"]["entries"][0]["timestamp"]
+    (found,) = dr.restarts("RUNNING", exceptions, 1, at + 5000)
+    assert found.severity == "warning" and found.evidence["recent"] == 1
+    (cause,) = found.evidence["causes"]
+    assert (
+        cause["cause"] == "IllegalStateException: demo failure 4 s after the start (--fail-after)"
+    )
+    assert cause["taskmanager"] and cause["count"] == 1
+    assert found.subject == "task 'Source: Sequence -> Timestamps -> Throttle' (1/1)"
+
+
+def test_a_crash_loop_is_critical(flink):
+    exceptions = copy.deepcopy(flink.body("deploy-exceptions-restarting"))
+    entries = exceptions["exceptionHistory"]["entries"]
+    at = entries[0]["timestamp"]
+    entries[:] = [{**entries[0], "timestamp": at - n * 5000} for n in range(3)]
+    (found,) = dr.restarts("RUNNING", exceptions, 3, at + 1000)
+    assert found.severity == "critical" and "crash loop" in found.summary
+    assert found.evidence["causes"][0]["count"] == 3
+
+
+def test_old_restarts_are_info_and_none_is_no_finding(flink):
+    exceptions = flink.body("job-exceptions-restarted")
+    at = exceptions["exceptionHistory"]["entries"][0]["timestamp"]
+    (found,) = dr.restarts("RUNNING", exceptions, 1, at + 3_600_000)
+    assert found.severity == "info" and found.evidence["recent"] == 0
+    assert dr.restarts("RUNNING", flink.body("job-exceptions"), 0, at) == []
+
+
+def test_a_failed_job_is_critical_with_the_deepest_cause(flink):
+    (found,) = dr.restarts("FAILED", flink.body("job-failed-exceptions"), None, 0)
+    assert found.severity == "critical" and found.summary.startswith("the job FAILED")
+    assert "caused by" in found.evidence["causes"][0]["cause"]
+
+
+# -- rule 6: watermarks ------------------------------------------------------------------------
+
+
+def _marks(flink, values: dict[int, int]) -> dict:
+    mark = flink.body("vertex-watermarks")[0]
+    return dr.per_subtask([{**mark, "id": f"{i}.currentInputWatermark", "value": str(v)}
+                           for i, v in values.items()])  # fmt: skip
+
+
+def test_a_stalled_watermark_is_named(flink):
+    (vertex,) = vertices(flink, 2)[1:]
+    t = int(flink.body("vertex-watermarks")[0]["value"])
+    vertex.watermarks = [_marks(flink, {0: t, 1: t}), _marks(flink, {0: t + 10_000, 1: t})]
+    (found,) = dr.watermarks([vertex])
+    assert found.rule == "watermarks" and found.evidence["subtask"] == 1
+    assert found.evidence["behind-ms"] == 10_000 and not found.evidence["advanced"]
+    assert "did not advance" in found.summary
+
+
+def test_a_lagging_watermark_and_no_watermarks(flink):
+    (vertex,) = vertices(flink, 2)[1:]
+    t = int(flink.body("vertex-watermarks")[0]["value"])
+    vertex.watermarks = [_marks(flink, {0: t, 1: t - 120_000})]
+    (found,) = dr.watermarks([vertex])
+    assert found.evidence["subtask"] == 1 and "lags the vertex's newest by 2m00s" in found.summary
+    vertex.watermarks = [_marks(flink, {0: dr.NO_WATERMARK, 1: dr.NO_WATERMARK})]
+    assert dr.watermarks([vertex]) == []  # no watermarks is not a finding
+
+
+# -- rule 8: headroom --------------------------------------------------------------------------
+
+
+def test_headroom_of_the_bottleneck(flink):
+    sink = {i: {BUSY: 950, BP: 0, dr.RECORDS_IN: 100} for i in range(2)}
+    found = loads(flink, {i: {BUSY: 50, BP: 900} for i in range(2)}, sink, 2)
+    (advice,) = dr.headroom([found[1]], dr.sources(flink.body("job-plan")))
+    assert advice.severity == "info" and advice.evidence["true-rate"] == pytest.approx(210.526)
+    assert advice.evidence["recommended-parallelism"] == 3  # ceil(2 x 0.95 / 0.7)
+    assert "at least 3" in advice.summary
+
+
+# -- rule 9: TaskManager pressure --------------------------------------------------------------
+
+
+def _tm(flink, values: dict[str, float]) -> dict:
+    recorded = flink.body("taskmanager-metrics-cpu")[0]
+    return dr.by_id([{**recorded, "id": k, "value": str(v)} for k, v in values.items()])
+
+
+def test_gc_and_heap_pressure(flink):
+    tm = flink.ids["tmid"]
+    heavy = {dr.GC_TIME: 400, dr.HEAP_USED: 950, dr.HEAP_MAX: 1000}
+    found = dr.taskmanager_pressure({tm: [_tm(flink, heavy), _tm(flink, heavy)]})
+    assert [f.summary.split(" ")[0] for f in found] == ["spends", "heap"]
+    assert all(f.subject == f"taskmanager {tm}" for f in found)
+    calm = {dr.GC_TIME: 10, dr.HEAP_USED: 300, dr.HEAP_MAX: 1000}
+    assert dr.taskmanager_pressure({tm: [_tm(flink, calm)]}) == []
+    (blind,) = dr.taskmanager_pressure({tm: [_tm(flink, {dr.HEAP_USED: 1, dr.HEAP_MAX: 9})]})
+    assert blind.rule == "blind-spot" and dr.GC_TIME in blind.summary
+
+
+# -- the command over a test server ------------------------------------------------------------
+
+
+def aged(flink) -> dict:
+    """The recorded job as if asked 15 minutes after it started RUNNING (old enough to judge;
+    its last checkpoint still within the checkpoint-progress window)."""
+    job = copy.deepcopy(flink.body("job"))
+    job["now"] = job["timestamps"]["RUNNING"] + 900_000
+    return job
+
+
+def serve_job(flink, httpserver, metrics: dict[str, dict[int, dict[str, float]]], *,
+              job=None, exceptions=None, tm_metrics=None) -> None:  # fmt: skip
+    """A cluster answering every request doctor makes about the recorded job: recorded bodies,
+    and the vertex METRICS (vertex id -> subtask -> name -> value) in the recorded shape."""
+    ids = flink.ids
+    jid = ids["jobid"]
+    source, sink = source_sink(flink)
+    job = job or aged(flink)
+    stats = copy.deepcopy(flink.body("checkpoints"))
+    stats["latest"]["completed"]["id"] = int(ids["checkpointid"])  # the one with details
+    answers = {
+        f"/jobs/{jid}": job,
+        f"/jobs/{jid}/exceptions": exceptions or flink.body("job-exceptions"),
+        f"/jobs/{jid}/plan": flink.body("job-plan"),
+        f"/jobs/{jid}/checkpoints/config": flink.body("checkpoints-config"),
+        f"/jobs/{jid}/checkpoints": stats,
+        f"/jobs/{jid}/checkpoints/details/{ids['checkpointid']}": flink.body("checkpoint"),
+    }
+    for vid in (source, sink):
+        answers[f"/jobs/{jid}/vertices/{vid}"] = {**flink.body("vertex"), "id": vid}
+        answers[f"/jobs/{jid}/vertices/{vid}/watermarks"] = flink.body("vertex-watermarks")
+        details = f"/jobs/{jid}/checkpoints/details/{ids['checkpointid']}/subtasks/{vid}"
+        answers[details] = flink.body("checkpoint-vertex")
+    for path, body in answers.items():
+        httpserver.expect_request(path).respond_with_json(body)
+    flink.serve(httpserver, "jobs-overview", "job-metrics-values")
+
+    def vertex_metrics(vid: str):
+        def answer(request) -> Response:
+            wanted = parse_qs(request.query_string.decode())["get"][0].split(",")
+            values = {
+                f"{i}.{m}": v for i, ms in metrics.get(vid, {}).items() for m, v in ms.items()
+            }
+            body = [entry(flink, w, values[w]) for w in wanted if w in values]
+            return Response(json.dumps(body), content_type="application/json")
+
+        return answer
+
+    for vid in (source, sink):
+        path = f"/jobs/{jid}/vertices/{vid}/metrics"
+        httpserver.expect_request(path).respond_with_handler(vertex_metrics(vid))
+    tm = [_tm_entry(flink, k, v) for k, v in (tm_metrics or {}).items()]
+    httpserver.expect_request(f"/taskmanagers/{ids['tmid']}/metrics").respond_with_json(tm)
+
+
+def _tm_entry(flink, metric_id: str, value: float) -> dict:
+    return {**flink.body("taskmanager-metrics-cpu")[0], "id": metric_id, "value": str(value)}
+
+
+RECORDED_LOAD = {  # the demo job as recorded: the throttled source busy, the sink idle
+    "source": {0: {BUSY: 1000, BP: 0, dr.RECORDS_OUT: 95}},
+    "sink": {0: {BUSY: 9, BP: 0, dr.RECORDS_IN: 95}},
+}
+
+
+def _metrics(flink, load: dict) -> dict:
+    source, sink = source_sink(flink)
+    return {source: load["source"], sink: load["sink"]}
+
+
+def test_a_healthy_job_has_no_finding_and_exits_0(flink, httpserver, cli):
+    serve_job(flink, httpserver, _metrics(flink, RECORDED_LOAD),
+              tm_metrics={dr.GC_TIME: 2, dr.HEAP_USED: 100, dr.HEAP_MAX: 1000})  # fmt: skip
+    result = cli(
+        "doctor", flink.ids["jobid"], "--sample", "0", "-o", "json", "--fail-on", "warning"
+    )
+    assert result.code == 0, result.err
+    report = result.json()
+    assert report["job"] == flink.ids["jobid"] and report["name"] == "flinkctl-demo"
+    assert report["findings"] == [] and report["readings"] == 1
+    assert set(report) == {"logged-at", "job", "name", "state", "sampled-ms", "readings",
+                           "findings", "vertices"}  # fmt: skip
+    source = next(v for v in report["vertices"] if v["id"] == flink.ids["sourcevertexid"])
+    assert source["busy-max"] == 1.0 and source["records-out-per-second"] == 95
+    assert result.err == ""
+
+
+def test_a_bottleneck_is_exit_7_most_severe_first(flink, httpserver, cli):
+    load = {
+        "source": {0: {BUSY: 80, BP: 900, dr.RECORDS_OUT: 50}},
+        "sink": {0: {BUSY: 950, BP: 0, dr.RECORDS_IN: 50}},
+    }
+    exceptions = copy.deepcopy(flink.body("job-exceptions-restarted"))
+    for failure in exceptions["exceptionHistory"]["entries"]:  # an hour before
+        failure["timestamp"] = aged(flink)["now"] - 3_600_000
+    serve_job(flink, httpserver, _metrics(flink, load), exceptions=exceptions)
+    result = cli("doctor", flink.ids["jobid"], "--sample", "0", "--fail-on", "warning")
+    assert result.code == 7
+    lines = result.out.splitlines()
+    assert lines[0].split("\t") == ["SEVERITY", "RULE", "SUBJECT", "FINDING", "ADVICE"]
+    rows = [line.split("\t") for line in lines[1:]]
+    assert [(r[0], r[1]) for r in rows] == [
+        ("warning", "backpressure"),
+        ("info", "restarts"),
+        ("info", "headroom"),
+        ("info", "blind-spot"),  # the TaskManager reports no GC time here
+    ]
+    assert rows[0][2] == "vertex 'Count -> Drop -> Sink: Print'"
+    assert result.err.startswith("error: 1 finding(s) at or above warning in flinkctl-demo")
+    # the default --fail-on critical: the same findings are exit 0
+    assert cli("doctor", flink.ids["jobid"], "--sample", "0").code == 0
+
+
+def test_jsonl_is_one_finding_per_line(flink, httpserver, cli):
+    load = {"source": {0: {BUSY: 80, BP: 900}}, "sink": {0: {BUSY: 950, BP: 0}}}
+    serve_job(flink, httpserver, _metrics(flink, load),
+              tm_metrics={dr.GC_TIME: 2, dr.HEAP_USED: 100, dr.HEAP_MAX: 1000})  # fmt: skip
+    result = cli("doctor", "--all", "--sample", "0", "-o", "jsonl")
+    assert result.code == 0, result.err
+    lines = [json.loads(line) for line in result.out.splitlines()]
+    assert [line["rule"] for line in lines] == ["backpressure"]
+    assert lines[0]["job"] == flink.ids["jobid"] and lines[0]["name"] == "flinkctl-demo"
+    assert set(lines[0]) >= {"logged-at", "severity", "subject", "evidence", "summary", "advice"}
+
+
+def test_sampling_reads_until_the_window_ends(flink, httpserver, cli, monkeypatch):
+    slept: list[float] = []
+    monkeypatch.setattr(dr.time, "sleep", slept.append)
+    serve_job(flink, httpserver, _metrics(flink, RECORDED_LOAD),
+              tm_metrics={dr.GC_TIME: 2, dr.HEAP_USED: 100, dr.HEAP_MAX: 1000})  # fmt: skip
+    result = cli("doctor", flink.ids["jobid"], "--sample", "30s", "-o", "json")
+    assert result.code == 0, result.err
+    assert slept == [10.0, 10.0, 10.0] and result.json()["readings"] == 4
+    # the answers never changed: one distinct reading, said out loud
+    (thin,) = result.json()["findings"]
+    assert thin["rule"] == "blind-spot" and thin["evidence"]["distinct-readings"] == 1
+
+
+def test_a_young_job_is_not_judged_by_its_rates(flink, httpserver, cli):
+    job = copy.deepcopy(flink.body("job"))
+    job["now"] = job["timestamps"]["RUNNING"] + 20_000
+    load = {"source": {0: {BUSY: 80, BP: 900}}, "sink": {0: {BUSY: 950, BP: 0}}}
+    serve_job(flink, httpserver, _metrics(flink, load), job=job)
+    result = cli("doctor", flink.ids["jobid"], "--sample", "0", "-o", "json")
+    rules = [f["rule"] for f in result.json()["findings"]]
+    assert rules == ["blind-spot"]
+    assert "too young" in result.json()["findings"][0]["summary"]
+
+
+def test_usage_errors(cli):
+    assert cli("doctor").code == 2
+    assert "give the JOB to diagnose, or --all" in cli("doctor").err
+    assert cli("doctor", "x", "--all").code == 2
+    assert cli("doctor", "x", "--name", "y*").code == 2
+    assert cli("doctor", "x", "--fail-on", "info").code == 2
+
+
+def test_all_with_nothing_running_is_exit_3(flink, httpserver, cli):
+    flink.expect(httpserver, "jobs-overview", body={"jobs": []})
+    result = cli("doctor", "--all", "--sample", "0", "-o", "json")
+    assert result.code == 3
+    (item,) = result.json()
+    assert item["note"] == "no job runs"
+
+
+def test_on_a_terminal_the_vertex_summary_follows(flink, httpserver, cli, monkeypatch):
+    monkeypatch.setenv("FLINKCTL_FORCE_TTY", "1")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    load = {"source": {0: {BUSY: 80, BP: 900}}, "sink": {0: {BUSY: 950, BP: 0}}}
+    serve_job(flink, httpserver, _metrics(flink, load),
+              tm_metrics={dr.GC_TIME: 2, dr.HEAP_USED: 100, dr.HEAP_MAX: 1000})  # fmt: skip
+    result = cli("doctor", flink.ids["jobid"], "--sample", "0")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0].split() == ["SEVERITY", "RULE", "SUBJECT", "FINDING"]
+    assert lines[2].startswith("warning    backpressure   vertex 'Count -> Drop -> Sink: Print'")
+    assert lines[4].startswith("vertex 'Count -> Drop -> Sink: Print': raise this vertex's")
+    heading = next(i for i, line in enumerate(lines) if line.startswith("flinkctl-demo ("))
+    assert "RUNNING, 1 reading(s)" in lines[heading]
+    assert lines[heading + 1].split()[:3] == ["VERTEX", "PARALLELISM", "BUSY"]
+    sink = next(line for line in lines[heading:] if line.startswith("Count -> Drop"))
+    assert "95%" in sink
+
+
+def test_all_contexts_tags_each_report_and_names_the_one_down(flink, httpserver, cli, monkeypatch):
+    from flinkctl import Config, Context, load_config
+    from flinkctl.local.ports import free_port
+
+    monkeypatch.setenv("FLINKCTL_RETRY_BUDGET", "0")  # the context down: refused, not retried
+    url = httpserver.url_for("").rstrip("/")
+    down = f"http://127.0.0.1:{free_port()}"
+    contexts = {"one": Context("one", url=url), "down": Context("down", url=down)}
+    Config(load_config().path, contexts).save()
+    load = {"source": {0: {BUSY: 80, BP: 900}}, "sink": {0: {BUSY: 950, BP: 0}}}
+    serve_job(flink, httpserver, _metrics(flink, load),
+              tm_metrics={dr.GC_TIME: 2, dr.HEAP_USED: 100, dr.HEAP_MAX: 1000})  # fmt: skip
+    r = cli("doctor", "--all", "-A", "--sample", "0", "-o", "json", url="")
+    assert r.code == 5  # the context down is the worst outcome
+    report, failed = sorted(r.json(), key=lambda item: item["context"], reverse=True)
+    assert report["context"] == "one" and report["findings"][0]["rule"] == "backpressure"
+    assert failed["context"] == "down" and failed["error"]["code"] == 5
+    r = cli("doctor", "--all", "-A", "--sample", "0", url="")
+    assert [line.split("\t")[:3] for line in r.out.splitlines()[:2]] == [
+        ["CONTEXT", "JOB", "SEVERITY"],
+        ["one", "flinkctl-demo", "warning"],
+    ]
+    assert "error: context down: " in r.err
