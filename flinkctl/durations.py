@@ -40,3 +40,22 @@ def _units(value: str, text: str) -> float:
             f"invalid duration {text!r}: expected e.g. 45s, 30m, 12h, 7d or a number of seconds"
         )
     return total
+
+
+def humanize(ms: float | None) -> str:
+    """Milliseconds -> '850ms', '12.3s', '4m05s', '3h12m', '2d04h'; None or negative -> '-'."""
+    if ms is None or ms < 0:
+        return "-"
+    if ms < 1000:
+        return f"{ms:.0f}ms"
+    s = ms / 1000
+    if s < 60:
+        return f"{s:.1f}s"
+    m, sec = divmod(int(s), 60)
+    if m < 60:
+        return f"{m}m{sec:02d}s"
+    h, m = divmod(m, 60)
+    if h < 24:
+        return f"{h}h{m:02d}m"
+    d, h = divmod(h, 24)
+    return f"{d}d{h:02d}h"

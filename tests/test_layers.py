@@ -1,6 +1,7 @@
 """The layers of DESIGN.md, checked on the source: flinkctl/client/ is the only code that knows
-REST paths, client/ and output/ never import each other, and the library layers (client/,
-config.py, flink.py, local/) never import typer or rich."""
+REST paths, client/ and output/ never import each other, the library layers (client/,
+config.py, flink.py, local/) never import typer or rich, and workflows/ neither those nor the
+CLI or output."""
 
 from __future__ import annotations
 
@@ -139,3 +140,20 @@ def test_the_domain_module_sits_below_everything():
         if module.split(".")[0] in ("flinkctl", "httpx", "yaml", "typer", "rich")
     ]
     assert not found, "\n".join(found)
+
+
+def test_workflows_import_neither_the_cli_nor_output_nor_typer_and_rich():
+    """workflows/ sits under cli/ and beside output/: it reports through plain objects."""
+    found = []
+    for path in sources(PACKAGE / "workflows"):
+        for node in ast.walk(parse(path)):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                if name.split(".")[0] in ("typer", "rich") or name.split(".")[:2] in (
+                    ["flinkctl", "cli"],
+                    ["flinkctl", "output"],
+                ):
+                    found.append(f"{where(path, node)} imports {name}")
+    assert found == []

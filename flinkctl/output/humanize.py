@@ -9,22 +9,9 @@ from flinkctl.flink import local_time, number
 
 def duration(ms: Any) -> str:
     """Milliseconds -> '850ms', '12.3s', '4m05s', '3h12m', '2d04h'; negative -> '-'."""
-    ms = number(ms)
-    if ms is None or ms < 0:
-        return "-"
-    if ms < 1000:
-        return f"{ms:.0f}ms"
-    s = ms / 1000
-    if s < 60:
-        return f"{s:.1f}s"
-    m, s = divmod(int(s), 60)
-    if m < 60:
-        return f"{m}m{s:02d}s"
-    h, m = divmod(m, 60)
-    if h < 24:
-        return f"{h}h{m:02d}m"
-    d, h = divmod(h, 24)
-    return f"{d}d{h:02d}h"
+    from flinkctl.durations import humanize
+
+    return humanize(number(ms))
 
 
 def size(n: Any) -> str:

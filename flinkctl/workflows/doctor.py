@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
+from flinkctl.durations import humanize as duration
 from flinkctl.errors import ExitCode, FlinkctlError
 from flinkctl.flink import (
     ENDED_STATES,
@@ -49,7 +50,6 @@ from flinkctl.flink import (
     objects,
     trace_summary,
 )
-from flinkctl.output.humanize import duration  # the one home of "4m05s" (imports flink only)
 
 if TYPE_CHECKING:
     from flinkctl.client import FlinkClient
