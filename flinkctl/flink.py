@@ -30,6 +30,19 @@ TERMINAL_STATES = frozenset({"FINISHED", "CANCELED", "FAILED"})
 ENDED_STATES = TERMINAL_STATES | {"SUSPENDED"}
 # failing, failed, cancelling, cancelled or suspended: a job in one will not finish on its own
 UNSUCCESSFUL_STATES = FAILURE_STATES | {"CANCELLING", "CANCELED", "SUSPENDED"}
+# the vertex states of a job that takes part in checkpoints and savepoints (a task that finished,
+# e.g. a bounded source, still does since Flink 1.15)
+CHECKPOINTING_VERTEX_STATES = frozenset({"RUNNING", "FINISHED"})
+
+
+def all_running(job: Mapping[str, Any], *, finished_ok: bool = False) -> bool:
+    """Whether a GET /jobs/:jobid body shows the job RUNNING and every vertex RUNNING (with
+    FINISHED_OK, or FINISHED): a job that checkpoints, where one with a restarting or still
+    deploying task does not."""
+    wanted = CHECKPOINTING_VERTEX_STATES if finished_ok else {"RUNNING"}
+    vertices = job.get("vertices") or []
+    return job.get("state") == "RUNNING" and all(v.get("status") in wanted for v in vertices)
+
 
 # -- ids -------------------------------------------------------------------------------------
 

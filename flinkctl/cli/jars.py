@@ -26,7 +26,7 @@ from flinkctl.errors import (
     UnreachableError,
     UsageError,
 )
-from flinkctl.flink import UNSUCCESSFUL_STATES, JarUpload, is_hex_id, obj, objects
+from flinkctl.flink import UNSUCCESSFUL_STATES, JarUpload, all_running, is_hex_id, obj, objects
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -322,8 +322,7 @@ def _wait_running(jid: str, timeout: float) -> dict:
             raise OperationFailed(f"job {jid} is {job.get('state')}: {root_cause(jid)}")
         if job.get("state") == "FINISHED":
             return True
-        vertices = objects(job.get("vertices"))
-        return job.get("state") == "RUNNING" and all(v.get("status") == "RUNNING" for v in vertices)
+        return all_running(job)
 
     return waiting(
         f"start of job {jid}",

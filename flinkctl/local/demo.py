@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING
 
 from flinkctl.client.poller import Poller
 from flinkctl.errors import FlinkctlError, OperationFailed
-from flinkctl.flink import ACTIVE_STATES, TERMINAL_STATES, Json, jar_id
+from flinkctl.flink import ACTIVE_STATES, TERMINAL_STATES, Json, all_running, jar_id
 
 if TYPE_CHECKING:
     from flinkctl.client import FlinkClient
-    from flinkctl.flink import JobDetails
 
 JAR = Path(__file__).with_name("demo") / "flinkctl-demo.jar"
 JOB_NAME = "flinkctl-demo"
@@ -43,14 +42,11 @@ def find(client: FlinkClient) -> str | None:
 def _wait_running(client: FlinkClient, job_id: str, timeout: float) -> None:
     """Until the job and all its vertices are RUNNING (so checkpoints and savepoints work)."""
 
-    def running(job: JobDetails) -> bool:
-        return job["state"] == "RUNNING" and all(v["status"] == "RUNNING" for v in job["vertices"])
-
     job = Poller.within(timeout).last(
-        lambda: client.job(job_id), lambda j: j["state"] in TERMINAL_STATES or running(j)
+        lambda: client.job(job_id), lambda j: j["state"] in TERMINAL_STATES or all_running(j)
     )
     if job["state"] in TERMINAL_STATES:
         exc = client.job_exceptions(job_id).get("root-exception") or ""
         raise OperationFailed(f"demo job {job_id} is {job['state']}", flink=exc.splitlines()[:1])
-    if not running(job):
+    if not all_running(job):
         raise FlinkctlError(f"demo job {job_id} was not running after {timeout:.0f}s")

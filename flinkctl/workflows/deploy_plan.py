@@ -13,13 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flinkctl.flink import Json
+from flinkctl.flink import CHECKPOINTING_VERTEX_STATES, Json, all_running
 from flinkctl.sensitive import MASK, mask_args, mask_conf
 from flinkctl.workflows.revisions import Known, Record, Spec, same_values
-
-# The vertex states a job may be in and still stop with a savepoint (finished tasks take part
-# in checkpoints since Flink 1.15).
-STOPPABLE_VERTEX_STATES = frozenset({"RUNNING", "FINISHED"})
 
 
 @dataclass(frozen=True)
@@ -39,10 +35,7 @@ class StateChoice:
 def running_cleanly(job: Json) -> bool:
     """Whether GET /jobs/:jobid shows a job that can stop with a savepoint: RUNNING, and every
     vertex RUNNING or FINISHED (a crash-looping job's tasks restart: Flink refuses the stop)."""
-    vertices = job.get("vertices") or []
-    return job.get("state") == "RUNNING" and all(
-        v.get("status") in STOPPABLE_VERTEX_STATES for v in vertices
-    )
+    return all_running(job, finished_ok=True)
 
 
 def retains_on_cancel(config: Json | None) -> bool:
@@ -120,7 +113,7 @@ def _unclean(job: Json) -> str:
     if state != "RUNNING":
         return state
     waiting = sorted(
-        {str(v.get("status")) for v in job.get("vertices") or []} - STOPPABLE_VERTEX_STATES
+        {str(v.get("status")) for v in job.get("vertices") or []} - CHECKPOINTING_VERTEX_STATES
     )
     return f"RUNNING with tasks {', '.join(waiting)}"
 

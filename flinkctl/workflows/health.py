@@ -22,6 +22,7 @@ from flinkctl.flink import (
     JobDetails,
     JobExceptions,
     Json,
+    all_running,
     failures,
     last_failure,
     trace_summary,
@@ -71,8 +72,7 @@ class Verdict:
 def observe(job: JobDetails, exceptions: JobExceptions, stats: CheckpointStats) -> Observation:
     """An Observation from GET /jobs/:jobid, /exceptions and /checkpoints."""
     state = str(job.get("state") or "")
-    vertices = job.get("vertices") or []
-    running = state == "RUNNING" and all(v.get("status") == "RUNNING" for v in vertices)
+    running = all_running(job)
     return Observation(
         state=state,
         tasks_running=running,

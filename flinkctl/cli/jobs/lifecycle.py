@@ -20,7 +20,7 @@ from flinkctl.cli.common.options import (
 from flinkctl.cli.common.waiting import Wait, until_job_ended, waiting, with_wait
 from flinkctl.cli.invocation import Invocation, emit, note
 from flinkctl.errors import RescaleUnsupported, UsageError
-from flinkctl.flink import ENDED_STATES, objects
+from flinkctl.flink import ENDED_STATES, all_running, objects
 
 app = typer.Typer()
 
@@ -212,8 +212,7 @@ def _rescaled(job: dict, targets: dict[str, int]) -> bool:
 
     if job.get("state") in ENDED_STATES:
         raise OperationFailed(f"job {job.get('jid')} is {job.get('state')}")
-    return job.get("state") == "RUNNING" and all(
+    return all_running(job) and all(
         v.get("parallelism") == targets.get(v["id"], v.get("parallelism"))
-        and v.get("status") == "RUNNING"
         for v in objects(job.get("vertices"))
     )
