@@ -305,7 +305,7 @@ def merge(recorded: list[Savepoint], reported: list[Savepoint]) -> list[Savepoin
 
 
 @dataclass
-class Known:
+class KnownSavepoints:
     """What one cluster and the catalog know of the savepoints of some job names."""
 
     savepoints: list[Savepoint]  # merged, newest first
@@ -327,7 +327,7 @@ class Known:
 
 def known(
     client: FlinkClient, catalog: Catalog, name: str | None = None, *, glob: str | None = None
-) -> Known:
+) -> KnownSavepoints:
     """The savepoints of job NAME (or of names matching GLOB; neither: every job) on CLIENT's
     cluster: the catalog's rows merged with Flink's history and `latest.savepoint` of every job
     of those names it still knows (read concurrently). Flink's that the catalog lacked are
@@ -354,7 +354,7 @@ def known(
     catalog.learn_savepoints(reported)
     _settle(client, catalog, [r for r in catalog.savepoints([ctx.url], name) if wanted(r.job_name)])
     recorded = [r for r in catalog.savepoints([ctx.url], name) if wanted(r.job_name)]
-    return Known(merge(recorded, reported), running, restored)
+    return KnownSavepoints(merge(recorded, reported), running, restored)
 
 
 def _settle(client: FlinkClient, catalog: Catalog, rows: list[Savepoint]) -> None:
@@ -469,7 +469,7 @@ def rollback_states(client: FlinkClient, catalog: Catalog, name: str) -> dict[st
 
 
 def plan(
-    found: Known,
+    found: KnownSavepoints,
     names: list[str],
     *,
     keep: int | None,
@@ -531,7 +531,9 @@ def _already_gone(exc: FlinkctlError) -> bool:
 # -- check -----------------------------------------------------------------------------------
 
 
-def freshness(found: Known, max_age: float, now: int | None = None) -> list[dict[str, Any]]:
+def freshness(
+    found: KnownSavepoints, max_age: float, now: int | None = None
+) -> list[dict[str, Any]]:
     """One row per running job of FOUND: its name's newest completed savepoint, its age and
     whether it is younger than MAX_AGE seconds (`"fresh"`)."""
     now = now or now_ms()
