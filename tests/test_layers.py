@@ -1,7 +1,7 @@
-"""The layers of DESIGN.md, checked on the source: flinkctl/client/ is the only code that knows
-REST paths, client/ and output/ never import each other, the library layers (client/,
-config.py, flink.py, local/) never import typer or rich, and workflows/ neither those nor the
-CLI or output."""
+"""The layers of CONTRIBUTING.md ("Layout"), checked on the source: flinkctl/client/ is the
+only code that knows REST paths, client/ and output/ never import each other, the library layers
+(client/, config.py, flink.py, local/, catalog.py, sensitive.py, durations.py) never import
+typer or rich, and workflows/ imports neither those nor the CLI or output."""
 
 from __future__ import annotations
 
@@ -15,7 +15,15 @@ import pytest
 PACKAGE = Path(__file__).parent.parent / "flinkctl"
 CLIENT = PACKAGE / "client"
 OUTPUT = PACKAGE / "output"
-LIBRARY = [CLIENT, PACKAGE / "config.py", PACKAGE / "flink.py", PACKAGE / "local"]
+LIBRARY = [
+    CLIENT,
+    PACKAGE / "config.py",
+    PACKAGE / "flink.py",
+    PACKAGE / "local",
+    PACKAGE / "catalog.py",
+    PACKAGE / "sensitive.py",
+    PACKAGE / "durations.py",
+]
 # the verbs of a generic request, on a receiver that is a client or an HTTP transport
 REQUEST_METHODS = {"get", "request", "_get", "_send", "post", "put", "patch", "delete"}
 TRANSPORT = re.compile(r"(?:\b|_)(?:client|http)(?:\(\))?$")
