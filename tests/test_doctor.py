@@ -219,6 +219,17 @@ def test_a_crash_loop_is_critical(flink):
     assert found.evidence["causes"][0]["count"] == 3
 
 
+def test_restarts_since_the_start_are_never_fewer_than_the_recent_ones(flink):
+    """numRestarts may be a metrics fetch (10 s) behind the exception history."""
+    exceptions = copy.deepcopy(flink.body("deploy-exceptions-restarting"))
+    entries = exceptions["exceptionHistory"]["entries"]
+    at = entries[0]["timestamp"]
+    entries[:] = [{**entries[0], "timestamp": at - n * 3000} for n in range(9)]
+    (found,) = dr.restarts("RUNNING", exceptions, 8, at + 1000)
+    assert found.summary.startswith("9 restart(s) since the start, 9 in the last 10m00s")
+    assert found.evidence["restarts"] == 9
+
+
 def test_old_restarts_are_info_and_none_is_no_finding(flink):
     exceptions = flink.body("job-exceptions-restarted")
     at = exceptions["exceptionHistory"]["entries"][0]["timestamp"]

@@ -712,7 +712,9 @@ def restarts(
                     "endpoint": entry.get("endpoint") or entry.get("location"),
                 }
             )
-    counted = int(total) if total is not None else None
+    # numRestarts may be a metrics fetch behind (10 s) the exception history, which is bounded:
+    # the restarts since the start are at least as many as either shows
+    counted = max(int(total), len(recent)) if total is not None else None
     if not entries and not counted and state not in FAILURE_STATES | RECOVERING_STATES:
         return []
     if state in FAILURE_STATES or len(recent) >= t.crash_loop:
