@@ -412,7 +412,7 @@ class Deployer:
             return self.planned(req, current, spec, choice)
         self.check_journal()
         self.superseded_check(self.planned_generation, "this deploy was about to start")
-        revision = max(known.max_revision, self.local_max(req.name, "revision")) + 1
+        revision = self.next_revision(known)
         generation = self.next_generation(known)
         self.changed = True
         self.report.previous_job_id = current.job_id if current else None
@@ -1261,9 +1261,10 @@ class Deployer:
         ]
         return max(generations, default=0) + 1
 
-    def local_max(self, name: str, column: str) -> int:
-        entries = self.catalog.entries(self.cluster, name)
-        return max((getattr(e, column) for e in entries), default=0)
+    def next_revision(self, known: History) -> int:
+        """One more than any revision of NAME known on the cluster or in this machine's catalog."""
+        entries = self.catalog.entries(self.cluster, known.name)
+        return max([known.max_revision, *(e.revision for e in entries)]) + 1
 
     def target(self, known: History, current: Known, revision: int | None) -> Record:
         """The revision `rollback` goes to: REVISION, else the previous good one."""
