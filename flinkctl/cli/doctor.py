@@ -7,9 +7,14 @@ import typer
 
 from flinkctl.cli.common import completers, watching
 from flinkctl.cli.common.fleet import AllContextsOption, each_context, tagged
-from flinkctl.cli.common.options import duration_option, with_output
+from flinkctl.cli.common.options import (
+    NameGlobOption,
+    check_selection,
+    duration_option,
+    with_output,
+)
 from flinkctl.cli.invocation import Invocation, emit, note
-from flinkctl.errors import FindingsError, NotFoundError, UsageError
+from flinkctl.errors import FindingsError, NotFoundError
 
 if TYPE_CHECKING:
     from flinkctl.cli.common.fleet import Results
@@ -36,12 +41,6 @@ JobOptionalArgument = Annotated[
 ]
 AllJobsOption = Annotated[
     bool, typer.Option("--all", help="Every job that has not ended (see --name).")
-]
-NameGlobOption = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option(
-        "--name", help="With --all: only jobs whose name matches this glob, e.g. 'etl-*'."
-    ),
 ]
 SampleOption = Annotated[
     float,
@@ -89,14 +88,8 @@ def doctor(
       flinkctl doctor flinkctl-demo --sample 30s --fail-on warning
       flinkctl doctor --all -A --sample 0 -o jsonl >> findings.jsonl
     """
-    if job and all_jobs:
-        raise UsageError("give a JOB or --all, not both")
-    if not job and not all_jobs:
-        raise UsageError("give the JOB to diagnose, or --all")
-    if name and not all_jobs:
-        raise UsageError("--name selects jobs with --all")
-    if all_contexts and not all_jobs:
-        raise UsageError("--all-contexts diagnoses jobs with --all")
+    check_selection(bool(job), all_jobs, name, all_contexts, jobs="a JOB",
+                    wanted="the JOB to diagnose", across="diagnoses jobs")  # fmt: skip
     last: list[Results] = []
 
     def fetch() -> Any:

@@ -18,9 +18,11 @@ from flinkctl.cli.common.operations import DISPOSAL, SAVEPOINT, status_command
 from flinkctl.cli.common.options import (
     CatalogOption,
     DirAliasOption,
+    NameGlobOption,
     SavepointDirOption,
     SavepointFormatOption,
     catalog_at,
+    check_selection,
     duration_option,
     savepoint_target,
     with_output,
@@ -37,12 +39,6 @@ if TYPE_CHECKING:
 app = typer.Typer(no_args_is_help=True)
 
 AllJobsOption = Annotated[bool, typer.Option("--all", help="Every running job (see --name).")]
-NameGlobOption = Annotated[
-    str | None,
-    typer.Option(
-        "--name", help="With --all: only jobs whose name matches this glob, e.g. 'etl-*'."
-    ),
-]
 
 
 MaxAgeOption = Annotated[
@@ -111,14 +107,8 @@ def trigger(
     """
     directory = savepoint_dir or directory  # --dir: the name before --savepoint-dir
     fmt_value = savepoint_target(directory, fmt)["format_type"]
-    if jobs and all_jobs:
-        raise UsageError("give JOBs or --all, not both")
-    if not jobs and not all_jobs:
-        raise UsageError("give the JOBs to savepoint, or --all")
-    if name and not all_jobs:
-        raise UsageError("--name selects jobs with --all")
-    if all_contexts and not all_jobs:
-        raise UsageError("--all-contexts takes savepoints with --all")
+    check_selection(bool(jobs), all_jobs, name, all_contexts, jobs="JOBs",
+                    wanted="the JOBs to savepoint", across="takes savepoints")  # fmt: skip
     with catalog_at(catalog) as local:
         if jobs and len(jobs) == 1:
             return _trigger_one(local, jobs[0], directory, cancel, fmt_value, wait)

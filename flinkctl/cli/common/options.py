@@ -184,6 +184,37 @@ def duration_option(name: str, *, help: str) -> Any:
     return typer.Option(name, parser=duration, metavar="DURATION", help=help)
 
 
+NameGlobOption = Annotated[
+    str | None,
+    typer.Option(
+        "--name", help="With --all: only jobs whose name matches this glob, e.g. 'etl-*'."
+    ),
+]
+
+
+def check_selection(
+    given: bool,
+    all_jobs: bool,
+    name: str | None,
+    all_contexts: bool,
+    *,
+    jobs: str,
+    wanted: str,
+    across: str,
+) -> None:
+    """Refuse a selection that is not exactly the JOB arguments (GIVEN) or --all; --name and
+    -A/--all-contexts go with --all. The messages name JOBS ("JOBs"), what is WANTED ("the JOBs
+    to savepoint") and what -A does ACROSS contexts ("takes savepoints")."""
+    if given and all_jobs:
+        raise UsageError(f"give {jobs} or --all, not both")
+    if not given and not all_jobs:
+        raise UsageError(f"give {wanted}, or --all")
+    if name and not all_jobs:
+        raise UsageError("--name selects jobs with --all")
+    if all_contexts and not all_jobs:
+        raise UsageError(f"--all-contexts {across} with --all")
+
+
 CatalogOption = Annotated[
     Optional[Path],  # noqa: UP045 (typer needs Optional here)
     typer.Option(
