@@ -8,7 +8,6 @@ before the running job was touched, 6 rolled back to the previous revision (heal
 
 import sys
 import time
-from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -39,8 +38,6 @@ from flinkctl.cli.jars import (
 from flinkctl.errors import UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from flinkctl.workflows.deploy import Report, Step
 
 app = typer.Typer(no_args_is_help=True)
@@ -166,13 +163,14 @@ def run_workflow(catalog: Path | None, work: "Any") -> None:
     """
     import signal
 
+    from flinkctl.local.processes import signals_interrupt
     from flinkctl.output.deploy import REPORT
     from flinkctl.workflows.deploy import Deployer
 
     invocation = Invocation.current()
     progress = Progress(invocation)
     deployer = Deployer(invocation.client(), catalog_at(catalog), progress)
-    with _signals_as_interrupts() as received:
+    with signals_interrupt((signal.SIGINT, signal.SIGTERM)) as received:
         try:
             report: Report = work(deployer)
         except KeyboardInterrupt:
@@ -188,40 +186,6 @@ def run_workflow(catalog: Path | None, work: "Any") -> None:
             print(f"note: {note}", file=sys.stderr)
     emit(report.to_json(), REPORT)
     raise typer.Exit(report.exit_code)
-
-
-class _Signalled(KeyboardInterrupt):
-    """SIGTERM, raised where the run is, as Ctrl-C is."""
-
-
-@contextmanager
-def _signals_as_interrupts() -> "Iterator[list[int]]":
-    """Turn SIGTERM into an interruption for the block; the list collects the signals seen."""
-    import signal
-    import threading
-
-    received: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield received
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        received.append(signum)
-        raise _Signalled
-
-    def ctrl_c(signum: int, frame: object) -> None:
-        received.append(signum)
-        raise KeyboardInterrupt
-
-    previous = {
-        signal.SIGTERM: signal.signal(signal.SIGTERM, interrupt),
-        signal.SIGINT: signal.signal(signal.SIGINT, ctrl_c),
-    }
-    try:
-        yield received
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 # -- deploy.yaml ------------------------------------------------------------------------------

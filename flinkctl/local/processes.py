@@ -102,20 +102,26 @@ def stop(cluster: LocalCluster, say: Say, grace: float = 20.0) -> list[int]:
 
 
 @contextlib.contextmanager
-def signals_interrupt() -> Iterator[None]:
-    """Turn SIGTERM and SIGHUP (a closed terminal) into KeyboardInterrupt, so `up` cleans up."""
+def signals_interrupt(
+    signals: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGHUP),
+) -> Iterator[list[int]]:
+    """Turn SIGNALS (by default SIGTERM, and SIGHUP: a closed terminal) into KeyboardInterrupt
+    for the block, so `up` cleans up and `deploy` reports; the list collects the signals seen.
+    Off the main thread, where Python runs no handler, nothing changes."""
     import threading
 
+    received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield received
         return
 
     def interrupt(signum: int, frame: object) -> None:
+        received.append(signum)
         raise KeyboardInterrupt
 
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    previous = {sig: signal.signal(sig, interrupt) for sig in signals}
     try:
-        yield
+        yield received
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
