@@ -1,11 +1,12 @@
 """`flinkctl doctor`: a top-level command over flinkctl.workflows.doctor (rules, thresholds)."""
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from flinkctl.cli.common import completers, watching
+from flinkctl.cli.common import watching
+from flinkctl.cli.common.arguments import JobOptionalArgument
 from flinkctl.cli.common.fleet import AllContextsOption, each_context, tagged
 from flinkctl.cli.common.options import (
     NameGlobOption,
@@ -30,15 +31,6 @@ class Severity(str, Enum):
     critical = "critical"
 
 
-JobOptionalArgument = Annotated[
-    Optional[str],  # noqa: UP045 (typer needs Optional here)
-    typer.Argument(
-        help="Job id, unique id prefix (4+ chars) or exact job name.",
-        metavar="JOB",
-        show_default=False,
-        autocompletion=completers.jobs,
-    ),
-]
 AllJobsOption = Annotated[
     bool, typer.Option("--all", help="Every job that has not ended (see --name).")
 ]

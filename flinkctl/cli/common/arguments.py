@@ -59,6 +59,15 @@ JobArgument = _argument(
     metavar="JOB",
     autocompletion=completers.jobs,
 )
+JobOptionalArgument = Annotated[  # JOB, or --all instead
+    str | None,
+    typer.Argument(
+        help="Job id, unique id prefix (4+ chars) or exact job name.",
+        metavar="JOB",
+        show_default=False,
+        autocompletion=completers.jobs,
+    ),
+]
 JobsArgument = Annotated[
     list[str] | None,
     typer.Argument(
