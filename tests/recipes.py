@@ -1,6 +1,10 @@
-"""The README's recipes as the tests run them: a marked block's text, a crontab's lines, a
-user's home as cron sees it, and a command run the way cron runs it (tests/test_recipes.py
-over a served fake, tests/e2e/test_cron.py over a real cluster)."""
+"""The recipes as the tests run them: a marked block's text, a crontab's lines, a user's home as
+cron sees it, and a command run the way cron runs it (tests/test_recipes.py over a served fake,
+tests/e2e/test_cron.py over a real cluster).
+
+A recipe is a fenced block under a marker `<!-- recipe: NAME[; note] -->`, in docs/recipes.md
+(every block there has one), in another guide (docs/contexts.md's gateway context) or in the
+README's "Uses", whose blocks are tastes of docs/recipes.md's (`; a taste of NAME`)."""
 
 from __future__ import annotations
 
@@ -12,17 +16,30 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-README = (REPO / "README.md").read_text()
-RECIPES = README.split("\n## Recipes\n")[1].split("\n## ")[0]
+README = REPO / "README.md"
+GUIDES = sorted((REPO / "docs").glob("*.md"))  # docs/reference.md among them: generated
+DOCS = [README, *GUIDES]
+RECIPES = (REPO / "docs" / "recipes.md").read_text()
+USES = README.read_text().split("\n## Uses\n")[1].split("\n## ")[0]  # the README's tastes
 MARKED = re.compile(r"<!-- recipe: ([\w-]+)(;[^>]*)?[^>]*-->\n```(\w+)\n(.*?)```", re.S)
+TASTE = re.compile(r"; a taste of ([\w-]+)")
 FLINKCTL = str(Path(sys.executable).with_name("flinkctl"))
 # Actions' shells (docs.github.com: "Using a specific shell")
 
 
+def marked() -> dict[str, tuple[Path, re.Match[str]]]:
+    """Every marked block of the README and the guides by its name, with the file it is in."""
+    found: dict[str, tuple[Path, re.Match[str]]] = {}
+    for path in DOCS:
+        for m in MARKED.finditer(path.read_text()):
+            assert m.group(1) not in found, f"two recipes named {m.group(1)}"
+            found[m.group(1)] = (path, m)
+    return found
+
+
 def recipe(name: str) -> str:
-    """The text of the README block marked `<!-- recipe: NAME ... -->`."""
-    found = {m.group(1): m.group(4) for m in MARKED.finditer(RECIPES)}
-    return found[name]
+    """The text of the block marked `<!-- recipe: NAME ... -->`, in whichever document."""
+    return marked()[name][1].group(4)
 
 
 def crontab(text: str) -> tuple[dict[str, str], list[str]]:

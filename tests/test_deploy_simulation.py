@@ -1,4 +1,4 @@
-"""The deterministic simulation of deploy's faults (issue 18; DESIGN.md, "Deploy's invariants").
+"""The deterministic simulation of deploy's faults (issue 18; CONTRIBUTING, "Deploy's invariants").
 
 The real `Deployer` (deploy and rollback) and `savepoint prune`'s workflow run through the real
 `FlinkClient` against a fake JobManager in memory (tests/fakeflink.py), on a fake clock: nothing

@@ -1,12 +1,15 @@
-"""The README's recipes are code: each block under "## Recipes" runs here as its environment
-would run it, against a served fake Flink (recorded responses) and the installed `flinkctl`.
+"""The recipes are code: each block of docs/recipes.md (and docs/contexts.md's gateway context)
+runs here as its environment would run it, against a served fake Flink (recorded responses) and
+the installed `flinkctl`; the README's tastes of them are their lines.
 
 - crontab: every line through `env -i` with cron's environment (HOME, LOGNAME, SHELL=/bin/sh,
   PATH=/usr/bin:/bin, the crontab's NAME=value lines taken literally) and `/bin/sh -c`, in $HOME.
 - GitHub Actions: the step's `run` as a file, run by the shell Actions picks: `bash -e {0}`
   without `shell:`, `bash --noprofile --norc -eo pipefail {0}` with `shell: bash`.
 - CI script, shell script: bash, as their shebang / CI runner does.
-A block that cannot run says why in its marker comment (`<!-- recipe: ID; not run: why -->`).
+A block that cannot run says why in its marker comment (`<!-- recipe: ID; not run: why -->`); a
+taste in the README (`<!-- recipe: ID; a taste of NAME -->`) is NAME's lines in NAME's order,
+`...` standing for the lines left out.
 """
 
 from __future__ import annotations
@@ -20,7 +23,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-from recipes import FLINKCTL, MARKED, RECIPES, as_cron, cron_home, crontab, recipe
+from recipes import (
+    FLINKCTL,
+    MARKED,
+    RECIPES,
+    TASTE,
+    USES,
+    as_cron,
+    cron_home,
+    crontab,
+    marked,
+    recipe,
+)
 
 from flinkctl.catalog import Catalog
 from flinkctl.local.demo import JAR
@@ -32,17 +46,47 @@ RUN_HERE = {"crontab", "github-actions", "deploy-options", "ci-script", "shell-s
             "gateway-context"}  # fmt: skip
 
 
-def test_every_block_of_the_recipes_is_run_here_or_says_why_not():
-    fences = re.findall(r"^```\w+$", RECIPES, re.M)
-    marked = list(MARKED.finditer(RECIPES))
-    assert len(marked) == len(fences), "a block under ## Recipes lacks its <!-- recipe: --> marker"
-    for m in marked:
-        name, not_run = m.group(1), m.group(2)
+@pytest.mark.parametrize("where,text", [("docs/recipes.md", RECIPES), ("README.md Uses", USES)])
+def test_every_block_is_marked(where, text):
+    fences = re.findall(r"^```\w+$", text, re.M)
+    assert fences, f"no blocks in {where}"
+    assert len(list(MARKED.finditer(text))) == len(fences), f"a block in {where} lacks its marker"
+
+
+def test_every_recipe_is_run_here_or_says_why_not_or_is_a_taste():
+    recipes = marked()
+    for name, (path, m) in recipes.items():
+        note = m.group(2) or ""
+        taste = TASTE.match(note)
         if name in RUN_HERE:
-            assert not not_run, f"{name} runs here: its marker says it does not"
+            assert not note, f"{name} runs here: its marker says it does not"
+        elif taste:
+            assert path.name == "README.md", f"{name}: a taste belongs in the README"
+            assert taste.group(1) in recipes, f"{name} tastes of {taste.group(1)}: no such recipe"
         else:
-            assert not_run and "not run" in not_run, f"{name}: neither run here nor says why"
-    assert {m.group(1) for m in marked} >= RUN_HERE
+            assert "not run" in note, f"{name}: neither run here nor says why"
+    assert set(recipes) >= RUN_HERE
+    tastes = {m.group(1) for m in MARKED.finditer(USES) if TASTE.match(m.group(2) or "")}
+    assert len(tastes) >= 4, "the README's uses taste of the recipes"
+
+
+TASTES = [
+    (name, TASTE.match(m.group(2)).group(1))
+    for name, (_path, m) in marked().items()
+    if TASTE.match(m.group(2) or "")
+]
+
+
+@pytest.mark.parametrize("taste,whole", TASTES, ids=[t for t, _ in TASTES])
+def test_a_taste_is_its_recipes_lines_in_order(taste, whole):
+    """Each line of the taste, but `...`, is a line of the recipe, after the one before it."""
+    lines = recipe(whole).splitlines()
+    at = 0
+    for line in recipe(taste).splitlines():
+        if line.strip() in ("", "..."):
+            continue
+        assert line in lines[at:], f"{taste}: {line!r} is not in {whole} (after line {at})"
+        at = lines.index(line, at) + 1
 
 
 # -- cron ---------------------------------------------------------------------------------------

@@ -8,8 +8,9 @@ import typer
 
 from flinkctl.cli.common.logs import FollowOption, ListOption, TailOption, last
 from flinkctl.cli.common.options import duration_option, with_output
-from flinkctl.cli.invocation import Invocation, emit
+from flinkctl.cli.invocation import Invocation, emit, note
 from flinkctl.local import DEFAULT_FLINK_VERSION, READY_TIMEOUT
+from flinkctl.local.demo import Scenario
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -214,6 +215,57 @@ def up(
     _say(f"Cluster {name!r} {'is already running' if already else 'is up'} at {local.url}")
     _save_context(name, local.url, local.tls_settings())
     emit(cluster.status(name), _view())
+
+
+@app.command()
+@with_output
+def demo(
+    scenario: Annotated[
+        Scenario,
+        typer.Argument(help="The healthy job, or one with a known problem for `flinkctl doctor`."),
+    ] = Scenario.healthy,
+    job_name: Annotated[
+        str | None,
+        typer.Option("--job-name", help="Name the job.", show_default="flinkctl-demo[-SCENARIO]"),
+    ] = None,
+    timeout: Annotated[
+        float,
+        duration_option("--timeout", help="How long to wait until its tasks run."),
+    ] = 60.0,
+) -> None:
+    """Run the bundled demo job, healthy or with a known problem, and wait until its tasks run.
+
+    Runs on the current context's cluster (or --context/--url), any Flink from 1.17 on:
+    backpressure (a slow vertex, 'Slow', holds up a fast source), skew (every record to one
+    key: one subtask of 'Hot key' busy), checkpoints (a snapshot that outlasts the
+    checkpoint timeout: every checkpoint expires), restarts (fails every 5 s: a crash loop),
+    watermarks (one source split with frozen event time: one subtask of 'Event time' holds
+    its watermark back). Each is named for the rule of `flinkctl doctor` that finds it;
+    doctor judges rates once a job has run for a minute. skew takes 3 task slots,
+    watermarks 2, the others 1. Prints the job's id, name and scenario.
+
+    Example:
+
+      flinkctl local up --slots 10 && flinkctl local demo skew
+
+      sleep 90 && flinkctl doctor flinkctl-demo-skew
+    """
+    from flinkctl.local import demo as demo_job
+    from flinkctl.output import Column, View
+
+    client = Invocation.current().client()
+    job_id = demo_job.run(client, scenario=scenario, name=job_name, timeout=timeout)
+    name = job_name or scenario.job_name
+    view = View(
+        detail=True,
+        columns=[
+            Column("Job id", "job-id"),
+            Column("Name", "name"),
+            Column("Scenario", "scenario"),
+        ],
+    )
+    emit({"job-id": job_id, "name": name, "scenario": scenario.value}, view)
+    note(f"Diagnose it once it has run for a minute: flinkctl doctor {name}")
 
 
 @app.command()

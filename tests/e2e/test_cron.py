@@ -1,7 +1,7 @@
 """Issue 19's cron cases on a real cluster: a trigger that overlaps a savepoint Flink still takes
 joins it (and once it completed, a further trigger takes a new one); a context that is down, a
 RESTARTING job and a --name that matches nothing each write a line of their own with
-`logged-at` and set the exit code; the README's crontab runs as cron runs it.
+`logged-at` and set the exit code; the crontab of docs/recipes.md runs as cron runs it.
 
 A cluster of its own per version (the demo job, and in the last test a job that keeps failing).
 The overlap is made real by freezing the TaskManager (SIGSTOP, always SIGCONT) for the few
@@ -192,8 +192,8 @@ def test_a_context_that_is_down_writes_its_own_line_and_exit_5(flink, tmp_path):
     assert "context down: " in err  # still on stderr too: what cron mails
 
 
-def test_the_readme_crontab_runs_as_cron_runs_it(flink, tmp_path):
-    """Each line of the README's crontab through `env -i` with cron's environment and
+def test_the_recipes_crontab_runs_as_cron_runs_it(flink, tmp_path):
+    """Each line of docs/recipes.md's crontab through `env -i` with cron's environment and
     `/bin/sh -c` (tests/test_recipes.py), its context `prod` this cluster."""
     assignments, (trigger, check, prune) = crontab(recipe("crontab"))
     home = cron_home(tmp_path, flink.url)

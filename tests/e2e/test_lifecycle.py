@@ -116,7 +116,7 @@ def test_jar_savepoint_stop_restore_cancel_dispose(local_flink):
 
 def test_savepoint_trigger_without_wait_then_resume(local_flink):
     triggered = as_json(local_flink, "savepoint", "trigger", local_flink.demo_job_id)
-    # the README's object: the trigger, whether it joined another run's, when it was triggered
+    # docs/output.md's object: the trigger, whether it joined another run's, when it was triggered
     assert set(triggered) == {"job-id", "trigger-id", "joined", "started-ms", "logged-at"}
     assert triggered["joined"] is False
     done = as_json(
