@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flinkctl.client.poller import Poller
 from flinkctl.errors import FlinkctlError, OperationFailed
-from flinkctl.flink import ACTIVE_STATES, TERMINAL_STATES, Json, all_running, jar_id
+from flinkctl.flink import ACTIVE_STATES, TERMINAL_STATES, Json, all_running, jar_id, number
 
 if TYPE_CHECKING:
     from flinkctl.client import FlinkClient
@@ -17,15 +18,58 @@ JOB_NAME = "flinkctl-demo"
 ENTRY_CLASS = "flinkctl.demo.DemoJob"
 
 
-def run(client: FlinkClient, *, sleep_ms: int | None = None, timeout: float = 60.0) -> str:
-    """Upload the demo jar through CLIENT, run it, wait until all its tasks run.
+class Scenario(str, Enum):
+    """The demo job's --scenario (DemoJob.java): the healthy job, then one known problem each
+    for `flinkctl doctor`, named as the rule of doctor's that finds it."""
+
+    healthy = "healthy"
+    backpressure = "backpressure"
+    skew = "skew"
+    checkpoints = "checkpoints"
+    restarts = "restarts"
+    watermarks = "watermarks"
+
+    @property
+    def slots(self) -> int:
+        """The task slots the scenario's job takes (its widest vertex's parallelism)."""
+        return {"skew": 3, "watermarks": 2}.get(self.value, 1)
+
+    @property
+    def job_name(self) -> str:
+        """flinkctl-demo, flinkctl-demo-skew, ..."""
+        return JOB_NAME if self is Scenario.healthy else f"{JOB_NAME}-{self.value}"
+
+
+def run(
+    client: FlinkClient,
+    *,
+    sleep_ms: int | None = None,
+    scenario: Scenario = Scenario.healthy,
+    name: str | None = None,
+    timeout: float = 60.0,
+) -> str:
+    """Upload the demo jar through CLIENT, run it (SCENARIO, named NAME), wait until all its
+    tasks run.
 
     SLEEP_MS throttles the source (milliseconds per record). Returns the job id.
     """
+    name = name or scenario.job_name
+    free = number(client.overview().get("slots-available"))
+    if free is not None and free < scenario.slots:
+        raise FlinkctlError(
+            f"the {scenario.value} demo job takes {scenario.slots} task slot(s); the cluster has "
+            f"{free:g} free",
+            hint="free some (flinkctl jobs cancel), or more slots: flinkctl local up --slots 10",
+        )
+    args = [] if sleep_ms is None else [str(sleep_ms)]
+    if scenario is not Scenario.healthy:
+        args += ["--scenario", scenario.value]
+    if name != JOB_NAME:
+        args += ["--name", name]
     jar = jar_id(client.upload_jar(JAR))
     body: Json = {"entryClass": ENTRY_CLASS}
-    if sleep_ms is not None:
-        body["programArgsList"] = [str(sleep_ms)]
+    if args:
+        body["programArgsList"] = args
     job_id = client.run_jar(jar, body)["jobid"]
     _wait_running(client, job_id, timeout)
     return job_id
