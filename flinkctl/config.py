@@ -13,6 +13,9 @@ The file is YAML::
         retry-budget: 20s
         catalog: ~/flink/prod-catalog.db        # the savepoint and deploy record
 
+Read and connect timeouts are 100 ms or more (TIMEOUT_FLOOR): a shorter one in the file is
+raised to it with a warning, and `config set-context --timeout` refuses one.
+
 Every URL is checked where it enters (the file, `--url`, `$FLINKCTL_URL`, `config set-context`),
 so an invalid one is a usage error (exit 2) naming the reason, and is never saved.
 """
@@ -28,34 +31,35 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from flinkctl.errors import ConfigError, FlinkctlWarning, NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from yaml import Node
 
+AuthKind = Literal["bearer", "basic"]
+SecretWay = Literal["", "-env", "-file", "-command"]
 DEFAULT_URL = "http://localhost:8081"
 DEFAULT_TIMEOUT = 30.0  # read timeout, seconds
 DEFAULT_CONNECT_TIMEOUT = 5.0
 # seconds within which requests that are safe to repeat are retried (JobManager restarts, gateway
 # 502/503/504); per context `retry-budget`, for every context `$FLINKCTL_RETRY_BUDGET`
 DEFAULT_RETRY_BUDGET = 20.0
-SECRET_KEYS = ("token", "password")
-SECRET_SOURCES = ("", "-env", "-file", "-command")
-AUTH_TYPES = {"bearer": "token", "basic": "password"}  # auth type -> its secret
-AUTH_KEYS = {
-    "type",
-    "username",
-    *(f"{s}{suffix}" for s in SECRET_KEYS for suffix in SECRET_SOURCES),
-}
+AUTH_TYPES: dict[AuthKind, str] = {"bearer": "token", "basic": "password"}  # type -> its secret
+SECRET_KEYS = tuple(AUTH_TYPES.values())
+SECRET_WAYS: tuple[SecretWay, ...] = ("", "-env", "-file", "-command")  # inline, or where it is
+AUTH_KEYS = {"type", "username", *(f"{s}{way}" for s in SECRET_KEYS for way in SECRET_WAYS)}
 TLS_FILES = ("ca-file", "cert-file", "key-file")
 TLS_KEYS = {*TLS_FILES, "insecure-skip-verify"}
-SECONDS = {  # context key -> (Context attribute, smallest value allowed)
-    "timeout": ("timeout", 0.001),
-    "connect-timeout": ("connect_timeout", 0.001),
+# seconds: the shortest read or connect timeout, in the file (a smaller one is raised to it, with
+# a warning) and on the command line (`config set-context --timeout`: a usage error)
+TIMEOUT_FLOOR = 0.1
+SECONDS = {  # context key -> (Context attribute, the least value used)
+    "timeout": ("timeout", TIMEOUT_FLOOR),
+    "connect-timeout": ("connect_timeout", TIMEOUT_FLOOR),
     "retry-budget": ("retry_budget", 0.0),
 }
 CONTEXT_KEYS = {"url", "auth", "tls", "headers", "catalog", *SECONDS}
@@ -84,6 +88,19 @@ def locate(path: Path | None) -> tuple[Path, bool]:
         return Path(os.environ["FLINKCTL_CONFIG"]).expanduser(), True
     base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
     return Path(base) / "flinkctl" / "config.yaml", False
+
+
+def check_timeout(seconds: float, option: str) -> float:
+    """SECONDS as a read or connect timeout given on the command line (OPTION), or UsageError
+    when it is below TIMEOUT_FLOOR."""
+    if not TIMEOUT_FLOOR <= seconds < math.inf:
+        raise UsageError(f"{option}: expected {_ms(TIMEOUT_FLOOR)} or more")
+    return seconds
+
+
+def _ms(seconds: float) -> str:
+    """0.1 -> '100ms'."""
+    return f"{seconds * 1000:g}ms"
 
 
 # -- URLs ------------------------------------------------------------------------------------
@@ -173,6 +190,178 @@ def redact_url(url: str, mask: str | None = None) -> str:
 
 # -- contexts --------------------------------------------------------------------------------
 
+# ConfigError for a problem at a key path of a context in the file: error(problem, *keys)
+Complaint = Callable[..., ConfigError]
+
+
+@dataclass(frozen=True)
+class Auth:
+    """A context's `auth`: none, a bearer token, or a basic password (and user name).
+
+    The secret is given one `way`: inline (`""`: `secret` is the token or password itself), or
+    `"-env"`, `"-file"`, `"-command"`: `secret` names the environment variable, the file or the
+    command that yields it (flinkctl.client.auth reads it). In the file the way is the key's
+    suffix: `{type: bearer, token-env: FLINK_TOKEN}` is `Auth("bearer", "-env", "FLINK_TOKEN")`.
+    """
+
+    kind: AuthKind | None = None  # None: no auth
+    way: SecretWay = ""
+    secret: str = ""
+    username: str | None = None  # basic auth's user; kept in a bearer one as the file had it
+
+    @property
+    def secret_name(self) -> str:
+        """`token` (bearer) or `password` (basic); empty without auth."""
+        return AUTH_TYPES[self.kind] if self.kind else ""
+
+    @property
+    def key(self) -> str:
+        """The secret's key in the file and its `config set-context` option: `token-env`, ..."""
+        return self.secret_name + self.way
+
+    @property
+    def inline(self) -> bool:
+        """Whether the secret itself is written in the file."""
+        return self.kind is not None and self.way == ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in (None, *AUTH_TYPES) or self.way not in SECRET_WAYS:
+            raise ValueError(f"Auth: no auth type {self.kind!r} or secret way {self.way!r}")
+
+    @classmethod
+    def from_key(cls, key: str, value: str) -> Auth:
+        """The auth that KEY (a secret's key, e.g. `password-file`) with VALUE sets."""
+        name, dash, way = key.partition("-")
+        kind = next(k for k, secret in AUTH_TYPES.items() if secret == name)
+        return cls(kind, next(w for w in SECRET_WAYS if w == dash + way), value)
+
+    @classmethod
+    def parse(cls, raw: object, error: Complaint) -> Auth:
+        """The `auth` mapping of a context in the file: a known type and its one secret, given
+        one way; text values. ERROR makes the ConfigError for a problem at a key."""
+        if not isinstance(raw, dict):
+            raise error(": 'auth' must be a mapping", "auth")
+        if not raw:
+            return cls()
+        bad = set(raw) - AUTH_KEYS
+        if bad:
+            raise error(f": unknown auth key {sorted(map(str, bad))[0]!r}", "auth")
+        kind = raw.get("type")
+        secret = next((s for k, s in AUTH_TYPES.items() if k == kind), None)
+        if secret is None:
+            raise error(f": auth 'type' must be one of {', '.join(AUTH_TYPES)}", "auth", "type")
+        for key, value in raw.items():
+            if not isinstance(value, str):
+                raise error(f": auth '{key}' must be text (quote it in YAML)", "auth", key)
+        given = [k for k in raw if k not in ("type", "username")]
+        wrong = [k for k in given if not k.startswith(secret)]
+        if wrong:
+            raise error(f": auth type {kind} takes a {secret}, not {wrong[0]!r}", "auth")
+        if len(given) != 1:
+            ways = ", ".join(f"{secret}{way}" for way in SECRET_WAYS)
+            raise error(f": auth {kind} needs its {secret} one way ({ways})", "auth")
+        return replace(cls.from_key(given[0], raw[given[0]]), username=raw.get("username"))
+
+    def to_dict(self) -> Settings:
+        """The `auth` mapping as the file holds it (empty without auth)."""
+        if self.kind is None:
+            return {}
+        user = {} if self.username is None else {"username": self.username}
+        return {"type": self.kind, **user, self.key: self.secret}
+
+    def changed(
+        self, secrets: dict[str, str], *, username: str | None = None, clear: bool = False
+    ) -> Auth:
+        """This auth after `config set-context`: SECRETS (key -> value, e.g. `{"token-env":
+        "FLINK_TOKEN"}`) replace the secret, and a switch of kind drops the other kind's secret;
+        a basic auth keeps its user name. CLEAR (`--no-auth`) removes it all. USERNAME needs a
+        basic auth. UsageError for two kinds, a secret given two ways, or a user without a
+        password."""
+        kinds = {key.split("-")[0] for key in secrets}
+        if len(kinds) > 1 or (kinds and clear):
+            raise UsageError("choose one of bearer token, basic password, or --no-auth")
+        if len(secrets) > 1:
+            raise UsageError(
+                f"give the {kinds.pop()} one way only (inline, -env, -file or -command)"
+            )
+        auth = Auth() if clear else self
+        if secrets:
+            [(key, value)] = secrets.items()
+            new = Auth.from_key(key, value)
+            auth = replace(new, username=self.username if new.kind == "basic" else None)
+        if username is not None:
+            if auth.kind != "basic":
+                raise UsageError(
+                    "--username needs a basic password (--password, --password-env, ...)"
+                )
+            auth = replace(auth, username=username)
+        return auth
+
+
+@dataclass(frozen=True)
+class TLS:
+    """A context's `tls`: the CA that signed the server's certificate, a client certificate and
+    its key (PEM files), and whether to skip verifying the server (tests only)."""
+
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    insecure_skip_verify: bool = False
+
+    @classmethod
+    def parse(cls, raw: object, error: Complaint) -> TLS:
+        """The `tls` mapping of a context in the file; ERROR as in Auth.parse."""
+        if not isinstance(raw, dict):
+            raise error(": 'tls' must be a mapping", "tls")
+        bad = set(raw) - TLS_KEYS
+        if bad:
+            raise error(f": unknown tls key {sorted(map(str, bad))[0]!r}", "tls")
+        for key, value in raw.items():
+            wanted = bool if key == "insecure-skip-verify" else str
+            if not isinstance(value, wanted):
+                kind = "true or false" if wanted is bool else "a file name"
+                raise error(f": tls '{key}' must be {kind}", "tls", key)
+        if "key-file" in raw and "cert-file" not in raw:
+            raise error(": tls 'key-file' needs a 'cert-file'", "tls")
+        return cls(**{key.replace("-", "_"): value for key, value in raw.items()})
+
+    def to_dict(self) -> Settings:
+        """The `tls` mapping as the file holds it (empty when nothing is set)."""
+        files = zip(TLS_FILES, (self.ca_file, self.cert_file, self.key_file), strict=True)
+        out: Settings = {key: value for key, value in files if value is not None}
+        if self.insecure_skip_verify:
+            out["insecure-skip-verify"] = True
+        return out
+
+    def changed(
+        self,
+        *,
+        ca_file: str | None = None,
+        cert_file: str | None = None,
+        key_file: str | None = None,
+        insecure_skip_verify: bool | None = None,
+    ) -> TLS:
+        """These settings after `config set-context`: the files given (each must exist; kept as
+        absolute paths) replace theirs, INSECURE_SKIP_VERIFY when given. UsageError for a missing
+        file or a key without a certificate."""
+        files = {"ca-file": ca_file, "cert-file": cert_file, "key-file": key_file}
+        for key, value in files.items():
+            if value is not None:
+                if not Path(value).expanduser().is_file():
+                    raise UsageError(f"--{key}: no such file {value}")
+                files[key] = str(Path(value).expanduser().resolve())
+        tls = TLS(
+            ca_file=files["ca-file"] or self.ca_file,
+            cert_file=files["cert-file"] or self.cert_file,
+            key_file=files["key-file"] or self.key_file,
+            insecure_skip_verify=self.insecure_skip_verify
+            if insecure_skip_verify is None
+            else insecure_skip_verify,
+        )
+        if tls.key_file and not tls.cert_file:
+            raise UsageError("--key-file needs a client certificate (--cert-file)")
+        return tls
+
 
 @dataclass
 class Context:
@@ -180,8 +369,8 @@ class Context:
 
     name: str
     url: str = DEFAULT_URL
-    auth: Settings = field(default_factory=dict)
-    tls: Settings = field(default_factory=dict)
+    auth: Auth = field(default_factory=Auth)
+    tls: TLS = field(default_factory=TLS)
     headers: dict[str, str] = field(default_factory=dict)
     timeout: float = DEFAULT_TIMEOUT
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
@@ -191,9 +380,11 @@ class Context:
     def to_dict(self) -> Settings:
         """The context as stored in the file (defaults left out)."""
         out: Settings = {"url": self.url}
-        for key, value in (("auth", self.auth), ("tls", self.tls), ("headers", self.headers)):
+        for key, value in (("auth", self.auth.to_dict()), ("tls", self.tls.to_dict())):
             if value:
-                out[key] = dict(value)
+                out[key] = value
+        if self.headers:
+            out["headers"] = dict(self.headers)
         if self.catalog:
             out["catalog"] = self.catalog
         defaults = Context(name="")
@@ -391,7 +582,7 @@ def _holds_secret(ctx: Context) -> bool:
     """Whether CTX has a secret written into the file: an inline token or password, a
     credential header, or a password in the URL."""
     return (
-        any(key in ctx.auth for key in SECRET_KEYS)
+        ctx.auth.inline
         or any(re.search(SECRET_HEADER, name) for name in ctx.headers)
         or redact_url(ctx.url) != ctx.url
     )
@@ -446,6 +637,10 @@ class _Shape:
 
     def error(self, problem: str, *keys: str) -> ConfigError:
         """ConfigError: PROBLEM at the line of the key path KEYS (as deep as it exists)."""
+        return ConfigError(f"malformed config file {self.where(*keys)}: {problem}")
+
+    def where(self, *keys: str) -> str:
+        """`FILE:LINE` of the key path KEYS (as deep as it exists), or FILE."""
         import yaml
 
         node, line = self.node, None
@@ -457,8 +652,7 @@ class _Shape:
                 break
             line = found[0][0].start_mark.line + 1
             node = found[0][1]
-        where = f"{self.path}:{line}" if line else str(self.path)
-        return ConfigError(f"malformed config file {where}: {problem}")
+        return f"{self.path}:{line}" if line else str(self.path)
 
 
 def _context(name: str, raw: object, shape: _Shape) -> Context:
@@ -480,21 +674,9 @@ def _context(name: str, raw: object, shape: _Shape) -> Context:
         raise error(f": 'url' must be an http:// or https:// URL ({problem})", "url")
     if problem:
         raise error(f": invalid 'url': {problem}", "url")
-    auth, tls, headers = (raw.get(k) or {} for k in ("auth", "tls", "headers"))
-    for key, value, allowed in (("auth", auth, AUTH_KEYS), ("tls", tls, TLS_KEYS)):
-        if not isinstance(value, dict):
-            raise error(f": '{key}' must be a mapping", key)
-        bad = set(value) - allowed
-        if bad:
-            raise error(f": unknown {key} key {sorted(map(str, bad))[0]!r}", key)
-    _check_auth(auth, error)
-    for key, value in tls.items():
-        wanted = bool if key == "insecure-skip-verify" else str
-        if not isinstance(value, wanted):
-            kind = "true or false" if wanted is bool else "a file name"
-            raise error(f": tls '{key}' must be {kind}", "tls", key)
-    if "key-file" in tls and "cert-file" not in tls:
-        raise error(": tls 'key-file' needs a 'cert-file'", "tls")
+    auth = Auth.parse(raw.get("auth") or {}, error)
+    tls = TLS.parse(raw.get("tls") or {}, error)
+    headers = raw.get("headers") or {}
     if not isinstance(headers, dict):
         raise error(": 'headers' must be a mapping", "headers")
     for key, value in headers.items():
@@ -508,10 +690,18 @@ def _context(name: str, raw: object, shape: _Shape) -> Context:
     seconds = {}
     for key, (attribute, least) in SECONDS.items():
         value = _seconds(raw.get(key, getattr(Context, attribute)))
-        if value is None or not least <= value < math.inf:  # also NaN
+        if value is None or not 0 <= value < math.inf or (least and not value):  # also NaN
             if least:
                 raise error(": timeouts must be durations (30s, 2m) or seconds, more than 0", key)
             raise error(f": '{key}' must be a duration (20s, 1m) or seconds, 0 or more", key)
+        if value < least:  # a file written when the floor was 1 ms still loads
+            warnings.warn(
+                f"{shape.where('contexts', name, key)}: context {name!r}: {key} {_ms(value)} "
+                f"is below the {_ms(least)} floor; using {_ms(least)}",
+                FlinkctlWarning,
+                stacklevel=2,
+            )
+            value = least
         seconds[attribute] = value
     return Context(
         name=name,
@@ -522,26 +712,6 @@ def _context(name: str, raw: object, shape: _Shape) -> Context:
         catalog=catalog,
         **seconds,
     )
-
-
-def _check_auth(auth: Settings, error: Callable[..., ConfigError]) -> None:
-    """An auth mapping: a known type and its one secret, given one way; text values."""
-    if not auth:
-        return
-    kind = auth.get("type")
-    secret = AUTH_TYPES.get(kind) if isinstance(kind, str) else None
-    if secret is None:
-        raise error(f": auth 'type' must be one of {', '.join(AUTH_TYPES)}", "auth", "type")
-    for key, value in auth.items():
-        if not isinstance(value, str):
-            raise error(f": auth '{key}' must be text (quote it in YAML)", "auth", key)
-    given = [k for k in auth if k not in ("type", "username")]
-    wrong = [k for k in given if not k.startswith(secret)]
-    if wrong:
-        raise error(f": auth type {auth['type']} takes a {secret}, not {wrong[0]!r}", "auth")
-    if len(given) != 1:
-        ways = ", ".join(f"{secret}{s}" for s in SECRET_SOURCES)
-        raise error(f": auth {auth['type']} needs its {secret} one way ({ways})", "auth")
 
 
 def resolve(

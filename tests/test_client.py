@@ -2,12 +2,13 @@
 
 import json
 import socket
+from dataclasses import replace
 
 import pytest
 
 from flinkctl import __version__
 from flinkctl.client import FlinkClient
-from flinkctl.config import Context
+from flinkctl.config import Auth, Context
 from flinkctl.errors import NotFoundError, UnreachableError
 
 
@@ -26,9 +27,7 @@ def test_user_agent_headers_and_bearer_from_env(flink, httpserver, monkeypatch):
             "X-Team": "data",
         },
     )
-    c = client_for(
-        httpserver, auth={"type": "bearer", "token-env": "TOK"}, headers={"X-Team": "data"}
-    )
+    c = client_for(httpserver, auth=Auth("bearer", "-env", "TOK"), headers={"X-Team": "data"})
     assert c.overview() == flink.body("overview")
 
 
@@ -37,12 +36,12 @@ def test_basic_auth_secret_sources(flink, httpserver, tmp_path, source):
     secret_file = tmp_path / "pw"
     secret_file.write_text("pa55\n")
     auth = {
-        "inline": {"password": "pa55"},
-        "file": {"password-file": str(secret_file)},
-        "command": {"password-command": f"cat {secret_file}"},
+        "inline": Auth("basic", "", "pa55"),
+        "file": Auth("basic", "-file", str(secret_file)),
+        "command": Auth("basic", "-command", f"cat {secret_file}"),
     }[source]
     flink.serve(httpserver, "overview", headers={"Authorization": "Basic dTpwYTU1"})  # u:pa55
-    c = client_for(httpserver, auth={"type": "basic", "username": "u", **auth})
+    c = client_for(httpserver, auth=replace(auth, username="u"))
     assert c.overview()["flink-version"] == flink.body("overview")["flink-version"]
 
 

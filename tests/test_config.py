@@ -6,7 +6,7 @@ import stat
 import pytest
 
 from flinkctl import config
-from flinkctl.errors import ConfigError, NotFoundError
+from flinkctl.errors import ConfigError, NotFoundError, UsageError
 
 
 def write(path, text):
@@ -71,12 +71,12 @@ def test_save_is_atomic_and_private(tmp_path, monkeypatch):
     path = tmp_path / "dir" / "config.yaml"
     cfg = config.Config(path=path)
     cfg.contexts["a"] = config.Context(
-        name="a", url="http://a:1", auth={"type": "bearer", "token": "s"}
+        name="a", url="http://a:1", auth=config.Auth("bearer", "", "s")
     )
     cfg.current_context = "a"
     cfg.save()
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert config.load(path).get("a").auth["token"] == "s"
+    assert config.load(path).get("a").auth.secret == "s"
 
     # A failure while writing leaves the old file untouched and no temp file behind.
     before = path.read_text()
@@ -178,3 +178,138 @@ def test_unknown_context_exits_3(cli, tmp_path):
     r = cli("--context", "nope", "cluster", "overview", url="")
     assert (r.code, r.out) == (3, "")
     assert "context 'nope' not found" in r.err
+
+
+# -- auth and TLS: the file's mappings and set-context's rules ---------------------------------
+
+# Every form an auth or tls mapping takes in the file: each loads, and saves, as written.
+FILE_FORMS = [
+    "auth: {type: bearer, token: t}",
+    "auth: {type: bearer, token-env: FLINK_TOKEN}",
+    "auth: {type: bearer, token-file: ~/.flink-token}",
+    "auth: {type: bearer, token-command: 'vault read -field=t x'}",
+    "auth: {type: basic, username: admin, password: pw}",
+    "auth: {type: basic, username: admin, password-env: FLINK_PW}",
+    "auth: {type: basic, password-file: /run/pw}",
+    "auth: {type: basic, username: u, password-command: pass flink}",
+    "auth: {type: bearer, username: u, token: t}",  # a user beside a token: loaded, unused
+    "tls: {ca-file: /etc/ca.pem}",
+    "tls: {ca-file: /etc/ca.pem, cert-file: /me.pem, key-file: /me-key.pem}",
+    "tls: {cert-file: /me.pem}",
+    "tls: {insecure-skip-verify: true}",
+]
+
+
+@pytest.mark.parametrize("form", FILE_FORMS)
+def test_every_auth_and_tls_form_loads_and_saves_as_written(tmp_path, form):
+    import yaml
+
+    path = write(tmp_path / "c.yaml", f"contexts:\n  a: {{url: 'http://a:1', {form}}}\n")
+    path.chmod(0o600)
+    cfg = config.load(path)
+    cfg.save()
+    key, _, mapping = form.partition(": ")
+    assert yaml.safe_load(path.read_text())["contexts"]["a"][key] == yaml.safe_load(mapping)
+    ctx = config.load(path).get("a")
+    assert isinstance(ctx.auth, config.Auth) and isinstance(ctx.tls, config.TLS)
+    assert ctx == cfg.get("a")
+
+
+def test_auth_attributes_name_the_secret_and_where_it_is(tmp_path):
+    path = write(
+        tmp_path / "c.yaml",
+        "contexts:\n"
+        "  a: {url: 'http://a:1', auth: {type: basic, username: admin, password-env: PW}}\n"
+        "  b: {url: 'http://b:1', tls: {ca-file: /ca.pem, insecure-skip-verify: false}}\n",
+    )
+    cfg = config.load(path)
+    auth = cfg.get("a").auth
+    assert auth == config.Auth(kind="basic", way="-env", secret="PW", username="admin")
+    assert (auth.secret_name, auth.key, auth.inline) == ("password", "password-env", False)
+    assert cfg.get("b").tls == config.TLS(ca_file="/ca.pem")
+    assert cfg.get("b").auth == config.Auth() and config.Auth().to_dict() == {}
+    assert config.TLS().to_dict() == {}
+    with pytest.raises(ValueError, match="no auth type 'bearer' or secret way 'env'"):
+        config.Auth("bearer", "env", "TOK")  # the way is the key's suffix: "-env"
+
+
+BEARER_ENV = config.Auth("bearer", "-env", "TOK")
+BASIC = config.Auth("basic", "", "pw", username="admin")
+
+
+@pytest.mark.parametrize(
+    "before, change, after",
+    [
+        # a secret given another way replaces the old one
+        (BEARER_ENV, {"secrets": {"token-file": "/t"}}, config.Auth("bearer", "-file", "/t")),
+        # switching kind drops the other kind's secret (and a bearer has no user)
+        (BASIC, {"secrets": {"token-env": "T"}}, config.Auth("bearer", "-env", "T")),
+        (BEARER_ENV, {"secrets": {"password": "p"}}, config.Auth("basic", "", "p")),
+        # a basic auth keeps its user when its password changes
+        (BASIC, {"secrets": {"password-command": "pass x"}},
+         config.Auth("basic", "-command", "pass x", username="admin")),
+        # the user alone changes, the password stays
+        (BASIC, {"username": "ops"}, config.Auth("basic", "", "pw", username="ops")),
+        (BEARER_ENV, {"secrets": {"password-env": "P"}, "username": "u"},
+         config.Auth("basic", "-env", "P", username="u")),
+        # --no-auth clears it all; nothing given changes nothing
+        (BASIC, {"clear": True}, config.Auth()),
+        (BASIC, {}, BASIC),
+        (config.Auth(), {}, config.Auth()),
+    ],
+)  # fmt: skip
+def test_set_context_auth_rules(before, change, after):
+    assert before.changed(change.pop("secrets", {}), **change) == after
+
+
+@pytest.mark.parametrize(
+    "before, change, message",
+    [
+        (BASIC, {"secrets": {"token": "t", "password": "p"}}, "choose one of bearer token"),
+        (BASIC, {"secrets": {"token": "t"}, "clear": True}, "choose one of bearer token"),
+        (BASIC, {"secrets": {"token": "t", "token-env": "T"}}, "give the token one way only"),
+        (BEARER_ENV, {"username": "u"}, "--username needs a basic password"),
+        (BASIC, {"username": "u", "clear": True}, "--username needs a basic password"),
+    ],
+)
+def test_set_context_auth_rules_refuse(before, change, message):
+    with pytest.raises(UsageError, match=message):
+        before.changed(change.pop("secrets", {}), **change)
+
+
+def test_set_context_tls_rules(tmp_path):
+    ca, cert, key = (write(tmp_path / n, "x") for n in ("ca.pem", "me.pem", "me-key.pem"))
+    tls = config.TLS(ca_file="/old-ca.pem", insecure_skip_verify=True)
+    assert tls.changed() == tls
+    assert tls.changed(cert_file=str(cert), key_file=str(key)) == config.TLS(
+        "/old-ca.pem", str(cert), str(key), insecure_skip_verify=True
+    )
+    assert tls.changed(ca_file=str(ca), insecure_skip_verify=False) == config.TLS(str(ca))
+    with pytest.raises(UsageError, match=f"--ca-file: no such file {tmp_path}/nope"):
+        tls.changed(ca_file=str(tmp_path / "nope"))
+    with pytest.raises(UsageError, match="--key-file needs a client certificate"):
+        tls.changed(key_file=str(key))
+
+
+def test_set_context_switches_and_clears_auth_in_the_file(cli, tmp_path):
+    import yaml
+
+    def stored():
+        return yaml.safe_load((tmp_path / "config.yaml").read_text())["contexts"]["a"]
+
+    steps = [
+        (("--url", "http://a:1", "--token-env", "TOK"), {"type": "bearer", "token-env": "TOK"}),
+        (("--password", "pw", "--username", "u"),
+         {"type": "basic", "username": "u", "password": "pw"}),
+        (("--password-env", "PW"), {"type": "basic", "username": "u", "password-env": "PW"}),
+        (("--token-file", "/t"), {"type": "bearer", "token-file": "/t"}),
+        (("--no-auth",), None),
+    ]  # fmt: skip
+    for args, auth in steps:
+        r = cli("config", "set-context", "a", *args, url="")
+        assert (r.code, r.out) == (0, ""), r.err
+        assert stored().get("auth") == auth, args
+    r = cli("config", "set-context", "a", "--insecure-skip-verify", url="")
+    assert r.code == 0 and stored()["tls"] == {"insecure-skip-verify": True}
+    r = cli("config", "set-context", "a", "--verify", url="")
+    assert r.code == 0 and "tls" not in stored()

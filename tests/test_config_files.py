@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from flinkctl import config
-from flinkctl.errors import ConfigError, UsageError
+from flinkctl.errors import ConfigError, FlinkctlWarning, UsageError
 
 
 def flinkctl(*args: str, drop_root_powers: bool = False, **kwargs) -> subprocess.CompletedProcess:
@@ -290,7 +290,7 @@ def test_twenty_concurrent_writers_lose_no_update(tmp_path):
     assert all(code == 0 for code, _ in results), results
     loaded = config.load(path)
     assert sorted(loaded.contexts) == [f"c{i:02d}" for i in range(20)]
-    assert all(loaded.get(f"c{i:02d}").auth["token"] == f"t{i}" for i in range(20))
+    assert all(loaded.get(f"c{i:02d}").auth.secret == f"t{i}" for i in range(20))
     assert loaded.current_context in loaded.contexts
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir() if "shared" in p.name] == ["shared.yaml"]
@@ -360,3 +360,37 @@ def test_saving_makes_a_readable_file_private(cli, tmp_path):
     path.chmod(0o644)
     assert cli("config", "set-context", "a", "--token", "t", url="").code == 0
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+# -- the timeout floor ------------------------------------------------------------------------
+
+
+def test_one_timeout_floor_for_the_file_and_set_context(cli, tmp_path):
+    """A file written when the file's floor was 1 ms still loads: a shorter timeout is raised
+    to the floor (100 ms) with a warning naming the line. `set-context --timeout` below it is a
+    usage error and changes nothing."""
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "current-context: a\ncontexts:\n  a:\n    url: http://a:1\n    timeout: 0.05\n"
+        "    connect-timeout: 1ms\n"
+    )
+    with pytest.warns(FlinkctlWarning) as caught:
+        ctx = config.load(path).get("a")
+    assert (ctx.timeout, ctx.connect_timeout) == (config.TIMEOUT_FLOOR, config.TIMEOUT_FLOOR)
+    assert [str(w.message) for w in caught] == [
+        f"{path}:5: context 'a': timeout 50ms is below the 100ms floor; using 100ms",
+        f"{path}:6: context 'a': connect-timeout 1ms is below the 100ms floor; using 100ms",
+    ]
+    r = cli("config", "get-contexts", "-o", "name", url="")
+    assert (r.code, r.out) == (0, "a\n")
+    assert r.err.splitlines() == [f"warning: {m}" for m in map(str, (w.message for w in caught))]
+
+    before = path.read_text()
+    r = cli("config", "set-context", "a", "--timeout", "99ms", url="")
+    assert (r.code, r.out) == (2, "")
+    assert r.err.splitlines()[-1] == "error: --timeout: expected 100ms or more"
+    assert path.read_text() == before
+    r = cli("config", "set-context", "a", "--timeout", "100ms", url="")
+    assert r.code == 0, r.err
+    assert config.load(path).get("a").timeout == 0.1
+    assert "warning" not in cli("config", "get-contexts", url="").err  # the file says 0.1 now

@@ -247,7 +247,7 @@ def test_tls_with_client_authentication_gives_the_context_a_client_pair(
     local, _ = cluster.up("t", flink_home=home, port=PORT, tls=True, flink_config=mutual)
     written = yaml.safe_load((local.dir / "conf" / "config.yaml").read_text())
     assert written["security.ssl.rest.authentication-enabled"] == "true"  # the user's -D
-    assert set(local.tls_settings()) == {"ca-file", "cert-file", "key-file"}
+    assert set(local.tls_settings().to_dict()) == {"ca-file", "cert-file", "key-file"}
     assert local.client().http.ctx.tls == local.tls_settings()
     assert fake_certificates == [True]
 

@@ -152,7 +152,7 @@ def test_token_from_stdin_stays_off_the_command_line(cli, tmp_path, monkeypatch)
     assert r.code == 0, r.err
     from flinkctl import config
 
-    assert config.load(tmp_path / "config.yaml").get("a").auth == {"type": "bearer", "token": TOKEN}
+    assert config.load(tmp_path / "config.yaml").get("a").auth == config.Auth("bearer", "", TOKEN)
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     r = cli("config", "set-context", "a", "--password", "-", url="")
     assert (r.code, r.err) == (2, "error: --password -: nothing on stdin\n")

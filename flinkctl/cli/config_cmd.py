@@ -195,72 +195,43 @@ def set_context(
 
       flinkctl config set-context prod --url https://flink.example.com --token-env FLINK_TOKEN
     """
-    from pathlib import Path
+    from flinkctl.config import Context, check_timeout, check_url, editing
 
-    from flinkctl.config import Context, check_url, editing
-
+    secrets = {
+        "token": token,
+        "token-env": token_env,
+        "token-file": token_file,
+        "token-command": token_command,
+        "password": password,
+        "password-env": password_env,
+        "password-file": password_file,
+        "password-command": password_command,
+    }
     with editing(Invocation.current().config, create=True) as cfg:
         ctx = cfg.contexts.get(name) or Context(name=name, url="")
-        if url:
-            ctx.url = check_url(url)
+        ctx.url = check_url(url) if url else ctx.url
         if not ctx.url:
             raise UsageError(f"context {name!r} is new: --url is required")
-        given = {
-            "token": token,
-            "token-env": token_env,
-            "token-file": token_file,
-            "token-command": token_command,
-            "password": password,
-            "password-env": password_env,
-            "password-file": password_file,
-            "password-command": password_command,
-        }
-        given = {k: _stdin_if_dash(k, v) for k, v in given.items() if v is not None}
-        kinds = {k.split("-")[0] for k in given}
-        if len(kinds) > 1 or (kinds and no_auth):
-            raise UsageError("choose one of bearer token, basic password, or --no-auth")
-        if no_auth:
-            ctx.auth = {}
-        elif kinds:
-            kind = "bearer" if "token" in kinds else "basic"
-            if len(given) > 1:
-                raise UsageError(
-                    f"give the {kinds.pop()} one way only (inline, -env, -file or -command)"
-                )
-            keep = (
-                {"username": ctx.auth["username"]}
-                if kind == "basic" and "username" in ctx.auth
-                else {}
-            )
-            ctx.auth = {"type": kind, **keep, **given}
-        if username is not None:
-            if ctx.auth.get("type") != "basic":
-                raise UsageError(
-                    "--username needs a basic password (--password, --password-env, ...)"
-                )
-            ctx.auth["username"] = username
-        for key, value in (("ca-file", ca_file), ("cert-file", cert_file), ("key-file", key_file)):
-            if value is not None:
-                if not Path(value).expanduser().is_file():
-                    raise UsageError(f"--{key}: no such file {value}")
-                ctx.tls[key] = str(Path(value).expanduser().resolve())
-        if insecure is not None:
-            ctx.tls["insecure-skip-verify"] = insecure
-        for item in header or []:
-            key, sep, value = item.partition("=")
-            if not sep or not key.strip():
-                raise UsageError(f"--header {item!r}: expected NAME=VALUE")
-            ctx.headers[key.strip()] = value
-        if timeout is not None:
-            if timeout < 0.1:
-                raise UsageError("--timeout: expected 100ms or more")
-            ctx.timeout = timeout
-        if retry_budget is not None:
-            ctx.retry_budget = retry_budget
+        given = {k: _stdin_if_dash(k, v) for k, v in secrets.items() if v is not None}
+        ctx.auth = ctx.auth.changed(given, username=username, clear=no_auth)
+        ctx.tls = ctx.tls.changed(
+            ca_file=ca_file, cert_file=cert_file, key_file=key_file, insecure_skip_verify=insecure
+        )
+        ctx.headers.update(_header(item) for item in header or [])
+        ctx.timeout = ctx.timeout if timeout is None else check_timeout(timeout, "--timeout")
+        ctx.retry_budget = ctx.retry_budget if retry_budget is None else retry_budget
         cfg.contexts[name] = ctx
         if current or not cfg.current_context:
             cfg.current_context = name
     typer.echo(f'context "{name}" saved to {cfg.path}', err=True)
+
+
+def _header(item: str) -> tuple[str, str]:
+    """`-H NAME=VALUE` as (NAME, VALUE)."""
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        raise UsageError(f"--header {item!r}: expected NAME=VALUE")
+    return key.strip(), value
 
 
 def _stdin_if_dash(key: str, value: str) -> str:

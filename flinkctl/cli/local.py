@@ -15,7 +15,7 @@ from flinkctl.local.demo import Scenario
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-    from flinkctl.config import Settings
+    from flinkctl.config import TLS
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -86,7 +86,7 @@ class _DownloadBars:
             self.bar = None
 
 
-def _save_context(name: str, url: str, tls: "Settings") -> None:
+def _save_context(name: str, url: str, tls: "TLS") -> None:
     """Point context NAME at URL with TLS settings TLS (the cluster's certificate, or none); make
     it current only when there is no current context."""
     from flinkctl import config
@@ -94,9 +94,9 @@ def _save_context(name: str, url: str, tls: "Settings") -> None:
     with config.editing(Invocation.current().config, create=True) as cfg:
         if name in cfg.contexts:
             cfg.contexts[name].url = url
-            cfg.contexts[name].tls = dict(tls)
+            cfg.contexts[name].tls = tls
         else:
-            cfg.contexts[name] = config.Context(name=name, url=url, tls=dict(tls))
+            cfg.contexts[name] = config.Context(name=name, url=url, tls=tls)
         if not cfg.current_context:
             cfg.current_context = name
             note = "now the current context"

@@ -7,46 +7,44 @@ import os
 import shlex
 import subprocess
 
-from flinkctl.config import Settings
+from flinkctl.config import Auth
 from flinkctl.errors import ConfigError
 
 
-def secret(auth: Settings, key: str) -> str:
-    """Resolve KEY (token or password) from KEY-env, KEY-file, KEY-command or KEY."""
-    if f"{key}-env" in auth:
-        var = auth[f"{key}-env"]
-        if var not in os.environ:
-            raise ConfigError(f"auth {key}: environment variable {var} is not set")
-        return os.environ[var]
-    if f"{key}-file" in auth:
-        path = os.path.expanduser(auth[f"{key}-file"])
+def secret(auth: Auth) -> str:
+    """AUTH's token or password: from the environment variable, the file or the command it
+    names, or as written in the file."""
+    key, where = auth.secret_name, auth.secret
+    if auth.way == "-env":
+        if where not in os.environ:
+            raise ConfigError(f"auth {key}: environment variable {where} is not set")
+        return os.environ[where]
+    if auth.way == "-file":
+        path = os.path.expanduser(where)
         try:
             with open(path, encoding="utf-8") as fh:
                 return fh.read().strip()
         except OSError as exc:
             raise ConfigError(f"auth {key}: cannot read {path}: {exc.strerror}") from exc
-    if f"{key}-command" in auth:
-        cmd = auth[f"{key}-command"]
+    if auth.way == "-command":
         try:
-            done = subprocess.run(shlex.split(cmd), capture_output=True, text=True, timeout=30)
+            done = subprocess.run(shlex.split(where), capture_output=True, text=True, timeout=30)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ConfigError(f"auth {key}: command {cmd!r} failed: {exc}") from exc
+            raise ConfigError(f"auth {key}: command {where!r} failed: {exc}") from exc
         if done.returncode != 0:
-            raise ConfigError(f"auth {key}: command {cmd!r} exited {done.returncode}")
+            raise ConfigError(f"auth {key}: command {where!r} exited {done.returncode}")
         return done.stdout.strip()
-    if key in auth:
-        return str(auth[key])
-    raise ConfigError(f"auth: no {key} given (set {key}, {key}-env, {key}-file or {key}-command)")
+    return auth.secret
 
 
-def auth_headers(auth: Settings) -> dict[str, str]:
-    """The Authorization header for a context's `auth` mapping (empty when none)."""
-    if not auth:
+def auth_headers(auth: Auth) -> dict[str, str]:
+    """The Authorization header for a context's auth (empty when none)."""
+    if auth.kind is None:
         return {}
-    if auth["type"] == "bearer":
-        return {"Authorization": f"Bearer {_one_line(secret(auth, 'token'), 'token')}"}
-    password = _one_line(secret(auth, "password"), "password")
-    pair = f"{auth.get('username', '')}:{password}".encode()
+    value = _one_line(secret(auth), auth.secret_name)
+    if auth.kind == "bearer":
+        return {"Authorization": f"Bearer {value}"}
+    pair = f"{auth.username or ''}:{value}".encode()
     return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
 
 

@@ -100,7 +100,7 @@ class Http:
         tls = self.ctx.tls
         if not self.ctx.url.startswith("https://"):
             return False  # plain HTTP: skip building an SSL context (redirects are not followed)
-        if tls.get("insecure-skip-verify"):
+        if tls.insecure_skip_verify:
             warnings.warn(
                 f"context {self.ctx.name!r}: TLS certificate verification is off "
                 "(tls.insecure-skip-verify); anyone between here and the cluster can read and "
@@ -108,21 +108,21 @@ class Http:
                 FlinkctlWarning,
                 stacklevel=2,
             )
-            if not tls.get("cert-file"):
+            if not tls.cert_file:
                 return False
             context = ssl.create_default_context()
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
         else:
             try:
-                context = ssl.create_default_context(cafile=tls.get("ca-file"))
+                context = ssl.create_default_context(cafile=tls.ca_file)
             except (OSError, ssl.SSLError) as exc:
-                raise _tls_file_error("ca-file", tls.get("ca-file"), exc) from None
-        if tls.get("cert-file"):
+                raise _tls_file_error("ca-file", tls.ca_file, exc) from None
+        if tls.cert_file:
             try:
-                context.load_cert_chain(tls["cert-file"], tls.get("key-file"))
+                context.load_cert_chain(tls.cert_file, tls.key_file)
             except (OSError, ssl.SSLError) as exc:
-                raise _tls_file_error("cert-file", tls["cert-file"], exc) from None
+                raise _tls_file_error("cert-file", tls.cert_file, exc) from None
         return context
 
     @property
@@ -253,7 +253,7 @@ class Http:
         detail = detail.replace(self.ctx.url, self.url)
         if isinstance(exc, httpx.UnsupportedProtocol):
             return UsageError(f"invalid URL {self.url}: {detail}")
-        tls = _tls_failure(exc, bool(self.ctx.tls.get("cert-file")))
+        tls = _tls_failure(exc, bool(self.ctx.tls.cert_file))
         if tls:
             return UnreachableError(f"cannot reach {self.url}: {tls[0]}", hint=tls[1])
         return UnreachableError(

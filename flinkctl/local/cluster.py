@@ -157,7 +157,7 @@ def status(name: str = DEFAULT_NAME) -> dict[str, Any]:
         "pids": running,
         "demo-job-id": cluster.demo_job_id,
         "flink-config": cluster.flink_config,
-        "tls": cluster.tls_settings() or None,
+        "tls": cluster.tls_settings().to_dict() or None,
         "overview": overview,
     }
 

@@ -19,7 +19,7 @@ from flinkctl.errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from flinkctl.client import FlinkClient
-    from flinkctl.config import Settings
+    from flinkctl.config import TLS
 
 DEFAULT_NAME = "local"
 STATE_FILE = "cluster.json"
@@ -50,13 +50,14 @@ class LocalCluster:
     def tls_dir(self) -> Path:
         return self.dir / "tls"
 
-    def tls_settings(self) -> Settings:
-        """The `tls` mapping of a context for this cluster (empty without TLS)."""
+    def tls_settings(self) -> TLS:
+        """The TLS settings of a context for this cluster (none without TLS)."""
+        from flinkctl.config import TLS
         from flinkctl.local import tls
 
-        return (
-            tls.client_settings(self.tls_dir, tls.is_mutual(self.flink_config)) if self.tls else {}
-        )
+        if not self.tls:
+            return TLS()
+        return tls.client_settings(self.tls_dir, tls.is_mutual(self.flink_config))
 
     def save(self) -> None:
         data = {

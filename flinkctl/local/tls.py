@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from flinkctl.config import Settings
+from flinkctl.config import TLS
 from flinkctl.errors import FlinkctlError, UsageError
 
 MUTUAL_KEY = "security.ssl.rest.authentication-enabled"
@@ -76,13 +76,11 @@ def flink_settings(tls_dir: Path, mutual: bool) -> dict[str, str | bool]:
     }
 
 
-def client_settings(tls_dir: Path, mutual: bool) -> Settings:
-    """A context's `tls` mapping for the cluster: its CA, and for mutual TLS its client pair."""
-    settings: Settings = {"ca-file": str(tls_dir / CA)}
-    if mutual:
-        settings["cert-file"] = str(tls_dir / CLIENT_CERT)
-        settings["key-file"] = str(tls_dir / CLIENT_KEY)
-    return settings
+def client_settings(tls_dir: Path, mutual: bool) -> TLS:
+    """A context's TLS settings for the cluster: its CA, and for mutual TLS its client pair."""
+    if not mutual:
+        return TLS(ca_file=str(tls_dir / CA))
+    return TLS(str(tls_dir / CA), str(tls_dir / CLIENT_CERT), str(tls_dir / CLIENT_KEY))
 
 
 def _keytool(*args: str | Path) -> None:
