@@ -3,20 +3,39 @@ the command over a test server answering with them.
 
 Metric values are recorded in one shape, `[{"id": "<subtask>.<name>", "value": "<number>"}]`
 (vertex-metrics-records); the readings here put other names and numbers into that shape.
+Flink 1.18.1's TaskManager metrics (no GC time per second) and its source vertex's metric ids
+are recorded apart, in tests/fixtures/doctor/flink-1.18.1 (not a version every test runs on).
 """
 
 from __future__ import annotations
 
 import copy
 import json
+from collections import Counter
 from urllib.parse import parse_qs
 
 import pytest
+from conftest import FIXTURES, Recorded
 from werkzeug import Response
 
 from flinkctl.workflows import doctor as dr
 
 BUSY, BP = dr.BUSY, dr.BACKPRESSURED
+PENDING = (
+    "Source__Kafka.pendingRecords"  # FLIP-33's, operator-scoped: "<subtask>.<operator>.<name>"
+)
+LAG_MAX = "Source__Kafka.KafkaConsumer.records-lag-max"  # the legacy FlinkKafkaConsumer's
+
+
+class Older(Recorded):
+    """Bodies recorded from Flink 1.18.1 for doctor alone (tests/fixtures/doctor/)."""
+
+    @property
+    def dir(self):
+        return FIXTURES / "doctor" / f"flink-{self.version}"
+
+
+FLINK_118 = Older("1.18.1")
 
 
 def entry(flink, metric_id: str, value) -> dict:
@@ -273,6 +292,84 @@ def test_a_lagging_watermark_and_no_watermarks(flink):
     assert dr.watermarks([vertex]) == []  # no watermarks is not a finding
 
 
+# -- rule 7: source lag -----------------------------------------------------------------------
+
+
+def listing(flink, ids: list[str]) -> list[dict]:
+    """The recorded source vertex's metric ids (Flink 1.18.1's demo: no lag metric) with IDS."""
+    body = copy.deepcopy(FLINK_118.body("vertex-metrics-source"))
+    return body + [{**body[0], "id": i} for i in ids]
+
+
+def test_lag_ids_prefer_pending_records(flink):
+    assert dr.lag_ids(FLINK_118.body("vertex-metrics-source")) == []  # the demo's source
+    assert dr.lag_ids(flink.body("vertex-metrics")) == []
+    both = listing(flink, [f"1.{PENDING}", f"0.{PENDING}", f"0.{LAG_MAX}"])
+    assert dr.lag_ids(both) == [f"0.{PENDING}", f"1.{PENDING}"]
+    assert dr.lag_ids(listing(flink, [f"0.{LAG_MAX}"])) == [f"0.{LAG_MAX}"]
+
+
+def source_readings(flink, lags: list[list[float]], backpressured: float = 0,
+                    name: str = PENDING) -> tuple[list[dr.VertexReadings], list[dr.VertexLoad]]:  # fmt: skip
+    """The recorded source at parallelism 2 whose subtasks report lag NAME (one list per
+    reading, a value per subtask) and BACKPRESSURED ms per second; the sink idle."""
+    src, snk = vertices(flink, 2)
+    for values in lags:
+        src.metrics.append(reading(flink, {i: {name: v, BUSY: 900, BP: backpressured}
+                                           for i, v in enumerate(values)}))  # fmt: skip
+        snk.metrics.append(reading(flink, {i: {BUSY: 100, BP: 0} for i in range(2)}))
+    return [src, snk], [dr.load(src), dr.load(snk)]
+
+
+def test_rising_lag_without_backpressure_is_the_source_as_bottleneck(flink):
+    seen, found_loads = source_readings(flink, [[1000, 1200], [3000, 2600], [6000, 4200]])
+    (found,) = dr.source_lag(seen, found_loads, 20_000)
+    assert found.rule == "source-lag" and found.severity == "warning"
+    assert found.subject == "vertex 'Source: Sequence -> Timestamps -> Throttle'"
+    ev = found.evidence
+    assert ev["metric"] == "pendingRecords" and ev["subtasks"] == [0, 1]
+    assert (ev["lag-first"], ev["lag-last"], ev["rise"]) == (2200, 10_200, 8000)
+    assert ev["rise-per-second"] == 400 and ev["elapsed-ms"] == 20_000
+    assert ev["rise-threshold"] == 1000  # max(1000 records, 10% of 2,200)
+    assert ev["backpressured-max"] == 0 and ev["backpressured-threshold"] == 0.5
+    assert "the source itself is the bottleneck" in found.summary
+    assert "from 2,200 to 10,200 records over 20.0s (+8,000, +400/s; >= 1,000)" in found.summary
+    assert "parallelism" in found.advice
+
+
+def test_rising_lag_of_the_legacy_kafka_consumer(flink):
+    seen, found_loads = source_readings(flink, [[500, 0], [9000, 0]], name=LAG_MAX)
+    (found,) = dr.source_lag(seen, found_loads, 10_000)
+    assert found.severity == "warning" and found.evidence["metric"] == "records-lag-max"
+
+
+def test_rising_lag_while_backpressured_is_info_only(flink):
+    seen, found_loads = source_readings(flink, [[1000, 1000], [5000, 5000]], backpressured=800)
+    (found,) = dr.source_lag(seen, found_loads, 10_000)
+    assert found.severity == "info" and found.evidence["backpressured-max"] == 0.8
+    assert "the bottleneck is downstream" in found.summary
+
+
+@pytest.mark.parametrize(
+    "lags",
+    [
+        [[5000, 5000], [5000, 5000], [5000, 5000]],  # flat
+        [[9000, 8000], [4000, 3000]],  # falling: catching up
+        [[1000, 1000], [1400, 1500]],  # +900: below 1,000 records
+        [[100_000, 100_000], [105_000, 105_000]],  # +10,000: below 10% of 200,000
+        [[1000, 1000]],  # one reading
+    ],
+)
+def test_flat_falling_small_or_single_lag_is_no_finding(flink, lags):
+    assert dr.source_lag(*source_readings(flink, lags), 20_000) == []
+
+
+def test_a_source_without_a_lag_metric_is_no_finding(flink):
+    src, snk = vertices(flink)
+    src.metrics = [reading(flink, {0: {BUSY: 1000, BP: 0, dr.RECORDS_OUT: 95}})] * 3
+    assert dr.source_lag([src, snk], [dr.load(src), dr.load(snk)], 20_000) == []
+
+
 # -- rule 8: headroom --------------------------------------------------------------------------
 
 
@@ -305,6 +402,54 @@ def test_gc_and_heap_pressure(flink):
     assert blind.rule == "blind-spot" and dr.GC_TIME in blind.summary
 
 
+YOUNG = "Status.JVM.GarbageCollector.G1_Young_Generation.Time"
+OLD = "Status.JVM.GarbageCollector.G1_Old_Generation.Time"
+
+
+def gc_118(young: float | None = None, name: str = "taskmanager-metrics-gc") -> dict:
+    """A reading of Flink 1.18.1's TaskManager (heap and the collectors' cumulative GC time, no
+    GC time per second), its young generation's Time set to YOUNG ms."""
+    body = copy.deepcopy(FLINK_118.body(name))
+    for metric in body:
+        if young is not None and metric["id"] == YOUNG:
+            metric["value"] = str(young)
+    return dr.by_id(body)
+
+
+def test_gc_time_ids_only_where_gc_time_per_second_is_missing(flink):
+    assert dr.gc_time_ids(FLINK_118.body("taskmanager-metrics")) == [OLD, YOUNG]
+    assert dr.gc_time_ids(flink.body("taskmanager-metrics")) == []  # 1.19+: All.TimeMsPerSecond
+
+
+def test_gc_before_1_19_from_the_collectors_cumulative_time():
+    tm = FLINK_118.ids["tmid"]
+    first = gc_118()[YOUNG]
+    # 12 s of GC in a 30 s sample: 40%
+    (found,) = dr.taskmanager_pressure({tm: [gc_118(), gc_118(first + 6000),
+                                             gc_118(first + 12_000)]}, elapsed_ms=30_000)  # fmt: skip
+    assert found.rule == "taskmanager" and found.severity == "warning"
+    assert found.evidence["gc-time-share"] == 0.4 and found.evidence["gc-threshold"] == 0.3
+    assert found.evidence["gc-time-ms"] == 12_000 and found.evidence["elapsed-ms"] == 30_000
+    assert found.evidence["collectors"] == ["G1_Old_Generation", "G1_Young_Generation"]
+    assert "spends 40% of its time in GC (> 30%)" in found.summary
+    # as recorded 21 s apart: no GC in between
+    calm = [gc_118(), gc_118(name="taskmanager-metrics-gc-later")]
+    assert dr.taskmanager_pressure({tm: calm}, elapsed_ms=21_000) == []
+    # a little GC: 300 ms in 30 s
+    assert dr.taskmanager_pressure({tm: [gc_118(), gc_118(first + 300)]}, elapsed_ms=30_000) == []
+
+
+def test_gc_before_1_19_from_one_reading_is_a_blind_spot():
+    tm = FLINK_118.ids["tmid"]
+    (blind,) = dr.taskmanager_pressure({tm: [gc_118()]}, elapsed_ms=0)
+    assert blind.rule == "blind-spot" and blind.subject == f"taskmanagers {tm}"
+    assert "nor two readings of the collectors' cumulative GC time" in blind.summary
+    # a TaskManager whose count went back (it restarted) is not judged either
+    first = gc_118()[YOUNG]
+    (blind,) = dr.taskmanager_pressure({tm: [gc_118(first + 50), gc_118()]}, elapsed_ms=10_000)
+    assert blind.rule == "blind-spot"
+
+
 # -- the command over a test server ------------------------------------------------------------
 
 
@@ -316,10 +461,13 @@ def aged(flink) -> dict:
     return job
 
 
-def serve_job(flink, httpserver, metrics: dict[str, dict[int, dict[str, float]]], *,
-              job=None, exceptions=None, tm_metrics=None) -> None:  # fmt: skip
+def serve_job(flink, httpserver, metrics: dict[str, dict[int, dict[str, float | list]]], *,
+              job=None, exceptions=None, tm_metrics=None, tm_listing=None) -> None:  # fmt: skip
     """A cluster answering every request doctor makes about the recorded job: recorded bodies,
-    and the vertex METRICS (vertex id -> subtask -> name -> value) in the recorded shape."""
+    and the vertex METRICS (vertex id -> subtask -> name -> value) in the recorded shape; a
+    list of values answers the Nth request for the metric with its Nth value (its last after).
+    A vertex's metric ids (no `get`) are the recorded ones and its METRICS'; a TaskManager's are
+    TM_LISTING (a recorded body), or its TM_METRICS' ids."""
     ids = flink.ids
     jid = ids["jobid"]
     source, sink = source_sink(flink)
@@ -343,13 +491,24 @@ def serve_job(flink, httpserver, metrics: dict[str, dict[int, dict[str, float]]]
         httpserver.expect_request(path).respond_with_json(body)
     flink.serve(httpserver, "jobs-overview", "job-metrics-values")
 
+    asked: Counter[str] = Counter()
+
+    def value(name: str, values: dict[str, float | list]):
+        asked[name] += 1
+        found = values[name]
+        return found[min(asked[name], len(found)) - 1] if isinstance(found, list) else found
+
     def vertex_metrics(vid: str):
+        values = {f"{i}.{m}": v for i, ms in metrics.get(vid, {}).items() for m, v in ms.items()}
+
         def answer(request) -> Response:
-            wanted = parse_qs(request.query_string.decode())["get"][0].split(",")
-            values = {
-                f"{i}.{m}": v for i, ms in metrics.get(vid, {}).items() for m, v in ms.items()
-            }
-            body = [entry(flink, w, values[w]) for w in wanted if w in values]
+            query = parse_qs(request.query_string.decode())
+            if "get" not in query:  # the ids the vertex offers
+                recorded = flink.body("vertex-metrics")
+                body = recorded + [{**recorded[0], "id": name} for name in values]
+            else:
+                wanted = query["get"][0].split(",")
+                body = [entry(flink, w, value(w, values)) for w in wanted if w in values]
             return Response(json.dumps(body), content_type="application/json")
 
         return answer
@@ -357,8 +516,20 @@ def serve_job(flink, httpserver, metrics: dict[str, dict[int, dict[str, float]]]
     for vid in (source, sink):
         path = f"/jobs/{jid}/vertices/{vid}/metrics"
         httpserver.expect_request(path).respond_with_handler(vertex_metrics(vid))
-    tm = [_tm_entry(flink, k, v) for k, v in (tm_metrics or {}).items()]
-    httpserver.expect_request(f"/taskmanagers/{ids['tmid']}/metrics").respond_with_json(tm)
+    tm_values = tm_metrics or {}
+
+    def tm_answer(request) -> Response:
+        query = parse_qs(request.query_string.decode())
+        if "get" not in query:
+            body = tm_listing or [_tm_entry(flink, k, 0) for k in tm_values]
+        else:
+            wanted = query["get"][0].split(",")
+            body = [_tm_entry(flink, w, value(w, tm_values)) for w in wanted if w in tm_values]
+        return Response(json.dumps(body), content_type="application/json")
+
+    httpserver.expect_request(f"/taskmanagers/{ids['tmid']}/metrics").respond_with_handler(
+        tm_answer
+    )
 
 
 def _tm_entry(flink, metric_id: str, value: float) -> dict:
@@ -442,6 +613,71 @@ def test_sampling_reads_until_the_window_ends(flink, httpserver, cli, monkeypatc
     # the answers never changed: one distinct reading, said out loud
     (thin,) = result.json()["findings"]
     assert thin["rule"] == "blind-spot" and thin["evidence"]["distinct-readings"] == 1
+
+
+def _asked(httpserver, path: str) -> list[list[str] | None]:
+    """The `get` lists of the requests for PATH the server saw (None: no `get`, the ids)."""
+    found = []
+    for request, _ in httpserver.log:
+        if request.path == path:
+            query = parse_qs(request.query_string.decode())
+            found.append(query["get"][0].split(",") if "get" in query else None)
+    return found
+
+
+def test_examine_reads_the_lag_and_the_collectors_gc_time_it_finds(flink, httpserver):
+    """The source's lag metric ids and a 1.18 TaskManager's metric ids are listed once; each
+    reading asks for the lag and the collectors' cumulative GC time beside the rest."""
+    from flinkctl import Context, FlinkClient
+
+    source, sink = source_sink(flink)
+    load = {
+        "source": {0: {BUSY: 950, BP: 0, PENDING: [1000, 5000, 9000]}},
+        "sink": {0: {BUSY: 100, BP: 0}},
+    }
+    young = float(gc_118()[YOUNG])
+    tm_metrics = {dr.HEAP_USED: 100, dr.HEAP_MAX: 1000, OLD: 0,
+                  YOUNG: [young, young + 4000, young + 8000]}  # fmt: skip
+    serve_job(flink, httpserver, _metrics(flink, load), tm_metrics=tm_metrics,
+              tm_listing=FLINK_118.body("taskmanager-metrics"))  # fmt: skip
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    with FlinkClient(Context("t", url=httpserver.url_for("").rstrip("/"))) as client:
+        seen = dr.examine(client, flink.ids["jobid"], 20, sleep=sleep, clock=lambda: now[0])
+    jid = flink.ids["jobid"]
+    asked = _asked(httpserver, f"/jobs/{jid}/vertices/{source}/metrics")
+    assert asked[0] is None and asked.count(None) == 1  # the ids, once
+    assert [f"0.{PENDING}" in names for names in asked[1:]] == [True] * 3
+    assert None not in _asked(httpserver, f"/jobs/{jid}/vertices/{sink}/metrics")  # no source
+    tm_asked = _asked(httpserver, f"/taskmanagers/{flink.ids['tmid']}/metrics")
+    assert tm_asked[0] is None and len(tm_asked) == 4
+    assert all({OLD, YOUNG, dr.GC_TIME} <= set(names) for names in tm_asked[1:])
+    assert seen.elapsed_ms == 20_000 and seen.readings == 3
+    report = dr.diagnose(seen)
+    by_rule = {f.rule: f for f in report.findings}
+    assert set(by_rule) == {"source-lag", "taskmanager"}
+    lag = by_rule["source-lag"]
+    assert lag.severity == "warning" and lag.evidence["rise-per-second"] == 400
+    assert by_rule["taskmanager"].evidence["gc-time-share"] == 0.4
+
+
+def test_doctor_reports_source_lag(flink, httpserver, cli, monkeypatch):
+    monkeypatch.setattr(dr.time, "sleep", lambda seconds: None)
+    load = {
+        "source": {0: {BUSY: 950, BP: 0, PENDING: [1000, 5000, 9000, 13000]}},
+        "sink": {0: {BUSY: 100, BP: 0}},
+    }
+    serve_job(flink, httpserver, _metrics(flink, load),
+              tm_metrics={dr.GC_TIME: 2, dr.HEAP_USED: 100, dr.HEAP_MAX: 1000})  # fmt: skip
+    result = cli("doctor", flink.ids["jobid"], "--sample", "30s", "-o", "json",
+                 "--fail-on", "warning")  # fmt: skip
+    assert result.code == 7, result.err
+    (found,) = result.json()["findings"]
+    assert found["rule"] == "source-lag" and found["evidence"]["rise"] == 12_000
+    assert found["evidence"]["metric"] == "pendingRecords"
 
 
 def test_a_young_job_is_not_judged_by_its_rates(flink, httpserver, cli):

@@ -19,9 +19,12 @@ Rules, in the order they rank among findings of one severity:
    exception history;
 6. watermarks: a subtask whose input watermark stands still while its siblings' advance, or
    lags them far;
+7. source-lag: a source whose reported lag (pendingRecords, records-lag-max) rose over the
+   sample while it was not backpressured: the source itself is the bottleneck;
 8. headroom: the bottleneck's true processing rate and the parallelism that would bring it to
    the target utilisation (advice, as the autoscaler's);
-9. taskmanager: GC time and heap of the TaskManagers the job runs on;
+9. taskmanager: GC time and heap of the TaskManagers the job runs on (before Flink 1.19, GC
+   time from the collectors' cumulative time over the sample);
 10. blind-spot: what could not be judged (a young job, NaN busy time, a metric the version
     lacks, too few distinct readings), said out loud instead of guessed.
 """
@@ -96,6 +99,13 @@ class Thresholds:
     slow_checkpoint_ms: int = 1000
     # a subtask's input watermark this far (ms) behind its vertex's newest lags
     watermark_lag_ms: int = 60_000
+    # source lag (a source's pendingRecords or records-lag-max, summed over its subtasks)
+    # rising from the first reading to the last by at least source_lag_records records and by
+    # at least source_lag_rise of the first reading's lag: the source falls behind its input
+    # (a few hundred records come and go with every fetch; a share keeps a large backlog's
+    # jitter quiet)
+    source_lag_records: int = 1000
+    source_lag_rise: float = 0.1
     # TaskManager pressure: GC time share, and heap used / max at its lowest reading
     gc: float = 0.3
     heap: float = 0.9
@@ -115,7 +125,12 @@ DEFAULT_SAMPLE = 30.0
 BUSY, BACKPRESSURED = "busyTimeMsPerSecond", "backPressuredTimeMsPerSecond"
 RECORDS_IN, RECORDS_OUT = "numRecordsInPerSecond", "numRecordsOutPerSecond"
 SUBTASK_METRICS = (BUSY, BACKPRESSURED, RECORDS_IN, RECORDS_OUT)
+# a source operator's lag (operator-scoped vertex metrics, "<subtask>.<operator>.<name>"):
+# FLIP-33's standard pendingRecords, or the Kafka consumer's records-lag-max; the first preferred
+LAG_METRICS = ("pendingRecords", "records-lag-max")
 GC_TIME = "Status.JVM.GarbageCollector.All.TimeMsPerSecond"  # Flink 1.19+
+# before 1.19: each collector's cumulative GC time (ms), e.g. ...G1_Young_Generation.Time
+GC_PREFIX, GC_CUMULATIVE = "Status.JVM.GarbageCollector.", ".Time"
 HEAP_USED, HEAP_MAX = "Status.JVM.Memory.Heap.Used", "Status.JVM.Memory.Heap.Max"
 TM_METRICS = (GC_TIME, HEAP_USED, HEAP_MAX)
 MAX_QUERY = 3000  # characters of one `get=` list: Flink's REST server refuses long request lines
@@ -199,6 +214,8 @@ class VertexReadings:
     status: str = ""
     metrics: list[dict[int, dict[str, float | None]]] = field(default_factory=list)
     watermarks: list[dict[int, dict[str, float | None]]] = field(default_factory=list)
+    # a source's lag metric ids ("0.Source__Kafka.pendingRecords"), read with `metrics`
+    lag_ids: list[str] = field(default_factory=list)
 
     @classmethod
     def of(cls, vertex: Json) -> VertexReadings:
@@ -212,6 +229,38 @@ class VertexReadings:
             max_parallelism=int(most) if most and most > 0 else None,
             status=str(vertex.get("status") or ""),
         )
+
+
+def lag_ids(listing: Sequence[Json]) -> list[str]:
+    """The lag metric ids in GET .../vertices/:vertexid/metrics (no `get`: the ids a vertex
+    offers): per-subtask "<subtask>.<operator...>.pendingRecords", or, when no subtask offers
+    pendingRecords, "....records-lag-max" (the Kafka consumer's; should a subtask offer several,
+    `source_lag` takes its largest)."""
+    ids = [str(m.get("id", "")) for m in objects(listing)]
+    ids = [i for i in ids if i.partition(".")[0].isdigit()]
+    for name in LAG_METRICS:
+        found = sorted(i for i in ids if i.endswith(f".{name}"))
+        if found:
+            return found
+    return []
+
+
+def gc_time_ids(listing: Sequence[Json]) -> list[str]:
+    """What GC time to read of a TaskManager, from GET /taskmanagers/:tmid/metrics (no `get`):
+    nothing more when it offers GC_TIME (1.19+), else each collector's cumulative Time."""
+    ids = {str(m.get("id", "")) for m in objects(listing)}
+    if GC_TIME in ids:
+        return []
+    return sorted(i for i in ids if _collector(i))
+
+
+def _collector(metric_id: str) -> str | None:
+    """'Status.JVM.GarbageCollector.G1_Old_Generation.Time' -> 'G1_Old_Generation'; not "All"
+    (1.19+ adds All.Time, the sum of the others)."""
+    if not (metric_id.startswith(GC_PREFIX) and metric_id.endswith(GC_CUMULATIVE)):
+        return None
+    name = metric_id[len(GC_PREFIX) : -len(GC_CUMULATIVE)]
+    return name if name and "." not in name and name != "All" else None
 
 
 def _distinct(readings: list[Any]) -> list[Any]:
@@ -808,6 +857,113 @@ def watermarks(vertices: Sequence[VertexReadings], t: Thresholds = THRESHOLDS) -
     return findings
 
 
+def _lags(reading: dict[int, dict[str, float | None]], name: str) -> dict[int, float]:
+    """A reading's lag metric NAME per subtask (its largest, should several operators of the
+    subtask report one); NaN, infinite and missing values left out."""
+    found = {}
+    for index, values in reading.items():
+        seen = [v for k, v in values.items()
+                if (k == name or k.endswith(f".{name}"))
+                and v is not None and math.isfinite(v)]  # fmt: skip
+        if seen:
+            found[index] = max(seen)
+    return found
+
+
+def source_lag(
+    vertices: Sequence[VertexReadings],
+    loads: Sequence[VertexLoad],
+    elapsed_ms: float,
+    t: Thresholds = THRESHOLDS,
+) -> list[Finding]:
+    """Rule 7: per vertex whose readings hold a lag metric (pendingRecords, else
+    records-lag-max: LAG_METRICS), its lag summed over the subtasks reporting it in the first
+    and the last reading that have it; lag that rose by at least t.source_lag_records and by at
+    least t.source_lag_rise of the first sum, over ELAPSED_MS (between the first and the last
+    reading), is a source falling behind its input:
+
+    - not backpressured (its LOADS' backpressured maximum at most t.backpressured): a warning,
+      the source itself is the bottleneck (it cannot fetch or deserialize faster);
+    - backpressured: info only. The bottleneck is downstream and the backpressure rule names it;
+      the rising lag says the job as a whole falls behind its input, which no other rule says.
+
+    Flat or falling lag, a single reading, and a source reporting no lag metric (the demo's
+    NumberSequenceSource) are no finding; no lag metric is not a blind spot either (most
+    sources do not report one)."""
+    by_vertex = {v.id: v for v in loads}
+    findings = []
+    for vertex in vertices:
+        name = next((n for n in LAG_METRICS if any(_lags(r, n) for r in vertex.metrics)), None)
+        if name is None:
+            continue
+        readings = [lags for r in vertex.metrics if (lags := _lags(r, name))]
+        first, last = readings[0], readings[-1]
+        common = sorted(set(first) & set(last))
+        if len(readings) < 2 or not common:
+            continue
+        before, after = sum(first[i] for i in common), sum(last[i] for i in common)
+        rise = after - before
+        needed = max(t.source_lag_records, t.source_lag_rise * before)
+        if rise <= 0 or rise < needed:
+            continue
+        vertex_load = by_vertex.get(vertex.id)
+        pressed = vertex_load.backpressured_max if vertex_load else None
+        per_second = rise / (elapsed_ms / 1000) if elapsed_ms > 0 else None
+        backpressured = (pressed or 0) > t.backpressured
+        over = f" over {duration(elapsed_ms)}" if elapsed_ms > 0 else ""
+        rate = f", {per_second:+,.0f}/s" if per_second is not None else ""
+        summary = (
+            f"lag ({name}, {len(common)} subtask(s)) rose from {before:,.0f} to {after:,.0f} "
+            f"records{over} (+{rise:,.0f}{rate}; >= {needed:,.0f})"
+        )
+        if backpressured:
+            severity = "info"
+            summary += (
+                f" while backpressured {_pct(pressed)} (> {_pct(t.backpressured)}): the job "
+                "falls behind its input; the bottleneck is downstream"
+            )
+            advice = (
+                "relieve the bottleneck downstream (see the backpressure finding); the lag "
+                "falls once the job keeps up"
+            )
+        else:
+            severity = "warning"
+            summary += (
+                f", not backpressured ({_pct(pressed)} <= {_pct(t.backpressured)}): the source "
+                "itself is the bottleneck"
+            )
+            advice = (
+                "raise the source's parallelism (up to its partition or split count), make "
+                "deserialization cheaper, or fetch more per request (Kafka: max.poll.records, "
+                "fetch.min.bytes)"
+            )
+        findings.append(
+            Finding(
+                rule="source-lag",
+                severity=severity,
+                subject=f"vertex {_quoted(vertex.name)}",
+                evidence={
+                    "vertex-id": vertex.id,
+                    "metric": name,
+                    "subtasks": common,
+                    "lag-first": _round(before),
+                    "lag-last": _round(after),
+                    "rise": _round(rise),
+                    "rise-per-second": _round(per_second),
+                    "elapsed-ms": int(elapsed_ms),
+                    "rise-threshold": _round(needed),
+                    "rise-threshold-records": t.source_lag_records,
+                    "rise-threshold-share": t.source_lag_rise,
+                    "backpressured-max": _round(pressed),
+                    "backpressured-threshold": t.backpressured,
+                },
+                summary=summary,
+                advice=advice,
+            )
+        )
+    return findings
+
+
 def headroom(
     roots: Sequence[VertexLoad], source_ids: set[str], t: Thresholds = THRESHOLDS
 ) -> list[Finding]:
@@ -851,26 +1007,63 @@ def headroom(
     return findings
 
 
+def cumulative_gc(
+    seen: Sequence[dict[str, float | None]], elapsed_ms: float
+) -> tuple[float, dict[str, Any]] | None:
+    """GC time share from the collectors' cumulative Time (ms; Flink before 1.19): their rise
+    from the first reading to the last, summed, over ELAPSED_MS (between those readings), with
+    its evidence; None without two readings of a collector, or when a count went back (a
+    restarted TaskManager)."""
+    timed = [
+        found for r in seen
+        if (found := {c: v for k, v in r.items()
+                      if (c := _collector(k)) and v is not None and math.isfinite(v)})
+    ]  # fmt: skip
+    if len(timed) < 2 or elapsed_ms <= 0:
+        return None
+    first, last = timed[0], timed[-1]
+    collectors = sorted(set(first) & set(last))
+    spent = sum(last[c] - first[c] for c in collectors)
+    if not collectors or any(last[c] < first[c] for c in collectors):
+        return None
+    evidence = {
+        "gc-time-ms": _round(spent),
+        "elapsed-ms": int(elapsed_ms),
+        "collectors": collectors,
+        "metric": f"{GC_PREFIX}<collector>{GC_CUMULATIVE}",
+    }
+    return spent / elapsed_ms, evidence
+
+
 def taskmanager_pressure(
-    readings: dict[str, list[dict[str, float | None]]], t: Thresholds = THRESHOLDS
+    readings: dict[str, list[dict[str, float | None]]],
+    t: Thresholds = THRESHOLDS,
+    elapsed_ms: float = 0,
 ) -> list[Finding]:
-    """Rule 9: per TaskManager (id -> its readings of TM_METRICS): GC time above t.gc of the
-    time (mean over the readings), or heap used above t.heap of its max even at its lowest
-    reading. A GC metric the version lacks is a blind spot (GC time per second: Flink 1.19+)."""
+    """Rule 9: per TaskManager (id -> its readings of TM_METRICS, and of its collectors'
+    cumulative Time where it lacks GC_TIME): GC time above t.gc of the time, or heap used above
+    t.heap of its max even at its lowest reading. GC time is GC_TIME's mean over the readings
+    (Flink 1.19+); before 1.19, the collectors' cumulative Time's rise between the first and the
+    last reading over ELAPSED_MS, the time between them (`cumulative_gc`). A TaskManager with
+    neither (1.17/1.18 and a single reading: --sample 0) is a blind spot."""
     findings: list[Finding] = []
     lacking = []
     for tm, seen in sorted(readings.items()):
         gc = _mean(r.get(GC_TIME) for r in seen)
-        if gc is None:
+        share = None if gc is None else gc / 1000
+        evidence: dict[str, Any] = {}
+        if share is None and (fallback := cumulative_gc(seen, elapsed_ms)) is not None:
+            share, evidence = fallback
+        if share is None:
             lacking.append(tm)
-        elif gc / 1000 > t.gc:
+        elif share > t.gc:
             findings.append(
                 Finding(
                     rule="taskmanager",
                     severity="warning",
                     subject=f"taskmanager {tm}",
-                    evidence={"gc-time-share": _round(gc / 1000), "gc-threshold": t.gc},
-                    summary=f"spends {_pct(gc / 1000)} of its time in GC (> {_pct(t.gc)})",
+                    evidence={"gc-time-share": _round(share), "gc-threshold": t.gc, **evidence},
+                    summary=f"spends {_pct(share)} of its time in GC (> {_pct(t.gc)})",
                     advice="more heap (taskmanager.memory.task.heap.size), less state on the "
                     "heap (RocksDB), or fewer objects per record",
                 )
@@ -893,8 +1086,13 @@ def taskmanager_pressure(
         findings.append(
             blind_spot(
                 "taskmanagers " + ", ".join(lacking),
-                f"no {GC_TIME} (Flink 1.19+): GC time not judged",
-                {"metric": GC_TIME, "taskmanagers": lacking},
+                f"no {GC_TIME} (Flink 1.19+), nor two readings of the collectors' cumulative "
+                "GC time (a --sample): GC time not judged",
+                {
+                    "metric": GC_TIME,
+                    "fallback-metric": f"{GC_PREFIX}<collector>{GC_CUMULATIVE}",
+                    "taskmanagers": lacking,
+                },
             )
         )
     return findings
@@ -926,6 +1124,7 @@ class Observed:
     taskmanagers: dict[str, list[dict[str, float | None]]] = field(default_factory=dict)
     readings: int = 0  # readings taken
     sampled_ms: int = 0
+    elapsed_ms: int = 0  # from the first reading's start to the last one's
     sample_wanted: bool = False  # --sample was more than 0
 
 
@@ -1018,9 +1217,10 @@ def diagnose(seen: Observed, t: Thresholds = THRESHOLDS) -> Report:
     findings += roots
     findings += skew(loads, t)
     findings += watermarks(seen.vertices, t)
+    findings += source_lag(seen.vertices, loads, seen.elapsed_ms, t)
     root_ids = {f.evidence["vertex-id"] for f in roots if "holds-up" in f.evidence}
     findings += headroom([v for v in loads if v.id in root_ids], sources(seen.plan or {}), t)
-    findings += taskmanager_pressure(seen.taskmanagers, t)
+    findings += taskmanager_pressure(seen.taskmanagers, t, seen.elapsed_ms)
     for vertex in loads:
         if vertex.busy_nan:
             findings.append(
@@ -1072,6 +1272,7 @@ def _quietly(fetch: Callable[[], Any], default: Any = None) -> Any:
 def read_vertex(client: FlinkClient, job_id: str, vertex: VertexReadings) -> None:
     """One reading of VERTEX's per-subtask metrics and input watermarks, appended to it."""
     names = [f"{i}.{m}" for i in range(vertex.parallelism) for m in SUBTASK_METRICS]
+    names += vertex.lag_ids
     metrics: list[Json] = []
     for run in chunks(names):
 
@@ -1093,9 +1294,11 @@ def examine(
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] | None = None,
 ) -> Observed:
-    """Read job JOB_ID: its details, plan, checkpoints and exceptions once, and its rate and
-    time metrics every EVERY seconds over SAMPLE seconds (one reading when SAMPLE is 0).
-    Requests of one reading go out concurrently (one per endpoint and vertex)."""
+    """Read job JOB_ID: its details, plan, checkpoints and exceptions once, the metric ids its
+    source vertices and TaskManagers offer once (for lag metrics, and GC time before Flink
+    1.19), and its rate and time metrics every EVERY seconds over SAMPLE seconds (one reading
+    when SAMPLE is 0). Requests of one reading go out concurrently (one per endpoint and vertex
+    or TaskManager)."""
     sleep, clock = sleep or time.sleep, clock or time.monotonic
     job = client.job(job_id)
     seen = Observed(job=dict(job), sample_wanted=sample > 0)
@@ -1125,21 +1328,37 @@ def examine(
         }  # fmt: skip
     )
     seen.taskmanagers = {tm: [] for tm in tms}
+    source_ids = sources(plan or {})
+    lagging = [v for v in seen.vertices if v.id in source_ids]
+    offered: list[Callable[[], Any]] = [
+        *[lambda v=v: _quietly(lambda: client.vertex_metrics(job_id, v.id), []) for v in lagging],
+        *[lambda tm=tm: _quietly(lambda: client.taskmanager_metrics(tm), []) for tm in tms],
+    ]
+    listings = client.fan_out(lambda f: f(), offered)
+    for vertex, listing in zip(lagging, listings, strict=False):
+        vertex.lag_ids = lag_ids(listing)
+    tm_names = {
+        tm: [*TM_METRICS, *gc_time_ids(listing)]
+        for tm, listing in zip(tms, listings[len(lagging) :], strict=True)
+    }
     readings = 1 if sample <= 0 else max(2, int(sample // every) + 1)
     started = clock()
+    taken: list[float] = []
     for n in range(readings):
         if n:
             sleep(every)
+        taken.append(clock())
         work: list[Callable[[], Any]] = [
             *[lambda v=v: read_vertex(client, job_id, v) for v in seen.vertices],
-            *[lambda tm=tm: (tm, _quietly(lambda: client.taskmanager_metrics(tm, TM_METRICS), []))
-              for tm in tms],
+            *[lambda tm=tm: (tm, _quietly(lambda: client.taskmanager_metrics(tm, tm_names[tm]),
+                                          [])) for tm in tms],
         ]  # fmt: skip
         for result in client.fan_out(lambda f: f(), work):
             if isinstance(result, tuple):
                 seen.taskmanagers[result[0]].append(by_id(result[1]))
     seen.readings = readings
     seen.sampled_ms = int((clock() - started) * 1000)
+    seen.elapsed_ms = int((taken[-1] - taken[0]) * 1000)
     _latest_checkpoint(client, job_id, seen)
     return seen
 
