@@ -1,6 +1,13 @@
 """The view of `flinkctl doctor`: findings most severe first, then (on a terminal) each job's
 per-vertex summary, so the verdict can be checked at a glance. On a terminal the advice
-follows the table, one line per finding (-o wide and piped output keep it in an ADVICE column).
+follows the table, a paragraph per finding (-o wide and piped output keep it in an ADVICE
+column).
+
+On a terminal the findings table fits its width without cutting anything short (a finding is
+worth nothing without its subject, its numbers or its advice): the finding wraps in its column,
+and where the terminal is too narrow for that column beside a whole subject, the finding folds
+under its row, indented, and the subject wraps in its column; the advice wraps with a hanging
+indent. Only a line with no room left at all (a few cells) can run past the edge.
 
 The object (README, "Objects of commands that combine calls or wait"): one report per job,
 {"logged-at", ["context",] "job", "name", "state", "sampled-ms", "readings",
@@ -16,7 +23,16 @@ import sys
 from typing import Any
 
 from flinkctl.flink import array, obj
-from flinkctl.output.render import FREE, Column, View, is_tty, out, rows_table
+from flinkctl.output.render import (
+    FREE,
+    GAP,
+    Column,
+    View,
+    console,
+    is_tty,
+    out,
+    rows_table,
+)
 
 SEVERITY_STYLES = {"critical": "red", "warning": "yellow", "info": "cyan"}
 
@@ -65,11 +81,8 @@ def _table(data: Any, wide: bool) -> None:
     terminal = is_tty()
     if not rows and terminal:
         print("no findings", file=sys.stderr)
-    elif terminal and not wide:  # the advice under the table, whole, rather than cut short
-        rows_table(columns[:-1], rows, wide)
-        out()
-        for row in rows:
-            out(f"{row.get('subject')}: {row.get('advice')}")
+    elif terminal and not wide:  # wrapped to the terminal's width, nothing cut short
+        _findings(columns[:-1], rows)
     else:
         rows_table(columns, rows, wide)
     if not terminal:
@@ -81,11 +94,99 @@ def _table(data: Any, wide: bool) -> None:
         where = f"{report['context']}/" if "context" in report else ""
         sampled = report.get("sampled-ms") or 0
         out()
-        out(
+        _wrapped(
             f"{where}{report.get('name')} ({report.get('job')}): {report.get('state')}, "
             f"{report.get('readings')} reading(s) over {sampled / 1000:.0f}s"
         )
         rows_table(VERTICES, vertices, wide)
+
+
+FINDING_MIN = 40  # the narrowest FINDING column beside the others; narrower, it folds under
+SUBJECT_MIN = 12  # the fewest cells a subject wraps to in the folded layout
+HANGING = 2  # the indent of a paragraph's further lines (advice, a report's heading)
+
+
+def _findings(columns: list[Column], rows: list[dict[str, Any]]) -> None:
+    """The findings table on a terminal, as wide as it is. Every column but the last (FINDING)
+    whole on its row, FINDING wrapped beside them when it keeps FINDING_MIN cells. Else the
+    table folds: FINDING goes under its row, indented to the RULE column, the subject wraps in
+    its column if it must, and CONTEXT and JOB (-A, --all) head their rows instead of being
+    columns. Then each finding's advice, led by its subject, wrapped."""
+    from rich.text import Text
+
+    con = console()
+    limit = con.width
+    cells = [[Text(c.cell(r).replace("\n", " ")) for c in columns] for r in rows]
+    for row in cells:  # SEVERITY, RULE, SUBJECT, FINDING end a row
+        row[-4].stylize(SEVERITY_STYLES.get(row[-4].plain, ""))
+    natural = [
+        max([len(c.header), *(row[i].cell_len for row in cells)]) for i, c in enumerate(columns)
+    ]
+    room = limit - sum(natural[:-1]) - GAP * (len(columns) - 1)
+    folded = room < min(FINDING_MIN, natural[-1])
+    if folded:
+        groups = len(columns) - 4  # CONTEXT and JOB, when shown: a heading over their rows
+        columns, natural = columns[groups:-1], natural[groups:-1]
+        headings = ["/".join(c.plain for c in row[:groups]) for row in cells]
+        left = limit - natural[0] - natural[1] - 2 * GAP
+        widths = [natural[0], natural[1], min(natural[2], max(SUBJECT_MIN, left))]
+        indent = natural[0] + GAP if limit - natural[0] - GAP >= FINDING_MIN else HANGING
+    else:
+        headings = [""] * len(rows)
+        widths = [*natural[:-1], min(natural[-1], room)]
+    for line in _row([Text(c.header) for c in columns], widths, con):
+        con.print(line, style="bold", soft_wrap=True)
+    con.print("─" * (limit if folded else sum(widths) + GAP * (len(widths) - 1)), soft_wrap=True)
+    for n, row in enumerate(cells):
+        if headings[n] and (n == 0 or headings[n] != headings[n - 1]):
+            _wrapped(headings[n], con, style="bold")
+        for line in _row(row[-4:-1] if folded else row, widths, con):
+            con.print(line, soft_wrap=True)
+        if folded:
+            for line in row[-1].wrap(con, max(1, limit - indent)):  # under RULE
+                con.print(Text(" " * indent) + _rstripped(line), soft_wrap=True)
+    out()
+    for row, finding in zip(cells, rows, strict=True):
+        _wrapped(f"{row[-2].plain}: {finding.get('advice')}", con)
+
+
+def _row(cells: list[Any], widths: list[int], con: Any) -> list[Any]:
+    """The lines of one table row: each cell (Rich Text) wrapped to its column's WIDTHS, the
+    columns side by side, GAP apart."""
+    from rich.text import Text
+
+    wrapped = [list(cell.wrap(con, max(1, w))) for cell, w in zip(cells, widths, strict=True)]
+    lines = []
+    for n in range(max(len(w) for w in wrapped)):
+        line = Text()
+        for i, cell_lines in enumerate(wrapped):
+            cell = _rstripped(cell_lines[n]) if n < len(cell_lines) else Text()
+            if i:
+                line.append(" " * GAP)
+            line.append_text(cell)
+            line.append(" " * max(0, widths[i] - cell.cell_len))
+        line.rstrip()
+        lines.append(line)
+    return lines
+
+
+def _rstripped(line: Any) -> Any:
+    """LINE (Rich Text) without the spaces a wrap left at its end."""
+    line.rstrip()
+    return line
+
+
+def _wrapped(text: str, con: Any = None, style: str = "") -> None:
+    """TEXT as a paragraph as wide as the terminal, its further lines indented by HANGING."""
+    from rich.text import Text
+
+    con = con or console()
+    first, *rest = Text(text, style=style).wrap(con, con.width)
+    con.print(_rstripped(first), soft_wrap=True)
+    if rest:
+        tail = Text(text[len(first.plain) :].lstrip(), style=style)  # lines are TEXT's pieces
+        for line in tail.wrap(con, max(1, con.width - HANGING)):
+            con.print(Text(" " * HANGING) + _rstripped(line), soft_wrap=True)
 
 
 DOCTOR = View(table=_table)
