@@ -27,13 +27,13 @@ benchmark closes its stdin, and after --deadline seconds in any case.
 Measured on the 2-core development machine (Flink 2.3.0 bodies, parallelism 1 as recorded),
 three runs of `--runs 5` (each a median of 5 rounds), one of them:
 
-    50 vertices, 208 requests a run, latency 20 ms per request, median of 5
+    50 vertices, 210 requests a run, latency 20 ms per request, median of 5
     process                              wall      cpu
     flinkctl --version (start-up)      0.071s   0.069s
     doctor, pool of 16                 0.616s   0.351s
     doctor, one at a time              4.659s   0.383s
     one at a time / pooled: 7.6x
-    floor of one at a time: 208 x 20 ms = 4.16s
+    floor of one at a time: 210 x 20 ms = 4.2s
 
 Pooled: 0.627s, 0.616s, 0.621s (target: 1.5 s); one at a time: 4.72s, 4.66s, 4.63s (7.5x).
 The pooled floor is about 20 round-trips (400 ms): three reads of the job before the fan-out,

@@ -46,7 +46,7 @@ GROUPS = (
     ("applications", "flinkctl.cli.applications",
      "Applications (Flink 2.3+): list, show, cancel, exceptions, config.", ("application",)),
     ("local", "flinkctl.cli.local",
-     "A real standalone Flink cluster on this machine: up, status, logs, down.", ()),
+     "A real standalone Flink cluster on this machine: up, demo, status, logs, down.", ()),
     ("completion", "flinkctl.cli.completion",
      "Print the shell completion script for bash, zsh or fish.", ()),
 )  # fmt: skip
