@@ -38,6 +38,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -139,8 +140,19 @@ OTHER = deploy(V3)  # the concurrent deploy of NAME
 
 @dataclass(frozen=True)
 class Fault:
-    at: int  # the index of the REST call of the run under test (retries count)
+    """A fault of KIND at the AT-th REST call (from 0; retries count) of the run under test, or,
+    with ON ("POST /jobs/*/stop", an fnmatch pattern of method and path), at the AT-th call
+    that matches ON (once a call matching AFTER was made, with AFTER): a regression test names
+    the request it is about, so it keeps hitting it when the calls before it change."""
+
+    at: int
     kind: str
+    on: str | None = None
+    after: str | None = None
+
+    def __str__(self) -> str:
+        where = "".join(f", {k}={v!r}" for k, v in (("on", self.on), ("after", self.after)) if v)
+        return f"Fault({self.at}, {self.kind!r}{where})"
 
 
 @dataclass(frozen=True)
@@ -154,7 +166,7 @@ class Schedule:
     version: str = "2.3.0"
 
     def __str__(self) -> str:
-        faults = ", ".join(f"Fault({f.at}, {f.kind!r})" for f in self.faults)
+        faults = ", ".join(map(str, self.faults))
         return (f"Schedule({self.scenario!r}, ({faults}{',' if len(self.faults) == 1 else ''}), "
                 f"seed={self.seed}, fresh_catalog={self.fresh_catalog}, "
                 f"version={self.version!r})")  # fmt: skip
@@ -273,14 +285,30 @@ class Injector:
 
     def __init__(self, world: World, faults: tuple[Fault, ...]) -> None:
         self.world = world
-        self.faults = {f.at: f.kind for f in faults}
+        self.faults = faults
+        self.matched = dict.fromkeys(faults, 0)  # calls that matched a fault's ON so far
+        self.armed = {f: f.after is None for f in faults}
         self.calls = 0
+
+    def _due(self, at: int, call: str) -> str | None:
+        """The kind of the fault due at call number AT (CALL: "METHOD /path"), if any."""
+        due = None
+        for fault in self.faults:
+            if fault.on is None:
+                due = due or (fault.kind if fault.at == at else None)
+            elif self.armed[fault] and fnmatchcase(call, fault.on):
+                if self.matched[fault] == fault.at:
+                    due = due or fault.kind
+                self.matched[fault] += 1
+            if fault.after and fnmatchcase(call, fault.after):
+                self.armed[fault] = True
+        return due
 
     def __call__(
         self, request: httpx.Request, serve: Callable[[], httpx.Response]
     ) -> httpx.Response:
         at, self.calls = self.calls, self.calls + 1
-        kind = self.faults.get(at)
+        kind = self._due(at, f"{request.method} {request.url.path}")
         if kind is None:
             return serve()
         world = self.world
@@ -668,7 +696,11 @@ def test_exhaustive(record_property):
 
 
 def assert_keeps_invariants(schedule: Schedule) -> None:
+    """SCHEDULE keeps every invariant, and each of its faults was injected (a fault ON a
+    request the run no longer makes would test nothing)."""
     run = replay(schedule)
+    injected = [t for t in run.trace if t.startswith("fault ")]
+    assert len(injected) == len(schedule.faults), run.explain()
     assert not run.violations, run.explain()
 
 
@@ -678,14 +710,18 @@ def test_a_deploy_during_the_resolve_of_another_leaves_two_jobs():
     cancels it (already ended: accepted) and starts from the newest savepoint: two jobs run.
     No superseded check before the destructive step (take_state/cancel), and choose_state
     treats an ended job as an unclean one."""
-    assert_keeps_invariants(Schedule("upgrade", (Fault(1, "deploy"),), seed=1))
+    assert_keeps_invariants(
+        Schedule("upgrade", (Fault(0, "deploy", on="GET /jobs/overview"),), seed=1)
+    )
 
 
 def test_two_first_deploys_sharing_a_catalog_do_not_collide_on_the_job_id():
     """Both find nothing running. The second's next_generation() also counts the catalog
     (local_max), where the first recorded generation 1: it starts generation 2 under another
     job id, so Flink's duplicate-id refusal never fires: two jobs run."""
-    assert_keeps_invariants(Schedule("first", (Fault(1, "deploy"),), seed=1))
+    assert_keeps_invariants(
+        Schedule("first", (Fault(0, "deploy", on="GET /jobs/overview"),), seed=1)
+    )
 
 
 @pytest.mark.parametrize("fresh_catalog", [False, True], ids=["same-catalog", "empty-catalog"])
@@ -696,7 +732,12 @@ def test_a_rerun_after_an_interrupted_stop_resumes_from_its_savepoint(fresh_cata
     this run was stopping it" and fails: nothing runs, and the report names no savepoint, though
     the ended job's `latest.savepoint` has it (stopped_state would find it)."""
     assert_keeps_invariants(
-        Schedule("upgrade", (Fault(7, "interrupt"),), seed=7, fresh_catalog=fresh_catalog)
+        Schedule(
+            "upgrade",
+            (Fault(0, "interrupt", on="GET /jobs/*/savepoints/*"),),
+            seed=7,
+            fresh_catalog=fresh_catalog,
+        )
     )
 
 
@@ -704,7 +745,9 @@ def test_a_stop_whose_trigger_id_flink_forgot_is_found_by_its_savepoint():
     """The process stalls past rest.async.store-duration while the stop completes: the status
     GET answers 404 for the trigger id, stop_with_savepoint takes that for a failed stop of a job
     that ended "while this run was stopping it": failed, nothing runs, no savepoint named."""
-    assert_keeps_invariants(Schedule("upgrade", (Fault(7, "stall"),), seed=7))
+    assert_keeps_invariants(
+        Schedule("upgrade", (Fault(0, "stall", on="GET /jobs/*/savepoints/*"),), seed=7)
+    )
 
 
 def test_a_slow_answer_to_the_stop_is_not_reported_as_nothing_changed():
@@ -712,7 +755,9 @@ def test_a_slow_answer_to_the_stop_is_not_reported_as_nothing_changed():
     one status check comes before Flink registered the trigger (404), so the stop counts as
     failed: "job still runs; nothing changed", job-id null. A moment later the stop completes:
     nothing runs, and the report named neither the trigger nor the savepoint."""
-    assert_keeps_invariants(Schedule("upgrade", (Fault(6, "timeout"),), seed=6))
+    assert_keeps_invariants(
+        Schedule("upgrade", (Fault(0, "timeout", on="POST /jobs/*/stop"),), seed=6)
+    )
 
 
 def test_a_failure_after_the_stop_names_the_savepoint():
@@ -720,7 +765,11 @@ def test_a_failure_after_the_stop_names_the_savepoint():
     times out: the run is never sent, appeared() waits 60 s in vain, and guarded() reports the
     UnreachableError with its own hint ("is the cluster running?"), not recover_hint(): nothing
     runs and the report does not name the stop's savepoint."""
-    assert_keeps_invariants(Schedule("latest", (Fault(12, "timeout"),), seed=12))
+    assert_keeps_invariants(
+        Schedule(
+            "latest", (Fault(0, "timeout", on="GET /config", after="POST /jobs/*/stop"),), seed=12
+        )
+    )
 
 
 def test_a_lost_answer_to_a_cancel_is_not_a_failure():
@@ -728,13 +777,21 @@ def test_a_lost_answer_to_a_cancel_is_not_a_failure():
     cancel's answer is lost. cancel() asks the status, sees CANCELLING (not ended yet) and
     re-raises: failed, job-id null, no checkpoint named; the job ends a moment later and the
     re-run refuses ("it ran before"). A cancel is idempotent: retry it, or wait for the end."""
-    assert_keeps_invariants(Schedule("crash-loop", (Fault(10, "lost"),), seed=10))
+    assert_keeps_invariants(
+        Schedule("crash-loop", (Fault(0, "lost", on="PATCH /jobs/*"),), seed=10)
+    )
 
 
 def test_an_interruption_while_cancelling_the_new_job_does_not_report_it_running():
     """Interrupted while cancel-new waits: interrupted() reports the new job as started and
     running (self.started is cleared only after the cancel step), but it is being cancelled."""
-    assert_keeps_invariants(Schedule("bad-upgrade", (Fault(46, "interrupt"),), seed=46))
+    assert_keeps_invariants(
+        Schedule(
+            "bad-upgrade",
+            (Fault(0, "interrupt", on="GET /jobs/*", after="PATCH /jobs/*"),),
+            seed=46,
+        )
+    )
 
 
 def test_a_gate_does_not_pass_a_job_another_deploy_stopped():
@@ -743,7 +800,13 @@ def test_a_gate_does_not_pass_a_job_another_deploy_stopped():
     healthy-for and reports `deployed` with the job-id of a FINISHED job, while the other's runs.
     health.watch judges with the time after the reads; deploy does no superseded check after a
     passed gate."""
-    assert_keeps_invariants(Schedule("upgrade", (Fault(28, "deploy"),), seed=28))
+    assert_keeps_invariants(
+        Schedule(
+            "upgrade",
+            (Fault(0, "deploy", on="GET /jobs/*/exceptions", after="POST /jars/*/run"),),
+            seed=28,
+        )
+    )
 
 
 def test_a_crash_looping_job_caught_running_is_not_stopped_with_a_savepoint():
@@ -751,14 +814,16 @@ def test_a_crash_looping_job_caught_running_is_not_stopped_with_a_savepoint():
     two restarts, RUNNING with every task RUNNING: choose_state picks a stop, which Flink fails as
     the tasks restart. Reported failed with "nothing changed" and job-id null, instead of falling
     back to the retained checkpoint (the restarts are in the exception history)."""
-    assert_keeps_invariants(Schedule("crash-loop", (Fault(0, "timeout"),), seed=0))
+    assert_keeps_invariants(
+        Schedule("crash-loop", (Fault(0, "timeout", on="GET /jobs/overview"),), seed=0)
+    )
 
 
 def test_a_start_that_never_happened_is_no_job_that_ran_before():
     """A first deploy whose run request Flink refuses (503): the journal's intent (outcome
     not-started, no job on the cluster) makes preconditions() refuse the re-run: "no job named
     ... runs, but it ran before ... --from-savepoint PATH or --fresh"."""
-    assert_keeps_invariants(Schedule("first", (Fault(4, "503"),), seed=4))
+    assert_keeps_invariants(Schedule("first", (Fault(0, "503", on="POST /jars/*/run"),), seed=4))
 
 
 def test_a_rerun_resumes_from_the_newest_state_not_only_the_newest_job():
@@ -766,21 +831,31 @@ def test_a_rerun_resumes_from_the_newest_state_not_only_the_newest_job():
     runs. The re-run's resume looks only at the newest job (stopped_state(known.jobs[-1])): the
     rollback's intent or the cancelled job, neither FINISHED with a savepoint, so it refuses,
     though the first stop's savepoint exists."""
-    assert_keeps_invariants(Schedule("bad-upgrade", (Fault(47, "503"),), seed=47))
+    assert_keeps_invariants(
+        Schedule("bad-upgrade", (Fault(1, "503", on="POST /jars/*/run"),), seed=47)
+    )
 
 
 def test_a_rerun_after_an_interrupted_cancel_resumes_from_the_retained_checkpoint():
     """Interrupted while the crash-looping job is being cancelled (the fallback to its retained
     checkpoint): the re-run sees it CANCELLING/CANCELED, not FINISHED with a savepoint, and
     refuses ("it ran before") instead of starting from the retained checkpoint."""
-    assert_keeps_invariants(Schedule("crash-loop", (Fault(11, "interrupt"),), seed=11))
+    assert_keeps_invariants(
+        Schedule(
+            "crash-loop", (Fault(0, "interrupt", on="GET /jobs/*", after="PATCH /jobs/*"),), seed=11
+        )
+    )
 
 
 def test_a_rollback_that_stopped_the_job_resumes_when_run_again():
     """rollback fails after its stop (GET /config times out before the run): nothing runs, and
     the same `rollback` again is refused ("no job named ... runs: nothing to roll back"):
     _rollback has no resume from the stopped job's savepoint, deploy's preconditions() has."""
-    assert_keeps_invariants(Schedule("rollback", (Fault(12, "timeout"),), seed=12))
+    assert_keeps_invariants(
+        Schedule(
+            "rollback", (Fault(0, "timeout", on="GET /config", after="POST /jobs/*/stop"),), seed=12
+        )
+    )
 
 
 def test_a_first_deploy_whose_gate_a_stall_failed_can_be_run_again():
@@ -788,7 +863,9 @@ def test_a_first_deploy_whose_gate_a_stall_failed_can_be_run_again():
     taken before the stall (health.watch judges it at the later clock), cancels the new job and
     fails (no previous revision). The re-run is refused: "it ran before" (a job that started
     from no state, cancelled by this tool, counts as state to lose)."""
-    assert_keeps_invariants(Schedule("first", (Fault(6, "stall"),), seed=6))
+    assert_keeps_invariants(
+        Schedule("first", (Fault(0, "stall", on="GET /jobs/*", after="POST /jars/*/run"),), seed=6)
+    )
 
 
 # -- the checks catch what they claim ------------------------------------------------------------
@@ -824,5 +901,25 @@ def test_a_rerun_with_nothing_running_still_has_a_revision_to_roll_back_to():
     and "no previous revision to roll back to" leaves nothing running, though revision 2's
     record and jar are there."""
     assert_keeps_invariants(
-        Schedule("bad-latest", (Fault(44, "lost"),), seed=41980, fresh_catalog=True)
+        Schedule(
+            "bad-latest", (Fault(0, "lost", on="PATCH /jobs/*"),), seed=41980, fresh_catalog=True
+        )
     )
+
+
+def test_a_stop_whose_answer_was_lost_is_recorded_with_its_savepoint(tmp_path):
+    """POST /jobs/:id/stop is applied and its answer lost: the job ends with a savepoint, which
+    the new job starts from. The stop's catalog row is settled by its trigger id, COMPLETED
+    with that path (it was marked FAILED before the job's end was looked at)."""
+    schedule = Schedule("upgrade", (Fault(0, "timeout", on="POST /jobs/*/stop"),), seed=6)
+    run = simulate(schedule, tmp_path)
+    assert run.violations == [], run.explain()
+    first = run.outcomes[0]
+    assert first.result == "deployed" and first.report["savepoint"], first
+    catalog = Catalog(tmp_path / "primary.db")
+    try:
+        stops = [r for r in catalog.savepoints() if r.kind == "deploy"]
+    finally:
+        catalog.close()
+    stop = next(r for r in stops if r.job_id == first.report["previous-job-id"])
+    assert (stop.status, stop.path) == ("COMPLETED", first.report["savepoint"]), stops

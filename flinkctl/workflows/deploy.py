@@ -877,10 +877,13 @@ class Deployer:
             ) from exc
         except FlinkctlError as exc:
             error = exc
-            self.local("the failed savepoint", lambda: recording.failed(error))
             state = self.settled(jid)
+            # stopped_state settles this stop's catalog row by its trigger id first: a stop
+            # whose answer was lost is recorded COMPLETED with its path, not FAILED
+            found = self.stopped_state(jid) if state == "FINISHED" else None
+            if found is None:
+                self.local("the failed savepoint", lambda: recording.failed(error))
             if state in ENDED_STATES:
-                found = self.stopped_state(jid) if state == "FINISHED" else None
                 if found is not None:  # its answer lost, its trigger forgotten, or a re-run's
                     self.report.notes.append(
                         f"the stop of job {jid} gave no answer ({failure(exc)}), but the job "
