@@ -471,12 +471,11 @@ def backpressure_roots(
         root = by_id[vid]
         held_up = [by_id[h] for h in held]
         findings.append(
-            Finding(
-                rule="backpressure",
-                severity="warning",
-                subject=f"vertex {_quoted(root.name)}",
+            on_vertex(
+                root,
+                "backpressure",
+                "warning",
                 evidence={
-                    "vertex-id": root.id,
                     "busy-max": _round(root.busy_max),
                     "busy-avg": _round(root.busy_avg),
                     "backpressured-max": _round(root.backpressured_max),
@@ -506,12 +505,11 @@ def backpressure_roots(
     for vid in unexplained:
         vertex = by_id[vid]
         findings.append(
-            Finding(
-                rule="backpressure",
-                severity="warning",
-                subject=f"vertex {_quoted(vertex.name)}",
+            on_vertex(
+                vertex,
+                "backpressure",
+                "warning",
                 evidence={
-                    "vertex-id": vertex.id,
                     "backpressured-max": _round(vertex.backpressured_max),
                     "backpressured-threshold": t.backpressured,
                     "busy-threshold": t.busy,
@@ -547,13 +545,12 @@ def skew(loads: Sequence[VertexLoad], t: Thresholds = THRESHOLDS) -> list[Findin
                 continue
             shown = _pct if attr == "busy" else (lambda v: f"{v:,.1f}/s")
             findings.append(
-                Finding(
-                    rule="skew",
-                    severity="warning",
-                    subject=f"subtask {top.index} of {_quoted(vertex.name)}",
+                on_vertex(
+                    vertex,
+                    "skew",
+                    "warning",
+                    subtask=top.index,
                     evidence={
-                        "vertex-id": vertex.id,
-                        "subtask": top.index,
                         "metric": "busy" if attr == "busy" else "records-in-per-second",
                         "max": _round(value),
                         "p75-of-others": _round(p75),
@@ -836,13 +833,12 @@ def watermarks(vertices: Sequence[VertexReadings], t: Thresholds = THRESHOLDS) -
                 why.append(f"lags the vertex's newest by {duration(behind)} "
                            f"(> {duration(t.watermark_lag_ms)})")  # fmt: skip
             findings.append(
-                Finding(
-                    rule="watermarks",
-                    severity="warning",
-                    subject=f"subtask {index} of {_quoted(vertex.name)}",
+                on_vertex(
+                    vertex,
+                    "watermarks",
+                    "warning",
+                    subtask=index,
                     evidence={
-                        "vertex-id": vertex.id,
-                        "subtask": index,
                         "watermark": last[index],
                         "newest": newest,
                         "behind-ms": behind,
@@ -938,12 +934,11 @@ def source_lag(
                 "fetch.min.bytes)"
             )
         findings.append(
-            Finding(
-                rule="source-lag",
-                severity=severity,
-                subject=f"vertex {_quoted(vertex.name)}",
+            on_vertex(
+                vertex,
+                "source-lag",
+                severity,
                 evidence={
-                    "vertex-id": vertex.id,
                     "metric": name,
                     "subtasks": common,
                     "lag-first": _round(before),
@@ -983,12 +978,11 @@ def headroom(
         if wanted <= vertex.parallelism:
             continue
         findings.append(
-            Finding(
-                rule="headroom",
-                severity="info",
-                subject=f"vertex {_quoted(vertex.name)}",
+            on_vertex(
+                vertex,
+                "headroom",
+                "info",
                 evidence={
-                    "vertex-id": vertex.id,
                     "records-per-second": _round(rate),
                     "busy-avg": _round(busy),
                     "true-rate": _round(true_rate),
@@ -1096,6 +1090,24 @@ def taskmanager_pressure(
             )
         )
     return findings
+
+
+def on_vertex(
+    vertex: VertexLoad | VertexReadings,
+    rule: str,
+    severity: str,
+    *,
+    subtask: int | None = None,
+    evidence: dict[str, Any],
+    summary: str,
+    advice: str,
+) -> Finding:
+    """A finding about VERTEX (or its SUBTASK): the subject names it, and the evidence leads
+    with the vertex's id (and the subtask's index)."""
+    name = _quoted(vertex.name)
+    subject = f"vertex {name}" if subtask is None else f"subtask {subtask} of {name}"
+    where = {"vertex-id": vertex.id} | ({} if subtask is None else {"subtask": subtask})
+    return Finding(rule, severity, subject, {**where, **evidence}, summary, advice)
 
 
 def blind_spot(subject: str, summary: str, evidence: dict[str, Any]) -> Finding:
