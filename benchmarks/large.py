@@ -30,12 +30,10 @@ run (load average ~9) `-s RUNNING -o yaml` took 2.77 s before and 0.89 s after.
 """
 
 import argparse
-import io
 import json
 import os
 import statistics
 import time
-from contextlib import redirect_stdout
 
 from _serve import recorded, serve
 from _timing import FLINKCTL, median_run
@@ -66,12 +64,13 @@ def overview(jobs: int) -> dict:
 def render_seconds(body: dict, fmt: str, runs: int) -> float:
     from flinkctl.output.jobs import JOBS
     from flinkctl.output.render import Settings, render
+    from flinkctl.output.streams import IO
 
+    terminal = os.environ.get("FLINKCTL_FORCE_TTY") == "1"
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        with redirect_stdout(io.StringIO()):
-            render(body, JOBS, Settings(format=fmt))
+        render(body, JOBS, Settings(format=fmt), IO.strings(out_is_terminal=terminal))
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 

@@ -400,6 +400,43 @@ def cli(httpserver, capsys):
     return invoke
 
 
+@pytest.fixture
+def inprocess_server():
+    """A stand-in for `httpserver` answering in-process through httpx.MockTransport (see
+    tests/inprocess.py): a module of read-only command tests overrides `httpserver` with it."""
+    from inprocess import Server
+
+    return Server()
+
+
+@pytest.fixture
+def inprocess_cli(inprocess_server):
+    """`cli` for `inprocess_server`: flinkctl in-process, its client over the server's
+    MockTransport, its streams StringIOs (a terminal with FLINKCTL_FORCE_TTY=1)."""
+    import io
+    import os
+
+    from flinkctl.cli import main as main_module
+    from flinkctl.cli.common.failures import run
+    from flinkctl.cli.invocation import Invocation
+    from flinkctl.output.streams import IO
+
+    def invoke(*args: str, url: str | None = None) -> Result:
+        argv = ["--url", url or inprocess_server.url_for(""), *args]
+        if url == "":
+            argv = list(args)
+        streams = IO(
+            out=io.StringIO(),
+            err=io.StringIO(),
+            out_is_terminal=os.environ.get("FLINKCTL_FORCE_TTY") == "1",
+        )
+        invocation = Invocation(io=streams, transport=inprocess_server.transport)
+        code = run(main_module.app, argv, invocation)
+        return Result(code, streams.out.getvalue(), streams.err.getvalue())
+
+    return invoke
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """Count e2e results per Flink version; a skipped test is not a passed one: fail the run."""
     import re

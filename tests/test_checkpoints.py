@@ -8,6 +8,18 @@ import yaml
 from flinkctl.cli.common.arguments import checkpoint_id
 from flinkctl.errors import NotFoundError, UsageError
 
+
+# The in-process tier: recorded answers through httpx.MockTransport, no socket (tests/inprocess.py)
+@pytest.fixture
+def httpserver(inprocess_server):
+    return inprocess_server
+
+
+@pytest.fixture
+def cli(inprocess_cli):
+    return inprocess_cli
+
+
 READS = [
     (("checkpoints", "list", "{jobid}"), "checkpoints"),
     (("checkpoints", "show", "{jobid}", "{checkpointid}"), "checkpoint"),

@@ -15,6 +15,7 @@ from conftest import LEADER_ELECTION, Answer, FaultServer, Recorded
 
 from flinkctl.client import FlinkClient
 from flinkctl.client.http import Http
+from flinkctl.client.requests import Program
 from flinkctl.config import Context
 from flinkctl.errors import (
     FlinkctlError,
@@ -160,7 +161,7 @@ def test_reset_connections_are_retried_for_reads(flink, resets):
     "call",
     [
         lambda c, jid: c.cancel_job(jid),
-        lambda c, jid: c.run_jar("demo.jar", {"entryClass": "x.Y"}),
+        lambda c, jid: c.run_jar("demo.jar", Program(entry_class="x.Y")),
         lambda c, jid: c.dispose_savepoint("file:///sp/savepoint-1"),
         lambda c, jid: c.shutdown_cluster(),
     ],

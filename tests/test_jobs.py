@@ -13,6 +13,17 @@ from conftest import Recorded
 ADAPTIVE = pytest.mark.flink(since="2.3")
 
 
+# The in-process tier: recorded answers through httpx.MockTransport, no socket (tests/inprocess.py)
+@pytest.fixture
+def httpserver(inprocess_server):
+    return inprocess_server
+
+
+@pytest.fixture
+def cli(inprocess_cli):
+    return inprocess_cli
+
+
 def demo_entry(flink) -> dict:
     """The recorded /jobs/overview entry of the running demo job."""
     return next(j for j in flink.body("jobs-overview")["jobs"] if j["jid"] == flink.ids["jobid"])
@@ -526,13 +537,11 @@ def test_plan_tree_of_a_dag_expands_shared_nodes_once(flink):
         "inputs": [{**sink["inputs"][0], "id": sink["id"]}],
     }
     plan = {"plan": {**body["plan"], "nodes": [after, sink, source, second]}}
-    import io
-    from contextlib import redirect_stdout
+    from flinkctl.output.streams import IO
 
-    buf = io.StringIO()
-    with redirect_stdout(buf):
-        render(plan, PLAN, Settings())
-    assert buf.getvalue().splitlines()[1:] == [
+    io = IO.strings()
+    render(plan, PLAN, Settings(), io)
+    assert io.out.getvalue().splitlines()[1:] == [
         "  Source: Sequence -> Timestamps -> Throttle  (parallelism 1)",
         "    HASH -> Count -> Drop -> Sink: Print  (parallelism 1)",
         "      HASH -> After  (parallelism 1)",

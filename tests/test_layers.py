@@ -23,6 +23,7 @@ LIBRARY = [
     PACKAGE / "catalog.py",
     PACKAGE / "sensitive.py",
     PACKAGE / "durations.py",
+    PACKAGE / "workflows",
 ]
 # the verbs of a generic request, on a receiver that is a client or an HTTP transport
 REQUEST_METHODS = {"get", "request", "_get", "_send", "post", "put", "patch", "delete"}
@@ -165,3 +166,155 @@ def test_workflows_import_neither_the_cli_nor_output_nor_typer_and_rich():
                 ):
                     found.append(f"{where(path, node)} imports {name}")
     assert found == []
+
+
+# Flink's request-body keys (and the multipart request of POST /jobs): the client spells them,
+# in flinkctl/client/requests.py (Program, Restore) and its trigger methods; everything else says
+# what it wants with those objects and keyword arguments. Left out, as they are also keys of
+# Flink's answers that other code reads: parallelism, the resource requirements' upperBound and
+# lowerBound (sent back as GET answers them), drain and savepoint-path (names of flinkctl's own).
+REQUEST_KEYS = {
+    # POST /jars/:jarid/plan, run, run-application
+    "programArgsList",
+    "programArgs",
+    "entryClass",
+    "flinkConfiguration",
+    "savepointPath",
+    "claimMode",
+    "restoreMode",
+    "allowNonRestoredState",
+    "jobId",
+    # asynchronous triggers: savepoints, stop-with-savepoint, checkpoints
+    "triggerId",
+    "target-directory",
+    "targetDirectory",
+    "cancel-job",
+    "formatType",
+    "checkpointType",
+    # POST /jobs
+    "jobGraphFileName",
+    "jobJarFileNames",
+    "jobArtifactFileNames",
+}
+
+
+def request_keys(tree: ast.Module) -> Iterator[tuple[ast.AST, str]]:
+    """The string literals of TREE that are a Flink request-body key (docstrings left out)."""
+    return ((node, text) for node, text in string_pieces(tree) if text in REQUEST_KEYS)
+
+
+def test_the_request_key_check_finds_a_body_built_by_hand():
+    tree = ast.parse('''
+def run(client, jar, args):
+    """Sends programArgsList: a help text may name it."""
+    body = {"entryClass": "x.Y"}
+    body["programArgsList"] = list(args)
+    return client.run_jar(jar, body, note=f"{len(args)} programArgs")
+''')
+    assert [text for _, text in request_keys(tree)] == ["entryClass", "programArgsList"]
+
+
+def _speakers() -> list[Path]:
+    """Modules that could send a request: not the client, not the views (they read answers,
+    whose keys may share a name with a request's)."""
+    return [p for p in _outside_client() if OUTPUT not in p.parents]
+
+
+@pytest.mark.parametrize("path", _speakers(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_request_body_key_outside_the_client(path):
+    found = [f"{where(path, node)}: {text!r}" for node, text in request_keys(parse(path))]
+    assert not found, (
+        "Flink's request-body keys belong in flinkctl/client (build a "
+        "flinkctl.client.requests object, or pass the client method's keyword arguments):\n"
+        + "\n".join(found)
+    )
+
+
+# -- explicit dependencies: the invocation and its streams are handed down, never looked up ----
+
+
+def attribute_uses(tree: ast.Module, owner: str, name: str) -> list[ast.AST]:
+    """The nodes of TREE that read OWNER.NAME (e.g. Invocation.current, sys.stdout)."""
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr == name
+        and isinstance(node.value, ast.Name)
+        and node.value.id == owner
+    ]
+
+
+def test_no_module_looks_the_invocation_up():
+    """Command bodies take the invocation as `inv` (cli/common/options.py's `with_invocation`
+    hands it over); nothing calls Invocation.current(), which is gone."""
+    from flinkctl.cli.invocation import Invocation
+
+    assert not hasattr(Invocation, "current")
+    found = [
+        where(path, node)
+        for path in sources()
+        for node in attribute_uses(parse(path), "Invocation", "current")
+    ]
+    assert found == []
+
+
+def test_only_the_typer_adapter_reads_clicks_current_context():
+    adapter = PACKAGE / "cli" / "common" / "options.py"
+    found = [
+        str(path.relative_to(PACKAGE))
+        for path in sources()
+        if path != adapter and "get_current_context" in path.read_text(encoding="utf-8")
+    ]
+    assert found == []
+
+
+def test_output_keeps_no_state_in_context_variables():
+    """Colour, -o wide and the streams travel as arguments (IO, Page), not in ContextVars."""
+    found = [
+        f"{where(path, node)}: {module}"
+        for path in sources(OUTPUT)
+        for node, module in imports(parse(path))
+        if module == "contextvars"
+    ]
+    assert found == []
+
+
+def test_watch_draws_into_its_own_buffer():
+    """--watch renders each frame into an IO of its own (IO.buffer), not by redirecting stdout."""
+    text = (PACKAGE / "cli" / "common" / "watching.py").read_text(encoding="utf-8")
+    assert "redirect_stdout" not in text.replace("redirect_stdout=False", "")
+    assert "redirect_stderr" not in text
+
+
+# the modules that may touch the process's streams: IO.system, failures.run's closed-pipe
+# handling, main's flush before os._exit
+PROCESS_STREAMS = {
+    OUTPUT / "streams.py",
+    PACKAGE / "cli" / "common" / "failures.py",
+    PACKAGE / "cli" / "main.py",
+}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in sources(OUTPUT) + sources(PACKAGE / "cli") if p not in PROCESS_STREAMS],
+    ids=lambda p: str(p.relative_to(PACKAGE)),
+)
+def test_views_and_commands_write_to_the_invocations_streams(path):
+    tree = parse(path)
+    found = [
+        f"{where(path, node)}: {ast.unparse(node)}"
+        for stream in ("stdout", "stderr")
+        for node in attribute_uses(tree, "sys", stream)
+    ]
+    found += [
+        f"{where(path, node)}: {ast.unparse(node)}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "print"
+        or isinstance(node, ast.Call)
+        and ast.unparse(node.func) == "typer.echo"
+    ]
+    assert not found, "write to inv.io / a Page's io instead:\n" + "\n".join(found)

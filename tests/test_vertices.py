@@ -6,6 +6,18 @@ import pytest
 import yaml
 from pytest_httpserver.httpserver import QueryMatcher
 
+
+# The in-process tier: recorded answers through httpx.MockTransport, no socket (tests/inprocess.py)
+@pytest.fixture
+def httpserver(inprocess_server):
+    return inprocess_server
+
+
+@pytest.fixture
+def cli(inprocess_cli):
+    return inprocess_cli
+
+
 # (argv with {placeholders}, the recorded fixture printed with -o json/yaml); "job" is served too
 READS = [
     (("vertices", "list", "{jobid}"), "job"),

@@ -5,14 +5,14 @@ import typer
 from flinkctl.cli.common.arguments import ApplicationArgument, application_id
 from flinkctl.cli.common.confirm import YesOption, confirm
 from flinkctl.cli.common.options import with_output
-from flinkctl.cli.invocation import Invocation, emit, note
+from flinkctl.cli.invocation import Invocation
 
 app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("list")
 @with_output
-def list_() -> None:
+def list_(inv: Invocation) -> None:
     """List applications with status, start time, duration and jobs (GET /applications/overview).
 
     Example:
@@ -21,12 +21,12 @@ def list_() -> None:
     """
     from flinkctl.output.lifecycle import APPLICATIONS
 
-    emit(Invocation.current().client().applications(), APPLICATIONS)
+    inv.emit(inv.client().applications(), APPLICATIONS)
 
 
 @app.command()
 @with_output
-def show(application: ApplicationArgument) -> None:
+def show(inv: Invocation, application: ApplicationArgument) -> None:
     """Show an application and its jobs (GET /applications/:applicationid).
 
     Example:
@@ -35,12 +35,13 @@ def show(application: ApplicationArgument) -> None:
     """
     from flinkctl.output.lifecycle import APPLICATION
 
-    emit(Invocation.current().client().application(application_id(application)), APPLICATION)
+    inv.emit(inv.client().application(application_id(inv, application)), APPLICATION)
 
 
 @app.command()
 @with_output
 def cancel(
+    inv: Invocation,
     application: ApplicationArgument,
     yes: YesOption = False,
 ) -> None:
@@ -52,15 +53,15 @@ def cancel(
 
       flinkctl applications cancel 1f2e3d4c --yes
     """
-    app_id = application_id(application)
-    confirm(f"Cancel application {app_id} and its jobs?", yes)
-    Invocation.current().client().cancel_application(app_id)
-    note(f"application {app_id} is being cancelled")
+    app_id = application_id(inv, application)
+    confirm(inv, f"Cancel application {app_id} and its jobs?", yes)
+    inv.client().cancel_application(app_id)
+    inv.note(f"application {app_id} is being cancelled")
 
 
 @app.command()
 @with_output
-def exceptions(application: ApplicationArgument) -> None:
+def exceptions(inv: Invocation, application: ApplicationArgument) -> None:
     """Show an application's exception history (GET /applications/:applicationid/exceptions).
 
     Example:
@@ -69,15 +70,15 @@ def exceptions(application: ApplicationArgument) -> None:
     """
     from flinkctl.output.jobs import EXCEPTIONS
 
-    emit(
-        Invocation.current().client().application_exceptions(application_id(application)),
+    inv.emit(
+        inv.client().application_exceptions(application_id(inv, application)),
         EXCEPTIONS,
     )
 
 
 @app.command()
 @with_output
-def config(application: ApplicationArgument) -> None:
+def config(inv: Invocation, application: ApplicationArgument) -> None:
     """Show the JobManager configuration an application runs with (GET .../jobmanager/config).
 
     Uses GET /applications/:applicationid/jobmanager/config.
@@ -88,7 +89,7 @@ def config(application: ApplicationArgument) -> None:
     """
     from flinkctl.output.cluster import CONFIG_ENTRIES
 
-    emit(
-        Invocation.current().client().application_config(application_id(application)),
+    inv.emit(
+        inv.client().application_config(application_id(inv, application)),
         CONFIG_ENTRIES,
     )

@@ -4,14 +4,14 @@ import typer
 
 from flinkctl.cli.common.confirm import YesOption, confirm
 from flinkctl.cli.common.options import with_output
-from flinkctl.cli.invocation import Invocation, emit
+from flinkctl.cli.invocation import Invocation
 
 app = typer.Typer(no_args_is_help=True)
 
 
 @app.command()
 @with_output
-def overview() -> None:
+def overview(inv: Invocation) -> None:
     """Show task managers, slots and job counts (GET /overview).
 
     Example:
@@ -20,12 +20,12 @@ def overview() -> None:
     """
     from flinkctl.output.cluster import OVERVIEW
 
-    emit(Invocation.current().client().overview(), OVERVIEW)
+    inv.emit(inv.client().overview(), OVERVIEW)
 
 
 @app.command()
 @with_output
-def config() -> None:
+def config(inv: Invocation) -> None:
     """Show the Flink version, revision, timezone and web features (GET /config).
 
     Example:
@@ -34,12 +34,13 @@ def config() -> None:
     """
     from flinkctl.output.cluster import DASHBOARD_CONFIG
 
-    emit(Invocation.current().client().dashboard_config(), DASHBOARD_CONFIG)
+    inv.emit(inv.client().dashboard_config(), DASHBOARD_CONFIG)
 
 
 @app.command()
 @with_output
 def shutdown(
+    inv: Invocation,
     yes: YesOption = False,
 ) -> None:
     """Shut down the whole cluster (DELETE /cluster): every job stops.
@@ -50,7 +51,7 @@ def shutdown(
 
       flinkctl --context staging cluster shutdown --yes
     """
-    client = Invocation.current().client()
-    confirm(f"Shut down the Flink cluster at {client.ctx.url}?", yes)
+    client = inv.client()
+    confirm(inv, f"Shut down the Flink cluster at {client.ctx.url}?", yes)
     client.shutdown_cluster()
-    typer.echo(f"cluster at {client.ctx.url} is shutting down", err=True)
+    inv.io.say(f"cluster at {client.ctx.url} is shutting down")

@@ -8,33 +8,34 @@ import typer
 
 from flinkctl.cli.common.arguments import ContextArgument
 from flinkctl.cli.common.options import duration_option, with_output
-from flinkctl.cli.invocation import Invocation, emit
+from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import NotFoundError, UsageError
 
 app = typer.Typer(no_args_is_help=True)
 
 
-def _load():
+def _load(inv: Invocation):
     from flinkctl.config import load
 
-    return load(Invocation.current().config)
+    return load(inv.config)
 
 
 @contextmanager
-def _changing(name: str, message: str) -> Iterator:
+def _changing(inv: Invocation, name: str, message: str) -> Iterator:
     """The config file, locked, with context NAME (exit 3 if missing), saved after the block;
     MESSAGE on stderr."""
     from flinkctl.config import editing
 
-    with editing(Invocation.current().config) as cfg:
+    with editing(inv.config) as cfg:
         cfg.get(name)
         yield cfg
-    typer.echo(message, err=True)
+    inv.io.say(message)
 
 
 @app.command()
 @with_output
 def view(
+    inv: Invocation,
     raw: Annotated[bool, typer.Option("--raw", help="Show secrets instead of REDACTED.")] = False,
 ) -> None:
     """Print the config file (YAML unless -o json); inline secrets are redacted unless --raw.
@@ -48,17 +49,17 @@ def view(
     from flinkctl.config import redacted
     from flinkctl.output import View, render
 
-    data = _load().to_dict()
+    data = _load(inv).to_dict()
     if not raw:
         data["contexts"] = {n: redacted(c) for n, c in data["contexts"].items()}
-    settings = Invocation.current().output
+    settings = inv.output
     fmt = settings.format if settings.format in ("json", "yaml") else "yaml"
-    render(data, View(), replace(settings, format=fmt))
+    render(data, View(), replace(settings, format=fmt), inv.io)
 
 
 @app.command("get-contexts")
 @with_output
-def get_contexts() -> None:
+def get_contexts(inv: Invocation) -> None:
     """List contexts; the current one is marked with '*'.
 
     Example:
@@ -68,7 +69,7 @@ def get_contexts() -> None:
     from flinkctl.config import redacted
     from flinkctl.output.render import FREE, Column, View
 
-    cfg = _load()
+    cfg = _load(inv)
     rows = [
         {"current": name == cfg.current_context, "name": name, **redacted(ctx.to_dict())}
         for name, ctx in sorted(cfg.contexts.items())
@@ -83,45 +84,48 @@ def get_contexts() -> None:
         name="name",
         empty="no contexts",
     )
-    emit(rows, view)
+    inv.emit(rows, view)
 
 
 @app.command("current-context")
 @with_output
-def current_context() -> None:
+def current_context(inv: Invocation) -> None:
     """Print the current context's name (exit 3 when none is set; -o json: {"current-context"}).
 
     Example:
 
       flinkctl config current-context
     """
-    from flinkctl.output import View, out
+    from flinkctl.output import View
 
-    cfg = _load()
+    cfg = _load(inv)
     if not cfg.current_context:
         raise NotFoundError(
             f"no current context set in {cfg.path}", hint="flinkctl config use-context NAME"
         )
-    name_only = View(table=lambda data, wide: out(data["current-context"]), name="current-context")
-    emit({"current-context": cfg.current_context}, name_only)
+    name_only = View(
+        table=lambda data, page: page.out(data["current-context"]), name="current-context"
+    )
+    inv.emit({"current-context": cfg.current_context}, name_only)
 
 
 @app.command("use-context")
 @with_output
-def use_context(name: ContextArgument) -> None:
+def use_context(inv: Invocation, name: ContextArgument) -> None:
     """Make NAME the current context.
 
     Example:
 
       flinkctl config use-context prod
     """
-    with _changing(name, f'switched to context "{name}"') as cfg:
+    with _changing(inv, name, f'switched to context "{name}"') as cfg:
         cfg.current_context = name
 
 
 @app.command("set-context")
 @with_output
 def set_context(
+    inv: Invocation,
     name: ContextArgument,
     url: Annotated[
         str | None, typer.Option("--url", help="JobManager REST URL (path prefix allowed).")
@@ -207,7 +211,7 @@ def set_context(
         "password-file": password_file,
         "password-command": password_command,
     }
-    with editing(Invocation.current().config, create=True) as cfg:
+    with editing(inv.config, create=True) as cfg:
         ctx = cfg.contexts.get(name) or Context(name=name, url="")
         ctx.url = check_url(url) if url else ctx.url
         if not ctx.url:
@@ -223,7 +227,7 @@ def set_context(
         cfg.contexts[name] = ctx
         if current or not cfg.current_context:
             cfg.current_context = name
-    typer.echo(f'context "{name}" saved to {cfg.path}', err=True)
+    inv.io.say(f'context "{name}" saved to {cfg.path}')
 
 
 def _header(item: str) -> tuple[str, str]:
@@ -249,14 +253,14 @@ def _stdin_if_dash(key: str, value: str) -> str:
 
 @app.command("delete-context")
 @with_output
-def delete_context(name: ContextArgument) -> None:
+def delete_context(inv: Invocation, name: ContextArgument) -> None:
     """Delete a context (and unset it if it was current).
 
     Example:
 
       flinkctl config delete-context staging
     """
-    with _changing(name, f'deleted context "{name}"') as cfg:
+    with _changing(inv, name, f'deleted context "{name}"') as cfg:
         del cfg.contexts[name]
         if cfg.current_context == name:
             cfg.current_context = None

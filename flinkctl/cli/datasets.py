@@ -7,14 +7,14 @@ from flinkctl.cli.common.confirm import YesOption, confirm
 from flinkctl.cli.common.operations import DATASET_DELETION, status_command
 from flinkctl.cli.common.options import with_output
 from flinkctl.cli.common.waiting import Wait, with_wait
-from flinkctl.cli.invocation import Invocation, emit
+from flinkctl.cli.invocation import Invocation
 
 app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("list")
 @with_output
-def list_() -> None:
+def list_(inv: Invocation) -> None:
     """List cluster data sets and whether each is complete (GET /datasets).
 
     Example:
@@ -23,13 +23,13 @@ def list_() -> None:
     """
     from flinkctl.output.lifecycle import DATASETS
 
-    emit(Invocation.current().client().datasets(), DATASETS)
+    inv.emit(inv.client().datasets(), DATASETS)
 
 
 @app.command()
 @with_output
 @with_wait
-def delete(dataset: DatasetArgument, wait: Wait, yes: YesOption = False) -> None:
+def delete(inv: Invocation, dataset: DatasetArgument, wait: Wait, yes: YesOption = False) -> None:
     """Delete a cluster data set (DELETE /datasets/:datasetid).
 
     Asks for confirmation on a terminal; requires --yes when stdin is not a terminal.
@@ -38,8 +38,8 @@ def delete(dataset: DatasetArgument, wait: Wait, yes: YesOption = False) -> None
 
       flinkctl datasets delete 4f1e2d3c4b5a69788796a5b4c3d2e1f0 --wait --yes
     """
-    confirm(f"Delete data set {dataset}?", yes)
-    DATASET_DELETION.trigger(dataset, lambda client, _: client.delete_dataset(dataset), wait)
+    confirm(inv, f"Delete data set {dataset}?", yes)
+    DATASET_DELETION.trigger(inv, dataset, lambda client, _: client.delete_dataset(dataset), wait)
 
 
 app.command(

@@ -6,7 +6,6 @@ before the running job was touched, 6 rolled back to the previous revision (heal
 8 the old job's savepoint or stop timed out.
 """
 
-import sys
 import time
 from enum import Enum
 from pathlib import Path
@@ -26,7 +25,7 @@ from flinkctl.cli.common.options import (
     duration_option,
     with_output,
 )
-from flinkctl.cli.invocation import Invocation, emit
+from flinkctl.cli.invocation import Invocation
 from flinkctl.cli.jars import (
     ArgOption,
     ClassOption,
@@ -100,9 +99,9 @@ class Progress:
     """A workflow Listener: finished steps on stderr (table output only, so a json report
     stays alone), and a spinner naming the step in progress when stderr is a terminal."""
 
-    def __init__(self, invocation: Invocation) -> None:
-        self.show = invocation.output.format in ("table", "wide")
-        self.color = invocation.output.color
+    def __init__(self, inv: Invocation) -> None:
+        self.show = inv.output.format in ("table", "wide")
+        self.io = inv.io
         self.live: Any = None
         self.step: Step | None = None
         self.detail = ""
@@ -110,15 +109,13 @@ class Progress:
 
     def started(self, step: "Step") -> None:
         self.step, self.detail, self.began = step, step.detail, time.monotonic()
-        if self.show and self.live is None and sys.stderr.isatty():
+        if self.show and self.live is None and self.io.err_is_terminal:
             from rich.live import Live
             from rich.spinner import Spinner
 
-            from flinkctl.output.render import console
-
             self.live = Live(
                 Spinner("dots", text=self),
-                console=console(stderr=True, color=self.color),
+                console=self.io.console(stderr=True),
                 transient=True,
                 refresh_per_second=8,
             )
@@ -136,7 +133,7 @@ class Progress:
         if self.live is not None:
             self.live.console.print(line, markup=False, highlight=False)
         else:
-            print(line, file=sys.stderr, flush=True)
+            self.io.say(line)
 
     def close(self) -> None:
         if self.live is not None:
@@ -154,7 +151,7 @@ class Progress:
         return Text(f"{name} ({elapsed}){detail}")
 
 
-def run_workflow(catalog: Path | None, work: "Any") -> None:
+def run_workflow(inv: Invocation, catalog: Path | None, work: "Any") -> None:
     """Run WORK(deployer) with progress on stderr; print its report; exit with its code.
 
     SIGTERM (what CI sends on cancel) is handled as Ctrl-C: both stop the run where it is and
@@ -167,9 +164,8 @@ def run_workflow(catalog: Path | None, work: "Any") -> None:
     from flinkctl.output.deploy import REPORT
     from flinkctl.workflows.deploy import Deployer
 
-    invocation = Invocation.current()
-    progress = Progress(invocation)
-    deployer = Deployer(invocation.client(), catalog_at(catalog), progress)
+    progress = Progress(inv)
+    deployer = Deployer(inv.client(), catalog_at(inv, catalog), progress)
     with signals_interrupt((signal.SIGINT, signal.SIGTERM)) as received:
         try:
             report: Report = work(deployer)
@@ -177,14 +173,14 @@ def run_workflow(catalog: Path | None, work: "Any") -> None:
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
             progress.close()
             report = deployer.interrupted(received[-1] if received else signal.SIGINT)
-            print(f"{report.cause}; {report.hint}", file=sys.stderr)
+            inv.io.say(f"{report.cause}; {report.hint}")
         finally:
             progress.close()
             deployer.catalog.close()
     for note in report.notes:
         if progress.show:
-            print(f"note: {note}", file=sys.stderr)
-    emit(report.to_json(), REPORT)
+            inv.io.say(f"note: {note}")
+    inv.emit(report.to_json(), REPORT)
     raise typer.Exit(report.exit_code)
 
 
@@ -254,6 +250,7 @@ def from_file(path: Path, given: dict[str, Any], ctx: typer.Context) -> dict[str
 @app.command()
 @with_output
 def deploy(
+    inv: Invocation,
     ctx: typer.Context,
     name: NameArgument = None,
     jar: Annotated[
@@ -377,12 +374,13 @@ def deploy(
         dry_run=dry_run,
     )
     request.check()
-    run_workflow(catalog, lambda deployer: deployer.deploy(request))
+    run_workflow(inv, catalog, lambda deployer: deployer.deploy(request))
 
 
 @app.command()
 @with_output
 def rollback(
+    inv: Invocation,
     name: Annotated[
         str,
         typer.Argument(help="The job's name.", show_default=False, metavar="NAME"),
@@ -429,6 +427,7 @@ def rollback(
     restore = from_savepoint if from_savepoint in (None, LATEST) else savepoint_path(from_savepoint)
     mode = UpgradeMode(upgrade_mode).value
     run_workflow(
+        inv,
         catalog,
         lambda deployer: deployer.rollback(
             name,

@@ -14,7 +14,7 @@ from flinkctl.cli.common.options import (
     duration_option,
     with_output,
 )
-from flinkctl.cli.invocation import Invocation, emit, note
+from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import FindingsError, NotFoundError
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ FailOnOption = Annotated[
 @app.command("doctor", cls=watching.Command)
 @with_output
 def doctor(
+    inv: Invocation,
     job: JobOptionalArgument = None,
     all_jobs: AllJobsOption = False,
     name: NameGlobOption = None,
@@ -86,6 +87,7 @@ def doctor(
 
     def fetch() -> Any:
         results = each_context(
+            inv,
             all_contexts,
             lambda client: _diagnosed(client, job, name, sample),
             keep_failure=all_jobs,
@@ -97,10 +99,10 @@ def doctor(
     from flinkctl.output.doctor import DOCTOR
 
     if interval is not None:
-        watching.watch(interval, fetch, DOCTOR)
+        watching.watch(inv, interval, fetch, DOCTOR)
         return
-    _emit(data)
-    _exit(last[0], data, all_jobs, all_contexts, fail_on.value)
+    _emit(inv, data)
+    _exit(inv, last[0], data, all_jobs, all_contexts, fail_on.value)
 
 
 def _diagnosed(
@@ -126,17 +128,19 @@ def _data(results: "Results", all_jobs: bool, all_contexts: bool, glob: str | No
     return logged(reports + notes + results.failed_lines())
 
 
-def _emit(data: Any) -> None:
+def _emit(inv: Invocation, data: Any) -> None:
     from flinkctl.output.doctor import DOCTOR
     from flinkctl.workflows.doctor import finding_lines
 
-    if Invocation.current().output.format == "jsonl":
-        emit(finding_lines(data if isinstance(data, list) else [data]), DOCTOR)
+    if inv.output.format == "jsonl":
+        inv.emit(finding_lines(data if isinstance(data, list) else [data]), DOCTOR)
     else:
-        emit(data, DOCTOR)
+        inv.emit(data, DOCTOR)
 
 
-def _exit(results: "Results", data: Any, all_jobs: bool, all_contexts: bool, fail_on: str) -> None:
+def _exit(
+    inv: Invocation, results: "Results", data: Any, all_jobs: bool, all_contexts: bool, fail_on: str
+) -> None:
     from flinkctl.workflows.doctor import SEVERITIES
 
     reports = [r for r in (data if isinstance(data, list) else [data]) if "findings" in r]
@@ -146,7 +150,7 @@ def _exit(results: "Results", data: Any, all_jobs: bool, all_contexts: bool, fai
         results.fail(NotFoundError(notes[0]["note"] + where))
     elif all_contexts:
         for line in notes:
-            note(f"context {line['context']}: {line['note']}")
+            inv.note(f"context {line['context']}: {line['note']}")
     limit = SEVERITIES.index(fail_on)
     found = [
         (r, f) for r in reports for f in r["findings"] if SEVERITIES.index(f["severity"]) <= limit

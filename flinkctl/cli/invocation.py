@@ -1,20 +1,24 @@
-"""One run of flinkctl: the root options, the output settings and the client, built on first use.
+"""One run of flinkctl: the root options, the output settings, the streams and the client, built
+on first use.
 
-`failures.run` makes the Invocation and hands it to Click as the root context's `obj`, so it
-lives exactly as long as the run; a command reaches it with `Invocation.current()`, and prints
-through `emit` and `note`, which use its output settings. Shell completion parses the command
-line without running the root callback: its callbacks build one from what is typed so far with
-`Invocation.typed(ctx)`.
+`failures.run` makes the Invocation around the process's streams and hands it to Click as the
+root context's `obj`, so it lives exactly as long as the run. A command body receives it as its
+first argument, `inv` (`with_output`/`with_invocation` in cli/common/options.py are the one
+adapter that takes it from Click), and passes it to what it calls; it prints through `inv.emit`
+and `inv.note`, which write to `inv.io` in its output settings. Shell completion parses the
+command line without running the root callback: its callbacks build one from what is typed so
+far with `Invocation.typed(ctx)`.
 """
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flinkctl.output.render import DOCUMENT_FORMATS, Settings
+from flinkctl.output.streams import IO
 
 if TYPE_CHECKING:
+    import httpx
     import typer
 
     from flinkctl.client import FlinkClient
@@ -25,7 +29,8 @@ if TYPE_CHECKING:
 @dataclass
 class Invocation:
     """Root options (--config, --context, --url, --verbose, --debug), output settings (-o,
-    --query, --no-color) and the lazily built client of one run."""
+    --query), the streams (IO; --no-color is its `color`) and the lazily built client (over
+    TRANSPORT, when given) of one run."""
 
     config: Path | None = None
     context: str | None = None
@@ -33,16 +38,9 @@ class Invocation:
     verbose: bool = False
     debug: bool = False
     output: Settings = field(default_factory=Settings)
+    io: IO = field(default_factory=IO.system)
+    transport: "httpx.BaseTransport | None" = None  # None: the network (tests: a MockTransport)
     _client: "FlinkClient | None" = field(default=None, repr=False)
-
-    @classmethod
-    def current(cls) -> "Invocation":
-        """The invocation of the command running now (its root Click context's `obj`)."""
-        # Typer exports no get_current_context: this is its bundled Click's, a private module
-        # that may move on a Typer upgrade.
-        from typer._click.globals import get_current_context
-
-        return get_current_context().find_root().obj
 
     @classmethod
     def typed(cls, ctx: "typer.Context") -> "Invocation":
@@ -67,7 +65,9 @@ class Invocation:
         if self._client is None:
             from flinkctl.client import FlinkClient
 
-            self._client = FlinkClient(self.resolve_context(), verbose=self.verbose)
+            self._client = FlinkClient(
+                self.resolve_context(), verbose=self.verbose, transport=self.transport
+            )
         return self._client
 
     def close(self) -> None:
@@ -95,15 +95,13 @@ class Invocation:
 
         return " ".join(shlex.quote(w) for w in words)
 
+    def emit(self, data: Any, view: "View") -> None:
+        """Print DATA with VIEW on this run's output in its output settings."""
+        from flinkctl.output.render import render
 
-def emit(data: Any, view: "View") -> None:
-    """Print DATA with VIEW in the running invocation's output settings."""
-    from flinkctl.output.render import render
+        render(data, view, self.output, self.io)
 
-    render(data, view, Invocation.current().output)
-
-
-def note(message: str) -> None:
-    """A status line on stderr (only with table output, so json logs stay clean)."""
-    if Invocation.current().output.format in ("table", "wide"):
-        print(message, file=sys.stderr, flush=True)
+    def note(self, message: str) -> None:
+        """A status line on stderr (only with table output, so json logs stay clean)."""
+        if self.output.format in ("table", "wide"):
+            self.io.say(message)

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,7 +18,7 @@ from flinkctl.cli.common.options import (
     with_output,
 )
 from flinkctl.cli.common.waiting import WAIT_TIMEOUT, TimeoutOption, waiting
-from flinkctl.cli.invocation import Invocation, emit, note
+from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import (
     FlinkctlError,
     FlinkctlWarning,
@@ -28,13 +28,17 @@ from flinkctl.errors import (
 )
 from flinkctl.flink import UNSUCCESSFUL_STATES, JarUpload, all_running, is_hex_id, obj, objects
 
+if TYPE_CHECKING:  # flinkctl.client loads when a command runs, not when one completes
+    from flinkctl.client.requests import Program, Restore
+
 app = typer.Typer(no_args_is_help=True)
 
 PROGRESS_MIN_BYTES = 4 << 20  # a progress bar only for uploads that take a moment
 
 
 class ClaimMode(str, Enum):
-    """How a job restored from a savepoint owns its files."""
+    """How a job restored from a savepoint owns its files: --claim-mode's choices, sent as
+    flinkctl.client.requests.ClaimMode (Flink's spelling) of the same name."""
 
     claim = "claim"
     no_claim = "no-claim"
@@ -96,15 +100,12 @@ def _program(
     arg: ArgOption = None,
     parallelism: ParallelismOption = None,
     conf: ConfOption = None,
-) -> dict:
-    """The fields `plan`, `run` and `run-application` send; programArgsList, never programArg."""
-    body: dict = {"programArgsList": list(arg or [])}
-    for key, value in (("entryClass", entry_class), ("parallelism", parallelism)):
-        if value is not None:
-            body[key] = value
-    if conf:
-        body["flinkConfiguration"] = configuration(conf)
-    return body
+) -> "Program":
+    """What `plan`, `run` and `run-application` run: the arguments one --arg each."""
+    from flinkctl.client.requests import Program
+
+    configured = configuration(conf) if conf else {}
+    return Program(entry_class, tuple(arg or ()), parallelism, configured)
 
 
 def _restore(
@@ -112,59 +113,53 @@ def _restore(
     allow_non_restored_state: AllowNonRestoredOption = False,
     claim_mode: ClaimModeOption = None,
     job_id: JobIdOption = None,
-) -> dict:
-    """The fields `run` and `run-application` add: savepointPath, allowNonRestoredState,
-    claimMode (restoreMode before Flink 1.20) and jobId."""
+) -> "Restore":
+    """What `run` and `run-application` start from (a savepoint, its claim mode, whether
+    state no operator takes is dropped) and as which job id."""
+    from flinkctl.client.requests import ClaimMode as Claim
+    from flinkctl.client.requests import Restore
+
     if job_id is not None and not is_hex_id(job_id):
         raise UsageError(f"--job-id {job_id!r} is not a job id (32 hex characters)")
-    body: dict = {}
-    if from_savepoint:
-        body["savepointPath"] = savepoint_path(from_savepoint)
-    if allow_non_restored_state:
-        body["allowNonRestoredState"] = True
-    if claim_mode:
-        body["claimMode"] = claim_mode.value.upper().replace("-", "_")
-    if job_id is not None:
-        body["jobId"] = job_id
-    return body
+    return Restore(
+        path=savepoint_path(from_savepoint) if from_savepoint else None,
+        claim_mode=Claim[claim_mode.name.upper()] if claim_mode else None,
+        allow_non_restored=allow_non_restored_state,
+        job_id=job_id,
+    )
 
 
 with_program = options_from(_program, into="program")
 with_restore = options_from(_restore, into="restore")
 
 
-def upload(path: Path) -> JarUpload:
+def upload(inv: Invocation, path: Path) -> JarUpload:
     """Upload PATH (with a progress bar on a terminal for large files); the REST answer."""
-    import sys
-
-    invocation = Invocation.current()
-    client = invocation.client()
+    client = inv.client()
     size = path.stat().st_size
-    if size < PROGRESS_MIN_BYTES or not sys.stderr.isatty():
+    if size < PROGRESS_MIN_BYTES or not inv.io.err_is_terminal:
         return client.upload_jar(path)
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-    from flinkctl.output.render import console
-
     columns = ("{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn())
-    progress = console(stderr=True, color=invocation.output.color)
+    progress = inv.io.console(stderr=True)
     with Progress(*columns, console=progress, transient=True) as bar:
         task = bar.add_task(f"uploading {path.name}", total=size)
         return client.upload_jar(path, lambda sent, total: bar.update(task, completed=sent))
 
 
-def jar_for_run(value: str) -> tuple[str, bool]:
+def jar_for_run(inv: Invocation, value: str) -> tuple[str, bool]:
     """The jar id for a JAR_OR_FILE argument, uploading a local file first; and whether it did."""
     from flinkctl.flink import jar_id as uploaded_jar_id
 
     path = local_jar(value)
     if path is None:
-        return jar_id(value, newest=True), False
-    return uploaded_jar_id(upload(path)), True
+        return jar_id(inv, value, newest=True), False
+    return uploaded_jar_id(upload(inv, path)), True
 
 
 @contextmanager
-def deleting(jar: str, delete: bool) -> Iterator[None]:
+def deleting(inv: Invocation, jar: str, delete: bool) -> Iterator[None]:
     """With DELETE, delete the uploaded JAR after the block once Flink has answered: it runs a
     job from its own copy of the jar (the blob store). A lost answer or Ctrl-C keeps the jar,
     which Flink may still be reading; a failed delete is a warning."""
@@ -176,7 +171,7 @@ def deleting(jar: str, delete: bool) -> Iterator[None]:
     finally:
         if delete:
             try:
-                Invocation.current().client().delete_jar(jar)
+                inv.client().delete_jar(jar)
             except FlinkctlError as exc:
                 warnings.warn(
                     f"could not delete the uploaded jar {jar}: {exc.message}",
@@ -187,7 +182,7 @@ def deleting(jar: str, delete: bool) -> Iterator[None]:
 
 @app.command("list")
 @with_output
-def list_() -> None:
+def list_(inv: Invocation) -> None:
     """List uploaded jars: id, name, upload time, entry classes (GET /jars).
 
     Example:
@@ -196,12 +191,13 @@ def list_() -> None:
     """
     from flinkctl.output.lifecycle import JARS
 
-    emit(Invocation.current().client().jars(), JARS)
+    inv.emit(inv.client().jars(), JARS)
 
 
 @app.command("upload")
 @with_output
 def upload_(
+    inv: Invocation,
     file: Annotated[str, typer.Argument(help="Local jar file.", show_default=False)],
 ) -> None:
     """Upload a jar (POST /jars/upload); prints the jar id.
@@ -215,12 +211,13 @@ def upload_(
     path = local_jar(file)
     if path is None:
         raise UsageError(f"jar file {file!r} does not exist")
-    emit(upload(path), JAR_UPLOADED)
+    inv.emit(upload(inv, path), JAR_UPLOADED)
 
 
 @app.command()
 @with_output
 def delete(
+    inv: Invocation,
     jar: JarArgument,
     all_: Annotated[
         bool, typer.Option("--all", help="Delete every upload of the file name JAR.")
@@ -237,27 +234,29 @@ def delete(
     """
     from flinkctl.client.resolve import jars_named
 
-    client = Invocation.current().client()
+    client = inv.client()
     if all_:
         ids = [str(f["id"]) for f in jars_named(client, jar)]
     else:
         try:
-            ids = [jar_id(jar)]
+            ids = [jar_id(inv, jar)]
         except UsageError as exc:  # a name several uploads share
             exc.hint = exc.hint or f"delete them all: flinkctl jars delete {jar} --all"
             raise
     confirm(
-        f"Delete jar {ids[0]}?" if len(ids) == 1 else f"Delete {len(ids)} jars named {jar}?", yes
+        inv,
+        f"Delete jar {ids[0]}?" if len(ids) == 1 else f"Delete {len(ids)} jars named {jar}?",
+        yes,
     )
     for jid in ids:
         client.delete_jar(jid)
-        note(f"jar {jid} deleted")
+        inv.note(f"jar {jid} deleted")
 
 
 @app.command()
 @with_output(extra=("dot",))
 @with_program
-def plan(jar: JarArgument, program: dict) -> None:
+def plan(inv: Invocation, jar: JarArgument, program: "Program") -> None:
     """Show the dataflow plan a jar would run, without running it (POST /jars/:jarid/plan).
 
     -o dot prints a Graphviz digraph of the plan.
@@ -268,9 +267,8 @@ def plan(jar: JarArgument, program: dict) -> None:
     """
     from flinkctl.output.plan import render_plan
 
-    jid = jar_id(jar, newest=True)
-    invocation = Invocation.current()
-    render_plan(invocation.client().plan_jar(jid, program), invocation.output)
+    jid = jar_id(inv, jar, newest=True)
+    render_plan(inv.client().plan_jar(jid, program), inv.output, inv.io)
 
 
 @app.command()
@@ -278,9 +276,10 @@ def plan(jar: JarArgument, program: dict) -> None:
 @with_restore
 @with_program
 def run(
+    inv: Invocation,
     jar: JarOrFileArgument,
-    program: dict,
-    restore: dict,
+    program: "Program",
+    restore: "Restore",
     wait_running: Annotated[
         bool,
         typer.Option(
@@ -305,26 +304,29 @@ def run(
     """
     from flinkctl.output.lifecycle import STARTED
 
-    on_cluster, uploaded = jar_for_run(jar)
+    on_cluster, uploaded = jar_for_run(inv, jar)
     delete = uploaded and not keep_jar
-    with deleting(on_cluster, delete):
-        jid = Invocation.current().client().run_jar(on_cluster, {**program, **restore})["jobid"]
-    job_state = _wait_running(jid, timeout)["state"] if wait_running else None
-    emit({"job-id": jid, "jar-id": on_cluster, "jar-deleted": delete, "state": job_state}, STARTED)
+    with deleting(inv, on_cluster, delete):
+        jid = inv.client().run_jar(on_cluster, program, restore)["jobid"]
+    job_state = _wait_running(inv, jid, timeout)["state"] if wait_running else None
+    inv.emit(
+        {"job-id": jid, "jar-id": on_cluster, "jar-deleted": delete, "state": job_state}, STARTED
+    )
 
 
-def _wait_running(jid: str, timeout: float) -> dict:
+def _wait_running(inv: Invocation, jid: str, timeout: float) -> dict:
     """Until every task of the job runs; a failed job raises with its root exception."""
-    client = Invocation.current().client()
+    client = inv.client()
 
     def done(job: dict) -> bool:
         if job.get("state") in UNSUCCESSFUL_STATES:
-            raise OperationFailed(f"job {jid} is {job.get('state')}: {root_cause(jid)}")
+            raise OperationFailed(f"job {jid} is {job.get('state')}: {root_cause(inv, jid)}")
         if job.get("state") == "FINISHED":
             return True
         return all_running(job)
 
     return waiting(
+        inv,
         f"start of job {jid}",
         lambda p: p.until(lambda: client.job(jid), done, what="start"),
         timeout=timeout,
@@ -332,11 +334,11 @@ def _wait_running(jid: str, timeout: float) -> dict:
     )
 
 
-def root_cause(jid: str) -> str:
+def root_cause(inv: Invocation, jid: str) -> str:
     """The job's root exception: its first line and, if different, its deepest cause."""
     from flinkctl.flink import trace_summary
 
-    body = Invocation.current().client().job_exceptions(jid)
+    body = inv.client().job_exceptions(jid)
     entries = objects(obj(body.get("exceptionHistory")).get("entries"))
     trace = str(
         (entries[0].get("stacktrace") if entries else None) or body.get("root-exception") or ""
@@ -348,7 +350,9 @@ def root_cause(jid: str) -> str:
 @with_output
 @with_restore
 @with_program
-def run_application(jar: JarOrFileArgument, program: dict, restore: dict) -> None:
+def run_application(
+    inv: Invocation, jar: JarOrFileArgument, program: "Program", restore: "Restore"
+) -> None:
     """Run a jar as an application (POST /jars/:jarid/run-application, Flink 2.3+).
 
     Prints the application id; follow it with `flinkctl applications show`.
@@ -359,7 +363,7 @@ def run_application(jar: JarOrFileArgument, program: dict, restore: dict) -> Non
     """
     from flinkctl.output.lifecycle import APPLICATION_STARTED
 
-    client = Invocation.current().client()
+    client = inv.client()
     client.require("2.3", "running a jar as an application")
-    body = client.run_application(jar_for_run(jar)[0], {**program, **restore})
-    emit(body, APPLICATION_STARTED)
+    body = client.run_application(jar_for_run(inv, jar)[0], program, restore)
+    inv.emit(body, APPLICATION_STARTED)

@@ -5,14 +5,14 @@ import typer
 from flinkctl.cli.common import logs as logs_
 from flinkctl.cli.common import metrics as metrics_
 from flinkctl.cli.common.options import with_output
-from flinkctl.cli.invocation import Invocation, emit
+from flinkctl.cli.invocation import Invocation
 
 app = typer.Typer(no_args_is_help=True)
 
 
 @app.command()
 @with_output
-def config() -> None:
+def config(inv: Invocation) -> None:
     """Show the cluster configuration (GET /jobmanager/config).
 
     Example:
@@ -21,24 +21,25 @@ def config() -> None:
     """
     from flinkctl.output.cluster import CONFIG_ENTRIES
 
-    emit(Invocation.current().client().jobmanager_config(), CONFIG_ENTRIES)
+    inv.emit(inv.client().jobmanager_config(), CONFIG_ENTRIES)
 
 
 @app.command()
 @with_output
-def metrics(get: metrics_.GetOption = None) -> None:
+def metrics(inv: Invocation, get: metrics_.GetOption = None) -> None:
     """List JobManager metric ids, or show values with --get (GET /jobmanager/metrics).
 
     Example:
 
       flinkctl jobmanager metrics --get 'Status.JVM.Memory.Heap.*'
     """
-    metrics_.show(Invocation.current().client().jobmanager_metrics, get)
+    metrics_.show(inv, inv.client().jobmanager_metrics, get)
 
 
 @app.command()
 @with_output
 def logs(
+    inv: Invocation,
     name: logs_.FileArgument = None,
     list_: logs_.ListOption = False,
     tail: logs_.TailOption = None,
@@ -53,15 +54,17 @@ def logs(
 
       flinkctl jobmanager logs --tail 50 --follow
     """
-    client = Invocation.current().client()
+    client = inv.client()
     hint = "list its log files: flinkctl jobmanager logs --list"
     read = client.jobmanager_log
-    logs_.show(client.jobmanager_logs, read, name, list_=list_, tail=tail, follow=follow, hint=hint)
+    logs_.show(
+        inv, client.jobmanager_logs, read, name, list_=list_, tail=tail, follow=follow, hint=hint
+    )
 
 
 @app.command("thread-dump")
 @with_output
-def thread_dump() -> None:
+def thread_dump(inv: Invocation) -> None:
     """Print the JobManager's thread dump as stack traces (GET /jobmanager/thread-dump).
 
     Example:
@@ -70,12 +73,12 @@ def thread_dump() -> None:
     """
     from flinkctl.output.cluster import THREAD_DUMP
 
-    emit(Invocation.current().client().jobmanager_thread_dump(), THREAD_DUMP)
+    inv.emit(inv.client().jobmanager_thread_dump(), THREAD_DUMP)
 
 
 @app.command()
 @with_output
-def environment() -> None:
+def environment(inv: Invocation) -> None:
     """Show the JobManager's JVM and classpath (GET /jobmanager/environment, Flink 1.16+).
 
     Example:
@@ -84,4 +87,4 @@ def environment() -> None:
     """
     from flinkctl.output.cluster import ENVIRONMENT
 
-    emit(Invocation.current().client().jobmanager_environment(), ENVIRONMENT)
+    inv.emit(inv.client().jobmanager_environment(), ENVIRONMENT)

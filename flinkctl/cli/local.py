@@ -1,6 +1,5 @@
 """`flinkctl local`: provision and run a real standalone Flink cluster on this machine."""
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -8,7 +7,7 @@ import typer
 
 from flinkctl.cli.common.logs import FollowOption, ListOption, TailOption, last
 from flinkctl.cli.common.options import duration_option, with_output
-from flinkctl.cli.invocation import Invocation, emit, note
+from flinkctl.cli.invocation import Invocation
 from flinkctl.local import DEFAULT_FLINK_VERSION, READY_TIMEOUT
 from flinkctl.local.demo import Scenario
 
@@ -16,14 +15,15 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from flinkctl.config import TLS
+    from flinkctl.output.streams import IO
 
 app = typer.Typer(no_args_is_help=True)
 
 NameOption = Annotated[str, typer.Option("--name", help="Local cluster name.")]
 
 
-def _say(message: str) -> None:
-    typer.echo(message, err=True)
+def _say(inv: Invocation, message: str) -> None:
+    inv.io.say(message)
 
 
 def _view():
@@ -55,8 +55,8 @@ def _view():
 class _DownloadBars:
     """Rich download bars on stderr, drawn while the next status message has not come."""
 
-    def __init__(self, color: bool) -> None:
-        self.color = color
+    def __init__(self, io: "IO") -> None:
+        self.io = io
         self.bar: Progress | None = None
         self.tasks: dict[str, TaskID] = {}
 
@@ -70,10 +70,8 @@ class _DownloadBars:
                 TransferSpeedColumn,
             )
 
-            from flinkctl.output import console
-
             columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn())
-            stderr = console(stderr=True, color=self.color)
+            stderr = self.io.console(stderr=True)
             self.bar = Progress(*columns, TransferSpeedColumn(), console=stderr)
             self.bar.start()
         if filename not in self.tasks:
@@ -86,12 +84,12 @@ class _DownloadBars:
             self.bar = None
 
 
-def _save_context(name: str, url: str, tls: "TLS") -> None:
+def _save_context(inv: Invocation, name: str, url: str, tls: "TLS") -> None:
     """Point context NAME at URL with TLS settings TLS (the cluster's certificate, or none); make
     it current only when there is no current context."""
     from flinkctl import config
 
-    with config.editing(Invocation.current().config, create=True) as cfg:
+    with config.editing(inv.config, create=True) as cfg:
         if name in cfg.contexts:
             cfg.contexts[name].url = url
             cfg.contexts[name].tls = tls
@@ -104,12 +102,13 @@ def _save_context(name: str, url: str, tls: "TLS") -> None:
             note = "the current context"
         else:
             note = f"current context stays {cfg.current_context!r}; use --context {name}"
-    _say(f"Context {name!r} -> {url} ({note})")
+    _say(inv, f"Context {name!r} -> {url} ({note})")
 
 
 @app.command()
 @with_output
 def up(
+    inv: Invocation,
     name: NameOption = "local",
     flink_version: Annotated[
         str | None,
@@ -187,13 +186,12 @@ def up(
     from flinkctl.local import cluster
     from flinkctl.local.flinkconf import parse_config
 
-    invocation = Invocation.current()
     flink_config = parse_config(config or [])
-    bars = _DownloadBars(invocation.output.color)
+    bars = _DownloadBars(inv.io)
 
     def say(message: str) -> None:
         bars.close()
-        _say(message)
+        _say(inv, message)
 
     try:
         local, already = cluster.up(
@@ -208,18 +206,19 @@ def up(
             tls=tls,
             timeout=timeout,
             say=say,
-            progress=bars.update if sys.stderr.isatty() else None,
+            progress=bars.update if inv.io.err_is_terminal else None,
         )
     finally:
         bars.close()
-    _say(f"Cluster {name!r} {'is already running' if already else 'is up'} at {local.url}")
-    _save_context(name, local.url, local.tls_settings())
-    emit(cluster.status(name), _view())
+    _say(inv, f"Cluster {name!r} {'is already running' if already else 'is up'} at {local.url}")
+    _save_context(inv, name, local.url, local.tls_settings())
+    inv.emit(cluster.status(name), _view())
 
 
 @app.command()
 @with_output
 def demo(
+    inv: Invocation,
     scenario: Annotated[
         Scenario,
         typer.Argument(help="The healthy job, or one with a known problem for `flinkctl doctor`."),
@@ -253,7 +252,7 @@ def demo(
     from flinkctl.local import demo as demo_job
     from flinkctl.output import Column, View
 
-    client = Invocation.current().client()
+    client = inv.client()
     job_id = demo_job.run(client, scenario=scenario, name=job_name, timeout=timeout)
     name = job_name or scenario.job_name
     view = View(
@@ -264,13 +263,13 @@ def demo(
             Column("Scenario", "scenario"),
         ],
     )
-    emit({"job-id": job_id, "name": name, "scenario": scenario.value}, view)
-    note(f"Diagnose it once it has run for a minute: flinkctl doctor {name}")
+    inv.emit({"job-id": job_id, "name": name, "scenario": scenario.value}, view)
+    inv.note(f"Diagnose it once it has run for a minute: flinkctl doctor {name}")
 
 
 @app.command()
 @with_output
-def status(name: NameOption = "local") -> None:
+def status(inv: Invocation, name: NameOption = "local") -> None:
     """Show whether a local cluster runs, its version, URL, pids and Flink's /overview.
 
     Example:
@@ -279,12 +278,13 @@ def status(name: NameOption = "local") -> None:
     """
     from flinkctl.local import cluster
 
-    emit(cluster.status(name), _view())
+    inv.emit(cluster.status(name), _view())
 
 
 @app.command()
 @with_output
 def down(
+    inv: Invocation,
     name: NameOption = "local",
     purge: Annotated[
         bool,
@@ -299,16 +299,18 @@ def down(
     """
     from flinkctl.local import cluster
 
-    stopped = cluster.down(name, purge=purge, say=_say)
+    stopped = cluster.down(name, purge=purge, say=lambda message: _say(inv, message))
     _say(
+        inv,
         f"Cluster {name!r} {'stopped' if stopped else 'was not running'}"
-        + (", purged" if purge else "")
+        + (", purged" if purge else ""),
     )
 
 
 @app.command()
 @with_output
 def logs(
+    inv: Invocation,
     file: Annotated[
         str | None, typer.Argument(help="A file from --list (default: the JobManager log).")
     ] = None,
@@ -337,7 +339,7 @@ def logs(
             {"name": p.name, "size": p.stat().st_size, "mtime": int(p.stat().st_mtime * 1000)}
             for p in local_logs.log_files(name)
         ]
-        emit(files, View(columns=LOG_FILES.columns, name="name"))
+        inv.emit(files, View(columns=LOG_FILES.columns, name="name"))
         return
     if file:
         path = load(name).dir / "log" / Path(file).name
@@ -347,9 +349,9 @@ def logs(
         path = local_logs.log_file(name, taskmanager=taskmanager)
     data = path.read_bytes()
     lines = data.decode(errors="replace").splitlines(keepends=True)
-    sys.stdout.writelines(last(lines, tail))
-    sys.stdout.flush()
+    inv.io.write("".join(last(lines, tail)))
+    inv.io.out.flush()
     if follow:
         for line in local_logs.follow(path, len(data)):
-            sys.stdout.write(line)
-            sys.stdout.flush()
+            inv.io.write(line)
+            inv.io.out.flush()

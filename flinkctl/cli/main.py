@@ -229,14 +229,16 @@ app = typer.Typer(
 
 
 def _print_version(invocation: Invocation) -> None:
-    print(f"flinkctl {__version__}")
+    invocation.io.line(f"flinkctl {__version__}")
     if invocation.verbose:
         from flinkctl.errors import FlinkctlError
 
         try:
-            print(f"Flink {invocation.client().dashboard_config().get('flink-version')}")
+            invocation.io.line(
+                f"Flink {invocation.client().dashboard_config().get('flink-version')}"
+            )
         except FlinkctlError as exc:
-            print(f"Flink: unknown ({exc.message})", file=sys.stderr)
+            invocation.io.say(f"Flink: unknown ({exc.message})")
 
 
 def _old_context_flag(value: str | None) -> None:
@@ -313,13 +315,13 @@ def root(
     invocation.config, invocation.context, invocation.url = config, context, url
     invocation.verbose = verbose
     invocation.debug = debug
-    invocation.output.color = not no_color
+    invocation.io.color = not no_color
     set_output(invocation.output, output or "table")
     if version:
         _print_version(invocation)
         raise typer.Exit()
     if ctx.invoked_subcommand is None:
-        print(ctx.get_help())
+        invocation.io.line(ctx.get_help())
         raise typer.Exit(2)
 
 

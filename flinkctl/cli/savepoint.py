@@ -28,7 +28,7 @@ from flinkctl.cli.common.options import (
     with_output,
 )
 from flinkctl.cli.common.waiting import WAIT_TIMEOUT, Wait, with_wait
-from flinkctl.cli.invocation import Invocation, emit, note
+from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import ExitCode, FlinkctlError, NotFoundError, StaleError, UsageError
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ def _one_of(name: str | None, all_names: bool, what: str) -> None:
 @with_output
 @with_wait
 def trigger(
+    inv: Invocation,
     jobs: JobsArgument = None,
     all_jobs: AllJobsOption = False,
     name: NameGlobOption = None,
@@ -109,23 +110,32 @@ def trigger(
     fmt_value = savepoint_target(directory, fmt)["format_type"]
     check_selection(bool(jobs), all_jobs, name, all_contexts, jobs="JOBs",
                     wanted="the JOBs to savepoint", across="takes savepoints")  # fmt: skip
-    with catalog_at(catalog) as local:
+    with catalog_at(inv, catalog) as local:
         if jobs and len(jobs) == 1:
-            return _trigger_one(local, jobs[0], directory, cancel, fmt_value, wait)
-        _trigger_many(local, jobs or [], name, all_contexts, directory, cancel, fmt_value, wait)
+            return _trigger_one(inv, local, jobs[0], directory, cancel, fmt_value, wait)
+        _trigger_many(
+            inv, local, jobs or [], name, all_contexts, directory, cancel, fmt_value, wait
+        )
 
 
 def _trigger_one(
-    local: "Catalog", job: str, directory: str | None, cancel: bool, fmt: str | None, wait: Wait
+    inv: Invocation,
+    local: "Catalog",
+    job: str,
+    directory: str | None,
+    cancel: bool,
+    fmt: str | None,
+    wait: Wait,
 ) -> None:
     from flinkctl.workflows.savepoints import Options, Recording, job_name, logged
 
-    jid = job_id(job)
-    client = Invocation.current().client()
+    jid = job_id(inv, job)
+    client = inv.client()
     options = Options(directory, fmt, cancel, wait.wanted, wait.timeout)
     recording = Recording(client, local, jid, job_name(client, jid), options.kind, fmt,
                           options.join_within)  # fmt: skip
     SAVEPOINT.trigger(
+        inv,
         jid,
         lambda client, tid: client.trigger_savepoint(
             jid, tid, cancel_job=cancel, target_directory=directory, format_type=fmt
@@ -138,6 +148,7 @@ def _trigger_one(
 
 
 def _trigger_many(
+    inv: Invocation,
     local: "Catalog",
     jobs: list[str],
     glob: str | None,
@@ -157,13 +168,13 @@ def _trigger_many(
         targets, others = _resolved(client, jobs) if jobs else running_jobs(client, glob)
         return client.fan_out(lambda t: take(client, local, t, options), targets) + others
 
-    results = each_context(all_contexts, work, keep_failure=True)
+    results = each_context(inv, all_contexts, work, keep_failure=True)
     items, notes = [], []
     for ctx, found in results.values:
         items += [tagged(all_contexts, ctx, r) for r in found]
         if not found and not jobs:
             notes.append({"context": ctx, "note": _nothing_runs(glob)})
-    emit(logged(items + notes + results.failed_lines()), per_context(TAKEN, all_contexts))
+    inv.emit(logged(items + notes + results.failed_lines()), per_context(TAKEN, all_contexts))
     for item in items:
         if "error" in item or item["status"] == "SKIPPED":
             results.fail(_item_error(item))
@@ -172,10 +183,10 @@ def _trigger_many(
         results.fail(NotFoundError(_nothing_runs(glob) + where))
     elif all_contexts:
         for line in notes:
-            note(f"context {line['context']}: {line['note']}")
+            inv.note(f"context {line['context']}: {line['note']}")
     triggered = [i for i in items if i.get("trigger-id")]
     if not wait.wanted and triggered:
-        note(f"{len(triggered)} savepoint(s) triggered; `flinkctl savepoint list` shows them")
+        inv.note(f"{len(triggered)} savepoint(s) triggered; `flinkctl savepoint list` shows them")
     results.exit()
 
 
@@ -230,7 +241,9 @@ app.command(
 @app.command()
 @with_output
 @with_wait
-def dispose(path: SavepointPathArgument, wait: Wait, yes: YesOption = False) -> None:
+def dispose(
+    inv: Invocation, path: SavepointPathArgument, wait: Wait, yes: YesOption = False
+) -> None:
     """Delete a savepoint's data and metadata (POST /savepoint-disposal).
 
     Asks for confirmation on a terminal; requires --yes when stdin is not a terminal.
@@ -240,8 +253,8 @@ def dispose(path: SavepointPathArgument, wait: Wait, yes: YesOption = False) -> 
       flinkctl savepoint dispose file:///savepoints/savepoint-1f2e3d-0a1b2c3d4e5f --wait --yes
     """
     savepoint_path(path)
-    confirm(f"Dispose savepoint {path}? Its files are deleted.", yes)
-    DISPOSAL.trigger(path, lambda client, _: client.dispose_savepoint(path), wait)
+    confirm(inv, f"Dispose savepoint {path}? Its files are deleted.", yes)
+    DISPOSAL.trigger(inv, path, lambda client, _: client.dispose_savepoint(path), wait)
 
 
 app.command(
@@ -258,6 +271,7 @@ app.command(
 @app.command("list")
 @with_output
 def list_(
+    inv: Invocation,
     name: JobNameArgument = None,
     all_contexts: AllContextsOption = False,
     catalog: CatalogOption = None,
@@ -278,20 +292,21 @@ def list_(
     from flinkctl.output.savepoints import SAVEPOINTS
     from flinkctl.workflows.savepoints import known
 
-    with catalog_at(catalog) as local:
-        results = each_context(all_contexts, lambda client: known(client, local, name))
+    with catalog_at(inv, catalog) as local:
+        results = each_context(inv, all_contexts, lambda client: known(client, local, name))
     rows = [
         tagged(all_contexts, ctx, {**s.to_json(), "context": ctx})
         for ctx, found in results.values
         for s in found.savepoints
     ]
-    emit(rows, per_context(SAVEPOINTS, all_contexts))
+    inv.emit(rows, per_context(SAVEPOINTS, all_contexts))
     results.exit()
 
 
 @app.command()
 @with_output
 def latest(
+    inv: Invocation,
     name: Annotated[str, typer.Argument(help="The job's name.", metavar="JOB_NAME")],
     catalog: CatalogOption = None,
 ) -> None:
@@ -307,19 +322,20 @@ def latest(
     from flinkctl.output.savepoints import LATEST
     from flinkctl.workflows.savepoints import known
 
-    with catalog_at(catalog) as local:
-        newest = known(Invocation.current().client(), local, name).newest(name)
+    with catalog_at(inv, catalog) as local:
+        newest = known(inv.client(), local, name).newest(name)
     if newest is None:
         raise NotFoundError(
             f"no completed savepoint of job {name!r} is known here or on the cluster",
             hint=f"take one: flinkctl savepoint trigger {name} --wait",
         )
-    emit(newest.to_json(), LATEST)
+    inv.emit(newest.to_json(), LATEST)
 
 
 @app.command()
 @with_output
 def prune(
+    inv: Invocation,
     name: JobNameArgument = None,
     all_names: Annotated[
         bool, typer.Option("--all", help="Every job name with savepoints.")
@@ -366,16 +382,16 @@ def prune(
         raise UsageError("say what to keep: --keep N and/or --older-than DURATION")
     failures: list[FlinkctlError] = []
     doomed: list[Decision] = []
-    with catalog_at(catalog) as local:
-        results = each_context(
+    with catalog_at(inv, catalog) as local:
+        results = each_context(inv,
             False, lambda client: _prune_plan(client, local, name, keep, older_than),
             keep_failure=True,
         )  # fmt: skip
         decisions = [d for _, found in results.values for d in found]
         doomed = [d for d in decisions if d.dispose]
         if doomed and not dry_run:
-            confirm(f"Dispose {len(doomed)} savepoint(s)? Their files are deleted.", yes)
-            client = Invocation.current().client()
+            confirm(inv, f"Dispose {len(doomed)} savepoint(s)? Their files are deleted.", yes)
+            client = inv.client()
             for decision in doomed:
                 error = dispose(client, local, decision, timeout)
                 if error is not None:
@@ -383,10 +399,10 @@ def prune(
     what = f"no completed savepoint of job {name!r} is known" if name else (
         "no job has a completed savepoint known here or on the cluster")  # fmt: skip
     notes = [{"context": ctx, "note": what} for ctx, found in results.values if not found]
-    emit(logged([d.to_json() for d in decisions] + notes + results.failed_lines()), PRUNE)
+    inv.emit(logged([d.to_json() for d in decisions] + notes + results.failed_lines()), PRUNE)
     if results.values:
         verb = "would dispose" if dry_run else "disposed"
-        note(f"{verb} {len(doomed) - len(failures)} of {len(decisions)} savepoint(s)")
+        inv.note(f"{verb} {len(doomed) - len(failures)} of {len(decisions)} savepoint(s)")
     if all_names and notes:  # --all selected nothing
         results.fail(NotFoundError(what))
     for error in failures:
@@ -416,6 +432,7 @@ def _prune_plan(
 @app.command()
 @with_output
 def check(
+    inv: Invocation,
     name: JobNameArgument = None,
     all_jobs: AllJobsOption = False,
     max_age: MaxAgeOption = None,
@@ -442,9 +459,10 @@ def check(
     _one_of(name, all_jobs, "check")
     if max_age is None:
         raise UsageError("missing --max-age DURATION, e.g. --max-age 2h")
-    with catalog_at(catalog) as local:
+    with catalog_at(inv, catalog) as local:
         age = max_age
         results = each_context(
+            inv,
             all_contexts,
             lambda client: freshness(known(client, local, name), age),
             keep_failure=True,
@@ -452,12 +470,12 @@ def check(
     rows = [tagged(all_contexts, ctx, r) for ctx, found in results.values for r in found]
     what = f"no job named {name!r} runs" if name else "no job runs"
     notes = [{"context": ctx, "note": what} for ctx, found in results.values if not found]
-    emit(logged(rows + notes + results.failed_lines()), per_context(CHECK, all_contexts))
+    inv.emit(logged(rows + notes + results.failed_lines()), per_context(CHECK, all_contexts))
     if results.values and not rows:  # nothing at all to check on every context that answered
         results.fail(NotFoundError(what + (" on any context" if all_contexts else "")))
     elif all_contexts:
         for line in notes:
-            note(f"context {line['context']}: {line['note']}")
+            inv.note(f"context {line['context']}: {line['note']}")
     stale = [r for r in rows if not r["fresh"]]
     if stale:
         results.fail(StaleError(_stale(stale, len(rows), max_age)))

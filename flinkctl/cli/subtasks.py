@@ -7,7 +7,7 @@ import typer
 from flinkctl.cli.common import metrics as metrics_
 from flinkctl.cli.common.arguments import IndexArgument, JobArgument, VertexArgument, job_and_vertex
 from flinkctl.cli.common.options import with_output
-from flinkctl.cli.invocation import Invocation, emit
+from flinkctl.cli.invocation import Invocation
 from flinkctl.flink import objects
 
 app = typer.Typer(no_args_is_help=True)
@@ -18,12 +18,12 @@ AttemptOption = Annotated[
 ]
 
 
-def _resolve(job: str, vertex: str, index: int) -> tuple[str, str]:
+def _resolve(inv: Invocation, job: str, vertex: str, index: int) -> tuple[str, str]:
     """Job and vertex ids, after checking INDEX is one of the vertex's subtasks."""
     from flinkctl.errors import NotFoundError
     from flinkctl.flink import JobVertex
 
-    jid, vid, details = job_and_vertex(job, vertex)
+    jid, vid, details = job_and_vertex(inv, job, vertex)
     vertices = objects(details.get("vertices"))
     found = next((v for v in vertices if v.get("id") == vid), JobVertex())
     parallelism = found.get("parallelism")
@@ -38,7 +38,11 @@ def _resolve(job: str, vertex: str, index: int) -> tuple[str, str]:
 @app.command()
 @with_output
 def show(
-    job: JobArgument, vertex: VertexArgument, index: IndexArgument, attempt: AttemptOption = None
+    inv: Invocation,
+    job: JobArgument,
+    vertex: VertexArgument,
+    index: IndexArgument,
+    attempt: AttemptOption = None,
 ) -> None:
     """Show a subtask's current (or given) execution attempt and the time spent in each state.
 
@@ -50,8 +54,8 @@ def show(
     """
     from flinkctl.output.vertices import SUBTASK
 
-    emit(
-        Invocation.current().client().subtask(*_resolve(job, vertex, index), index, attempt),
+    inv.emit(
+        inv.client().subtask(*_resolve(inv, job, vertex, index), index, attempt),
         SUBTASK,
     )
 
@@ -59,7 +63,11 @@ def show(
 @app.command()
 @with_output
 def metrics(
-    job: JobArgument, vertex: VertexArgument, index: IndexArgument, get: metrics_.GetOption = None
+    inv: Invocation,
+    job: JobArgument,
+    vertex: VertexArgument,
+    index: IndexArgument,
+    get: metrics_.GetOption = None,
 ) -> None:
     """List a subtask's metric ids, or show values with --get (GET .../subtasks/:index/metrics).
 
@@ -69,14 +77,20 @@ def metrics(
     """
     from functools import partial
 
-    client = Invocation.current().client()
-    metrics_.show(partial(client.subtask_metrics, *_resolve(job, vertex, index), index), get)
+    client = inv.client()
+    metrics_.show(
+        inv, partial(client.subtask_metrics, *_resolve(inv, job, vertex, index), index), get
+    )
 
 
 @app.command()
 @with_output
 def accumulators(
-    job: JobArgument, vertex: VertexArgument, index: IndexArgument, attempt: AttemptOption = None
+    inv: Invocation,
+    job: JobArgument,
+    vertex: VertexArgument,
+    index: IndexArgument,
+    attempt: AttemptOption = None,
 ) -> None:
     """Show the user accumulators of a subtask's attempt (GET .../attempts/:attempt/accumulators).
 
@@ -88,6 +102,6 @@ def accumulators(
     """
     from flinkctl.output.vertices import USER_ACCUMULATORS
 
-    client = Invocation.current().client()
-    jid, vid = _resolve(job, vertex, index)
-    emit(client.subtask_accumulators(jid, vid, index, attempt), USER_ACCUMULATORS)
+    client = inv.client()
+    jid, vid = _resolve(inv, job, vertex, index)
+    inv.emit(client.subtask_accumulators(jid, vid, index, attempt), USER_ACCUMULATORS)

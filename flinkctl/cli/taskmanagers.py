@@ -10,14 +10,14 @@ from flinkctl.cli.common import metrics as metrics_
 from flinkctl.cli.common import watching
 from flinkctl.cli.common.arguments import TaskManagerArgument, taskmanager_id
 from flinkctl.cli.common.options import with_output
-from flinkctl.cli.invocation import Invocation, emit
+from flinkctl.cli.invocation import Invocation
 
 app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("list", cls=watching.Command)
 @with_output
-def list_(interval: watching.WatchOption = None) -> None:
+def list_(inv: Invocation, interval: watching.WatchOption = None) -> None:
     """List task managers with slots, CPU, memory and last heartbeat (GET /taskmanagers).
 
     Example:
@@ -26,12 +26,12 @@ def list_(interval: watching.WatchOption = None) -> None:
     """
     from flinkctl.output.cluster import TASKMANAGERS
 
-    watching.watch(interval, Invocation.current().client().taskmanagers, TASKMANAGERS)
+    watching.watch(inv, interval, inv.client().taskmanagers, TASKMANAGERS)
 
 
 @app.command()
 @with_output
-def show(tm: TaskManagerArgument) -> None:
+def show(inv: Invocation, tm: TaskManagerArgument) -> None:
     """Show one task manager with its memory and resource breakdown (GET /taskmanagers/:id).
 
     Example:
@@ -40,12 +40,13 @@ def show(tm: TaskManagerArgument) -> None:
     """
     from flinkctl.output.cluster import TASKMANAGER
 
-    emit(Invocation.current().client().taskmanager(taskmanager_id(tm)), TASKMANAGER)
+    inv.emit(inv.client().taskmanager(taskmanager_id(inv, tm)), TASKMANAGER)
 
 
 @app.command()
 @with_output
 def metrics(
+    inv: Invocation,
     tm: Annotated[
         str | None, typer.Argument(help="Task manager id or prefix; all when omitted.")
     ] = None,
@@ -60,16 +61,17 @@ def metrics(
 
       flinkctl tm metrics --get Status.JVM.CPU.Load --agg min,max,avg
     """
-    client = Invocation.current().client()
+    client = inv.client()
     if tm is None:
-        metrics_.show(client.taskmanagers_metrics, get, agg, aggregated=True)
+        metrics_.show(inv, client.taskmanagers_metrics, get, agg, aggregated=True)
     else:
-        metrics_.show(partial(client.taskmanager_metrics, taskmanager_id(tm)), get)
+        metrics_.show(inv, partial(client.taskmanager_metrics, taskmanager_id(inv, tm)), get)
 
 
 @app.command()
 @with_output
 def logs(
+    inv: Invocation,
     tm: TaskManagerArgument,
     name: logs_.FileArgument = None,
     list_: logs_.ListOption = False,
@@ -86,16 +88,16 @@ def logs(
 
       flinkctl tm logs localhost:43071 --tail 100 -f
     """
-    client = Invocation.current().client()
-    tm_id = taskmanager_id(tm)
+    client = inv.client()
+    tm_id = taskmanager_id(inv, tm)
     hint = f"list its log files: flinkctl taskmanagers logs {tm_id} --list"
     files, read = partial(client.taskmanager_logs, tm_id), partial(client.taskmanager_log, tm_id)
-    logs_.show(files, read, name, list_=list_, tail=tail, follow=follow, hint=hint)
+    logs_.show(inv, files, read, name, list_=list_, tail=tail, follow=follow, hint=hint)
 
 
 @app.command("thread-dump")
 @with_output
-def thread_dump(tm: TaskManagerArgument) -> None:
+def thread_dump(inv: Invocation, tm: TaskManagerArgument) -> None:
     """Print a task manager's thread dump as stack traces (GET /taskmanagers/:id/thread-dump).
 
     Example:
@@ -104,4 +106,4 @@ def thread_dump(tm: TaskManagerArgument) -> None:
     """
     from flinkctl.output.cluster import THREAD_DUMP
 
-    emit(Invocation.current().client().taskmanager_thread_dump(taskmanager_id(tm)), THREAD_DUMP)
+    inv.emit(inv.client().taskmanager_thread_dump(taskmanager_id(inv, tm)), THREAD_DUMP)

@@ -8,7 +8,7 @@ from flinkctl.cli.common import metrics as metrics_
 from flinkctl.cli.common import watching
 from flinkctl.cli.common.arguments import JobArgument, VertexArgument, job_and_vertex, job_id
 from flinkctl.cli.common.options import duration_option, with_output
-from flinkctl.cli.invocation import Invocation, emit
+from flinkctl.cli.invocation import Invocation
 from flinkctl.flink import objects
 
 app = typer.Typer(no_args_is_help=True)
@@ -24,7 +24,7 @@ SamplingTimeout = Annotated[
 
 @app.command("list")
 @with_output
-def list_(job: JobArgument) -> None:
+def list_(inv: Invocation, job: JobArgument) -> None:
     """List a job's vertices with status, parallelism and records/bytes in and out (GET /jobs/:jobid).
 
     Example:
@@ -33,12 +33,12 @@ def list_(job: JobArgument) -> None:
     """
     from flinkctl.output.vertices import VERTICES
 
-    emit(Invocation.current().client().job(job_id(job)), VERTICES)
+    inv.emit(inv.client().job(job_id(inv, job)), VERTICES)
 
 
 @app.command()
 @with_output
-def show(job: JobArgument, vertex: VertexArgument) -> None:
+def show(inv: Invocation, job: JobArgument, vertex: VertexArgument) -> None:
     """Show a vertex and one row per subtask (GET /jobs/:jobid/vertices/:vertexid).
 
     Example:
@@ -47,13 +47,14 @@ def show(job: JobArgument, vertex: VertexArgument) -> None:
     """
     from flinkctl.output.vertices import VERTEX
 
-    jid, vid, _ = job_and_vertex(job, vertex)
-    emit(Invocation.current().client().vertex(jid, vid), VERTEX)
+    jid, vid, _ = job_and_vertex(inv, job, vertex)
+    inv.emit(inv.client().vertex(jid, vid), VERTEX)
 
 
 @app.command(cls=watching.Command)
 @with_output
 def backpressure(
+    inv: Invocation,
     job: JobArgument,
     vertex: Annotated[
         str | None,
@@ -75,12 +76,12 @@ def backpressure(
     """
     from flinkctl.output.vertices import BACKPRESSURE, JOB_BACKPRESSURE
 
-    client = Invocation.current().client()
+    client = inv.client()
     if vertex is not None:
-        jid, vid, _ = job_and_vertex(job, vertex)
-        watching.watch(interval, lambda: client.backpressure(jid, vid, timeout), BACKPRESSURE)
+        jid, vid, _ = job_and_vertex(inv, job, vertex)
+        watching.watch(inv, interval, lambda: client.backpressure(jid, vid, timeout), BACKPRESSURE)
         return
-    jid = job_id(job)
+    jid = job_id(inv, job)
     vertices = [v for v in objects(client.job(jid).get("vertices")) if isinstance(v.get("id"), str)]
 
     def every_vertex() -> dict:
@@ -93,12 +94,13 @@ def backpressure(
             ],
         }
 
-    watching.watch(interval, every_vertex, JOB_BACKPRESSURE)
+    watching.watch(inv, interval, every_vertex, JOB_BACKPRESSURE)
 
 
 @app.command()
 @with_output
 def metrics(
+    inv: Invocation,
     job: JobArgument,
     vertex: VertexArgument,
     get: metrics_.GetOption = None,
@@ -119,19 +121,19 @@ def metrics(
     """
     from functools import partial
 
-    jid, vid, _ = job_and_vertex(job, vertex)
-    client = Invocation.current().client()
+    jid, vid, _ = job_and_vertex(inv, job, vertex)
+    client = inv.client()
     if agg is None and subtasks is None:
-        metrics_.show(partial(client.vertex_metrics, jid, vid), get)
+        metrics_.show(inv, partial(client.vertex_metrics, jid, vid), get)
     else:
         fetch = partial(client.subtasks_metrics, jid, vid, subtasks=subtasks)
-        metrics_.show(fetch, get, agg, aggregated=True)
+        metrics_.show(inv, fetch, get, agg, aggregated=True)
 
 
 @app.command("jm-operator-metrics")
 @with_output
 def jm_operator_metrics(
-    job: JobArgument, vertex: VertexArgument, get: metrics_.GetOption = None
+    inv: Invocation, job: JobArgument, vertex: VertexArgument, get: metrics_.GetOption = None
 ) -> None:
     """List or show metrics of the vertex's operator coordinators on the JobManager (Flink 1.20+).
 
@@ -143,13 +145,14 @@ def jm_operator_metrics(
     """
     from functools import partial
 
-    jid, vid, _ = job_and_vertex(job, vertex)
-    metrics_.show(partial(Invocation.current().client().jm_operator_metrics, jid, vid), get)
+    jid, vid, _ = job_and_vertex(inv, job, vertex)
+    metrics_.show(inv, partial(inv.client().jm_operator_metrics, jid, vid), get)
 
 
 @app.command()
 @with_output
 def accumulators(
+    inv: Invocation,
     job: JobArgument,
     vertex: VertexArgument,
     per_subtask: Annotated[
@@ -164,17 +167,17 @@ def accumulators(
     """
     from flinkctl.output.vertices import SUBTASKS_ACCUMULATORS, USER_ACCUMULATORS
 
-    jid, vid, _ = job_and_vertex(job, vertex)
-    client = Invocation.current().client()
+    jid, vid, _ = job_and_vertex(inv, job, vertex)
+    client = inv.client()
     if per_subtask:
-        emit(client.subtasks_accumulators(jid, vid), SUBTASKS_ACCUMULATORS)
+        inv.emit(client.subtasks_accumulators(jid, vid), SUBTASKS_ACCUMULATORS)
     else:
-        emit(client.vertex_accumulators(jid, vid), USER_ACCUMULATORS)
+        inv.emit(client.vertex_accumulators(jid, vid), USER_ACCUMULATORS)
 
 
 @app.command("subtask-times")
 @with_output
-def subtask_times(job: JobArgument, vertex: VertexArgument) -> None:
+def subtask_times(inv: Invocation, job: JobArgument, vertex: VertexArgument) -> None:
     """Show when each subtask reached each state, relative to CREATED (GET .../subtasktimes).
 
     Example:
@@ -183,14 +186,12 @@ def subtask_times(job: JobArgument, vertex: VertexArgument) -> None:
     """
     from flinkctl.output.vertices import SUBTASK_TIMES
 
-    emit(
-        Invocation.current().client().subtask_times(*job_and_vertex(job, vertex)[:2]), SUBTASK_TIMES
-    )
+    inv.emit(inv.client().subtask_times(*job_and_vertex(inv, job, vertex)[:2]), SUBTASK_TIMES)
 
 
 @app.command()
 @with_output
-def taskmanagers(job: JobArgument, vertex: VertexArgument) -> None:
+def taskmanagers(inv: Invocation, job: JobArgument, vertex: VertexArgument) -> None:
     """Show a vertex's subtasks aggregated per task manager (GET .../taskmanagers).
 
     Example:
@@ -199,15 +200,15 @@ def taskmanagers(job: JobArgument, vertex: VertexArgument) -> None:
     """
     from flinkctl.output.vertices import VERTEX_TASKMANAGERS
 
-    emit(
-        Invocation.current().client().vertex_taskmanagers(*job_and_vertex(job, vertex)[:2]),
+    inv.emit(
+        inv.client().vertex_taskmanagers(*job_and_vertex(inv, job, vertex)[:2]),
         VERTEX_TASKMANAGERS,
     )
 
 
 @app.command()
 @with_output
-def watermarks(job: JobArgument, vertex: VertexArgument) -> None:
+def watermarks(inv: Invocation, job: JobArgument, vertex: VertexArgument) -> None:
     """Show each subtask's input watermark and its lag behind now (GET .../watermarks).
 
     Sources have no input watermark, so they list nothing. The lag uses this machine's clock.
@@ -218,12 +219,13 @@ def watermarks(job: JobArgument, vertex: VertexArgument) -> None:
     """
     from flinkctl.output.vertices import WATERMARKS
 
-    emit(Invocation.current().client().watermarks(*job_and_vertex(job, vertex)[:2]), WATERMARKS)
+    inv.emit(inv.client().watermarks(*job_and_vertex(inv, job, vertex)[:2]), WATERMARKS)
 
 
 @app.command()
 @with_output
 def flamegraph(
+    inv: Invocation,
     job: JobArgument,
     vertex: VertexArgument,
     kind: Annotated[
@@ -256,6 +258,6 @@ def flamegraph(
 
     if kind.lower() not in FLAMEGRAPH_TYPES:
         raise UsageError(f"unknown --type {kind!r} (choose from {', '.join(FLAMEGRAPH_TYPES)})")
-    jid, vid, _ = job_and_vertex(job, vertex)
-    body = Invocation.current().client().flamegraph(jid, vid, kind, subtask, timeout)
-    emit(body, flamegraph_view(min_percent / 100))
+    jid, vid, _ = job_and_vertex(inv, job, vertex)
+    body = inv.client().flamegraph(jid, vid, kind, subtask, timeout)
+    inv.emit(body, flamegraph_view(min_percent / 100))

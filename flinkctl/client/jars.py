@@ -8,6 +8,7 @@ from typing import IO
 from urllib.parse import quote
 
 from flinkctl.client.base import Base
+from flinkctl.client.requests import Program, Restore
 from flinkctl.errors import FlinkctlError, RequestError, UnreachableError
 from flinkctl.flink import JarList, JarRun, JarUpload, Json
 
@@ -85,26 +86,26 @@ class JarEndpoints(Base):
         """DELETE /jars/:jarid."""
         self.http.request("DELETE", _jar(jar), retry=False)
 
-    def plan_jar(self, jar: str, body: Json) -> Json:
+    def plan_jar(self, jar: str, program: Program) -> Json:
         """POST /jars/:jarid/plan."""
-        return self._send(Json, "POST", f"{_jar(jar)}/plan", json=self._for_version(body))
+        return self._send(Json, "POST", f"{_jar(jar)}/plan", json=self._body(program))
 
-    def run_jar(self, jar: str, body: Json) -> JarRun:
-        """POST /jars/:jarid/run."""
-        return self._send(JarRun, "POST", f"{_jar(jar)}/run", json=self._for_version(body))
+    def run_jar(self, jar: str, program: Program, restore: Restore | None = None) -> JarRun:
+        """POST /jars/:jarid/run: PROGRAM, from RESTORE's state and as its job id if given."""
+        body = self._body(program, restore)
+        return self._send(JarRun, "POST", f"{_jar(jar)}/run", json=body)
 
-    def run_application(self, jar: str, body: Json) -> Json:
+    def run_application(self, jar: str, program: Program, restore: Restore | None = None) -> Json:
         """POST /jars/:jarid/run-application (Flink 2.3+)."""
         self.require("2.3", "running a jar as an application")
         path = f"{_jar(jar)}/run-application"
-        return self._send(Json, "POST", path, json=self._for_version(body))
+        return self._send(Json, "POST", path, json=self._body(program, restore))
 
-    def _for_version(self, body: Json) -> Json:
-        """A plan/run body for this cluster: `flinkConfiguration` needs Flink 1.17, and
-        `claimMode` was `restoreMode` before 1.20 (the version is asked only when needed)."""
-        body = dict(body)
-        if "flinkConfiguration" in body:
+    def _body(self, program: Program, restore: Restore | None = None) -> Json:
+        """A plan/run body for this cluster: -D configuration needs Flink 1.17, and the
+        requests spell for its version what depends on it (the version is asked only then)."""
+        if program.configuration:
             self.require("1.17", "-D job configuration")
-        if "claimMode" in body and self.flink_version() < (1, 20):
-            body["restoreMode"] = body.pop("claimMode")
-        return body
+        parts = (program, restore or Restore())
+        version = self.flink_version() if any(p.versioned for p in parts) else ()
+        return {k: v for part in parts for k, v in part.to_body(version).items()}

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flinkctl.client.poller import Poller
+from flinkctl.client.requests import Program
 from flinkctl.errors import FlinkctlError, OperationFailed
-from flinkctl.flink import ACTIVE_STATES, TERMINAL_STATES, Json, all_running, jar_id, number
+from flinkctl.flink import ACTIVE_STATES, TERMINAL_STATES, all_running, jar_id, number
 
 if TYPE_CHECKING:
     from flinkctl.client import FlinkClient
@@ -67,10 +68,7 @@ def run(
     if name != JOB_NAME:
         args += ["--name", name]
     jar = jar_id(client.upload_jar(JAR))
-    body: Json = {"entryClass": ENTRY_CLASS}
-    if args:
-        body["programArgsList"] = args
-    job_id = client.run_jar(jar, body)["jobid"]
+    job_id = client.run_jar(jar, Program(ENTRY_CLASS, tuple(args)))["jobid"]
     _wait_running(client, job_id, timeout)
     return job_id
 

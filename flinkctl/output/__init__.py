@@ -1,5 +1,6 @@
-"""Output layer: render(data, view, settings) in json | yaml | table | wide | name."""
+"""Output layer: render(data, view, settings, io) in json | yaml | table | wide | name."""
 
-from flinkctl.output.render import FORMATS, Column, Settings, View, console, out, render
+from flinkctl.output.render import FORMATS, Column, Page, Settings, View, render
+from flinkctl.output.streams import IO
 
-__all__ = ["FORMATS", "Column", "Settings", "View", "console", "out", "render"]
+__all__ = ["FORMATS", "IO", "Column", "Page", "Settings", "View", "render"]

@@ -7,7 +7,7 @@ from typing import Any
 from flinkctl.flink import obj, objects
 from flinkctl.output.columns import wide
 from flinkctl.output.humanize import KINDS, text
-from flinkctl.output.render import FREE, ID, Column, View, details, fields, out, rows_table, table
+from flinkctl.output.render import FREE, ID, Column, Page, View, fields
 
 
 def _acked(c: dict) -> str:
@@ -59,7 +59,7 @@ STATS = ("min", "avg", "max", "p99")
 LATEST_KINDS = ("completed", "savepoint", "failed", "restored")
 
 
-def _summary(summary: dict, rows: tuple, stats: tuple) -> None:
+def _summary(page: Page, summary: dict, rows: tuple, stats: tuple) -> None:
     """A table of the min/avg/max/... statistics in SUMMARY, after a blank line (if any)."""
     cells = [
         [label, *(KINDS[kind](obj(summary.get(key)).get(s)) for s in stats)]
@@ -67,8 +67,8 @@ def _summary(summary: dict, rows: tuple, stats: tuple) -> None:
         if key in summary
     ]
     if cells:
-        out()
-        table(["SUMMARY", *(s.upper() for s in stats)], cells)
+        page.out()
+        page.table(["SUMMARY", *(s.upper() for s in stats)], cells)
 
 
 def _latest(c: Any) -> str:
@@ -85,16 +85,16 @@ def _latest(c: Any) -> str:
     return " ".join(parts) + (f" {where}" if where else "")
 
 
-def _history(data: dict, wide: bool) -> None:
+def _history(data: dict, page: Page) -> None:
     counts = obj(data.get("counts"))
     keys = ("total", "completed", "failed", "in_progress", "restored")
-    details(
+    page.details(
         [("Counts", ", ".join(f"{counts.get(k, 0)} {k.replace('_', ' ')}" for k in keys))]
         + [(f"Latest {k}", _latest(obj(data.get("latest")).get(k))) for k in LATEST_KINDS]
     )
-    _summary(obj(data.get("summary")), SUMMARY_ROWS if wide else SUMMARY_ROWS[:3], STATS)
-    out()
-    rows_table(HISTORY_COLUMNS, objects(data.get("history")), wide, "no checkpoints")
+    _summary(page, obj(data.get("summary")), SUMMARY_ROWS if page.wide else SUMMARY_ROWS[:3], STATS)
+    page.out()
+    page.rows_table(HISTORY_COLUMNS, objects(data.get("history")), "no checkpoints")
 
 
 CHECKPOINTS = View(table=_history, rows=lambda d: objects(d.get("history")), name="id")
@@ -139,16 +139,16 @@ def _present(data: dict, columns: list[Column]) -> list[tuple[str, str]]:
 def checkpoint_view(names: dict[str, str | None]) -> View:
     """One checkpoint and its per-vertex statistics; NAMES maps vertex ids to names."""
 
-    def render(data: dict, wide: bool) -> None:
-        details(_present(data, DETAIL_COLUMNS))
+    def render(data: dict, page: Page) -> None:
+        page.details(_present(data, DETAIL_COLUMNS))
         tasks = [
             {**task, "vertex": vid, "name": names.get(vid, vid)}
             for vid, task in obj(data.get("tasks")).items()
             if isinstance(task, dict)
         ]
         if tasks:
-            out()
-            rows_table(TASK_COLUMNS, tasks, wide)
+            page.out()
+            page.rows_table(TASK_COLUMNS, tasks)
 
     return View(table=render, name="id")
 
@@ -199,12 +199,12 @@ def _flat(summary: dict) -> dict:
 def checkpoint_vertex_view(name: str | None) -> View:
     """One vertex's part of a checkpoint: header, min/avg/max summary, and each subtask."""
 
-    def render(data: dict, wide: bool) -> None:
-        details([("Vertex", text(name))] + _present(data, DETAIL_COLUMNS))
-        rows = VERTEX_SUMMARY_ROWS if wide else VERTEX_SUMMARY_ROWS[:7]
-        _summary(_flat(obj(data.get("summary"))), rows, ("min", "avg", "max"))
-        out()
-        rows_table(CHECKPOINT_SUBTASK_COLUMNS, objects(data.get("subtasks")), wide)
+    def render(data: dict, page: Page) -> None:
+        page.details([("Vertex", text(name))] + _present(data, DETAIL_COLUMNS))
+        rows = VERTEX_SUMMARY_ROWS if page.wide else VERTEX_SUMMARY_ROWS[:7]
+        _summary(page, _flat(obj(data.get("summary"))), rows, ("min", "avg", "max"))
+        page.out()
+        page.rows_table(CHECKPOINT_SUBTASK_COLUMNS, objects(data.get("subtasks")))
 
     return View(table=render, rows=lambda d: objects(d.get("subtasks")), name="index")
 

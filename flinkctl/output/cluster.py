@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flinkctl.flink import array, obj, objects
-from flinkctl.output.render import FREE, ID, Column, View, details, out, table
+from flinkctl.output.render import FREE, ID, Column, Page, View
 
 OVERVIEW = View(
     detail=True,
@@ -68,31 +68,31 @@ LOG_FILES = View(
 )
 
 
-def _environment(data: dict, wide: bool) -> None:
+def _environment(data: dict, page: Page) -> None:
     jvm = obj(data.get("jvm"))
-    details(
+    page.details(
         [
             ("JVM version", str(jvm.get("version", "-"))),
             ("Architecture", str(jvm.get("arch", "-"))),
         ]
     )
-    out("JVM options:")
+    page.out("JVM options:")
     for opt in array(jvm.get("options")):
-        out(f"  {opt}")
-    out(f"Classpath ({len(array(data.get('classpath')))} entries):")
-    for entry in array(data.get("classpath")) if wide else array(data.get("classpath"))[:20]:
-        out(f"  {entry}")
-    if not wide and len(array(data.get("classpath"))) > 20:
-        out("  ... (-o wide shows all)")
+        page.out(f"  {opt}")
+    page.out(f"Classpath ({len(array(data.get('classpath')))} entries):")
+    for entry in array(data.get("classpath")) if page.wide else array(data.get("classpath"))[:20]:
+        page.out(f"  {entry}")
+    if not page.wide and len(array(data.get("classpath"))) > 20:
+        page.out("  ... (-o wide shows all)")
 
 
 ENVIRONMENT = View(table=_environment)
 
 
-def _thread_dump(data: dict, wide: bool) -> None:
+def _thread_dump(data: dict, page: Page) -> None:
     for info in objects(data.get("threadInfos")):
-        out(str(info.get("stringifiedThreadInfo", "")).rstrip("\n"))
-        out()
+        page.out(str(info.get("stringifiedThreadInfo", "")).rstrip("\n"))
+        page.out()
 
 
 THREAD_DUMP = View(
@@ -137,11 +137,11 @@ MEMORY_ROWS = (
 )
 
 
-def _taskmanager(data: dict, wide: bool) -> None:
+def _taskmanager(data: dict, page: Page) -> None:
     from flinkctl.output.humanize import count, size, text, timestamp
 
     hw = obj(data.get("hardware"))
-    details(
+    page.details(
         [
             ("ID", str(data.get("id"))),
             ("Path", str(data.get("path"))),
@@ -152,12 +152,12 @@ def _taskmanager(data: dict, wide: bool) -> None:
             ("Data port", str(data.get("dataPort", "-"))),
         ]
     )
-    out()
+    page.out()
     mem = obj(data.get("memoryConfiguration"))
     rows = [[label, size(mem.get(key))] for label, key in MEMORY_ROWS if key in mem]
     if rows:
-        table(["MEMORY", "CONFIGURED"], rows)
-        out()
+        page.table(["MEMORY", "CONFIGURED"], rows)
+        page.out()
     metrics = obj(data.get("metrics"))
     usage = [
         ("JVM heap", "heapUsed", "heapCommitted", "heapMax"),
@@ -172,17 +172,17 @@ def _taskmanager(data: dict, wide: bool) -> None:
         if u in metrics
     ]
     if rows:
-        table(["USAGE", "USED", "COMMITTED/TOTAL", "MAX"], rows)
-        out()
+        page.table(["USAGE", "USED", "COMMITTED/TOTAL", "MAX"], rows)
+        page.out()
     total, free = obj(data.get("totalResource")), obj(data.get("freeResource"))
     keys = ("cpuCores", "taskHeapMemory", "taskOffHeapMemory", "managedMemory", "networkMemory")
     rows = [[k, count(total.get(k)), count(free.get(k))] for k in keys if k in total]
     if rows:
-        table(["RESOURCE (MB/cores)", "TOTAL", "FREE"], rows)
+        page.table(["RESOURCE (MB/cores)", "TOTAL", "FREE"], rows)
     gcs = objects(metrics.get("garbageCollectors"))
     if gcs:
-        out()
-        table(
+        page.out()
+        page.table(
             ["GARBAGE COLLECTOR", "COUNT", "TIME"],
             [[text(g.get("name")), count(g.get("count")), f"{g.get('time', '-')} ms"] for g in gcs],
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flinkctl.output.humanize import duration
-from flinkctl.output.render import ID, Column, View, details, out, table
+from flinkctl.output.render import ID, Column, Page, View
 
 REPORT_FIELDS = (
     ("NAME", "name"),
@@ -19,14 +19,14 @@ REPORT_FIELDS = (
 )
 
 
-def _report(data: dict[str, Any], wide: bool) -> None:
+def _report(data: dict[str, Any], page: Page) -> None:
     """The report's fields, then its steps (STEP, STATUS, DURATION, DETAIL), then what a
     --dry-run would change."""
     pairs = [(header, str(data[key])) for header, key in REPORT_FIELDS if data.get(key) is not None]
     pairs += [("NOTE", note) for note in data.get("notes") or []]
-    details(pairs)
-    out()
-    table(
+    page.details(pairs)
+    page.out()
+    page.table(
         ["STEP", "STATUS", "DURATION", "DETAIL"],
         [
             [s["step"], s["status"], duration(s["duration-ms"]), s["detail"]]
@@ -34,9 +34,9 @@ def _report(data: dict[str, Any], wide: bool) -> None:
         ],
     )
     if data.get("diff") is not None:  # --dry-run: what would change, as kubectl diff
-        out()
+        page.out()
         rows = [[d["field"], _shown(d["running"]), _shown(d["requested"])] for d in data["diff"]]
-        table(["CHANGES", "RUNNING", "REQUESTED"], rows or [["(nothing)", "", ""]])
+        page.table(["CHANGES", "RUNNING", "REQUESTED"], rows or [["(nothing)", "", ""]])
 
 
 def _shown(value: object) -> str:

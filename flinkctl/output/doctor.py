@@ -19,7 +19,6 @@ The object (README, "Objects of commands that combine calls or wait"): one repor
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from flinkctl.flink import array, obj
@@ -27,11 +26,8 @@ from flinkctl.output.render import (
     FREE,
     GAP,
     Column,
+    Page,
     View,
-    console,
-    is_tty,
-    out,
-    rows_table,
 )
 
 SEVERITY_STYLES = {"critical": "red", "warning": "yellow", "info": "cyan"}
@@ -70,7 +66,7 @@ def _rows(data: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def _table(data: Any, wide: bool) -> None:
+def _table(data: Any, page: Page) -> None:
     reports = [r for r in _reports(data) if "findings" in r]
     columns = list(FINDINGS)
     if len(reports) > 1 or any("context" in r for r in reports):
@@ -78,13 +74,13 @@ def _table(data: Any, wide: bool) -> None:
     if any("context" in r for r in reports):
         columns.insert(0, Column("CONTEXT", "context"))
     rows = _rows(reports)
-    terminal = is_tty()
+    terminal = page.terminal
     if not rows and terminal:
-        print("no findings", file=sys.stderr)
-    elif terminal and not wide:  # wrapped to the terminal's width, nothing cut short
-        _findings(columns[:-1], rows)
+        page.io.say("no findings")
+    elif terminal and not page.wide:  # wrapped to the terminal's width, nothing cut short
+        _findings(page, columns[:-1], rows)
     else:
-        rows_table(columns, rows, wide)
+        page.rows_table(columns, rows)
     if not terminal:
         return
     for report in reports:
@@ -93,12 +89,13 @@ def _table(data: Any, wide: bool) -> None:
             continue
         where = f"{report['context']}/" if "context" in report else ""
         sampled = report.get("sampled-ms") or 0
-        out()
+        page.out()
         _wrapped(
             f"{where}{report.get('name')} ({report.get('job')}): {report.get('state')}, "
-            f"{report.get('readings')} reading(s) over {sampled / 1000:.0f}s"
+            f"{report.get('readings')} reading(s) over {sampled / 1000:.0f}s",
+            page.console(),
         )
-        rows_table(VERTICES, vertices, wide)
+        page.rows_table(VERTICES, vertices)
 
 
 FINDING_MIN = 40  # the narrowest FINDING column beside the others; narrower, it folds under
@@ -106,7 +103,7 @@ SUBJECT_MIN = 12  # the fewest cells a subject wraps to in the folded layout
 HANGING = 2  # the indent of a paragraph's further lines (advice, a report's heading)
 
 
-def _findings(columns: list[Column], rows: list[dict[str, Any]]) -> None:
+def _findings(page: Page, columns: list[Column], rows: list[dict[str, Any]]) -> None:
     """The findings table on a terminal, as wide as it is. Every column but the last (FINDING)
     whole on its row, FINDING wrapped beside them when it keeps FINDING_MIN cells. Else the
     table folds: FINDING goes under its row, indented to the RULE column, the subject wraps in
@@ -114,7 +111,7 @@ def _findings(columns: list[Column], rows: list[dict[str, Any]]) -> None:
     columns. Then each finding's advice, led by its subject, wrapped."""
     from rich.text import Text
 
-    con = console()
+    con = page.console()
     limit = con.width
     cells = [[Text(c.cell(r).replace("\n", " ")) for c in columns] for r in rows]
     for row in cells:  # SEVERITY, RULE, SUBJECT, FINDING end a row
@@ -145,7 +142,7 @@ def _findings(columns: list[Column], rows: list[dict[str, Any]]) -> None:
         if folded:
             for line in row[-1].wrap(con, max(1, limit - indent)):  # under RULE
                 con.print(Text(" " * indent) + _rstripped(line), soft_wrap=True)
-    out()
+    page.out()
     for row, finding in zip(cells, rows, strict=True):
         _wrapped(f"{row[-2].plain}: {finding.get('advice')}", con)
 
@@ -176,11 +173,10 @@ def _rstripped(line: Any) -> Any:
     return line
 
 
-def _wrapped(text: str, con: Any = None, style: str = "") -> None:
+def _wrapped(text: str, con: Any, style: str = "") -> None:
     """TEXT as a paragraph as wide as the terminal, its further lines indented by HANGING."""
     from rich.text import Text
 
-    con = con or console()
     first, *rest = Text(text, style=style).wrap(con, con.width)
     con.print(_rstripped(first), soft_wrap=True)
     if rest:

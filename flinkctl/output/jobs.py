@@ -4,7 +4,6 @@ A job's plan is in plan.py, its rescales in rescale.py."""
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from flinkctl.flink import (
@@ -25,12 +24,9 @@ from flinkctl.output.render import (
     ID,
     KEEP,
     Column,
+    Page,
     View,
-    details,
     fields,
-    out,
-    rows_table,
-    table,
 )
 from flinkctl.output.vertices import IO_COLUMNS, running_tasks, state_counts
 
@@ -113,26 +109,26 @@ def job_view(loads: dict[str, dict] | None = None, exceptions: JobExceptions | N
         wide(DURATION),
     ]
 
-    def render_job(job: dict, wide: bool) -> None:
+    def render_job(job: dict, page: Page) -> None:
         health = [
             ("Restarts", text(restarts(exceptions))),
             ("Last exception", text(last_failure(exceptions) if exceptions else None)),
         ]
-        details(fields(job, JOB_HEADER, wide) + health)
+        page.details(fields(job, JOB_HEADER, page.wide) + health)
         loaded = loads or {}
         vertices = [
             {**v, "load": loaded.get(str(v.get("id")))} for v in objects(job.get("vertices"))
         ]
         if vertices:
-            out()
-            rows_table(columns, vertices, wide)
+            page.out()
+            page.rows_table(columns, vertices)
 
     return View(table=render_job, rows=lambda d: [d], name="jid")
 
 
-STATUS = View(table=lambda data, wide: out(text(data.get("status"))), name="status")
+STATUS = View(table=lambda data, page: page.out(text(data.get("status"))), name="status")
 
-LOG_URL = View(table=lambda data, wide: out(text(data.get("url"))), name="url")
+LOG_URL = View(table=lambda data, page: page.out(text(data.get("url"))), name="url")
 
 
 # -- config ----------------------------------------------------------------------------------
@@ -143,11 +139,11 @@ def _execution_config(data: dict) -> list[dict]:
     return [{"key": k, "value": v} for k, v in config.items()]
 
 
-def _job_config(data: dict, wide: bool) -> None:
-    details([("Job ID", text(data.get("jid"))), ("Name", text(data.get("name")))])
-    out()
+def _job_config(data: dict, page: Page) -> None:
+    page.details([("Job ID", text(data.get("jid"))), ("Name", text(data.get("name")))])
+    page.out()
     rows = [[r["key"], text(r["value"])] for r in _execution_config(data)]
-    table(["KEY", "VALUE"], rows, [KEEP, FREE])
+    page.table(["KEY", "VALUE"], rows, [KEEP, FREE])
 
 
 JOB_CONFIG = View(table=_job_config, rows=_execution_config, name="key")
@@ -178,24 +174,24 @@ EXCEPTION_COLUMNS = [
 ]
 
 
-def _exceptions(data: dict, wide: bool) -> None:
+def _exceptions(data: dict, page: Page) -> None:
     entries = _entries(data)
-    if not wide:
-        rows_table(EXCEPTION_COLUMNS, entries, wide, "no exceptions")
-    for i, entry in enumerate(entries if wide else []):
+    if not page.wide:
+        page.rows_table(EXCEPTION_COLUMNS, entries, "no exceptions")
+    for i, entry in enumerate(entries if page.wide else []):
         if i:
-            out()
+            page.out()
         labels = entry.get("failureLabels") or None
-        details(
+        page.details(
             fields(entry, EXCEPTION_COLUMNS[:3], labels=True)
             + [("Task manager", text(entry.get("taskManagerId"))), ("Labels", text(labels))]
         )
-        out(str(entry.get("stacktrace") or entry.get("exceptionName") or "").rstrip())
+        page.out(str(entry.get("stacktrace") or entry.get("exceptionName") or "").rstrip())
         for concurrent in objects(entry.get("concurrentExceptions")):
-            out(f"concurrent, in {text(concurrent.get('taskName'))}:")
-            out(str(concurrent.get("stacktrace") or "").rstrip())
+            page.out(f"concurrent, in {text(concurrent.get('taskName'))}:")
+            page.out(str(concurrent.get("stacktrace") or "").rstrip())
     if obj(data.get("exceptionHistory")).get("truncated"):
-        print("note: older exceptions were left out (raise --max)", file=sys.stderr)
+        page.io.say("note: older exceptions were left out (raise --max)")
 
 
 EXCEPTIONS = View(table=_exceptions, rows=_entries, name="exceptionName")
@@ -214,11 +210,11 @@ RESULT_FIELDS = (
 )
 
 
-def _execution_result(data: dict, wide: bool) -> None:
+def _execution_result(data: dict, page: Page) -> None:
     status = obj(data.get("status")).get("id")
     result = data.get("job-execution-result")
     if not result:
-        details([("Status", text(status))])
+        page.details([("Status", text(status))])
         return
     pairs = [
         (label, fmt(result[key]))
@@ -230,15 +226,15 @@ def _execution_result(data: dict, wide: bool) -> None:
         pairs.append(
             ("Failure", text(trace_summary(cause.get("stack-trace") or cause.get("class"))))
         )
-    details(pairs)
+    page.details(pairs)
     accumulators = obj(result.get("accumulator-results"))
     if accumulators:
-        out()
+        page.out()
         rows = [[k, text(v)] for k, v in accumulators.items()]
-        table(["ACCUMULATOR", "SERIALIZED VALUE"], rows, [KEEP, FREE])
-    if cause and wide:
-        out()
-        out(str(cause.get("stack-trace") or "").rstrip())
+        page.table(["ACCUMULATOR", "SERIALIZED VALUE"], rows, [KEEP, FREE])
+    if cause and page.wide:
+        page.out()
+        page.out(str(cause.get("stack-trace") or "").rstrip())
 
 
 EXECUTION_RESULT = View(

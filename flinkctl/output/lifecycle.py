@@ -13,7 +13,7 @@ from typing import Any
 
 from flinkctl.flink import array, failure_trace, jar_id, objects, trace_summary
 from flinkctl.output.columns import END, run_columns
-from flinkctl.output.render import FREE, ID, Column, View, out
+from flinkctl.output.render import FREE, ID, Column, Page, View
 
 
 def _first_of(*keys: str):
@@ -27,10 +27,10 @@ def _print_key(*keys: str):
     """A table renderer that prints the first present KEY as one bare line (for `$(...)`)."""
     get = _first_of(*keys)
 
-    def table(data: dict, wide: bool) -> None:
+    def table(data: dict, page: Page) -> None:
         value = get(data)
         if value is not None:
-            out(str(value))
+            page.out(str(value))
 
     return table
 
@@ -50,7 +50,7 @@ JARS = View(
 )
 
 
-JAR_UPLOADED = View(table=lambda d, wide: out(jar_id(d)), name=jar_id)
+JAR_UPLOADED = View(table=lambda d, page: page.out(jar_id(d)), name=jar_id)
 
 TRIGGERED = View(table=_print_key("trigger-id"), name="trigger-id")
 
@@ -106,14 +106,14 @@ APPLICATIONS = View(
 )
 
 
-def _application(data: dict, wide: bool) -> None:
+def _application(data: dict, page: Page) -> None:
     from flinkctl.output.jobs import JOBS
-    from flinkctl.output.render import details, fields, rows_table
+    from flinkctl.output.render import fields
 
     header = [c for c in APPLICATIONS.columns if c.header != "JOBS"]  # a table of them follows
-    details(fields(data, header, labels=True))
-    out()
-    rows_table(JOBS.columns, objects(data.get("jobs")), wide)
+    page.details(fields(data, header, labels=True))
+    page.out()
+    page.rows_table(JOBS.columns, objects(data.get("jobs")))
 
 
 APPLICATION = View(table=_application, name="id")

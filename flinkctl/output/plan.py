@@ -6,7 +6,8 @@ from typing import Any
 
 from flinkctl.flink import objects
 from flinkctl.output.humanize import text
-from flinkctl.output.render import Settings, View, console, is_tty, out, render
+from flinkctl.output.render import Page, Settings, View, render
+from flinkctl.output.streams import IO
 
 
 def _plan(body: dict) -> dict:
@@ -32,7 +33,7 @@ def _downstream(nodes: list[dict]) -> dict[str, list[tuple[dict, dict]]]:
     return children
 
 
-def _plan_tree(body: dict, wide: bool) -> None:
+def _plan_tree(body: dict, page: Page) -> None:
     plan = _plan(body)
     nodes = objects(plan.get("nodes"))
     children = _downstream(nodes)
@@ -43,7 +44,7 @@ def _plan_tree(body: dict, wide: bool) -> None:
         parts = [f"{edge.get('ship_strategy') or '?'} -> "] if edge else []
         parts.append(" -> ".join(operator_lines(node)))
         parts.append(f"  (parallelism {text(node.get('parallelism'))}")
-        if wide:
+        if page.wide:
             parts.append(f", id {node.get('id')}")
             if edge and edge.get("exchange"):
                 parts.append(f", exchange {edge['exchange']}")
@@ -62,10 +63,10 @@ def _plan_tree(body: dict, wide: bool) -> None:
             walk(child, child_edge, depth + 1, add)
 
     title = f"{plan.get('name') or '-'} ({plan.get('type') or '-'})"
-    if not is_tty():
-        out(title)
+    if not page.terminal:
+        page.out(title)
         for src in sources:
-            walk(src, None, 1, lambda line, depth: out("  " * depth + line))
+            walk(src, None, 1, lambda line, depth: page.out("  " * depth + line))
         return
     from rich.markup import escape
     from rich.tree import Tree
@@ -79,7 +80,7 @@ def _plan_tree(body: dict, wide: bool) -> None:
 
     for src in sources:
         walk(src, None, 1, add)
-    console().print(tree)
+    page.console().print(tree)
 
 
 PLAN = View(table=_plan_tree, rows=lambda d: _plan(d).get("nodes") or [], name="id")
@@ -113,9 +114,9 @@ def plan_dot(body: dict) -> str:
     return "\n".join(lines)
 
 
-def render_plan(body: dict, settings: Settings) -> None:
-    """A plan as PLAN renders it, or with `-o dot` (see `with_output(extra=...)`) as DOT."""
+def render_plan(body: dict, settings: Settings, io: IO) -> None:
+    """A plan on IO as PLAN renders it, or with `-o dot` (see `with_output(extra=...)`) as DOT."""
     if settings.format == "dot":
-        out(plan_dot(body))
+        io.line(plan_dot(body))
     else:
-        render(body, PLAN, settings)
+        render(body, PLAN, settings, io)

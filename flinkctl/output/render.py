@@ -1,12 +1,12 @@
-"""render(data, view): one entry point for json | yaml | table | wide | name output."""
+"""render(data, view, settings, io): one entry point for json | yaml | table | wide | name output.
+
+A view draws on a `Page`: the run's streams (an `IO`) and whether it is -o wide; nothing here
+writes anywhere else."""
 
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ from flinkctl.flink import (
     objects,
 )
 from flinkctl.output.humanize import KINDS
+from flinkctl.output.streams import IO
 
 FORMATS = ("table", "wide", "json", "jsonl", "yaml", "name")
 DOCUMENT_FORMATS = ("json", "jsonl", "yaml")  # formats that print the data, not a view of it
@@ -38,17 +39,9 @@ class Settings:
     """Output options of one invocation (the CLI keeps them on its Invocation)."""
 
     format: str = "table"
-    color: bool = True
     query: str | None = None
     bare: bool = False  # --query without an explicit -o json|yaml: strings print bare
     columns: list = field(default_factory=list)  # -o custom-columns: (header, JMESPath)
-
-
-# The colour choice of the render in progress: views draw through `table`, `details` and
-# `console`, which take no settings, so `render` lends them its settings' colour for the call.
-_color: ContextVar[bool] = ContextVar("color", default=True)
-# ... and whether it is -o wide, whose rows run past a terminal's edge rather than shrink
-_wide: ContextVar[bool] = ContextVar("wide", default=False)
 
 
 # How a column fits a terminal narrower than its table (see `table`):
@@ -89,64 +82,51 @@ class View:
     """How a resource renders: rows picked out of the body, columns, and its -o name id.
 
     `detail=True` renders one object as FIELD/VALUE lines; `table` replaces the table
-    renderer entirely (trees, stack traces, log text) and receives (data, wide).
+    renderer entirely (trees, stack traces, log text) and receives (data, page).
     """
 
     columns: list[Column] = field(default_factory=list)
     rows: Callable[[Any], list] = lambda data: objects(data) if isinstance(data, list) else [data]
     name: str | Callable[[Any], Any] | None = None
     detail: bool = False
-    table: Callable[[Any, bool], None] | None = None
+    table: Callable[[Any, Page], None] | None = None
     empty: str | None = None  # the note for an empty list at a terminal: "no jobs"
 
 
-def out(text: str = "") -> None:
-    """Write one line of data to stdout."""
-    sys.stdout.write(text + "\n")
-
-
-def render(data: Any, view: View, settings: Settings) -> None:
-    """Print DATA with VIEW in SETTINGS' format: json/yaml unchanged, tables humanised."""
-    token, wide = _color.set(settings.color), _wide.set(settings.format == "wide")
-    try:
-        _render(data, view, settings)
-    finally:
-        _color.reset(token)
-        _wide.reset(wide)
-
-
-def _render(data: Any, view: View, settings: Settings) -> None:
+def render(data: Any, view: View, settings: Settings, io: IO) -> None:
+    """Print DATA with VIEW in SETTINGS' format on IO: json/yaml unchanged, tables humanised."""
     fmt = settings.format
+    page = Page(io, wide=fmt == "wide")
     if fmt in DOCUMENT_FORMATS:
         if settings.query:
             from flinkctl.output.query import apply, bare
 
             data = apply(settings.query, data)
             if settings.bare and (lines := bare(data)) is not None:
-                sys.stdout.write("".join(line + "\n" for line in lines))
+                io.write("".join(line + "\n" for line in lines))
                 return
         text = dump(data, fmt).rstrip("\n")
         if text or fmt != "jsonl":  # an empty list is no line at all in JSON Lines
-            out(text)
+            io.line(text)
     elif fmt == "name":
         if view.name is None:
             raise UsageError("-o name is not supported by this command")
         getter = Column("", view.name)
         for row in view.rows(data):
-            out(str(getter.value(row)))
+            io.line(str(getter.value(row)))
     elif fmt == "custom-columns":
         rows = [data] if view.detail else view.rows(data)
-        table(
+        page.table(
             [name for name, _ in settings.columns],
             [[KINDS["text"](expr.search(row)) for _, expr in settings.columns] for row in rows],
         )
     elif view.table is not None:
-        view.table(data, fmt == "wide")
+        view.table(data, page)
     elif view.detail:
         pairs = [(c.header, c.cell(data)) for c in view.columns if fmt == "wide" or not c.wide]
-        details(pairs)
+        page.details(pairs)
     else:
-        rows_table(view.columns, view.rows(data), fmt == "wide", view.empty)
+        page.rows_table(view.columns, view.rows(data), view.empty)
 
 
 def dump(data: Any, fmt: str) -> str:
@@ -172,74 +152,9 @@ def dump(data: Any, fmt: str) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
-def is_tty() -> bool:
-    """Whether stdout is a terminal (tables get Rich boxes and colour).
-
-    FLINKCTL_FORCE_TTY=1 makes flinkctl draw as on a terminal when piped (tests, benchmarks,
-    `| less -R`); NO_COLOR (see `console`) still turns the colour off.
-    """
-    return sys.stdout.isatty() or os.environ.get("FLINKCTL_FORCE_TTY") == "1"
-
-
-def console(stderr: bool = False, color: bool | None = None):
-    """A Rich console honouring --no-color (COLOR; by default the render in progress's) and
-    NO_COLOR. FLINKCTL_FORCE_TTY: see `is_tty`."""
-    from rich.console import Console
-
-    color = _color.get() if color is None else color
-    no_color = not color or bool(os.environ.get("NO_COLOR"))
-    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False)
-
-
 COLOR_MAX_ROWS = 500  # styling each cell of tens of thousands of rows takes seconds
 GAP = 3  # spaces between the columns of a terminal table
 FREE_MIN = 12  # the fewest cells free text is shortened to before columns are dropped
-
-
-def table(
-    headers: list[str],
-    rows: list[list[Any]],
-    fits: list[str] | None = None,
-    empty: str | None = None,
-) -> None:
-    """Tab-separated, untruncated lines when piped. On a terminal: aligned columns under a rule,
-    fitted to its width (see `fit_widths`; -o wide runs past the edge instead), states coloured;
-    an empty table is EMPTY's note on stderr instead, when given. Cells are text or Rich Text."""
-    if not is_tty():
-        lines = ["\t".join(headers)] + ["\t".join(map(str, r)) for r in rows]
-        sys.stdout.write("\n".join(lines) + "\n")
-        return
-    if not rows and empty:
-        print(empty, file=sys.stderr)
-        return
-    from rich.text import Text
-
-    con = console()
-    fits = fits or [KEEP] * len(headers)
-    columns = [  # column by column: a 10,000-row table is laid out in a few list passes
-        [h, *(c.plain if isinstance(c, Text) else c.replace("\n", " ") for c in col)]
-        for h, col in zip(
-            headers, zip(*rows, strict=True) if rows else [()] * len(headers), strict=True
-        )
-    ]
-    natural = [max(_cells(c) for c in col) for col in columns]
-    widths = natural if _wide.get() else fit_widths(natural, headers, fits, con.width)
-    shown = [i for i, w in enumerate(widths) if w is not None]
-    rule = "─" * (sum(widths[i] or 0 for i in shown) + GAP * (len(shown) - 1))
-    if len(rows) > COLOR_MAX_ROWS:
-        cells = [_fitted(columns[i], widths[i] or 0, pad=i != shown[-1]) for i in shown]
-        lines = [(" " * GAP).join(line).rstrip() for line in zip(*cells, strict=True)]
-        lines.insert(1, rule)
-        out("\n".join(lines))
-        return
-    con.print(_line(headers, shown, widths, Text(style="bold")), soft_wrap=True)
-    con.print(rule, soft_wrap=True)
-    state_cols = {i for i, h in enumerate(headers) if h in ("STATE", "STATUS")}
-    for r in rows:
-        row = [c if isinstance(c, Text) else Text(c.replace("\n", " ")) for c in r]
-        for i in state_cols:
-            row[i].stylize(STATE_STYLES.get(row[i].plain, ""))
-        con.print(_line(row, shown, widths, Text()), soft_wrap=True)
 
 
 def fit_widths(
@@ -308,13 +223,6 @@ def _cells(text: str) -> int:
     return cell_len(text)
 
 
-def rows_table(columns: list[Column], rows: list, wide: bool, empty: str | None = None) -> None:
-    """A table of ROWS over COLUMNS (wide-only columns with WIDE); EMPTY: see `table`."""
-    cols = [c for c in columns if wide or not c.wide]
-    cells = [[c.cell(r) for c in cols] for r in rows]
-    table([c.header for c in cols], cells, [c.fit for c in cols], empty)
-
-
 def fields(
     data: dict, columns: list[Column], wide: bool = True, labels: bool = False
 ) -> list[tuple[str, str]]:
@@ -331,17 +239,91 @@ def _label(header: str) -> str:
     return header if header in ("ID", "UUID") else header.capitalize()
 
 
-def details(pairs: list[tuple[str, str]]) -> None:
-    """FIELD: VALUE lines for one object (aligned; bold field names on a terminal)."""
-    width = max((len(k) for k, _ in pairs), default=0) + 1
-    if not is_tty():
-        for k, v in pairs:
-            out(f"{k + ':':<{width}} {v}")
-        return
-    from rich.text import Text
+@dataclass
+class Page:
+    """What a view draws on: the run's streams and whether it is -o wide (rows then run past a
+    terminal's edge rather than shrink, and wide-only columns show)."""
 
-    con = console()
-    for k, v in pairs:
-        line = Text(f"{k + ':':<{width}} ", style="bold")
-        line.append(v, style=STATE_STYLES.get(v, ""))
-        con.print(line)
+    io: IO
+    wide: bool = False
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the data goes to a terminal (tables get rules and colour, see `table`)."""
+        return self.io.out_is_terminal
+
+    def out(self, text: str = "") -> None:
+        """One line of data."""
+        self.io.line(text)
+
+    def console(self):
+        """A Rich console on the data stream (see IO.console)."""
+        return self.io.console()
+
+    def table(
+        self,
+        headers: list[str],
+        rows: list[list[Any]],
+        fits: list[str] | None = None,
+        empty: str | None = None,
+    ) -> None:
+        """Tab-separated, untruncated lines when piped. On a terminal: aligned columns under a
+        rule, fitted to its width (see `fit_widths`; -o wide runs past the edge instead), states
+        coloured; an empty table is EMPTY's note on stderr instead, when given. Cells are text
+        or Rich Text."""
+        if not self.terminal:
+            lines = ["\t".join(headers)] + ["\t".join(map(str, r)) for r in rows]
+            self.io.write("\n".join(lines) + "\n")
+            return
+        if not rows and empty:
+            self.io.say(empty)
+            return
+        from rich.text import Text
+
+        con = self.console()
+        fits = fits or [KEEP] * len(headers)
+        columns = [  # column by column: a 10,000-row table is laid out in a few list passes
+            [h, *(c.plain if isinstance(c, Text) else c.replace("\n", " ") for c in col)]
+            for h, col in zip(
+                headers, zip(*rows, strict=True) if rows else [()] * len(headers), strict=True
+            )
+        ]
+        natural = [max(_cells(c) for c in col) for col in columns]
+        widths = natural if self.wide else fit_widths(natural, headers, fits, con.width)
+        shown = [i for i, w in enumerate(widths) if w is not None]
+        rule = "─" * (sum(widths[i] or 0 for i in shown) + GAP * (len(shown) - 1))
+        if len(rows) > COLOR_MAX_ROWS:
+            cells = [_fitted(columns[i], widths[i] or 0, pad=i != shown[-1]) for i in shown]
+            lines = [(" " * GAP).join(line).rstrip() for line in zip(*cells, strict=True)]
+            lines.insert(1, rule)
+            self.out("\n".join(lines))
+            return
+        con.print(_line(headers, shown, widths, Text(style="bold")), soft_wrap=True)
+        con.print(rule, soft_wrap=True)
+        state_cols = {i for i, h in enumerate(headers) if h in ("STATE", "STATUS")}
+        for r in rows:
+            row = [c if isinstance(c, Text) else Text(c.replace("\n", " ")) for c in r]
+            for i in state_cols:
+                row[i].stylize(STATE_STYLES.get(row[i].plain, ""))
+            con.print(_line(row, shown, widths, Text()), soft_wrap=True)
+
+    def rows_table(self, columns: list[Column], rows: list, empty: str | None = None) -> None:
+        """A table of ROWS over COLUMNS (wide-only columns with -o wide); EMPTY: see `table`."""
+        cols = [c for c in columns if self.wide or not c.wide]
+        cells = [[c.cell(r) for c in cols] for r in rows]
+        self.table([c.header for c in cols], cells, [c.fit for c in cols], empty)
+
+    def details(self, pairs: list[tuple[str, str]]) -> None:
+        """FIELD: VALUE lines for one object (aligned; bold field names on a terminal)."""
+        width = max((len(k) for k, _ in pairs), default=0) + 1
+        if not self.terminal:
+            for k, v in pairs:
+                self.out(f"{k + ':':<{width}} {v}")
+            return
+        from rich.text import Text
+
+        con = self.console()
+        for k, v in pairs:
+            line = Text(f"{k + ':':<{width}} ", style="bold")
+            line.append(v, style=STATE_STYLES.get(v, ""))
+            con.print(line)

@@ -6,7 +6,7 @@ from typing import Any
 
 from flinkctl.flink import obj, objects, trace_summary
 from flinkctl.output.humanize import count, duration, text
-from flinkctl.output.render import FREE, ID, Column, View, details, fields, out, rows_table, table
+from flinkctl.output.render import FREE, ID, Column, Page, View, fields
 
 
 def rescale_view(names: dict[str, str | None], before: dict) -> View:
@@ -68,13 +68,13 @@ def _counts(data: dict) -> list[tuple[str, str]]:
     return [(label, count(counts.get(key))) for label, key in COUNTS]
 
 
-def _rescales_overview(data: dict, wide: bool) -> None:
-    details(_counts(data))
+def _rescales_overview(data: dict, page: Page) -> None:
+    page.details(_counts(data))
     latest = [(kind, r) for kind, r in obj(data.get("latest")).items() if r and isinstance(r, dict)]
     if latest:
-        out()
-        cols = [c for c in RESCALE_COLUMNS if wide or not c.wide]
-        table(
+        page.out()
+        cols = [c for c in RESCALE_COLUMNS if page.wide or not c.wide]
+        page.table(
             ["LATEST"] + [c.header for c in cols],
             [[kind] + [c.cell(r) for c in cols] for kind, r in latest],
         )
@@ -93,14 +93,14 @@ def _stat(value: Any) -> str:
     return duration(value) if isinstance(value, (int, float)) else text(value)
 
 
-def _rescales_summary(data: dict, wide: bool) -> None:
-    details(_counts(data))
+def _rescales_summary(data: dict, page: Page) -> None:
+    page.details(_counts(data))
     stats = ["min", "avg", "p50", "p90", "p99", "max"]
-    if wide:
+    if page.wide:
         stats[4:4] = ["p95"]
         stats[-1:-1] = ["p999"]
-    out()
-    table(
+    page.out()
+    page.table(
         ["DURATIONS"] + [s.upper() for s in stats],
         [[kind] + [_stat(obj(data.get(k)).get(s)) for s in stats] for kind, k in DURATION_STATS],
     )
@@ -152,17 +152,17 @@ SCHEDULER_STATE_COLUMNS = [
 ]
 
 
-def _rescale_details(data: dict, wide: bool) -> None:
-    details(fields(data, RESCALE_COLUMNS, labels=True))
+def _rescale_details(data: dict, page: Page) -> None:
+    page.details(fields(data, RESCALE_COLUMNS, labels=True))
     for columns, key in ((RESCALE_VERTEX_COLUMNS, "vertices"), (RESCALE_SLOT_COLUMNS, "slots")):
         rows = objects(list(obj(data.get(key)).values()))
-        if rows and any(wide or not c.wide for c in columns):
-            out()
-            rows_table(columns, rows, wide)
+        if rows and any(page.wide or not c.wide for c in columns):
+            page.out()
+            page.rows_table(columns, rows)
     states = objects(data.get("schedulerStates"))
     if states:
-        out()
-        rows_table(SCHEDULER_STATE_COLUMNS, states, wide)
+        page.out()
+        page.rows_table(SCHEDULER_STATE_COLUMNS, states)
 
 
 RESCALE_DETAILS = View(table=_rescale_details, name="rescaleUuid")

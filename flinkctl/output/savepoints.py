@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from flinkctl.output.columns import wide
-from flinkctl.output.render import FREE, ID, Column, View, out
+from flinkctl.output.render import FREE, ID, Column, View
 
 
 def _age(key: str):
@@ -69,7 +69,7 @@ SAVEPOINTS = View(
 )
 
 # `savepoint latest`: the path alone in table mode (for `$(...)`), the row in json
-LATEST = View(table=lambda row, wide: out(str(row.get("path"))), name="path")
+LATEST = View(table=lambda row, page: page.out(str(row.get("path"))), name="path")
 
 TAKEN = View(
     columns=[

@@ -12,13 +12,9 @@ from flinkctl.output.render import (
     FREE,
     ID,
     Column,
+    Page,
     View,
-    details,
     fields,
-    is_tty,
-    out,
-    rows_table,
-    table,
 )
 
 LIFECYCLE = ("CREATED", "SCHEDULED", "DEPLOYING", "INITIALIZING", "RUNNING")
@@ -29,9 +25,9 @@ BAR_WIDTH = 20
 NO_WATERMARK = -(2**63)  # Long.MIN_VALUE: no watermark received yet
 
 
-def styled(cell: str, style: str) -> Any:
-    """CELL coloured with STYLE on a terminal (a Rich Text), plain text when piped."""
-    if not is_tty() or not style:
+def styled(cell: str, style: str, terminal: bool) -> Any:
+    """CELL coloured with STYLE on a TERMINAL (a Rich Text), plain text when piped."""
+    if not terminal or not style:
         return cell
     from rich.text import Text
 
@@ -101,8 +97,8 @@ VERTEX_SUBTASK_COLUMNS = [
 ]
 
 
-def _vertex(data: dict, wide: bool) -> None:
-    details(
+def _vertex(data: dict, page: Page) -> None:
+    page.details(
         [
             ("ID", text(data.get("id"))),
             ("Name", text(data.get("name"))),
@@ -110,8 +106,8 @@ def _vertex(data: dict, wide: bool) -> None:
             ("Max parallelism", text(data.get("maxParallelism"))),
         ]
     )
-    out()
-    rows_table(VERTEX_SUBTASK_COLUMNS, objects(data.get("subtasks")), wide)
+    page.out()
+    page.rows_table(VERTEX_SUBTASK_COLUMNS, objects(data.get("subtasks")))
 
 
 VERTEX = View(table=_vertex, name="id")
@@ -125,74 +121,79 @@ def _status_durations(data: dict) -> list[list[str]]:
     return [[s, duration(spent[s])] for s in order]
 
 
-def _subtask(data: dict, wide: bool) -> None:
+def _subtask(data: dict, page: Page) -> None:
     pairs = fields(data, VERTEX_SUBTASK_COLUMNS, labels=True)
     others = objects(data.get("other-concurrent-attempts"))
     if others:
         pairs.append(("Concurrent attempts", ",".join(str(a.get("attempt")) for a in others)))
-    details(pairs)
+    page.details(pairs)
     rows = _status_durations(data)
     if rows:
-        out()
-        table(["STATE", "TIME SPENT"], rows)
+        page.out()
+        page.table(["STATE", "TIME SPENT"], rows)
 
 
 SUBTASK = View(table=_subtask, name="subtask")
 
 
-def _level(level: Any) -> Any:
-    return styled(text(level), LEVEL_STYLES.get(str(level), ""))
+def _level(level: Any, terminal: bool) -> Any:
+    return styled(text(level), LEVEL_STYLES.get(str(level), ""), terminal)
 
 
 def _bar(value: Any, level: Any) -> Any:
     """A bar of the backpressured ratio in the level's colour (terminal only)."""
     fill = round(max(0.0, min(1.0, value)) * BAR_WIDTH) if isinstance(value, (int, float)) else 0
-    return styled("█" * fill + "·" * (BAR_WIDTH - fill), LEVEL_STYLES.get(str(level), ""))
+    return styled("█" * fill + "·" * (BAR_WIDTH - fill), LEVEL_STYLES.get(str(level), ""), True)
 
 
-def backpressure_rows(vertex: dict | None, body: dict) -> list[list[Any]]:
-    """One row per subtask of one vertex's backpressure body; one "sampling" row while pending."""
+def backpressure_rows(vertex: dict | None, body: dict, terminal: bool) -> list[list[Any]]:
+    """One row per subtask of one vertex's backpressure body; one "sampling" row while pending.
+    On a TERMINAL, levels are coloured and a bar shows the backpressured ratio."""
     prefix = [text(vertex.get("name"))] if vertex is not None else []
     if body.get("status") != "ok":
-        return [prefix + ["-", styled("sampling", "cyan"), "-", "-", "-"]]
+        return [prefix + ["-", styled("sampling", "cyan", terminal), "-", "-", "-"]]
     rows = []
     for sub in objects(body.get("subtasks")):
         level = sub.get("backpressureLevel") or sub.get("backpressure-level")
         row = prefix + [
             text(sub.get("subtask")),
-            _level(level),
+            _level(level, terminal),
             ratio(sub.get("ratio")),
             ratio(sub.get("idleRatio")),
             ratio(sub.get("busyRatio")),
         ]
-        if is_tty():
+        if terminal:
             row.append(_bar(sub.get("ratio"), level))
         rows.append(row)
     return rows
 
 
-def _backpressure_headers(with_vertex: bool) -> list[str]:
+def _backpressure_headers(with_vertex: bool, terminal: bool) -> list[str]:
     headers = ["SUBTASK", "LEVEL", "BACKPRESSURED", "IDLE", "BUSY"]
-    if is_tty():
+    if terminal:
         headers.append("")
     return (["VERTEX"] if with_vertex else []) + headers
 
 
-def _backpressure(data: dict, wide: bool) -> None:
-    table(_backpressure_headers(False), backpressure_rows(None, data))
-    if data.get("status") == "ok" and wide:
-        out()
-        details([("Sampled at", timestamp(data.get("end-timestamp")))])
+def _backpressure(data: dict, page: Page) -> None:
+    page.table(
+        _backpressure_headers(False, page.terminal), backpressure_rows(None, data, page.terminal)
+    )
+    if data.get("status") == "ok" and page.wide:
+        page.out()
+        page.details([("Sampled at", timestamp(data.get("end-timestamp")))])
 
 
 BACKPRESSURE = View(table=_backpressure)
 
 
-def _job_backpressure(data: dict, wide: bool) -> None:
+def _job_backpressure(data: dict, page: Page) -> None:
     rows = [
-        r for v in objects(data.get("vertices")) for r in backpressure_rows(v, v["backpressure"])
+        r
+        for v in objects(data.get("vertices"))
+        for r in backpressure_rows(v, v["backpressure"], page.terminal)
     ]
-    table(_backpressure_headers(True), rows)
+    page.table(_backpressure_headers(True, page.terminal), rows)
 
 
 JOB_BACKPRESSURE = View(
@@ -350,15 +351,15 @@ def flamegraph_view(min_share: float) -> View:
     """The flame graph as a call tree of frames with at least MIN_SHARE of the samples;
     long unbranched call chains are shortened unless -o wide."""
 
-    def render(data: dict, wide: bool) -> None:
+    def render(data: dict, page: Page) -> None:
         root = obj(data.get("data"))
         total = root.get("value", 0)
-        out(f"{count(total)} samples at {timestamp(data.get('endTimestamp'))}")
+        page.out(f"{count(total)} samples at {timestamp(data.get('endTimestamp'))}")
         if not total:
             return
         lines = _hot_lines(root, total, min_share)[1:]
-        shown = [line[:3] for line in lines] if wide else _elide_chains(lines)
+        shown = [line[:3] for line in lines] if page.wide else _elide_chains(lines)
         for depth, hits, name in shown:
-            out(f"{hits / total:6.1%} {count(hits):>8}  {'  ' * depth}{name}")
+            page.out(f"{hits / total:6.1%} {count(hits):>8}  {'  ' * depth}{name}")
 
     return View(table=render)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from flinkctl.client.requests import ClaimMode, Program, Restore
 from flinkctl.errors import (
     AuthError,
     ExitCode,
@@ -1063,14 +1064,10 @@ class Deployer:
         self.superseded_check(record.generation - 1, f"revision {record.revision} was to start")
         new_id = job_id_for(record.name, record.generation)
         spec = record.spec
-        body = _program(spec)
-        body["flinkConfiguration"] = with_record(dict(spec.conf), record)
-        body["jobId"] = new_id
-        if state:
-            body["savepointPath"] = state
-            body["claimMode"] = "NO_CLAIM"  # CLAIM may delete the savepoint a rollback needs
-            if spec.allow_non_restored_state:
-                body["allowNonRestoredState"] = True
+        program = replace(_program(spec), configuration=with_record(dict(spec.conf), record))
+        restore = Restore(job_id=new_id)
+        if state:  # NO_CLAIM: CLAIM may delete the savepoint a rollback needs
+            restore = Restore(state, ClaimMode.NO_CLAIM, spec.allow_non_restored_state, new_id)
         with self.step(step_name) as step:
             step.detail = f"revision {record.revision} as job {new_id}" + (
                 f" from {state}" if state else " without state"
@@ -1083,7 +1080,7 @@ class Deployer:
                 self.upload_used or (spec.jar_id == self.uploaded),
             )
             try:
-                self.client.run_jar(spec.jar_id, body)
+                self.client.run_jar(spec.jar_id, program, restore)
             except FlinkctlError as exc:
                 if isinstance(exc, AuthError):
                     raise
@@ -1296,16 +1293,9 @@ class Deployer:
         return Record(known.name, prev.revision, 0, prev.spec, time_ms=0, by="")
 
 
-def _program(spec: Spec) -> Json:
-    """The plan/run fields of SPEC: class, arguments (as a list), parallelism, -D options."""
-    body: Json = {"programArgsList": list(spec.args)}
-    if spec.entry_class:
-        body["entryClass"] = spec.entry_class
-    if spec.parallelism:
-        body["parallelism"] = spec.parallelism
-    if spec.conf:
-        body["flinkConfiguration"] = dict(spec.conf)
-    return body
+def _program(spec: Spec) -> Program:
+    """What SPEC runs: class, arguments, parallelism, -D options."""
+    return Program(spec.entry_class, spec.args, spec.parallelism, dict(spec.conf))
 
 
 def _describe(current: Known | None) -> str:

@@ -14,7 +14,7 @@ from flinkctl.cli.common.arguments import (
     job_id,
 )
 from flinkctl.cli.common.options import with_output
-from flinkctl.cli.invocation import Invocation, emit
+from flinkctl.cli.invocation import Invocation
 from flinkctl.flink import objects
 
 app = typer.Typer()
@@ -22,7 +22,7 @@ app = typer.Typer()
 
 @app.command("list", cls=watching.Command)
 @with_output
-def list_(job: JobArgument, interval: watching.WatchOption = None) -> None:
+def list_(inv: Invocation, job: JobArgument, interval: watching.WatchOption = None) -> None:
     """Show checkpoint counts, summary statistics and the history (GET /jobs/:jobid/checkpoints).
 
     The history keeps the newest web.checkpoints.history entries (10 by default).
@@ -33,14 +33,15 @@ def list_(job: JobArgument, interval: watching.WatchOption = None) -> None:
     """
     from flinkctl.output.checkpoints import CHECKPOINTS
 
-    client = Invocation.current().client()
-    jid = job_id(job)
-    watching.watch(interval, lambda: client.checkpoint_stats(jid), CHECKPOINTS)
+    client = inv.client()
+    jid = job_id(inv, job)
+    watching.watch(inv, interval, lambda: client.checkpoint_stats(jid), CHECKPOINTS)
 
 
 @app.command()
 @with_output
 def show(
+    inv: Invocation,
     job: JobArgument,
     checkpoint: CheckpointArgument,
     vertex: Annotated[
@@ -59,23 +60,23 @@ def show(
     from flinkctl.client.resolve import vertex as resolve_vertex
     from flinkctl.output.checkpoints import checkpoint_vertex_view, checkpoint_view
 
-    client = Invocation.current().client()
-    jid = job_id(job)
+    client = inv.client()
+    jid = job_id(inv, job)
     stats = client.checkpoint_stats(jid) if checkpoint.lower() == LATEST else None
     cid = checkpoint_id(stats, checkpoint)
     details = client.job(jid)
     vertices = objects(details.get("vertices"))
     names = {v["id"]: v.get("name") for v in vertices if isinstance(v.get("id"), str)}
     if vertex is None:
-        emit(client.checkpoint(jid, cid), checkpoint_view(names))
+        inv.emit(client.checkpoint(jid, cid), checkpoint_view(names))
         return
     vid = resolve_vertex(details, vertex)
-    emit(client.checkpoint_vertex(jid, cid, vid), checkpoint_vertex_view(names[vid]))
+    inv.emit(client.checkpoint_vertex(jid, cid, vid), checkpoint_vertex_view(names[vid]))
 
 
 @app.command()
 @with_output
-def config(job: JobArgument) -> None:
+def config(inv: Invocation, job: JobArgument) -> None:
     """Show the job's checkpointing configuration (GET /jobs/:jobid/checkpoints/config).
 
     Example:
@@ -84,4 +85,4 @@ def config(job: JobArgument) -> None:
     """
     from flinkctl.output.checkpoints import CHECKPOINT_CONFIG
 
-    emit(Invocation.current().client().checkpoint_config(job_id(job)), CHECKPOINT_CONFIG)
+    inv.emit(inv.client().checkpoint_config(job_id(inv, job)), CHECKPOINT_CONFIG)

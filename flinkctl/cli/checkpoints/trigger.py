@@ -9,6 +9,7 @@ from flinkctl.cli.common.arguments import JobArgument, job_id
 from flinkctl.cli.common.operations import CHECKPOINT, status_command
 from flinkctl.cli.common.options import with_output
 from flinkctl.cli.common.waiting import Wait, with_wait
+from flinkctl.cli.invocation import Invocation
 
 app = typer.Typer()
 
@@ -25,6 +26,7 @@ class CheckpointType(str, Enum):
 @with_output
 @with_wait
 def trigger(
+    inv: Invocation,
     job: JobArgument,
     checkpoint_type: Annotated[
         CheckpointType,
@@ -42,8 +44,9 @@ def trigger(
 
       flinkctl checkpoints trigger flinkctl-demo --type full --wait
     """
-    jid = job_id(job)
+    jid = job_id(inv, job)
     CHECKPOINT.trigger(
+        inv,
         jid,
         lambda client, tid: client.trigger_checkpoint(jid, tid, checkpoint_type.value.upper()),
         wait,

@@ -113,35 +113,37 @@ DatasetArgument = _argument("Data set id (32 hex characters).", callback=_hex_id
 SavepointPathArgument = _argument("Savepoint path or URI, as printed by trigger.")
 
 
-def job_id(value: str) -> str:
-    """Resolve a JOB argument to a job id (one GET /jobs/overview unless it is a full id)."""
+def job_id(inv: Invocation, value: str) -> str:
+    """Resolve a JOB argument (on INV's cluster) to a job id (one GET /jobs/overview unless it is a full id)."""
     from flinkctl.client.resolve import job
 
-    return job(Invocation.current().client(), value)
+    return job(inv.client(), value)
 
 
-def job_and_vertex(job_value: str, vertex_value: str) -> tuple[str, str, "JobDetails"]:
+def job_and_vertex(
+    inv: Invocation, job_value: str, vertex_value: str
+) -> tuple[str, str, "JobDetails"]:
     """Resolve JOB and VERTEX; returns (job id, vertex id, the job's details)."""
     from flinkctl.client.resolve import vertex
 
-    jid = job_id(job_value)
-    details = Invocation.current().client().job(jid)
+    jid = job_id(inv, job_value)
+    details = inv.client().job(jid)
     return jid, vertex(details, vertex_value), details
 
 
-def taskmanager_id(value: str) -> str:
+def taskmanager_id(inv: Invocation, value: str) -> str:
     """Resolve a TM argument: a task manager id or a unique prefix of it."""
     from flinkctl.client.resolve import taskmanager
 
-    return taskmanager(Invocation.current().client(), value)
+    return taskmanager(inv.client(), value)
 
 
-def jar_id(value: str, *, newest: bool = False) -> str:
+def jar_id(inv: Invocation, value: str, *, newest: bool = False) -> str:
     """Resolve a JAR argument: an id, a unique prefix or an uploaded file name (with NEWEST, the
     newest upload of a name several share, said on stderr)."""
     from flinkctl.client.resolve import jar
 
-    return jar(Invocation.current().client(), value, newest=newest, chose=_chose_newest)["id"]
+    return jar(inv.client(), value, newest=newest, chose=_chose_newest)["id"]
 
 
 def _chose_newest(found: "JarFile", uploads: "list[JarFile]") -> None:
@@ -159,11 +161,11 @@ def _chose_newest(found: "JarFile", uploads: "list[JarFile]") -> None:
     )
 
 
-def application_id(value: str) -> str:
+def application_id(inv: Invocation, value: str) -> str:
     """Resolve an APPLICATION argument (see flinkctl.client.resolve.application)."""
     from flinkctl.client.resolve import application
 
-    return application(Invocation.current().client(), value)
+    return application(inv.client(), value)
 
 
 def checkpoint_id(stats: "CheckpointStats | None", value: str) -> int:

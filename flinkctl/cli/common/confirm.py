@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import UsageError
 
 YesOption = Annotated[
@@ -13,8 +14,9 @@ YesOption = Annotated[
 ]
 
 
-def confirm(question: str, yes: bool) -> None:
-    """Ask QUESTION on a terminal; without a terminal, require --yes (exit 2 otherwise).
+def confirm(inv: Invocation, question: str, yes: bool) -> None:
+    """Ask QUESTION on INV's stderr, a terminal's answer on stdin; without a terminal, require
+    --yes (exit 2 otherwise).
     Declining prints "aborted" and exits 1."""
     if yes:
         return
@@ -23,8 +25,8 @@ def confirm(question: str, yes: bool) -> None:
             "refusing to act without confirmation", hint="pass --yes (or set FLINKCTL_YES=1)"
         )
     # Click's prompt writes its last space to stdout, which carries data only: ask on stderr
-    sys.stderr.write(f"{question} [y/N]: ")
-    sys.stderr.flush()
+    inv.io.err.write(f"{question} [y/N]: ")
+    inv.io.err.flush()
     if sys.stdin.readline().strip().lower() not in ("y", "yes"):
-        print("aborted", file=sys.stderr)
+        inv.io.say("aborted")
         raise typer.Exit(1)

@@ -14,34 +14,37 @@ from flinkctl.errors import ExitCode, FlinkctlError, UsageError
 
 
 def report(err: FlinkctlError, invocation: Invocation) -> None:
-    """Print ERR as `error: ...` (+ hint), or as a JSON object with -o json."""
+    """Print ERR on the invocation's stderr as `error: ...` (+ hint), or as a JSON object with
+    -o json."""
+    say = invocation.io.say
     if invocation.output.format in ("json", "jsonl"):
-        print(json.dumps(err.to_json()), file=sys.stderr)
+        say(json.dumps(err.to_json()))
         return
-    print(f"error: {err.message}", file=sys.stderr)
+    say(f"error: {err.message}")
     if invocation.debug and err.flink:
         for msg in err.flink:
-            print(msg, file=sys.stderr)
+            say(msg)
     if err.hint:
-        print(f"hint: {err.hint}", file=sys.stderr)
+        say(f"hint: {err.hint}")
 
 
-def run(app: typer.Typer, argv: list[str] | None) -> int:
-    """Invoke the Typer app for a new Invocation (the root context's `obj`) without Typer's
-    standalone handling, and map errors to exit codes; flinkctl's warnings (FlinkctlWarning)
-    become `warning: ...` lines on stderr."""
+def run(app: typer.Typer, argv: list[str] | None, invocation: Invocation | None = None) -> int:
+    """Invoke the Typer app for a new Invocation (the root context's `obj`; by default on the
+    process's stdout and stderr) without Typer's standalone handling, and map errors to exit
+    codes; flinkctl's warnings (FlinkctlWarning) become `warning: ...` lines on its stderr."""
     import warnings
 
     from flinkctl.errors import FlinkctlWarning
 
+    invocation = invocation or Invocation()
+
+    def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+        invocation.io.say(f"warning: {message}")
+
     with warnings.catch_warnings():
         warnings.simplefilter("always", FlinkctlWarning)
-        warnings.showwarning = _show_warning
-        return _run(app, argv)
-
-
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"warning: {message}", file=sys.stderr)
+        warnings.showwarning = show_warning
+        return _run(app, argv, invocation)
 
 
 @functools.cache
@@ -50,23 +53,22 @@ def _root(app: typer.Typer) -> Any:
     return typer.main.get_command(app)
 
 
-def _run(app: typer.Typer, argv: list[str] | None) -> int:
+def _run(app: typer.Typer, argv: list[str] | None, invocation: Invocation) -> int:
     # Click's exception types, as bundled by Typer: a private module that may move on an upgrade.
     from typer._click import exceptions as click_exc
 
-    invocation = Invocation()
     command = _root(app)
     try:
         rv = command.main(args=argv, prog_name="flinkctl", standalone_mode=False, obj=invocation)
         code = rv if isinstance(rv, int) else 0
     except FlinkctlError as err:
         if invocation.debug:
-            traceback.print_exc()
+            traceback.print_exc(file=invocation.io.err)
         report(err, invocation)
         code = int(err.code)
     except click_exc.NoArgsIsHelpError as err:  # the help is already printed
         if err.format_message():
-            print(err.format_message(), file=sys.stderr)
+            invocation.io.say(err.format_message())
         code = ExitCode.USAGE
     except click_exc.UsageError as err:
         hint = None
@@ -78,7 +80,7 @@ def _run(app: typer.Typer, argv: list[str] | None) -> int:
         report(UsageError(err.format_message()), invocation)
         code = ExitCode.USAGE
     except (KeyboardInterrupt, typer.Abort):
-        print("interrupted", file=sys.stderr)
+        invocation.io.say("interrupted")
         code = ExitCode.INTERRUPTED
     except BrokenPipeError:
         _silence_stdout()
@@ -94,7 +96,7 @@ def _run(app: typer.Typer, argv: list[str] | None) -> int:
     finally:
         invocation.close()
     try:
-        sys.stdout.flush()
+        invocation.io.out.flush()
     except BrokenPipeError:
         _silence_stdout()
     return int(code)

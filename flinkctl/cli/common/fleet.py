@@ -31,8 +31,10 @@ AllContextsOption = Annotated[
 
 @dataclass
 class Results(Generic[T]):
-    """What the work gave per context that answered, and the exit code so far."""
+    """What the work gave per context that answered, and the exit code so far (failures are
+    reported on INV's stderr)."""
 
+    inv: Invocation
     values: list[tuple[str, T]]
     codes: list[int] = field(default_factory=list)
     failed: list[tuple[str, FlinkctlError]] = field(default_factory=list)  # contexts that failed
@@ -41,7 +43,7 @@ class Results(Generic[T]):
         """Report ERR on stderr (as `error: ...`, or a JSON object with -o json); count it."""
         from flinkctl.cli.common.failures import report
 
-        report(err, Invocation.current())
+        report(err, self.inv)
         self.codes.append(int(err.code))
 
     def failed_lines(self) -> list[dict[str, Any]]:
@@ -61,32 +63,35 @@ class Results(Generic[T]):
 
 
 def each_context(
-    all_contexts: bool, work: Callable[["FlinkClient"], T], *, keep_failure: bool = False
+    inv: Invocation,
+    all_contexts: bool,
+    work: Callable[["FlinkClient"], T],
+    *,
+    keep_failure: bool = False,
 ) -> Results[T]:
     """WORK(client) on this run's context; with ALL_CONTEXTS on every context of the config
     (flinkctl.workflows.fleet), failed contexts reported on stderr and kept in `failed`. With
     KEEP_FAILURE, this run's one context that fails (down, credentials refused) is too, as a
     fleet's would be, instead of ending the run (a log then has a line for it)."""
-    invocation = Invocation.current()
     if not all_contexts:
-        client = invocation.client()
+        client = inv.client()
         if not keep_failure:
-            return Results([(client.ctx.name, work(client))])
+            return Results(inv, [(client.ctx.name, work(client))])
         try:
-            return Results([(client.ctx.name, work(client))])
+            return Results(inv, [(client.ctx.name, work(client))])
         except UsageError:
             raise
         except FlinkctlError as exc:
-            results: Results[T] = Results([], failed=[(client.ctx.name, exc)])
+            results: Results[T] = Results(inv, [], failed=[(client.ctx.name, exc)])
             results.fail(exc)
             return results
-    if invocation.url:
+    if inv.url:
         raise UsageError("--all-contexts runs over the config file's contexts; drop --url")
     from flinkctl.config import every_context
     from flinkctl.workflows import fleet
 
-    outcomes = fleet.over(every_context(invocation.config), work, verbose=invocation.verbose)
-    results = Results([(o.context, o.value) for o in outcomes if o.error is None])  # type: ignore[misc]
+    outcomes = fleet.over(every_context(inv.config), work, verbose=inv.verbose)
+    results = Results(inv, [(o.context, o.value) for o in outcomes if o.error is None])  # type: ignore[misc]
     for o in outcomes:
         if o.error is not None:
             results.failed.append((o.context, o.error))

@@ -2,14 +2,13 @@
 task managers (`jobmanager logs`, `taskmanagers logs`, `jobs logs`), the last --tail lines,
 --follow; --list for the files; and the --tail/--follow options `local logs` offers too."""
 
-import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Annotated
 
 import typer
 
-from flinkctl.cli.invocation import Invocation, emit
+from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import NotFoundError, UsageError
 from flinkctl.flink import LogList
 
@@ -36,6 +35,7 @@ def last(lines: list[str], tail: int | None) -> list[str]:
 
 
 def show(
+    inv: Invocation,
     files: Callable[[], LogList],
     read: Callable[[str | None], str],
     name: str | None,
@@ -52,22 +52,26 @@ def show(
     if list_:
         if name is not None or tail is not None or follow:
             raise UsageError("--list takes no file NAME, --tail or --follow")
-        emit(files(), LOG_FILES)
+        inv.emit(files(), LOG_FILES)
         return
     try:
-        stream([(None, lambda: read(name))], tail, follow)
+        stream(inv, [(None, lambda: read(name))], tail, follow)
     except NotFoundError as exc:
         exc.hint = exc.hint or hint
         raise
 
 
 def stream(
-    sources: Sequence[Source], tail: int | None, follow: bool, interval: float = 2.0
+    inv: Invocation,
+    sources: Sequence[Source],
+    tail: int | None,
+    follow: bool,
+    interval: float = 2.0,
 ) -> None:
     """Print each source's text (its last TAIL lines), then, with FOLLOW, what each adds every
     INTERVAL seconds (several sources are read concurrently). With several sources every line
     starts with `[label] `, whole lines only, as `kubectl logs` prefixes pods."""
-    client = Invocation.current().client()
+    client = inv.client()
     prefix = len(sources) > 1
     seen = [0] * len(sources)  # characters of each source printed (or skipped by --tail)
 
@@ -78,17 +82,17 @@ def stream(
         if prefix:
             label = f"[{sources[i][0]}] "
             chunk = "".join(f"{label}{line}\n" for line in chunk.splitlines())
-        sys.stdout.write(chunk)
+        inv.io.write(chunk)
 
     texts = client.fan_out(lambda source: source[1](), sources)
     for i, text in enumerate(texts):
         lines = last(text.splitlines(keepends=True), tail)
         write(i, text, len(text) - sum(map(len, lines)), whole_lines=prefix and follow)
-    sys.stdout.flush()
+    inv.io.out.flush()
     while follow:
         time.sleep(interval)
         for i, text in enumerate(client.fan_out(lambda source: source[1](), sources)):
             if len(text) < seen[i]:  # rotated
                 seen[i] = 0
             write(i, text, seen[i], whole_lines=prefix)
-        sys.stdout.flush()
+        inv.io.out.flush()

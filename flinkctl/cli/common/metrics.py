@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from flinkctl.cli.invocation import emit
+from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import UsageError
 from flinkctl.flink import DEFAULT_AGGREGATIONS, METRIC_AGGREGATIONS, Metric, objects
 
@@ -25,6 +25,7 @@ def split(value: str | None) -> list[str]:
 
 
 def show(
+    inv: Invocation,
     fetch: Callable[..., list[Metric]],
     get: str | None,
     agg: str | None = None,
@@ -48,7 +49,7 @@ def show(
     wanted = split(get)
     params = {"agg": aggs} if aggs else {}
     if not wanted:
-        emit(fetch(**params), METRIC_NAMES)
+        inv.emit(fetch(**params), METRIC_NAMES)
         return
     if any(ch in w for w in wanted for ch in "*?["):
         names = [str(m.get("id")) for m in objects(fetch(**params))]
@@ -56,4 +57,4 @@ def show(
         if not expanded:
             raise UsageError(f"no metric matches {', '.join(wanted)}")
         wanted = expanded
-    emit(fetch(get=wanted, **params), metric_values(bool(aggs)))
+    inv.emit(fetch(get=wanted, **params), metric_values(bool(aggs)))

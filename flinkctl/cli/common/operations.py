@@ -12,7 +12,7 @@ import typer
 from flinkctl.cli.common.arguments import JobArgument, TriggerIdArgument, job_id
 from flinkctl.cli.common.options import options_from, with_output
 from flinkctl.cli.common.waiting import Wait, since, until_job_ended, waiting, with_wait
-from flinkctl.cli.invocation import Invocation, emit, note
+from flinkctl.cli.invocation import Invocation
 
 if TYPE_CHECKING:
     from flinkctl.flink import OperationStatus
@@ -40,8 +40,11 @@ class Kind:
     def on_job(self) -> bool:
         return self.subject == "job-id"
 
-    def of(self, subject: str | None, name: str = "", *, ends_job: bool = False) -> "Operation":
-        """The operation on SUBJECT (None when a status command knows only the trigger id).
+    def of(
+        self, inv: Invocation, subject: str | None, name: str = "", *, ends_job: bool = False
+    ) -> "Operation":
+        """The operation on SUBJECT (None when a status command knows only the trigger id), for
+        the command INV runs.
 
         NAME replaces the kind's name in messages (a stop's savepoint: "stop-with-savepoint");
         with ENDS_JOB its wait also lasts until the job has ended, and the outcome has
@@ -49,10 +52,11 @@ class Kind:
         """
         name = name or self.name
         what = f"{name} of job {subject}" if self.on_job else name
-        return Operation(self, subject, what, ends_job)
+        return Operation(inv, self, subject, what, ends_job)
 
     def trigger(
         self,
+        inv: Invocation,
         subject: str,
         send: Callable[[Any, str], dict],
         wait: Wait,
@@ -71,12 +75,12 @@ class Kind:
         from flinkctl.client.poller import new_trigger_id
         from flinkctl.errors import FlinkctlError
 
-        operation = self.of(subject, name, ends_job=ends_job)
+        operation = self.of(inv, subject, name, ends_job=ends_job)
         tid = recording.start() if recording else new_trigger_id()
         if recording and recording.joined:
-            note(recording.joined_note())
+            inv.note(recording.joined_note())
         try:
-            answer = send(Invocation.current().client(), tid)
+            answer = send(inv.client(), tid)
             operation.follow(answer["request-id"], wait, recording, annotate)
         except FlinkctlError as exc:
             if recording:
@@ -112,8 +116,10 @@ DATASET_DELETION = Kind(
 
 @dataclass
 class Operation:
-    """One operation of KIND on SUBJECT, named WHAT in messages (see `Kind.of`)."""
+    """One operation of KIND on SUBJECT, named WHAT in messages (see `Kind.of`), for the
+    command INV runs."""
 
+    inv: Invocation
     kind: Kind
     subject: str | None
     what: str
@@ -122,9 +128,7 @@ class Operation:
 
     def status(self, tid: str) -> "OperationStatus":
         """The status body of trigger TID."""
-        fetch: Callable[..., OperationStatus] = getattr(
-            Invocation.current().client(), self.kind.status_method
-        )
+        fetch: Callable[..., OperationStatus] = getattr(self.inv.client(), self.kind.status_method)
         return fetch(self.subject, tid) if self.kind.on_job else fetch(tid)
 
     def follow(
@@ -139,15 +143,16 @@ class Operation:
         annotated = annotate or (lambda item: item)
         from flinkctl.output.lifecycle import COMPLETED, TRIGGERED
 
-        invocation = Invocation.current()
         job = (self.subject,) if self.kind.on_job else ()
-        resume = invocation.command_line(*self.kind.status_command, *job, tid, "--wait")
+        inv = self.inv
+        resume = inv.command_line(*self.kind.status_command, *job, tid, "--wait")
         ids = {self.kind.subject: self.subject, "trigger-id": tid}
         if not wait.wanted:
-            emit(annotated(ids), TRIGGERED)
-            note(f"{self.what} triggered; follow it with: {resume}")
+            inv.emit(annotated(ids), TRIGGERED)
+            inv.note(f"{self.what} triggered; follow it with: {resume}")
             return
         operation = waiting(
+            inv,
             self.what,
             lambda p: p.operation(lambda: self.status(tid), what=self.what),
             timeout=wait.timeout,
@@ -157,10 +162,10 @@ class Operation:
             recording.completed(operation.get("location"))
         outcome = {**ids, "status": "COMPLETED", **self.kind.result(operation)}
         if self.ends_job:
-            outcome["job-state"] = until_job_ended(str(self.subject), "end", wait.timeout)
+            outcome["job-state"] = until_job_ended(inv, str(self.subject), "end", wait.timeout)
         outcome["duration-ms"] = since(self.started)
-        emit(annotated(outcome), COMPLETED)
-        note(f"{self.what} completed in {outcome['duration-ms'] / 1000:.1f}s")
+        inv.emit(annotated(outcome), COMPLETED)
+        inv.note(f"{self.what} completed in {outcome['duration-ms'] / 1000:.1f}s")
 
     def show(self, tid: str, wait: Wait) -> None:
         """A status command: the status once (exit 1 if it failed), or with --wait as `follow`."""
@@ -171,13 +176,13 @@ class Operation:
         from flinkctl.output.lifecycle import OPERATION_STATUS
 
         body = self.status(tid)
-        emit(body, OPERATION_STATUS)
+        self.inv.emit(body, OPERATION_STATUS)
         if failure_trace(body.get("operation")):
             raise typer.Exit(1)
 
 
-def _job(job: JobArgument) -> str:
-    return job_id(job)
+def _job(inv: Invocation, job: JobArgument) -> str:
+    return job_id(inv, job)
 
 
 def _no_job() -> None:
@@ -188,8 +193,10 @@ def status_command(kind: Kind) -> Callable[..., None]:
     """The `*-status` command of KIND: JOB (for an operation on a job), TRIGGER, --wait and
     --timeout. Register it with its help: `app.command("status", help=...)(status_command(K))`."""
 
-    def status(subject: str | None, trigger: TriggerIdArgument, wait: Wait) -> None:
-        kind.of(subject).show(trigger, wait)
+    def status(
+        inv: Invocation, subject: str | None, trigger: TriggerIdArgument, wait: Wait
+    ) -> None:
+        kind.of(inv, subject).show(trigger, wait)
 
     subject = options_from(_job if kind.on_job else _no_job, into="subject")
     return with_output(subject(with_wait(status)))

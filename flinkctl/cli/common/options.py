@@ -1,5 +1,6 @@
-"""Options shared by commands: `-o/--output` and `--query` (one decorator), `options_from`, the
-one way to add a set of options to several commands, the savepoint options that
+"""Options shared by commands: `-o/--output` and `--query` (one decorator, which also hands the
+command its invocation: see `with_invocation`), `options_from`, the one way to add a set of
+options to several commands, the savepoint options that
 `savepoint trigger`, `jobs stop`, `jars run` and `deploy` share (bin/flink's letters), the
 duration parser, and `--catalog` (with `catalog_at`)."""
 
@@ -61,14 +62,14 @@ def set_output(
 def options_from(prepare: Callable[..., Any], into: str | None = None) -> Callable:
     """A decorator adding PREPARE's parameters (Typer options) to a command's signature.
 
-    Before the command runs, PREPARE(**their values) runs. With INTO, the options take the
-    place of the command's parameter of that name, and PREPARE's result is passed to it;
-    without, they come last.
+    Before the command runs, PREPARE(**their values) runs (PREPARE(inv, **their values) when
+    its first parameter is `inv`: the command's invocation, see `with_invocation`). With INTO,
+    the options take the place of the command's parameter of that name, and PREPARE's result is
+    passed to it; without, they come last.
     """
-    added = [
-        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
-        for p in inspect.signature(prepare).parameters.values()
-    ]
+    takes = list(inspect.signature(prepare).parameters.values())
+    with_inv = bool(takes) and takes[0].name == "inv"
+    added = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in takes[with_inv:]]
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         sig = inspect.signature(fn)
@@ -79,7 +80,7 @@ def options_from(prepare: Callable[..., Any], into: str | None = None) -> Callab
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kw: Any) -> Any:
-            value = prepare(**{p.name: kw.pop(p.name, p.default) for p in added})
+            value = prepare(*args[:with_inv], **{p.name: kw.pop(p.name, p.default) for p in added})
             if into is not None:
                 kw[into] = value
             return fn(*args, **kw)
@@ -91,15 +92,46 @@ def options_from(prepare: Callable[..., Any], into: str | None = None) -> Callab
     return decorate
 
 
+def _running() -> Invocation:
+    """The invocation of the command Click runs now: its root context's `obj` (failures.run
+    puts it there). The one place that reads Click's context for it (see `with_invocation`)."""
+    # Typer exports no get_current_context: this is its bundled Click's, a private module that
+    # may move on a Typer upgrade.
+    from typer._click.globals import get_current_context
+
+    return get_current_context().find_root().obj
+
+
+def with_invocation(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The Typer adapter of a command body `fn(inv, **options)`: Typer sees FN's options only,
+    and the body gets the running invocation (streams, settings, client) as its first argument,
+    as gh's commands get their runF's options. `with_output` includes it."""
+    sig = inspect.signature(fn)
+    params = list(sig.parameters.values())
+    if not params or params[0].name != "inv":
+        raise TypeError(f"{fn.__qualname__}: a command body's first parameter is `inv`")
+    params = params[1:]
+
+    @functools.wraps(fn)
+    def command(*args: Any, **kw: Any) -> Any:
+        return fn(_running(), *args, **kw)
+
+    command.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    return command
+
+
 def with_output(fn: Callable[..., Any] | None = None, *, extra: tuple[str, ...] = ()) -> Any:
-    """Add `-o/--output` and `--query` to a command and apply them before it runs.
+    """Add `-o/--output` and `--query` to a command body `fn(inv, ...)`, apply them to
+    `inv.output` before it runs, and hand it its invocation (see `with_invocation`).
 
     `@with_output`, or `@with_output(extra=("dot",))` for a command that also prints formats
-    of its own: it reads the chosen one from `Invocation.current().output.format`.
+    of its own: it reads the chosen one from `inv.output.format`.
     """
     output_help = OUTPUT_HELP.format(extra="".join(f", {f}" for f in extra))
 
     def apply(
+        inv: Invocation,
         output: Annotated[
             Optional[str],  # noqa: UP045 (typer needs Optional here)
             typer.Option("--output", "-o", help=output_help, rich_help_panel="Output"),
@@ -109,9 +141,11 @@ def with_output(fn: Callable[..., Any] | None = None, *, extra: tuple[str, ...] 
             typer.Option("--query", help=QUERY_HELP, rich_help_panel="Output"),
         ] = None,
     ) -> None:
-        set_output(Invocation.current().output, output, query, extra)
+        set_output(inv.output, output, query, extra)
 
-    decorate = options_from(apply)
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        return with_invocation(options_from(apply)(fn))
+
     return decorate if fn is None else decorate(fn)
 
 
@@ -227,15 +261,15 @@ CatalogOption = Annotated[
 ]
 
 
-def catalog_at(path: Path | None) -> "Catalog":
-    """The catalog: --catalog / $FLINKCTL_CATALOG (PATH), else the current context's `catalog`
-    key, else the default file."""
+def catalog_at(inv: Invocation, path: Path | None) -> "Catalog":
+    """The catalog: --catalog / $FLINKCTL_CATALOG (PATH), else INV's context's `catalog` key,
+    else the default file."""
     from flinkctl.catalog import Catalog
     from flinkctl.errors import FlinkctlError
 
     if path is None:
         try:
-            key = Invocation.current().resolve_context().catalog
+            key = inv.resolve_context().catalog
         except FlinkctlError:  # no usable context (e.g. --all-contexts without a current one)
             key = None
         path = Path(key).expanduser() if key else None

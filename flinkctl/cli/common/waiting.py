@@ -4,17 +4,19 @@ The polling itself is flinkctl.client.poller; this module adds what a person or 
 Ctrl-C stops waiting, never the operation, and prints the command that resumes the wait.
 """
 
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from flinkctl.cli.common.options import duration_option, options_from
 from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import NotFoundError, WaitTimeout
+
+if TYPE_CHECKING:
+    from flinkctl.output.streams import IO
 
 T = TypeVar("T")
 WAIT_TIMEOUT = 600.0  # --timeout's default: how long --wait waits, seconds
@@ -48,13 +50,15 @@ with_wait = options_from(_wait, into="wait")
 
 
 def waiting(
+    inv: Invocation,
     what: str,
     poll: Callable[[Any], T],
     *,
     timeout: float,
     resume: str | None,
 ) -> T:
-    """Run POLL(poller) with a spinner on a terminal; turn Ctrl-C, timeout and 404 into hints.
+    """Run POLL(poller) with a spinner on INV's stderr when it is a terminal; turn Ctrl-C,
+    timeout and 404 into hints.
 
     WHAT names the operation ("savepoint of job 1f2e..."); RESUME is the command that resumes
     the wait (None when the operation has no status command).
@@ -62,15 +66,15 @@ def waiting(
     from flinkctl.client.poller import Poller
 
     resume_hint = f"resume waiting with: {resume}" if resume else None
-    with _Spinner(what) as spinner:
+    with _Spinner(what, inv.io) as spinner:
         poller = Poller(timeout, on_tick=spinner.tick)
         try:
             return poll(poller)
         except KeyboardInterrupt:
             spinner.stop()
-            print(f"stopped waiting; the {what} goes on on the cluster", file=sys.stderr)
+            inv.io.say(f"stopped waiting; the {what} goes on on the cluster")
             if resume_hint:
-                print(f"hint: {resume_hint}", file=sys.stderr)
+                inv.io.say(f"hint: {resume_hint}")
             raise
         except WaitTimeout as exc:
             exc.hint = resume_hint
@@ -92,22 +96,21 @@ def since(started: float) -> int:
 class _Spinner:
     """A transient Rich spinner with elapsed time on stderr, only when stderr is a terminal."""
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, io: "IO") -> None:
         self.what = what
+        self.io = io
         self.status = ""
         self.started = time.monotonic()
         self.live: Any = None
 
     def __enter__(self) -> "_Spinner":
-        if sys.stderr.isatty():
+        if self.io.err_is_terminal:
             from rich.live import Live
             from rich.spinner import Spinner
 
-            from flinkctl.output.render import console
-
             self.live = Live(
                 Spinner("dots", text=self),
-                console=console(stderr=True, color=Invocation.current().output.color),
+                console=self.io.console(stderr=True),
                 transient=True,
                 refresh_per_second=8,
             )
@@ -137,12 +140,13 @@ class _Spinner:
         return Text(f"waiting for the {self.what}{status} ({elapsed}; Ctrl-C stops waiting)")
 
 
-def until_job_ended(jid: str, what: str, timeout: float) -> str:
+def until_job_ended(inv: Invocation, jid: str, what: str, timeout: float) -> str:
     """Wait until job JID has left its running states (after a cancel or a stop); its state."""
     from flinkctl.flink import ENDED_STATES
 
-    client = Invocation.current().client()
+    client = inv.client()
     body = waiting(
+        inv,
         f"{what} of job {jid}",
         lambda p: p.until(
             lambda: client.job(jid), lambda j: j.get("state") in ENDED_STATES, what=what

@@ -4,13 +4,14 @@ A command offers it like this:
 
     @app.command("list", cls=watching.Command)   # lets -w go without a value (then 2 s)
     @with_output
-    def list_(interval: watching.WatchOption = None) -> None:
-        client = Invocation.current().client()
-        watching.watch(interval, client.taskmanagers, TASKMANAGERS)
+    def list_(inv: Invocation, interval: watching.WatchOption = None) -> None:
+        watching.watch(inv, interval, inv.client().taskmanagers, TASKMANAGERS)
 
-`watch(interval, fetch, view)`: FETCH() returns the data (normally the REST body, unchanged);
-VIEW is the View that renders it, or a function(data) that renders it (e.g. one that first
-collects per-vertex metrics: it then runs on every refresh). Without an interval it renders
+`watch(inv, interval, fetch, view)`: FETCH() returns the data (normally the REST body,
+unchanged); VIEW is the View that renders it, or a function(data) that returns what to render
+and with which View (e.g. one that first collects per-vertex metrics: it then runs on every
+refresh). Each refresh renders on the invocation's streams, or on a terminal into a frame of its
+own (`IO.buffer`) that a Rich Live view shows. Without an interval it renders
 once, as if there were no watch. With one, until Ctrl-C (exit 130, as any interrupt):
 
 - table/wide/name on a terminal: a Rich Live view redrawn in place, under a line naming the
@@ -23,11 +24,8 @@ Errors (cluster gone, job gone) end the watch with their usual exit code. `cls=w
 is needed only for a bare `-w`: Typer's options cannot take an optional value by themselves.
 """
 
-import io
-import sys
 import time
 from collections.abc import Callable
-from contextlib import redirect_stderr, redirect_stdout
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -38,10 +36,11 @@ from typer._click.parser import _Option
 from typer.core import TyperCommand
 
 from flinkctl.cli.common.options import duration
-from flinkctl.cli.invocation import Invocation, emit
+from flinkctl.cli.invocation import Invocation
 
 if TYPE_CHECKING:
     from flinkctl.output.render import View
+    from flinkctl.output.streams import IO
 
 DEFAULT_INTERVAL = 2.0
 MIN_INTERVAL = 0.1
@@ -111,84 +110,89 @@ def _sleep(seconds: float) -> None:
 
 
 def watch(
-    interval: float | None, fetch: Callable[[], Any], view: "View | Callable[[Any], None]"
+    inv: Invocation,
+    interval: float | None,
+    fetch: Callable[[], Any],
+    view: "View | Callable[[Any], tuple[Any, View]]",
 ) -> None:
-    """Render FETCH() with VIEW once, or every INTERVAL seconds until Ctrl-C (see module doc)."""
-    from flinkctl.output.render import is_tty
+    """Render FETCH() with VIEW on INV's streams once, or every INTERVAL seconds until Ctrl-C
+    (see module doc)."""
+    from flinkctl.output.render import render
 
-    settings = Invocation.current().output
-    show: Callable[[Any], None] = view if callable(view) else (lambda data: emit(data, view))
+    settings, io = inv.output, inv.io
+
+    def show(data: Any, on: "IO") -> None:
+        shown, how = view(data) if callable(view) else (data, view)
+        render(shown, how, settings, on)
+
     if interval is None:
-        show(fetch())
+        show(fetch(), io)
         return
 
     def piped(data: Any, first: bool) -> None:
         if not first:
-            sys.stdout.write("\n")
-        show(data)
+            io.write("\n")
+        show(data, io)
 
     if settings.format in ("json", "jsonl"):
-        _repeat(interval, fetch, lambda data, first: _json_line(data, settings.query))
+        _repeat(io, interval, fetch, lambda data, first: _json_line(io, data, settings.query))
     elif settings.format == "yaml":
-        _repeat(interval, fetch, lambda data, first: _yaml_document(data, first, settings.query))
-    elif is_tty():
-        _live(interval, lambda: show(fetch()), settings.color)
+        _repeat(
+            io, interval, fetch, lambda data, first: _yaml_document(io, data, first, settings.query)
+        )
+    elif io.out_is_terminal:
+        _live(io, interval, lambda frame: show(fetch(), frame))
     else:
-        _repeat(interval, fetch, piped)
+        _repeat(io, interval, fetch, piped)
 
 
-def _repeat(interval: float, fetch: Callable[[], Any], emit: Callable[[Any, bool], None]) -> None:
-    """EMIT(FETCH(), first) and flush, every INTERVAL seconds."""
+def _repeat(
+    io: "IO", interval: float, fetch: Callable[[], Any], emit: Callable[[Any, bool], None]
+) -> None:
+    """EMIT(FETCH(), first) and flush IO, every INTERVAL seconds."""
     first = True
     while True:
         emit(fetch(), first)
-        sys.stdout.flush()
+        io.out.flush()
         first = False
         _sleep(interval)
 
 
-def _json_line(data: Any, query: str | None) -> None:
+def _json_line(io: "IO", data: Any, query: str | None) -> None:
     import json
 
     from flinkctl.output.query import apply
 
     if query:
         data = apply(query, data)
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
+    io.line(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
 
-def _yaml_document(data: Any, first: bool, query: str | None) -> None:
+def _yaml_document(io: "IO", data: Any, first: bool, query: str | None) -> None:
     from flinkctl.output.query import apply
     from flinkctl.output.render import dump
 
     if query:
         data = apply(query, data)
-    sys.stdout.write(("" if first else "---\n") + dump(data, "yaml"))
+    io.write(("" if first else "---\n") + dump(data, "yaml"))
 
 
-class _TerminalBuffer(io.StringIO):
-    """Collects one frame of output while letting Rich believe it writes to the terminal."""
-
-    def isatty(self) -> bool:
-        return True
-
-
-def _live(interval: float, draw: Callable[[], None], color: bool) -> None:
+def _live(io: "IO", interval: float, draw: Callable[["IO"], None]) -> None:
+    """DRAW(frame) every INTERVAL seconds into a frame of its own (`IO.buffer`: stdout and
+    stderr, so notes such as "no jobs" show in it), shown in place on IO's terminal."""
     from rich.console import Group
     from rich.live import Live
     from rich.text import Text
 
-    from flinkctl.output.render import console
-
-    with Live(console=console(color=color), auto_refresh=False, redirect_stdout=False) as live:
+    with Live(console=io.console(), auto_refresh=False, redirect_stdout=False) as live:
         while True:
-            buffer = _TerminalBuffer()
-            with redirect_stdout(buffer), redirect_stderr(buffer):  # notes ("no jobs") in the frame
-                draw()
+            frame = io.buffer()
+            draw(frame)
             header = Text(
                 f"Every {interval:g}s, last at {time.strftime('%H:%M:%S')} (Ctrl-C to stop)",
                 style="dim",
             )
-            frame = Text.from_ansi(buffer.getvalue().rstrip("\n"), no_wrap=True, overflow="crop")
-            live.update(Group(header, Text(), frame), refresh=True)
+            drawn = frame.out.getvalue()  # type: ignore[attr-defined]
+            text = Text.from_ansi(drawn.rstrip("\n"), no_wrap=True, overflow="crop")
+            live.update(Group(header, Text(), text), refresh=True)
             _sleep(interval)

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from flinkctl.cli.common.options import CatalogOption, catalog_at, with_output
-from flinkctl.cli.invocation import Invocation, emit
+from flinkctl.cli.invocation import Invocation
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -13,6 +13,7 @@ app = typer.Typer(no_args_is_help=True)
 @app.command()
 @with_output
 def history(
+    inv: Invocation,
     name: Annotated[str, typer.Argument(help="The job's name.", show_default=False)],
     catalog: CatalogOption = None,
 ) -> None:
@@ -30,6 +31,6 @@ def history(
     from flinkctl.output.deploy import HISTORY
     from flinkctl.workflows.revisions import history as revisions
 
-    with catalog_at(catalog) as local:
-        found = revisions(Invocation.current().client(), local, name)
-    emit(found.rows(), HISTORY)
+    with catalog_at(inv, catalog) as local:
+        found = revisions(inv.client(), local, name)
+    inv.emit(found.rows(), HISTORY)

@@ -18,7 +18,7 @@ from flinkctl.cli.common.options import (
     with_output,
 )
 from flinkctl.cli.common.waiting import Wait, until_job_ended, waiting, with_wait
-from flinkctl.cli.invocation import Invocation, emit, note
+from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import RescaleUnsupported, UsageError
 from flinkctl.flink import ENDED_STATES, all_running, objects
 
@@ -28,7 +28,7 @@ app = typer.Typer()
 @app.command()
 @with_output
 @with_wait
-def cancel(job: JobArgument, wait: Wait, yes: YesOption = False) -> None:
+def cancel(inv: Invocation, job: JobArgument, wait: Wait, yes: YesOption = False) -> None:
     """Cancel a job without a savepoint (PATCH /jobs/:jobid?mode=cancel).
 
     With --wait, returns once the job has reached a terminal state.
@@ -38,19 +38,20 @@ def cancel(job: JobArgument, wait: Wait, yes: YesOption = False) -> None:
 
       flinkctl jobs cancel flinkctl-demo --wait --yes
     """
-    jid = job_id(job)
-    confirm(f"Cancel job {jid}? Its state is not saved.", yes)
-    Invocation.current().client().cancel_job(jid)
+    jid = job_id(inv, job)
+    confirm(inv, f"Cancel job {jid}? Its state is not saved.", yes)
+    inv.client().cancel_job(jid)
     if not wait.wanted:
-        note(f"job {jid} is being cancelled")
+        inv.note(f"job {jid} is being cancelled")
         return
-    note(f"job {jid} is {until_job_ended(jid, 'cancellation', wait.timeout)}")
+    inv.note(f"job {jid} is {until_job_ended(inv, jid, 'cancellation', wait.timeout)}")
 
 
 @app.command()
 @with_output
 @with_wait
 def stop(
+    inv: Invocation,
     job: JobArgument,
     drain: DrainOption = False,
     savepoint_dir: SavepointDirOption = None,
@@ -72,14 +73,15 @@ def stop(
     """
     from flinkctl.workflows.savepoints import Recording, job_name
 
-    jid = job_id(job)
-    confirm(f"Stop job {jid} with a savepoint?", yes)
+    jid = job_id(inv, job)
+    confirm(inv, f"Stop job {jid} with a savepoint?", yes)
     target = savepoint_target(savepoint_dir, fmt)
-    client = Invocation.current().client()
-    with catalog_at(catalog) as local:
+    client = inv.client()
+    with catalog_at(inv, catalog) as local:
         recording = Recording(client, local, jid, job_name(client, jid), "stop-with-savepoint",
                               target["format_type"])  # fmt: skip
         SAVEPOINT.trigger(
+            inv,
             jid,
             lambda client, tid: client.stop_job(jid, tid, drain=drain, **target),
             wait,
@@ -104,6 +106,7 @@ def _artifact(value: str) -> tuple[str, Path]:
 @app.command()
 @with_output
 def submit(
+    inv: Invocation,
     job_graph: Annotated[
         Path,
         typer.Option(
@@ -131,8 +134,8 @@ def submit(
     graph = _existing(job_graph, "job graph")
     jars = [_existing(j, "jar") for j in jar or []]
     artifacts = [_artifact(a) for a in artifact or []]
-    body = Invocation.current().client().submit_job_graph(graph, jars, artifacts)
-    emit({"job-id": str(body.get("jobUrl", "")).rsplit("/", 1)[-1]}, STARTED)
+    body = inv.client().submit_job_graph(graph, jars, artifacts)
+    inv.emit({"job-id": str(body.get("jobUrl", "")).rsplit("/", 1)[-1]}, STARTED)
 
 
 def _vertex_setting(value: str) -> tuple[str, int]:
@@ -146,6 +149,7 @@ def _vertex_setting(value: str) -> tuple[str, int]:
 @with_output
 @with_wait
 def rescale(
+    inv: Invocation,
     job: JobArgument,
     parallelism: Annotated[
         int | None,
@@ -176,9 +180,8 @@ def rescale(
     settings = [_vertex_setting(v) for v in vertex or []]
     if parallelism is None and not settings:
         raise UsageError("give -p N and/or --vertex VERTEX=N")
-    jid = job_id(job)
-    invocation = Invocation.current()
-    client = invocation.client()
+    jid = job_id(inv, job)
+    client = inv.client()
     client.require("1.18", "jobs rescale")
     details = client.job(jid)
     wanted = {v["id"]: parallelism for v in objects(details.get("vertices"))}
@@ -189,13 +192,14 @@ def rescale(
     except RescaleUnsupported as exc:
         exc.hint = (
             "set 'jobmanager.scheduler: adaptive' in the cluster's configuration, or stop with a "
-            f"savepoint and run again: {invocation.command_line('jobs', 'stop', jid, '--wait')}, "
+            f"savepoint and run again: {inv.command_line('jobs', 'stop', jid, '--wait')}, "
             "then jars run ... --from-savepoint PATH -p N"
         )
         raise
     if wait.wanted:
         targets = {vid: req["parallelism"]["upperBound"] for vid, req in after.items()}
         waiting(
+            inv,
             f"rescale of job {jid}",
             lambda p: p.until(
                 lambda: client.job(jid), lambda j: _rescaled(j, targets), what="rescale"
@@ -204,7 +208,7 @@ def rescale(
             resume=None,
         )
     names = {v["id"]: v.get("name") for v in objects(details.get("vertices"))}
-    emit(after, rescale_view(names, before))
+    inv.emit(after, rescale_view(names, before))
 
 
 def _rescaled(job: dict, targets: dict[str, int]) -> bool:

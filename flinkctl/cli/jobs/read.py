@@ -12,7 +12,7 @@ from flinkctl.cli.common.arguments import JobArgument, job_id, taskmanager_id
 from flinkctl.cli.common.fleet import AllContextsOption, each_context, tagged
 from flinkctl.cli.common.options import with_output
 from flinkctl.cli.common.waiting import Wait, waiting, with_wait
-from flinkctl.cli.invocation import Invocation, emit, note
+from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import NotFoundError, UsageError
 from flinkctl.flink import (
     ENDED_STATES,
@@ -27,6 +27,7 @@ from flinkctl.flink import (
 
 if TYPE_CHECKING:
     from flinkctl.client import FlinkClient
+    from flinkctl.output.render import View
 
 app = typer.Typer()
 
@@ -66,13 +67,13 @@ def _select(
 WIDE_RESTARTS_CAP = 500  # `jobs list -o wide` asks at most this many jobs for their restarts
 
 
-def _restarts_asked(jobs: list[JobOverview]) -> list[str]:
+def _restarts_asked(inv: Invocation, jobs: list[JobOverview]) -> list[str]:
     """The ids of the jobs whose exception history `-o wide` asks for (their restarts): at most
     WIDE_RESTARTS_CAP, jobs that have not ended first; the others show `-`, with a note."""
     first = sorted(jobs, key=lambda j: j.get("state") in ENDED_STATES)  # stable: list order within
     ids = [j["jid"] for j in first if isinstance(j.get("jid"), str)]
     if len(ids) > WIDE_RESTARTS_CAP:
-        note(
+        inv.note(
             f"restarts of {len(ids) - WIDE_RESTARTS_CAP} of {len(ids)} jobs not asked (at most "
             f"{WIDE_RESTARTS_CAP}, those that have not ended first): narrow with --state or --name"
         )
@@ -82,6 +83,7 @@ def _restarts_asked(jobs: list[JobOverview]) -> list[str]:
 @app.command("list", cls=watching.Command)
 @with_output
 def list_(
+    inv: Invocation,
     state_filter: Annotated[
         list[str] | None,
         typer.Option(
@@ -121,34 +123,33 @@ def list_(
         raise UsageError(f"unknown job state {unknown[0]!r} (choose from {', '.join(JOB_STATES)})")
     if interval is not None and sort is None:
         sort = Sort.start  # Flink's order changes between requests
-    invocation = Invocation.current()
-    wide = invocation.output.format == "wide"
+    wide = inv.output.format == "wide"
 
     def fetch(client: "FlinkClient") -> dict:
         data = _select(client.jobs_overview(), states, name, sort)
         if not wide:
             return dict(data)
         jobs = data.get("jobs") or []
-        found = client.jobs_exceptions(_restarts_asked(jobs))
+        found = client.jobs_exceptions(_restarts_asked(inv, jobs))
         rows = [{**j, "restarts": restarts(found.get(str(j.get("jid"))))} for j in jobs]
         return {**data, "jobs": rows}
 
     if not all_contexts:
-        watching.watch(interval, lambda: fetch(invocation.client()), JOBS)
+        watching.watch(inv, interval, lambda: fetch(inv.client()), JOBS)
         return
     if interval is not None:
         raise UsageError("--watch shows one context; leave out --all-contexts")
     from flinkctl.output.fleet import per_context
 
-    results = each_context(True, fetch)
+    results = each_context(inv, True, fetch)
     jobs = [tagged(True, ctx, j) for ctx, data in results.values for j in data.get("jobs") or []]
-    emit({"jobs": jobs}, per_context(JOBS))
+    inv.emit({"jobs": jobs}, per_context(JOBS))
     results.exit()
 
 
 @app.command(cls=watching.Command)
 @with_output
-def show(job: JobArgument, interval: watching.WatchOption = None) -> None:
+def show(inv: Invocation, job: JobArgument, interval: watching.WatchOption = None) -> None:
     """Show a job's header and its vertices with I/O, busy and backpressure (GET /jobs/:jobid).
 
     The header adds the restarts since the start and the last exception on one line (GET
@@ -162,23 +163,21 @@ def show(job: JobArgument, interval: watching.WatchOption = None) -> None:
     """
     from flinkctl.output.jobs import job_view
 
-    invocation = Invocation.current()
-    client = invocation.client()
-    jid = job_id(job)
+    client = inv.client()
+    jid = job_id(inv, job)
 
-    def view(details: JobDetails) -> None:
-        if invocation.output.format not in ("table", "wide"):
-            emit(details, job_view())
-            return
+    def view(details: JobDetails) -> "tuple[JobDetails, View]":
+        if inv.output.format not in ("table", "wide"):
+            return details, job_view()
         failures = client.jobs_exceptions([jid])[jid]  # None (shown as "-") if unreadable
-        emit(details, job_view(client.vertex_loads(jid, details), failures))
+        return details, job_view(client.vertex_loads(jid, details), failures)
 
-    watching.watch(interval, lambda: client.job(jid), view)
+    watching.watch(inv, interval, lambda: client.job(jid), view)
 
 
 @app.command()
 @with_output
-def status(job: JobArgument) -> None:
+def status(inv: Invocation, job: JobArgument) -> None:
     """Print a job's state, e.g. RUNNING (GET /jobs/:jobid/status).
 
     Example:
@@ -187,12 +186,12 @@ def status(job: JobArgument) -> None:
     """
     from flinkctl.output.jobs import STATUS
 
-    emit(Invocation.current().client().job_status(job_id(job)), STATUS)
+    inv.emit(inv.client().job_status(job_id(inv, job)), STATUS)
 
 
 @app.command()
 @with_output(extra=("dot",))
-def plan(job: JobArgument) -> None:
+def plan(inv: Invocation, job: JobArgument) -> None:
     """Show a job's dataflow plan: a tree of operators and ship strategies (GET /jobs/:jobid/plan).
 
     -o dot prints a Graphviz digraph of the plan.
@@ -203,13 +202,12 @@ def plan(job: JobArgument) -> None:
     """
     from flinkctl.output.plan import render_plan
 
-    invocation = Invocation.current()
-    render_plan(invocation.client().job_plan(job_id(job)), invocation.output)
+    render_plan(inv.client().job_plan(job_id(inv, job)), inv.output, inv.io)
 
 
 @app.command()
 @with_output
-def config(job: JobArgument) -> None:
+def config(inv: Invocation, job: JobArgument) -> None:
     """Show a job's execution configuration and user configuration (GET /jobs/:jobid/config).
 
     Example:
@@ -218,12 +216,12 @@ def config(job: JobArgument) -> None:
     """
     from flinkctl.output.jobs import JOB_CONFIG
 
-    emit(Invocation.current().client().job_config(job_id(job)), JOB_CONFIG)
+    inv.emit(inv.client().job_config(job_id(inv, job)), JOB_CONFIG)
 
 
 @app.command("jobmanager-config")
 @with_output
-def jobmanager_config(job: JobArgument) -> None:
+def jobmanager_config(inv: Invocation, job: JobArgument) -> None:
     """Show the JobManager configuration a job runs with (GET /jobs/:jobid/jobmanager/config).
 
     Example:
@@ -232,12 +230,13 @@ def jobmanager_config(job: JobArgument) -> None:
     """
     from flinkctl.output.cluster import CONFIG_ENTRIES
 
-    emit(Invocation.current().client().job_jobmanager_config(job_id(job)), CONFIG_ENTRIES)
+    inv.emit(inv.client().job_jobmanager_config(job_id(inv, job)), CONFIG_ENTRIES)
 
 
 @app.command()
 @with_output
 def exceptions(
+    inv: Invocation,
     job: JobArgument,
     max_exceptions: Annotated[
         int | None,
@@ -256,13 +255,13 @@ def exceptions(
     """
     from flinkctl.output.jobs import EXCEPTIONS
 
-    emit(Invocation.current().client().job_exceptions(job_id(job), max_exceptions), EXCEPTIONS)
+    inv.emit(inv.client().job_exceptions(job_id(inv, job), max_exceptions), EXCEPTIONS)
 
 
 @app.command()
 @with_output
 @with_wait
-def result(job: JobArgument, wait: Wait) -> None:
+def result(inv: Invocation, job: JobArgument, wait: Wait) -> None:
     """Show a job's execution result (GET /jobs/:jobid/execution-result); exit 1 if the job failed.
 
     Without --wait a running job shows status IN_PROGRESS. With --wait, poll until the job
@@ -276,21 +275,21 @@ def result(job: JobArgument, wait: Wait) -> None:
     from flinkctl.flink import trace_summary
     from flinkctl.output.jobs import EXECUTION_RESULT
 
-    invocation = Invocation.current()
-    client = invocation.client()
-    jid = job_id(job)
+    client = inv.client()
+    jid = job_id(inv, job)
     if wait.wanted:
         body = waiting(
+            inv,
             f"job {jid}",
             lambda poller: poller.until(
                 lambda: client.job_execution_result(jid), _completed, what=f"job {jid}"
             ),
             timeout=wait.timeout,
-            resume=invocation.command_line("jobs", "result", jid, "--wait"),
+            resume=inv.command_line("jobs", "result", jid, "--wait"),
         )
     else:
         body = client.job_execution_result(jid)
-    emit(body, EXECUTION_RESULT)
+    inv.emit(body, EXECUTION_RESULT)
     outcome = obj(body.get("job-execution-result"))
     if outcome.get("application-status") == "FAILED":
         cause = obj(outcome.get("failure-cause"))
@@ -307,6 +306,7 @@ def _completed(body: dict) -> bool:
 @app.command()
 @with_output
 def accumulators(
+    inv: Invocation,
     job: JobArgument,
     include_serialized: Annotated[
         bool,
@@ -324,13 +324,14 @@ def accumulators(
     """
     from flinkctl.output.jobs import JOB_ACCUMULATORS
 
-    accumulators = Invocation.current().client().job_accumulators(job_id(job), include_serialized)
-    emit(accumulators, JOB_ACCUMULATORS)
+    accumulators = inv.client().job_accumulators(job_id(inv, job), include_serialized)
+    inv.emit(accumulators, JOB_ACCUMULATORS)
 
 
 @app.command()
 @with_output
 def metrics(
+    inv: Invocation,
     job: Annotated[
         str | None,
         typer.Argument(help="Job id, prefix or name; aggregated over jobs when omitted."),
@@ -356,14 +357,14 @@ def metrics(
     """
     from functools import partial
 
-    client = Invocation.current().client()
+    client = inv.client()
     if job is None:
-        ids = [job_id(j) for j in metrics_.split(jobs)]
-        metrics_.show(partial(client.jobs_metrics, jobs=ids), get, agg, aggregated=True)
+        ids = [job_id(inv, j) for j in metrics_.split(jobs)]
+        metrics_.show(inv, partial(client.jobs_metrics, jobs=ids), get, agg, aggregated=True)
         return
     if jobs or agg:
         raise UsageError("--jobs and --agg apply only without JOB (aggregated over jobs)")
-    metrics_.show(partial(client.job_metrics, job_id(job)), get)
+    metrics_.show(inv, partial(client.job_metrics, job_id(inv, job)), get)
 
 
 RESCALE_CHOICES = ("history", "summary", "config")
@@ -372,6 +373,7 @@ RESCALE_CHOICES = ("history", "summary", "config")
 @app.command()
 @with_output
 def rescales(
+    inv: Invocation,
     job: JobArgument,
     history: Annotated[
         bool, typer.Option("--history", help="Every rescale kept in the history.")
@@ -404,18 +406,19 @@ def rescales(
     chosen = [w for w, on in zip(RESCALE_CHOICES, (history, summary, config), strict=True) if on]
     if len(chosen) + (details is not None) > 1:
         raise UsageError("choose one of --history, --summary, --config, --details")
-    client = Invocation.current().client()
-    jid = job_id(job)
+    client = inv.client()
+    jid = job_id(inv, job)
     if details is not None:
-        emit(client.job_rescale(jid, details), RESCALE_VIEWS["details"])
+        inv.emit(client.job_rescale(jid, details), RESCALE_VIEWS["details"])
     else:
         what = chosen[0] if chosen else "overview"
-        emit(client.job_rescales(jid, what), RESCALE_VIEWS[what])
+        inv.emit(client.job_rescales(jid, what), RESCALE_VIEWS[what])
 
 
 @app.command()
 @with_output
 def logs(
+    inv: Invocation,
     job: JobArgument,
     vertex: Annotated[
         str | None,
@@ -441,8 +444,8 @@ def logs(
 
     from flinkctl.client.resolve import vertex as vertex_id
 
-    jid = job_id(job)
-    client = Invocation.current().client()
+    jid = job_id(inv, job)
+    client = inv.client()
     details = client.job(jid)
     vertices = (
         [vertex_id(details, vertex)]
@@ -460,12 +463,13 @@ def logs(
     )
     if not tms:
         raise NotFoundError(f"no task manager runs job {jid} ({details.get('state')})")
-    logs_.stream([(tm, partial(client.taskmanager_log, tm)) for tm in tms], tail, follow)
+    logs_.stream(inv, [(tm, partial(client.taskmanager_log, tm)) for tm in tms], tail, follow)
 
 
 @app.command("log-url")
 @with_output
 def log_url(
+    inv: Invocation,
     job: JobArgument,
     taskmanager: Annotated[
         str | None,
@@ -486,6 +490,6 @@ def log_url(
     """
     from flinkctl.output.jobs import LOG_URL
 
-    jid = job_id(job)
-    tm_id = taskmanager_id(taskmanager) if taskmanager else None
-    emit(Invocation.current().client().job_log_url(jid, tm_id), LOG_URL)
+    jid = job_id(inv, job)
+    tm_id = taskmanager_id(inv, taskmanager) if taskmanager else None
+    inv.emit(inv.client().job_log_url(jid, tm_id), LOG_URL)
