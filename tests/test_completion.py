@@ -254,13 +254,13 @@ def test_group_names_complete_with_their_help_without_importing_any_group():
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
-def test_generated_scripts_match_the_command(shell):
-    from flinkctl.docgen import SHELL_FILES
+def test_the_scripts_in_completions_are_the_commands(shell):
+    from flinkctl.cli.completion import SCRIPT_FILES
 
     printed = subprocess.run(
         [str(FLINKCTL), "completion", shell], capture_output=True, text=True, check=True
     ).stdout
-    assert printed == script(shell) == (COMPLETIONS / SHELL_FILES[shell]).read_text()
+    assert printed == script(shell) == (COMPLETIONS / SCRIPT_FILES[shell]).read_text()
     sourced = subprocess.run(
         [str(FLINKCTL)],
         env=_env(_FLINKCTL_COMPLETE=f"source_{shell}"),

@@ -1,4 +1,4 @@
-"""Generate shell completions, man pages and docs/reference.md from the command tree.
+"""Generate the man pages and docs/reference.md from the command tree.
 
 `scripts/gen-docs` writes them; `scripts/gen-docs --check` lists stale files and exits 1.
 """
@@ -9,18 +9,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SHELL_FILES = {"bash": "flinkctl.bash", "zsh": "_flinkctl", "fish": "flinkctl.fish"}
-
 
 def outputs(repo: Path, root: Any = None) -> dict[Path, str]:
     """Every generated file under REPO and its content (ROOT: the click command, for tests)."""
-    from flinkctl.cli.completion import script
     from flinkctl.docgen import man, reference
     from flinkctl.docgen.tree import load
 
     tree = load(root)
-    out = {repo / "completions" / name: script(shell) for shell, name in SHELL_FILES.items()}
-    out[repo / "man" / "flinkctl.1"] = man.main_page(tree)
+    out = {repo / "man" / "flinkctl.1": man.main_page(tree)}
     for group in man.groups(tree):
         out[repo / "man" / f"flinkctl-{group.name}.1"] = man.group_page(group)
     out[repo / reference.PATH] = reference.page(tree)
