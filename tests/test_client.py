@@ -9,7 +9,7 @@ import pytest
 from flinkctl import __version__
 from flinkctl.client import FlinkClient
 from flinkctl.config import Auth, Context
-from flinkctl.errors import NotFoundError, UnreachableError
+from flinkctl.errors import NotFoundError, UnreachableError, UsageError
 
 
 def client_for(httpserver, **ctx) -> FlinkClient:
@@ -167,6 +167,35 @@ def test_unknown_output_format_is_usage_error(cli):
     r = cli("cluster", "overview", "-o", "xml")
     assert (r.code, r.out) == (2, "")
     assert "unknown output format 'xml'" in r.err
+
+
+def test_output_formats_say_what_they_are():
+    from flinkctl.output import FORMATS, OutputFormat, Settings
+
+    human = {f for f in OutputFormat if f.is_human}
+    documents = {f for f in OutputFormat if f.is_document}
+    assert human == {OutputFormat.TABLE, OutputFormat.WIDE}
+    assert documents == {OutputFormat.JSON, OutputFormat.JSONL, OutputFormat.YAML}
+    assert {f for f in OutputFormat if f.is_json} == {OutputFormat.JSON, OutputFormat.JSONL}
+    assert [f.value for f in FORMATS] == ["table", "wide", "json", "jsonl", "yaml", "name"]
+    assert (str(OutputFormat.WIDE), f"{OutputFormat.DOT}") == ("wide", "dot")
+    assert OutputFormat.choose("jsonl") is OutputFormat.JSONL
+    assert OutputFormat.choose("dot", extra=(OutputFormat.DOT,)) is OutputFormat.DOT
+    for text in ("dot", "custom-columns", "JSON", ""):  # not offered, or not a whole name
+        with pytest.raises(UsageError, match=f"unknown output format {text!r}"):
+            OutputFormat.choose(text)
+    assert Settings(format="yaml").format is OutputFormat.YAML  # a script's plain string
+
+
+def test_a_root_output_format_holds_for_the_command(flink, httpserver, cli):
+    flink.serve(httpserver, "taskmanagers")
+    tm = flink.body("taskmanagers")["taskmanagers"][0]
+    r = cli("-o", "custom-columns=ID:id", "tm", "list")  # refused as 'custom-columns' before
+    assert (r.code, r.out.splitlines()[:2]) == (0, ["ID", tm["id"]]), r.err
+    r = cli("-o", "name", "tm", "list", "-o", "json")  # the command's -o wins
+    assert json.loads(r.out) == flink.body("taskmanagers")
+    r = cli("-o", "dot", "jobs", "plan", "x")  # dot is a plan command's own, not the root's
+    assert r.code == 2 and "unknown output format 'dot'" in r.err
 
 
 def test_unknown_flag_is_usage_error(cli):

@@ -122,10 +122,10 @@ def test_a_healthy_job_passes_after_healthy_for(flink):
     config = flink.body("deploy-checkpoints-config-deployed")
     judge = health.Judge(health.Gate(healthy_for=10), health.checkpointing_enabled(config), 0.0)
     assert judge.note() is None
-    assert judge.judge(seen, 1.0).status == "waiting"
-    assert judge.judge(seen, 10.5).status == "waiting"
+    assert judge.judge(seen, 1.0).status is health.Health.WAITING
+    assert judge.judge(seen, 10.5).status is health.Health.WAITING
     verdict = judge.judge(seen, 11.0)
-    assert verdict.status == "healthy", verdict.reason
+    assert verdict.status is health.Health.HEALTHY, verdict.reason
     assert verdict.reason.startswith("RUNNING 10/10s, 0 restarts")
 
 
@@ -135,7 +135,7 @@ def test_a_restart_between_two_polls_counts(flink):
     assert seen.state == "RUNNING" and seen.tasks_running
     assert seen.restarts >= 1
     verdict = health.Judge(health.Gate(), True, 0.0).judge(seen, 1.0)
-    assert verdict.status == "unhealthy"
+    assert verdict.status is health.Health.UNHEALTHY
     assert f"{seen.restarts} restart" in verdict.reason and "(--max-restarts 0)" in verdict.reason
     assert "IllegalStateException: demo failure 4 s after the start" in verdict.reason
 
@@ -143,8 +143,8 @@ def test_a_restart_between_two_polls_counts(flink):
 def test_restarts_within_max_restarts_are_tolerated(flink):
     seen = observation(flink, "restarting")
     judge = health.Judge(health.Gate(healthy_for=5, max_restarts=seen.restarts), True, 0.0)
-    assert judge.judge(seen, 0.0).status == "waiting"
-    assert judge.judge(seen, 5.0).status == "healthy"
+    assert judge.judge(seen, 0.0).status is health.Health.WAITING
+    assert judge.judge(seen, 5.0).status is health.Health.HEALTHY
 
 
 def test_without_checkpointing_the_checkpoint_check_is_skipped_with_a_note(flink):
@@ -155,18 +155,18 @@ def test_without_checkpointing_the_checkpoint_check_is_skipped_with_a_note(flink
     assert seen.checkpoints == 0
     judge = health.Judge(health.Gate(healthy_for=5, min_checkpoints=3), False, 0.0)
     assert judge.note() == "checkpointing is disabled: no checkpoints required"
-    assert judge.judge(seen, 0.0).status == "waiting"
+    assert judge.judge(seen, 0.0).status is health.Health.WAITING
     verdict = judge.judge(seen, 5.0)
-    assert verdict.status == "healthy" and "checkpoints" not in verdict.reason
+    assert verdict.status is health.Health.HEALTHY and "checkpoints" not in verdict.reason
 
 
 def test_missing_checkpoints_keep_the_gate_waiting_until_its_timeout(flink):
     seen = observation(flink, "no-checkpoints")
     judge = health.Judge(health.Gate(healthy_for=5, timeout=60), True, 0.0)
-    assert judge.judge(seen, 0.0).status == "waiting"
+    assert judge.judge(seen, 0.0).status is health.Health.WAITING
     assert judge.judge(seen, 30.0).reason.endswith("0 checkpoints (1 needed)")
     verdict = judge.judge(seen, 60.0)
-    assert verdict.status == "unhealthy"
+    assert verdict.status is health.Health.UNHEALTHY
     assert verdict.reason == (
         "not healthy after 60s: RUNNING 5/5s, 0 restarts, 0 checkpoints (1 needed)"
     )
@@ -175,7 +175,7 @@ def test_missing_checkpoints_keep_the_gate_waiting_until_its_timeout(flink):
 def test_a_failed_job_is_unhealthy_at_once_with_its_cause(flink):
     seen = health.observe(flink.body("job-failed"), flink.body("job-failed-exceptions"), {})
     verdict = health.Judge(health.Gate(), True, 0.0).judge(seen, 0.0)
-    assert verdict.status == "unhealthy"
+    assert verdict.status is health.Health.UNHEALTHY
     assert verdict.reason.startswith("the job is FAILED")
 
 
@@ -187,7 +187,7 @@ def test_tasks_that_never_all_run_time_out(flink):
     assert judge.judge(seen, 10.0).reason == "RUNNING, waiting for every task to run"
     verdict = judge.judge(seen, 20.0)
     assert (verdict.status, verdict.reason) == (
-        "unhealthy",
+        health.Health.UNHEALTHY,
         "not healthy after 20s: tasks not all RUNNING (job RUNNING)",
     )
 
@@ -199,7 +199,7 @@ def test_watch_polls_until_the_gate_decides(flink, httpserver):
 
     for name in ("job", "exceptions", "checkpoints", "checkpoints-config"):
         flink.serve(httpserver, f"deploy-{name}-restarting")
-    seen: list[str] = []
+    seen: list[health.Health] = []
     with FlinkClient(Context("t", url=httpserver.url_for("").rstrip("/"))) as client:
         verdict, note = health.watch(
             client,
@@ -208,8 +208,8 @@ def test_watch_polls_until_the_gate_decides(flink, httpserver):
             Poller(0, sleep=lambda s: None),
             on_verdict=lambda v: seen.append(v.status),
         )
-    assert verdict.status == "unhealthy" and note is None
-    assert seen == ["unhealthy"]
+    assert verdict.status is health.Health.UNHEALTHY and note is None
+    assert seen == [health.Health.UNHEALTHY]
 
 
 def test_a_job_failed_before_it_ran_is_judged_by_its_execution_result(flink, httpserver):
@@ -231,7 +231,7 @@ def test_a_job_failed_before_it_ran_is_judged_by_its_execution_result(flink, htt
     )
     with FlinkClient(Context("t", url=httpserver.url_for("").rstrip("/"))) as client:
         verdict, _ = health.watch(client, jid, health.Gate(), Poller(0, sleep=lambda s: None))
-    assert verdict.status == "unhealthy"
+    assert verdict.status is health.Health.UNHEALTHY
     assert verdict.reason.startswith(
         "the job is FAILED: JobException: Recovery is suppressed by NoRestartBackoffTimeStrategy"
     )
@@ -450,6 +450,125 @@ def test_a_deploy_file_gives_options_that_flags_override(cli, httpserver, tmp_pa
     r = cli("deploy", "-f", str(file))
     assert r.code == 2 and "unknown key 'healthy_for'" in r.err
     assert httpserver.log == []
+
+
+def test_a_deploy_file_gets_only_the_options_given_on_the_command_line(cli, httpserver, tmp_path):
+    """An option given with its default's value still wins over the file; an option not given
+    (a flag not set, a value left at its default) never hides the file's."""
+    file = tmp_path / "deploy.yaml"
+    file.write_text(f"name: etl\njar: {DEMO}\ntimeout: 4\nhealthy-for: 5\nfrom-savepoint: rel/sp\n")
+    r = cli("deploy", "-f", str(file))
+    assert "--healthy-for must be shorter than --timeout" in r.err  # both from the file
+    r = cli("deploy", "-f", str(file), "--timeout", "300")  # the default, given: it wins
+    assert (r.code, r.err.splitlines()[0]) == (2, "error: malformed savepoint path 'rel/sp': "
+                                               "use an absolute path or a URI (file:///..., "
+                                               "s3://bucket/..., hdfs://...)")  # fmt: skip
+    assert httpserver.log == []
+
+
+def test_the_cli_hands_the_deploy_file_only_the_given_options(cli, tmp_path, monkeypatch):
+    from flinkctl.errors import UsageError
+    from flinkctl.workflows import deploy_options
+
+    seen = []
+
+    def load(path, given):
+        seen.append((path, dict(given)))
+        raise UsageError("stop here")
+
+    monkeypatch.setattr(deploy_options, "load", load)
+    file = tmp_path / "deploy.yaml"
+    file.write_text("name: etl\n")
+    r = cli("deploy", "-f", str(file), "--timeout", "300", "--max-restarts", "0", "--drain",
+            "-D", "a=b", "--arg", "x")  # fmt: skip
+    assert r.code == 2
+    assert seen == [(file, {"arg": ("x",), "conf": {"a": "b"}, "drain": True,
+                            "max_restarts": 0, "timeout": 300.0})]  # fmt: skip
+
+
+def test_a_deploy_file_under_the_given_options_is_a_pure_merge():
+    from flinkctl.workflows.deploy_options import DeployOptions, UpgradeMode, merge
+
+    data = {"name": "etl", "arg": ["--in", 3], "configuration": {"a": 1, "b": "2"},
+            "upgrade-mode": "last-state", "healthy-for": "1m", "drain": True}  # fmt: skip
+    options = merge(data, {"conf": {"b": "cli"}, "timeout": 300.0})
+    assert options == DeployOptions(
+        name="etl", arg=("--in", "3"), conf={"a": "1", "b": "cli"},
+        upgrade_mode=UpgradeMode.LAST_STATE, healthy_for=60.0, drain=True, timeout=300.0,
+    )  # fmt: skip
+    assert merge(data, {"arg": ("given",)}).arg == ("given",)
+    assert merge(None, {}) == DeployOptions()
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("- a list\n", "expected a mapping of option names to values"),
+        ("max-restarts: many\n", "max-restarts: expected a whole number, 0 or more"),
+        ("keep-jars: 0\n", "keep-jars: expected a whole number, 1 or more"),
+        ("drain: maybe\n", "drain: expected true or false"),
+        ("timeout: soon\n", "timeout: invalid duration 'soon'"),
+        ("upgrade-mode: sideways\n", "upgrade-mode: expected one of savepoint, last-state,"),
+        ("configuration: [a, b]\n", "configuration: must map keys to values"),
+        ("arg: {a: 1}\n", "arg: expected an argument or a list of them"),
+        ("name: [a]\n", "name: expected a string"),
+        ("name: etl\n  jar: : x\n", "cannot read"),
+    ],
+)
+def test_a_bad_deploy_file_is_one_usage_error(cli, httpserver, tmp_path, text, message):
+    file = tmp_path / "deploy.yaml"
+    file.write_text(text)
+    r = cli("deploy", "-f", str(file))
+    assert r.code == 2 and message in r.err.splitlines()[0], r.err
+    assert r.err.startswith("error: ") and r.out == ""
+    assert httpserver.log == []
+
+
+def test_deploy_options_are_declared_once():
+    """Every option of `deploy` (but -f, --catalog and the output options) is a DeployOptions
+    field of its name and vice versa; the help shows the field's default; a file key is the
+    option's long name (kebab-case)."""
+    import typer
+
+    from flinkctl.cli.deploy import app
+    from flinkctl.workflows.deploy_options import DeployOptions
+
+    command = typer.main.get_command(app).get_command(None, "deploy")
+    params = {
+        p.name: p for p in command.params if p.name not in ("file", "catalog", "output", "query")
+    }
+    assert sorted(params) == sorted(DeployOptions.names())
+    keys = {name: key for key, name in DeployOptions.file_keys().items()}
+    assert set(keys) == set(DeployOptions.names()) - {"dry_run"}
+    for name, param in params.items():
+        default = DeployOptions.default(name)
+        if getattr(param, "is_flag", False):
+            assert param.default is False is default, name
+        elif param.default is None and isinstance(param.show_default, str):
+            assert param.show_default == str(default), name  # None on the command line: not given
+        else:
+            assert param.default is None and default in (None, (), {}), name
+        longest = max(param.opts, key=len)
+        if longest.startswith("--") and name != "dry_run":  # --dry-run is not in deploy.yaml
+            assert keys[name] == longest[2:], name
+    assert keys["conf"] == "configuration" and keys["name"] == "name"
+
+
+def test_outcomes_serialise_as_plain_strings():
+    """Result, Status and Health are str-valued: the report's JSON and YAML are unchanged."""
+    import yaml
+
+    from flinkctl.workflows.deploy import Report, Result, Status, Step
+    from flinkctl.workflows.health import Health
+
+    report = Report("x", Result.ROLLED_BACK, steps=[Step("health", Status.FAILED, 5, "d")])
+    body = report.to_json()
+    assert type(body["result"]) is str and type(body["steps"][0]["status"]) is str
+    assert json.dumps(body).startswith('{"name": "x", "result": "rolled-back"')
+    assert '"step": "health", "status": "failed"' in json.dumps(body)
+    assert yaml.safe_load(yaml.safe_dump(body)) == body
+    assert f"{Result.ROLLED_BACK} {Status.OK:<4}|{Health.HEALTHY}" == "rolled-back ok  |healthy"
+    assert Result.REFUSED == "refused" and report.exit_code == 6
 
 
 def test_rollback_without_a_running_job_is_refused(cli, flink, httpserver, tmp_path):

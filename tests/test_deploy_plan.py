@@ -8,6 +8,8 @@ import copy
 import pytest
 
 from flinkctl.workflows import deploy_plan
+from flinkctl.workflows.deploy_options import UpgradeMode
+from flinkctl.workflows.health import Health
 from flinkctl.workflows.revisions import Known, Previous, Record, Spec
 
 NOW = 1_800_000_000_000
@@ -29,7 +31,7 @@ def retained(flink, keep: bool) -> dict:
 def test_a_job_whose_tasks_all_run_stops_with_a_savepoint(flink):
     job = flink.body("deploy-job-deployed")
     assert deploy_plan.running_cleanly(job)
-    choice = deploy_plan.choose_state("savepoint", job, None, None, None, NOW)
+    choice = deploy_plan.choose_state(UpgradeMode.SAVEPOINT, job, None, None, None, NOW)
     assert choice.how == "stop"
 
 
@@ -43,7 +45,12 @@ def test_a_crash_loop_falls_back_to_its_retained_checkpoint(flink):
     stats = flink.body("deploy-checkpoints-restarting")
     path = stats["latest"]["completed"]["external_path"]
     choice = deploy_plan.choose_state(
-        "savepoint", restarting(flink), retained(flink, True), stats, ("/sp/old", NOW), NOW
+        UpgradeMode.SAVEPOINT,
+        restarting(flink),
+        retained(flink, True),
+        stats,
+        ("/sp/old", NOW),
+        NOW,
     )
     assert choice.how == "checkpoint"
     assert path in choice.reason and "cannot stop with a savepoint" in choice.reason
@@ -52,7 +59,7 @@ def test_a_crash_loop_falls_back_to_its_retained_checkpoint(flink):
 def test_a_crash_loop_without_retained_checkpoints_falls_back_to_the_newest_savepoint(flink):
     stats = flink.body("deploy-checkpoints-restarting")
     choice = deploy_plan.choose_state(
-        "savepoint", restarting(flink), retained(flink, False), stats,
+        UpgradeMode.SAVEPOINT, restarting(flink), retained(flink, False), stats,
         ("file:/sp/savepoint-1", NOW - 2 * 3600_000), NOW,
     )  # fmt: skip
     assert (choice.how, choice.path) == ("savepoint", "file:/sp/savepoint-1")
@@ -61,7 +68,7 @@ def test_a_crash_loop_without_retained_checkpoints_falls_back_to_the_newest_save
 
 def test_a_crash_loop_with_no_state_anywhere_is_refused(flink):
     choice = deploy_plan.choose_state(
-        "savepoint", restarting(flink), retained(flink, False), None, None, NOW
+        UpgradeMode.SAVEPOINT, restarting(flink), retained(flink, False), None, None, NOW
     )
     assert choice.how == "refuse"
     assert "RUNNING with tasks INITIALIZING" in choice.reason
@@ -70,14 +77,15 @@ def test_a_crash_loop_with_no_state_anywhere_is_refused(flink):
 def test_last_state_needs_a_retained_completed_checkpoint(flink):
     job = flink.body("deploy-job-deployed")
     stats = flink.body("deploy-checkpoints-deployed")
-    assert deploy_plan.choose_state("last-state", job, retained(flink, False), stats, None, NOW).how == "refuse"  # fmt: skip
-    assert deploy_plan.choose_state("last-state", job, retained(flink, True), stats, None, NOW).how == "checkpoint"  # fmt: skip
+    assert deploy_plan.choose_state(UpgradeMode.LAST_STATE, job, retained(flink, False), stats, None, NOW).how == "refuse"  # fmt: skip
+    assert deploy_plan.choose_state(UpgradeMode.LAST_STATE, job, retained(flink, True), stats, None, NOW).how == "checkpoint"  # fmt: skip
     none = {**stats, "latest": {**stats["latest"], "completed": None}}
-    assert deploy_plan.choose_state("last-state", job, retained(flink, True), none, None, NOW).how == "refuse"  # fmt: skip
+    assert deploy_plan.choose_state(UpgradeMode.LAST_STATE, job, retained(flink, True), none, None, NOW).how == "refuse"  # fmt: skip
 
 
-@pytest.mark.parametrize("mode, running, taken", [("savepoint", True, True),
-    ("last-state", True, True), ("stateless", True, False), ("savepoint", False, False)])  # fmt: skip
+@pytest.mark.parametrize("mode, running, taken", [(UpgradeMode.SAVEPOINT, True, True),
+    (UpgradeMode.LAST_STATE, True, True), (UpgradeMode.STATELESS, True, False),
+    (UpgradeMode.SAVEPOINT, False, False)])  # fmt: skip
 def test_what_latest_means(mode, running, taken):
     assert deploy_plan.latest_is_taken(mode, running) is taken
 
@@ -93,8 +101,8 @@ def known(jid, generation, revision, *, state="RUNNING", jar="a.jar", previous=N
 
 def test_a_revision_owes_its_gate_until_a_healthy_outcome_is_recorded():
     assert deploy_plan.owes_gate(known("a", 1, 1))
-    assert deploy_plan.owes_gate(known("a", 1, 1, outcome="unhealthy"))
-    assert not deploy_plan.owes_gate(known("a", 1, 1, outcome="healthy"))
+    assert deploy_plan.owes_gate(known("a", 1, 1, outcome=Health.UNHEALTHY))
+    assert not deploy_plan.owes_gate(known("a", 1, 1, outcome=Health.HEALTHY))
 
 
 def test_a_newer_generation_on_the_cluster_supersedes_a_run():

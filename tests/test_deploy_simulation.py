@@ -63,7 +63,7 @@ from flinkctl.client.poller import Poller
 from flinkctl.config import Context
 from flinkctl.errors import FlinkctlError
 from flinkctl.workflows import health
-from flinkctl.workflows.deploy import Deployer, Request
+from flinkctl.workflows.deploy import Deployer, Request, Result
 from flinkctl.workflows.revisions import GLOBAL_PARAMETERS, Record, record_in
 
 NAME = "orders"
@@ -72,7 +72,7 @@ URL = "http://flink.sim:8081"
 GATE = health.Gate(healthy_for=5.0, timeout=60.0)
 SECRET = "SEKRIT"
 FAULTS = ("lost", "503", "timeout", "interrupt", "deploy", "prune", "stall")
-GOOD = ("deployed", "unchanged", "rolled-back")
+GOOD = (Result.DEPLOYED, Result.UNCHANGED, Result.ROLLED_BACK)
 
 # -- what runs: commands and scenarios ---------------------------------------------------------
 
@@ -181,7 +181,7 @@ class Outcome:
 
     actor: str
     command: Command
-    result: str  # the report's result; "error" when the deployer raised (no change made);
+    result: str  # the report's Result; "error" when the deployer raised (no change made);
     # "crash" for anything else it raised
     exit: int
     report: dict[str, Any]
@@ -386,14 +386,14 @@ def one_job_or_the_truth(
     names an existing savepoint/checkpoint to recover from (HAD_STATE: NAME had state before)."""
     if out.result == "crash":
         return [Violation("I1/traceback", out.detail.strip().splitlines()[-1])]
-    if out.interrupted or out.result in ("refused", "error"):
+    if out.interrupted or out.result in (Result.REFUSED, "error"):
         return []  # an interruption: the re-run is judged; a refusal: invariant 2
     active = fake.active(NAME)
     if len(active) == 1 and healthy(active[0]) and out.job_id == active[0].jid:
         return []
     runs = ", ".join(f"{j.jid[:8]} {j.state}{' crash-looping' if j.program.fail_after else ''}"
                      for j in active) or "nothing"  # fmt: skip
-    if out.result in ("deployed", "unchanged", "rolled-back", "superseded"):
+    if out.result in (*GOOD, Result.SUPERSEDED):
         return [Violation(f"I1/{out.result}-but-not-one-healthy-job-named",
                           f"job-id {out.job_id}; runs: {runs}")]  # fmt: skip
     named = paths_in(out.hint)
@@ -411,7 +411,7 @@ def report_matches_cluster(fake: FakeFlink, out: Outcome) -> list[Violation]:
     """2. `refused` only when nothing was touched; `job-id` is what runs; `savepoint` exists."""
     found = []
     mine = [a for a in fake.actions[out.since :] if a.actor == out.actor and a.kind in TOUCHING]
-    if out.result in ("refused", "error") and mine:
+    if out.result in (Result.REFUSED, "error") and mine:
         touched = ", ".join(f"{a.kind} {a.target[:8]}" for a in mine)
         found.append(Violation(f"I2/{out.result}-but-touched", f"{touched}: {out.hint}"))
     active = fake.active(NAME)
@@ -422,7 +422,10 @@ def report_matches_cluster(fake: FakeFlink, out: Outcome) -> list[Violation]:
                                f"{job.state if job else 'unknown'}; runs: "
                                f"{[j.jid[:8] for j in active]}"))  # fmt: skip
     elif (
-        not out.job_id and active and out.result not in ("refused", "error") and not out.interrupted
+        not out.job_id
+        and active
+        and out.result not in (Result.REFUSED, "error")
+        and not out.interrupted
     ):
         found.append(Violation("I2/job-id-missing",
                                f"result {out.result}, job-id null while "
@@ -445,7 +448,7 @@ def converged(
         and healthy(runs[0][0])
         and runs[0][1] is not None
         and (ends_with is None or runs[0][1].spec.args in ends_with)
-        and (out.job_id == runs[0][0].jid or out.result == "refused")
+        and (out.job_id == runs[0][0].jid or out.result == Result.REFUSED)
     )
     if ok:
         return []
@@ -644,7 +647,7 @@ def test_the_fake_answers_in_recorded_shapes_for_both_versions():
     """Every scenario runs on the 1.20 recordings too (where they differ: no application ids)."""
     for version in ("2.3.0", "1.20.5"):
         run = replay(Schedule("bad-upgrade", (), version=version))
-        assert run.outcomes[0].result == "rolled-back", run.explain()
+        assert run.outcomes[0].result == Result.ROLLED_BACK, run.explain()
 
 
 SMOKE = settings(max_examples=12, derandomize=True, deadline=None, database=None,
@@ -915,7 +918,7 @@ def test_a_stop_whose_answer_was_lost_is_recorded_with_its_savepoint(tmp_path):
     run = simulate(schedule, tmp_path)
     assert run.violations == [], run.explain()
     first = run.outcomes[0]
-    assert first.result == "deployed" and first.report["savepoint"], first
+    assert first.result == Result.DEPLOYED and first.report["savepoint"], first
     catalog = Catalog(tmp_path / "primary.db")
     try:
         stops = [r for r in catalog.savepoints() if r.kind == "deploy"]

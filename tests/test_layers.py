@@ -1,7 +1,7 @@
 """The layers of CONTRIBUTING.md ("Layout"), checked on the source: flinkctl/client/ is the
 only code that knows REST paths, client/ and output/ never import each other, the library layers
-(client/, config.py, flink.py, local/, catalog.py, sensitive.py, durations.py) never import
-typer or rich, and workflows/ imports neither those nor the CLI or output."""
+(client/, config.py, flink.py, local/, catalog.py, sensitive.py, durations.py, strenum.py) never
+import typer or rich, and workflows/ imports neither those nor the CLI or output."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ LIBRARY = [
     PACKAGE / "catalog.py",
     PACKAGE / "sensitive.py",
     PACKAGE / "durations.py",
+    PACKAGE / "strenum.py",
     PACKAGE / "workflows",
 ]
 # the verbs of a generic request, on a receiver that is a client or an HTTP transport
@@ -318,3 +319,77 @@ def test_views_and_commands_write_to_the_invocations_streams(path):
         and ast.unparse(node.func) == "typer.echo"
     ]
     assert not found, "write to inv.io / a Page's io instead:\n" + "\n".join(found)
+
+
+# -- the output format is an OutputFormat: its members say what a format means ----------------
+
+FORMAT_NAMES = {
+    "table", "wide", "json", "jsonl", "yaml", "name", "custom-columns", "dot",
+}  # fmt: skip
+FORMAT_SUBJECT = re.compile(r"(?:\b|_)(?:format|fmt)(?:\.value)?$")  # fmt, inv.output.format
+
+
+def _format_literal(node: ast.AST) -> bool:
+    """NODE is a format's name ("wide"), or a tuple, list or set literal holding one."""
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return any(_format_literal(e) for e in node.elts)
+    return isinstance(node, ast.Constant) and node.value in FORMAT_NAMES
+
+
+def format_comparisons(tree: ast.Module) -> Iterator[ast.AST]:
+    """The comparisons of an output format with a string: `fmt == "json"`, `settings.format in
+    ("table", "wide")`, `"yaml" != inv.output.format`; and the tuples of format names
+    (`HUMAN = ("table", "wide")`, then `fmt in HUMAN`)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            if any(_format_literal(o) for o in operands) and any(
+                FORMAT_SUBJECT.search(ast.unparse(o)) for o in operands
+            ):
+                yield node
+        elif isinstance(node, ast.Tuple | ast.List | ast.Set):
+            names = [e for e in node.elts if _format_literal(e)]
+            if len(names) >= 2:
+                yield node
+
+
+def test_the_format_check_finds_a_format_compared_with_a_string():
+    tree = ast.parse("""
+def note(inv, fmt, settings, text):
+    if inv.output.format in ("table", "wide"):
+        pass
+    if fmt != "jsonl" or "yaml" == settings.format or fmt.value == "dot":
+        pass
+    HUMAN = ["table", "wide"]
+    if fmt is OutputFormat.WIDE or fmt.is_human or text == "json" or kind in ("name", "id"):
+        pass
+""")
+    found = {ast.unparse(node) for node in format_comparisons(tree)}
+    assert found == {
+        "inv.output.format in ('table', 'wide')",
+        "('table', 'wide')",
+        "fmt != 'jsonl'",
+        "'yaml' == settings.format",
+        "fmt.value == 'dot'",
+        "['table', 'wide']",
+    }
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in sources() if p != OUTPUT / "formats.py"],
+    ids=lambda p: str(p.relative_to(PACKAGE)),
+)
+def test_no_module_compares_the_output_format_with_a_string(path):
+    """Settings.format is an OutputFormat (output/formats.py, the one module that spells the
+    formats' names): ask it (`fmt.is_human`, `fmt.is_document`, `fmt is OutputFormat.WIDE`)."""
+    found = [
+        f"{where(path, node)}: {ast.unparse(node)}" for node in format_comparisons(parse(path))
+    ]
+    assert not found, "compare with OutputFormat's members or properties:\n" + "\n".join(found)
+
+
+def test_the_format_names_are_output_formats():
+    from flinkctl.output.formats import OutputFormat
+
+    assert {f.value for f in OutputFormat} == FORMAT_NAMES

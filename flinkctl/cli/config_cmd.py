@@ -47,13 +47,15 @@ def view(
     from dataclasses import replace
 
     from flinkctl.config import redacted
-    from flinkctl.output import View, render
+    from flinkctl.output import OutputFormat, View, render
 
     data = _load(inv).to_dict()
     if not raw:
         data["contexts"] = {n: redacted(c) for n, c in data["contexts"].items()}
     settings = inv.output
-    fmt = settings.format if settings.format in ("json", "yaml") else "yaml"
+    fmt = settings.format
+    if fmt not in (OutputFormat.JSON, OutputFormat.YAML):
+        fmt = OutputFormat.YAML  # a config is a document: yaml for any other -o
     render(data, View(), replace(settings, format=fmt), inv.io)
 
 

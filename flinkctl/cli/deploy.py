@@ -6,10 +6,10 @@ before the running job was touched, 6 rolled back to the previous revision (heal
 8 the old job's savepoint or stop timed out.
 """
 
+import copy
 import time
-from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import typer
 
@@ -21,7 +21,6 @@ from flinkctl.cli.common.options import (
     FromSavepointOption,
     SavepointDirOption,
     catalog_at,
-    duration,
     duration_option,
     with_output,
 )
@@ -35,19 +34,12 @@ from flinkctl.cli.jars import (
     local_jar,
 )
 from flinkctl.errors import UsageError
+from flinkctl.workflows.deploy_options import LATEST, DeployOptions, UpgradeMode
 
 if TYPE_CHECKING:
     from flinkctl.workflows.deploy import Report, Step
 
 app = typer.Typer(no_args_is_help=True)
-
-
-class UpgradeMode(str, Enum):
-    """How deploy takes the running job's state."""
-
-    savepoint = "savepoint"
-    last_state = "last-state"
-    stateless = "stateless"
 
 
 UpgradeModeOption = Annotated[
@@ -84,6 +76,12 @@ MinCheckpointsOption = Annotated[
         help="Checkpoints to complete during the health gate (default: 1 if checkpointing).",
     ),
 ]
+KeepJarsOption = Annotated[
+    int,
+    typer.Option(
+        "--keep-jars", min=1, help="Keep the jars deploy uploaded for this many revisions."
+    ),
+]
 TimeoutOption = Annotated[
     float,
     duration_option(
@@ -92,7 +90,23 @@ TimeoutOption = Annotated[
         "45s, 10m).",
     ),
 ]
-DEFAULTS: dict[str, Any] = {"healthy_for": 30.0, "max_restarts": 0, "timeout": 300.0}
+
+
+def unless_given(option: Any, name: str) -> Any:
+    """The typer.Option of OPTION (Annotated[type, typer.Option(...)]) as `deploy` declares
+    it, None unless given (so that -f gets only the options given): its help shows the
+    default that applies when neither gives it, DeployOptions' of NAME."""
+    info = copy.copy(get_args(option)[1])
+    info.show_default = str(DeployOptions.default(name))
+    return info
+
+
+# deploy's own, None unless given
+GivenUpgradeMode = Annotated[UpgradeMode | None, unless_given(UpgradeModeOption, "upgrade_mode")]
+GivenHealthyFor = Annotated[float | None, unless_given(HealthyForOption, "healthy_for")]
+GivenMaxRestarts = Annotated[int | None, unless_given(MaxRestartsOption, "max_restarts")]
+GivenTimeout = Annotated[float | None, unless_given(TimeoutOption, "timeout")]
+GivenKeepJars = Annotated[int | None, unless_given(KeepJarsOption, "keep_jars")]
 
 
 class Progress:
@@ -100,7 +114,7 @@ class Progress:
     stays alone), and a spinner naming the step in progress when stderr is a terminal."""
 
     def __init__(self, inv: Invocation) -> None:
-        self.show = inv.output.format in ("table", "wide")
+        self.show = inv.output.format.is_human
         self.io = inv.io
         self.live: Any = None
         self.step: Step | None = None
@@ -145,7 +159,7 @@ class Progress:
 
         from flinkctl.output.humanize import duration
 
-        name = self.step.step if self.step else ""
+        name = self.step.name if self.step else ""
         elapsed = duration((time.monotonic() - self.began) * 1000)
         detail = f": {self.detail}" if self.detail else ""
         return Text(f"{name} ({elapsed}){detail}")
@@ -184,66 +198,6 @@ def run_workflow(inv: Invocation, catalog: Path | None, work: "Any") -> None:
     raise typer.Exit(report.exit_code)
 
 
-# -- deploy.yaml ------------------------------------------------------------------------------
-
-FILE_KEYS = {
-    # key in deploy.yaml -> parameter of `deploy`
-    "name": "name",
-    "jar": "jar",
-    "class": "entry_class",
-    "arg": "arg",
-    "parallelism": "parallelism",
-    "configuration": "conf",
-    "upgrade-mode": "upgrade_mode",
-    "allow-non-restored-state": "allow_non_restored_state",
-    "drain": "drain",
-    "from-savepoint": "from_savepoint",
-    "fresh": "fresh",
-    "savepoint-dir": "savepoint_dir",
-    "healthy-for": "healthy_for",
-    "max-restarts": "max_restarts",
-    "min-checkpoints": "min_checkpoints",
-    "timeout": "timeout",
-    "keep-jars": "keep_jars",
-    "no-rollback": "no_rollback",
-}
-
-
-def from_file(path: Path, given: dict[str, Any], ctx: typer.Context) -> dict[str, Any]:
-    """GIVEN (the command's parameters) with the values of the deploy.yaml at PATH for every
-    option not given on the command line; -D options merge (the command line wins per key)."""
-    import yaml
-
-    # Click as bundled by Typer: a private module that may move on a Typer upgrade.
-    from typer._click.core import ParameterSource
-
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise UsageError(f"{path}: expected a mapping of option names to values")
-    unknown = sorted(set(map(str, data)) - set(FILE_KEYS))
-    if unknown:
-        raise UsageError(
-            f"{path}: unknown key {unknown[0]!r}",
-            hint=f"keys: {', '.join(FILE_KEYS)}",
-        )
-    merged = dict(given)
-    for key, value in data.items():
-        param = FILE_KEYS[key]
-        if param == "conf":
-            if not isinstance(value, dict):
-                raise UsageError(f"{path}: configuration must map keys to values")
-            merged["conf"] = [f"{k}={v}" for k, v in value.items()] + list(given["conf"] or [])
-        elif param == "arg":
-            if ctx.get_parameter_source("arg") in (None, ParameterSource.DEFAULT):
-                merged["arg"] = [str(a) for a in (value if isinstance(value, list) else [value])]
-        elif ctx.get_parameter_source(param) in (None, ParameterSource.DEFAULT):
-            merged[param] = value
-    return merged
-
-
 # -- the commands -----------------------------------------------------------------------------
 
 
@@ -251,7 +205,6 @@ def from_file(path: Path, given: dict[str, Any], ctx: typer.Context) -> dict[str
 @with_output
 def deploy(
     inv: Invocation,
-    ctx: typer.Context,
     name: NameArgument = None,
     jar: Annotated[
         str | None,
@@ -265,7 +218,7 @@ def deploy(
     arg: ArgOption = None,
     parallelism: ParallelismOption = None,
     conf: ConfOption = None,
-    upgrade_mode: UpgradeModeOption = UpgradeMode.savepoint,
+    upgrade_mode: GivenUpgradeMode = None,
     allow_non_restored_state: AllowNonRestoredOption = False,
     drain: DrainOption = False,
     from_savepoint: FromSavepointOption = None,
@@ -274,16 +227,11 @@ def deploy(
         typer.Option("--fresh", help="Start the new revision without state."),
     ] = False,
     savepoint_dir: SavepointDirOption = None,
-    healthy_for: HealthyForOption = DEFAULTS["healthy_for"],
-    max_restarts: MaxRestartsOption = DEFAULTS["max_restarts"],
+    healthy_for: GivenHealthyFor = None,
+    max_restarts: GivenMaxRestarts = None,
     min_checkpoints: MinCheckpointsOption = None,
-    timeout: TimeoutOption = DEFAULTS["timeout"],
-    keep_jars: Annotated[
-        int,
-        typer.Option(
-            "--keep-jars", min=1, help="Keep the jars deploy uploaded for this many revisions."
-        ),
-    ] = 3,
+    timeout: GivenTimeout = None,
+    keep_jars: GivenKeepJars = None,
     no_rollback: Annotated[
         bool,
         typer.Option(
@@ -328,52 +276,22 @@ def deploy(
 
       flinkctl deploy orders-etl --jar target/orders-etl.jar -p 4 -o json
     """
-    from flinkctl.workflows.deploy import LATEST, Request
-    from flinkctl.workflows.health import Gate
+    from flinkctl.workflows.deploy_options import load
 
-    values: dict[str, Any] = {
-        "name": name, "jar": jar, "entry_class": entry_class, "arg": arg,
-        "parallelism": parallelism, "conf": conf, "upgrade_mode": upgrade_mode,
-        "allow_non_restored_state": allow_non_restored_state, "drain": drain,
-        "from_savepoint": from_savepoint, "fresh": fresh, "savepoint_dir": savepoint_dir,
-        "healthy_for": healthy_for, "max_restarts": max_restarts,
-        "min_checkpoints": min_checkpoints, "timeout": timeout, "keep_jars": keep_jars,
-        "no_rollback": no_rollback,
-    }  # fmt: skip
-    if file is not None:
-        values = from_file(file, values, ctx)
-    if not values["name"]:
-        raise UsageError("missing NAME (the job's name)", hint="give it, or `name:` in --file")
-    if not values["jar"]:
-        raise UsageError("missing --jar FILE|JAR", hint="give it, or `jar:` in --file")
-    jar_value = str(values["jar"])
-    restore = values["from_savepoint"]
-    request = Request(
-        name=str(values["name"]),
-        jar=jar_value,
-        jar_file=local_jar(jar_value),
-        entry_class=values["entry_class"],
-        args=tuple(values["arg"] or ()),
-        parallelism=values["parallelism"],
-        conf=configuration(values["conf"] or []),
-        upgrade_mode=UpgradeMode(values["upgrade_mode"]).value,
-        allow_non_restored_state=bool(values["allow_non_restored_state"]),
-        drain=bool(values["drain"]),
-        from_savepoint=restore if restore in (None, LATEST) else savepoint_path(restore),
-        fresh=bool(values["fresh"]),
-        savepoint_dir=values["savepoint_dir"],
-        gate=Gate(
-            healthy_for=duration(values["healthy_for"]),
-            max_restarts=int(values["max_restarts"]),
-            min_checkpoints=values["min_checkpoints"],
-            timeout=duration(values["timeout"]),
-        ),
-        timeout=duration(values["timeout"]),
-        keep_jars=int(values["keep_jars"]),
-        rollback=not values["no_rollback"],
-        dry_run=dry_run,
-    )
-    request.check()
+    # the options the user gave: flags set, values not None (deploy declares every other
+    # option None, the defaults are DeployOptions'); the rest are -f's or the defaults
+    given = {k: v for k, v in locals().items() if k in DeployOptions.names()}
+    given = {k: v for k, v in given.items() if v is not None and v is not False}
+    if "conf" in given:
+        given["conf"] = configuration(given["conf"])
+    if "arg" in given:
+        given["arg"] = tuple(given["arg"])
+    options = load(file, given)
+    request = options.request(local_jar)
+    for path, what in ((options.from_savepoint, "savepoint path"),
+                       (options.savepoint_dir, "savepoint directory")):  # fmt: skip
+        if path not in (None, LATEST):
+            savepoint_path(path, what)
     run_workflow(inv, catalog, lambda deployer: deployer.deploy(request))
 
 
@@ -391,11 +309,11 @@ def rollback(
             "--revision", min=1, help="Go to this revision (default: the previous good one)."
         ),
     ] = None,
-    healthy_for: HealthyForOption = DEFAULTS["healthy_for"],
-    max_restarts: MaxRestartsOption = DEFAULTS["max_restarts"],
+    healthy_for: HealthyForOption = DeployOptions.healthy_for,
+    max_restarts: MaxRestartsOption = DeployOptions.max_restarts,
     min_checkpoints: MinCheckpointsOption = None,
-    timeout: TimeoutOption = DEFAULTS["timeout"],
-    upgrade_mode: UpgradeModeOption = UpgradeMode.savepoint,
+    timeout: TimeoutOption = DeployOptions.timeout,
+    upgrade_mode: UpgradeModeOption = DeployOptions.upgrade_mode,
     from_savepoint: FromSavepointOption = None,
     conf: ConfOption = None,
     arg: ArgOption = None,
@@ -418,14 +336,12 @@ def rollback(
 
       flinkctl rollback orders-etl --revision 3 -o json
     """
-    from flinkctl.workflows.deploy import LATEST
     from flinkctl.workflows.health import Gate
 
     gate = Gate(healthy_for, max_restarts, min_checkpoints, timeout)
     if gate.healthy_for >= gate.timeout:
         raise UsageError("--healthy-for must be shorter than --timeout")
     restore = from_savepoint if from_savepoint in (None, LATEST) else savepoint_path(from_savepoint)
-    mode = UpgradeMode(upgrade_mode).value
     run_workflow(
         inv,
         catalog,
@@ -433,7 +349,7 @@ def rollback(
             name,
             revision,
             gate,
-            upgrade_mode=mode,
+            upgrade_mode=upgrade_mode,
             from_savepoint=restore,
             timeout=timeout,
             conf=configuration(conf or []),

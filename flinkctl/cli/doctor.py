@@ -130,9 +130,10 @@ def _data(results: "Results", all_jobs: bool, all_contexts: bool, glob: str | No
 
 def _emit(inv: Invocation, data: Any) -> None:
     from flinkctl.output.doctor import DOCTOR
+    from flinkctl.output.formats import OutputFormat
     from flinkctl.workflows.doctor import finding_lines
 
-    if inv.output.format == "jsonl":
+    if inv.output.format is OutputFormat.JSONL:
         inv.emit(finding_lines(data if isinstance(data, list) else [data]), DOCTOR)
     else:
         inv.emit(data, DOCTOR)

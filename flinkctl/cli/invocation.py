@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flinkctl.output.render import DOCUMENT_FORMATS, Settings
+from flinkctl.output.render import Settings
 from flinkctl.output.streams import IO
 
 if TYPE_CHECKING:
@@ -89,8 +89,8 @@ class Invocation:
             if self.context:
                 words += ["--context", self.context]
         words += list(args)
-        if self.output.format in DOCUMENT_FORMATS:
-            words += ["-o", self.output.format]
+        if self.output.format.is_document:
+            words += ["-o", self.output.format.value]
         import shlex
 
         return " ".join(shlex.quote(w) for w in words)
@@ -103,5 +103,5 @@ class Invocation:
 
     def note(self, message: str) -> None:
         """A status line on stderr (only with table output, so json logs stay clean)."""
-        if self.output.format in ("table", "wide"):
+        if self.output.format.is_human:
             self.io.say(message)

@@ -27,6 +27,7 @@ from flinkctl.errors import (
     UsageError,
 )
 from flinkctl.flink import UNSUCCESSFUL_STATES, JarUpload, all_running, is_hex_id, obj, objects
+from flinkctl.output.formats import OutputFormat
 
 if TYPE_CHECKING:  # flinkctl.client loads when a command runs, not when one completes
     from flinkctl.client.requests import Program, Restore
@@ -254,7 +255,7 @@ def delete(
 
 
 @app.command()
-@with_output(extra=("dot",))
+@with_output(extra=(OutputFormat.DOT,))
 @with_program
 def plan(inv: Invocation, jar: JarArgument, program: "Program") -> None:
     """Show the dataflow plan a jar would run, without running it (POST /jars/:jarid/plan).

@@ -310,13 +310,14 @@ def root(
       flinkctl --context prod jobs list -o json
     """
     from flinkctl.cli.common.options import set_output
+    from flinkctl.output.formats import OutputFormat
 
     invocation = ctx.ensure_object(Invocation)  # failures.run passes one; made here otherwise
     invocation.config, invocation.context, invocation.url = config, context, url
     invocation.verbose = verbose
     invocation.debug = debug
     invocation.io.color = not no_color
-    set_output(invocation.output, output or "table")
+    set_output(invocation.output, output or OutputFormat.TABLE.value)
     if version:
         _print_version(invocation)
         raise typer.Exit()

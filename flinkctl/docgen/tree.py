@@ -160,6 +160,8 @@ def _metavar(p: Any) -> str:
 
 
 def _default(p: Any) -> str | None:
+    if isinstance(p.show_default, str):  # described: the option's own default is a sentinel
+        return p.show_default
     value = p.default
     if (
         getattr(p, "is_flag", False)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 from flinkctl.flink import local_time, number
 
@@ -60,7 +61,9 @@ def text(value: Any) -> str:
     return str(value)
 
 
-KINDS = {
+# a column's kind (Column.kind): how its raw value is humanised
+Kind = Literal["text", "duration", "bytes", "time", "count", "ratio"]
+KINDS: dict[Kind, Callable[[Any], str]] = {
     "text": text,
     "duration": duration,
     "bytes": size,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flinkctl.flink import objects
+from flinkctl.output.formats import OutputFormat
 from flinkctl.output.humanize import text
 from flinkctl.output.render import Page, Settings, View, render
 from flinkctl.output.streams import IO
@@ -116,7 +117,7 @@ def plan_dot(body: dict) -> str:
 
 def render_plan(body: dict, settings: Settings, io: IO) -> None:
     """A plan on IO as PLAN renders it, or with `-o dot` (see `with_output(extra=...)`) as DOT."""
-    if settings.format == "dot":
+    if settings.format is OutputFormat.DOT:
         io.line(plan_dot(body))
     else:
         render(body, PLAN, settings, io)

@@ -1,4 +1,4 @@
-"""render(data, view, settings, io): one entry point for json | yaml | table | wide | name output.
+"""render(data, view, settings, io): one entry point for every output format (OutputFormat).
 
 A view draws on a `Page`: the run's streams (an `IO`) and whether it is -o wide; nothing here
 writes anywhere else."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from flinkctl.errors import UsageError
 from flinkctl.flink import (
@@ -18,11 +18,14 @@ from flinkctl.flink import (
     UNSUCCESSFUL_STATES,
     objects,
 )
-from flinkctl.output.humanize import KINDS
+from flinkctl.output.formats import OutputFormat
+from flinkctl.output.humanize import KINDS, Kind
 from flinkctl.output.streams import IO
 
-FORMATS = ("table", "wide", "json", "jsonl", "yaml", "name")
-DOCUMENT_FORMATS = ("json", "jsonl", "yaml")  # formats that print the data, not a view of it
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
 STATE_STYLES = {
     **dict.fromkeys(STARTING_STATES | {"IN_PROGRESS"}, "cyan"),
     "RUNNING": "green",
@@ -38,16 +41,21 @@ STATE_STYLES = {
 class Settings:
     """Output options of one invocation (the CLI keeps them on its Invocation)."""
 
-    format: str = "table"
+    format: OutputFormat = OutputFormat.TABLE
     query: str | None = None
     bare: bool = False  # --query without an explicit -o json|yaml: strings print bare
-    columns: list = field(default_factory=list)  # -o custom-columns: (header, JMESPath)
+    # -o custom-columns: (header, compiled JMESPath expression)
+    columns: list[tuple[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.format = OutputFormat(self.format)  # a script's Settings(format="json") too
 
 
 # How a column fits a terminal narrower than its table (see `table`):
-ID = "id"  # an id: never cut, wrapped or dropped
-FREE = "free"  # free text (a name, a path, a message): shortened with an ellipsis first
-KEEP = "keep"  # anything else: shown whole, or dropped (the rightmost first) when still too wide
+Fit = Literal["id", "free", "keep"]
+ID: Fit = "id"  # an id: never cut, wrapped or dropped
+FREE: Fit = "free"  # free text (a name, a path, a message): shortened with an ellipsis first
+KEEP: Fit = "keep"  # anything else: shown whole, or dropped (rightmost first) if still too wide
 
 
 @dataclass
@@ -57,9 +65,9 @@ class Column:
 
     header: str
     get: str | Callable[[Any], Any]
-    kind: str = "text"
+    kind: Kind = "text"
     wide: bool = False
-    fit: str = KEEP
+    fit: Fit = KEEP
 
     def value(self, row: Any) -> Any:
         """The raw value of this column for ROW."""
@@ -86,7 +94,9 @@ class View:
     """
 
     columns: list[Column] = field(default_factory=list)
-    rows: Callable[[Any], list] = lambda data: objects(data) if isinstance(data, list) else [data]
+    rows: Callable[[Any], list[Any]] = lambda data: (
+        objects(data) if isinstance(data, list) else [data]
+    )
     name: str | Callable[[Any], Any] | None = None
     detail: bool = False
     table: Callable[[Any, Page], None] | None = None
@@ -96,8 +106,8 @@ class View:
 def render(data: Any, view: View, settings: Settings, io: IO) -> None:
     """Print DATA with VIEW in SETTINGS' format on IO: json/yaml unchanged, tables humanised."""
     fmt = settings.format
-    page = Page(io, wide=fmt == "wide")
-    if fmt in DOCUMENT_FORMATS:
+    page = Page(io, wide=fmt is OutputFormat.WIDE)
+    if fmt.is_document:
         if settings.query:
             from flinkctl.output.query import apply, bare
 
@@ -106,15 +116,15 @@ def render(data: Any, view: View, settings: Settings, io: IO) -> None:
                 io.write("".join(line + "\n" for line in lines))
                 return
         text = dump(data, fmt).rstrip("\n")
-        if text or fmt != "jsonl":  # an empty list is no line at all in JSON Lines
+        if text or fmt is not OutputFormat.JSONL:  # an empty list is no line at all in JSON Lines
             io.line(text)
-    elif fmt == "name":
+    elif fmt is OutputFormat.NAME:
         if view.name is None:
             raise UsageError("-o name is not supported by this command")
         getter = Column("", view.name)
         for row in view.rows(data):
             io.line(str(getter.value(row)))
-    elif fmt == "custom-columns":
+    elif fmt is OutputFormat.CUSTOM_COLUMNS:
         rows = [data] if view.detail else view.rows(data)
         page.table(
             [name for name, _ in settings.columns],
@@ -123,21 +133,22 @@ def render(data: Any, view: View, settings: Settings, io: IO) -> None:
     elif view.table is not None:
         view.table(data, page)
     elif view.detail:
-        pairs = [(c.header, c.cell(data)) for c in view.columns if fmt == "wide" or not c.wide]
+        pairs = [(c.header, c.cell(data)) for c in view.columns if page.wide or not c.wide]
         page.details(pairs)
     else:
         page.rows_table(view.columns, view.rows(data), view.empty)
 
 
-def dump(data: Any, fmt: str) -> str:
+def dump(data: Any, fmt: OutputFormat | str) -> str:
     """JSON (indented), JSON Lines (a list: one compact document per item; anything else: one
-    line) or YAML text of DATA, never through Rich markup."""
-    if fmt == "jsonl":
+    line) or YAML text of DATA, never through Rich markup. FMT: a document format, or its name."""
+    fmt = OutputFormat(fmt)
+    if fmt is OutputFormat.JSONL:
         items = data if isinstance(data, list) else [data]
         return "".join(
             json.dumps(i, ensure_ascii=False, separators=(",", ":")) + "\n" for i in items
         )
-    if fmt == "yaml":
+    if fmt is OutputFormat.YAML:
         from flinkctl.output.yamltext import dump as plain_yaml
 
         text = plain_yaml(data)  # PyYAML's text of plain data, faster; else PyYAML itself
@@ -158,7 +169,7 @@ FREE_MIN = 12  # the fewest cells free text is shortened to before columns are d
 
 
 def fit_widths(
-    natural: list[int], headers: list[str], fits: list[str], limit: int
+    natural: list[int], headers: list[str], fits: list[Fit], limit: int
 ) -> list[int | None]:
     """Column widths for a terminal LIMIT cells wide (None: the column is dropped). Columns keep
     their NATURAL width if the table fits; otherwise FREE text shrinks (to FREE_MIN cells or its
@@ -184,7 +195,7 @@ def fit_widths(
     return widths
 
 
-def _line(cells: list, shown: list[int], widths: list, line):
+def _line(cells: list[Any], shown: list[int], widths: list[Any], line: Text) -> Text:
     """One row of a terminal table into LINE (a Rich Text): the SHOWN CELLS (text or Text,
     keeping their styles) padded to WIDTHS, or cut with an ellipsis (FREE text only gets
     narrower than its cells, see `fit_widths`)."""
@@ -224,7 +235,7 @@ def _cells(text: str) -> int:
 
 
 def fields(
-    data: dict, columns: list[Column], wide: bool = True, labels: bool = False
+    data: dict[str, Any], columns: list[Column], wide: bool = True, labels: bool = False
 ) -> list[tuple[str, str]]:
     """FIELD/VALUE pairs of DATA over COLUMNS (wide-only columns with WIDE), for `details`;
     LABELS turns table headers into field labels ('TASK MANAGER' -> 'Task manager')."""
@@ -256,7 +267,7 @@ class Page:
         """One line of data."""
         self.io.line(text)
 
-    def console(self):
+    def console(self) -> Console:
         """A Rich console on the data stream (see IO.console)."""
         return self.io.console()
 
@@ -264,7 +275,7 @@ class Page:
         self,
         headers: list[str],
         rows: list[list[Any]],
-        fits: list[str] | None = None,
+        fits: list[Fit] | None = None,
         empty: str | None = None,
     ) -> None:
         """Tab-separated, untruncated lines when piped. On a terminal: aligned columns under a
@@ -307,7 +318,7 @@ class Page:
                 row[i].stylize(STATE_STYLES.get(row[i].plain, ""))
             con.print(_line(row, shown, widths, Text()), soft_wrap=True)
 
-    def rows_table(self, columns: list[Column], rows: list, empty: str | None = None) -> None:
+    def rows_table(self, columns: list[Column], rows: list[Any], empty: str | None = None) -> None:
         """A table of ROWS over COLUMNS (wide-only columns with -o wide); EMPTY: see `table`."""
         cols = [c for c in columns if self.wide or not c.wide]
         cells = [[c.cell(r) for c in cols] for r in rows]

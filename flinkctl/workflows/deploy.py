@@ -40,7 +40,10 @@ from flinkctl.errors import (
     WaitTimeout,
 )
 from flinkctl.flink import ENDED_STATES, Json, jar_id, trace_summary
+from flinkctl.strenum import StrEnum
 from flinkctl.workflows import deploy_plan, health
+from flinkctl.workflows.deploy_options import LATEST, DeployOptions, UpgradeMode
+from flinkctl.workflows.health import Health
 from flinkctl.workflows.revisions import (
     History,
     Known,
@@ -59,25 +62,48 @@ if TYPE_CHECKING:
     from flinkctl.client import FlinkClient
     from flinkctl.client.poller import Poller
 
-UPGRADE_MODES = ("savepoint", "last-state", "stateless")
+
+class Result(StrEnum):
+    """How a deploy or rollback ended: the report's `result` (its exit code: RESULT_CODES)."""
+
+    DEPLOYED = "deployed"
+    UNCHANGED = "unchanged"  # the same program runs (gated again if its gate never passed)
+    PLANNED = "planned"  # --dry-run
+    REFUSED = "refused"  # nothing was touched
+    ROLLED_BACK = "rolled-back"  # the previous revision runs again, healthy
+    SUPERSEDED = "superseded"  # another deploy or rollback of NAME took over meanwhile
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # SIGINT or SIGTERM
+
+
+class Status(StrEnum):
+    """A step's status."""
+
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+    WARNING = "warning"  # after a healthy gate: the deploy succeeded (tidy)
+    PLANNED = "planned"  # --dry-run
+
+
 RESULT_CODES = {
-    "deployed": ExitCode.OK,
-    "unchanged": ExitCode.OK,
-    "planned": ExitCode.OK,
-    "refused": ExitCode.USAGE,
-    "rolled-back": ExitCode.ROLLED_BACK,
-    "superseded": ExitCode.SUPERSEDED,
-    "failed": ExitCode.FAILED,
-    "interrupted": ExitCode.INTERRUPTED,
+    Result.DEPLOYED: ExitCode.OK,
+    Result.UNCHANGED: ExitCode.OK,
+    Result.PLANNED: ExitCode.OK,
+    Result.REFUSED: ExitCode.USAGE,
+    Result.ROLLED_BACK: ExitCode.ROLLED_BACK,
+    Result.SUPERSEDED: ExitCode.SUPERSEDED,
+    Result.FAILED: ExitCode.FAILED,
+    Result.INTERRUPTED: ExitCode.INTERRUPTED,
 }
 CANNOT_MAP = "Cannot map checkpoint/savepoint state"
-LATEST = "latest"  # --from-savepoint latest: NAME's newest savepoint (flinkctl savepoint latest)
 DUPLICATE = "Duplicate"  # DuplicateJobSubmissionException / DuplicateApplicationSubmission...
 APPEAR_WITHIN = 60.0  # seconds to wait for a job whose run request lost its answer
 STATS_WITHIN = 6.0  # seconds to wait for an ended job's statistics to show its savepoint
 STOP_SETTLE = 5.0  # seconds a job whose stop failed may take to end after all
 RESUME_DEPTH = 3  # how many of NAME's newest jobs a re-run looks through for a stop savepoint
-VERDICTS = ("healthy", "unhealthy")  # outcomes of a job that ran
+VERDICTS = (Health.HEALTHY, Health.UNHEALTHY)  # outcomes of a job that ran
+NOT_STARTED = "not-started"  # the outcome of a start whose run request failed
 INTENT_WINDOW_MS = 15 * 60_000  # a catalog row younger than this may be another run's intent
 
 
@@ -85,15 +111,15 @@ INTENT_WINDOW_MS = 15 * 60_000  # a catalog row younger than this may be another
 class Step:
     """One step of a deploy as the report lists it."""
 
-    step: str
-    status: str = "running"  # running | ok | failed | skipped | planned
+    name: str
+    status: Status = Status.RUNNING
     duration_ms: int = 0
     detail: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "step": self.step,
-            "status": self.status,
+            "step": self.name,
+            "status": self.status.value,
             "duration-ms": self.duration_ms,
             "detail": self.detail,
         }
@@ -104,8 +130,7 @@ class Report:
     """The outcome of a deploy or rollback: what runs now, how it got there, and why not."""
 
     name: str
-    result: str = "failed"  # deployed | unchanged | refused | rolled-back | superseded |
-    # failed | planned | interrupted
+    result: Result = Result.FAILED
     revision: int | None = None  # the revision running at the end
     job_id: str | None = None  # the job running at the end
     previous_job_id: str | None = None  # the job that ran before
@@ -122,14 +147,14 @@ class Report:
     def exit_code(self) -> int:
         if self.timed_out:
             return int(ExitCode.TIMEOUT)
-        if self.result == "interrupted" and self.signal == 15:
+        if self.result is Result.INTERRUPTED and self.signal == 15:
             return int(ExitCode.TERMINATED)
         return int(RESULT_CODES[self.result])
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "result": self.result,
+            "result": self.result.value,
             "revision": self.revision,
             "job-id": self.job_id,
             "previous-job-id": self.previous_job_id,
@@ -170,7 +195,8 @@ class Silent:
 
 @dataclass
 class Request:
-    """What `flinkctl deploy` was asked to do."""
+    """What the executor does: a deploy's options resolved (DeployOptions.request, where
+    they and their defaults are declared), or a rollback's."""
 
     name: str
     jar: str  # a local jar file, or an uploaded jar's id, id prefix or file name
@@ -179,22 +205,24 @@ class Request:
     args: tuple[str, ...] = ()
     parallelism: int | None = None
     conf: dict[str, str] = field(default_factory=dict)
-    upgrade_mode: str = "savepoint"
+    upgrade_mode: UpgradeMode = DeployOptions.upgrade_mode
     allow_non_restored_state: bool = False
     drain: bool = False
     from_savepoint: str | None = None
     fresh: bool = False
     savepoint_dir: str | None = None
     gate: health.Gate = field(default_factory=health.Gate)
-    timeout: float = 300.0  # waiting for the old job's savepoint, stop or cancellation
-    keep_jars: int = 3
+    timeout: float = DeployOptions.timeout  # the old job's savepoint, stop or cancellation
+    keep_jars: int = DeployOptions.keep_jars
     rollback: bool = True
     dry_run: bool = False
 
     def check(self) -> None:
         """Refuse contradictory options before any request."""
-        if self.upgrade_mode not in UPGRADE_MODES:
-            raise UsageError(f"unknown --upgrade-mode {self.upgrade_mode!r}")
+        try:
+            self.upgrade_mode = UpgradeMode(self.upgrade_mode)
+        except ValueError:
+            raise UsageError(f"unknown --upgrade-mode {self.upgrade_mode!r}") from None
         if self.drain and self.rollback:
             raise UsageError(
                 "--drain fires timers and windows, so its savepoint is no place to roll back to",
@@ -209,7 +237,7 @@ class Request:
 class Stop(Exception):
     """Ends a workflow early with RESULT and CAUSE (and a hint)."""
 
-    def __init__(self, result: str, cause: str, hint: str | None = None) -> None:
+    def __init__(self, result: Result, cause: str, hint: str | None = None) -> None:
         super().__init__(cause)
         self.result, self.cause, self.hint = result, cause, hint
 
@@ -280,9 +308,9 @@ class Deployer:
         revision: int | None = None,
         gate: health.Gate | None = None,
         *,
-        upgrade_mode: str = "savepoint",
+        upgrade_mode: UpgradeMode = DeployOptions.upgrade_mode,
         from_savepoint: str | None = None,
-        timeout: float = 300.0,
+        timeout: float = DeployOptions.timeout,
         conf: dict[str, str] | None = None,
         args: tuple[str, ...] = (),
     ) -> Report:
@@ -317,19 +345,19 @@ class Deployer:
             self.finish(stop)
         except WaitTimeout as exc:
             self.report.timed_out = True
-            self.finish(Stop("failed", exc.message, exc.hint or self.recover_hint()))
+            self.finish(Stop(Result.FAILED, exc.message, exc.hint or self.recover_hint()))
         except FlinkctlError as exc:
             if not self.changed and isinstance(exc, UnreachableError | AuthError):
                 self.delete_upload()
                 raise
             if not self.changed:
-                self.finish(Stop("refused", failure(exc), exc.hint))
+                self.finish(Stop(Result.REFUSED, failure(exc), exc.hint))
             else:  # what runs and the state to recover from, beside the error's own hint
                 hint = "; ".join(h for h in (exc.hint, self.recover_hint()) if h)
-                self.finish(Stop("failed", failure(exc), hint))
+                self.finish(Stop(Result.FAILED, failure(exc), hint))
         except sqlite3.Error as exc:  # the local catalog, before the first change
             self.finish(Stop(
-                "failed" if self.changed else "refused",
+                Result.FAILED if self.changed else Result.REFUSED,
                 f"the catalog {self.catalog.path}: {exc}",
                 "the cluster was not touched" if not self.changed else None,
             ))  # fmt: skip
@@ -339,9 +367,9 @@ class Deployer:
         """The report of a run stopped by signal SIGNUM: what runs as far as this run knows,
         the state to recover from, and the command that resumes."""
         report = self.report
-        last = next((s.step for s in reversed(report.steps) if s.status == "failed"), None)
+        last = next((s.name for s in reversed(report.steps) if s.status is Status.FAILED), None)
         name = {2: "SIGINT", 15: "SIGTERM"}.get(signum, f"signal {signum}")
-        report.result, report.signal = "interrupted", signum
+        report.result, report.signal = Result.INTERRUPTED, signum
         report.cause = f"interrupted by {name}" + (f" during {last}" if last else "")
         if not self.changed:
             report.hint = "nothing was changed on the cluster"
@@ -443,7 +471,7 @@ class Deployer:
             current = self.current(known)
             resume = self.resume_point(known) if current is None else None
             if current is None and resume is None:
-                raise Stop("refused", f"no job named {name!r} runs: nothing to roll back")
+                raise Stop(Result.REFUSED, f"no job named {name!r} runs: nothing to roll back")
             if resume is not None:  # an interrupted rollback (or deploy) stopped it: go on
                 current, path = resume
                 self.report.savepoint = path
@@ -462,7 +490,7 @@ class Deployer:
             uploaded = {f.get("id") for f in self.client.jars().get("files") or []}
             if target.spec.jar_id not in uploaded:
                 raise Stop(
-                    "refused",
+                    Result.REFUSED,
                     f"the jar of revision {target.revision} ({target.spec.jar_id}) is no "
                     "longer uploaded",
                     hint=f"deploy it again: flinkctl deploy {name} --jar FILE ...",
@@ -500,12 +528,12 @@ class Deployer:
             self.local("the running revision", lambda: self.catalog.add(entry))
         verdict = self.gate(current.job_id, req.gate, "health", since_now=True)
         verdict = self.still_running(current.job_id, verdict)
-        if verdict.status == "healthy":
+        if verdict.status is Health.HEALTHY:
             self.report.notes.append(
                 f"revision {record.revision} (job {current.job_id}) had no passed health gate "
                 "on record: gated it again, healthy"
             )
-            self.report.result = "unchanged"
+            self.report.result = Result.UNCHANGED
             self.report.revision, self.report.job_id = record.revision, current.job_id
             self.started = None
             return
@@ -533,13 +561,13 @@ class Deployer:
         try:
             yield step
         except BaseException as exc:
-            step.status = "failed"
+            step.status = Status.FAILED
             if not step.detail:
                 step.detail = exc.cause if isinstance(exc, Stop) else str(exc)
             raise
         else:
-            if step.status == "running":
-                step.status = "ok"
+            if step.status is Status.RUNNING:
+                step.status = Status.OK
         finally:
             step.duration_ms = int((time.monotonic() - began) * 1000)
             self.listener.finished(step)
@@ -562,7 +590,7 @@ class Deployer:
         if len(running) > 1:
             listing = "; ".join(f"{k.job_id} {k.state}" for k in running)
             raise Stop(
-                "refused",
+                Result.REFUSED,
                 f"{len(running)} jobs named {known.name!r} run: {listing}",
                 hint="cancel all but one (flinkctl jobs cancel JOB), then deploy again",
             )
@@ -620,7 +648,7 @@ class Deployer:
                     self.report.savepoint = path
                     return resume
                 raise Stop(
-                    "refused",
+                    Result.REFUSED,
                     f"no job named {req.name!r} runs, but it ran before (jobs "
                     f"{', '.join(k.job_id for k in ran[-3:])}): starting it without "
                     "state would drop that state",
@@ -629,7 +657,7 @@ class Deployer:
             return None
         if current.record is None and req.rollback:
             raise Stop(
-                "refused",
+                Result.REFUSED,
                 f"job {current.job_id} ({req.name}) has no deploy record, so a failed deploy "
                 "could not roll back to it",
                 hint="deploy once with --no-rollback to take it over",
@@ -690,33 +718,33 @@ class Deployer:
         the cluster before anything changes; a refusal stops here, untouched."""
         if current is None:
             return None
-        jid = current.job_id
+        jid, mode = current.job_id, req.upgrade_mode
         job: Json = {"jid": jid}
-        if req.upgrade_mode == "savepoint":
+        if mode is UpgradeMode.SAVEPOINT:
             job = {**self.client.job(jid), "jid": jid}
         config = checkpoints = None
         newest: tuple[str, int] | None = None
         clean = deploy_plan.running_cleanly(job) if stoppable is None else stoppable
-        if req.upgrade_mode == "last-state" or (req.upgrade_mode == "savepoint" and not clean):
+        if mode is UpgradeMode.LAST_STATE or (mode is UpgradeMode.SAVEPOINT and not clean):
             config = self._optional(lambda: self.client.checkpoint_config(jid))
             if deploy_plan.retains_on_cancel(config):
                 checkpoints = self._optional(lambda: self.client.checkpoint_stats(jid))
-        if req.upgrade_mode == "savepoint" and not clean:
+        if mode is UpgradeMode.SAVEPOINT and not clean:
             from flinkctl.workflows.savepoints import known
 
             found = known(self.client, self.catalog, req.name).newest(req.name)
             if found is not None and found.path:
                 newest = (found.path, found.started_ms)
         choice = deploy_plan.choose_state(
-            req.upgrade_mode, job, config, checkpoints, newest, _now_ms(), stoppable=stoppable
+            mode, job, config, checkpoints, newest, _now_ms(), stoppable=stoppable
         )
         if choice.how == "refuse":
             hint = "the running job was not touched"
-            if req.upgrade_mode == "last-state":
+            if mode is UpgradeMode.LAST_STATE:
                 hint = ("use --upgrade-mode savepoint, or set execution.checkpointing."
                         "externalized-checkpoint-retention: RETAIN_ON_CANCELLATION")  # fmt: skip
-            raise Stop("refused", choice.reason, hint=hint)
-        if choice.how in ("checkpoint", "savepoint") and req.upgrade_mode == "savepoint":
+            raise Stop(Result.REFUSED, choice.reason, hint=hint)
+        if choice.how in ("checkpoint", "savepoint") and mode is UpgradeMode.SAVEPOINT:
             self.report.notes.append(choice.reason)
         return choice
 
@@ -730,7 +758,7 @@ class Deployer:
         found = resolve_secrets(spec, local, conf=req.conf, args=req.args or None)
         if found.spec is None:
             raise Stop(
-                "refused",
+                Result.REFUSED,
                 f"revision {revision}, which a rollback starts, needs secret values the "
                 f"cluster does not keep and this run was not given: {', '.join(found.missing)}",
                 hint="give them as deploy did (-D key=value, --arg ...), or run this where "
@@ -763,7 +791,7 @@ class Deployer:
         )
         if short is not None:
             raise Stop(
-                "refused",
+                Result.REFUSED,
                 short,
                 hint="lower -p, add TaskManagers or slots (taskmanager.numberOfTaskSlots), or "
                 "run the adaptive scheduler; the running job was not touched",
@@ -780,7 +808,7 @@ class Deployer:
             except (sqlite3.Error, FlinkctlError) as exc:
                 message = exc.message if isinstance(exc, FlinkctlError) else str(exc)
                 raise Stop(
-                    "refused",
+                    Result.REFUSED,
                     f"cannot write the catalog {self.catalog.path}: {message}",
                     hint="the cluster was not touched; try again when no other flinkctl "
                     "holds it, or point --catalog at a writable file",
@@ -806,7 +834,7 @@ class Deployer:
             if isinstance(exc, UnreachableError | AuthError):
                 raise
             raise Stop(
-                "refused",
+                Result.REFUSED,
                 f"the program fails before it starts: {failure(exc)}",
                 hint="the running job was not touched",
             ) from exc
@@ -815,7 +843,7 @@ class Deployer:
         name = planned_job.get("name")
         if name != req.name:
             raise Stop(
-                "refused",
+                Result.REFUSED,
                 f"the program names its job {name!r}, not {req.name!r}",
                 hint="NAME is the name the program passes to execute()",
             )
@@ -839,7 +867,7 @@ class Deployer:
                 assert choice is not None
                 if choice.how == "stop":
                     raise Stop(
-                        "failed",
+                        Result.FAILED,
                         f"stop-with-savepoint of job {jid} failed: {refused.cause}",
                         hint=f"job {jid} still runs ({refused.state}); nothing changed",
                     ) from refused
@@ -853,7 +881,7 @@ class Deployer:
         with self.step("checkpoint") as step:
             checkpoint = deploy_plan.newest_checkpoint(dict(self.client.checkpoint_stats(jid)))
             if checkpoint is None:
-                raise Stop("failed", f"cancelled job {jid} left no retained checkpoint")
+                raise Stop(Result.FAILED, f"cancelled job {jid} left no retained checkpoint")
             self.report.savepoint = step.detail = str(checkpoint["external_path"])
         return self.report.savepoint
 
@@ -895,7 +923,7 @@ class Deployer:
                     self.planned_generation, f"job {jid} ended ({state}) while this run stopped it"
                 )
                 raise Stop(
-                    "failed",
+                    Result.FAILED,
                     f"job {jid} ended ({state}) while this run was stopping it, with no "
                     "savepoint, and no newer deploy of this name started",
                 ) from exc
@@ -949,8 +977,8 @@ class Deployer:
         if started is not None:
             verdict = self.gate(started, req.gate, "health")
             verdict = self.still_running(started, verdict)
-            if verdict.status == "healthy":
-                self.report.result = "deployed"
+            if verdict.status is Health.HEALTHY:
+                self.report.result = Result.DEPLOYED
                 self.report.revision, self.report.job_id = record.revision, started
                 return
             cause = f"revision {record.revision} is not healthy: {verdict.reason}"
@@ -976,7 +1004,7 @@ class Deployer:
         self.superseded_check(record.generation, cause)
         if not req.rollback:
             raise Stop(
-                "failed",
+                Result.FAILED,
                 cause,
                 hint=self.recover_hint() + (f"; job {started} is left as it is" if started else ""),
             )
@@ -987,7 +1015,7 @@ class Deployer:
             self.cancelling = None
         if back is None:
             raise Stop(
-                "failed", cause + "; no previous revision to roll back to", self.recover_hint()
+                Result.FAILED, cause + "; no previous revision to roll back to", self.recover_hint()
             )
         back_record = Record(
             record.name,
@@ -1004,21 +1032,21 @@ class Deployer:
         again = self.start(back_record, back_state, "rollback")
         if again is None:
             raise Stop(
-                "failed",
+                Result.FAILED,
                 f"{cause}; the rollback did not start either: {self.report.cause}",
                 self.recover_hint(),
             )
         verdict = self.still_running(again, self.gate(again, req.gate, "rollback-health"))
-        if verdict.status != "healthy":
+        if verdict.status is not Health.HEALTHY:
             self.superseded_check(back_record.generation, f"{cause}; the rollback ended")
             self.report.job_id = again
             raise Stop(
-                "failed",
+                Result.FAILED,
                 f"{cause}; revision {back.revision} is not healthy either: {verdict.reason}",
                 self.recover_hint(),
             )
         self.report.revision, self.report.job_id = back.revision, again
-        raise Stop("rolled-back", cause, _unmapped_hint(cause, record))
+        raise Stop(Result.ROLLED_BACK, cause, _unmapped_hint(cause, record))
 
     def still_ours(self, record: Record) -> None:
         """At the end of a deploy: the report names a job that still runs, unless a newer
@@ -1031,12 +1059,12 @@ class Deployer:
     def still_running(self, job_id: str, verdict: health.Verdict) -> health.Verdict:
         """A healthy VERDICT holds only if job JOB_ID still runs now: the gate's reads are not
         taken at one instant, and another deploy may have stopped the job meanwhile."""
-        if verdict.status != "healthy":
+        if verdict.status is not Health.HEALTHY:
             return verdict
         state = self.client.job_status(job_id).get("status")
         if state == "RUNNING":
             return verdict
-        return health.Verdict("unhealthy", f"the job is {state} right after its gate passed")
+        return health.Verdict(Health.UNHEALTHY, f"the job is {state} right after its gate passed")
 
     def superseded_check(self, generation: int, cause: str) -> None:
         """Before a destructive step: when a newer generation of NAME started (another deploy
@@ -1049,7 +1077,7 @@ class Deployer:
         self.report.job_id, self.report.revision = runs, newer.record.revision
         self.started = None
         raise Stop(
-            "superseded",
+            Result.SUPERSEDED,
             f"{cause}; meanwhile another deploy or rollback of {self.report.name!r} started "
             f"revision {newer.record.revision} as job {newer.job_id} ({newer.state}), which "
             "now owns the name: this run changes nothing more",
@@ -1087,25 +1115,25 @@ class Deployer:
                 if isinstance(exc, UnreachableError):
                     if not self.appeared(new_id):
                         self.local("the failed start", lambda: self.catalog.set_outcome(
-                            self.cluster, new_id, "not-started"))  # fmt: skip
+                            self.cluster, new_id, NOT_STARTED))  # fmt: skip
                         raise
                     step.detail += " (the answer to the run request was lost: found the job)"
                     self.started = new_id
                     return new_id
                 cause = failure(exc)
                 self.local("the failed start", lambda: self.catalog.set_outcome(
-                    self.cluster, new_id, "not-started"))  # fmt: skip
+                    self.cluster, new_id, NOT_STARTED))  # fmt: skip
                 if DUPLICATE in cause:
-                    step.status, step.detail = "failed", f"job id {new_id} is taken"
+                    step.status, step.detail = Status.FAILED, f"job id {new_id} is taken"
                     self.upload_used = used_before  # refused: no job of this run used it
                     self.superseded_check(record.generation - 1, f"job id {new_id} is taken")
                     raise Stop(
-                        "refused" if self.report.previous_job_id is None else "failed",
+                        Result.REFUSED if self.report.previous_job_id is None else Result.FAILED,
                         f"job id {new_id} is taken: another deploy or rollback of "
                         f"{record.name!r} started generation {record.generation} at the same "
                         "moment",
                     ) from exc
-                step.status = "failed"
+                step.status = Status.FAILED
                 step.detail = cause
                 self.report.cause = cause
                 return None
@@ -1144,15 +1172,15 @@ class Deployer:
             except FlinkctlError as exc:
                 if isinstance(exc, UnreachableError | AuthError):
                     raise
-                verdict, note = health.Verdict("unhealthy", failure(exc)), None
+                verdict, note = health.Verdict(Health.UNHEALTHY, failure(exc)), None
             step.detail = verdict.reason
             if note and note not in self.report.notes:
                 self.report.notes.append(note)
-            outcome = "healthy" if verdict.status == "healthy" else "unhealthy"
+            outcome = Health.HEALTHY if verdict.status is Health.HEALTHY else Health.UNHEALTHY
             self.local(f"the health of job {job_id}",
                        lambda: self.catalog.set_outcome(self.cluster, job_id, outcome))  # fmt: skip
-            if outcome != "healthy":
-                step.status = "failed"
+            if outcome is not Health.HEALTHY:
+                step.status = Status.FAILED
         return verdict
 
     def tidy(self, req: Request, record: Record) -> None:
@@ -1170,7 +1198,7 @@ class Deployer:
                     self.client.delete_jar(jar)
             except (FlinkctlError, sqlite3.Error) as exc:
                 message = exc.message if isinstance(exc, FlinkctlError) else str(exc)
-                step.status, step.detail = "warning", f"old jars not deleted: {message}"
+                step.status, step.detail = Status.WARNING, f"old jars not deleted: {message}"
                 self.report.notes.append(f"warning: {step.detail} (the deploy succeeded)")
                 return
             step.detail = f"deleted {len(gone)} old jar(s)" if gone else "nothing to delete"
@@ -1179,7 +1207,7 @@ class Deployer:
 
     def unchanged(self, current: Known) -> None:
         assert current.record is not None
-        self.report.result = "unchanged"
+        self.report.result = Result.UNCHANGED
         self.report.revision, self.report.job_id = current.record.revision, current.job_id
 
     def planned(
@@ -1203,13 +1231,13 @@ class Deployer:
         if req.rollback and current is not None:
             self._planned("rollback", "if unhealthy: start the running revision again")
         self.delete_upload()
-        self.report.result = "planned"
+        self.report.result = Result.PLANNED
         if current is not None:
             self.report.job_id = current.job_id
             self.report.revision = current.record.revision if current.record else None
 
     def _planned(self, name: str, detail: str) -> None:
-        self.report.steps.append(Step(name, "planned", 0, detail))
+        self.report.steps.append(Step(name, Status.PLANNED, 0, detail))
 
     def delete_upload(self) -> None:
         """Delete the jar this deploy uploaded, unless a job was started with it (a newer
@@ -1222,14 +1250,14 @@ class Deployer:
                 self.client.delete_jar(jar)
                 step.detail = f"deleted the upload {jar}"
             except FlinkctlError as exc:
-                step.status, step.detail = "failed", f"could not delete {jar}: {exc.message}"
+                step.status, step.detail = Status.FAILED, f"could not delete {jar}: {exc.message}"
 
     def finish(self, stop: Stop) -> None:
-        if stop.result in ("refused", "superseded"):
+        if stop.result in (Result.REFUSED, Result.SUPERSEDED):
             self.delete_upload()
-        elif stop.result == "failed" and not stop.hint:
+        elif stop.result is Result.FAILED and not stop.hint:
             stop.hint = self.recover_hint()
-        if stop.result == "failed" and self.report.job_id is None and self.started:
+        if stop.result is Result.FAILED and self.report.job_id is None and self.started:
             self.report.job_id = self.started  # it runs, ungated: the report says so
         self.report.result = stop.result
         self.report.cause = stop.cause
@@ -1272,21 +1300,21 @@ class Deployer:
             found = known.revision(revision)
             if found is None:
                 raise Stop(
-                    "refused",
+                    Result.REFUSED,
                     f"revision {revision} of {known.name!r} is not known here or on the cluster",
                     hint=f"see flinkctl jobs history {known.name}",
                 )
             return found
         if current.record is None:
             raise Stop(
-                "refused",
+                Result.REFUSED,
                 f"job {current.job_id} has no deploy record to find the previous revision in",
                 hint="name one with --revision N (see flinkctl jobs history)",
             )
         prev = current.record.previous
         if prev is None:
             raise Stop(
-                "refused",
+                Result.REFUSED,
                 f"revision {current.record.revision} records no previous revision",
                 hint="name one with --revision N (see flinkctl jobs history)",
             )

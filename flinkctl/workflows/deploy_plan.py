@@ -15,6 +15,8 @@ from typing import Any
 
 from flinkctl.flink import CHECKPOINTING_VERTEX_STATES, Json, all_running
 from flinkctl.sensitive import MASK, mask_args, mask_conf
+from flinkctl.workflows.deploy_options import UpgradeMode
+from flinkctl.workflows.health import Health
 from flinkctl.workflows.revisions import Known, Record, Spec, same_values
 
 
@@ -53,7 +55,7 @@ def newest_checkpoint(stats: Json | None) -> Json | None:
 
 
 def choose_state(
-    mode: str,
+    mode: UpgradeMode,
     job: Json,
     checkpoint_config: Json | None,
     checkpoints: Json | None,
@@ -68,11 +70,11 @@ def choose_state(
     (path, trigger time) of its name, else it is refused untouched. STOPPABLE False: Flink
     failed a stop while the job runs (a crash loop caught between two restarts)."""
     jid = job.get("jid", "")
-    if mode == "stateless":
+    if mode is UpgradeMode.STATELESS:
         return StateChoice("none", f"cancel job {jid}, start without state")
     retained = retains_on_cancel(checkpoint_config)
     checkpoint = newest_checkpoint(checkpoints)
-    if mode == "last-state":
+    if mode is UpgradeMode.LAST_STATE:
         if not retained:
             return StateChoice(
                 "refuse",
@@ -165,12 +167,12 @@ def slot_shortfall(
     return f"the new revision needs {needed} slots; {where}{frees}"
 
 
-def latest_is_taken(mode: str, running: bool) -> bool:
+def latest_is_taken(mode: UpgradeMode, running: bool) -> bool:
     """What `--from-savepoint latest` means: with a running job and a mode that takes its state
     (savepoint, last-state), the state this deploy takes from it, the newest there is; without
     a running job, or with `stateless` (which takes none), NAME's newest savepoint, resolved
     before anything changes."""
-    return running and mode != "stateless"
+    return running and mode is not UpgradeMode.STATELESS
 
 
 def never_passed(job: Known) -> bool:
@@ -179,7 +181,7 @@ def never_passed(job: Known) -> bool:
     (a first deploy that failed: running it again is a first deploy again)."""
     record = job.record
     return (
-        job.outcome == "unhealthy"
+        job.outcome == Health.UNHEALTHY
         and record is not None
         and record.restored_from is None
         and record.previous is None
@@ -191,8 +193,8 @@ def last_good(jobs: Iterable[Known]) -> Known | None:
     the cluster shows with a record: the newest judged healthy here, else the newest that was
     stopped with a savepoint (FINISHED: it ran until a deploy replaced it), else the newest not
     judged unhealthy."""
-    shown = [k for k in jobs if k.job is not None and k.record and k.outcome != "unhealthy"]
-    for fits in (lambda k: k.outcome == "healthy", lambda k: k.state == "FINISHED", bool):
+    shown = [k for k in jobs if k.job is not None and k.record and k.outcome != Health.UNHEALTHY]
+    for fits in (lambda k: k.outcome == Health.HEALTHY, lambda k: k.state == "FINISHED", bool):
         found = [k for k in shown if fits(k)]
         if found:
             return found[-1]
@@ -203,7 +205,7 @@ def owes_gate(current: Known) -> bool:
     """Whether the running revision's health gate never passed: no healthy outcome is recorded
     (a deploy killed during its gate, a fresh CI runner with an empty catalog, a revision left
     unhealthy by --no-rollback). Such a revision is gated again, never reported unchanged."""
-    return current.outcome != "healthy"
+    return current.outcome != Health.HEALTHY
 
 
 def newer_generation(jobs: Iterable[Known], generation: int) -> Known | None:

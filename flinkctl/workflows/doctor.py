@@ -35,7 +35,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 from flinkctl.durations import humanize as duration
 from flinkctl.errors import ExitCode, FlinkctlError
@@ -57,8 +57,8 @@ from flinkctl.flink import (
 if TYPE_CHECKING:
     from flinkctl.client import FlinkClient
 
-SEVERITIES = ("critical", "warning", "info")  # most severe first
-RULES = (
+Severity = Literal["critical", "warning", "info"]
+Rule = Literal[
     "backpressure",
     "skew",
     "checkpoints",
@@ -69,7 +69,9 @@ RULES = (
     "headroom",
     "taskmanager",
     "blind-spot",
-)
+]
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)  # most severe first
+RULES: tuple[Rule, ...] = get_args(Rule)  # the order findings of one severity rank in
 NO_CHECKPOINTS = 2**63 - 1  # Flink's checkpoint interval when periodic checkpoints are off
 NO_WATERMARK = -(2**63)  # Long.MIN_VALUE: a subtask that has seen no watermark yet
 
@@ -141,8 +143,8 @@ class Finding:
     """One verdict: the rule, how severe, what it is about, the numbers behind it (beside the
     thresholds they were held against), one line of what is wrong and one of what to try."""
 
-    rule: str
-    severity: str
+    rule: Rule
+    severity: Severity
     subject: str
     evidence: dict[str, Any]
     summary: str
@@ -164,7 +166,7 @@ def rank(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), RULES.index(f.rule)))
 
 
-def at_or_above(findings: Iterable[Finding], severity: str) -> list[Finding]:
+def at_or_above(findings: Iterable[Finding], severity: Severity) -> list[Finding]:
     """The findings as severe as SEVERITY or more."""
     limit = SEVERITIES.index(severity)
     return [f for f in findings if SEVERITIES.index(f.severity) <= limit]
@@ -763,6 +765,7 @@ def restarts(
     counted = max(int(total), len(recent)) if total is not None else None
     if not entries and not counted and state not in FAILURE_STATES | RECOVERING_STATES:
         return []
+    severity: Severity
     if state in FAILURE_STATES or len(recent) >= t.crash_loop:
         severity = "critical"
     elif recent or state in RECOVERING_STATES:
@@ -912,6 +915,7 @@ def source_lag(
             f"lag ({name}, {len(common)} subtask(s)) rose from {before:,.0f} to {after:,.0f} "
             f"records{over} (+{rise:,.0f}{rate}; >= {needed:,.0f})"
         )
+        severity: Severity
         if backpressured:
             severity = "info"
             summary += (
@@ -1094,8 +1098,8 @@ def taskmanager_pressure(
 
 def on_vertex(
     vertex: VertexLoad | VertexReadings,
-    rule: str,
-    severity: str,
+    rule: Rule,
+    severity: Severity,
     *,
     subtask: int | None = None,
     evidence: dict[str, Any],

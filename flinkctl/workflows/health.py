@@ -27,6 +27,7 @@ from flinkctl.flink import (
     last_failure,
     trace_summary,
 )
+from flinkctl.strenum import StrEnum
 
 if TYPE_CHECKING:
     from flinkctl.client import FlinkClient
@@ -57,16 +58,25 @@ class Observation:
     checkpoints: int  # completed checkpoints (all after the start: the job is new)
 
 
+class Health(StrEnum):
+    """The gate's verdict on a job; healthy and unhealthy are also the outcome the catalog
+    records of a job's gate."""
+
+    WAITING = "waiting"  # not decided yet
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """waiting (not decided yet), healthy or unhealthy, with the reason in words."""
+    """The gate's verdict, with the reason in words."""
 
-    status: str
+    status: Health
     reason: str
 
     @property
     def decided(self) -> bool:
-        return self.status != "waiting"
+        return self.status is not Health.WAITING
 
 
 def observe(job: JobDetails, exceptions: JobExceptions, stats: CheckpointStats) -> Observation:
@@ -116,10 +126,10 @@ class Judge:
         """The verdict after observation SEEN at time NOW."""
         why = f": {seen.last_failure}" if seen.last_failure else ""
         if seen.state in FAILURE_STATES or seen.state in ENDED_STATES:
-            return Verdict("unhealthy", f"the job is {seen.state}{why}")
+            return Verdict(Health.UNHEALTHY, f"the job is {seen.state}{why}")
         if seen.restarts > self.gate.max_restarts:
             return Verdict(
-                "unhealthy",
+                Health.UNHEALTHY,
                 f"{_restarts(seen.restarts)} (--max-restarts {self.gate.max_restarts}){why}",
             )
         if self.running_since is None and seen.tasks_running:
@@ -127,13 +137,13 @@ class Judge:
         ran = now - self.running_since if self.running_since is not None else 0.0
         long_enough = self.running_since is not None and ran >= self.gate.healthy_for
         if long_enough and seen.tasks_running and seen.checkpoints >= self.min_checkpoints:
-            return Verdict("healthy", self._progress(seen, ran))
+            return Verdict(Health.HEALTHY, self._progress(seen, ran))
         if now - self.started >= self.gate.timeout:
-            return Verdict("unhealthy", f"not healthy after {self.gate.timeout:g}s: " + (
+            return Verdict(Health.UNHEALTHY, f"not healthy after {self.gate.timeout:g}s: " + (
                 self._progress(seen, ran) if self.running_since is not None
                 else f"tasks not all RUNNING (job {seen.state or 'unknown'})"
             ))  # fmt: skip
-        return Verdict("waiting", self._progress(seen, ran))
+        return Verdict(Health.WAITING, self._progress(seen, ran))
 
     def _progress(self, seen: Observation, ran: float) -> str:
         if self.running_since is None:

@@ -17,7 +17,7 @@ def report(err: FlinkctlError, invocation: Invocation) -> None:
     """Print ERR on the invocation's stderr as `error: ...` (+ hint), or as a JSON object with
     -o json."""
     say = invocation.io.say
-    if invocation.output.format in ("json", "jsonl"):
+    if invocation.output.format.is_json:
         say(json.dumps(err.to_json()))
         return
     say(f"error: {err.message}")

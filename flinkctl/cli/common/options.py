@@ -19,6 +19,7 @@ from flinkctl.errors import UsageError
 
 if TYPE_CHECKING:
     from flinkctl.catalog import Catalog
+    from flinkctl.output.formats import OutputFormat
     from flinkctl.output.render import Settings
 
 OUTPUT_HELP = (
@@ -32,31 +33,34 @@ QUERY_HELP = (
 
 
 def set_output(
-    settings: "Settings", output: str | None, query: str | None = None, extra: tuple[str, ...] = ()
+    settings: "Settings",
+    output: str | None,
+    query: str | None = None,
+    extra: "tuple[OutputFormat, ...]" = (),
 ) -> None:
-    """Validate the output options and store them in SETTINGS (command level wins over root level).
+    """Validate the output options and store them in SETTINGS (command level wins over root
+    level; without OUTPUT, the root's format stays, validated there).
 
-    EXTRA: formats this command prints itself (e.g. "dot"), besides render's.
+    EXTRA: formats this command prints itself (e.g. OutputFormat.DOT), besides render's.
     """
-    from flinkctl.output.render import DOCUMENT_FORMATS, FORMATS
+    from flinkctl.output.formats import OutputFormat
 
-    fmt = output or settings.format
-    if fmt.startswith("custom-columns="):
+    if output is None:
+        pass
+    elif output.startswith("custom-columns="):
         from flinkctl.output.query import custom_columns
 
-        settings.columns = custom_columns(fmt.removeprefix("custom-columns="))
-        fmt = "custom-columns"
-    elif fmt not in FORMATS + extra:
-        choices = ", ".join(FORMATS + extra + ("custom-columns=NAME:EXPR,...",))
-        raise UsageError(f"unknown output format {fmt!r} (choose from {choices})")
-    settings.format = fmt
+        settings.columns = custom_columns(output.removeprefix("custom-columns="))
+        settings.format = OutputFormat.CUSTOM_COLUMNS
+    else:
+        settings.format = OutputFormat.choose(output, extra)
     if query is not None:
         from flinkctl.output.query import compile_query
 
         compile_query(query)
         settings.query = query
-        if settings.format not in DOCUMENT_FORMATS:
-            settings.format, settings.bare = "json", True
+        if not settings.format.is_document:
+            settings.format, settings.bare = OutputFormat.JSON, True
 
 
 def options_from(prepare: Callable[..., Any], into: str | None = None) -> Callable:
@@ -121,14 +125,16 @@ def with_invocation(fn: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def with_output(fn: Callable[..., Any] | None = None, *, extra: tuple[str, ...] = ()) -> Any:
+def with_output(
+    fn: Callable[..., Any] | None = None, *, extra: "tuple[OutputFormat, ...]" = ()
+) -> Any:
     """Add `-o/--output` and `--query` to a command body `fn(inv, ...)`, apply them to
     `inv.output` before it runs, and hand it its invocation (see `with_invocation`).
 
-    `@with_output`, or `@with_output(extra=("dot",))` for a command that also prints formats
-    of its own: it reads the chosen one from `inv.output.format`.
+    `@with_output`, or `@with_output(extra=(OutputFormat.DOT,))` for a command that also
+    prints formats of its own: it reads the chosen one from `inv.output.format`.
     """
-    output_help = OUTPUT_HELP.format(extra="".join(f", {f}" for f in extra))
+    output_help = OUTPUT_HELP.format(extra="".join(f", {f.value}" for f in extra))
 
     def apply(
         inv: Invocation,

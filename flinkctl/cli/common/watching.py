@@ -117,6 +117,7 @@ def watch(
 ) -> None:
     """Render FETCH() with VIEW on INV's streams once, or every INTERVAL seconds until Ctrl-C
     (see module doc)."""
+    from flinkctl.output.formats import OutputFormat
     from flinkctl.output.render import render
 
     settings, io = inv.output, inv.io
@@ -134,9 +135,9 @@ def watch(
             io.write("\n")
         show(data, io)
 
-    if settings.format in ("json", "jsonl"):
+    if settings.format.is_json:
         _repeat(io, interval, fetch, lambda data, first: _json_line(io, data, settings.query))
-    elif settings.format == "yaml":
+    elif settings.format is OutputFormat.YAML:
         _repeat(
             io, interval, fetch, lambda data, first: _yaml_document(io, data, first, settings.query)
         )
@@ -169,12 +170,13 @@ def _json_line(io: "IO", data: Any, query: str | None) -> None:
 
 
 def _yaml_document(io: "IO", data: Any, first: bool, query: str | None) -> None:
+    from flinkctl.output.formats import OutputFormat
     from flinkctl.output.query import apply
     from flinkctl.output.render import dump
 
     if query:
         data = apply(query, data)
-    io.write(("" if first else "---\n") + dump(data, "yaml"))
+    io.write(("" if first else "---\n") + dump(data, OutputFormat.YAML))
 
 
 def _live(io: "IO", interval: float, draw: Callable[["IO"], None]) -> None:

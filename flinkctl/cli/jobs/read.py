@@ -24,6 +24,7 @@ from flinkctl.flink import (
     obj,
     objects,
 )
+from flinkctl.output.formats import OutputFormat
 
 if TYPE_CHECKING:
     from flinkctl.client import FlinkClient
@@ -123,7 +124,7 @@ def list_(
         raise UsageError(f"unknown job state {unknown[0]!r} (choose from {', '.join(JOB_STATES)})")
     if interval is not None and sort is None:
         sort = Sort.start  # Flink's order changes between requests
-    wide = inv.output.format == "wide"
+    wide = inv.output.format is OutputFormat.WIDE
 
     def fetch(client: "FlinkClient") -> dict:
         data = _select(client.jobs_overview(), states, name, sort)
@@ -167,7 +168,7 @@ def show(inv: Invocation, job: JobArgument, interval: watching.WatchOption = Non
     jid = job_id(inv, job)
 
     def view(details: JobDetails) -> "tuple[JobDetails, View]":
-        if inv.output.format not in ("table", "wide"):
+        if not inv.output.format.is_human:
             return details, job_view()
         failures = client.jobs_exceptions([jid])[jid]  # None (shown as "-") if unreadable
         return details, job_view(client.vertex_loads(jid, details), failures)
@@ -190,7 +191,7 @@ def status(inv: Invocation, job: JobArgument) -> None:
 
 
 @app.command()
-@with_output(extra=("dot",))
+@with_output(extra=(OutputFormat.DOT,))
 def plan(inv: Invocation, job: JobArgument) -> None:
     """Show a job's dataflow plan: a tree of operators and ship strategies (GET /jobs/:jobid/plan).
 
