@@ -41,37 +41,6 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
         WaitTimeout,
     )
 
-# public name -> (module, attribute): the one list of where the library API lives
-_EXPORTS = {
-    "FlinkClient": ("flinkctl.client", "FlinkClient"),
-    "Poller": ("flinkctl.client.poller", "Poller"),
-    "new_trigger_id": ("flinkctl.client.poller", "new_trigger_id"),
-    "resolve_job": ("flinkctl.client.resolve", "job"),
-    "Config": ("flinkctl.config", "Config"),
-    "Context": ("flinkctl.config", "Context"),
-    "load_config": ("flinkctl.config", "load"),
-    "resolve_context": ("flinkctl.config", "resolve"),
-    **{
-        name: ("flinkctl.errors", name)
-        for name in (
-            "AuthError",
-            "ConfigError",
-            "ExitCode",
-            "FlinkctlError",
-            "FlinkctlWarning",
-            "NoFlinkApiError",
-            "NotFoundError",
-            "OperationFailed",
-            "RequestError",
-            "ServerError",
-            "UnreachableError",
-            "UnsupportedError",
-            "UsageError",
-            "WaitTimeout",
-        )
-    },
-}
-
 __all__ = [
     "AuthError",
     "Config",
@@ -97,6 +66,24 @@ __all__ = [
     "resolve_context",
     "resolve_job",
 ]
+
+# public name -> (module, attribute): where the library API lives; every other name of __all__
+# but __version__ is flinkctl.errors' own
+_ELSEWHERE = {
+    "FlinkClient": ("flinkctl.client", "FlinkClient"),
+    "Poller": ("flinkctl.client.poller", "Poller"),
+    "new_trigger_id": ("flinkctl.client.poller", "new_trigger_id"),
+    "resolve_job": ("flinkctl.client.resolve", "job"),
+    "Config": ("flinkctl.config", "Config"),
+    "Context": ("flinkctl.config", "Context"),
+    "load_config": ("flinkctl.config", "load"),
+    "resolve_context": ("flinkctl.config", "resolve"),
+}
+_EXPORTS = {
+    name: _ELSEWHERE.get(name, ("flinkctl.errors", name))
+    for name in __all__
+    if name != "__version__"
+}
 
 if not TYPE_CHECKING:  # hidden from type checkers, so a misspelt import stays an error for them
 

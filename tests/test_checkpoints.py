@@ -3,7 +3,7 @@
 import json
 
 import pytest
-import yaml
+from reads import FORMATS, check_read
 
 from flinkctl.cli.common.arguments import checkpoint_id
 from flinkctl.errors import NotFoundError, UsageError
@@ -32,29 +32,10 @@ READS = [
 IDS = [" ".join(a[:2] + a[4:5]) for a, _ in READS]
 
 
-def argv(flink, args):
-    return [a.format(**flink.ids) for a in args]
-
-
 @pytest.mark.parametrize("args, name", READS, ids=IDS)
-@pytest.mark.parametrize("fmt", ["json", "yaml"])
-def test_json_and_yaml_are_the_rest_body(flink, httpserver, cli, args, name, fmt):
-    flink.serve(httpserver, name, "job")
-    r = cli(*argv(flink, args), "-o", fmt)
-    assert r.code == 0, r.err
-    assert r.err == ""
-    parsed = json.loads(r.out) if fmt == "json" else yaml.safe_load(r.out)
-    assert parsed == flink.body(name)
-
-
-@pytest.mark.parametrize("args, name", READS, ids=IDS)
-@pytest.mark.parametrize("fmt", ["table", "wide"])
-def test_tables_render(flink, httpserver, cli, args, name, fmt):
-    flink.serve(httpserver, name, "job")
-    r = cli(*argv(flink, args), "-o", fmt)
-    assert r.code == 0, r.err
-    assert r.out.strip()
-    assert "\x1b[" not in r.out
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_json_yaml_and_tables(flink, httpserver, cli, args, name, fmt):
+    check_read(flink, httpserver, cli, args, name, fmt, "job")
 
 
 def test_list_shows_counts_summary_and_history(flink, httpserver, cli):

@@ -65,24 +65,33 @@ def test_the_smallest_file_is_picked_whatever_the_python_or_machine(
     assert distribution._pick(version, "apache-flink-libraries")["filename"] == libraries
 
 
-def test_a_wheel_of_any_tag_when_there_is_no_sdist(index):
-    """1.17.2 without its sdist: the smallest wheel, here a macOS arm64 one (bin/ is the same)."""
-    answer = recorded("apache-flink")
+def without_sdists(project: str) -> dict:
+    """PROJECT's recorded answer with its sdists taken out: wheels only."""
+    answer = recorded(project)
     answer["files"] = [f for f in answer["files"] if not f["filename"].endswith(".tar.gz")]
-    index("apache-flink", answer)
-    picked = distribution._pick("1.17.2", "apache-flink")
-    assert picked["filename"] == "apache_flink-1.17.2-cp310-cp310-macosx_11_0_arm64.whl"
+    return answer
 
 
-def test_the_libraries_wheel_when_there_is_no_sdist(index):
-    answer = recorded("apache-flink-libraries")
-    answer["files"] = [f for f in answer["files"] if not f["filename"].endswith(".tar.gz")]
-    index("apache-flink-libraries", answer)
-    picked = distribution._pick("2.3.0", "apache-flink-libraries")
-    assert picked["filename"] == "apache_flink_libraries-2.3.0-py2.py3-none-any.whl"
+@pytest.mark.parametrize(
+    "project, version, wheel",
+    [
+        # the smallest wheel, here a macOS arm64 one (bin/ is the same)
+        ("apache-flink", "1.17.2", "apache_flink-1.17.2-cp310-cp310-macosx_11_0_arm64.whl"),
+        ("apache-flink-libraries", "2.3.0", "apache_flink_libraries-2.3.0-py2.py3-none-any.whl"),
+    ],
+)
+def test_a_wheel_of_any_tag_when_there_is_no_sdist(index, project, version, wheel):
+    answer = without_sdists(project)
+    index(project, answer)
+    picked = distribution._pick(version, project)
+    assert picked["filename"] == wheel
     assert picked["sha256"] == next(
-        f["hashes"]["sha256"] for f in answer["files"] if f["filename"] == picked["filename"]
+        f["hashes"]["sha256"] for f in answer["files"] if f["filename"] == wheel
     )
+
+
+def test_a_release_with_neither_is_not_available(index):
+    index("apache-flink-libraries", without_sdists("apache-flink-libraries"))
     with pytest.raises(UsageError, match="Flink 1.17.2 is not available as apache-flink-lib"):
         distribution._pick("1.17.2", "apache-flink-libraries")  # an sdist only
 

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+
+def expect_operation(expect, trigger: str, body: dict, status: str) -> None:
+    """An asynchronous operation followed to its end: the request TRIGGER carrying BODY, then its
+    status asked twice, the recorded answers STATUS-in-progress and STATUS-completed."""
+    expect(trigger, json=body)
+    expect(f"{status}-in-progress")
+    expect(f"{status}-completed")
+
+
 # -- savepoint trigger / status -----------------------------------------------------------------
 
 
@@ -38,9 +47,7 @@ def test_savepoint_trigger_wait_json_object(cli, flink, httpserver, tid, expect)
         "target-directory": "file:///sp",
         "formatType": "NATIVE",
     }
-    expect("savepoint-trigger", json=body)
-    expect("savepoint-status-in-progress")
-    expect("savepoint-status-completed")
+    expect_operation(expect, "savepoint-trigger", body, "savepoint-status")
     expect("job-canceled")  # --cancel: the wait lasts until the job has ended
     r = cli(
         "savepoint",
@@ -140,9 +147,7 @@ def test_dispose_needs_yes_without_a_terminal(cli, flink, httpserver):
 def test_dispose_wait(cli, flink, httpserver, expect):
     path = "file:/tmp/sp/savepoint-1"
     tid = flink.body("disposal-trigger")["request-id"]
-    expect("disposal-trigger", json={"savepoint-path": path})
-    expect("disposal-status-in-progress")
-    expect("disposal-status-completed")
+    expect_operation(expect, "disposal-trigger", {"savepoint-path": path}, "disposal-status")
     r = cli("savepoint", "dispose", path, "--yes", "--wait", "-o", "json")
     assert (r.code, r.err) == (0, "")
     out = r.json()
@@ -203,9 +208,7 @@ def test_stop_wait_prints_the_savepoint_path(cli, flink, httpserver, trigger_id,
         "targetDirectory": "file:///sp",
         "formatType": "CANONICAL",
     }
-    expect("stop-trigger", json=body)
-    expect("stop-status-in-progress")
-    expect("stop-status-completed")
+    expect_operation(expect, "stop-trigger", body, "stop-status")
     expect("job")  # still RUNNING right after the savepoint ...
     expect("job-stopped")  # ... FINISHED a moment later: --wait waits for it
     args = (
@@ -284,9 +287,8 @@ def test_checkpoint_trigger_wait(cli, flink, httpserver, trigger_id, expect):
     jid = flink.ids["jobid"]
     tid = trigger_id("checkpoint-trigger")
     flink.serve(httpserver, "config")
-    expect("checkpoint-trigger", json={"triggerId": tid, "checkpointType": "FULL"})
-    expect("checkpoint-trigger-status-in-progress")
-    expect("checkpoint-trigger-status-completed")
+    body = {"triggerId": tid, "checkpointType": "FULL"}
+    expect_operation(expect, "checkpoint-trigger", body, "checkpoint-trigger-status")
     r = cli("checkpoints", "trigger", jid, "--type", "full", "--wait", "-o", "json")
     assert (r.code, r.err) == (0, "")
     out = r.json()

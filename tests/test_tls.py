@@ -73,17 +73,21 @@ def use_context(tmp_path: Path, url: str, tls: str) -> None:
     )
 
 
+def overview(cli, tmp_path: Path, server: HTTPServer, tls: str, *args: str):
+    """`cluster overview ARGS` on a context (the config file's one) at SERVER with TLS's settings."""
+    use_context(tmp_path, server.url_for("").rstrip("/"), tls)
+    return cli("cluster", "overview", *args, url="")
+
+
 def test_a_context_with_the_ca_file_works(server, certs, cli, tmp_path):
     RECORDED.expect(server, "overview")
-    use_context(tmp_path, server.url_for("").rstrip("/"), f"ca-file: {certs['server'][0]}")
-    r = cli("cluster", "overview", "-o", "json", url="")
+    r = overview(cli, tmp_path, server, f"ca-file: {certs['server'][0]}", "-o", "json")
     assert (r.code, r.err) == (0, "")
     assert r.json() == RECORDED.body("overview")
 
 
 def test_an_untrusted_certificate_is_exit_5_with_a_ca_file_hint(server, certs, cli, tmp_path):
-    use_context(tmp_path, server.url_for("").rstrip("/"), f"ca-file: {certs['other'][0]}")
-    r = cli("cluster", "overview", url="")
+    r = overview(cli, tmp_path, server, f"ca-file: {certs['other'][0]}")
     assert (r.code, r.out) == (5, "")
     assert "TLS certificate verification failed: self-signed certificate" in r.err
     assert "hint: set the context's tls.ca-file to the CA that signed" in r.err
@@ -101,8 +105,7 @@ def test_a_host_name_the_certificate_lacks_is_exit_5_with_a_host_hint(server, ce
 
 def test_insecure_skip_verify_works_and_warns(server, cli, tmp_path):
     RECORDED.expect(server, "overview")
-    use_context(tmp_path, server.url_for("").rstrip("/"), "insecure-skip-verify: true")
-    r = cli("cluster", "overview", "-o", "json", url="")
+    r = overview(cli, tmp_path, server, "insecure-skip-verify: true", "-o", "json")
     assert r.code == 0
     assert r.err.startswith("warning: context 'a': TLS certificate verification is off")
 
@@ -118,17 +121,13 @@ def test_mutual_tls_sends_the_client_certificate(mutual_server, certs, cli, tmp_
     RECORDED.expect(mutual_server, "overview")
     cert, key = certs["client"]
     ca = certs["server"][0]
-    use_context(
-        tmp_path, mutual_server.url_for("").rstrip("/"),
-        f"ca-file: {ca}, cert-file: {cert}, key-file: {key}",
-    )  # fmt: skip
-    r = cli("cluster", "overview", "-o", "json", url="")
+    tls = f"ca-file: {ca}, cert-file: {cert}, key-file: {key}"
+    r = overview(cli, tmp_path, mutual_server, tls, "-o", "json")
     assert (r.code, r.err) == (0, "")
 
 
 def test_mutual_tls_without_a_client_certificate_says_so(mutual_server, certs, cli, tmp_path):
-    use_context(tmp_path, mutual_server.url_for("").rstrip("/"), f"ca-file: {certs['server'][0]}")
-    r = cli("cluster", "overview", url="")
+    r = overview(cli, tmp_path, mutual_server, f"ca-file: {certs['server'][0]}")
     assert (r.code, r.out) == (5, "")
     assert "TLS handshake failed" in r.err
     assert "hint: the server asks for a client certificate: set tls.cert-file" in r.err
@@ -138,7 +137,6 @@ def test_mutual_tls_without_a_client_certificate_says_so(mutual_server, certs, c
 def test_a_file_that_is_not_pem_is_exit_2(key, server, tmp_path, cli):
     junk = tmp_path / "junk.pem"
     junk.write_text("not a certificate\n")
-    use_context(tmp_path, server.url_for("").rstrip("/"), f"{key}: {junk}")
-    r = cli("cluster", "overview", url="")
+    r = overview(cli, tmp_path, server, f"{key}: {junk}")
     assert (r.code, r.out) == (2, "")
     assert r.err.startswith(f"error: tls {key} {junk}: cannot load it: ")

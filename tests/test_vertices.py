@@ -1,10 +1,8 @@
 """vertices / subtasks commands against recorded responses of real clusters."""
 
-import json
-
 import pytest
-import yaml
 from pytest_httpserver.httpserver import QueryMatcher
+from reads import FORMATS, check_read
 
 
 # The in-process tier: recorded answers through httpx.MockTransport, no socket (tests/inprocess.py)
@@ -51,29 +49,10 @@ READS = [
 IDS = [" ".join(a[:2] + a[4:]) for a, _ in READS]
 
 
-def argv(flink, args):
-    return [a.format(**flink.ids) for a in args]
-
-
 @pytest.mark.parametrize("args, name", READS, ids=IDS)
-@pytest.mark.parametrize("fmt", ["json", "yaml"])
-def test_json_and_yaml_are_the_rest_body(flink, httpserver, cli, args, name, fmt):
-    flink.serve(httpserver, name, "job", "config")
-    r = cli(*argv(flink, args), "-o", fmt)
-    assert r.code == 0, r.err
-    assert r.err == ""
-    parsed = json.loads(r.out) if fmt == "json" else yaml.safe_load(r.out)
-    assert parsed == flink.body(name)
-
-
-@pytest.mark.parametrize("args, name", READS, ids=IDS)
-@pytest.mark.parametrize("fmt", ["table", "wide"])
-def test_tables_render(flink, httpserver, cli, args, name, fmt):
-    flink.serve(httpserver, name, "job", "config")
-    r = cli(*argv(flink, args), "-o", fmt)
-    assert r.code == 0, r.err
-    assert r.out.strip()
-    assert "\x1b[" not in r.out  # piped: no colour codes
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_json_yaml_and_tables(flink, httpserver, cli, args, name, fmt):
+    check_read(flink, httpserver, cli, args, name, fmt, "job", "config")
 
 
 def test_vertices_list_by_job_name(flink, httpserver, cli):

@@ -123,17 +123,10 @@ class Progress:
 
     def started(self, step: "Step") -> None:
         self.step, self.detail, self.began = step, step.detail, time.monotonic()
-        if self.show and self.live is None and self.io.err_is_terminal:
-            from rich.live import Live
-            from rich.spinner import Spinner
+        if self.show and self.live is None:
+            from flinkctl.cli.common.waiting import spinner
 
-            self.live = Live(
-                Spinner("dots", text=self),
-                console=self.io.console(stderr=True),
-                transient=True,
-                refresh_per_second=8,
-            )
-            self.live.start()
+            self.live = spinner(self.io, self)
 
     def progress(self, step: "Step", detail: str) -> None:
         self.detail = detail

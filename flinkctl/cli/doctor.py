@@ -7,15 +7,16 @@ import typer
 
 from flinkctl.cli.common import watching
 from flinkctl.cli.common.arguments import JobOptionalArgument
-from flinkctl.cli.common.fleet import AllContextsOption, each_context, tagged
+from flinkctl.cli.common.fleet import AllContextsOption, each_context, items
 from flinkctl.cli.common.options import (
     NameGlobOption,
     check_selection,
     duration_option,
+    nothing_runs,
     with_output,
 )
 from flinkctl.cli.invocation import Invocation
-from flinkctl.errors import FindingsError, NotFoundError
+from flinkctl.errors import FindingsError
 
 if TYPE_CHECKING:
     from flinkctl.cli.common.fleet import Results
@@ -102,7 +103,7 @@ def doctor(
         watching.watch(inv, interval, fetch, DOCTOR)
         return
     _emit(inv, data)
-    _exit(inv, last[0], data, all_jobs, all_contexts, fail_on.value)
+    _exit(last[0], data, all_jobs, all_contexts, fail_on.value)
 
 
 def _diagnosed(
@@ -120,12 +121,10 @@ def _data(results: "Results", all_jobs: bool, all_contexts: bool, glob: str | No
     """The report (one JOB) or the list of reports, contexts that failed and found nothing."""
     from flinkctl.workflows.savepoints import logged
 
-    reports = [tagged(all_contexts, ctx, r) for ctx, found in results.values for r in found]
+    reports = items(results, all_contexts)
     if not all_jobs:  # one JOB on this run's context: its report (a failure has ended the run)
         return logged(reports)[0]
-    what = f"no job whose name matches {glob!r} runs" if glob else "no job runs"
-    notes = [{"context": ctx, "note": what} for ctx, found in results.values if not found]
-    return logged(reports + notes + results.failed_lines())
+    return logged(reports + results.notes(nothing_runs(glob)) + results.failed_lines())
 
 
 def _emit(inv: Invocation, data: Any) -> None:
@@ -139,19 +138,13 @@ def _emit(inv: Invocation, data: Any) -> None:
         inv.emit(data, DOCTOR)
 
 
-def _exit(
-    inv: Invocation, results: "Results", data: Any, all_jobs: bool, all_contexts: bool, fail_on: str
-) -> None:
+def _exit(results: "Results", data: Any, all_jobs: bool, all_contexts: bool, fail_on: str) -> None:
     from flinkctl.workflows.doctor import SEVERITIES
 
     reports = [r for r in (data if isinstance(data, list) else [data]) if "findings" in r]
     notes = [r for r in (data if isinstance(data, list) else []) if "note" in r]
-    if all_jobs and results.values and not reports:
-        where = " on any context" if all_contexts else ""
-        results.fail(NotFoundError(notes[0]["note"] + where))
-    elif all_contexts:
-        for line in notes:
-            inv.note(f"context {line['context']}: {line['note']}")
+    nothing = bool(all_jobs and results.values and not reports)
+    results.nothing_found(nothing, notes[0]["note"] if nothing else "", notes, all_contexts)
     limit = SEVERITIES.index(fail_on)
     found = [
         (r, f) for r in reports for f in r["findings"] if SEVERITIES.index(f["severity"]) <= limit

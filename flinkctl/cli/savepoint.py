@@ -13,7 +13,7 @@ from flinkctl.cli.common.arguments import (
     savepoint_path,
 )
 from flinkctl.cli.common.confirm import YesOption, confirm
-from flinkctl.cli.common.fleet import AllContextsOption, each_context, tagged
+from flinkctl.cli.common.fleet import AllContextsOption, each_context, items, tagged
 from flinkctl.cli.common.operations import DISPOSAL, SAVEPOINT, status_command
 from flinkctl.cli.common.options import (
     CatalogOption,
@@ -24,6 +24,7 @@ from flinkctl.cli.common.options import (
     catalog_at,
     check_selection,
     duration_option,
+    nothing_runs,
     savepoint_target,
     with_output,
 )
@@ -169,29 +170,19 @@ def _trigger_many(
         return client.fan_out(lambda t: take(client, local, t, options), targets) + others
 
     results = each_context(inv, all_contexts, work, keep_failure=True)
-    items, notes = [], []
-    for ctx, found in results.values:
-        items += [tagged(all_contexts, ctx, r) for r in found]
-        if not found and not jobs:
-            notes.append({"context": ctx, "note": _nothing_runs(glob)})
-    inv.emit(logged(items + notes + results.failed_lines()), per_context(TAKEN, all_contexts))
-    for item in items:
+    taken = items(results, all_contexts)
+    notes = [] if jobs else results.notes(nothing_runs(glob))
+    inv.emit(logged(taken + notes + results.failed_lines()), per_context(TAKEN, all_contexts))
+    for item in taken:
         if "error" in item or item["status"] == "SKIPPED":
             results.fail(_item_error(item))
-    if notes and len(notes) == len(results.values):  # nothing at all on every context that answered
-        where = " on any context" if all_contexts else ""
-        results.fail(NotFoundError(_nothing_runs(glob) + where))
-    elif all_contexts:
-        for line in notes:
-            inv.note(f"context {line['context']}: {line['note']}")
-    triggered = [i for i in items if i.get("trigger-id")]
+    # nothing at all on every context that answered
+    nothing = bool(notes) and len(notes) == len(results.values)
+    results.nothing_found(nothing, nothing_runs(glob), notes, all_contexts)
+    triggered = [i for i in taken if i.get("trigger-id")]
     if not wait.wanted and triggered:
         inv.note(f"{len(triggered)} savepoint(s) triggered; `flinkctl savepoint list` shows them")
     results.exit()
-
-
-def _nothing_runs(glob: str | None) -> str:
-    return f"no job whose name matches {glob!r} runs" if glob else "no job runs"
 
 
 def _resolved(client: "FlinkClient", jobs: list[str]) -> tuple[list["Target"], list[dict]]:
@@ -398,7 +389,7 @@ def prune(
                     failures.append(error)
     what = f"no completed savepoint of job {name!r} is known" if name else (
         "no job has a completed savepoint known here or on the cluster")  # fmt: skip
-    notes = [{"context": ctx, "note": what} for ctx, found in results.values if not found]
+    notes = results.notes(what)
     inv.emit(logged([d.to_json() for d in decisions] + notes + results.failed_lines()), PRUNE)
     if results.values:
         verb = "would dispose" if dry_run else "disposed"
@@ -467,15 +458,12 @@ def check(
             lambda client: freshness(known(client, local, name), age),
             keep_failure=True,
         )
-    rows = [tagged(all_contexts, ctx, r) for ctx, found in results.values for r in found]
+    rows = items(results, all_contexts)
     what = f"no job named {name!r} runs" if name else "no job runs"
-    notes = [{"context": ctx, "note": what} for ctx, found in results.values if not found]
+    notes = results.notes(what)
     inv.emit(logged(rows + notes + results.failed_lines()), per_context(CHECK, all_contexts))
-    if results.values and not rows:  # nothing at all to check on every context that answered
-        results.fail(NotFoundError(what + (" on any context" if all_contexts else "")))
-    elif all_contexts:
-        for line in notes:
-            inv.note(f"context {line['context']}: {line['note']}")
+    # nothing at all to check on every context that answered
+    results.nothing_found(bool(results.values and not rows), what, notes, all_contexts)
     stale = [r for r in rows if not r["fresh"]]
     if stale:
         results.fail(StaleError(_stale(stale, len(rows), max_age)))

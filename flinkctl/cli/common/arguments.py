@@ -49,40 +49,34 @@ def savepoint_path(value: str, what: str = "savepoint path") -> str:
     return value
 
 
+def _info(help: str, **settings: Any) -> Any:
+    """The typer.Argument with HELP and Typer's SETTINGS (metavar, callback, completion)."""
+    return typer.Argument(help=help, show_default=False, **settings)
+
+
 def _argument(help: str, **settings: Any) -> Any:
-    """A required string argument with HELP and Typer's SETTINGS (metavar, callback, completion)."""
-    return Annotated[str, typer.Argument(help=help, show_default=False, **settings)]
+    """A required string argument with HELP and Typer's SETTINGS."""
+    return Annotated[str, _info(help, **settings)]
 
 
-JobArgument = _argument(
-    "Job id, unique id prefix (4+ chars) or exact job name.",
-    metavar="JOB",
-    autocompletion=completers.jobs,
-)
+_JOB = "Job id, unique id prefix (4+ chars) or exact job name."
+JobArgument = _argument(_JOB, metavar="JOB", autocompletion=completers.jobs)
 JobOptionalArgument = Annotated[  # JOB, or --all instead
-    str | None,
-    typer.Argument(
-        help="Job id, unique id prefix (4+ chars) or exact job name.",
-        metavar="JOB",
-        show_default=False,
-        autocompletion=completers.jobs,
-    ),
+    str | None, _info(_JOB, metavar="JOB", autocompletion=completers.jobs)
 ]
 JobsArgument = Annotated[
     list[str] | None,
-    typer.Argument(
-        help="Jobs: ids, unique id prefixes (4+ chars) or exact job names.",
+    _info(
+        "Jobs: ids, unique id prefixes (4+ chars) or exact job names.",
         metavar="JOB...",
-        show_default=False,
         autocompletion=completers.jobs,
     ),
 ]
 JobNameArgument = Annotated[
     str | None,
-    typer.Argument(
-        help="A job name (savepoints are kept per name, across job ids).",
+    _info(
+        "A job name (savepoints are kept per name, across job ids).",
         metavar="JOB_NAME",
-        show_default=False,
         autocompletion=completers.jobs,
     ),
 ]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 import typer
 
 from flinkctl.cli.invocation import Invocation
-from flinkctl.errors import ExitCode, FlinkctlError, UsageError, worst
+from flinkctl.errors import ExitCode, FlinkctlError, NotFoundError, UsageError, worst
 
 if TYPE_CHECKING:
     from flinkctl.client import FlinkClient
@@ -54,6 +54,23 @@ class Results(Generic[T]):
             for ctx, e in self.failed
             for message in [e.message.removeprefix(f"context {ctx}: ")]
         ]
+
+    def notes(self, what: str) -> list[dict[str, Any]]:
+        """One item per context that answered with nothing, for a log: `{"context", "note":
+        WHAT}`."""
+        return [{"context": ctx, "note": what} for ctx, found in self.values if not found]
+
+    def nothing_found(
+        self, nothing: bool, what: str, notes: list[dict[str, Any]], all_contexts: bool
+    ) -> None:
+        """When NOTHING (no context that answered had anything), fail with exit 3 and WHAT (`...
+        on any context` under ALL_CONTEXTS); otherwise, under ALL_CONTEXTS, name the contexts
+        of NOTES (Results.notes) on stderr with their note."""
+        if nothing:
+            self.fail(NotFoundError(what + (" on any context" if all_contexts else "")))
+        elif all_contexts:
+            for line in notes:
+                self.inv.note(f"context {line['context']}: {line['note']}")
 
     def exit(self, *more: int) -> None:
         """End the run with the worst code of the failures and MORE (nothing when all is OK)."""
@@ -98,6 +115,11 @@ def each_context(
             o.error.message = f"context {o.context}: {o.error.message}"
             results.fail(o.error)
     return results
+
+
+def items(results: Results[list[dict[str, Any]]], all_contexts: bool) -> list[dict[str, Any]]:
+    """Every item of each context's list in RESULTS, tagged (under ALL_CONTEXTS)."""
+    return [tagged(all_contexts, ctx, item) for ctx, found in results.values for item in found]
 
 
 def tagged(all_contexts: bool, context: str, item: dict[str, Any]) -> dict[str, Any]:

@@ -255,6 +255,11 @@ def check_selection(
         raise UsageError(f"--all-contexts {across} with --all")
 
 
+def nothing_runs(glob: str | None) -> str:
+    """What --all [--name GLOB] found when it selected no job, in a note or an error."""
+    return f"no job whose name matches {glob!r} runs" if glob else "no job runs"
+
+
 CatalogOption = Annotated[
     Optional[Path],  # noqa: UP045 (typer needs Optional here)
     typer.Option(

@@ -93,6 +93,24 @@ def since(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
+def spinner(io: "IO", text: Any) -> Any:
+    """A started, transient Rich spinner on IO's stderr beside TEXT (drawn with its
+    `__rich__`, 8 times a second); None when stderr is not a terminal. Stop it with `.stop()`."""
+    if not io.err_is_terminal:
+        return None
+    from rich.live import Live
+    from rich.spinner import Spinner
+
+    live = Live(
+        Spinner("dots", text=text),
+        console=io.console(stderr=True),
+        transient=True,
+        refresh_per_second=8,
+    )
+    live.start()
+    return live
+
+
 class _Spinner:
     """A transient Rich spinner with elapsed time on stderr, only when stderr is a terminal."""
 
@@ -104,17 +122,7 @@ class _Spinner:
         self.live: Any = None
 
     def __enter__(self) -> "_Spinner":
-        if self.io.err_is_terminal:
-            from rich.live import Live
-            from rich.spinner import Spinner
-
-            self.live = Live(
-                Spinner("dots", text=self),
-                console=self.io.console(stderr=True),
-                transient=True,
-                refresh_per_second=8,
-            )
-            self.live.start()
+        self.live = spinner(self.io, self)
         return self
 
     def __exit__(self, *exc: object) -> None:
