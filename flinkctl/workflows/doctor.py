@@ -74,6 +74,7 @@ SEVERITIES: tuple[Severity, ...] = get_args(Severity)  # most severe first
 RULES: tuple[Rule, ...] = get_args(Rule)  # the order findings of one severity rank in
 NO_CHECKPOINTS = 2**63 - 1  # Flink's checkpoint interval when periodic checkpoints are off
 NO_WATERMARK = -(2**63)  # Long.MIN_VALUE: a subtask that has seen no watermark yet
+END_OF_INPUT = 2**63 - 1  # Long.MAX_VALUE (MAX_WATERMARK): a subtask whose input has ended
 
 
 @dataclass(frozen=True)
@@ -359,8 +360,12 @@ def load(vertex: VertexReadings, now_ms: float | None = None) -> VertexLoad:
         seen = [r.get(index, {}) for r in readings]
 
         def share(name: str, seen: list[dict[str, float | None]] = seen) -> float | None:
-            value = _mean(v for s in seen if (v := s.get(name)) is None or not math.isnan(v))
+            value = _mean(v for s in seen if (v := s.get(name)) is not None and 0 <= v <= 1000)
             return None if value is None else value / 1000
+
+        def rate(name: str, seen: list[dict[str, float | None]] = seen) -> float | None:
+            return _mean(v for s in seen if (v := s.get(name)) is not None
+                         and 0 <= v < math.inf)  # fmt: skip
 
         busy_nan = any((v := s.get(BUSY)) is not None and math.isnan(v) for s in seen)
         subtasks.append(
@@ -368,8 +373,8 @@ def load(vertex: VertexReadings, now_ms: float | None = None) -> VertexLoad:
                 index=index,
                 busy=share(BUSY),
                 backpressured=share(BACKPRESSURED),
-                records_in=_mean(s.get(RECORDS_IN) for s in seen),
-                records_out=_mean(s.get(RECORDS_OUT) for s in seen),
+                records_in=rate(RECORDS_IN),
+                records_out=rate(RECORDS_OUT),
                 busy_nan=busy_nan,
             )
         )
@@ -401,7 +406,7 @@ def _marks(reading: dict[int, dict[str, float | None]]) -> dict[int, float]:
     found = {}
     for index, values in reading.items():
         mark = values.get("currentInputWatermark")
-        if mark is not None and not math.isnan(mark) and mark > NO_WATERMARK:
+        if mark is not None and NO_WATERMARK < mark < END_OF_INPUT:  # NaN fails both
             found[index] = mark
     return found
 
@@ -724,7 +729,7 @@ def slow_checkpoint(
             }
         )
         subject = f"subtask {sub.get('index')} of {_quoted(names.get(vid, vid))}"
-        summary += f"; slowest subtask {duration(e2e)}, mostly {dominant} " + ", ".join(
+        summary += f"; slowest subtask {duration(e2e)}, mostly {dominant}: " + ", ".join(
             f"{p} {duration(phases[p])}" for p in PHASES
         )
         advice = PHASE_ADVICE[dominant]
@@ -773,12 +778,15 @@ def restarts(
     else:
         severity = "info"
     top = next(iter(causes.values()), None)
+    # a history of recent entries only, shorter than the restarts counted: Flink kept the newest
+    # (web.exception-history-size, 16 by default), so the recent ones are at least as many
+    full = bool(entries) and len(recent) == len(entries) and (counted or 0) > len(entries)
     if state == "FAILED":
         summary = "the job FAILED"
     else:
         summary = (
             f"{counted if counted is not None else len(entries)} restart(s) since the start, "
-            f"{len(recent)} in the last {duration(window_ms)}"
+            f"{'at least ' if full else ''}{len(recent)} in the last {duration(window_ms)}"
             + (f" (a crash loop: >= {t.crash_loop})" if len(recent) >= t.crash_loop else "")
         )
     if top:
@@ -794,6 +802,7 @@ def restarts(
                 "state": state,
                 "restarts": counted,
                 "recent": len(recent),
+                "recent-at-least": full,
                 "window-ms": window_ms,
                 "crash-loop-threshold": t.crash_loop,
                 "causes": list(causes.values()),
@@ -1157,17 +1166,34 @@ class Report:
     vertices: list[VertexLoad]
 
     def to_json(self) -> dict[str, Any]:
-        """The documented object (README): {job, name, state, sampled-ms, readings,
-        findings: [{rule, severity, subject, evidence, summary, advice}], vertices: [...]}."""
-        return {
-            "job": self.job,
-            "name": self.name,
-            "state": self.state,
-            "sampled-ms": self.sampled_ms,
-            "readings": self.readings,
-            "findings": [f.to_json() for f in self.findings],
-            "vertices": [v.to_json() for v in self.vertices],
-        }
+        """The documented object (docs/diagnosing.md): {job, name, state, sampled-ms, readings,
+        findings: [{rule, severity, subject, evidence, summary, advice}], vertices: [...]};
+        a number that is not finite (a broken metric) is null: JSON has no Infinity or NaN."""
+        return cast(
+            dict[str, Any],
+            _finite(
+                {
+                    "job": self.job,
+                    "name": self.name,
+                    "state": self.state,
+                    "sampled-ms": self.sampled_ms,
+                    "readings": self.readings,
+                    "findings": [f.to_json() for f in self.findings],
+                    "vertices": [v.to_json() for v in self.vertices],
+                }
+            ),
+        )
+
+
+def _finite(data: Any) -> Any:
+    """DATA with every float that is not finite (inf, NaN) replaced by None."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(v) for v in data]
+    return data
 
 
 def diagnose(seen: Observed, t: Thresholds = THRESHOLDS) -> Report:
