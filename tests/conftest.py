@@ -18,9 +18,15 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VERSIONS = sorted(p.name.removeprefix("flink-") for p in FIXTURES.glob("flink-*") if p.is_dir())
+# The retry budget (seconds) of the contexts the CLI resolves in tests (FLINKCTL_RETRY_BUDGET,
+# see `isolated`), and the CLI's first pause between polls in tests (`short_polls`; flinkctl's
+# own is 0.1 s): nothing a test asserts depends on their length.
+TEST_RETRY_BUDGET = 0.3
+TEST_POLL_INITIAL = 0.01
 
 
 def pytest_addoption(parser):
@@ -45,11 +51,13 @@ def isolated(tmp_path, monkeypatch):
     # A named config file must exist: an empty one is an empty config, as no file at the default.
     monkeypatch.setenv("FLINKCTL_CONFIG", str(tmp_path / "config.yaml"))
     (tmp_path / "config.yaml").touch(mode=0o600)
-    # Keep retry backoff short in tests, and the retry budget of resolved contexts to 1 s.
+    # Keep retry backoff short in tests, and the retry budget of resolved contexts short too
+    # (TEST_RETRY_BUDGET): what a test asserts of retries does not depend on the budget's
+    # length, which only a test that gives up spends in full.
     from flinkctl.client import http
 
     monkeypatch.setattr(http.Http, "backoff", 0.001)
-    monkeypatch.setenv("FLINKCTL_RETRY_BUDGET", "1")
+    monkeypatch.setenv("FLINKCTL_RETRY_BUDGET", str(TEST_RETRY_BUDGET))
 
 
 @dataclass
@@ -384,7 +392,16 @@ class Result:
 
 
 @pytest.fixture
-def cli(httpserver, capsys):
+def short_polls(monkeypatch) -> None:
+    """The CLI's waits against a test server poll every 10 ms at first, not 100 ms (a test on a
+    fake clock keeps flinkctl's own pauses: the tests of the poller, the deploy simulation)."""
+    from flinkctl.client.poller import Poller
+
+    monkeypatch.setattr(Poller, "initial", TEST_POLL_INITIAL)
+
+
+@pytest.fixture
+def cli(httpserver, capsys, short_polls):
     """Run flinkctl in-process against the test server; exit code, stdout and stderr apart."""
     from flinkctl.cli import main as main_module
     from flinkctl.cli.common.failures import run
@@ -400,6 +417,31 @@ def cli(httpserver, capsys):
     return invoke
 
 
+class _QuickStopServer(HTTPServer):
+    """pytest-httpserver's server, whose stop (at the end of each pytest process) waits a
+    twentieth of a second for its thread, not half a second."""
+
+    def thread_target(self) -> None:
+        assert self.server is not None
+        self.server.serve_forever(poll_interval=0.05)
+
+
+@pytest.fixture(scope="session")
+def make_httpserver(httpserver_listen_address, httpserver_ssl_context) -> Iterator[HTTPServer]:
+    """pytest-httpserver's session server (its own fixture, but for the quick stop)."""
+    host, port = httpserver_listen_address
+    server = _QuickStopServer(
+        host=host or HTTPServer.DEFAULT_LISTEN_HOST,
+        port=port or HTTPServer.DEFAULT_LISTEN_PORT,
+        ssl_context=httpserver_ssl_context,
+    )
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
 @pytest.fixture
 def inprocess_server():
     """A stand-in for `httpserver` answering in-process through httpx.MockTransport (see
@@ -410,7 +452,7 @@ def inprocess_server():
 
 
 @pytest.fixture
-def inprocess_cli(inprocess_server):
+def inprocess_cli(inprocess_server, short_polls):
     """`cli` for `inprocess_server`: flinkctl in-process, its client over the server's
     MockTransport, its streams StringIOs (a terminal with FLINKCTL_FORCE_TTY=1)."""
     import io

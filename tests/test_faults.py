@@ -33,10 +33,13 @@ def client(url: str, budget: float = 20.0) -> FlinkClient:
     return FlinkClient(Context(name="t", url=url, retry_budget=budget))
 
 
+SHORT_BUDGET = 0.15  # seconds: room for several attempts, with backoff from 1 ms (conftest)
+
+
 @pytest.fixture
 def short_budget(monkeypatch):
-    """A retry budget of 0.3 s (the tests' usual 1 s is as good, only slower)."""
-    monkeypatch.setenv("FLINKCTL_RETRY_BUDGET", "0.3")
+    """A retry budget of SHORT_BUDGET (the tests' usual one is as good, only slower)."""
+    monkeypatch.setenv("FLINKCTL_RETRY_BUDGET", str(SHORT_BUDGET))
 
 
 # -- the retry budget -------------------------------------------------------------------------
@@ -45,7 +48,7 @@ def short_budget(monkeypatch):
 @pytest.mark.parametrize("storm", [1, 5, 30])
 def test_a_503_storm_within_the_budget_is_ridden_out(flink, httpserver, monkeypatch, storm):
     """A JobManager restarting behind its gateway: 503 for STORM requests, then the answer."""
-    monkeypatch.setattr(Http, "max_delay", 0.05)  # 30 pauses of 2 s would be a real minute
+    monkeypatch.setattr(Http, "max_delay", 0.005)  # 30 pauses of 2 s would be a real minute
     for _ in range(storm):
         httpserver.expect_ordered_request("/overview").respond_with_data("busy", status=503)
     httpserver.expect_ordered_request("/overview").respond_with_json(flink.body("overview"))
@@ -58,7 +61,7 @@ def test_a_503_storm_within_the_budget_is_ridden_out(flink, httpserver, monkeypa
 def test_a_storm_longer_than_the_budget_is_exit_5_after_many_attempts(
     httpserver, cli, short_budget, status
 ):
-    """Retried for the budget (0.3 s here), not a fixed number of times; then exit 5."""
+    """Retried for the budget (SHORT_BUDGET here), not a fixed number of times; then exit 5."""
     httpserver.expect_request("/overview").respond_with_data("<html>gateway</html>", status=status)
     start = time.monotonic()
     r = cli("cluster", "overview")
@@ -67,8 +70,8 @@ def test_a_storm_longer_than_the_budget_is_exit_5_after_many_attempts(
     assert r.err.startswith(f"error: cannot reach {httpserver.url_for('').rstrip('/')}: ")
     assert f"GET /overview answers {status} " in r.err and " attempts in " in r.err
     assert "hint: the JobManager may be restarting" in r.err
-    assert 0.3 <= took < 8.0  # the budget decides when to stop (loaded machines: slow attempts)
-    assert len(httpserver.log) >= 2  # how many fit in 0.3 s depends on jitter and load
+    assert SHORT_BUDGET <= took < 8.0  # the budget decides when to stop (slow attempts: load)
+    assert len(httpserver.log) >= 2  # how many fit in the budget depends on jitter and load
 
 
 def test_flink_s_own_503_message_is_kept():
@@ -138,15 +141,17 @@ def test_shell_completion_never_retries(flink, httpserver, monkeypatch):
     assert len(httpserver.log) == 1
 
 
-def test_refused_connections_while_the_jobmanager_restarts(flink):
-    """Nothing listens for 0.6 s (connection refused), then the JobManager is back."""
+def test_refused_connections_while_the_jobmanager_restarts(flink, monkeypatch):
+    """Nothing listens for 0.2 s (connection refused), then the JobManager is back."""
+    monkeypatch.setattr(Http, "max_delay", 0.02)  # back within 20 ms of its return
     overview = recorded(flink, "overview")
-    with FaultServer.later(lambda m, p, b: overview, 0.6) as (url, _):
+    with FaultServer.later(lambda m, p, b: overview, 0.2) as (url, _):
         assert client(url, budget=10).overview() == overview[2]
 
 
 @pytest.mark.parametrize("resets", [1, 3, 8])
-def test_reset_connections_are_retried_for_reads(flink, resets):
+def test_reset_connections_are_retried_for_reads(flink, monkeypatch, resets):
+    monkeypatch.setattr(Http, "max_delay", 0.005)  # 8 doublings from 1 ms: a quarter second
     overview = recorded(flink, "overview")
 
     def answer(method, path, body):
@@ -180,12 +185,13 @@ def test_changes_without_a_trigger_id_are_never_repeated(flink, call, fault):
     assert len(changes) == 1, server.log
 
 
-def test_a_connection_never_opened_is_retried_even_for_a_change(flink, tmp_path):
+def test_a_connection_never_opened_is_retried_even_for_a_change(flink, tmp_path, monkeypatch):
     """Refused: nothing was sent, so even an upload is safe to send again."""
+    monkeypatch.setattr(Http, "max_delay", 0.02)  # back within 20 ms of its return
     jar = tmp_path / "job.jar"
     jar.write_bytes(b"PK\x03\x04" + b"x" * 1000)
     uploaded = recorded(flink, "jar-upload")
-    with FaultServer.later(lambda m, p, b: uploaded, 0.4) as (url, started):
+    with FaultServer.later(lambda m, p, b: uploaded, 0.2) as (url, started):
         assert client(url, budget=10).upload_jar(jar) == uploaded[2]
         assert [(m, p) for m, p, _ in started[0].log] == [("POST", "/jars/upload")]
         assert b"x" * 1000 in started[0].log[0][2]  # the whole jar, read again from its start
@@ -384,7 +390,9 @@ def test_the_library_recovers_a_lost_trigger_too(flink):
 
     tid = new_trigger_id()
     with FaultServer(Cluster(flink, "savepoint")) as server:
-        triggered = client(server.url, budget=0.3).trigger_savepoint(flink.ids["jobid"], tid)
+        triggered = client(server.url, budget=SHORT_BUDGET).trigger_savepoint(
+            flink.ids["jobid"], tid
+        )
     assert triggered == {"request-id": tid}
 
 

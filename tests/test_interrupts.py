@@ -38,11 +38,16 @@ def start(*args: str, stdout=subprocess.PIPE, budget: str | None = "1") -> subpr
     )
 
 
+# How long after the request that puts it there a process is signalled: the state under test
+# (a stalled upload, a wait, a watch, retries, a stop) lasts until then, and longer.
+SETTLE = 0.1
+
+
 def interrupt(proc: subprocess.Popen, server: FaultServer, path: str, *, count: int = 1):
-    """SIGINT PROC once COUNT requests for PATH (a prefix) reached SERVER, and 0.3 s more; its
-    exit code, stdout, stderr, and how long it took to exit."""
+    """SIGINT PROC once COUNT requests for PATH (a prefix) reached SERVER, and SETTLE s more;
+    its exit code, stdout, stderr, and how long it took to exit."""
     assert server.wait_for(path, count), "the process never got there"
-    time.sleep(0.3)
+    time.sleep(SETTLE)
     proc.send_signal(signal.SIGINT)
     sent = time.monotonic()
     out, err = proc.communicate(timeout=30)
@@ -219,7 +224,7 @@ def test_a_signal_during_the_stop_of_a_deploy_prints_its_report(flink, tmp_path,
                      "-p", "3", "--catalog", str(tmp_path / "c.db"), "-o", "json")  # fmt: skip
         try:
             assert server.wait_for(f"/jobs/{jid}/stop"), proc.stderr
-            time.sleep(0.3)
+            time.sleep(SETTLE)
             proc.send_signal(sig)
             out, err = proc.communicate(timeout=30)
         finally:

@@ -275,6 +275,36 @@ def test_watch_piped_table_reprints_separated_by_a_blank_line(flink, httpserver,
     assert r.out.endswith("\n") and r.code == 130
 
 
+def test_watch_piped_table_writes_each_refresh_in_one_piece(
+    flink, httpserver, cli, refreshes, monkeypatch
+):
+    """A Ctrl-C between two writes to stdout would leave a separator without its table."""
+    import io
+
+    from flinkctl.cli.common import watching
+    from flinkctl.output.streams import IO
+
+    class Frame(io.StringIO):
+        pass
+
+    written: list[str] = []
+    original = IO.write
+
+    def write(self, text: str) -> None:
+        if not isinstance(self.out, Frame):
+            written.append(text)
+        original(self, text)
+
+    monkeypatch.setattr(watching, "StringIO", Frame)
+    monkeypatch.setattr(IO, "write", write)
+    flink.serve(httpserver, "jobs-overview")
+    refreshes(3)
+    r = cli("jobs", "list", "-w", "0.1")
+    assert "".join(written) == r.out and len(written) == 3
+    assert written[0].startswith("ID\tNAME\tSTATE")
+    assert all(piece.startswith("\nID\tNAME\tSTATE") for piece in written[1:])
+
+
 def test_watch_yaml_separates_documents(flink, httpserver, cli, refreshes):
     flink.serve(httpserver, "taskmanagers")
     refreshes(2)

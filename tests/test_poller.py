@@ -163,11 +163,11 @@ def test_timeout_is_exit_8_with_resume_command(cli, flink, httpserver, expect, t
     expect("jobs-overview", always=True)  # the job's name, for the catalog
     expect("savepoint-trigger")
     expect("savepoint-status-in-progress", always=True)
-    r = cli("savepoint", "trigger", jid, "--wait", "--timeout", "0.3")
+    r = cli("savepoint", "trigger", jid, "--wait", "--timeout", "0.1")
     url = httpserver.url_for("").rstrip("/")
     assert (r.code, r.out) == (8, "")
     assert r.err.splitlines() == [
-        f"error: savepoint of job {jid} still in progress after 0.3s; it may still complete",
+        f"error: savepoint of job {jid} still in progress after 0.1s; it may still complete",
         f"hint: resume waiting with: flinkctl --url {url} savepoint status {jid} {tid} --wait",
     ]
 
@@ -217,7 +217,10 @@ def test_failure_is_exit_1_with_first_line_and_full_cause_with_debug(cli, flink,
 
 
 class ResetOnceServer(ThreadingHTTPServer):
-    """Serves recorded bodies; drops the connection (RST) on the first savepoint trigger."""
+    """Serves recorded bodies; drops the connection (RST) on the first savepoint trigger.
+
+    Served with `serve_forever(0.01)`: its shutdown waits for a poll interval (0.5 s by default).
+    """
 
     daemon_threads = True
 
@@ -263,7 +266,7 @@ class ResetHandler(BaseHTTPRequestHandler):
 
 def test_reset_trigger_is_retried_with_the_same_trigger_id(cli, flink):
     server = ResetOnceServer(flink)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
@@ -285,7 +288,7 @@ def test_stop_with_savepoint_is_retried_with_its_trigger_id(flink):
     from flinkctl.config import Context
 
     server = ResetOnceServer(flink)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     tid = new_trigger_id()
     try:

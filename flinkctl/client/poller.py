@@ -37,12 +37,14 @@ class Poller:
     after every poll that is not done.
     """
 
+    initial = 0.1  # seconds between the first two polls, unless given (the tests shorten it)
+
     def __init__(
         self,
         timeout: float = 600.0,
         *,
         on_tick: Tick | None = None,
-        initial: float = 0.1,
+        initial: float | None = None,
         maximum: float = 2.0,
         factor: float = 1.5,
         sleep: Callable[[float], None] | None = None,
@@ -51,7 +53,9 @@ class Poller:
         self.timeout = timeout
         self.forever = not timeout
         self.on_tick = on_tick
-        self.initial, self.maximum, self.factor = initial, maximum, factor
+        if initial is not None:
+            self.initial = initial
+        self.maximum, self.factor = maximum, factor
         self.sleep = sleep or time.sleep
         self.clock = clock or time.monotonic
         self.started = self.clock()

@@ -26,6 +26,8 @@ is needed only for a bare `-w`: Typer's options cannot take an optional value by
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from io import StringIO
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -131,9 +133,11 @@ def watch(
         return
 
     def piped(data: Any, first: bool) -> None:
-        if not first:
-            io.write("\n")
-        show(data, io)
+        # rendered whole first, then written in one piece: an interrupt never leaves a
+        # separator without its table
+        frame = replace(io, out=StringIO())
+        show(data, frame)
+        io.write(("" if first else "\n") + frame.out.getvalue())  # type: ignore[attr-defined]
 
     if settings.format.is_json:
         _repeat(io, interval, fetch, lambda data, first: _json_line(io, data, settings.query))
