@@ -24,7 +24,7 @@ def parse(text: str) -> float:
     except ValueError:
         seconds = _units(value, text)
     if not 0 <= seconds < math.inf:  # also NaN
-        raise ValueError(f"invalid duration {text!r}: expected 0 or more")
+        raise ValueError(f"invalid duration {text!r}: expected a finite one, 0 or more")
     return seconds
 
 

@@ -400,19 +400,56 @@ def short_polls(monkeypatch) -> None:
     monkeypatch.setattr(Poller, "initial", TEST_POLL_INITIAL)
 
 
+def _inprocess(request) -> bool:
+    """Whether the test's module (or the test) is marked `inprocess` (see `httpserver`)."""
+    return request.node.get_closest_marker("inprocess") is not None
+
+
 @pytest.fixture
-def cli(httpserver, capsys, short_polls):
-    """Run flinkctl in-process against the test server; exit code, stdout and stderr apart."""
+def httpserver(request):
+    """The test server: pytest-httpserver's, or in a module marked `inprocess`
+    (`pytestmark = pytest.mark.inprocess`: the read-only commands) tests/inprocess.py's Server,
+    which answers through httpx.MockTransport with no socket."""
+    if _inprocess(request):
+        from inprocess import Server
+
+        return Server()
+    server = request.getfixturevalue("make_httpserver")
+    server.clear()
+    return server
+
+
+@pytest.fixture
+def cli(request, httpserver, short_polls):
+    """Run flinkctl in-process against the test server; exit code, stdout and stderr apart.
+
+    Against the in-process server (`inprocess`), the client's transport is the server's and the
+    streams are StringIOs (a terminal with FLINKCTL_FORCE_TTY=1); otherwise capsys reads them.
+    """
+    import io
+    import os
+
     from flinkctl.cli import main as main_module
     from flinkctl.cli.common.failures import run
+    from flinkctl.cli.invocation import Invocation
+    from flinkctl.output.streams import IO
+
+    capsys = None if _inprocess(request) else request.getfixturevalue("capsys")
 
     def invoke(*args: str, url: str | None = None) -> Result:
         argv = ["--url", url or httpserver.url_for("").rstrip("/"), *args]
         if url == "":
             argv = list(args)
-        code = run(main_module.app, argv)
-        out, err = capsys.readouterr()
-        return Result(code, out, err)
+        if capsys is not None:
+            code = run(main_module.app, argv)
+            return Result(code, *capsys.readouterr())
+        streams = IO(
+            out=io.StringIO(),
+            err=io.StringIO(),
+            out_is_terminal=os.environ.get("FLINKCTL_FORCE_TTY") == "1",
+        )
+        code = run(main_module.app, argv, Invocation(io=streams, transport=httpserver.transport))
+        return Result(code, streams.out.getvalue(), streams.err.getvalue())
 
     return invoke
 
@@ -440,43 +477,6 @@ def make_httpserver(httpserver_listen_address, httpserver_ssl_context) -> Iterat
     server.clear()
     if server.is_running():
         server.stop()
-
-
-@pytest.fixture
-def inprocess_server():
-    """A stand-in for `httpserver` answering in-process through httpx.MockTransport (see
-    tests/inprocess.py): a module of read-only command tests overrides `httpserver` with it."""
-    from inprocess import Server
-
-    return Server()
-
-
-@pytest.fixture
-def inprocess_cli(inprocess_server, short_polls):
-    """`cli` for `inprocess_server`: flinkctl in-process, its client over the server's
-    MockTransport, its streams StringIOs (a terminal with FLINKCTL_FORCE_TTY=1)."""
-    import io
-    import os
-
-    from flinkctl.cli import main as main_module
-    from flinkctl.cli.common.failures import run
-    from flinkctl.cli.invocation import Invocation
-    from flinkctl.output.streams import IO
-
-    def invoke(*args: str, url: str | None = None) -> Result:
-        argv = ["--url", url or inprocess_server.url_for(""), *args]
-        if url == "":
-            argv = list(args)
-        streams = IO(
-            out=io.StringIO(),
-            err=io.StringIO(),
-            out_is_terminal=os.environ.get("FLINKCTL_FORCE_TTY") == "1",
-        )
-        invocation = Invocation(io=streams, transport=inprocess_server.transport)
-        code = run(main_module.app, argv, invocation)
-        return Result(code, streams.out.getvalue(), streams.err.getvalue())
-
-    return invoke
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -7,8 +7,8 @@ unchanged), the same `log` of (request, response) and the same unmet-expectation
 (`conftest.unmet_expectations`), but no socket and no server thread: the CLI runs with an
 Invocation whose client's transport is `Server.transport`, and whose streams are StringIOs.
 
-A module opts in by overriding the `httpserver` and `cli` fixtures with `inprocess_server` and
-`inprocess_cli` (see tests/test_jobs.py). Transport, TLS, timeout and fault tests keep the real
+A module opts in with `pytestmark = pytest.mark.inprocess`: conftest's `httpserver` is then a
+`Server` and its `cli` runs over it. Transport, TLS, timeout and fault tests keep the real
 server (pytest-httpserver, FaultServer).
 """
 

@@ -8,17 +8,7 @@ from reads import FORMATS, check_read
 from flinkctl.cli.common.arguments import checkpoint_id
 from flinkctl.errors import NotFoundError, UsageError
 
-
-# The in-process tier: recorded answers through httpx.MockTransport, no socket (tests/inprocess.py)
-@pytest.fixture
-def httpserver(inprocess_server):
-    return inprocess_server
-
-
-@pytest.fixture
-def cli(inprocess_cli):
-    return inprocess_cli
-
+pytestmark = pytest.mark.inprocess
 
 READS = [
     (("checkpoints", "list", "{jobid}"), "checkpoints"),

@@ -5,17 +5,7 @@ import json
 import pytest
 import yaml
 
-
-# The in-process tier: recorded answers through httpx.MockTransport, no socket (tests/inprocess.py)
-@pytest.fixture
-def httpserver(inprocess_server):
-    return inprocess_server
-
-
-@pytest.fixture
-def cli(inprocess_cli):
-    return inprocess_cli
-
+pytestmark = pytest.mark.inprocess
 
 READS = [
     # (argv, recorded fixture)

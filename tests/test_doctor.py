@@ -462,20 +462,20 @@ def aged(flink) -> dict:
 
 
 def serve_job(flink, httpserver, metrics: dict[str, dict[int, dict[str, float | list]]], *,
-              job=None, exceptions=None, tm_metrics=None, tm_listing=None) -> None:  # fmt: skip
+              job=None, exceptions=None, tm_metrics=None, tm_listing=None,
+              overview=None) -> None:  # fmt: skip
     """A cluster answering every request doctor makes about the recorded job: recorded bodies,
     and the vertex METRICS (vertex id -> subtask -> name -> value) in the recorded shape; a
-    list of values answers the Nth request for the metric with its Nth value (its last after).
-    A vertex's metric ids (no `get`) are the recorded ones and its METRICS'; a TaskManager's are
-    TM_LISTING (a recorded body), or its TM_METRICS' ids."""
+    list of values answers the Nth request for the metric with its Nth value (its last after),
+    and so does a list of JOB bodies. A vertex's metric ids (no `get`) are the recorded ones
+    and its METRICS'; a TaskManager's are TM_LISTING (a recorded body), or its TM_METRICS' ids.
+    /jobs/overview answers OVERVIEW, or as recorded."""
     ids = flink.ids
     jid = ids["jobid"]
     source, sink = source_sink(flink)
-    job = job or aged(flink)
     stats = copy.deepcopy(flink.body("checkpoints"))
     stats["latest"]["completed"]["id"] = int(ids["checkpointid"])  # the one with details
     answers = {
-        f"/jobs/{jid}": job,
         f"/jobs/{jid}/exceptions": exceptions or flink.body("job-exceptions"),
         f"/jobs/{jid}/plan": flink.body("job-plan"),
         f"/jobs/{jid}/checkpoints/config": flink.body("checkpoints-config"),
@@ -489,14 +489,21 @@ def serve_job(flink, httpserver, metrics: dict[str, dict[int, dict[str, float | 
         answers[details] = flink.body("checkpoint-vertex")
     for path, body in answers.items():
         httpserver.expect_request(path).respond_with_json(body)
-    flink.serve(httpserver, "jobs-overview", "job-metrics-values")
+    flink.serve(httpserver, "job-metrics-values")
+    flink.expect(httpserver, "jobs-overview", body=overview, always=True)
 
     asked: Counter[str] = Counter()
 
-    def value(name: str, values: dict[str, float | list]):
+    def value(name: str, values: dict[str, object]):
         asked[name] += 1
         found = values[name]
         return found[min(asked[name], len(found)) - 1] if isinstance(found, list) else found
+
+    def job_answer(request) -> Response:
+        body = value("job", {"job": job or aged(flink)})
+        return Response(json.dumps(body), content_type="application/json")
+
+    httpserver.expect_request(f"/jobs/{jid}").respond_with_handler(job_answer)
 
     def vertex_metrics(vid: str):
         values = {f"{i}.{m}": v for i, ms in metrics.get(vid, {}).items() for m, v in ms.items()}
@@ -602,17 +609,104 @@ def test_jsonl_is_one_finding_per_line(flink, httpserver, cli):
     assert set(lines[0]) >= {"logged-at", "severity", "subject", "evidence", "summary", "advice"}
 
 
-def test_sampling_reads_until_the_window_ends(flink, httpserver, cli, monkeypatch):
+@pytest.mark.parametrize(
+    ("sample", "slept_for", "readings"),
+    [("30s", [10.0, 10.0, 10.0], 4), ("1s", [1.0], 2)],  # shorter than the refresh: its ends
+)
+def test_sampling_reads_until_the_window_ends(
+    flink, httpserver, cli, monkeypatch, sample, slept_for, readings
+):
     slept: list[float] = []
     monkeypatch.setattr(dr.time, "sleep", slept.append)
     serve_job(flink, httpserver, _metrics(flink, RECORDED_LOAD),
               tm_metrics={dr.GC_TIME: 2, dr.HEAP_USED: 100, dr.HEAP_MAX: 1000})  # fmt: skip
-    result = cli("doctor", flink.ids["jobid"], "--sample", "30s", "-o", "json")
+    result = cli("doctor", flink.ids["jobid"], "--sample", sample, "-o", "json")
     assert result.code == 0, result.err
-    assert slept == [10.0, 10.0, 10.0] and result.json()["readings"] == 4
+    assert slept == slept_for and result.json()["readings"] == readings
     # the answers never changed: one distinct reading, said out loud
     (thin,) = result.json()["findings"]
     assert thin["rule"] == "blind-spot" and thin["evidence"]["distinct-readings"] == 1
+
+
+@pytest.mark.parametrize(
+    ("state", "exceptions", "code", "rule", "severity"),
+    [
+        ("FAILED", "job-failed-exceptions", 7, "restarts", "critical"),
+        ("CANCELED", "job-exceptions", 0, "blind-spot", "info"),
+    ],
+)
+def test_a_job_that_ends_during_the_sample_is_reported_as_it_ended(
+    flink, httpserver, cli, monkeypatch, state, exceptions, code, rule, severity
+):
+    """RUNNING when doctor starts, FAILED (or CANCELED) when the sample ends: the report has
+    the state at the end and judges it (FAILED: critical, with the cause of its exceptions)."""
+    monkeypatch.setattr(dr.time, "sleep", lambda seconds: None)
+    running = aged(flink)
+    ended = {**running, "state": state, "timestamps": {**running["timestamps"],
+                                                       state: running["now"]}}  # fmt: skip
+    serve_job(flink, httpserver, _metrics(flink, RECORDED_LOAD), job=[running, ended],
+              exceptions=flink.body(exceptions),
+              tm_metrics={dr.GC_TIME: 2, dr.HEAP_USED: 100, dr.HEAP_MAX: 1000})  # fmt: skip
+    result = cli("doctor", flink.ids["jobid"], "--sample", "10s", "-o", "json")
+    assert result.code == code, result.err
+    report = result.json()
+    assert report["state"] == state and report["readings"] == 2
+    (found,) = report["findings"]
+    assert (found["rule"], found["severity"]) == (rule, severity)
+    assert found["summary"].startswith("the job FAILED" if state == "FAILED" else "the job is")
+
+
+GONE = "0123456789abcdef0123456789abcdef"  # the job of the recorded 404 (job-not-found)
+
+
+def serve_with_a_job_gone(flink, httpserver) -> None:
+    """The recorded job, and a second job listed beside it (a copy of its overview entry)
+    whose GET /jobs/:jobid answers the recorded 404: it left the cluster since."""
+    overview = copy.deepcopy(flink.body("jobs-overview"))
+    overview["jobs"].insert(0, {**overview["jobs"][0], "jid": GONE, "name": "orders"})
+    serve_job(flink, httpserver, _metrics(flink, RECORDED_LOAD), overview=overview,
+              tm_metrics={dr.GC_TIME: 2, dr.HEAP_USED: 100, dr.HEAP_MAX: 1000})  # fmt: skip
+    flink.serve(httpserver, "job-not-found")
+
+
+def test_all_notes_a_job_gone_since_the_listing_and_diagnoses_the_others(flink, httpserver, cli):
+    serve_with_a_job_gone(flink, httpserver)
+    result = cli("doctor", "--all", "--sample", "0", "-o", "json")
+    assert result.code == 0, result.err
+    report, gone = sorted(result.json(), key=lambda item: "note" in item)
+    assert report["job"] == flink.ids["jobid"] and report["findings"] == []
+    assert gone["job"] == GONE and gone["name"] == "orders" and gone["note"] == dr.GONE
+    assert set(gone) == {"logged-at", "job", "name", "note"}
+    table = cli("doctor", "--all", "--sample", "0")
+    assert table.code == 0 and table.out == "SEVERITY\tRULE\tSUBJECT\tFINDING\tADVICE\n"
+    assert table.err == f"job orders ({GONE}): {dr.GONE}\n"
+    lines = cli("doctor", "--all", "--sample", "0", "-o", "jsonl").out.splitlines()
+    assert [json.loads(line)["job"] for line in lines] == [GONE]  # the note: a line of its own
+
+
+def test_watch_jsonl_is_one_finding_per_line(flink, httpserver, cli, refreshes):
+    load = {"source": {0: {BUSY: 80, BP: 900}}, "sink": {0: {BUSY: 950, BP: 0}}}
+    serve_job(flink, httpserver, _metrics(flink, load),
+              tm_metrics={dr.GC_TIME: 2, dr.HEAP_USED: 100, dr.HEAP_MAX: 1000})  # fmt: skip
+    refreshes(2)
+    result = cli("doctor", flink.ids["jobid"], "--sample", "0", "--watch", "1", "-o", "jsonl")
+    assert (result.code, result.err) == (130, "")
+    lines = [json.loads(line) for line in result.out.splitlines()]
+    assert [line["rule"] for line in lines] == ["backpressure", "backpressure"]  # 2 refreshes
+    assert lines[0]["job"] == flink.ids["jobid"] and "findings" not in lines[0]
+
+
+def test_custom_columns_are_a_row_per_finding(flink, httpserver, cli):
+    load = {"source": {0: {BUSY: 80, BP: 900}}, "sink": {0: {BUSY: 950, BP: 0}}}
+    serve_job(flink, httpserver, _metrics(flink, load),
+              tm_metrics={dr.GC_TIME: 2, dr.HEAP_USED: 100, dr.HEAP_MAX: 1000})  # fmt: skip
+    result = cli("doctor", flink.ids["jobid"], "--sample", "0",
+                 "-o", "custom-columns=JOB:\"job-name\",RULE:rule,SEVERITY:severity")  # fmt: skip
+    assert result.code == 0, result.err
+    assert [line.split() for line in result.out.splitlines()] == [
+        ["JOB", "RULE", "SEVERITY"],
+        ["flinkctl-demo", "backpressure", "warning"],
+    ]
 
 
 def _asked(httpserver, path: str) -> list[list[str] | None]:

@@ -129,6 +129,25 @@ def test_too_narrow_for_a_finding_column_it_folds_under_its_row(
         assert finding["summary"].startswith(lines[below].strip())
 
 
+@pytest.mark.parametrize("columns", [30, 36])
+def test_narrower_still_the_subject_folds_under_its_row_too(
+    troubled, flink, cli, monkeypatch, columns
+):
+    """Below 38 columns, SEVERITY and RULE ("critical", "backpressure" and their gaps: 26)
+    leave fewer than 12 cells for a subject: the header is SEVERITY and RULE, and under each
+    row its subject leads its finding ("SUBJECT: FINDING"), wrapped; no line is wider than the
+    terminal (seen: 38 columns on 36, the subject kept 12 cells)."""
+    _terminal(monkeypatch, columns)
+    lines = cli("doctor", flink.ids["jobid"], "--sample", "0").out.splitlines()
+    assert max(cell_len(line) for line in lines) <= columns, "\n".join(lines)
+    assert lines[0].split() == ["SEVERITY", "RULE"]
+    shown = "".join("".join(lines).split())  # without spaces: long words wrap mid-word
+    for finding in troubled:
+        assert lines[_row_of(lines, finding)].split() == [finding["severity"], finding["rule"]]
+        for said in (finding["summary"], finding["advice"]):
+            assert "".join(f"{finding['subject']}: {said}".split()) in shown, "\n".join(lines)
+
+
 def test_wide_enough_the_finding_wraps_in_its_column(troubled, flink, cli, monkeypatch):
     _terminal(monkeypatch, 160)
     lines = cli("doctor", flink.ids["jobid"], "--sample", "0").out.splitlines()

@@ -48,4 +48,24 @@ def test_options_read_durations_and_name_a_malformed_one(cli):
     assert r.code == 2 and r.out == ""
     assert "invalid duration '2 hours'" in r.err
     r = cli("savepoint", "trigger", "f" * 32, "--wait", "--timeout", "-3")
-    assert r.code == 2 and "expected 0 or more" in r.err
+    assert r.code == 2 and "expected a finite one, 0 or more" in r.err
+
+
+@pytest.mark.parametrize("text", ["inf", "nan", "-1", "-Infinity"])
+def test_infinite_and_negative_durations_are_refused(text):
+    with pytest.raises(ValueError, match="expected a finite one, 0 or more"):
+        parse(text)
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["--watch", "1e300"], "1e300 is longer than a day"),
+        (["-w", "inf"], "invalid duration 'inf': expected a finite one"),
+        (["--watch=abc"], "invalid duration 'abc'"),
+        (["--watch=0.01"], "0.01 is shorter than 0.1s"),
+    ],
+)
+def test_a_bad_watch_interval_is_named_as_one(cli, args, says):
+    r = cli("jobs", "list", *args)
+    assert (r.code, r.out) == (2, "") and "'--watch'" in r.err and says in r.err, r.err

@@ -9,19 +9,10 @@ import pytest
 import yaml
 from conftest import Recorded
 
+pytestmark = pytest.mark.inprocess
+
 # Rescale history (*-adaptive): recorded from 2.3 clusters running the adaptive scheduler.
 ADAPTIVE = pytest.mark.flink(since="2.3")
-
-
-# The in-process tier: recorded answers through httpx.MockTransport, no socket (tests/inprocess.py)
-@pytest.fixture
-def httpserver(inprocess_server):
-    return inprocess_server
-
-
-@pytest.fixture
-def cli(inprocess_cli):
-    return inprocess_cli
 
 
 def demo_entry(flink) -> dict:

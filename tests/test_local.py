@@ -1,18 +1,27 @@
-"""`flinkctl local up -D KEY=VALUE` without a cluster: parsing, the config file, what is kept.
+"""`flinkctl local` without a cluster: `up -D KEY=VALUE` (parsing, the config file, what is
+kept) and `demo` (its refusals, the upload it deletes, the job it cancels when it gives up).
 
-Flink itself is replaced by a fake FLINK_HOME (a shipped conf/ and the files `up` checks for),
-and starting/stopping processes by stubs; tests/e2e runs the real thing.
+For `up`, Flink itself is replaced by a fake FLINK_HOME (a shipped conf/ and the files `up`
+checks for), and starting/stopping processes by stubs; `demo` runs over recorded answers;
+tests/e2e runs the real thing.
 """
 
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import threading
+import time
 from types import SimpleNamespace
 
 import pytest
 import yaml
+from conftest import FaultServer
 
 from flinkctl.errors import UsageError
+from flinkctl.flink import jar_id
 from flinkctl.local import cluster, processes
 from flinkctl.local.flinkconf import parse_config
 from flinkctl.local.ports import free_port
@@ -267,3 +276,168 @@ def test_up_tls_gives_the_context_an_https_url_and_the_ca(
     r = cli(*args, "--no-tls", url="")
     view = cli("config", "view", "-o", "json", url="").json()["contexts"]["t"]
     assert view == {"url": f"http://127.0.0.1:{PORT}"}
+
+
+# -- `local demo` over recorded answers -------------------------------------------------------
+
+
+def starting(job: dict) -> dict:
+    """A recorded RUNNING job with its last vertex still SCHEDULED (a task waiting for a slot)."""
+    *ran, last = job["vertices"]
+    return {**job, "vertices": [*ran, {**last, "status": "SCHEDULED"}]}
+
+
+def demo_answers(flink, config: list | None = None) -> dict[tuple[str, str], tuple[str, dict]]:
+    """(method, path) -> (fixture name, body) of a `local demo` that starts the recorded job:
+    its checks (the recorded demo job runs, 1 of 2 slots free), the upload, the run (answering
+    the recorded job's id), the upload's deletion, the job, its cancel."""
+    jid = flink.ids["jobid"]
+    jar = jar_id(flink.body("jar-upload"))
+    names = {
+        ("GET", "/jobs/overview"): "jobs-overview",
+        ("GET", "/jobmanager/config"): "jobmanager-config",
+        ("GET", "/overview"): "overview",
+        ("POST", "/jars/upload"): "jar-upload",
+        ("POST", f"/jars/{jar}/run"): "jar-run",
+        ("DELETE", f"/jars/{jar}"): "jar-delete",
+        ("GET", f"/jobs/{jid}"): "job",
+        ("PATCH", f"/jobs/{jid}"): "job-cancel",
+    }
+    bodies = {
+        "jobmanager-config": flink.body("jobmanager-config") + (config or []),
+        "jar-run": {**flink.body("jar-run"), "jobid": jid},
+    }
+    return {key: (name, bodies.get(name, flink.body(name))) for key, name in names.items()}
+
+
+def serve_demo(expect, flink, *, job=None, config=None, cancel=None, skip=()) -> None:
+    """Expect the requests of `demo_answers` once each (the job every time it is asked for; no
+    cancel unless CANCEL names the fixture that answers it), but those of the fixtures SKIP."""
+    for name, body in demo_answers(flink, config).values():
+        if name in skip or name == "job-cancel" and cancel is None:
+            continue
+        if name == "job":
+            expect(name, body=job or body, always=True)
+        elif name == "job-cancel":
+            expect(name, answer=cancel)
+        else:
+            expect(name, body=body)
+
+
+@pytest.mark.parametrize(
+    "scenario, config",
+    [
+        ("healthy", None),
+        ("skew", [{"key": "execution.target", "value": "kubernetes-session"}]),
+        ("skew", [{"key": "jobmanager.scheduler", "value": "adaptive"}]),
+    ],
+    ids=["healthy", "skew-on-demand-taskmanagers", "skew-adaptive-scheduler"],
+)
+def test_demo_runs_the_job_and_deletes_its_upload(cli, expect, flink, scenario, config):
+    """A session that starts TaskManagers on demand, or the adaptive scheduler, runs skew's
+    3 subtasks though 1 slot is free now."""
+    serve_demo(expect, flink, config=config)
+    r = cli("local", "demo", scenario, "--job-name", "orders", "-o", "json")
+    assert r.code == 0, r.err
+    assert r.json() == {"job-id": flink.ids["jobid"], "name": "orders", "scenario": scenario}
+    assert r.err == ""  # the note that names `doctor orders`: with table output only
+
+
+def test_demo_whose_upload_cannot_be_deleted_warns_and_runs(cli, expect, flink):
+    serve_demo(expect, flink, skip=("jar-delete",))
+    expect("jar-delete", answer="jar-run-not-found")  # Flink's answer for a jar that is gone
+    r = cli("local", "demo", "--job-name", "orders", "-o", "json")
+    assert r.code == 0 and r.json()["job-id"] == flink.ids["jobid"], r.err
+    jar = jar_id(flink.body("jar-upload"))
+    assert r.err.startswith(f"warning: could not delete the uploaded demo jar {jar}: ")
+
+
+def test_demo_refuses_a_scenario_the_cluster_can_never_give_its_slots(cli, expect, flink):
+    expect("jobs-overview")
+    expect("jobmanager-config")
+    expect("overview")
+    r = cli("local", "demo", "skew", "--job-name", "orders")
+    assert (r.code, r.out) == (1, "")
+    assert r.err.splitlines()[0] == (
+        "error: the skew demo job takes 3 task slot(s); the cluster has 2 slots, 1 free"
+    )
+
+
+def test_demo_refuses_a_name_that_runs_untouched(cli, expect, flink, httpserver):
+    expect("jobs-overview")  # the recorded flinkctl-demo job runs
+    jid = flink.ids["jobid"]
+    r = cli("local", "demo")
+    url = httpserver.url_for("").rstrip("/")
+    assert (r.code, r.out) == (2, "")
+    assert r.err == (
+        f"error: a job named 'flinkctl-demo' already runs: {jid}\n"
+        f"hint: diagnose it: flinkctl --url {url} doctor {jid}; or cancel it first (flinkctl "
+        f"--url {url} jobs cancel {jid}), or choose another --job-name\n"
+    )
+
+
+@pytest.mark.parametrize("state", ["CANCELLING", "CANCELED", "FAILED", "FINISHED"])
+def test_only_an_active_job_holds_its_name(flink, state):
+    from flinkctl.local.demo import active_named
+
+    overview = flink.body("jobs-overview")
+    assert active_named(overview, "flinkctl-demo") == flink.ids["jobid"]
+    assert active_named(overview, "orders") is None
+    ended = {"jobs": [{**j, "state": state} for j in overview["jobs"]]}
+    assert active_named(ended, "flinkctl-demo") is None
+
+
+def test_demo_that_does_not_run_in_time_is_cancelled(cli, expect, flink):
+    serve_demo(expect, flink, job=starting(flink.body("job")), cancel="job-cancel")
+    r = cli("local", "demo", "--job-name", "orders", "--timeout", "0")
+    assert (r.code, r.out) == (1, "")
+    assert r.err == (
+        f"error: demo job {flink.ids['jobid']} was not running after 0s; cancelled it\n"
+        "hint: give its tasks longer: --timeout 2m\n"
+    )
+
+
+def test_demo_whose_cancel_fails_says_how_to_cancel_it(cli, expect, flink, httpserver):
+    serve_demo(expect, flink, job=starting(flink.body("job")), cancel="job-not-found")
+    jid = flink.ids["jobid"]
+    r = cli("local", "demo", "--job-name", "orders", "--timeout", "0")
+    assert (r.code, r.out) == (1, "")
+    error, hint = r.err.splitlines()
+    assert error.startswith(f"error: demo job {jid} was not running after 0s; could not cancel it")
+    url = httpserver.url_for("").rstrip("/")
+    assert hint == f"hint: it may run on: flinkctl --url {url} jobs cancel {jid}"
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_while_the_demo_waits_cancels_its_job(flink, sig, code):
+    """Ctrl-C or SIGTERM (a real signal to a real process) while it waits for the job's tasks:
+    the job it started is cancelled, and it exits 130 or 143."""
+    answers = demo_answers(flink)
+    jid = flink.ids["jobid"]
+    release = threading.Event()
+
+    def answer(method, path, body):
+        if (method, path) == ("GET", f"/jobs/{jid}"):
+            return ("hang", release)
+        name, found = answers[(method, path.split("?")[0])]
+        return ("json", flink.record(name)["status"], found)
+
+    with FaultServer(answer) as server:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flinkctl", "--url", server.url, "local", "demo",
+             "--job-name", "orders"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )  # fmt: skip
+        try:
+            assert server.wait_for(f"/jobs/{jid}"), proc.stderr
+            time.sleep(0.1)
+            proc.send_signal(sig)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            release.set()
+            if proc.poll() is None:
+                proc.kill()
+    assert (proc.returncode, out) == (code, ""), err
+    assert err == f"Cancelling demo job {jid}: interrupted before its tasks ran\n"
+    assert ("PATCH", f"/jobs/{jid}?mode=cancel", None) in server.log

@@ -4,17 +4,7 @@ import pytest
 from pytest_httpserver.httpserver import QueryMatcher
 from reads import FORMATS, check_read
 
-
-# The in-process tier: recorded answers through httpx.MockTransport, no socket (tests/inprocess.py)
-@pytest.fixture
-def httpserver(inprocess_server):
-    return inprocess_server
-
-
-@pytest.fixture
-def cli(inprocess_cli):
-    return inprocess_cli
-
+pytestmark = pytest.mark.inprocess
 
 # (argv with {placeholders}, the recorded fixture printed with -o json/yaml); "job" is served too
 READS = [

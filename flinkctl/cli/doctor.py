@@ -39,8 +39,9 @@ SampleOption = Annotated[
     float,
     duration_option(
         "--sample",
-        help="Read the rate and time metrics over this window (once per 10 s, Flink's metric "
-        "refresh) and judge from the series; 0: one reading.",
+        help="Read the rate and time metrics over this window (every 10 s, Flink's metric "
+        "refresh, or at both ends of a shorter window) and judge from the series; 0: one "
+        "reading.",
     ),
 ]
 FailOnOption = Annotated[
@@ -96,25 +97,30 @@ def doctor(
         last[:] = [results]
         return _data(results, all_jobs, all_contexts, name)
 
-    data = fetch() if interval is None else None
     from flinkctl.output.doctor import DOCTOR
+    from flinkctl.output.formats import OutputFormat
 
-    if interval is not None:
+    if interval is None:
+        data = fetch()
+        _emit(inv, data)
+        _exit(last[0], data, all_jobs, all_contexts, name, fail_on.value)
+    elif inv.output.format is OutputFormat.JSONL:  # one finding per line, as without --watch
+        watching.repeat(inv.io, interval, fetch, lambda data, _: _emit(inv, data))
+    else:
         watching.watch(inv, interval, fetch, DOCTOR)
-        return
-    _emit(inv, data)
-    _exit(last[0], data, all_jobs, all_contexts, fail_on.value)
 
 
 def _diagnosed(
     client: "FlinkClient", job: str | None, glob: str | None, sample: float
 ) -> list[dict[str, Any]]:
-    """The report objects of JOB, or of every job that has not ended (matching GLOB)."""
+    """The report object of JOB, or those of every job that has not ended (matching GLOB),
+    with a note for each that left the cluster after it was listed."""
     from flinkctl.client.resolve import job as resolve
-    from flinkctl.workflows.doctor import active_jobs, doctor
+    from flinkctl.workflows.doctor import active_jobs, doctor, listed
 
-    ids = [resolve(client, job)] if job else [jid for jid, _ in active_jobs(client, glob)]
-    return [r.to_json() for r in client.fan_out(lambda jid: doctor(client, jid, sample), ids)]
+    if job:
+        return [doctor(client, resolve(client, job), sample).to_json()]
+    return client.fan_out(lambda j: listed(client, *j, sample), active_jobs(client, glob))
 
 
 def _data(results: "Results", all_jobs: bool, all_contexts: bool, glob: str | None) -> Any:
@@ -138,13 +144,24 @@ def _emit(inv: Invocation, data: Any) -> None:
         inv.emit(data, DOCTOR)
 
 
-def _exit(results: "Results", data: Any, all_jobs: bool, all_contexts: bool, fail_on: str) -> None:
+def _exit(
+    results: "Results",
+    data: Any,
+    all_jobs: bool,
+    all_contexts: bool,
+    glob: str | None,
+    fail_on: str,
+) -> None:
     from flinkctl.workflows.doctor import SEVERITIES
 
-    reports = [r for r in (data if isinstance(data, list) else [data]) if "findings" in r]
-    notes = [r for r in (data if isinstance(data, list) else []) if "note" in r]
+    every = data if isinstance(data, list) else [data]
+    reports = [r for r in every if "findings" in r]
+    notes = [r for r in every if "note" in r and "job" not in r]  # contexts where nothing runs
+    for gone in (r for r in every if "note" in r and "job" in r):
+        where = f"context {gone['context']}: " if "context" in gone else ""
+        results.inv.note(f"{where}job {gone['name']} ({gone['job']}): {gone['note']}")
     nothing = bool(all_jobs and results.values and not reports)
-    results.nothing_found(nothing, notes[0]["note"] if nothing else "", notes, all_contexts)
+    results.nothing_found(nothing, nothing_runs(glob), notes, all_contexts)
     limit = SEVERITIES.index(fail_on)
     found = [
         (r, f) for r in reports for f in r["findings"] if SEVERITIES.index(f["severity"]) <= limit

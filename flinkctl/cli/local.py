@@ -229,7 +229,10 @@ def demo(
     ] = None,
     timeout: Annotated[
         float,
-        duration_option("--timeout", help="How long to wait until its tasks run."),
+        duration_option(
+            "--timeout",
+            help="How long to wait until its tasks run; then the job is cancelled (exit 1).",
+        ),
     ] = 60.0,
 ) -> None:
     """Run the bundled demo job, healthy or with a known problem, and wait until its tasks run.
@@ -242,6 +245,10 @@ def demo(
     its watermark back). Each is named for the rule of `flinkctl doctor` that finds it;
     doctor judges rates once a job has run for a minute. skew takes 3 task slots,
     watermarks 2, the others 1. Prints the job's id, name and scenario.
+    Refused while a job of its name runs (exit 2: `flinkctl doctor NAME` stays unambiguous),
+    or when the cluster can never give its slots (exit 1). Its upload of the jar is deleted
+    once Flink has the job. A job whose tasks do not all run within --timeout, or whose wait
+    Ctrl-C or SIGTERM stops (exit 130, 143), is cancelled.
 
     Example:
 
@@ -249,11 +256,27 @@ def demo(
 
       sleep 90 && flinkctl doctor flinkctl-demo-skew
     """
+    import signal
+
+    from flinkctl.errors import ExitCode
     from flinkctl.local import demo as demo_job
+    from flinkctl.local.processes import signals_interrupt
     from flinkctl.output import Column, View
 
-    client = inv.client()
-    job_id = demo_job.run(client, scenario=scenario, name=job_name, timeout=timeout)
+    with signals_interrupt((signal.SIGINT, signal.SIGTERM)) as received:
+        try:
+            job_id = demo_job.run(
+                inv.client(),
+                scenario=scenario,
+                name=job_name,
+                timeout=timeout,
+                say=inv.io.say,
+                command_line=inv.command_line,
+            )
+        except KeyboardInterrupt:
+            if received[-1:] != [signal.SIGTERM]:
+                raise
+            raise typer.Exit(ExitCode.TERMINATED) from None
     name = job_name or scenario.job_name
     view = View(
         detail=True,

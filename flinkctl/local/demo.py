@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable, Mapping
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flinkctl.client.poller import Poller
 from flinkctl.client.requests import Program
-from flinkctl.errors import FlinkctlError, OperationFailed
-from flinkctl.flink import ACTIVE_STATES, TERMINAL_STATES, all_running, jar_id, number
+from flinkctl.errors import FlinkctlError, FlinkctlWarning, OperationFailed, UsageError
+from flinkctl.flink import ACTIVE_STATES, TERMINAL_STATES, JobsOverview, all_running, jar_id
 
 if TYPE_CHECKING:
     from flinkctl.client import FlinkClient
@@ -48,20 +50,20 @@ def run(
     scenario: Scenario = Scenario.healthy,
     name: str | None = None,
     timeout: float = 60.0,
+    say: Callable[[str], None] = lambda _message: None,
+    command_line: Callable[..., str] = lambda *args: " ".join(("flinkctl", *args)),
 ) -> str:
-    """Upload the demo jar through CLIENT, run it (SCENARIO, named NAME), wait until all its
-    tasks run.
+    """Upload the demo jar through CLIENT, run it (SCENARIO, named NAME), delete the upload
+    (Flink keeps its own copy), wait until all its tasks run.
 
-    SLEEP_MS throttles the source (milliseconds per record). Returns the job id.
+    SLEEP_MS throttles the source (milliseconds per record). Refused untouched when a job
+    named NAME is active or the cluster can never give the scenario its slots. A job whose
+    tasks do not all run within TIMEOUT seconds, or whose wait is interrupted
+    (KeyboardInterrupt), is cancelled: SAY tells of an interruption, COMMAND_LINE(*ARGS)
+    spells the commands suggested. Returns the job id.
     """
     name = name or scenario.job_name
-    free = number(client.overview().get("slots-available"))
-    if free is not None and free < scenario.slots:
-        raise FlinkctlError(
-            f"the {scenario.value} demo job takes {scenario.slots} task slot(s); the cluster has "
-            f"{free:g} free",
-            hint="free some (flinkctl jobs cancel), or more slots: flinkctl local up --slots 10",
-        )
+    _check(client, scenario, name, command_line)
     args = [] if sleep_ms is None else [str(sleep_ms)]
     if scenario is not Scenario.healthy:
         args += ["--scenario", scenario.value]
@@ -69,26 +71,89 @@ def run(
         args += ["--name", name]
     jar = jar_id(client.upload_jar(JAR))
     job_id = client.run_jar(jar, Program(ENTRY_CLASS, tuple(args)))["jobid"]
-    _wait_running(client, job_id, timeout)
+    _delete(client, jar)
+    try:
+        job = Poller.within(timeout).last(lambda: client.job(job_id), _settled)
+    except KeyboardInterrupt:
+        say(f"Cancelling demo job {job_id}: interrupted before its tasks ran")
+        outcome, hint = _cancel(client, job_id, command_line)
+        if hint:
+            say(f"error: {outcome}\nhint: {hint}")
+        raise
+    if job["state"] in TERMINAL_STATES:
+        exc = client.job_exceptions(job_id).get("root-exception") or ""
+        raise OperationFailed(f"demo job {job_id} is {job['state']}", flink=exc.splitlines()[:1])
+    if not all_running(job):
+        outcome, hint = _cancel(client, job_id, command_line)
+        raise FlinkctlError(
+            f"demo job {job_id} was not running after {timeout:.0f}s; {outcome}",
+            hint=hint or "give its tasks longer: --timeout 2m",
+        )
     return job_id
 
 
 def find(client: FlinkClient) -> str | None:
     """The id of a running (or starting) demo job on CLIENT's cluster, if any."""
-    jobs = client.jobs_overview().get("jobs") or []
-    return next(
-        (j["jid"] for j in jobs if j["name"] == JOB_NAME and j["state"] in ACTIVE_STATES), None
-    )
+    return active_named(client.jobs_overview(), JOB_NAME)
 
 
-def _wait_running(client: FlinkClient, job_id: str, timeout: float) -> None:
-    """Until the job and all its vertices are RUNNING (so checkpoints and savepoints work)."""
+def active_named(overview: JobsOverview, name: str) -> str | None:
+    """The id of a job named NAME that runs or is on its way to (GET /jobs/overview), if any."""
+    jobs = overview.get("jobs") or []
+    return next((j["jid"] for j in jobs if j["name"] == name and j["state"] in ACTIVE_STATES), None)
 
-    job = Poller.within(timeout).last(
-        lambda: client.job(job_id), lambda j: j["state"] in TERMINAL_STATES or all_running(j)
-    )
-    if job["state"] in TERMINAL_STATES:
-        exc = client.job_exceptions(job_id).get("root-exception") or ""
-        raise OperationFailed(f"demo job {job_id} is {job['state']}", flink=exc.splitlines()[:1])
-    if not all_running(job):
-        raise FlinkctlError(f"demo job {job_id} was not running after {timeout:.0f}s")
+
+def _check(
+    client: FlinkClient, scenario: Scenario, name: str, command_line: Callable[..., str]
+) -> None:
+    """Refuse a demo job named NAME while one of that name is active (every command that takes
+    a job name would find it ambiguous), or one the cluster can never give its slots."""
+    from flinkctl.workflows.deploy_plan import slot_shortfall
+
+    taken = active_named(client.jobs_overview(), name)
+    if taken is not None:
+        raise UsageError(
+            f"a job named {name!r} already runs: {taken}",
+            hint=f"diagnose it: {command_line('doctor', taken)}; or cancel it first "
+            f"({command_line('jobs', 'cancel', taken)}), or choose another --job-name",
+        )
+    conf = {e["key"]: str(e["value"]) for e in client.jobmanager_config()}
+    short = slot_shortfall(scenario.slots, dict(client.overview()), conf, 0)
+    if short is not None:  # "the new revision needs N slots; <what the cluster gives>"
+        raise FlinkctlError(
+            f"the {scenario.value} demo job takes {scenario.slots} task slot(s); "
+            + short.partition("; ")[2],
+            hint="free some (flinkctl jobs cancel), or more slots: flinkctl local up --slots 10",
+        )
+
+
+def _settled(job: Mapping[str, Any]) -> bool:
+    """Whether the job (GET /jobs/:jobid) has ended or runs with all its vertices (so
+    checkpoints and savepoints work)."""
+    return job["state"] in TERMINAL_STATES or all_running(job)
+
+
+def _delete(client: FlinkClient, jar: str) -> None:
+    """Delete the upload JAR once Flink runs a job of it; a failure is a warning."""
+    try:
+        client.delete_jar(jar)
+    except FlinkctlError as exc:
+        warnings.warn(
+            f"could not delete the uploaded demo jar {jar}: {exc.message}",
+            FlinkctlWarning,
+            stacklevel=1,
+        )
+
+
+def _cancel(
+    client: FlinkClient, job_id: str, command_line: Callable[..., str]
+) -> tuple[str, str | None]:
+    """Cancel the demo job JOB_ID, which this run gives up on: what became of it, and a hint
+    when the cancel failed."""
+    try:
+        client.cancel_job(job_id)
+    except FlinkctlError as exc:
+        return f"could not cancel it: {exc.message}", (
+            f"it may run on: {command_line('jobs', 'cancel', job_id)}"
+        )
+    return "cancelled it", None

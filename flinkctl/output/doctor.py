@@ -6,15 +6,19 @@ column).
 On a terminal the findings table fits its width without cutting anything short (a finding is
 worth nothing without its subject, its numbers or its advice): the finding wraps in its column,
 and where the terminal is too narrow for that column beside a whole subject, the finding folds
-under its row, indented, and the subject wraps in its column; the advice wraps with a hanging
-indent. Only a line with no room left at all (a few cells) can run past the edge.
+under its row, indented, and the subject wraps in its column; narrower still, the subject folds
+under its row too, leading its finding; the advice wraps with a hanging indent. Only a line
+with no room left at all (a few cells) can run past the edge.
 
 The object (README, "Objects of commands that combine calls or wait"): one report per job,
 {"logged-at", ["context",] "job", "name", "state", "sampled-ms", "readings",
  "findings": [{"rule", "severity", "subject", "evidence", "summary", "advice"}],
  "vertices": [{"id", "name", "parallelism", "busy-max", "busy-avg", "backpressured-max",
                "records-in-per-second", "records-out-per-second", "watermark-lag-ms"}]};
--o jsonl: one finding per line, led by the report's logged-at, context, job and name.
+With --all, a job that left the cluster after it was listed is {"logged-at", ["context",] "job",
+"name", "note"}. -o jsonl: one finding per line, led by the report's logged-at, context, job
+and name; -o custom-columns: a row per finding (its keys, and its report's context and
+job-name).
 """
 
 from __future__ import annotations
@@ -99,7 +103,7 @@ def _table(data: Any, page: Page) -> None:
 
 
 FINDING_MIN = 40  # the narrowest FINDING column beside the others; narrower, it folds under
-SUBJECT_MIN = 12  # the fewest cells a subject wraps to in the folded layout
+SUBJECT_MIN = 12  # the fewest cells a subject wraps to in the folded layout; fewer, it folds
 HANGING = 2  # the indent of a paragraph's further lines (advice, a report's heading)
 
 
@@ -107,8 +111,10 @@ def _findings(page: Page, columns: list[Column], rows: list[dict[str, Any]]) -> 
     """The findings table on a terminal, as wide as it is. Every column but the last (FINDING)
     whole on its row, FINDING wrapped beside them when it keeps FINDING_MIN cells. Else the
     table folds: FINDING goes under its row, indented to the RULE column, the subject wraps in
-    its column if it must, and CONTEXT and JOB (-A, --all) head their rows instead of being
-    columns. Then each finding's advice, led by its subject, wrapped."""
+    its column if it must (or, with fewer than SUBJECT_MIN cells left for it, goes under its
+    row too, leading the finding: "SUBJECT: FINDING"), and CONTEXT and JOB (-A, --all) head
+    their rows instead of being columns. Then each finding's advice, led by its subject,
+    wrapped."""
     from rich.text import Text
 
     con = page.console()
@@ -121,12 +127,15 @@ def _findings(page: Page, columns: list[Column], rows: list[dict[str, Any]]) -> 
     ]
     room = limit - sum(natural[:-1]) - GAP * (len(columns) - 1)
     folded = room < min(FINDING_MIN, natural[-1])
+    shown = 3  # folded: SEVERITY, RULE and SUBJECT, or SEVERITY and RULE
     if folded:
         groups = len(columns) - 4  # CONTEXT and JOB, when shown: a heading over their rows
         columns, natural = columns[groups:-1], natural[groups:-1]
         headings = ["/".join(c.plain for c in row[:groups]) for row in cells]
         left = limit - natural[0] - natural[1] - 2 * GAP
-        widths = [natural[0], natural[1], min(natural[2], max(SUBJECT_MIN, left))]
+        shown = 3 if left >= SUBJECT_MIN else 2
+        columns = columns[:shown]
+        widths = [natural[0], natural[1], min(natural[2], left)][:shown]
         indent = natural[0] + GAP if limit - natural[0] - GAP >= FINDING_MIN else HANGING
     else:
         headings = [""] * len(rows)
@@ -137,10 +146,11 @@ def _findings(page: Page, columns: list[Column], rows: list[dict[str, Any]]) -> 
     for n, row in enumerate(cells):
         if headings[n] and (n == 0 or headings[n] != headings[n - 1]):
             _wrapped(headings[n], con, style="bold")
-        for line in _row(row[-4:-1] if folded else row, widths, con):
+        for line in _row(row[-4 : shown - 4] if folded else row, widths, con):
             con.print(line, soft_wrap=True)
         if folded:
-            for line in row[-1].wrap(con, max(1, limit - indent)):  # under RULE
+            under = row[-1] if shown == 3 else Text.assemble(row[-2], ": ", row[-1])
+            for line in under.wrap(con, max(1, limit - indent)):  # under RULE
                 con.print(Text(" " * indent) + _rstripped(line), soft_wrap=True)
     page.out()
     for row, finding in zip(cells, rows, strict=True):
@@ -185,4 +195,4 @@ def _wrapped(text: str, con: Any, style: str = "") -> None:
             con.print(Text(" " * HANGING) + _rstripped(line), soft_wrap=True)
 
 
-DOCTOR = View(table=_table)
+DOCTOR = View(table=_table, rows=_rows)

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 from flinkctl.durations import humanize as duration
-from flinkctl.errors import ExitCode, FlinkctlError
+from flinkctl.errors import ExitCode, FlinkctlError, NotFoundError
 from flinkctl.flink import (
     ENDED_STATES,
     FAILURE_STATES,
@@ -119,6 +119,14 @@ class Thresholds:
 
 
 THRESHOLDS = Thresholds()
+
+
+def held_against(t: Thresholds, *names: str) -> dict[str, Any]:
+    """The evidence of the thresholds NAMES (fields of T) a finding was held against, each as
+    "<name>-threshold" (crash_loop: "crash-loop-threshold")."""
+    return {f"{name.replace('_', '-')}-threshold": getattr(t, name) for name in names}
+
+
 # Flink refreshes the metrics the REST API serves every metrics.fetcher.update-interval (10 s
 # by default): reading more often reads the same numbers again
 READ_EVERY = 10.0
@@ -486,8 +494,7 @@ def backpressure_roots(
                     "busy-max": _round(root.busy_max),
                     "busy-avg": _round(root.busy_avg),
                     "backpressured-max": _round(root.backpressured_max),
-                    "busy-threshold": t.busy,
-                    "backpressured-threshold": t.backpressured,
+                    **held_against(t, "busy", "backpressured"),
                     "holds-up": [
                         {
                             "id": h.id,
@@ -518,8 +525,7 @@ def backpressure_roots(
                 "warning",
                 evidence={
                     "backpressured-max": _round(vertex.backpressured_max),
-                    "backpressured-threshold": t.backpressured,
-                    "busy-threshold": t.busy,
+                    **held_against(t, "backpressured", "busy"),
                 },
                 summary=f"backpressured {_pct(vertex.backpressured_max)} (> "
                 f"{_pct(t.backpressured)}) but no vertex downstream is busy above {_pct(t.busy)}",
@@ -563,8 +569,7 @@ def skew(loads: Sequence[VertexLoad], t: Thresholds = THRESHOLDS) -> list[Findin
                         "p75-of-others": _round(p75),
                         "ratio": _round(value / p75) if p75 > 0 else None,
                         "busy": _round(top.busy),
-                        "skew-threshold": t.skew,
-                        "busy-threshold": t.busy,
+                        **held_against(t, "skew", "busy"),
                         "parallelism": vertex.parallelism,
                     },
                     summary=f"{what} {shown(value)} vs {shown(p75)} for the other subtasks' "
@@ -804,7 +809,7 @@ def restarts(
                 "recent": len(recent),
                 "recent-at-least": full,
                 "window-ms": window_ms,
-                "crash-loop-threshold": t.crash_loop,
+                **held_against(t, "crash_loop"),
                 "causes": list(causes.values()),
             },
             summary=summary,
@@ -963,7 +968,7 @@ def source_lag(
                     "rise-threshold-records": t.source_lag_records,
                     "rise-threshold-share": t.source_lag_rise,
                     "backpressured-max": _round(pressed),
-                    "backpressured-threshold": t.backpressured,
+                    **held_against(t, "backpressured"),
                 },
                 summary=summary,
                 advice=advice,
@@ -1069,7 +1074,7 @@ def taskmanager_pressure(
                     rule="taskmanager",
                     severity="warning",
                     subject=f"taskmanager {tm}",
-                    evidence={"gc-time-share": _round(share), "gc-threshold": t.gc, **evidence},
+                    evidence={"gc-time-share": _round(share), **held_against(t, "gc"), **evidence},
                     summary=f"spends {_pct(share)} of its time in GC (> {_pct(t.gc)})",
                     advice="more heap (taskmanager.memory.task.heap.size), less state on the "
                     "heap (RocksDB), or fewer objects per record",
@@ -1082,7 +1087,7 @@ def taskmanager_pressure(
                     rule="taskmanager",
                     severity="warning",
                     subject=f"taskmanager {tm}",
-                    evidence={"heap-used-share-min": _round(min(used)), "heap-threshold": t.heap},
+                    evidence={"heap-used-share-min": _round(min(used)), **held_against(t, "heap")},
                     summary=f"heap at least {_pct(min(used))} full at every reading "
                     f"(> {_pct(t.heap)})",
                     advice="more heap, or state off the heap (RocksDB); an OutOfMemoryError "
@@ -1137,7 +1142,7 @@ def blind_spot(subject: str, summary: str, evidence: dict[str, Any]) -> Finding:
 class Observed:
     """Everything `examine` read of one job: REST bodies and the readings of its metrics."""
 
-    job: Json  # GET /jobs/:jobid
+    job: Json  # GET /jobs/:jobid (after a sample, as it ended: its state then)
     plan: Json | None = None  # GET /jobs/:jobid/plan
     vertices: list[VertexReadings] = field(default_factory=list)
     checkpoint_config: Json | None = None
@@ -1336,19 +1341,17 @@ def examine(
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] | None = None,
 ) -> Observed:
-    """Read job JOB_ID: its details, plan, checkpoints and exceptions once, the metric ids its
-    source vertices and TaskManagers offer once (for lag metrics, and GC time before Flink
-    1.19), and its rate and time metrics every EVERY seconds over SAMPLE seconds (one reading
-    when SAMPLE is 0). Requests of one reading go out concurrently (one per endpoint and vertex
-    or TaskManager)."""
+    """Read job JOB_ID: its details, plan and checkpoints once, the metric ids its source
+    vertices and TaskManagers offer once (for lag metrics, and GC time before Flink 1.19), its
+    rate and time metrics every EVERY seconds (or SAMPLE, if shorter) over SAMPLE seconds (one
+    reading when SAMPLE is 0), then its state again (it may have failed or been cancelled
+    meanwhile: the report has the state at the end), its restarts and exceptions. Requests of
+    one reading go out concurrently (one per endpoint and vertex or TaskManager)."""
     sleep, clock = sleep or time.sleep, clock or time.monotonic
     job = client.job(job_id)
     seen = Observed(job=dict(job), sample_wanted=sample > 0)
-    state = str(job.get("state") or "")
-    restarts_metric = _quietly(lambda: client.job_metrics(job_id, ["uptime", "numRestarts"]), [])
-    seen.restarts = by_id(restarts_metric).get("numRestarts")
-    seen.exceptions = _quietly(lambda: client.job_exceptions(job_id))
-    if state in ENDED_STATES:
+    if str(job.get("state") or "") in ENDED_STATES:
+        _failures(client, job_id, seen)
         return seen
     seen.vertices = [VertexReadings.of(v) for v in objects(job.get("vertices"))]
     once: list[Callable[[], Any]] = [
@@ -1383,12 +1386,13 @@ def examine(
         tm: [*TM_METRICS, *gc_time_ids(listing)]
         for tm, listing in zip(tms, listings[len(lagging) :], strict=True)
     }
-    readings = 1 if sample <= 0 else max(2, int(sample // every) + 1)
+    step = min(every, sample)
+    readings = 1 if sample <= 0 else int(sample // step) + 1
     started = clock()
     taken: list[float] = []
     for n in range(readings):
         if n:
-            sleep(every)
+            sleep(step)
         taken.append(clock())
         work: list[Callable[[], Any]] = [
             *[lambda v=v: read_vertex(client, job_id, v) for v in seen.vertices],
@@ -1401,8 +1405,18 @@ def examine(
     seen.readings = readings
     seen.sampled_ms = int((clock() - started) * 1000)
     seen.elapsed_ms = int((taken[-1] - taken[0]) * 1000)
+    if sample > 0:
+        seen.job = dict(client.job(job_id))
+    _failures(client, job_id, seen)
     _latest_checkpoint(client, job_id, seen)
     return seen
+
+
+def _failures(client: FlinkClient, job_id: str, seen: Observed) -> None:
+    """The job's restarts (its numRestarts metric) and its exception history."""
+    restarts = _quietly(lambda: client.job_metrics(job_id, ["uptime", "numRestarts"]), [])
+    seen.restarts = by_id(restarts).get("numRestarts")
+    seen.exceptions = _quietly(lambda: client.job_exceptions(job_id))
 
 
 def _latest_checkpoint(client: FlinkClient, job_id: str, seen: Observed) -> None:
@@ -1421,6 +1435,19 @@ def _latest_checkpoint(client: FlinkClient, job_id: str, seen: Observed) -> None
 def doctor(client: FlinkClient, job_id: str, sample: float = DEFAULT_SAMPLE, **kw: Any) -> Report:
     """`examine` and `diagnose` a job: its report."""
     return diagnose(examine(client, job_id, sample, **kw))
+
+
+GONE = "gone since the listing: it ended and left the cluster's job store"
+
+
+def listed(client: FlinkClient, job_id: str, name: str, sample: float) -> dict[str, Any]:
+    """The report object of a job `active_jobs` listed, or, when the job has left the cluster
+    since (404: jobstore.expiration-time, an application cluster shutting down), a note for it
+    ({job, name, note}): one job gone does not stop the others' diagnosis."""
+    try:
+        return doctor(client, job_id, sample).to_json()
+    except NotFoundError:
+        return {"job": job_id, "name": name, "note": GONE}
 
 
 def active_jobs(client: FlinkClient, glob: str | None = None) -> list[tuple[str, str]]:
@@ -1442,7 +1469,7 @@ def finding_lines(reports: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     the report's `logged-at`, `context` (if any), `job` and `name`."""
     lines = []
     for report in reports:
-        if "findings" not in report:  # a context's error or note
+        if "findings" not in report:  # a context's error or note, a job's note
             lines.append(report)
             continue
         keys: tuple[str, ...] = ("logged-at", "context", "job", "name")

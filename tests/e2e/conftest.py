@@ -158,6 +158,19 @@ def local_cluster(
         assert not leftovers, f"Flink processes left behind: {leftovers}"
 
 
+@contextlib.contextmanager
+def module_cluster(
+    tmp_path_factory: pytest.TempPathFactory, name: str, version: str, *options: str
+) -> Iterator[LocalFlink]:
+    """A module's cluster of its own: `local_cluster` in a new temporary directory, purged
+    afterwards; its runs keep their catalog (`catalog_rows`) and state there too."""
+    tmp = tmp_path_factory.mktemp(f"{name}-{version}")
+    with local_cluster(tmp, name, version, *options, purge=True) as cluster:
+        cluster.env["FLINKCTL_CATALOG"] = str(tmp / "catalog.db")
+        cluster.env["XDG_STATE_HOME"] = str(tmp / "state")
+        yield cluster
+
+
 def _cmdline_has(proc: Path, needle: bytes) -> bool:
     try:
         return needle in (proc / "cmdline").read_bytes()
@@ -180,7 +193,7 @@ def eventually(
     return answer
 
 
-# -- helpers of the modules that drive savepoints through the CLI ------------------------------
+# -- helpers of the modules that drive savepoints and deploys through the CLI ------------------
 
 
 def flinkctl(flink: LocalFlink, *args: str, env: dict | None = None) -> tuple[int, str, str]:
@@ -194,7 +207,37 @@ def run(flink: LocalFlink, *args: str, env: dict | None = None):
     return json.loads(out) if out.strip() else None
 
 
+def cli(flink: LocalFlink, *args: str, url: str | None = None, timeout: float = 120):
+    """`flinkctl --url URL ARGS` (the cluster's URL by default), echoed with what it printed
+    (pytest shows it for a failed test); (code, out, err)."""
+    code, out, err = flink.run("--url", url or flink.url, *args, timeout=timeout)
+    print(f"$ flinkctl {' '.join(args)}\n  exit {code}\n  out: {out[-800:]}\n  err: {err[-800:]}")
+    return code, out, err
+
+
+ACTIVE = ("INITIALIZING", "CREATED", "RUNNING", "RESTARTING", "FAILING", "CANCELLING")
+
+
+def jobs_named(flink: LocalFlink, name: str) -> list[dict]:
+    """The jobs named NAME that the cluster lists, ended or not."""
+    code, out, err = cli(flink, "jobs", "list", "--name", name, "-o", "json")
+    assert code in (0, 3), err
+    return json.loads(out)["jobs"] if out.strip() else []
+
+
+def active(flink: LocalFlink, name: str) -> list[str]:
+    """The ids of the jobs named NAME that have not ended."""
+    return [j["jid"] for j in jobs_named(flink, name) if j["state"] in ACTIVE]
+
+
+def cancel_all(flink: LocalFlink, name: str) -> None:
+    """Cancel every job named NAME that has not ended, and wait for it."""
+    for jid in active(flink, name):
+        cli(flink, "jobs", "cancel", jid, "--yes", "--wait")
+
+
 def on_disk(location: str) -> Path:
+    """A file: savepoint location as a local path."""
     return Path(urlsplit(location).path)
 
 

@@ -30,7 +30,7 @@ from .conftest import (
     catalog_rows,
     eventually,
     flinkctl,
-    local_cluster,
+    module_cluster,
     on_disk,
     run,
     savepoint_dirs,
@@ -42,9 +42,7 @@ FAILING = "cron-failing"
 
 @pytest.fixture(scope="module")
 def flink(flink_version, tmp_path_factory) -> LocalFlink:
-    tmp = tmp_path_factory.mktemp(f"{CLUSTER}-{flink_version}")
-    with local_cluster(tmp, CLUSTER, flink_version, purge=True) as cluster:
-        cluster.env["FLINKCTL_CATALOG"] = str(tmp / "catalog.db")
+    with module_cluster(tmp_path_factory, CLUSTER, flink_version) as cluster:
         yield cluster
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from flinkctl.local.demo import JAR
 
-from .conftest import LocalFlink, local_cluster
+from .conftest import LocalFlink, flinkctl, module_cluster, run
 
 CLUSTER = "e2e-deploy"
 NAME = "deploy-e2e"
@@ -27,9 +27,7 @@ GATE = ["--healthy-for", "4", "--timeout", "120"]
 
 @pytest.fixture(scope="module")
 def flink(flink_version, tmp_path_factory) -> LocalFlink:
-    tmp = tmp_path_factory.mktemp(f"{CLUSTER}-{flink_version}")
-    with local_cluster(tmp, CLUSTER, flink_version, "--slots", "4", purge=True) as cluster:
-        cluster.env["FLINKCTL_CATALOG"] = str(tmp / "catalog.db")
+    with module_cluster(tmp_path_factory, CLUSTER, flink_version, "--slots", "4") as cluster:
         yield cluster
 
 
@@ -39,10 +37,6 @@ def seen() -> dict:
     return {}
 
 
-def flinkctl(flink: LocalFlink, *args: str, env: dict | None = None) -> tuple[int, str, str]:
-    return flink.run("--url", flink.url, *args, env=env, timeout=300)
-
-
 def deploy(flink: LocalFlink, *extra: str, env: dict | None = None) -> tuple[int, dict]:
     code, out, err = flinkctl(flink, "deploy", NAME, "--jar", str(JAR), *PROGRAM, *GATE,
                               *extra, "-o", "json", env=env)  # fmt: skip
@@ -50,32 +44,26 @@ def deploy(flink: LocalFlink, *extra: str, env: dict | None = None) -> tuple[int
     return code, json.loads(out)
 
 
-def as_json(flink: LocalFlink, *args: str):
-    code, out, err = flinkctl(flink, *args, "-o", "json")
-    assert code == 0, err
-    return json.loads(out)
-
-
 def running(flink: LocalFlink, name: str = NAME) -> str:
     """The id of the one job named NAME that runs (asserting there is exactly one)."""
-    jobs = as_json(flink, "jobs", "list", "--name", name)["jobs"]
+    jobs = run(flink, "jobs", "list", "--name", name)["jobs"]
     active = [j for j in jobs if j["state"] not in ("FINISHED", "CANCELED", "FAILED")]
     assert len(active) == 1, active
     return active[0]["jid"]
 
 
 def jars(flink: LocalFlink) -> list[str]:
-    return [f["id"] for f in as_json(flink, "jars", "list")["files"]]
+    return [f["id"] for f in run(flink, "jars", "list")["files"]]
 
 
 def parallelism(flink: LocalFlink, jid: str) -> set[int]:
-    return {v["parallelism"] for v in as_json(flink, "jobs", "show", jid)["vertices"]}
+    return {v["parallelism"] for v in run(flink, "jobs", "show", jid)["vertices"]}
 
 
 def stays_healthy(flink: LocalFlink, jid: str, seconds: float = 5) -> None:
     time.sleep(seconds)
-    assert as_json(flink, "jobs", "status", jid)["status"] == "RUNNING"
-    history = as_json(flink, "jobs", "exceptions", jid).get("exceptionHistory") or {}
+    assert run(flink, "jobs", "status", jid)["status"] == "RUNNING"
+    history = run(flink, "jobs", "exceptions", jid).get("exceptionHistory") or {}
     assert not history.get("entries"), history
 
 
@@ -114,7 +102,7 @@ def test_an_upgrade_restores_from_a_savepoint_and_changes_parallelism(flink, see
     assert Path(report["savepoint"].removeprefix("file:")).is_dir()
     jid = running(flink)
     assert jid == report["job-id"]
-    restored = as_json(flink, "checkpoints", "list", jid)["latest"]["restored"]
+    restored = run(flink, "checkpoints", "list", jid)["latest"]["restored"]
     assert restored["external_path"] == report["savepoint"]
     assert parallelism(flink, jid) == {2}
     seen["second"] = jid
@@ -130,7 +118,7 @@ def test_a_version_failing_after_its_start_is_rolled_back(flink, seen):
     assert steps["health"] == "failed" and steps["rollback-health"] == "ok"
     jid = running(flink)
     assert jid == report["job-id"]
-    restored = as_json(flink, "checkpoints", "list", jid)["latest"]["restored"]
+    restored = run(flink, "checkpoints", "list", jid)["latest"]["restored"]
     assert restored["external_path"] == report["savepoint"]  # the state taken for the deploy
     stays_healthy(flink, jid)
 
@@ -162,7 +150,7 @@ def test_rollback_from_a_fresh_machine_returns_to_revision_1(flink, tmp_path):
     assert (code, report["result"], report["revision"]) == (0, "deployed", 1), (report, err)
     jid = running(flink)
     assert jid == report["job-id"] and parallelism(flink, jid) == {1}
-    history = as_json(flink, "jobs", "history", NAME)
+    history = run(flink, "jobs", "history", NAME)
     # revision 3 failed its gate and 4 could not start: each was followed by a rollback to 2
     assert [row["revision"] for row in history] == [1, 2, 3, 2, 4, 2, 1]
     assert history[-1]["action"] == "rollback" and history[-1]["state"] == "RUNNING"
@@ -198,7 +186,7 @@ def test_two_deploys_of_one_name_at_once_start_one_job(flink, tmp_path):
         )  # fmt: skip
         for i in range(2)
     ]
-    reports = [json.loads(run.communicate(timeout=300)[0]) for run in runs]
+    reports = [json.loads(proc.communicate(timeout=300)[0]) for proc in runs]
     results = sorted(r["result"] for r in reports)
     assert results in (["deployed", "superseded"], ["deployed", "unchanged"]), reports
     started = next(r["job-id"] for r in reports if r["result"] == "deployed")

@@ -30,7 +30,7 @@ import pytest
 
 from flinkctl.local.demo import JAR
 
-from .conftest import LocalFlink, local_cluster
+from .conftest import LocalFlink, module_cluster
 from .faultproxy import FaultProxy
 
 CLUSTER = "e2e-faults"
@@ -46,10 +46,7 @@ TOUCHING = {"savepoint", "cancel", "checkpoint", "start", "cancel-new", "rollbac
 
 @pytest.fixture(scope="module")
 def flink(flink_version, tmp_path_factory) -> LocalFlink:
-    tmp = tmp_path_factory.mktemp(f"{CLUSTER}-{flink_version}")
-    with local_cluster(tmp, CLUSTER, flink_version, "--slots", "4", purge=True) as cluster:
-        cluster.env["FLINKCTL_CATALOG"] = str(tmp / "catalog.db")
-        cluster.env["XDG_STATE_HOME"] = str(tmp / "state")
+    with module_cluster(tmp_path_factory, CLUSTER, flink_version, "--slots", "4") as cluster:
         # the demo job would only take a slot
         code, _, err = cluster.run("--url", cluster.url, "jobs", "cancel", cluster.demo_job_id,
                                    "--yes", "--wait")  # fmt: skip

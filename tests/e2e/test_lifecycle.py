@@ -6,12 +6,13 @@ import json
 import secrets
 import subprocess
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from flinkctl.client.base import parse_version
 from flinkctl.local.demo import JAR
+
+from .conftest import on_disk
 
 # A JobGraph built with the cluster's own Flink classes and Java-serialized, as RestClusterClient
 # does before POST /jobs. Run with Java's source launcher against FLINK_HOME/lib; no user
@@ -45,11 +46,6 @@ def ok(local_flink, *args, timeout=180):
 
 def as_json(local_flink, *args, **kw):
     return json.loads(ok(local_flink, *args, "-o", "json", **kw))
-
-
-def on_disk(location: str) -> Path:
-    """A file: savepoint location as a local path."""
-    return Path(urlsplit(location).path)
 
 
 def version(local_flink) -> tuple[int, ...]:

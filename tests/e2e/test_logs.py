@@ -14,16 +14,15 @@ import pytest
 
 from flinkctl.local.demo import JAR
 
-from .conftest import LocalFlink, eventually, local_cluster
+from .conftest import LocalFlink, eventually, module_cluster
 
 CLUSTER = "e2e-logs"
 
 
 @pytest.fixture(scope="module")
 def flink(flink_version, tmp_path_factory) -> LocalFlink:
-    tmp = tmp_path_factory.mktemp(f"{CLUSTER}-{flink_version}")
     options = ("--taskmanagers", "2", "--slots", "2")
-    with local_cluster(tmp, CLUSTER, flink_version, *options, purge=True) as cluster:
+    with module_cluster(tmp_path_factory, CLUSTER, flink_version, *options) as cluster:
         yield cluster
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from flinkctl.client.base import parse_version
 
-from .conftest import LocalFlink, eventually, local_cluster
+from .conftest import LocalFlink, eventually, module_cluster
 
 NAME = "e2e-adaptive"
 
@@ -36,9 +36,8 @@ def scheduler_options(version: str) -> list[str]:
 @pytest.fixture(scope="module")
 def adaptive(flink_version, tmp_path_factory) -> LocalFlink:
     """The demo job on 4 slots under the adaptive scheduler; stopped and purged afterwards."""
-    tmp = tmp_path_factory.mktemp(f"{NAME}-{flink_version}")
     options = [*scheduler_options(flink_version), "--slots", "4"]
-    with local_cluster(tmp, NAME, flink_version, *options, purge=True) as flink:
+    with module_cluster(tmp_path_factory, NAME, flink_version, *options) as flink:
         yield flink
 
 

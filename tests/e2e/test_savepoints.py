@@ -24,6 +24,7 @@ from .conftest import (
     eventually,
     flinkctl,
     local_cluster,
+    module_cluster,
     on_disk,
     run,
     savepoint_dirs,
@@ -35,9 +36,7 @@ JOBS = {"cron-a": ["--checkpoint-interval", "300"], "cron-b": []}
 
 @pytest.fixture(scope="module")
 def flink(flink_version, tmp_path_factory) -> LocalFlink:
-    tmp = tmp_path_factory.mktemp(f"{CLUSTER}-{flink_version}")
-    with local_cluster(tmp, CLUSTER, flink_version, "--slots", "4", purge=True) as cluster:
-        cluster.env["FLINKCTL_CATALOG"] = str(tmp / "catalog.db")
+    with module_cluster(tmp_path_factory, CLUSTER, flink_version, "--slots", "4") as cluster:
         for name, extra in JOBS.items():
             args = [a for x in ["20", "--name", name, *extra] for a in ("--arg", x)]
             run(cluster, "jars", "run", str(JAR), *args, "--wait-running")

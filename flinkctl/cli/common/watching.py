@@ -46,13 +46,16 @@ if TYPE_CHECKING:
 
 DEFAULT_INTERVAL = 2.0
 MIN_INTERVAL = 0.1
+MAX_INTERVAL = 86400.0
 
 
 def _interval(text: str | float) -> float:
-    """--watch's value: a duration (`5`, `5s`, `1m`) of at least MIN_INTERVAL seconds."""
+    """--watch's value: a duration (`5`, `5s`, `1m`) from MIN_INTERVAL to MAX_INTERVAL."""
     seconds = duration(text)
     if seconds < MIN_INTERVAL:
         raise typer.BadParameter(f"{text} is shorter than {MIN_INTERVAL:g}s")
+    if seconds > MAX_INTERVAL:
+        raise typer.BadParameter(f"{text} is longer than a day")
     return seconds
 
 
@@ -85,17 +88,32 @@ class _OptionalValue(_Option):
 
 
 def _is_duration(word: str) -> bool:
+    """Whether WORD is meant as INTERVAL: a duration, or a number (one out of range is then
+    refused as an interval, not taken for an argument)."""
     from flinkctl.durations import parse
 
-    try:
-        parse(word)
-    except ValueError:
-        return False
-    return True
+    for read in (parse, float):
+        try:
+            read(word)
+        except ValueError:
+            continue
+        return True
+    return False
 
 
 class Command(TyperCommand):
     """A command whose `--watch/-w` may be given without INTERVAL (then DEFAULT_INTERVAL)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """`--watch=VALUE` always means VALUE as INTERVAL: a bad one is named as such."""
+        for arg in args[: args.index("--") if "--" in args else len(args)]:
+            if arg.startswith("--watch="):
+                try:
+                    _interval(arg.removeprefix("--watch="))
+                except typer.BadParameter as e:
+                    e.ctx, e.param_hint = ctx, "'--watch' / '-w'"
+                    raise
+        return super().parse_args(ctx, args)
 
     def make_parser(self, ctx: Any) -> Any:
         parser = super().make_parser(ctx)
@@ -140,21 +158,22 @@ def watch(
         io.write(("" if first else "\n") + frame.out.getvalue())  # type: ignore[attr-defined]
 
     if settings.format.is_json:
-        _repeat(io, interval, fetch, lambda data, first: _json_line(io, data, settings.query))
+        repeat(io, interval, fetch, lambda data, first: _json_line(io, data, settings.query))
     elif settings.format is OutputFormat.YAML:
-        _repeat(
+        repeat(
             io, interval, fetch, lambda data, first: _yaml_document(io, data, first, settings.query)
         )
     elif io.out_is_terminal:
         _live(io, interval, lambda frame: show(fetch(), frame))
     else:
-        _repeat(io, interval, fetch, piped)
+        repeat(io, interval, fetch, piped)
 
 
-def _repeat(
+def repeat(
     io: "IO", interval: float, fetch: Callable[[], Any], emit: Callable[[Any, bool], None]
 ) -> None:
-    """EMIT(FETCH(), first) and flush IO, every INTERVAL seconds."""
+    """EMIT(FETCH(), first) and flush IO, every INTERVAL seconds until Ctrl-C: a watch whose
+    command writes each refresh itself (doctor's jsonl: a line per finding)."""
     first = True
     while True:
         emit(fetch(), first)

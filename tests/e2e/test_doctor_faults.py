@@ -1,13 +1,11 @@
-"""PENDING (not collected: rename to test_doctor_faults.py once fixed): reproductions of open
-doctor / local demo bugs found by a break-it session (issue 20 note). Most fail today.
-
-`flinkctl doctor` and `flinkctl local demo` on a bad day, each reproduction on a real cluster.
+"""`flinkctl doctor` on a bad day, each reproduction on a real cluster (issue 20: the faults a
+break-it session found).
 
 A cluster of its own per version (8 slots, the `local up --demo` job and a second demo job
-running). Faults come from tests/e2e/faultproxy.py (an answer held back) and from `Rewriting`
-here, a proxy that forwards every request to the cluster and rewrites the answers of the paths
-a test names (a 404 for a job that went away, metric values of "Infinity"). Each test names
-what the user sees and what the cluster says, and leaves no job of its own behind.
+running). Faults come from `Rewriting` here, a proxy that forwards every request to the
+cluster and rewrites the answers of the paths a test names (a 404 for a job that went away,
+metric values of "Infinity", a slow checkpoint). Each test names what the user sees and what
+the cluster says, and leaves no job of its own running.
 """
 
 from __future__ import annotations
@@ -28,12 +26,9 @@ import pytest
 
 from flinkctl.local.demo import ENTRY_CLASS, JAR
 
-from .conftest import LocalFlink, eventually, local_cluster
-from .faultproxy import FaultProxy
+from .conftest import LocalFlink, cli, jobs_named, module_cluster
 
 CLUSTER = "e2e-doctor-faults"
-ACTIVE = ("INITIALIZING", "CREATED", "RUNNING", "RESTARTING", "FAILING", "CANCELLING")
-JOB = r"^/jobs/[0-9a-f]{32}$"
 SECOND = "e2e-second"
 
 Rewrite = Callable[[int, bytes], tuple[int, bytes]]
@@ -44,35 +39,11 @@ Rewrite = Callable[[int, bytes], tuple[int, bytes]]
 
 @pytest.fixture(scope="module")
 def flink(flink_version, tmp_path_factory) -> LocalFlink:
-    tmp = tmp_path_factory.mktemp(f"{CLUSTER}-{flink_version}")
-    with local_cluster(tmp, CLUSTER, flink_version, "--slots", "8", purge=True) as cluster:
+    with module_cluster(tmp_path_factory, CLUSTER, flink_version, "--slots", "8") as cluster:
         code, out, err = cli(cluster, "local", "demo", "--job-name", SECOND, "-o", "json")
         assert code == 0, err
         cluster.env["E2E_SECOND_JOB"] = json.loads(out)["job-id"]
         yield cluster
-
-
-def cli(flink: LocalFlink, *args: str, url: str | None = None, timeout: float = 120):
-    """flinkctl --url URL (the cluster's by default) ARGS; (code, out, err)."""
-    code, out, err = flink.run("--url", url or flink.url, *args, timeout=timeout)
-    print(f"$ flinkctl {' '.join(args)}\n  exit {code}\n  out: {out[-800:]}\n  err: {err[-800:]}")
-    return code, out, err
-
-
-def jobs_named(flink: LocalFlink, name: str) -> list[dict]:
-    code, out, err = cli(flink, "jobs", "list", "--name", name, "-o", "json")
-    assert code in (0, 3), err
-    return json.loads(out)["jobs"] if out.strip() else []
-
-
-def active(flink: LocalFlink, name: str) -> list[str]:
-    """The ids of the jobs named NAME that have not ended."""
-    return [j["jid"] for j in jobs_named(flink, name) if j["state"] in ACTIVE]
-
-
-def cancel_all(flink: LocalFlink, name: str) -> None:
-    for jid in active(flink, name):
-        cli(flink, "jobs", "cancel", jid, "--yes", "--wait")
 
 
 class Rewriting:
@@ -277,83 +248,3 @@ def test_the_findings_fit_a_terminal_of_40_columns(flink):
     assert "slow-checkpoint" in text, text
     wide = [line for line in lines if len(line) > 40]
     assert not wide, f"{len(wide)} line(s) wider than 40 columns: {wide[:3]}"
-
-
-# -- local demo -----------------------------------------------------------------------------------
-
-
-def left_behind_unsaid(flink: LocalFlink, name: str, err: str) -> list[str]:
-    """The jobs named NAME still running that ERR neither cancelled nor told the user of (its
-    id with a way to cancel it)."""
-    running = active(flink, name)
-    return [jid for jid in running if not (jid in err and "cancel" in err)]
-
-
-def test_demo_timeout_leaves_no_job_behind_unsaid(flink):
-    """`local demo --timeout 0`: exit 1, "demo job ID was not running after 0s".
-
-    Seen: the job runs on (RUNNING a second later), and nothing says so: the user who reads
-    "was not running" does not know a job takes a slot until they cancel it."""
-    name = "e2e-demo-timeout"
-    try:
-        code, _, err = cli(flink, "local", "demo", "--job-name", name, "--timeout", "0")
-        assert code == 1, err
-        time.sleep(2)
-        assert not left_behind_unsaid(flink, name, err), (
-            f"a job left running, unsaid: {active(flink, name)}; stderr: {err.strip()}"
-        )
-    finally:
-        cancel_all(flink, name)
-
-
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_demo_interrupted_while_it_waits_leaves_no_job_behind_unsaid(flink, signum):
-    """Ctrl-C (or SIGTERM) while `local demo` waits for its job's tasks to run (GET /jobs/:id
-    held back 8 s by the proxy, so the wait is a known step).
-
-    Seen: exit 130 (SIGTERM: killed, -15), nothing on stdout or stderr, and the job runs on:
-    its id was never printed."""
-    name = f"e2e-demo-{signum.name.lower()}"
-    try:
-        with FaultProxy(flink.url) as proxy:
-            proxy.add("GET", JOB, "delay", delay=8.0, times=None)
-            mark = proxy.mark()
-            proc = subprocess.Popen(
-                [flink.exe, "--url", proxy.url, "local", "demo", "--job-name", name],
-                env=flink.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, text=True,
-                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-            )  # fmt: skip
-            proxy.wait("GET", JOB, since=mark, timeout=60)
-            time.sleep(1)
-            proc.send_signal(signum)
-            _, err = proc.communicate(timeout=60)
-        assert "Traceback" not in err, err
-        eventually(lambda: jobs_named(flink, name), what=f"the job {name}", timeout=20)
-        assert not left_behind_unsaid(flink, name, err), (
-            f"exit {proc.returncode}: a job left running, unsaid: {active(flink, name)}; "
-            f"stderr: {err.strip()!r}"
-        )
-    finally:
-        cancel_all(flink, name)
-
-
-def test_demo_twice_with_one_name_its_hint_still_works(flink):
-    """`local demo --job-name N` twice: the second starts another job N, and its own hint
-    ("Diagnose it once it has run for a minute: flinkctl doctor N") fails: exit 2, "job 'N' is
-    ambiguous". Either the second run is refused (the name runs), or its hint names the job
-    it started."""
-    name = "e2e-demo-twice"
-    try:
-        code, _, err = cli(flink, "local", "demo", "--job-name", name)
-        assert code == 0, err
-        code, _, err = cli(flink, "local", "demo", "--job-name", name)
-        if code == 0:
-            hint = re.search(r"flinkctl (doctor \S+)", err)
-            assert hint, err
-            code, _, err = cli(flink, *hint.group(1).split(), "--sample", "0")
-            assert code in (0, 7), f"the hint `flinkctl {hint.group(1)}`: exit {code}: {err}"
-        else:
-            assert len(active(flink, name)) == 1, "refused, yet a second job runs"
-    finally:
-        cancel_all(flink, name)
