@@ -14,44 +14,13 @@ from pathlib import Path
 
 import pytest
 from conftest import LEADER_ELECTION, VERSIONS, FaultServer, Recorded
+from signals import interrupt, start
 
 
 @pytest.fixture
 def flink() -> Recorded:
     """One recorded version: what is tested is flinkctl's own handling of Ctrl-C."""
     return Recorded(VERSIONS[-1])
-
-
-def start(*args: str, stdout=subprocess.PIPE, budget: str | None = "1") -> subprocess.Popen:
-    """flinkctl ARGS in a process of its own, with Ctrl-C's default meaning (a test runner in
-    the background may have SIGINT ignored, which a child would inherit)."""
-    env = {k: v for k, v in os.environ.items() if k != "FLINKCTL_RETRY_BUDGET"}
-    if budget is not None:
-        env["FLINKCTL_RETRY_BUDGET"] = budget
-    return subprocess.Popen(
-        [sys.executable, "-m", "flinkctl", *args],
-        stdout=stdout,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-
-
-# How long after the request that puts it there a process is signalled: the state under test
-# (a stalled upload, a wait, a watch, retries, a stop) lasts until then, and longer.
-SETTLE = 0.1
-
-
-def interrupt(proc: subprocess.Popen, server: FaultServer, path: str, *, count: int = 1):
-    """SIGINT PROC once COUNT requests for PATH (a prefix) reached SERVER, and SETTLE s more;
-    its exit code, stdout, stderr, and how long it took to exit."""
-    assert server.wait_for(path, count), "the process never got there"
-    time.sleep(SETTLE)
-    proc.send_signal(signal.SIGINT)
-    sent = time.monotonic()
-    out, err = proc.communicate(timeout=30)
-    return proc.returncode, out, err, time.monotonic() - sent
 
 
 def test_ctrl_c_during_an_upload(flink, tmp_path):
@@ -222,16 +191,8 @@ def test_a_signal_during_the_stop_of_a_deploy_prints_its_report(flink, tmp_path,
     with FaultServer(answer) as server:
         proc = start("--url", server.url, "deploy", "deployed", "--jar", str(demo), *args,
                      "-p", "3", "--catalog", str(tmp_path / "c.db"), "-o", "json")  # fmt: skip
-        try:
-            assert server.wait_for(f"/jobs/{jid}/stop"), proc.stderr
-            time.sleep(SETTLE)
-            proc.send_signal(sig)
-            out, err = proc.communicate(timeout=30)
-        finally:
-            release.set()
-            if proc.poll() is None:
-                proc.kill()
-    assert proc.returncode == code, err
+        code_, out, err, _ = interrupt(proc, server, f"/jobs/{jid}/stop", sig=sig, release=release)
+    assert code_ == code, err
     assert "Traceback" not in err
     report = json.loads(out)
     assert report["result"] == "interrupted"

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import threading
-import time
 from types import SimpleNamespace
 
 import pytest
 import yaml
 from conftest import FaultServer
+from signals import interrupt, start
 
 from flinkctl.errors import UsageError
 from flinkctl.flink import jar_id
@@ -359,7 +357,7 @@ def test_demo_refuses_a_scenario_the_cluster_can_never_give_its_slots(cli, expec
     r = cli("local", "demo", "skew", "--job-name", "orders")
     assert (r.code, r.out) == (1, "")
     assert r.err.splitlines()[0] == (
-        "error: the skew demo job takes 3 task slot(s); the cluster has 2 slots, 1 free"
+        "error: the skew demo job needs 3 slots; the cluster has 2 slots, 1 free"
     )
 
 
@@ -423,21 +421,8 @@ def test_a_signal_while_the_demo_waits_cancels_its_job(flink, sig, code):
         return ("json", flink.record(name)["status"], found)
 
     with FaultServer(answer) as server:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "flinkctl", "--url", server.url, "local", "demo",
-             "--job-name", "orders"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        )  # fmt: skip
-        try:
-            assert server.wait_for(f"/jobs/{jid}"), proc.stderr
-            time.sleep(0.1)
-            proc.send_signal(sig)
-            out, err = proc.communicate(timeout=30)
-        finally:
-            release.set()
-            if proc.poll() is None:
-                proc.kill()
-    assert (proc.returncode, out) == (code, ""), err
+        proc = start("--url", server.url, "local", "demo", "--job-name", "orders")
+        returned, out, err, _ = interrupt(proc, server, f"/jobs/{jid}", sig=sig, release=release)
+    assert (returned, out) == (code, ""), err
     assert err == f"Cancelling demo job {jid}: interrupted before its tasks ran\n"
     assert ("PATCH", f"/jobs/{jid}?mode=cancel", None) in server.log

@@ -118,11 +118,11 @@ def _check(
             f"({command_line('jobs', 'cancel', taken)}), or choose another --job-name",
         )
     conf = {e["key"]: str(e["value"]) for e in client.jobmanager_config()}
-    short = slot_shortfall(scenario.slots, dict(client.overview()), conf, 0)
-    if short is not None:  # "the new revision needs N slots; <what the cluster gives>"
+    subject = f"the {scenario.value} demo job"
+    short = slot_shortfall(scenario.slots, dict(client.overview()), conf, 0, subject)
+    if short is not None:
         raise FlinkctlError(
-            f"the {scenario.value} demo job takes {scenario.slots} task slot(s); "
-            + short.partition("; ")[2],
+            short,
             hint="free some (flinkctl jobs cancel), or more slots: flinkctl local up --slots 10",
         )
 

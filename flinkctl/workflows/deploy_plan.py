@@ -140,10 +140,14 @@ def slots_needed(plan: Json) -> int:
 
 
 def slot_shortfall(
-    needed: int, overview: Json, jobmanager_config: dict[str, str], freed: int
+    needed: int,
+    overview: Json,
+    jobmanager_config: dict[str, str],
+    freed: int,
+    subject: str = "the new revision",
 ) -> str | None:
-    """Why a job needing NEEDED slots can never run on this cluster (GET /overview, GET
-    /jobmanager/config), counting the FREED slots of the job it replaces; None when it can,
+    """Why SUBJECT, a job needing NEEDED slots, can never run on this cluster (GET /overview,
+    GET /jobmanager/config), counting the FREED slots of the job it replaces; None when it can,
     or when the cluster may give more: the adaptive scheduler runs a job with fewer slots, and
     a session that starts TaskManagers on demand (native Kubernetes, YARN) grows up to
     `slotmanager.number-of-slots.max`, unlimited when unset."""
@@ -164,7 +168,7 @@ def slot_shortfall(
     if needed <= free + freed:
         return None
     frees = f", and the job it replaces frees {freed}" if freed else ""
-    return f"the new revision needs {needed} slots; {where}{frees}"
+    return f"{subject} needs {needed} slots; {where}{frees}"
 
 
 def latest_is_taken(mode: UpgradeMode, running: bool) -> bool:

@@ -147,5 +147,5 @@ def test_all_jobs_by_name_fail_on_the_crash_loop(flink, reports):
 def test_a_scenario_the_cluster_has_no_slots_for_is_refused_untouched(flink, started):
     code, _, err = run_json(flink, "local", "demo", "skew", "--job-name", "one-too-many")
     _, jobs, _ = run_json(flink, "jobs", "list")
-    assert code == 1 and "takes 3 task slot(s)" in err, err
+    assert code == 1 and "the skew demo job needs 3 slots" in err, err
     assert "one-too-many" not in {j["name"] for j in jobs["jobs"]}
