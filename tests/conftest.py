@@ -38,6 +38,16 @@ def pytest_addoption(parser):
     )
 
 
+def pytest_configure(config):
+    """Ctrl-C keeps its meaning in the processes the tests start and signal, also when the test
+    run itself was started in the background (where the shell has SIGINT ignored, which every
+    child would inherit): Python's handler here is reset to the default in an exec'd child."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
     """No test reads or writes the user's config, or inherits FLINKCTL_* settings."""
