@@ -200,8 +200,11 @@ def dotted_keys(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 # answers of a JobManager restarting or behind a busy proxy: worth asking again
 TRANSIENT_STATUSES = frozenset({502, 503, 504})
 # Flink's 404 for a path it has no handler for: from the web UI's file server ("Unable to load
-# requested file /x."), or from the router without the web UI ("Not found: /x", "Not found.")
-UNKNOWN_PATH = r"(?s)Unable to load requested file /.*|Not found(?:\.|: /.*)"
+# requested file /x.", and its 400 "POST request not allowed" for other methods), or from the
+# router without the web UI ("Not found: /x", "Not found.")
+UNKNOWN_PATH = (
+    r"(?s)Unable to load requested file /.*|Not found(?:\.|: /.*)|[A-Z]+ request not allowed"
+)
 
 
 def is_unknown_path(messages: list[str]) -> bool:

@@ -241,7 +241,9 @@ class FaultServer(ThreadingHTTPServer):
 
         def start() -> None:
             time.sleep(delay)
-            started.append(cls(answer, port=port).__enter__())
+            server = cls(answer, port=port)  # listening: a connection waits for the thread
+            started.append(server)  # before it serves one, so the test finds it when it ends
+            server.__enter__()
 
         threading.Thread(target=start, daemon=True).start()
         try:

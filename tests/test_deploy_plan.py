@@ -165,6 +165,9 @@ def test_the_adaptive_scheduler_and_sessions_that_grow_are_exempt(flink):
     capped = {**k8s, "slotmanager.number-of-slots.max": "10"}
     assert deploy_plan.slot_shortfall(9, overview, capped, freed=0) is None
     assert "grows to at most 10 slots" in deploy_plan.slot_shortfall(10, overview, capped, freed=0)
+    assert deploy_plan.slot_shortfall(1, {"slots-total": 1}, {}, 0).startswith(
+        "the new revision needs 1 slot; the cluster has 1 slot, 0 free"
+    )
 
 
 def test_slots_needed_is_the_widest_vertex_of_the_plan(flink):

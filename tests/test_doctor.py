@@ -178,6 +178,23 @@ def test_no_checkpoint_within_the_window_is_critical(flink):
     assert warned.severity == "warning" and "failed after the last completed" in warned.summary
 
 
+def test_a_failed_checkpoint_with_none_completed_says_so(flink):
+    """The checkpoints demo (its tolerable failures unlimited): every checkpoint expires, none
+    ever completed; within the window, a warning that claims no completed one."""
+    config, stats = flink.body("checkpoints-config"), copy.deepcopy(flink.body("checkpoints"))
+    failed = copy.deepcopy(stats["latest"]["completed"])
+    done = failed["latest_ack_timestamp"]
+    failed.update(status="FAILED", failure_message="Checkpoint expired before completing.",
+                  failure_timestamp=done)  # fmt: skip
+    stats["latest"].update(completed=None, failed=failed)
+    (warned,) = dr.checkpoint_progress(config, stats, "RUNNING", done - 1000, done + 1000)
+    assert warned.severity == "warning" and warned.evidence["last-completed-id"] is None
+    assert warned.summary == (
+        f"the latest checkpoint ({failed['id']}) failed and none has completed yet; "
+        "the latest failed: Checkpoint expired before completing."
+    )
+
+
 def test_checkpointing_off_is_said(flink):
     (found,) = dr.checkpoint_progress(
         flink.body("deploy-checkpoints-config-no-checkpoints"),
@@ -783,6 +800,17 @@ def test_a_young_job_is_not_judged_by_its_rates(flink, httpserver, cli):
     rules = [f["rule"] for f in result.json()["findings"]]
     assert rules == ["blind-spot"]
     assert "too young" in result.json()["findings"][0]["summary"]
+
+
+def test_a_job_that_is_not_running_is_not_called_young(flink, httpserver, cli):
+    """A job RESTARTING for minutes (a crash loop) is not too young: it is not running."""
+    job = copy.deepcopy(flink.body("job"))
+    job["state"] = "RESTARTING"
+    serve_job(flink, httpserver, _metrics(flink, RECORDED_LOAD), job=job)
+    result = cli("doctor", flink.ids["jobid"], "--sample", "0", "-o", "json")
+    (spot,) = [f for f in result.json()["findings"] if "young-threshold-ms" in f["evidence"]]
+    assert spot["summary"].startswith("not judged by its rates while RESTARTING: ")
+    assert "young" not in spot["summary"]
 
 
 def test_usage_errors(cli):

@@ -277,6 +277,31 @@ def test_an_endpoint_this_flink_lacks_is_unsupported_not_missing(flink):
 
 
 @pytest.mark.parametrize(
+    "args, path",
+    [(["jars", "list"], "GET /jars"), (["jars", "upload", "JAR"], "POST /jars/upload")],
+)
+def test_jars_on_a_cluster_that_takes_none_say_why(flink, cli, tmp_path, args, path):
+    """web.submit.enable: false (recorded): no /jars handler; an upload is the file server's
+    400 "POST request not allowed"."""
+    answers = {
+        "/config": recorded(flink, "config-no-submit"),
+        "/jars": recorded(flink, "jars-no-submit"),
+        "/jars/upload": recorded(flink, "jar-upload-no-submit"),
+    }
+    jar = tmp_path / "job.jar"
+    jar.write_bytes(b"PK\x03\x04")
+    with FaultServer(lambda m, p, b: answers[p.split("?")[0]]) as server:
+        r = cli(*[str(jar) if a == "JAR" else a for a in args], url=server.url)
+    assert (r.code, r.out) == (1, "")
+    version = flink.body("config")["flink-version"]
+    assert r.err.splitlines() == [
+        f"error: this cluster (Flink {version}) takes no jars over REST ({path}): "
+        "web.submit.enable is false",
+        "hint: submit with bin/flink run, or start the cluster with web.submit.enable: true",
+    ]
+
+
+@pytest.mark.parametrize(
     "answer, said",
     [
         (("text", 200, "<!doctype html><title>Sign in</title>", "text/html"), "an HTML page (200)"),

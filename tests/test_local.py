@@ -151,6 +151,9 @@ def test_a_running_cluster_asked_for_other_options_is_a_usage_error(
     assert cluster.up("t", flink_config={"a": "1 2"})[1] is True
     with pytest.raises(UsageError, match=r"already running with configuration -D 'a=1 2'$"):
         cluster.up("t", flink_config={"a": "3"})
+    assert cluster.up("t", slots=2)[1] is True  # the default: what it runs with
+    with pytest.raises(UsageError, match=r"already running with slots per TaskManager 2$"):
+        cluster.up("t", slots=20)
     assert no_processes.scripts == []
 
 
@@ -309,12 +312,16 @@ def demo_answers(flink, config: list | None = None) -> dict[tuple[str, str], tup
 
 
 def serve_demo(expect, flink, *, job=None, config=None, cancel=None, skip=()) -> None:
-    """Expect the requests of `demo_answers` once each (the job every time it is asked for; no
-    cancel unless CANCEL names the fixture that answers it), but those of the fixtures SKIP."""
+    """Expect the requests of `demo_answers` once each (the jobs' overview twice: the check and
+    after the run; the job every time it is asked for; no cancel unless CANCEL names the
+    fixture that answers it), but those of the fixtures SKIP."""
     for name, body in demo_answers(flink, config).values():
         if name in skip or name == "job-cancel" and cancel is None:
             continue
-        if name == "job":
+        if name == "jobs-overview":
+            expect(name, body=body)
+            expect(name, body=body)
+        elif name == "job":
             expect(name, body=job or body, always=True)
         elif name == "job-cancel":
             expect(name, answer=cancel)
@@ -350,15 +357,20 @@ def test_demo_whose_upload_cannot_be_deleted_warns_and_runs(cli, expect, flink):
     assert r.err.startswith(f"warning: could not delete the uploaded demo jar {jar}: ")
 
 
-def test_demo_refuses_a_scenario_the_cluster_can_never_give_its_slots(cli, expect, flink):
+def test_demo_refuses_a_scenario_the_cluster_can_never_give_its_slots(
+    cli, expect, flink, httpserver
+):
     expect("jobs-overview")
     expect("jobmanager-config")
     expect("overview")
     r = cli("local", "demo", "skew", "--job-name", "orders")
     assert (r.code, r.out) == (1, "")
-    assert r.err.splitlines()[0] == (
-        "error: the skew demo job needs 3 slots; the cluster has 2 slots, 1 free"
-    )
+    url = httpserver.url_for("").rstrip("/")
+    assert r.err.splitlines() == [
+        "error: the skew demo job needs 3 slots; the cluster has 2 slots, 1 free",
+        f"hint: free some (flinkctl --url {url} jobs cancel JOB), or restart a local cluster "
+        "with more: flinkctl local down, then flinkctl local up --slots 4",  # 1 taken + 3
+    ]
 
 
 def test_demo_refuses_a_name_that_runs_untouched(cli, expect, flink, httpserver):
@@ -374,6 +386,36 @@ def test_demo_refuses_a_name_that_runs_untouched(cli, expect, flink, httpserver)
     )
 
 
+def test_demo_that_lost_a_race_for_its_name_cancels_its_job(cli, expect, flink, httpserver):
+    """Two runs racing on one --job-name both pass the check; the one whose job was submitted
+    later (the recorded job, here) cancels it, and exits 2 naming the job that keeps the name."""
+    jid = flink.ids["jobid"]
+    overview = flink.body("jobs-overview")
+    ours = {**overview["jobs"][0], "name": "orders"}
+    rival = {**ours, "jid": "0" * 32, "start-time": ours["start-time"] - 10, "state": "CREATED"}
+    serve_demo(expect, flink, cancel="job-cancel", skip=("jobs-overview", "job"))
+    expect("jobs-overview", body=overview)  # the check: no job named orders yet
+    expect("jobs-overview", body={"jobs": [ours, rival]})  # after the run: the rival's is first
+    r = cli("local", "demo", "--job-name", "orders")
+    assert (r.code, r.out) == (2, "")
+    url = httpserver.url_for("").rstrip("/")
+    assert r.err.splitlines() == [
+        f"error: a job named 'orders' already runs: {rival['jid']}; cancelled it ({jid})",
+        f"hint: diagnose it: flinkctl --url {url} doctor {rival['jid']}; or cancel it first "
+        f"(flinkctl --url {url} jobs cancel {rival['jid']}), or choose another --job-name",
+    ]
+
+
+def test_demo_note_names_the_cluster_it_ran_on(cli, expect, flink, httpserver):
+    serve_demo(expect, flink)
+    r = cli("local", "demo", "--job-name", "my orders")
+    url = httpserver.url_for("").rstrip("/")
+    assert r.code == 0, r.err
+    assert r.err == (
+        f"Diagnose it once it has run for a minute: flinkctl --url {url} doctor 'my orders'\n"
+    )
+
+
 @pytest.mark.parametrize("state", ["CANCELLING", "CANCELED", "FAILED", "FINISHED"])
 def test_only_an_active_job_holds_its_name(flink, state):
     from flinkctl.local.demo import active_named
@@ -383,6 +425,9 @@ def test_only_an_active_job_holds_its_name(flink, state):
     assert active_named(overview, "orders") is None
     ended = {"jobs": [{**j, "state": state} for j in overview["jobs"]]}
     assert active_named(ended, "flinkctl-demo") is None
+    job = overview["jobs"][0]
+    later = {**job, "jid": "0" * 32, "start-time": job["start-time"] + 1}
+    assert active_named({"jobs": [later, job]}, "flinkctl-demo") == job["jid"]  # first submitted
 
 
 def test_demo_that_does_not_run_in_time_is_cancelled(cli, expect, flink):
@@ -426,3 +471,27 @@ def test_a_signal_while_the_demo_waits_cancels_its_job(flink, sig, code):
     assert (returned, out) == (code, ""), err
     assert err == f"Cancelling demo job {jid}: interrupted before its tasks ran\n"
     assert ("PATCH", f"/jobs/{jid}?mode=cancel", None) in server.log
+
+
+def test_a_signal_while_flink_runs_the_jar_deletes_it_and_says_how_to_cancel(flink):
+    """Ctrl-C while Flink answers the run (it may still start the job, whose id this run never
+    learns): the upload is deleted, and it says how to cancel the job by its name."""
+    answers = demo_answers(flink)
+    jar = jar_id(flink.body("jar-upload"))
+    release = threading.Event()
+
+    def answer(method, path, body):
+        if (method, path) == ("POST", f"/jars/{jar}/run"):
+            return ("hang", release)
+        name, found = answers[(method, path.split("?")[0])]
+        return ("json", flink.record(name)["status"], found)
+
+    with FaultServer(answer) as server:
+        proc = start("--url", server.url, "local", "demo", "--job-name", "orders")
+        returned, out, err, _ = interrupt(proc, server, f"/jars/{jar}/run", release=release)
+    assert (returned, out) == (130, ""), err
+    assert err == (
+        "Interrupted while Flink submitted demo job 'orders'; should it run, cancel it: "
+        f"flinkctl --url {server.url} jobs cancel orders\n"
+    )
+    assert ("DELETE", f"/jars/{jar}", None) in server.log

@@ -245,10 +245,11 @@ def demo(
     its watermark back). Each is named for the rule of `flinkctl doctor` that finds it;
     doctor judges rates once a job has run for a minute. skew takes 3 task slots,
     watermarks 2, the others 1. Prints the job's id, name and scenario.
-    Refused while a job of its name runs (exit 2: `flinkctl doctor NAME` stays unambiguous),
-    or when the cluster can never give its slots (exit 1). Its upload of the jar is deleted
-    once Flink has the job. A job whose tasks do not all run within --timeout, or whose wait
-    Ctrl-C or SIGTERM stops (exit 130, 143), is cancelled.
+    Refused while a job of its name runs (exit 2: `flinkctl doctor NAME` stays unambiguous;
+    of two runs racing on one name, the later cancels its job), or when the cluster can never
+    give its slots (exit 1). Its upload of the jar is deleted once Flink has the job. A job
+    whose tasks do not all run within --timeout, or whose wait Ctrl-C or SIGTERM stops
+    (exit 130, 143), is cancelled.
 
     Example:
 
@@ -287,7 +288,7 @@ def demo(
         ],
     )
     inv.emit({"job-id": job_id, "name": name, "scenario": scenario.value}, view)
-    inv.note(f"Diagnose it once it has run for a minute: flinkctl doctor {name}")
+    inv.note(f"Diagnose it once it has run for a minute: {inv.command_line('doctor', name)}")
 
 
 @app.command()

@@ -25,7 +25,7 @@ from flinkctl.errors import (
     UnsupportedError,
     UsageError,
 )
-from flinkctl.flink import TRANSIENT_STATUSES, error_summary, is_unknown_path
+from flinkctl.flink import TRANSIENT_STATUSES, error_summary, is_unknown_path, obj
 
 if TYPE_CHECKING:
     import ssl
@@ -189,7 +189,7 @@ class Http:
             return response if raw else _json_or_none(response)
         if response.status_code == 404 and not _flink_error(response):
             raise self._no_flink_api(response, "answers with a body that is not Flink's")
-        if response.status_code == 404 and is_unknown_path(flink_messages(response)):
+        if response.status_code in (400, 404) and is_unknown_path(flink_messages(response)):
             raise self._missing_endpoint(response)
         if response.status_code in TRANSIENT_STATUSES and (retry or not _flink_error(response)):
             # retried to no avail, or a gateway's page for a request that is not repeated
@@ -295,6 +295,16 @@ class Http:
         version = body.get("flink-version") if isinstance(body, dict) else None
         if not isinstance(version, str):
             return self._no_flink_api(response, "knows no such path")
+        features = body.get("features") if isinstance(body, dict) else None
+        # web.submit.enable: false: Flink registers no /jars handlers
+        if self._path(response).startswith("/jars") and obj(features).get("web-submit") is False:
+            return UnsupportedError(
+                f"this cluster (Flink {version}) takes no jars over REST ({where}): "
+                "web.submit.enable is false",
+                hint="submit with bin/flink run, or start the cluster with web.submit.enable: true",
+                status=response.status_code,
+                flink=flink_messages(response),
+            )
         return UnsupportedError(
             f"this cluster (Flink {version}) has no endpoint {where}",
             hint="a newer Flink may have it; see flinkctl --version -v",

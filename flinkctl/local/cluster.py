@@ -56,7 +56,7 @@ def up(
         existing = load(name)
         running = processes.pids(existing)
         if all(running.values()) and _overview(existing):
-            _check_same(existing, version, port, taskmanagers, flink_home, flink_config, tls)
+            _check_same(existing, version, port, slots, taskmanagers, flink_home, flink_config, tls)
             if demo:
                 from flinkctl.local import demo as demo_job
 
@@ -177,6 +177,7 @@ def _check_same(
     cluster: LocalCluster,
     version: str | None,
     port: int | None,
+    slots: int | None,
     taskmanagers: int | None,
     flink_home: Path | None,
     flink_config: dict[str, str] | None,
@@ -188,6 +189,7 @@ def _check_same(
     asked = {  # what: (asked for, has, has as shown)
         "version": (version, cluster.version, cluster.version),
         "port": (port, cluster.port, cluster.port),
+        "slots per TaskManager": (slots, cluster.slots, cluster.slots),
         "TaskManager count": (taskmanagers, cluster.taskmanagers, cluster.taskmanagers),
         "flink home": (home, cluster.flink_home, cluster.flink_home),
         "configuration": (flink_config, cluster.flink_config, options or "(no -D options)"),

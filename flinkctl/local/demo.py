@@ -54,13 +54,16 @@ def run(
     command_line: Callable[..., str] = lambda *args: " ".join(("flinkctl", *args)),
 ) -> str:
     """Upload the demo jar through CLIENT, run it (SCENARIO, named NAME), delete the upload
-    (Flink keeps its own copy), wait until all its tasks run.
+    (Flink keeps its own copy; also when the run fails or is interrupted), wait until all its
+    tasks run.
 
     SLEEP_MS throttles the source (milliseconds per record). Refused untouched when a job
-    named NAME is active or the cluster can never give the scenario its slots. A job whose
-    tasks do not all run within TIMEOUT seconds, or whose wait is interrupted
-    (KeyboardInterrupt), is cancelled: SAY tells of an interruption, COMMAND_LINE(*ARGS)
-    spells the commands suggested. Returns the job id.
+    named NAME is active or the cluster can never give the scenario its slots; refused, its
+    job cancelled, when another run submitted a job of that name first meanwhile (two runs
+    racing on one name keep one job). A job whose tasks do not all run within TIMEOUT seconds,
+    or whose wait is interrupted (KeyboardInterrupt), is cancelled: SAY tells of an
+    interruption (of the run itself, how to cancel the job it may have started),
+    COMMAND_LINE(*ARGS) spells the commands suggested. Returns the job id.
     """
     name = name or scenario.job_name
     _check(client, scenario, name, command_line)
@@ -70,9 +73,21 @@ def run(
     if name != JOB_NAME:
         args += ["--name", name]
     jar = jar_id(client.upload_jar(JAR))
-    job_id = client.run_jar(jar, Program(ENTRY_CLASS, tuple(args)))["jobid"]
-    _delete(client, jar)
     try:
+        job_id = client.run_jar(jar, Program(ENTRY_CLASS, tuple(args)))["jobid"]
+    except KeyboardInterrupt:
+        say(
+            f"Interrupted while Flink submitted demo job {name!r}; should it run, cancel it: "
+            + command_line("jobs", "cancel", name)
+        )
+        raise
+    finally:
+        _delete(client, jar)
+    try:
+        first = active_named(client.jobs_overview(), name)
+        if first not in (job_id, None):
+            outcome, hint = _cancel(client, job_id, command_line)
+            raise _taken(name, first, command_line, f"; {outcome} ({job_id})", hint)
         job = Poller.within(timeout).last(lambda: client.job(job_id), _settled)
     except KeyboardInterrupt:
         say(f"Cancelling demo job {job_id}: interrupted before its tasks ran")
@@ -98,9 +113,25 @@ def find(client: FlinkClient) -> str | None:
 
 
 def active_named(overview: JobsOverview, name: str) -> str | None:
-    """The id of a job named NAME that runs or is on its way to (GET /jobs/overview), if any."""
+    """The id of a job named NAME that runs or is on its way to (GET /jobs/overview), if any:
+    of several, the first submitted (earliest start-time, then id), which keeps the name."""
     jobs = overview.get("jobs") or []
-    return next((j["jid"] for j in jobs if j["name"] == name and j["state"] in ACTIVE_STATES), None)
+    active = [j for j in jobs if j["name"] == name and j["state"] in ACTIVE_STATES]
+    first = min(active, key=lambda j: (j.get("start-time", -1), j["jid"]), default=None)
+    return None if first is None else first["jid"]
+
+
+def _taken(
+    name: str, taken: str, command_line: Callable[..., str], done: str = "", hint: str | None = None
+) -> UsageError:
+    """The refusal of a demo job named NAME, which job TAKEN holds; DONE tells what became of
+    this run's own job, HINT replaces the advice."""
+    return UsageError(
+        f"a job named {name!r} already runs: {taken}{done}",
+        hint=hint
+        or f"diagnose it: {command_line('doctor', taken)}; or cancel it first "
+        f"({command_line('jobs', 'cancel', taken)}), or choose another --job-name",
+    )
 
 
 def _check(
@@ -112,19 +143,25 @@ def _check(
 
     taken = active_named(client.jobs_overview(), name)
     if taken is not None:
-        raise UsageError(
-            f"a job named {name!r} already runs: {taken}",
-            hint=f"diagnose it: {command_line('doctor', taken)}; or cancel it first "
-            f"({command_line('jobs', 'cancel', taken)}), or choose another --job-name",
-        )
+        raise _taken(name, taken, command_line)
     conf = {e["key"]: str(e["value"]) for e in client.jobmanager_config()}
     subject = f"the {scenario.value} demo job"
-    short = slot_shortfall(scenario.slots, dict(client.overview()), conf, 0, subject)
+    overview = dict(client.overview())
+    short = slot_shortfall(scenario.slots, overview, conf, 0, subject)
     if short is not None:
         raise FlinkctlError(
             short,
-            hint="free some (flinkctl jobs cancel), or more slots: flinkctl local up --slots 10",
+            hint=f"free some ({command_line('jobs', 'cancel', 'JOB')}), or restart a local "
+            "cluster with more: flinkctl local down, then flinkctl local up --slots "
+            f"{_slots_for(overview, scenario.slots)}",
         )
+
+
+def _slots_for(overview: Mapping[str, Any], needed: int) -> int:
+    """The task slots a cluster (GET /overview) would need for its running jobs and one more
+    that needs NEEDED."""
+    taken = int(overview.get("slots-total") or 0) - int(overview.get("slots-available") or 0)
+    return taken + needed
 
 
 def _settled(job: Mapping[str, Any]) -> bool:

@@ -162,13 +162,17 @@ def slot_shortfall(
         if not limit or not limit.strip().isdigit():
             return None
         free = int(limit) - (total - free)
-        where = f"the session grows to at most {limit} slots"
+        where = f"the session grows to at most {_slots(int(limit))}"
     else:
-        where = f"the cluster has {total} slots, {free} free"
+        where = f"the cluster has {_slots(total)}, {free} free"
     if needed <= free + freed:
         return None
     frees = f", and the job it replaces frees {freed}" if freed else ""
-    return f"{subject} needs {needed} slots; {where}{frees}"
+    return f"{subject} needs {_slots(needed)}; {where}{frees}"
+
+
+def _slots(count: int) -> str:
+    return f"{count} slot{'' if count == 1 else 's'}"
 
 
 def latest_is_taken(mode: UpgradeMode, running: bool) -> bool:

@@ -593,7 +593,8 @@ def checkpoint_progress(
     """Rule 3: a RUNNING job with periodic checkpoints and none completed within
     max(interval, timeout) x (tolerable failed checkpoints + 2) of the last completed one (or
     of the job's RUNNING, if later) is critical; a latest checkpoint that failed after the
-    latest completed one is a warning. Checkpointing off is said (info)."""
+    latest completed one (or with none completed) is a warning. Checkpointing off is said
+    (info)."""
     interval = number(obj(config).get("interval"))
     if not config or interval is None or not 0 < interval < NO_CHECKPOINTS:
         return [
@@ -649,14 +650,14 @@ def checkpoint_progress(
             )
         ]
     if failed_ms and (done_ms is None or failed_ms > done_ms):
+        after = "after the last completed one" if done_ms else "and none has completed yet"
         return [
             Finding(
                 rule="checkpoints",
                 severity="warning",
                 subject="job",
                 evidence=evidence,
-                summary=f"the latest checkpoint ({failed.get('id')}) failed after the last "
-                f"completed one{cause}",
+                summary=f"the latest checkpoint ({failed.get('id')}) failed {after}{cause}",
                 advice="flinkctl checkpoints list shows the failures; a few are tolerated, a "
                 "run of them stops the job",
             )
@@ -1234,12 +1235,15 @@ def diagnose(seen: Observed, t: Thresholds = THRESHOLDS) -> Report:
         seen.checkpoint_config, seen.checkpoint, seen.checkpoint_subtasks, names, t
     )
     if running_for is None or running_for < t.young:
-        age = "not running" if running_for is None else f"running for {running_for:.0f}s"
+        why = (
+            f"not judged by its rates while {state}"
+            if running_for is None
+            else f"too young to judge by its rates (running for {running_for:.0f}s)"
+        )
         findings.append(
             blind_spot(
                 "job",
-                f"too young to judge by its rates ({age}; rates average over a minute, "
-                f"judged after {t.young:g}s)",
+                f"{why}: rates average over a minute, judged once RUNNING for {t.young:g}s",
                 {
                     "state": state,
                     "running-ms": None if running_for is None else int(running_for * 1000),

@@ -1,5 +1,5 @@
 """`flinkctl local demo` on a bad day, each reproduction on a real cluster: a wait that runs
-out, a wait stopped by Ctrl-C or SIGTERM, a name that already runs.
+out, a wait stopped by Ctrl-C or SIGTERM, a name that already runs, two runs racing on one.
 
 A cluster of its own per version (4 slots, the `local up --demo` job). Each test names what the
 user sees and what the cluster says, and leaves no job of its own behind.
@@ -101,5 +101,26 @@ def test_demo_twice_with_one_name_its_hint_still_works(flink):
         assert f"a job named {name!r} already runs: {running}" in err
         _, out, _ = cli(flink, "jars", "list", "-o", "json")
         assert json.loads(out)["files"] == uploads
+    finally:
+        cancel_all(flink, name)
+
+
+def test_demo_twice_at_once_with_one_name_keeps_one_job(flink):
+    """Two `local demo --job-name N` at once: both passed the check (no job N yet) and both
+    started a job N, exit 0 each; then every `flinkctl doctor N` is ambiguous. One of them
+    must keep the name, the other exit 2 without a job of its own running on."""
+    name = "e2e-demo-race"
+    argv = [flink.exe, "--url", flink.url, "local", "demo", "--job-name", name]
+    try:
+        procs = [
+            subprocess.Popen(argv, env=flink.env, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]  # fmt: skip
+        results = [(p.communicate(timeout=60)[1], p.returncode)[::-1] for p in procs]
+        assert sorted(code for code, _ in results) == [0, 2], results
+        (running,) = active(flink, name)
+        (refused,) = [err for code, err in results if code == 2]
+        assert f"a job named {name!r} already runs: {running}" in refused
     finally:
         cancel_all(flink, name)

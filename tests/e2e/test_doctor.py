@@ -67,7 +67,7 @@ def top_finding(reports, scenario: Scenario, judged: bool = True) -> dict:
     (a crash-looping job is young again after every restart)."""
     code, report, err = reports[scenario]
     assert code == 7, (err, report)  # a warning or worse, with --fail-on warning
-    young = any("too young" in f["summary"] for f in report["findings"])
+    young = any("young-threshold-ms" in f["evidence"] for f in report["findings"])
     assert report["readings"] == 3 and young is not judged
     return report["findings"][0]
 
