@@ -727,6 +727,22 @@ def test_two_first_deploys_sharing_a_catalog_do_not_collide_on_the_job_id():
     )
 
 
+def test_a_first_deploy_whose_slots_a_racing_deploy_took_is_superseded(monkeypatch):
+    """Two first deploys (two catalogs) on a cluster with room for one job: the other starts
+    its job between this one's resolve and its slot check, which finds no slot free. The slots
+    went to the job that now owns the name: superseded by it, not refused (found by CI)."""
+    import fakeflink
+
+    monkeypatch.setattr(fakeflink, "SLOTS", 1)
+    schedule = Schedule("first", (Fault(0, "deploy", on="GET /overview"),), seed=2)
+    run = replay(schedule)
+    assert not run.violations, run.explain()
+    first = run.outcomes[0]
+    assert first.result == "superseded", run.explain()
+    assert "needs 1 slot; the cluster has 1 slot, 0 free" in first.hint, first.hint
+    assert first.job_id is not None  # report_matches_cluster: the job that runs
+
+
 @pytest.mark.parametrize("fresh_catalog", [False, True], ids=["same-catalog", "empty-catalog"])
 def test_a_rerun_after_an_interrupted_stop_resumes_from_its_savepoint(fresh_catalog):
     """Interrupted while waiting for the stop's savepoint; the stop completes meanwhile. The

@@ -779,7 +779,8 @@ class Deployer:
 
     def check_slots(self, current: Known | None) -> None:
         """Refuse, untouched, a revision the cluster can never give enough slots
-        (deploy_plan.slot_shortfall), counting those the running job frees."""
+        (deploy_plan.slot_shortfall), counting those the running job frees; superseded when
+        a job another deploy of NAME started meanwhile holds them."""
         freed = 0
         if current is not None:
             job = self.client.job(current.job_id)
@@ -789,7 +790,8 @@ class Deployer:
         short = deploy_plan.slot_shortfall(
             self.planned_slots, dict(self.client.overview()), conf, freed
         )
-        if short is not None:
+        if short is not None:  # taken by a job another deploy of NAME just started?
+            self.superseded_check(self.planned_generation, short)
             raise Stop(
                 Result.REFUSED,
                 short,
