@@ -354,7 +354,7 @@ def test_demo_whose_upload_cannot_be_deleted_warns_and_runs(cli, expect, flink):
     r = cli("local", "demo", "--job-name", "orders", "-o", "json")
     assert r.code == 0 and r.json()["job-id"] == flink.ids["jobid"], r.err
     jar = jar_id(flink.body("jar-upload"))
-    assert r.err.startswith(f"warning: could not delete the uploaded demo jar {jar}: ")
+    assert r.err.startswith(f"warning: could not delete the uploaded jar {jar}: ")
 
 
 def test_demo_refuses_a_scenario_the_cluster_can_never_give_its_slots(
@@ -473,9 +473,10 @@ def test_a_signal_while_the_demo_waits_cancels_its_job(flink, sig, code):
     assert ("PATCH", f"/jobs/{jid}?mode=cancel", None) in server.log
 
 
-def test_a_signal_while_flink_runs_the_jar_deletes_it_and_says_how_to_cancel(flink):
+def test_a_signal_while_flink_runs_the_jar_keeps_it_and_says_how_to_cancel(flink):
     """Ctrl-C while Flink answers the run (it may still start the job, whose id this run never
-    learns): the upload is deleted, and it says how to cancel the job by its name."""
+    learns): the upload stays, as with `jars run` (Flink may still read it), and it says how to
+    cancel the job by its name and how to delete the upload."""
     answers = demo_answers(flink)
     jar = jar_id(flink.body("jar-upload"))
     release = threading.Event()
@@ -492,6 +493,7 @@ def test_a_signal_while_flink_runs_the_jar_deletes_it_and_says_how_to_cancel(fli
     assert (returned, out) == (130, ""), err
     assert err == (
         "Interrupted while Flink submitted demo job 'orders'; should it run, cancel it: "
-        f"flinkctl --url {server.url} jobs cancel orders\n"
+        f"flinkctl --url {server.url} jobs cancel orders; its upload stays on the cluster, which "
+        f"may still read it: flinkctl --url {server.url} jars delete {jar}\n"
     )
-    assert ("DELETE", f"/jars/{jar}", None) in server.log
+    assert not [entry for entry in server.log if entry[0] == "DELETE"]

@@ -1,8 +1,5 @@
 """`flinkctl jars`: list, upload, delete, plan and run uploaded jars."""
 
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -20,10 +17,7 @@ from flinkctl.cli.common.options import (
 from flinkctl.cli.common.waiting import WAIT_TIMEOUT, TimeoutOption, waiting
 from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import (
-    FlinkctlError,
-    FlinkctlWarning,
     OperationFailed,
-    UnreachableError,
     UsageError,
 )
 from flinkctl.flink import UNSUCCESSFUL_STATES, JarUpload, all_running, is_hex_id, obj, objects
@@ -159,28 +153,6 @@ def jar_for_run(inv: Invocation, value: str) -> tuple[str, bool]:
     return uploaded_jar_id(upload(inv, path)), True
 
 
-@contextmanager
-def deleting(inv: Invocation, jar: str, delete: bool) -> Iterator[None]:
-    """With DELETE, delete the uploaded JAR after the block once Flink has answered: it runs a
-    job from its own copy of the jar (the blob store). A lost answer or Ctrl-C keeps the jar,
-    which Flink may still be reading; a failed delete is a warning."""
-    try:
-        yield
-    except BaseException as exc:
-        delete = delete and isinstance(exc, FlinkctlError) and not isinstance(exc, UnreachableError)
-        raise
-    finally:
-        if delete:
-            try:
-                inv.client().delete_jar(jar)
-            except FlinkctlError as exc:
-                warnings.warn(
-                    f"could not delete the uploaded jar {jar}: {exc.message}",
-                    FlinkctlWarning,
-                    stacklevel=1,
-                )
-
-
 @app.command("list")
 @with_output
 def list_(inv: Invocation) -> None:
@@ -307,7 +279,7 @@ def run(
 
     on_cluster, uploaded = jar_for_run(inv, jar)
     delete = uploaded and not keep_jar
-    with deleting(inv, on_cluster, delete):
+    with inv.client().deleting(on_cluster, delete):
         jid = inv.client().run_jar(on_cluster, program, restore)["jobid"]
     job_state = _wait_running(inv, jid, timeout)["state"] if wait_running else None
     inv.emit(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 from urllib.parse import quote
 
 from flinkctl.client.base import Base
 from flinkctl.client.requests import Program, Restore
-from flinkctl.errors import FlinkctlError, RequestError, UnreachableError
+from flinkctl.errors import FlinkctlError, FlinkctlWarning, RequestError, UnreachableError
 from flinkctl.flink import JarList, JarRun, JarUpload, Json
 
 Progress = Callable[[int, int], None]
@@ -85,6 +87,29 @@ class JarEndpoints(Base):
     def delete_jar(self, jar: str) -> None:
         """DELETE /jars/:jarid."""
         self.http.request("DELETE", _jar(jar), retry=False)
+
+    @contextmanager
+    def deleting(self, jar: str, delete: bool = True) -> Iterator[None]:
+        """With DELETE, delete the uploaded JAR after the block (a run) once Flink has answered:
+        it runs a job from its own copy of the jar (the blob store). A lost answer or Ctrl-C
+        keeps the jar, which Flink may still be reading; a failed delete is a warning."""
+        try:
+            yield
+        except BaseException as exc:
+            delete = (
+                delete and isinstance(exc, FlinkctlError) and not isinstance(exc, UnreachableError)
+            )
+            raise
+        finally:
+            if delete:
+                try:
+                    self.delete_jar(jar)
+                except FlinkctlError as exc:
+                    warnings.warn(
+                        f"could not delete the uploaded jar {jar}: {exc.message}",
+                        FlinkctlWarning,
+                        stacklevel=1,
+                    )
 
     def plan_jar(self, jar: str, program: Program) -> Json:
         """POST /jars/:jarid/plan."""

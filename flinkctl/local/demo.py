@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Mapping
 from enum import Enum
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from flinkctl.client.poller import Poller
 from flinkctl.client.requests import Program
-from flinkctl.errors import FlinkctlError, FlinkctlWarning, OperationFailed, UsageError
+from flinkctl.errors import FlinkctlError, OperationFailed, UsageError
 from flinkctl.flink import ACTIVE_STATES, TERMINAL_STATES, JobsOverview, all_running, jar_id
 
 if TYPE_CHECKING:
@@ -54,8 +53,7 @@ def run(
     command_line: Callable[..., str] = lambda *args: " ".join(("flinkctl", *args)),
 ) -> str:
     """Upload the demo jar through CLIENT, run it (SCENARIO, named NAME), delete the upload
-    (Flink keeps its own copy; also when the run fails or is interrupted), wait until all its
-    tasks run.
+    as `jars run` does (client.deleting), wait until all its tasks run.
 
     SLEEP_MS throttles the source (milliseconds per record). Refused untouched when a job
     named NAME is active or the cluster can never give the scenario its slots; refused, its
@@ -74,15 +72,15 @@ def run(
         args += ["--name", name]
     jar = jar_id(client.upload_jar(JAR))
     try:
-        job_id = client.run_jar(jar, Program(ENTRY_CLASS, tuple(args)))["jobid"]
+        with client.deleting(jar):
+            job_id = client.run_jar(jar, Program(ENTRY_CLASS, tuple(args)))["jobid"]
     except KeyboardInterrupt:
         say(
             f"Interrupted while Flink submitted demo job {name!r}; should it run, cancel it: "
-            + command_line("jobs", "cancel", name)
+            f"{command_line('jobs', 'cancel', name)}; its upload stays on the cluster, which "
+            f"may still read it: {command_line('jars', 'delete', jar)}"
         )
         raise
-    finally:
-        _delete(client, jar)
     try:
         first = active_named(client.jobs_overview(), name)
         if first not in (job_id, None):
@@ -168,18 +166,6 @@ def _settled(job: Mapping[str, Any]) -> bool:
     """Whether the job (GET /jobs/:jobid) has ended or runs with all its vertices (so
     checkpoints and savepoints work)."""
     return job["state"] in TERMINAL_STATES or all_running(job)
-
-
-def _delete(client: FlinkClient, jar: str) -> None:
-    """Delete the upload JAR once Flink runs a job of it; a failure is a warning."""
-    try:
-        client.delete_jar(jar)
-    except FlinkctlError as exc:
-        warnings.warn(
-            f"could not delete the uploaded demo jar {jar}: {exc.message}",
-            FlinkctlWarning,
-            stacklevel=1,
-        )
 
 
 def _cancel(
