@@ -101,6 +101,7 @@ def test_contexts(local_flink):
 
 
 def test_unreachable_cluster_exits_5(local_flink):
-    code, out, err = local_flink.run("--url", "http://127.0.0.1:1", "cluster", "overview")
+    env = {**local_flink.env, "FLINKCTL_RETRY_BUDGET": "1s"}  # not the default 20 s of retries
+    code, out, err = local_flink.run("--url", "http://127.0.0.1:1", "cluster", "overview", env=env)
     assert (code, out) == (5, "")
     assert err.startswith("error: cannot reach http://127.0.0.1:1")
