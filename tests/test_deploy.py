@@ -283,6 +283,35 @@ def test_deploy_refuses_a_failing_main_and_deletes_its_upload(cli, flink, httpse
     assert r.err == ""  # -o json: the report is the only output
 
 
+@pytest.mark.parametrize("state", ["INITIALIZING", "RUNNING"])
+def test_a_first_deploy_finding_the_job_another_just_started_is_superseded(
+    cli, flink, httpserver, tmp_path, state
+):
+    """Another runner's first deploy of the name started its job an instant ago: Flink lists it
+    (INITIALIZING, or RUNNING a moment later) with an empty user-config until it has
+    initialized, so no record shows. Its id is the name's generation 1: superseded by it, no
+    request that changes anything (it was refused with a hint to take the job over)."""
+    import time
+
+    from flinkctl.workflows.revisions import job_id_for
+
+    jid = job_id_for("orders", 1)
+    listed = flink.body("deploy-jobs-overview")["jobs"][0]
+    now = int(time.time() * 1000)
+    serve_overview(httpserver, flink, [{**listed, "jid": jid, "name": "orders", "state": state,
+                                        "start-time": now - 1500}])  # fmt: skip
+    config = flink.body("deploy-config-deployed")
+    config.update(jid=jid, name="orders")
+    config["execution-config"]["user-config"] = {}  # as Flink answers while it initializes
+    httpserver.expect_request(f"/jobs/{jid}/config").respond_with_json(config)
+    r = cli("deploy", "orders", "--jar", str(DEMO), "--catalog", str(tmp_path / "c.db"),
+            "-o", "json")  # fmt: skip
+    report = r.json()
+    assert (r.code, report["result"], report["job-id"]) == (9, "superseded", jid), r.err
+    assert f"has just started job {jid} ({state};" in report["cause"]
+    assert posted(httpserver) == []
+
+
 def test_a_deploy_racing_another_for_the_same_start_is_refused(cli, flink, httpserver, tmp_path):
     """Both computed generation 1 of the name, so the same job id: Flink refuses the second."""
     from flinkctl.workflows.revisions import job_id_for
