@@ -743,6 +743,25 @@ def test_a_first_deploy_whose_slots_a_racing_deploy_took_is_superseded(monkeypat
     assert first.job_id is not None  # report_matches_cluster: the job that runs
 
 
+@pytest.mark.parametrize("seed, taken", [(1, True), (0, False)], ids=["flink-had-it", "not-yet"])
+def test_an_interruption_during_the_run_request_names_the_job_flink_has(seed, taken):
+    """The signal comes while Flink answers POST /jars/:jarid/run (with the seed, Flink got the
+    request or not). The report used to say "nothing new started", job-id null, while the new
+    revision ran; it now asks Flink for the job id it sent and names the job, or says that it
+    may still appear (found by a break-it round: 4 of 5 SIGTERMs during the start)."""
+    run = replay(Schedule("upgrade", (Fault(0, "interrupt", on="POST /jars/*/run"),), seed=seed))
+    assert not run.violations, run.explain()
+    first = run.outcomes[0]
+    assert first.interrupted and "nothing new started" not in first.hint, run.explain()
+    job = first.report["steps"][-1]["detail"].split(" as job ")[1].split()[0]
+    if taken:
+        assert first.job_id == job and f"job {job} was started and runs" in first.hint
+    else:
+        assert first.job_id is None and f"job {job} was being started and may still appear" in (
+            first.hint
+        )
+
+
 @pytest.mark.parametrize("fresh_catalog", [False, True], ids=["same-catalog", "empty-catalog"])
 def test_a_rerun_after_an_interrupted_stop_resumes_from_its_savepoint(fresh_catalog):
     """Interrupted while waiting for the stop's savepoint; the stop completes meanwhile. The

@@ -288,6 +288,7 @@ class Deployer:
         self.changed = False
         self.uploaded: str | None = None
         self.started: str | None = None  # the job this run started last (it may run ungated)
+        self.submitting: str | None = None  # the job id of a run request Flink has not answered
         self.planned_generation = 0  # NAME's newest generation when this run resolved it
         self.upload_used = False  # a job was started (or may have been) from this run's upload
         self.cancelling: str | None = None  # the unhealthy job this run is cancelling
@@ -337,6 +338,7 @@ class Deployer:
         self.changed = False
         self.uploaded = None
         self.started = None
+        self.submitting = None
         self.cancelling = None
         self.stopping = None
         self.upload_used = False
@@ -375,9 +377,16 @@ class Deployer:
         if not self.changed:
             report.hint = "nothing was changed on the cluster"
             return report
+        if self.submitting and self.status_now(self.submitting):
+            self.started = report.job_id = self.submitting  # Flink had it before the signal
         if self.started:
             report.job_id = self.started
             what = f"job {self.started} was started and runs without a passed health gate"
+        elif self.submitting:
+            what = (
+                f"job {self.submitting} was being started and may still appear (flinkctl jobs "
+                f"status {self.submitting})"
+            )
         elif self.cancelling:
             what = f"job {self.cancelling} (unhealthy) was being cancelled; nothing else runs"
         elif self.stopping:
@@ -1133,9 +1142,11 @@ class Deployer:
                 self.upload_used,
                 self.upload_used or (spec.jar_id == self.uploaded),
             )
+            self.submitting = new_id  # until Flink has answered: an interruption asks for it
             try:
                 self.client.run_jar(spec.jar_id, program, restore)
             except FlinkctlError as exc:
+                self.submitting = None
                 if isinstance(exc, AuthError):
                     raise
                 if isinstance(exc, UnreachableError):
@@ -1163,8 +1174,16 @@ class Deployer:
                 step.detail = cause
                 self.report.cause = cause
                 return None
+            self.submitting = None
         self.started = new_id
         return new_id
+
+    def status_now(self, job_id: str) -> str | None:
+        """Job JOB_ID's status, one request; None when Flink does not have it (or cannot say)."""
+        try:
+            return str(self.client.job_status(job_id).get("status"))
+        except FlinkctlError:
+            return None
 
     def appeared(self, job_id: str) -> bool:
         """Whether job JOB_ID shows up within APPEAR_WITHIN seconds: main() runs inside the
