@@ -175,3 +175,21 @@ def test_slots_needed_is_the_widest_vertex_of_the_plan(flink):
     assert deploy_plan.slots_needed(plan) == 1
     plan["nodes"][1]["parallelism"] = 6
     assert deploy_plan.slots_needed(plan) == 6
+
+
+def test_a_job_that_cannot_stop_falls_back_to_the_state_it_started_from_when_newer():
+    """A rollback stopped the old job (its savepoint only in that runner's catalog) and started
+    the job a racing deploy now finds unstoppable: the savepoint that job started from beats
+    an older savepoint of the name; a savepoint younger than the job wins (found by a break-it
+    round: 3 of 3 deploys racing a rollback restarted from revision 1's older savepoint)."""
+    from flinkctl.workflows.deploy_plan import fallback_savepoint
+
+    older, started = ("s3://sp/savepoint-a78ed6", 1_000), 5_000
+    assert fallback_savepoint(older, "s3://sp/savepoint-fe23c9", started) == (
+        "s3://sp/savepoint-fe23c9",
+        started,
+    )
+    assert fallback_savepoint(None, "s3://sp/savepoint-fe23c9", started)[0].endswith("fe23c9")
+    younger = ("s3://sp/savepoint-of-the-job", 6_000)
+    assert fallback_savepoint(younger, "s3://sp/savepoint-fe23c9", started) == younger
+    assert fallback_savepoint(older, None, started) == older

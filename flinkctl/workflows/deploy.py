@@ -768,6 +768,8 @@ class Deployer:
             found = known(self.client, self.catalog, req.name).newest(req.name)
             if found is not None and found.path:
                 newest = (found.path, found.started_ms)
+            restored = current.record.restored_from if current.record else None
+            newest = deploy_plan.fallback_savepoint(newest, restored, current.start_ms)
         choice = deploy_plan.choose_state(
             mode, job, config, checkpoints, newest, _now_ms(), stoppable=stoppable
         )

@@ -110,6 +110,19 @@ def choose_state(
     )
 
 
+def fallback_savepoint(
+    newest: tuple[str, int] | None, restored_from: str | None, start_ms: int
+) -> tuple[str, int] | None:
+    """The savepoint (path, time) that a job which cannot stop falls back to without a retained
+    checkpoint: NEWEST of its name, unless the job was started (at START_MS) from
+    RESTORED_FROM and no savepoint of its name known here is younger than the job. Then the
+    state it started from is the newer: another run's stop may have taken it, recorded only in
+    that run's catalog (a rollback racing a deploy)."""
+    if restored_from and (newest is None or newest[1] < start_ms):
+        return restored_from, start_ms
+    return newest
+
+
 def _unclean(job: Json) -> str:
     state = str(job.get("state") or "in an unknown state")
     if state != "RUNNING":
