@@ -202,3 +202,52 @@ def test_a_signal_during_the_stop_of_a_deploy_prints_its_report(flink, tmp_path,
     trigger = next(b for m, path, b in server.log if path == f"/jobs/{jid}/stop")["triggerId"]
     assert f"flinkctl savepoint status {jid} {trigger} --wait" in report["hint"]
     assert [s["step"] for s in report["steps"]][-2:] == ["journal", "savepoint"]
+
+
+def _jars_run(flink: Recorded, run_answer: tuple) -> tuple[FaultServer, str]:
+    """A FaultServer for `jars run DEMO`: the recorded upload, and RUN_ANSWER for its run."""
+    from flinkctl.flink import jar_id
+
+    jar = jar_id(flink.body("jar-upload"))
+
+    def answer(method, path, body):
+        if (method, path) == ("POST", f"/jars/{jar}/run"):
+            return run_answer
+        name = {"/jars/upload": "jar-upload", "/config": "config"}[path.split("?")[0]]
+        return ("json", flink.record(name)["status"], flink.body(name))
+
+    return FaultServer(answer), jar
+
+
+DEMO = Path(__file__).resolve().parents[1] / "flinkctl" / "local" / "demo" / "flinkctl-demo.jar"
+
+
+def test_ctrl_c_while_flink_runs_the_jar_says_its_job_may_run(flink):
+    """The job may start after Ctrl-C; it used to end with exit 130 and nothing on stderr,
+    the upload left behind unsaid (found by a break-it round)."""
+    release = threading.Event()
+    server, jar = _jars_run(flink, ("hang", release))
+    with server:
+        proc = start("--url", server.url, "jars", "run", str(DEMO))
+        returned, out, err, _ = interrupt(proc, server, f"/jars/{jar}/run", release=release)
+    assert (returned, out) == (130, ""), err
+    assert err == (
+        f"Interrupted while Flink ran the jar: its job may run: see flinkctl --url {server.url} "
+        f"jobs list before running it again; the upload stays: flinkctl --url {server.url} "
+        f"jars delete {jar}\n"
+    )
+    assert not [entry for entry in server.log if entry[0] == "DELETE"]
+
+
+def test_a_lost_answer_to_the_run_says_its_job_may_run(flink):
+    """Not only "is the cluster running?": Flink may have started the job (exit 5)."""
+    server, jar = _jars_run(flink, ("reset",))
+    with server:
+        proc = start("--url", server.url, "jars", "run", str(DEMO))
+        out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out) == (5, ""), err
+    hint = err.splitlines()[-1]
+    assert hint.startswith("hint: ") and hint.endswith(
+        f"its job may run: see flinkctl --url {server.url} jobs list before running it again; "
+        f"the upload stays: flinkctl --url {server.url} jars delete {jar}"
+    ), err

@@ -497,3 +497,26 @@ def test_a_signal_while_flink_runs_the_jar_keeps_it_and_says_how_to_cancel(flink
         f"may still read it: flinkctl --url {server.url} jars delete {jar}\n"
     )
     assert not [entry for entry in server.log if entry[0] == "DELETE"]
+
+
+def test_a_lost_answer_to_the_demos_run_says_its_job_may_run(flink):
+    """Flink may have started the job whose answer was lost: the error's hint says how to
+    cancel it and delete the upload, not only "is the cluster running?" (exit 5)."""
+    answers = demo_answers(flink)
+    jar = jar_id(flink.body("jar-upload"))
+
+    def answer(method, path, body):
+        if (method, path) == ("POST", f"/jars/{jar}/run"):
+            return ("reset",)
+        name, found = answers[(method, path.split("?")[0])]
+        return ("json", flink.record(name)["status"], found)
+
+    with FaultServer(answer) as server:
+        proc = start("--url", server.url, "local", "demo", "--job-name", "orders")
+        out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out) == (5, ""), err
+    assert err.splitlines()[-1].endswith(
+        f"demo job 'orders' may run: should it run, cancel it: flinkctl --url {server.url} jobs "
+        f"cancel orders; its upload stays on the cluster, which may still read it: flinkctl "
+        f"--url {server.url} jars delete {jar}"
+    ), err

@@ -16,10 +16,7 @@ from flinkctl.cli.common.options import (
 )
 from flinkctl.cli.common.waiting import WAIT_TIMEOUT, TimeoutOption, waiting
 from flinkctl.cli.invocation import Invocation
-from flinkctl.errors import (
-    OperationFailed,
-    UsageError,
-)
+from flinkctl.errors import OperationFailed, UnreachableError, UsageError
 from flinkctl.flink import UNSUCCESSFUL_STATES, JarUpload, all_running, is_hex_id, obj, objects
 from flinkctl.output.formats import OutputFormat
 
@@ -279,8 +276,17 @@ def run(
 
     on_cluster, uploaded = jar_for_run(inv, jar)
     delete = uploaded and not keep_jar
-    with inv.client().deleting(on_cluster, delete):
-        jid = inv.client().run_jar(on_cluster, program, restore)["jobid"]
+    kept = f"; the upload stays: {inv.command_line('jars', 'delete', on_cluster)}" * delete
+    may_run = f"its job may run: see {inv.command_line('jobs', 'list')} before running it again"
+    try:
+        with inv.client().deleting(on_cluster, delete):
+            jid = inv.client().run_jar(on_cluster, program, restore)["jobid"]
+    except KeyboardInterrupt:
+        inv.io.say(f"Interrupted while Flink ran the jar: {may_run}{kept}")
+        raise
+    except UnreachableError as exc:  # the request may have reached Flink: its answer was lost
+        exc.hint = "; ".join(h for h in (exc.hint, f"{may_run}{kept}") if h)
+        raise
     job_state = _wait_running(inv, jid, timeout)["state"] if wait_running else None
     inv.emit(
         {"job-id": jid, "jar-id": on_cluster, "jar-deleted": delete, "state": job_state}, STARTED

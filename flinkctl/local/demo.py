@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from flinkctl.client.poller import Poller
 from flinkctl.client.requests import Program
-from flinkctl.errors import FlinkctlError, OperationFailed, UsageError
+from flinkctl.errors import FlinkctlError, OperationFailed, UnreachableError, UsageError
 from flinkctl.flink import ACTIVE_STATES, TERMINAL_STATES, JobsOverview, all_running, jar_id
 
 if TYPE_CHECKING:
@@ -71,15 +71,18 @@ def run(
     if name != JOB_NAME:
         args += ["--name", name]
     jar = jar_id(client.upload_jar(JAR))
+    may_run = (
+        f"should it run, cancel it: {command_line('jobs', 'cancel', name)}; its upload stays "
+        f"on the cluster, which may still read it: {command_line('jars', 'delete', jar)}"
+    )
     try:
         with client.deleting(jar):
             job_id = client.run_jar(jar, Program(ENTRY_CLASS, tuple(args)))["jobid"]
     except KeyboardInterrupt:
-        say(
-            f"Interrupted while Flink submitted demo job {name!r}; should it run, cancel it: "
-            f"{command_line('jobs', 'cancel', name)}; its upload stays on the cluster, which "
-            f"may still read it: {command_line('jars', 'delete', jar)}"
-        )
+        say(f"Interrupted while Flink submitted demo job {name!r}; {may_run}")
+        raise
+    except UnreachableError as exc:  # the request may have reached Flink: its answer was lost
+        exc.hint = "; ".join(h for h in (exc.hint, f"demo job {name!r} may run: {may_run}") if h)
         raise
     try:
         first = active_named(client.jobs_overview(), name)
@@ -94,8 +97,8 @@ def run(
             say(f"error: {outcome}\nhint: {hint}")
         raise
     if job["state"] in TERMINAL_STATES:
-        exc = client.job_exceptions(job_id).get("root-exception") or ""
-        raise OperationFailed(f"demo job {job_id} is {job['state']}", flink=exc.splitlines()[:1])
+        root = client.job_exceptions(job_id).get("root-exception") or ""
+        raise OperationFailed(f"demo job {job_id} is {job['state']}", flink=root.splitlines()[:1])
     if not all_running(job):
         outcome, hint = _cancel(client, job_id, command_line)
         raise FlinkctlError(
