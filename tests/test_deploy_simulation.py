@@ -754,8 +754,9 @@ def test_an_interruption_during_the_run_request_names_the_job_flink_has(seed, ta
     first = run.outcomes[0]
     assert first.interrupted and "nothing new started" not in first.hint, run.explain()
     job = first.report["steps"][-1]["detail"].split(" as job ")[1].split()[0]
+    assert first.hint.count("run the same command again") == 1, first.hint  # said it twice
     if taken:
-        assert first.job_id == job and f"job {job} was started and runs" in first.hint
+        assert first.job_id == job and first.hint.count(f"job {job} was started and runs") == 1
     else:
         assert first.job_id is None and f"job {job} was being started and may still appear" in (
             first.hint

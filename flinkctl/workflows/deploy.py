@@ -397,10 +397,15 @@ class Deployer:
             )
         else:
             what = f"job {report.previous_job_id} may have been stopped; nothing new started"
+        state = "no state was taken"
+        if report.savepoint:
+            state = (
+                f"the previous job's state is at {report.savepoint} (flinkctl deploy "
+                f"{report.name} ... --from-savepoint {report.savepoint})"
+            )
         report.hint = (
-            f"{what}; {self.recover_hint()}; run the same command again (flinkctl {self.action} "
-            f"{report.name} ...): it resumes (gates a running revision, starts from the stopped "
-            "job's savepoint)"
+            f"{what}; {state}; run the same command again (flinkctl {self.action} {report.name} "
+            "...): it resumes (gates a running revision, starts from the stopped job's savepoint)"
         )
         return report
 
