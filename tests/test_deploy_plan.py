@@ -193,3 +193,23 @@ def test_a_job_that_cannot_stop_falls_back_to_the_state_it_started_from_when_new
     younger = ("s3://sp/savepoint-of-the-job", 6_000)
     assert fallback_savepoint(younger, "s3://sp/savepoint-fe23c9", started) == younger
     assert fallback_savepoint(older, None, started) == older
+
+
+def test_a_job_without_a_record_is_another_runners_only_when_young_and_of_a_deploys_id(flink):
+    """The overview entries are recorded ones, with another id, state or start time."""
+    from flinkctl.workflows.deploy_plan import RECORD_SHOWS_WITHIN_MS, just_started_elsewhere
+    from flinkctl.workflows.revisions import job_id_for
+
+    listed = flink.body("deploy-jobs-overview")["jobs"][0]
+    now, ours, other = 10**12, job_id_for("orders", 2), listed["jid"]
+
+    def entry(state: str, age_ms: int) -> dict:
+        return {**listed, "state": state, "start-time": now - age_ms}
+
+    young, old = 1_500, RECORD_SHOWS_WITHIN_MS + 1
+    assert just_started_elsewhere("orders", ours, entry("INITIALIZING", old), range(1, 3), now)
+    assert just_started_elsewhere("orders", ours, entry("RUNNING", young), range(1, 3), now)
+    assert not just_started_elsewhere("orders", ours, entry("RUNNING", old), range(1, 3), now)
+    assert not just_started_elsewhere("orders", ours, entry("RUNNING", young), range(1, 2), now)
+    assert not just_started_elsewhere("orders", other, entry("RUNNING", young), range(1, 3), now)
+    assert not just_started_elsewhere("orders", ours, None, range(1, 3), now)

@@ -98,7 +98,6 @@ RESULT_CODES = {
 }
 CANNOT_MAP = "Cannot map checkpoint/savepoint state"
 DUPLICATE = "Duplicate"  # DuplicateJobSubmissionException / DuplicateApplicationSubmission...
-RECORD_SHOWS_WITHIN_MS = 10_000  # a job's configuration (its record) is readable by then
 APPEAR_WITHIN = 60.0  # seconds to wait for a job whose run request lost its answer
 STATS_WITHIN = 6.0  # seconds to wait for an ended job's statistics to show its savepoint
 STOP_SETTLE = 5.0  # seconds a job whose stop failed may take to end after all
@@ -378,7 +377,7 @@ class Deployer:
             report.hint = "nothing was changed on the cluster"
             return report
         if self.submitting and self.status_now(self.submitting):
-            self.started = report.job_id = self.submitting  # Flink had it before the signal
+            self.started = self.submitting  # Flink had it before the signal
         if self.started:
             report.job_id = self.started
             what = f"job {self.started} was started and runs without a passed health gate"
@@ -614,23 +613,19 @@ class Deployer:
         return running[0] if running else None
 
     def started_elsewhere(self, name: str, job: Known) -> None:
-        """A young job of NAME whose record neither the cluster nor this catalog shows, with the
-        id of one of NAME's generations (job_id_for), is one another deploy or rollback has just
-        started: Flink shows a job's configuration, the record in it, only once the job has
-        initialized. Superseded by it, touching nothing."""
-        ids = {job_id_for(name, g) for g in range(1, self.planned_generation + 2)}
-        young = job.job is not None and (
-            job.state in ("CREATED", "INITIALIZING")
-            or _now_ms() - int(job.job.get("start-time") or 0) < RECORD_SHOWS_WITHIN_MS
-        )
-        if job.job_id not in ids or not young:
+        """Superseded, touching nothing, by a job of NAME without a record that another deploy
+        or rollback has just started (deploy_plan.just_started_elsewhere)."""
+        generations = range(1, self.planned_generation + 2)
+        if not deploy_plan.just_started_elsewhere(
+            name, job.job_id, job.job, generations, _now_ms()
+        ):
             return
         self.report.job_id = job.job_id
         raise Stop(
             Result.SUPERSEDED,
-            f"another deploy or rollback of {name!r} has just started job {job.job_id} ({job.state}; "
-            "Flink shows its deploy record once it has initialized), which now owns the name: "
-            "this run changes nothing",
+            f"another deploy or rollback of {name!r} has just started job {job.job_id} "
+            f"({job.state}; Flink shows its deploy record once it has initialized), which now "
+            "owns the name: this run changes nothing",
             hint=f"see flinkctl jobs history {name}",
         )
 

@@ -9,7 +9,7 @@ change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,7 @@ from flinkctl.flink import CHECKPOINTING_VERTEX_STATES, Json, all_running
 from flinkctl.sensitive import MASK, mask_args, mask_conf
 from flinkctl.workflows.deploy_options import UpgradeMode
 from flinkctl.workflows.health import Health
-from flinkctl.workflows.revisions import Known, Record, Spec, same_values
+from flinkctl.workflows.revisions import Known, Record, Spec, job_id_for, same_values
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,24 @@ def choose_state(
         "refuse",
         f"{why}, keeps no checkpoint after a cancel, and its name has no savepoint",
     )
+
+
+RECORD_SHOWS_WITHIN_MS = 10_000  # a job's configuration (its record) is readable by then
+
+
+def just_started_elsewhere(
+    name: str, job_id: str, job: Mapping[str, Any] | None, generations: Iterable[int], now_ms: int
+) -> bool:
+    """Whether JOB_ID, a job of NAME (its GET /jobs/overview entry JOB) whose record neither the
+    cluster nor this catalog shows, is one another deploy or rollback has just started: its id
+    is that of one of NAME's GENERATIONS (job_id_for), and it is young (CREATED, INITIALIZING,
+    or started less than RECORD_SHOWS_WITHIN_MS ago). Flink shows a job's configuration, the
+    record in it, only once the job has initialized."""
+    if job is None or job_id not in {job_id_for(name, g) for g in generations}:
+        return False
+    started = job.get("start-time")
+    age = now_ms - started if isinstance(started, int) else RECORD_SHOWS_WITHIN_MS
+    return job.get("state") in ("CREATED", "INITIALIZING") or age < RECORD_SHOWS_WITHIN_MS
 
 
 def fallback_savepoint(
