@@ -276,7 +276,7 @@ def run(
 
     on_cluster, uploaded = jar_for_run(inv, jar)
     delete = uploaded and not keep_jar
-    kept = f"; the upload stays: {inv.command_line('jars', 'delete', on_cluster)}" * delete
+    kept = f"; the upload stays: {inv.command_line('jars', 'delete', on_cluster)}" if delete else ""
     may_run = f"its job may run: see {inv.command_line('jobs', 'list')} before running it again"
     try:
         with inv.client().deleting(on_cluster, delete):
