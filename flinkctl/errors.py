@@ -71,10 +71,21 @@ def worst(codes: Iterable[int]) -> ExitCode:
 
 
 class FlinkctlError(Exception):
-    """Base error: a one-line message, an optional hint, and an exit code."""
+    """Base error: a one-line message, an optional hint, and an exit code.
+
+    A subclass names its `kind` (the `error.kind` of `-o json`) and, unless it fails with exit
+    1, its `code` as class keywords: `class AuthError(FlinkctlError, kind="auth", code=...)`.
+    """
 
     code: ExitCode = ExitCode.FAILED
     kind: str = "error"
+
+    def __init_subclass__(cls, *, kind: str | None = None, code: ExitCode | None = None) -> None:
+        super().__init_subclass__()
+        if kind is not None:
+            cls.kind = kind
+        if code is not None:
+            cls.code = code
 
     def __init__(
         self,
@@ -102,78 +113,52 @@ class FlinkctlError(Exception):
         return {"error": err}
 
 
-class UsageError(FlinkctlError):
+class UsageError(FlinkctlError, kind="usage", code=ExitCode.USAGE):
     """Bad input caught before any request."""
 
-    code = ExitCode.USAGE
-    kind = "usage"
 
-
-class ConfigError(UsageError):
+class ConfigError(UsageError, kind="config"):
     """The config file is malformed or inconsistent."""
 
-    kind = "config"
 
-
-class NotFoundError(FlinkctlError):
+class NotFoundError(FlinkctlError, kind="not-found", code=ExitCode.NOT_FOUND):
     """A job, jar, vertex, task manager, context or endpoint does not exist."""
 
-    code = ExitCode.NOT_FOUND
-    kind = "not-found"
 
-
-class AuthError(FlinkctlError):
+class AuthError(FlinkctlError, kind="auth", code=ExitCode.AUTH):
     """401/403 from the cluster or a proxy in front of it."""
 
-    code = ExitCode.AUTH
-    kind = "auth"
 
-
-class UnreachableError(FlinkctlError):
+class UnreachableError(FlinkctlError, kind="unreachable", code=ExitCode.UNREACHABLE):
     """Connection refused, DNS failure, TLS handshake failure or request timeout."""
 
-    code = ExitCode.UNREACHABLE
-    kind = "unreachable"
 
-
-class NoFlinkApiError(UnreachableError):
+class NoFlinkApiError(UnreachableError, kind="no-flink-api"):
     """The URL answers, but not as Flink's REST API: a login page, a wrong path prefix, another
     server. Not NotFoundError: exit 3 means a Flink object does not exist."""
 
-    kind = "no-flink-api"
 
-
-class RequestError(FlinkctlError):
+class RequestError(FlinkctlError, kind="bad-request"):
     """Flink refused the request (4xx other than 401/403/404)."""
 
-    kind = "bad-request"
 
-
-class ServerError(FlinkctlError):
+class ServerError(FlinkctlError, kind="server"):
     """Flink failed the request (5xx)."""
 
-    kind = "server"
 
-
-class UnexpectedAnswer(FlinkctlError):
+class UnexpectedAnswer(FlinkctlError, kind="unexpected-answer"):
     """Flink's answer lacks what the command needs, or holds it as another type."""
-
-    kind = "unexpected-answer"
 
     def __init__(self, method: str, path: str, problem: str) -> None:
         super().__init__(f"unexpected answer from Flink at {method} {path}: {problem}")
 
 
-class OperationFailed(FlinkctlError):
+class OperationFailed(FlinkctlError, kind="operation-failed"):
     """An asynchronous operation (savepoint, stop, ...) or a job failed."""
 
-    kind = "operation-failed"
 
-
-class UnsupportedError(FlinkctlError):
+class UnsupportedError(FlinkctlError, kind="unsupported"):
     """The cluster's Flink version lacks the endpoint ("needs Flink X or newer")."""
-
-    kind = "unsupported"
 
 
 class RescaleUnsupported(UnsupportedError):
@@ -185,22 +170,13 @@ class FlinkctlWarning(UserWarning):
     """Something worth telling on stderr that does not stop the command (`warnings.warn`)."""
 
 
-class WaitTimeout(FlinkctlError):
+class WaitTimeout(FlinkctlError, kind="timeout", code=ExitCode.TIMEOUT):
     """`--wait` ran out of time; the operation may still complete."""
 
-    code = ExitCode.TIMEOUT
-    kind = "timeout"
 
-
-class StaleError(FlinkctlError):
+class StaleError(FlinkctlError, kind="stale", code=ExitCode.STALE):
     """A check found something stale (`savepoint check --max-age`)."""
 
-    code = ExitCode.STALE
-    kind = "stale"
 
-
-class FindingsError(FlinkctlError):
+class FindingsError(FlinkctlError, kind="findings", code=ExitCode.STALE):
     """`doctor` found something at or above --fail-on (exit 7, as `savepoint check`)."""
-
-    code = ExitCode.STALE
-    kind = "findings"

@@ -115,7 +115,9 @@ def test_check_fails_when_a_help_string_changes(monkeypatch, capsys, request):
     main._command.cache_clear()  # group commands are built once per process: rebuild them
     request.addfinalizer(main._command.cache_clear)
     info = cluster.app.registered_commands[0]  # groups load lazily: patch the source
-    monkeypatch.setattr(info, "help", info.callback.__doc__ + "\n\nA changed sentence.")
+    monkeypatch.setattr(
+        info, "help", (info.help or info.callback.__doc__) + "\n\nA changed sentence."
+    )
     root = typer.main.get_command(app)
     assert gen_docs(["--check"], repo=REPO, root=root) == 1
     err = capsys.readouterr().err

@@ -5,37 +5,33 @@ import typer
 from flinkctl.cli.common.arguments import ApplicationArgument, application_id
 from flinkctl.cli.common.confirm import YesOption, confirm
 from flinkctl.cli.common.options import with_output
+from flinkctl.cli.common.reading import read_command
 from flinkctl.cli.invocation import Invocation
 
 app = typer.Typer(no_args_is_help=True)
 
 
-@app.command("list")
-@with_output
-def list_(inv: Invocation) -> None:
-    """List applications with status, start time, duration and jobs (GET /applications/overview).
+app.command(
+    "list",
+    help="""List applications with status, start time, duration and jobs
+    (GET /applications/overview).
 
     Example:
 
       flinkctl applications list -o name
-    """
-    from flinkctl.output.lifecycle import APPLICATIONS
-
-    inv.emit(inv.client().applications(), APPLICATIONS)
+    """,
+)(read_command(lambda c: c.applications(), "lifecycle.APPLICATIONS"))
 
 
-@app.command()
-@with_output
-def show(inv: Invocation, application: ApplicationArgument) -> None:
-    """Show an application and its jobs (GET /applications/:applicationid).
+app.command(
+    "show",
+    help="""Show an application and its jobs (GET /applications/:applicationid).
 
     Example:
 
       flinkctl applications show 'SingleJobApplication(flinkctl-demo)'
-    """
-    from flinkctl.output.lifecycle import APPLICATION
-
-    inv.emit(inv.client().application(application_id(inv, application)), APPLICATION)
+    """,
+)(read_command(lambda c, aid: c.application(aid), "lifecycle.APPLICATION", of="application"))
 
 
 @app.command()
@@ -59,37 +55,29 @@ def cancel(
     inv.note(f"application {app_id} is being cancelled")
 
 
-@app.command()
-@with_output
-def exceptions(inv: Invocation, application: ApplicationArgument) -> None:
-    """Show an application's exception history (GET /applications/:applicationid/exceptions).
+app.command(
+    "exceptions",
+    help="""Show an application's exception history (GET /applications/:applicationid/exceptions).
 
     Example:
 
       flinkctl applications exceptions 1f2e3d4c -o wide
-    """
-    from flinkctl.output.jobs import EXCEPTIONS
-
-    inv.emit(
-        inv.client().application_exceptions(application_id(inv, application)),
-        EXCEPTIONS,
-    )
+    """,
+)(read_command(lambda c, aid: c.application_exceptions(aid), "jobs.EXCEPTIONS", of="application"))
 
 
-@app.command()
-@with_output
-def config(inv: Invocation, application: ApplicationArgument) -> None:
-    """Show the JobManager configuration an application runs with (GET .../jobmanager/config).
+app.command(
+    "config",
+    help="""Show the JobManager configuration an application runs with (GET .../jobmanager/config).
 
     Uses GET /applications/:applicationid/jobmanager/config.
 
     Example:
 
       flinkctl applications config 1f2e3d4c -o json
-    """
-    from flinkctl.output.cluster import CONFIG_ENTRIES
-
-    inv.emit(
-        inv.client().application_config(application_id(inv, application)),
-        CONFIG_ENTRIES,
+    """,
+)(
+    read_command(
+        lambda c, aid: c.application_config(aid), "cluster.CONFIG_ENTRIES", of="application"
     )
+)

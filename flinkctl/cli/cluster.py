@@ -4,37 +4,32 @@ import typer
 
 from flinkctl.cli.common.confirm import YesOption, confirm
 from flinkctl.cli.common.options import with_output
+from flinkctl.cli.common.reading import read_command
 from flinkctl.cli.invocation import Invocation
 
 app = typer.Typer(no_args_is_help=True)
 
 
-@app.command()
-@with_output
-def overview(inv: Invocation) -> None:
-    """Show task managers, slots and job counts (GET /overview).
+app.command(
+    "overview",
+    help="""Show task managers, slots and job counts (GET /overview).
 
     Example:
 
       flinkctl cluster overview -o json
-    """
-    from flinkctl.output.cluster import OVERVIEW
-
-    inv.emit(inv.client().overview(), OVERVIEW)
+    """,
+)(read_command(lambda c: c.overview(), "cluster.OVERVIEW"))
 
 
-@app.command()
-@with_output
-def config(inv: Invocation) -> None:
-    """Show the Flink version, revision, timezone and web features (GET /config).
+app.command(
+    "config",
+    help="""Show the Flink version, revision, timezone and web features (GET /config).
 
     Example:
 
       flinkctl cluster config -o yaml
-    """
-    from flinkctl.output.cluster import DASHBOARD_CONFIG
-
-    inv.emit(inv.client().dashboard_config(), DASHBOARD_CONFIG)
+    """,
+)(read_command(lambda c: c.dashboard_config(), "cluster.DASHBOARD_CONFIG"))
 
 
 @app.command()

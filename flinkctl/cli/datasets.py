@@ -6,24 +6,22 @@ from flinkctl.cli.common.arguments import DatasetArgument
 from flinkctl.cli.common.confirm import YesOption, confirm
 from flinkctl.cli.common.operations import DATASET_DELETION, status_command
 from flinkctl.cli.common.options import with_output
+from flinkctl.cli.common.reading import read_command
 from flinkctl.cli.common.waiting import Wait, with_wait
 from flinkctl.cli.invocation import Invocation
 
 app = typer.Typer(no_args_is_help=True)
 
 
-@app.command("list")
-@with_output
-def list_(inv: Invocation) -> None:
-    """List cluster data sets and whether each is complete (GET /datasets).
+app.command(
+    "list",
+    help="""List cluster data sets and whether each is complete (GET /datasets).
 
     Example:
 
       flinkctl datasets list -o json
-    """
-    from flinkctl.output.lifecycle import DATASETS
-
-    inv.emit(inv.client().datasets(), DATASETS)
+    """,
+)(read_command(lambda c: c.datasets(), "lifecycle.DATASETS"))
 
 
 @app.command()

@@ -14,6 +14,7 @@ from flinkctl.cli.common.options import (
     options_from,
     with_output,
 )
+from flinkctl.cli.common.reading import read_command
 from flinkctl.cli.common.waiting import WAIT_TIMEOUT, TimeoutOption, waiting
 from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import OperationFailed, UnreachableError, UsageError
@@ -150,18 +151,15 @@ def jar_for_run(inv: Invocation, value: str) -> tuple[str, bool]:
     return uploaded_jar_id(upload(inv, path)), True
 
 
-@app.command("list")
-@with_output
-def list_(inv: Invocation) -> None:
-    """List uploaded jars: id, name, upload time, entry classes (GET /jars).
+app.command(
+    "list",
+    help="""List uploaded jars: id, name, upload time, entry classes (GET /jars).
 
     Example:
 
       flinkctl jars list -o name
-    """
-    from flinkctl.output.lifecycle import JARS
-
-    inv.emit(inv.client().jars(), JARS)
+    """,
+)(read_command(lambda c: c.jars(), "lifecycle.JARS"))
 
 
 @app.command("upload")

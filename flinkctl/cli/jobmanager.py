@@ -5,23 +5,21 @@ import typer
 from flinkctl.cli.common import logs as logs_
 from flinkctl.cli.common import metrics as metrics_
 from flinkctl.cli.common.options import with_output
+from flinkctl.cli.common.reading import read_command
 from flinkctl.cli.invocation import Invocation
 
 app = typer.Typer(no_args_is_help=True)
 
 
-@app.command()
-@with_output
-def config(inv: Invocation) -> None:
-    """Show the cluster configuration (GET /jobmanager/config).
+app.command(
+    "config",
+    help="""Show the cluster configuration (GET /jobmanager/config).
 
     Example:
 
       flinkctl jobmanager config -o name | grep checkpoint
-    """
-    from flinkctl.output.cluster import CONFIG_ENTRIES
-
-    inv.emit(inv.client().jobmanager_config(), CONFIG_ENTRIES)
+    """,
+)(read_command(lambda c: c.jobmanager_config(), "cluster.CONFIG_ENTRIES"))
 
 
 @app.command()
@@ -62,29 +60,23 @@ def logs(
     )
 
 
-@app.command("thread-dump")
-@with_output
-def thread_dump(inv: Invocation) -> None:
-    """Print the JobManager's thread dump as stack traces (GET /jobmanager/thread-dump).
+app.command(
+    "thread-dump",
+    help="""Print the JobManager's thread dump as stack traces (GET /jobmanager/thread-dump).
 
     Example:
 
       flinkctl jobmanager thread-dump | less
-    """
-    from flinkctl.output.cluster import THREAD_DUMP
-
-    inv.emit(inv.client().jobmanager_thread_dump(), THREAD_DUMP)
+    """,
+)(read_command(lambda c: c.jobmanager_thread_dump(), "cluster.THREAD_DUMP"))
 
 
-@app.command()
-@with_output
-def environment(inv: Invocation) -> None:
-    """Show the JobManager's JVM and classpath (GET /jobmanager/environment, Flink 1.16+).
+app.command(
+    "environment",
+    help="""Show the JobManager's JVM and classpath (GET /jobmanager/environment, Flink 1.16+).
 
     Example:
 
       flinkctl jobmanager environment -o wide
-    """
-    from flinkctl.output.cluster import ENVIRONMENT
-
-    inv.emit(inv.client().jobmanager_environment(), ENVIRONMENT)
+    """,
+)(read_command(lambda c: c.jobmanager_environment(), "cluster.ENVIRONMENT"))

@@ -8,6 +8,7 @@ from flinkctl.cli.common import metrics as metrics_
 from flinkctl.cli.common import watching
 from flinkctl.cli.common.arguments import JobArgument, VertexArgument, job_and_vertex, job_id
 from flinkctl.cli.common.options import duration_option, with_output
+from flinkctl.cli.common.reading import read_command
 from flinkctl.cli.invocation import Invocation
 from flinkctl.flink import objects
 
@@ -22,18 +23,16 @@ SamplingTimeout = Annotated[
 ]
 
 
-@app.command("list")
-@with_output
-def list_(inv: Invocation, job: JobArgument) -> None:
-    """List a job's vertices with status, parallelism and records/bytes in and out (GET /jobs/:jobid).
+app.command(
+    "list",
+    help="""List a job's vertices with status, parallelism and records/bytes in and out
+    (GET /jobs/:jobid).
 
     Example:
 
       flinkctl vertices list flinkctl-demo -o wide
-    """
-    from flinkctl.output.vertices import VERTICES
-
-    inv.emit(inv.client().job(job_id(inv, job)), VERTICES)
+    """,
+)(read_command(lambda c, jid: c.job(jid), "vertices.VERTICES", of="job"))
 
 
 @app.command()

@@ -14,6 +14,7 @@ from flinkctl.cli.common.arguments import (
     job_id,
 )
 from flinkctl.cli.common.options import with_output
+from flinkctl.cli.common.reading import read_command
 from flinkctl.cli.invocation import Invocation
 from flinkctl.flink import objects
 
@@ -74,15 +75,12 @@ def show(
     inv.emit(client.checkpoint_vertex(jid, cid, vid), checkpoint_vertex_view(names[vid]))
 
 
-@app.command()
-@with_output
-def config(inv: Invocation, job: JobArgument) -> None:
-    """Show the job's checkpointing configuration (GET /jobs/:jobid/checkpoints/config).
+app.command(
+    "config",
+    help="""Show the job's checkpointing configuration (GET /jobs/:jobid/checkpoints/config).
 
     Example:
 
       flinkctl checkpoints config flinkctl-demo -o yaml
-    """
-    from flinkctl.output.checkpoints import CHECKPOINT_CONFIG
-
-    inv.emit(inv.client().checkpoint_config(job_id(inv, job)), CHECKPOINT_CONFIG)
+    """,
+)(read_command(lambda c, jid: c.checkpoint_config(jid), "checkpoints.CHECKPOINT_CONFIG", of="job"))

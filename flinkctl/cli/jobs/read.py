@@ -11,6 +11,7 @@ from flinkctl.cli.common import watching
 from flinkctl.cli.common.arguments import JobArgument, job_id, taskmanager_id
 from flinkctl.cli.common.fleet import AllContextsOption, each_context, tagged
 from flinkctl.cli.common.options import with_output
+from flinkctl.cli.common.reading import read_command
 from flinkctl.cli.common.waiting import Wait, waiting, with_wait
 from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import NotFoundError, UsageError
@@ -176,18 +177,15 @@ def show(inv: Invocation, job: JobArgument, interval: watching.WatchOption = Non
     watching.watch(inv, interval, lambda: client.job(jid), view)
 
 
-@app.command()
-@with_output
-def status(inv: Invocation, job: JobArgument) -> None:
-    """Print a job's state, e.g. RUNNING (GET /jobs/:jobid/status).
+app.command(
+    "status",
+    help="""Print a job's state, e.g. RUNNING (GET /jobs/:jobid/status).
 
     Example:
 
       flinkctl jobs status flinkctl-demo
-    """
-    from flinkctl.output.jobs import STATUS
-
-    inv.emit(inv.client().job_status(job_id(inv, job)), STATUS)
+    """,
+)(read_command(lambda c, jid: c.job_status(jid), "jobs.STATUS", of="job"))
 
 
 @app.command()
@@ -206,32 +204,26 @@ def plan(inv: Invocation, job: JobArgument) -> None:
     render_plan(inv.client().job_plan(job_id(inv, job)), inv.output, inv.io)
 
 
-@app.command()
-@with_output
-def config(inv: Invocation, job: JobArgument) -> None:
-    """Show a job's execution configuration and user configuration (GET /jobs/:jobid/config).
+app.command(
+    "config",
+    help="""Show a job's execution configuration and user configuration (GET /jobs/:jobid/config).
 
     Example:
 
       flinkctl jobs config flinkctl-demo -o yaml
-    """
-    from flinkctl.output.jobs import JOB_CONFIG
-
-    inv.emit(inv.client().job_config(job_id(inv, job)), JOB_CONFIG)
+    """,
+)(read_command(lambda c, jid: c.job_config(jid), "jobs.JOB_CONFIG", of="job"))
 
 
-@app.command("jobmanager-config")
-@with_output
-def jobmanager_config(inv: Invocation, job: JobArgument) -> None:
-    """Show the JobManager configuration a job runs with (GET /jobs/:jobid/jobmanager/config).
+app.command(
+    "jobmanager-config",
+    help="""Show the JobManager configuration a job runs with (GET /jobs/:jobid/jobmanager/config).
 
     Example:
 
       flinkctl jobs jobmanager-config flinkctl-demo | grep checkpoint
-    """
-    from flinkctl.output.cluster import CONFIG_ENTRIES
-
-    inv.emit(inv.client().job_jobmanager_config(job_id(inv, job)), CONFIG_ENTRIES)
+    """,
+)(read_command(lambda c, jid: c.job_jobmanager_config(jid), "cluster.CONFIG_ENTRIES", of="job"))
 
 
 @app.command()
