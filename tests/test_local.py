@@ -348,6 +348,13 @@ def test_demo_runs_the_job_and_deletes_its_upload(cli, expect, flink, scenario, 
     assert r.err == ""  # the note that names `doctor orders`: with table output only
 
 
+def test_demo_prints_its_jobs_id_as_jars_run_does(cli, expect, flink):
+    serve_demo(expect, flink)
+    r = cli("local", "demo", "--job-name", "orders")
+    assert (r.code, r.out) == (0, f"{flink.ids['jobid']}\n"), r.err
+    assert "flinkctl" in r.err and "doctor orders" in r.err
+
+
 def test_demo_whose_upload_cannot_be_deleted_warns_and_runs(cli, expect, flink):
     serve_demo(expect, flink, skip=("jar-delete",))
     expect("jar-delete", answer="jar-run-not-found")  # Flink's answer for a jar that is gone

@@ -244,7 +244,8 @@ def demo(
     watermarks (one source split with frozen event time: one subtask of 'Event time' holds
     its watermark back). Each is named for the rule of `flinkctl doctor` that finds it;
     doctor judges rates once a job has run for a minute. skew takes 3 task slots,
-    watermarks 2, the others 1. Prints the job's id, name and scenario.
+    watermarks 2, the others 1. Prints the job's id, as `jars run` does (-o json: job-id,
+    name, scenario).
     Refused while a job of its name runs (exit 2: `flinkctl doctor NAME` stays unambiguous;
     of two runs racing on one name, the later cancels its job), or when the cluster can never
     give its slots (exit 1). Its upload of the jar is deleted once Flink has the job. A job
@@ -262,7 +263,7 @@ def demo(
     from flinkctl.errors import ExitCode
     from flinkctl.local import demo as demo_job
     from flinkctl.local.processes import signals_interrupt
-    from flinkctl.output import Column, View
+    from flinkctl.output.lifecycle import STARTED
 
     with signals_interrupt((signal.SIGINT, signal.SIGTERM)) as received:
         try:
@@ -279,15 +280,7 @@ def demo(
                 raise
             raise typer.Exit(ExitCode.TERMINATED) from None
     name = job_name or scenario.job_name
-    view = View(
-        detail=True,
-        columns=[
-            Column("Job id", "job-id"),
-            Column("Name", "name"),
-            Column("Scenario", "scenario"),
-        ],
-    )
-    inv.emit({"job-id": job_id, "name": name, "scenario": scenario.value}, view)
+    inv.emit({"job-id": job_id, "name": name, "scenario": scenario.value}, STARTED)
     inv.note(f"Diagnose it once it has run for a minute: {inv.command_line('doctor', name)}")
 
 

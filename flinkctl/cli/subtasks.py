@@ -6,7 +6,7 @@ import typer
 
 from flinkctl.cli.common import metrics as metrics_
 from flinkctl.cli.common.arguments import IndexArgument, JobArgument, VertexArgument, job_and_vertex
-from flinkctl.cli.common.options import with_output
+from flinkctl.cli.common.options import options_from, with_output
 from flinkctl.cli.invocation import Invocation
 from flinkctl.flink import objects
 
@@ -18,8 +18,10 @@ AttemptOption = Annotated[
 ]
 
 
-def _resolve(inv: Invocation, job: str, vertex: str, index: int) -> tuple[str, str]:
-    """Job and vertex ids, after checking INDEX is one of the vertex's subtasks."""
+def _subtask(
+    inv: Invocation, job: JobArgument, vertex: VertexArgument, index: IndexArgument
+) -> tuple[str, str, int]:
+    """(job id, vertex id, INDEX), after checking INDEX is one of the vertex's subtasks."""
     from flinkctl.errors import NotFoundError
     from flinkctl.flink import JobVertex
 
@@ -32,18 +34,18 @@ def _resolve(inv: Invocation, job: str, vertex: str, index: int) -> tuple[str, s
             f"subtask {index} not found: vertex {found.get('name')!r} has {parallelism} "
             f"subtask{'s' if parallelism != 1 else ''} (0..{parallelism - 1})"
         )
-    return jid, vid
+    return jid, vid, index
+
+
+# JOB VERTEX INDEX, resolved: a command's `subtask` parameter
+with_subtask = options_from(_subtask, into="subtask")
+Subtask = tuple[str, str, int]
 
 
 @app.command()
 @with_output
-def show(
-    inv: Invocation,
-    job: JobArgument,
-    vertex: VertexArgument,
-    index: IndexArgument,
-    attempt: AttemptOption = None,
-) -> None:
+@with_subtask
+def show(inv: Invocation, subtask: Subtask, attempt: AttemptOption = None) -> None:
     """Show a subtask's current (or given) execution attempt and the time spent in each state.
 
     Uses GET .../vertices/:vertexid/subtasks/:index, or .../subtasks/:index/attempts/:attempt.
@@ -54,21 +56,13 @@ def show(
     """
     from flinkctl.output.vertices import SUBTASK
 
-    inv.emit(
-        inv.client().subtask(*_resolve(inv, job, vertex, index), index, attempt),
-        SUBTASK,
-    )
+    inv.emit(inv.client().subtask(*subtask, attempt), SUBTASK)
 
 
 @app.command()
 @with_output
-def metrics(
-    inv: Invocation,
-    job: JobArgument,
-    vertex: VertexArgument,
-    index: IndexArgument,
-    get: metrics_.GetOption = None,
-) -> None:
+@with_subtask
+def metrics(inv: Invocation, subtask: Subtask, get: metrics_.GetOption = None) -> None:
     """List a subtask's metric ids, or show values with --get (GET .../subtasks/:index/metrics).
 
     Example:
@@ -77,21 +71,13 @@ def metrics(
     """
     from functools import partial
 
-    client = inv.client()
-    metrics_.show(
-        inv, partial(client.subtask_metrics, *_resolve(inv, job, vertex, index), index), get
-    )
+    metrics_.show(inv, partial(inv.client().subtask_metrics, *subtask), get)
 
 
 @app.command()
 @with_output
-def accumulators(
-    inv: Invocation,
-    job: JobArgument,
-    vertex: VertexArgument,
-    index: IndexArgument,
-    attempt: AttemptOption = None,
-) -> None:
+@with_subtask
+def accumulators(inv: Invocation, subtask: Subtask, attempt: AttemptOption = None) -> None:
     """Show the user accumulators of a subtask's attempt (GET .../attempts/:attempt/accumulators).
 
     Without --attempt, the current attempt (one GET .../subtasks/:index first).
@@ -102,6 +88,4 @@ def accumulators(
     """
     from flinkctl.output.vertices import USER_ACCUMULATORS
 
-    client = inv.client()
-    jid, vid = _resolve(inv, job, vertex, index)
-    inv.emit(client.subtask_accumulators(jid, vid, index, attempt), USER_ACCUMULATORS)
+    inv.emit(inv.client().subtask_accumulators(*subtask, attempt), USER_ACCUMULATORS)
