@@ -10,7 +10,7 @@ from flinkctl.cli.common import metrics as metrics_
 from flinkctl.cli.common import watching
 from flinkctl.cli.common.arguments import JobArgument, job_id, taskmanager_id
 from flinkctl.cli.common.fleet import AllContextsOption, each_context, tagged
-from flinkctl.cli.common.options import with_output
+from flinkctl.cli.common.options import options_from, with_output
 from flinkctl.cli.common.reading import read_command
 from flinkctl.cli.common.waiting import Wait, waiting, with_wait
 from flinkctl.cli.invocation import Invocation
@@ -360,14 +360,7 @@ def metrics(
     metrics_.show(inv, partial(client.job_metrics, job_id(inv, job)), get)
 
 
-RESCALE_CHOICES = ("history", "summary", "config")
-
-
-@app.command()
-@with_output
-def rescales(
-    inv: Invocation,
-    job: JobArgument,
+def _rescale_view(
     history: Annotated[
         bool, typer.Option("--history", help="Every rescale kept in the history.")
     ] = False,
@@ -383,7 +376,18 @@ def rescales(
             "--details", metavar="UUID", help="One rescale: vertices, slots, scheduler states."
         ),
     ] = None,
-) -> None:
+) -> tuple[str, str | None]:
+    """(the view, the rescale's UUID with --details) of `jobs rescales`'s options."""
+    chosen = [w for w, on in (("history", history), ("summary", summary), ("config", config)) if on]
+    if len(chosen) + (details is not None) > 1:
+        raise UsageError("choose one of --history, --summary, --config, --details")
+    return ("details" if details is not None else chosen[0] if chosen else "overview"), details
+
+
+@app.command()
+@with_output
+@options_from(_rescale_view, into="view")
+def rescales(inv: Invocation, job: JobArgument, view: tuple[str, str | None]) -> None:
     """Show a job's rescales under the adaptive scheduler (Flink 2.3+): the overview by default.
 
     Uses GET /jobs/:jobid/rescales/overview, or .../history, .../summary, .../config or
@@ -396,16 +400,11 @@ def rescales(
     """
     from flinkctl.output.rescale import RESCALE_VIEWS
 
-    chosen = [w for w, on in zip(RESCALE_CHOICES, (history, summary, config), strict=True) if on]
-    if len(chosen) + (details is not None) > 1:
-        raise UsageError("choose one of --history, --summary, --config, --details")
+    what, uuid = view
     client = inv.client()
     jid = job_id(inv, job)
-    if details is not None:
-        inv.emit(client.job_rescale(jid, details), RESCALE_VIEWS["details"])
-    else:
-        what = chosen[0] if chosen else "overview"
-        inv.emit(client.job_rescales(jid, what), RESCALE_VIEWS[what])
+    body = client.job_rescale(jid, uuid) if uuid is not None else client.job_rescales(jid, what)
+    inv.emit(body, RESCALE_VIEWS[what])
 
 
 @app.command()
