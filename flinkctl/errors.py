@@ -39,8 +39,8 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.SUPERSEDED: "a deploy or rollback was superseded: another one of the same name "
     "started a newer revision, which the report names",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
-    ExitCode.TERMINATED: "terminated (SIGTERM, as CI sends on cancel); "
-    "deploy and rollback print their report first",
+    ExitCode.TERMINATED: "terminated (SIGTERM, as CI sends on cancel): a command stops as on "
+    "Ctrl-C; deploy and rollback print their report first",
 }
 
 

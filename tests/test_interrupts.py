@@ -1,5 +1,6 @@
 """Ctrl-C (a real SIGINT to a real flinkctl process) during an upload, a wait, a watch and a
-fan-out of retrying requests: exit 130 at once, no traceback, no half-written output."""
+fan-out of retrying requests: exit 130 at once, no traceback, no half-written output; SIGTERM
+(what CI sends on cancel) stops a command as Ctrl-C does, with exit 143."""
 
 from __future__ import annotations
 
@@ -39,7 +40,12 @@ def test_ctrl_c_during_an_upload(flink, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.jar", "config.yaml"]
 
 
-def test_ctrl_c_during_a_wait(flink):
+SIGNALS = pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+
+
+@SIGNALS
+def test_a_signal_during_a_wait_says_how_to_resume(flink, sig, code):
+    """Ctrl-C, or SIGTERM as CI sends on cancel (it used to end the process without a word)."""
     jid = flink.ids["jobid"]
     trigger = flink.record("savepoint-trigger")
 
@@ -50,8 +56,8 @@ def test_ctrl_c_during_a_wait(flink):
 
     with FaultServer(answer) as server:
         proc = start("--url", server.url, "savepoint", "trigger", jid, "--wait", "-o", "json")
-        code, out, err, took = interrupt(proc, server, f"/jobs/{jid}/savepoints/")
-    assert (code, out) == (130, "")
+        returned, out, err, took = interrupt(proc, server, f"/jobs/{jid}/savepoints/", sig=sig)
+    assert (returned, out) == (code, "")
     assert "Traceback" not in err
     lines = err.splitlines()
     assert lines[0] == f"stopped waiting; the savepoint of job {jid} goes on on the cluster"
@@ -222,15 +228,18 @@ def _jars_run(flink: Recorded, run_answer: tuple) -> tuple[FaultServer, str]:
 DEMO = Path(__file__).resolve().parents[1] / "flinkctl" / "local" / "demo" / "flinkctl-demo.jar"
 
 
-def test_ctrl_c_while_flink_runs_the_jar_says_its_job_may_run(flink):
-    """The job may start after Ctrl-C; it used to end with exit 130 and nothing on stderr,
-    the upload left behind unsaid (found by a break-it round)."""
+@SIGNALS
+def test_a_signal_while_flink_runs_the_jar_says_its_job_may_run(flink, sig, code):
+    """The job may start after Ctrl-C or SIGTERM; each used to end the process with nothing on
+    stderr, the upload left behind unsaid (found by a break-it round)."""
     release = threading.Event()
     server, jar = _jars_run(flink, ("hang", release))
     with server:
         proc = start("--url", server.url, "jars", "run", str(DEMO))
-        returned, out, err, _ = interrupt(proc, server, f"/jars/{jar}/run", release=release)
-    assert (returned, out) == (130, ""), err
+        returned, out, err, _ = interrupt(
+            proc, server, f"/jars/{jar}/run", sig=sig, release=release
+        )
+    assert (returned, out) == (code, ""), err
     assert err == (
         f"Interrupted while Flink ran the jar: its job may run: see flinkctl --url {server.url} "
         f"jobs list before running it again; the upload stays: flinkctl --url {server.url} "

@@ -1,7 +1,8 @@
 """The layers of CONTRIBUTING.md ("Layout"), checked on the source: flinkctl/client/ is the
 only code that knows REST paths, client/ and output/ never import each other, the library layers
-(client/, config.py, flink.py, local/, catalog.py, sensitive.py, durations.py, strenum.py) never
-import typer or rich, and workflows/ imports neither those nor the CLI or output."""
+(client/, config.py, flink.py, local/, catalog.py, sensitive.py, durations.py, strenum.py,
+signals.py) never import typer or rich, and workflows/ imports neither those nor the CLI or
+output."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ LIBRARY = [
     PACKAGE / "sensitive.py",
     PACKAGE / "durations.py",
     PACKAGE / "strenum.py",
+    PACKAGE / "signals.py",
     PACKAGE / "workflows",
 ]
 # the verbs of a generic request, on a receiver that is a client or an HTTP transport

@@ -167,23 +167,24 @@ def run_workflow(inv: Invocation, catalog: Path | None, work: "Any") -> None:
     """
     import signal
 
-    from flinkctl.local.processes import signals_interrupt
     from flinkctl.output.deploy import REPORT
+    from flinkctl.signals import Terminated
     from flinkctl.workflows.deploy import Deployer
 
     progress = Progress(inv)
     deployer = Deployer(inv.client(), catalog_at(inv, catalog), progress)
-    with signals_interrupt((signal.SIGINT, signal.SIGTERM)) as received:
-        try:
-            report: Report = work(deployer)
-        except KeyboardInterrupt:
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-            progress.close()
-            report = deployer.interrupted(received[-1] if received else signal.SIGINT)
-            inv.io.say(f"{report.cause}; {report.hint}")
-        finally:
-            progress.close()
-            deployer.catalog.close()
+    try:
+        report: Report = work(deployer)
+    except KeyboardInterrupt as exc:  # SIGTERM too (Terminated): failures.run raises it
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        progress.close()
+        report = deployer.interrupted(
+            signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
+        )
+        inv.io.say(f"{report.cause}; {report.hint}")
+    finally:
+        progress.close()
+        deployer.catalog.close()
     for note in report.notes:
         if progress.show:
             inv.io.say(f"note: {note}")

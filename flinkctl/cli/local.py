@@ -258,27 +258,17 @@ def demo(
 
       sleep 90 && flinkctl doctor flinkctl-demo-skew
     """
-    import signal
-
-    from flinkctl.errors import ExitCode
     from flinkctl.local import demo as demo_job
-    from flinkctl.local.processes import signals_interrupt
     from flinkctl.output.lifecycle import STARTED
 
-    with signals_interrupt((signal.SIGINT, signal.SIGTERM)) as received:
-        try:
-            job_id = demo_job.run(
-                inv.client(),
-                scenario=scenario,
-                name=job_name,
-                timeout=timeout,
-                say=inv.io.say,
-                command_line=inv.command_line,
-            )
-        except KeyboardInterrupt:
-            if received[-1:] != [signal.SIGTERM]:
-                raise
-            raise typer.Exit(ExitCode.TERMINATED) from None
+    job_id = demo_job.run(
+        inv.client(),
+        scenario=scenario,
+        name=job_name,
+        timeout=timeout,
+        say=inv.io.say,
+        command_line=inv.command_line,
+    )
     name = job_name or scenario.job_name
     inv.emit({"job-id": job_id, "name": name, "scenario": scenario.value}, STARTED)
     inv.note(f"Diagnose it once it has run for a minute: {inv.command_line('doctor', name)}")

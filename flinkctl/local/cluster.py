@@ -16,6 +16,7 @@ from flinkctl.local.logs import log_tails
 from flinkctl.local.ports import check_port_free, free_port
 from flinkctl.local.processes import Say
 from flinkctl.local.state import DEFAULT_NAME, STATE_FILE, LocalCluster, cluster_dir, load
+from flinkctl.signals import signals_interrupt
 
 DEFAULT_PORT = 8081
 DEFAULT_SLOTS = 2
@@ -116,7 +117,7 @@ def up(
 
     say(f"Starting Flink {version} cluster {name!r} on {cluster.url}")
     try:
-        with processes.signals_interrupt():
+        with signals_interrupt():
             processes.run_script(cluster, "start-cluster.sh")
             _wait_ready(cluster, timeout, say)
             if demo:

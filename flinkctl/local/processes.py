@@ -1,5 +1,5 @@
 """A local cluster's processes: Flink's bin scripts start them, pid files find them, signals
-stop them (with SIGTERM and SIGHUP turned into Ctrl-C while `up` runs).
+stop them.
 
 Flink's own bin/start-cluster.sh starts a cluster, with FLINK_CONF_DIR, FLINK_LOG_DIR and
 FLINK_PID_DIR pointing into the cluster's directory; stopping signals the pids recorded in
@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -99,29 +99,3 @@ def stop(cluster: LocalCluster, say: Say, grace: float = 20.0) -> list[int]:
     for pidfile in (cluster.dir / "pid").glob("*.pid"):
         pidfile.unlink()
     return targets
-
-
-@contextlib.contextmanager
-def signals_interrupt(
-    signals: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGHUP),
-) -> Iterator[list[int]]:
-    """Turn SIGNALS (by default SIGTERM, and SIGHUP: a closed terminal) into KeyboardInterrupt
-    for the block, so `up` cleans up and `deploy` reports; the list collects the signals seen.
-    Off the main thread, where Python runs no handler, nothing changes."""
-    import threading
-
-    received: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield received
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        received.append(signum)
-        raise KeyboardInterrupt
-
-    previous = {sig: signal.signal(sig, interrupt) for sig in signals}
-    try:
-        yield received
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

@@ -55,11 +55,18 @@ def _root(app: typer.Typer) -> Any:
 
 def _run(app: typer.Typer, argv: list[str] | None, invocation: Invocation) -> int:
     # Click's exception types, as bundled by Typer: a private module that may move on an upgrade.
+    import signal
+
     from typer._click import exceptions as click_exc
+
+    from flinkctl.signals import signals_interrupt
 
     command = _root(app)
     try:
-        rv = command.main(args=argv, prog_name="flinkctl", standalone_mode=False, obj=invocation)
+        with signals_interrupt((signal.SIGTERM,)):  # a command stops on SIGTERM as on Ctrl-C
+            rv = command.main(
+                args=argv, prog_name="flinkctl", standalone_mode=False, obj=invocation
+            )
         code = rv if isinstance(rv, int) else 0
     except FlinkctlError as err:
         if invocation.debug:

@@ -15,7 +15,8 @@ import typer
 
 from flinkctl.cli.common.arguments import savepoint_path
 from flinkctl.cli.invocation import Invocation
-from flinkctl.errors import UsageError
+from flinkctl.errors import ExitCode, UsageError
+from flinkctl.signals import Terminated
 
 if TYPE_CHECKING:
     from flinkctl.catalog import Catalog
@@ -109,7 +110,8 @@ def _running() -> Invocation:
 def with_invocation(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The Typer adapter of a command body `fn(inv, **options)`: Typer sees FN's options only,
     and the body gets the running invocation (streams, settings, client) as its first argument,
-    as gh's commands get their runF's options. `with_output` includes it."""
+    as gh's commands get their runF's options. `with_output` includes it. SIGTERM (Terminated,
+    see `failures.run`) exits 143 as Typer exits 130 on Ctrl-C."""
     sig = inspect.signature(fn)
     params = list(sig.parameters.values())
     if not params or params[0].name != "inv":
@@ -118,7 +120,10 @@ def with_invocation(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def command(*args: Any, **kw: Any) -> Any:
-        return fn(_running(), *args, **kw)
+        try:
+            return fn(_running(), *args, **kw)
+        except Terminated:
+            raise typer.Exit(ExitCode.TERMINATED) from None
 
     command.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in params}
