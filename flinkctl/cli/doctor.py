@@ -7,14 +7,8 @@ import typer
 
 from flinkctl.cli.common import watching
 from flinkctl.cli.common.arguments import JobOptionalArgument
-from flinkctl.cli.common.fleet import AllContextsOption, each_context, items
-from flinkctl.cli.common.options import (
-    NameGlobOption,
-    check_selection,
-    duration_option,
-    nothing_runs,
-    with_output,
-)
+from flinkctl.cli.common.fleet import Selection, each_context, items, with_selection
+from flinkctl.cli.common.options import duration_option, with_output
 from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import FindingsError
 
@@ -32,9 +26,6 @@ class Severity(str, Enum):
     critical = "critical"
 
 
-AllJobsOption = Annotated[
-    bool, typer.Option("--all", help="Every job that has not ended (see --name).")
-]
 SampleOption = Annotated[
     float,
     duration_option(
@@ -52,12 +43,12 @@ FailOnOption = Annotated[
 
 @app.command("doctor", cls=watching.Command)
 @with_output
+@with_selection
 def doctor(
     inv: Invocation,
     job: JobOptionalArgument = None,
-    all_jobs: AllJobsOption = False,
-    name: NameGlobOption = None,
-    all_contexts: AllContextsOption = False,
+    *,
+    selection: Selection,
     sample: SampleOption = 30.0,
     fail_on: FailOnOption = Severity.critical,
     interval: watching.WatchOption = None,
@@ -83,19 +74,18 @@ def doctor(
       flinkctl doctor flinkctl-demo --sample 30s --fail-on warning
       flinkctl doctor --all -A --sample 0 -o jsonl >> findings.jsonl
     """
-    check_selection(bool(job), all_jobs, name, all_contexts, jobs="a JOB",
-                    wanted="the JOB to diagnose", across="diagnoses jobs")  # fmt: skip
+    selection.check(bool(job), jobs="a JOB", wanted="the JOB to diagnose", across="diagnoses jobs")
     last: list[Results] = []
 
     def fetch() -> Any:
         results = each_context(
             inv,
-            all_contexts,
-            lambda client: _diagnosed(client, job, name, sample),
-            keep_failure=all_jobs,
+            selection.all_contexts,
+            lambda client: _diagnosed(client, job, selection.glob, sample),
+            keep_failure=selection.all_jobs,
         )
         last[:] = [results]
-        return _data(results, all_jobs, all_contexts, name)
+        return _data(results, selection)
 
     from flinkctl.output.doctor import DOCTOR
     from flinkctl.output.formats import OutputFormat
@@ -103,7 +93,7 @@ def doctor(
     if interval is None:
         data = fetch()
         _emit(inv, data)
-        _exit(last[0], data, all_jobs, all_contexts, name, fail_on.value)
+        _exit(last[0], data, selection, fail_on.value)
     elif inv.output.format is OutputFormat.JSONL:  # one finding per line, as without --watch
         watching.repeat(inv.io, interval, fetch, lambda data, _: _emit(inv, data))
     else:
@@ -123,14 +113,14 @@ def _diagnosed(
     return client.fan_out(lambda j: listed(client, *j, sample), active_jobs(client, glob))
 
 
-def _data(results: "Results", all_jobs: bool, all_contexts: bool, glob: str | None) -> Any:
+def _data(results: "Results", selection: Selection) -> Any:
     """The report (one JOB) or the list of reports, contexts that failed and found nothing."""
     from flinkctl.workflows.savepoints import logged
 
-    reports = items(results, all_contexts)
-    if not all_jobs:  # one JOB on this run's context: its report (a failure has ended the run)
+    reports = items(results, selection.all_contexts)
+    if not selection.all_jobs:  # one JOB on this context: its report (a failure ended the run)
         return logged(reports)[0]
-    return logged(reports + results.notes(nothing_runs(glob)) + results.failed_lines())
+    return logged(reports + results.notes(selection.nothing) + results.failed_lines())
 
 
 def _emit(inv: Invocation, data: Any) -> None:
@@ -144,14 +134,7 @@ def _emit(inv: Invocation, data: Any) -> None:
         inv.emit(data, DOCTOR)
 
 
-def _exit(
-    results: "Results",
-    data: Any,
-    all_jobs: bool,
-    all_contexts: bool,
-    glob: str | None,
-    fail_on: str,
-) -> None:
+def _exit(results: "Results", data: Any, selection: Selection, fail_on: str) -> None:
     from flinkctl.workflows.doctor import SEVERITIES
 
     every = data if isinstance(data, list) else [data]
@@ -160,8 +143,8 @@ def _exit(
     for gone in (r for r in every if "note" in r and "job" in r):
         where = f"context {gone['context']}: " if "context" in gone else ""
         results.inv.note(f"{where}job {gone['name']} ({gone['job']}): {gone['note']}")
-    nothing = bool(all_jobs and results.values and not reports)
-    results.nothing_found(nothing, nothing_runs(glob), notes, all_contexts)
+    nothing = bool(selection.all_jobs and results.values and not reports)
+    results.nothing_found(nothing, selection.nothing, notes, selection.all_contexts)
     limit = SEVERITIES.index(fail_on)
     found = [
         (r, f) for r in reports for f in r["findings"] if SEVERITIES.index(f["severity"]) <= limit

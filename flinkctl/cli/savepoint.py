@@ -13,18 +13,22 @@ from flinkctl.cli.common.arguments import (
     savepoint_path,
 )
 from flinkctl.cli.common.confirm import YesOption, confirm
-from flinkctl.cli.common.fleet import AllContextsOption, each_context, items, tagged
+from flinkctl.cli.common.fleet import (
+    AllContextsOption,
+    Selection,
+    each_context,
+    items,
+    tagged,
+    with_selection,
+)
 from flinkctl.cli.common.operations import DISPOSAL, SAVEPOINT, status_command
 from flinkctl.cli.common.options import (
     CatalogOption,
     DirAliasOption,
-    NameGlobOption,
     SavepointDirOption,
     SavepointFormatOption,
     catalog_at,
-    check_selection,
     duration_option,
-    nothing_runs,
     savepoint_target,
     with_output,
 )
@@ -39,7 +43,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(no_args_is_help=True)
 
-AllJobsOption = Annotated[bool, typer.Option("--all", help="Every running job (see --name).")]
+AllJobsOption = Annotated[bool, typer.Option("--all", help="Every running job.")]
 
 
 MaxAgeOption = Annotated[
@@ -66,20 +70,19 @@ def _one_of(name: str | None, all_names: bool, what: str) -> None:
 @app.command()
 @with_output
 @with_wait
+@with_selection
 def trigger(
     inv: Invocation,
     jobs: JobsArgument = None,
-    all_jobs: AllJobsOption = False,
-    name: NameGlobOption = None,
+    *,
+    selection: Selection,
     savepoint_dir: SavepointDirOption = None,
     cancel: Annotated[
         bool, typer.Option("--cancel", help="Cancel the job after the savepoint.")
     ] = False,
     fmt: SavepointFormatOption = None,
-    all_contexts: AllContextsOption = False,
     catalog: CatalogOption = None,
     directory: DirAliasOption = None,
-    *,
     wait: Wait,
 ) -> None:
     """Trigger savepoints (POST /jobs/:jobid/savepoints) of one job, several, or --all; record them.
@@ -109,14 +112,13 @@ def trigger(
     """
     directory = savepoint_dir or directory  # --dir: the name before --savepoint-dir
     fmt_value = savepoint_target(directory, fmt)["format_type"]
-    check_selection(bool(jobs), all_jobs, name, all_contexts, jobs="JOBs",
-                    wanted="the JOBs to savepoint", across="takes savepoints")  # fmt: skip
+    selection.check(
+        bool(jobs), jobs="JOBs", wanted="the JOBs to savepoint", across="takes savepoints"
+    )
     with catalog_at(inv, catalog) as local:
         if jobs and len(jobs) == 1:
             return _trigger_one(inv, local, jobs[0], directory, cancel, fmt_value, wait)
-        _trigger_many(
-            inv, local, jobs or [], name, all_contexts, directory, cancel, fmt_value, wait
-        )
+        _trigger_many(inv, local, jobs or [], selection, directory, cancel, fmt_value, wait)
 
 
 def _trigger_one(
@@ -152,8 +154,7 @@ def _trigger_many(
     inv: Invocation,
     local: "Catalog",
     jobs: list[str],
-    glob: str | None,
-    all_contexts: bool,
+    selection: Selection,
     directory: str | None,
     cancel: bool,
     fmt: str | None,
@@ -166,19 +167,20 @@ def _trigger_many(
     options = Options(directory, fmt, cancel, wait.wanted, wait.timeout)
 
     def work(client: "FlinkClient") -> list[dict]:
-        targets, others = _resolved(client, jobs) if jobs else running_jobs(client, glob)
+        targets, others = _resolved(client, jobs) if jobs else running_jobs(client, selection.glob)
         return client.fan_out(lambda t: take(client, local, t, options), targets) + others
 
+    all_contexts = selection.all_contexts
     results = each_context(inv, all_contexts, work, keep_failure=True)
     taken = items(results, all_contexts)
-    notes = [] if jobs else results.notes(nothing_runs(glob))
+    notes = [] if jobs else results.notes(selection.nothing)
     inv.emit(logged(taken + notes + results.failed_lines()), per_context(TAKEN, all_contexts))
     for item in taken:
         if "error" in item or item["status"] == "SKIPPED":
             results.fail(_item_error(item))
     # nothing at all on every context that answered
     nothing = bool(notes) and len(notes) == len(results.values)
-    results.nothing_found(nothing, nothing_runs(glob), notes, all_contexts)
+    results.nothing_found(nothing, selection.nothing, notes, all_contexts)
     triggered = [i for i in taken if i.get("trigger-id")]
     if not wait.wanted and triggered:
         inv.note(f"{len(triggered)} savepoint(s) triggered; `flinkctl savepoint list` shows them")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import typer
 
+from flinkctl.cli.common.options import options_from
 from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import ExitCode, FlinkctlError, NotFoundError, UsageError, worst
 
@@ -27,6 +28,57 @@ AllContextsOption = Annotated[
         "`context` key on each item); a context that fails is named on stderr.",
     ),
 ]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """`--all [--name GLOB] [-A]`, the alternative to a command's JOB arguments: every job that
+    has not ended (whose name matches GLOB), on this run's context or on every one."""
+
+    all_jobs: bool = False
+    glob: str | None = None
+    all_contexts: bool = False
+
+    def check(self, given: bool, *, jobs: str, wanted: str, across: str) -> None:
+        """Refuse a selection that is not exactly the JOB arguments (GIVEN) or --all; --name and
+        -A/--all-contexts go with --all. The messages name JOBS ("JOBs"), what is WANTED ("the
+        JOBs to savepoint") and what -A does ACROSS contexts ("takes savepoints")."""
+        if given and self.all_jobs:
+            raise UsageError(f"give {jobs} or --all, not both")
+        if not given and not self.all_jobs:
+            raise UsageError(f"give {wanted}, or --all")
+        if self.glob and not self.all_jobs:
+            raise UsageError("--name selects jobs with --all")
+        if self.all_contexts and not self.all_jobs:
+            raise UsageError(f"--all-contexts {across} with --all")
+
+    @property
+    def nothing(self) -> str:
+        """What --all found when it selected no job, in a note or an error."""
+        return f"no job whose name matches {self.glob!r} runs" if self.glob else "no job runs"
+
+
+AllJobsOption = Annotated[
+    bool, typer.Option("--all", help="Every job that has not ended (see --name).")
+]
+NameGlobOption = Annotated[
+    str | None,
+    typer.Option(
+        "--name", help="With --all: only jobs whose name matches this glob, e.g. 'etl-*'."
+    ),
+]
+
+
+def _selection(
+    all_jobs: AllJobsOption = False,
+    glob: NameGlobOption = None,
+    all_contexts: AllContextsOption = False,
+) -> Selection:
+    return Selection(all_jobs, glob, all_contexts)
+
+
+# a command's `selection: Selection` parameter, from --all, --name and -A
+with_selection = options_from(_selection, into="selection")
 
 
 @dataclass

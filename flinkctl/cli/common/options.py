@@ -15,7 +15,7 @@ import typer
 
 from flinkctl.cli.common.arguments import savepoint_path
 from flinkctl.cli.invocation import Invocation
-from flinkctl.errors import ExitCode, UsageError
+from flinkctl.errors import ExitCode
 from flinkctl.signals import Terminated
 
 if TYPE_CHECKING:
@@ -227,42 +227,6 @@ def duration(text: str | float) -> float:
 def duration_option(name: str, *, help: str) -> Any:
     """A `--NAME DURATION` option (typer.Option): read by `duration`, shown as DURATION."""
     return typer.Option(name, parser=duration, metavar="DURATION", help=help)
-
-
-NameGlobOption = Annotated[
-    str | None,
-    typer.Option(
-        "--name", help="With --all: only jobs whose name matches this glob, e.g. 'etl-*'."
-    ),
-]
-
-
-def check_selection(
-    given: bool,
-    all_jobs: bool,
-    name: str | None,
-    all_contexts: bool,
-    *,
-    jobs: str,
-    wanted: str,
-    across: str,
-) -> None:
-    """Refuse a selection that is not exactly the JOB arguments (GIVEN) or --all; --name and
-    -A/--all-contexts go with --all. The messages name JOBS ("JOBs"), what is WANTED ("the JOBs
-    to savepoint") and what -A does ACROSS contexts ("takes savepoints")."""
-    if given and all_jobs:
-        raise UsageError(f"give {jobs} or --all, not both")
-    if not given and not all_jobs:
-        raise UsageError(f"give {wanted}, or --all")
-    if name and not all_jobs:
-        raise UsageError("--name selects jobs with --all")
-    if all_contexts and not all_jobs:
-        raise UsageError(f"--all-contexts {across} with --all")
-
-
-def nothing_runs(glob: str | None) -> str:
-    """What --all [--name GLOB] found when it selected no job, in a note or an error."""
-    return f"no job whose name matches {glob!r} runs" if glob else "no job runs"
 
 
 CatalogOption = Annotated[
