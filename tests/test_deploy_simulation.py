@@ -210,6 +210,7 @@ class World:
         self.catalogs: list[Catalog] = []
         self.ids = itertools.count()
         self.trace: list[str] = []
+        self.signals_held = False  # while a report is printed: the CLI blocks SIGINT and SIGTERM
 
     def catalog(self, name: str) -> Catalog:
         catalog = Catalog(self.tmp / f"{name}.db")
@@ -233,7 +234,11 @@ class World:
         try:
             report = command.run(deployer)
         except KeyboardInterrupt:
-            report = deployer.interrupted(2)
+            self.signals_held = True
+            try:
+                report = deployer.interrupted(2)
+            finally:
+                self.signals_held = False
             outcome = Outcome(actor, command, report.result, report.exit_code, report.to_json(),
                               since, interrupted=True)  # fmt: skip
         except FlinkctlError as exc:  # before any change: the CLI's error line and exit code
@@ -309,7 +314,7 @@ class Injector:
     ) -> httpx.Response:
         at, self.calls = self.calls, self.calls + 1
         kind = self._due(at, f"{request.method} {request.url.path}")
-        if kind is None:
+        if kind is None or (kind == "interrupt" and self.world.signals_held):
             return serve()
         world = self.world
         world.trace.append(f"fault {kind} at call {at}: {request.method} {request.url.path}")
@@ -415,6 +420,10 @@ def report_matches_cluster(fake: FakeFlink, out: Outcome) -> list[Violation]:
         touched = ", ".join(f"{a.kind} {a.target[:8]}" for a in mine)
         found.append(Violation(f"I2/{out.result}-but-touched", f"{touched}: {out.hint}"))
     active = fake.active(NAME)
+    started = {a.target for a in mine if a.kind == "run"}
+    others = {
+        a.target for a in fake.actions[out.since :] if a.actor != out.actor and a.kind == "run"
+    }
     if out.job_id and out.job_id not in {j.jid for j in active}:
         job = fake.jobs.get(out.job_id)
         found.append(Violation("I2/job-id-not-running",
@@ -425,7 +434,13 @@ def report_matches_cluster(fake: FakeFlink, out: Outcome) -> list[Violation]:
         not out.job_id
         and active
         and out.result not in (Result.REFUSED, "error")
-        and not out.interrupted
+        and (
+            # interrupted: a job it started that runs (not one being cancelled) is named
+            any(j.jid in started and j.state != "CANCELLING" for j in active)
+            if out.interrupted
+            # otherwise what runs is, unless a run that began meanwhile started all of it
+            else not {j.jid for j in active} <= others
+        )
     ):
         found.append(Violation("I2/job-id-missing",
                                f"result {out.result}, job-id null while "
@@ -830,6 +845,34 @@ def test_an_interruption_while_cancelling_the_new_job_does_not_report_it_running
             (Fault(0, "interrupt", on="GET /jobs/*", after="PATCH /jobs/*"),),
             seed=46,
         )
+    )
+
+
+def test_an_interruption_while_looking_for_a_job_whose_start_lost_its_answer_names_it():
+    """The run request's answer is lost (a timeout); while deploy asks Flink whether the job
+    appeared, a signal stops it: the report said "nothing new started", job-id null, while the
+    job ran (it had cleared what it was submitting before asking)."""
+    assert_keeps_invariants(
+        Schedule(
+            "first", (Fault(8, "timeout"), Fault(21, "interrupt")), seed=27903, fresh_catalog=True
+        )  # fmt: skip
+    )
+
+
+def test_an_interruption_after_another_deploy_stopped_this_runs_job_does_not_name_it():
+    """Another deploy stops this run's new job (its gate had passed) and starts its own; a
+    signal then stops this run at its superseded check: the report said the stopped job "was
+    started and runs without a passed health gate", job-id naming it, while the other's ran."""
+    assert_keeps_invariants(
+        Schedule("latest", (Fault(42, "deploy"), Fault(44, "interrupt")), seed=1966)
+    )
+
+
+def test_a_failure_after_another_deploy_stopped_this_runs_job_does_not_name_it():
+    """The same race, then a timeout instead of a signal: `failed`, job-id naming this run's
+    stopped job, and "was started and runs ungated" in the hint."""
+    assert_keeps_invariants(
+        Schedule("crash-loop", (Fault(35, "deploy"), Fault(44, "timeout")), seed=61042)
     )
 
 

@@ -378,9 +378,12 @@ class Deployer:
             return report
         if self.submitting and self.status_now(self.submitting):
             self.started = self.submitting  # Flink had it before the signal
+        ended = self.ended_start()
         if self.started:
             report.job_id = self.started
             what = f"job {self.started} was started and runs without a passed health gate"
+        elif ended:
+            what = ended
         elif self.submitting:
             what = (
                 f"job {self.submitting} was being started and may still appear (flinkctl jobs "
@@ -1148,17 +1151,18 @@ class Deployer:
             try:
                 self.client.run_jar(spec.jar_id, program, restore)
             except FlinkctlError as exc:
+                lost = isinstance(exc, UnreachableError)  # still submitting: it may appear
+                if lost and self.appeared(new_id):
+                    step.detail += " (the answer to the run request was lost: found the job)"
+                    self.submitting, self.started = None, new_id
+                    return new_id
                 self.submitting = None
                 if isinstance(exc, AuthError):
                     raise
-                if isinstance(exc, UnreachableError):
-                    if not self.appeared(new_id):
-                        self.local("the failed start", lambda: self.catalog.set_outcome(
-                            self.cluster, new_id, NOT_STARTED))  # fmt: skip
-                        raise
-                    step.detail += " (the answer to the run request was lost: found the job)"
-                    self.started = new_id
-                    return new_id
+                if lost:
+                    self.local("the failed start", lambda: self.catalog.set_outcome(
+                        self.cluster, new_id, NOT_STARTED))  # fmt: skip
+                    raise
                 cause = failure(exc)
                 self.local("the failed start", lambda: self.catalog.set_outcome(
                     self.cluster, new_id, NOT_STARTED))  # fmt: skip
@@ -1179,6 +1183,18 @@ class Deployer:
             self.submitting = None
         self.started = new_id
         return new_id
+
+    def ended_start(self) -> str:
+        """When the job this run started has ended since (another deploy or rollback stopped
+        it), forget it, as it no longer runs, and say so; "" otherwise. One request."""
+        jid = self.started
+        state = self.status_now(jid) if jid else None
+        if jid is None or state not in ENDED_STATES:
+            return ""
+        self.started = None
+        return (
+            f"job {jid}, which this run started, has ended since ({state}): see flinkctl jobs list"
+        )
 
     def status_now(self, job_id: str) -> str | None:
         """Job JOB_ID's status, one request; None when Flink does not have it (or cannot say)."""
@@ -1312,7 +1328,9 @@ class Deployer:
 
     def recover_hint(self) -> str:
         """The state to recover from and what this run left running, for a failed report."""
+        ended = self.ended_start()
         runs = f"; job {self.started} was started and runs ungated" if self.started else ""
+        runs = runs or (f"; {ended}" if ended else "")
         if self.report.savepoint:
             return (
                 f"the previous job's state is at {self.report.savepoint}{runs}; run the same "
