@@ -39,7 +39,7 @@ from flinkctl.errors import (
     UsageError,
     WaitTimeout,
 )
-from flinkctl.flink import ENDED_STATES, Json, jar_id, trace_summary
+from flinkctl.flink import ACTIVE_STATES, ENDED_STATES, Json, jar_id, trace_summary
 from flinkctl.strenum import StrEnum
 from flinkctl.workflows import deploy_plan, health
 from flinkctl.workflows.deploy_options import LATEST, DeployOptions, UpgradeMode
@@ -388,6 +388,12 @@ class Deployer:
             what = (
                 f"job {self.submitting} was being started and may still appear (flinkctl jobs "
                 f"status {self.submitting})"
+            )
+        elif self.cancelling and self.status_now(self.cancelling) in ACTIVE_STATES:
+            report.job_id = self.cancelling  # the cancel did not reach Flink
+            what = (
+                f"job {self.cancelling} (unhealthy) was being cancelled and still runs "
+                f"(flinkctl jobs cancel {self.cancelling})"
             )
         elif self.cancelling:
             what = f"job {self.cancelling} (unhealthy) was being cancelled; nothing else runs"
