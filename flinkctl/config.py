@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from flinkctl.errors import ConfigError, FlinkctlWarning, NotFoundError, UsageError
+from flinkctl.signals import held_back
 
 if TYPE_CHECKING:
     from yaml import Node
@@ -428,7 +429,7 @@ class Config:
         parse(text, self.path)
         target = Path(os.path.realpath(self.path))  # a symlinked file stays a symlink
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with _uninterrupted():
+        with held_back():
             fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=target.parent)
             try:
                 os.fchmod(fd, 0o600)
@@ -516,7 +517,7 @@ def _locked(path: Path) -> Iterator[None]:
         yield
     finally:
         if fd >= 0:
-            with _uninterrupted():
+            with held_back():
                 lock.unlink(missing_ok=True)
                 os.close(fd)
 
@@ -556,26 +557,6 @@ def _acquire(lock: Path, path: Path) -> int:
         if time.monotonic() > deadline:
             raise ConfigError(f"config file {path} is locked by another process ({lock})")
         time.sleep(0.01)
-
-
-@contextmanager
-def _uninterrupted() -> Iterator[None]:
-    """Hold Ctrl-C (SIGINT) and SIGTERM back for the block, which replaces a file: they take
-    effect right after it, so the file is never left half-changed (main thread only)."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread() or not hasattr(
-        signal, "pthread_sigmask"
-    ):
-        yield
-        return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _holds_secret(ctx: Context) -> bool:

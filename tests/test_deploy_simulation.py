@@ -884,6 +884,17 @@ def test_an_interruption_before_flink_got_the_cancel_of_the_new_job_names_it():
     assert_keeps_invariants(Schedule("bad-upgrade", (Fault(49, "interrupt"),), seed=560))
 
 
+def test_an_interruption_during_the_upload_says_flink_may_keep_the_jar():
+    """It said "nothing was changed on the cluster" only (found by a break-it round)."""
+    run = replay(Schedule("upgrade", (Fault(0, "interrupt", on="POST /jars/upload"),), seed=3))
+    out = next(o for o in run.outcomes if o.interrupted)
+    assert out.report["cause"] == "interrupted by SIGINT during upload", run.explain()
+    assert out.report["hint"] == (
+        "nothing was changed on the cluster; Flink may keep the jar it was uploading "
+        "(flinkctl jars list)"
+    )
+
+
 def test_a_gate_does_not_pass_a_job_another_deploy_stopped():
     """Another deploy stops this run's new job between the reads of one health poll (GET job
     said RUNNING; then the pause); the gate judges at the later clock that the job ran its

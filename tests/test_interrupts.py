@@ -36,6 +36,10 @@ def test_ctrl_c_during_an_upload(flink, tmp_path):
             release.set()
     assert (code, out) == (130, "")
     assert "Traceback" not in err
+    assert err == (
+        f"Interrupted while uploading big.jar: Flink may keep it (see flinkctl --url {server.url} "
+        "jars list)\n"
+    )  # it said nothing (found by a break-it round: `jars run FILE` left an upload unsaid)
     assert took < 5
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.jar", "config.yaml"]
 
@@ -62,6 +66,34 @@ def test_a_signal_during_a_wait_says_how_to_resume(flink, sig, code):
     lines = err.splitlines()
     assert lines[0] == f"stopped waiting; the savepoint of job {jid} goes on on the cluster"
     assert lines[1].startswith(f"hint: resume waiting with: flinkctl --url {server.url} ")
+    assert took < 5
+
+
+@SIGNALS
+def test_a_signal_while_savepoints_of_all_jobs_are_waited_for_says_they_go_on(
+    flink, tmp_path, sig, code
+):
+    """`savepoint trigger --all --wait` stopped by Ctrl-C or SIGTERM: it said nothing (found by
+    a break-it round, 7 of 7)."""
+    jid = flink.ids["jobid"]
+    trigger = flink.record("savepoint-trigger")
+
+    def answer(method, path, body):
+        if path == "/jobs/overview":
+            return ("json", 200, flink.body("jobs-overview"))
+        if method == "POST":
+            return ("json", trigger["status"], trigger["body"])
+        return ("json", 200, flink.body("savepoint-status-in-progress"))
+
+    with FaultServer(answer) as server:
+        proc = start("--url", server.url, "savepoint", "trigger", "--all", "--wait",
+                     "--catalog", str(tmp_path / "c.db"))  # fmt: skip
+        returned, out, err, took = interrupt(proc, server, f"/jobs/{jid}/savepoints/", sig=sig)
+    assert (returned, out) == (code, ""), err
+    assert err == (
+        "stopped; the savepoints already triggered go on on the cluster: flinkctl --url "
+        f"{server.url} savepoint list shows them\n"
+    )
     assert took < 5
 
 
@@ -260,3 +292,21 @@ def test_a_lost_answer_to_the_run_says_its_job_may_run(flink):
         f"its job may run: see flinkctl --url {server.url} jobs list before running it again; "
         f"the upload stays: flinkctl --url {server.url} jars delete {jar}"
     ), err
+
+
+def test_sigterm_before_the_command_body_runs_exits_143(cli, monkeypatch):
+    """A real SIGTERM while the root callback runs (before the command body, where Typer turns
+    any KeyboardInterrupt into exit 130): exit 143 all the same (found by a break-it round:
+    `jobs list --watch 1` signalled 0.075 s after its start exited 130, 9 of 36)."""
+    from flinkctl.cli.common import options
+
+    set_output = options.set_output
+
+    def signalled(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return set_output(*args, **kwargs)
+
+    monkeypatch.setattr(options, "set_output", signalled)
+    r = cli("jobs", "list")
+    assert (r.code, r.out) == (143, "")
+    assert "Traceback" not in r.err

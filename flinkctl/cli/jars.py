@@ -127,7 +127,19 @@ with_restore = options_from(_restore, into="restore")
 
 
 def upload(inv: Invocation, path: Path) -> JarUpload:
-    """Upload PATH (with a progress bar on a terminal for large files); the REST answer."""
+    """Upload PATH (with a progress bar on a terminal for large files); the REST answer. When
+    interrupted, it says that Flink may keep the upload."""
+    try:
+        return _upload(inv, path)
+    except KeyboardInterrupt:
+        inv.io.say(
+            f"Interrupted while uploading {path.name}: Flink may keep it "
+            f"(see {inv.command_line('jars', 'list')})"
+        )
+        raise
+
+
+def _upload(inv: Invocation, path: Path) -> JarUpload:
     client = inv.client()
     size = path.stat().st_size
     if size < PROGRESS_MIN_BYTES or not inv.io.err_is_terminal:

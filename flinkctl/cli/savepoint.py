@@ -171,7 +171,14 @@ def _trigger_many(
         return client.fan_out(lambda t: take(client, local, t, options), targets) + others
 
     all_contexts = selection.all_contexts
-    results = each_context(inv, all_contexts, work, keep_failure=True)
+    try:
+        results = each_context(inv, all_contexts, work, keep_failure=True)
+    except KeyboardInterrupt:
+        inv.io.say(
+            "stopped; the savepoints already triggered go on on the cluster: "
+            f"{inv.command_line('savepoint', 'list')} shows them"
+        )
+        raise
     taken = items(results, all_contexts)
     notes = [] if jobs else results.notes(selection.nothing)
     inv.emit(logged(taken + notes + results.failed_lines()), per_context(TAKEN, all_contexts))

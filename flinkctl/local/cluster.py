@@ -16,7 +16,7 @@ from flinkctl.local.logs import log_tails
 from flinkctl.local.ports import check_port_free, free_port
 from flinkctl.local.processes import Say
 from flinkctl.local.state import DEFAULT_NAME, STATE_FILE, LocalCluster, cluster_dir, load
-from flinkctl.signals import signals_interrupt
+from flinkctl.signals import held_back, signals_interrupt
 
 DEFAULT_PORT = 8081
 DEFAULT_SLOTS = 2
@@ -124,7 +124,8 @@ def up(
                 cluster.demo_job_id = _run_demo(cluster, timeout, say)
                 cluster.save()
     except BaseException:
-        processes.stop(cluster, say)
+        with held_back():  # a second signal must not cut the cleanup short
+            processes.stop(cluster, say)
         raise
     return cluster, False
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from flinkctl.client.poller import Poller
 from flinkctl.errors import FlinkctlError
 from flinkctl.local.state import LocalCluster
+from flinkctl.signals import held_back
 
 # daemon name in Flink's pid/log file names -> our name for it
 ROLES = {"standalonesession": "jobmanager", "taskexecutor": "taskmanager"}
@@ -71,7 +72,8 @@ def run_script(cluster: LocalCluster, script: str) -> None:
         try:
             proc.wait(timeout=120)
         except KeyboardInterrupt:  # let the script finish, so its pid files name all it started
-            proc.wait(timeout=120)
+            with held_back():  # a second signal too
+                proc.wait(timeout=120)
             raise
 
 

@@ -374,7 +374,11 @@ class Deployer:
         report.result, report.signal = Result.INTERRUPTED, signum
         report.cause = f"interrupted by {name}" + (f" during {last}" if last else "")
         if not self.changed:
-            report.hint = "nothing was changed on the cluster"
+            report.hint = "nothing was changed on the cluster" + (
+                "; Flink may keep the jar it was uploading (flinkctl jars list)"
+                if last == "upload"
+                else ""
+            )
             return report
         if self.submitting and self.status_now(self.submitting):
             self.started = self.submitting  # Flink had it before the signal

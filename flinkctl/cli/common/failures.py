@@ -62,12 +62,15 @@ def _run(app: typer.Typer, argv: list[str] | None, invocation: Invocation) -> in
     from flinkctl.signals import signals_interrupt
 
     command = _root(app)
+    received: list[int] = []
     try:
-        with signals_interrupt((signal.SIGTERM,)):  # a command stops on SIGTERM as on Ctrl-C
+        with signals_interrupt((signal.SIGTERM,)) as received:  # stops a command as Ctrl-C does
             rv = command.main(
                 args=argv, prog_name="flinkctl", standalone_mode=False, obj=invocation
             )
         code = rv if isinstance(rv, int) else 0
+        if received and code == ExitCode.INTERRUPTED:  # Typer's exit 130 for any interruption
+            code = ExitCode.TERMINATED
     except FlinkctlError as err:
         if invocation.debug:
             traceback.print_exc(file=invocation.io.err)
@@ -87,8 +90,8 @@ def _run(app: typer.Typer, argv: list[str] | None, invocation: Invocation) -> in
         report(UsageError(err.format_message()), invocation)
         code = ExitCode.USAGE
     except (KeyboardInterrupt, typer.Abort):
-        invocation.io.say("interrupted")
-        code = ExitCode.INTERRUPTED
+        invocation.io.say("terminated" if received else "interrupted")
+        code = ExitCode.TERMINATED if received else ExitCode.INTERRUPTED
     except BrokenPipeError:
         _silence_stdout()
         code = ExitCode.OK
