@@ -895,6 +895,12 @@ def test_an_interruption_during_the_upload_says_flink_may_keep_the_jar():
     )
 
 
+def test_a_lost_answer_to_the_checkpoints_of_a_cancelled_job_is_asked_again():
+    """Deploy over a crash loop cancels the job, then reads its retained checkpoints; that answer
+    is lost: `failed`, "no state was taken", nothing running, though the checkpoint existed."""
+    assert_keeps_invariants(Schedule("crash-loop", (Fault(20, "timeout"),), seed=65536))
+
+
 def test_a_gate_does_not_pass_a_job_another_deploy_stopped():
     """Another deploy stops this run's new job between the reads of one health poll (GET job
     said RUNNING; then the pause); the gate judges at the later clock that the job ran its

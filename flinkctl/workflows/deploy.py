@@ -929,7 +929,17 @@ class Deployer:
             self.report.savepoint = choice.path
             return choice.path
         with self.step("checkpoint") as step:
-            checkpoint = deploy_plan.newest_checkpoint(dict(self.client.checkpoint_stats(jid)))
+
+            def stats() -> Json | None:  # the job is cancelled: a lost answer is asked again
+                try:
+                    return dict(self.client.checkpoint_stats(jid))
+                except UnreachableError:
+                    return None
+
+            found = self.poller(req.timeout).until(
+                stats, lambda s: s is not None, what=f"the checkpoints of job {jid}"
+            )
+            checkpoint = deploy_plan.newest_checkpoint(found or {})
             if checkpoint is None:
                 raise Stop(Result.FAILED, f"cancelled job {jid} left no retained checkpoint")
             self.report.savepoint = step.detail = str(checkpoint["external_path"])
