@@ -928,3 +928,15 @@ def test_rescales_one_choice_only(httpserver, cli):
         "error: choose one of --history, --summary, --config, --details\n",
     )
     assert httpserver.log == []
+
+
+@pytest.mark.parametrize("value", ["cb4e2d4c", "x", "CB4E2D4C54C97FD3B4FB1B80E4FD7860"])
+def test_rescale_details_takes_a_full_id(httpserver, cli, value):
+    """A prefix or a typo was sent to Flink, which answered with a long parse error (exit 1)."""
+    r = cli("jobs", "rescales", "0123456789abcdef0123456789abcdef", "--details", value)
+    assert (r.code, r.out) == (2, "")
+    assert r.err.splitlines() == [
+        f"error: --details takes a rescale's full id (32 hex characters), not {value!r}",
+        "hint: the ids: flinkctl jobs rescales JOB --history",
+    ]
+    assert httpserver.log == []

@@ -21,6 +21,7 @@ from flinkctl.flink import (
     JobDetails,
     JobOverview,
     JobsOverview,
+    is_hex_id,
     number,
     obj,
     objects,
@@ -381,6 +382,11 @@ def _rescale_view(
     chosen = [w for w, on in (("history", history), ("summary", summary), ("config", config)) if on]
     if len(chosen) + (details is not None) > 1:
         raise UsageError("choose one of --history, --summary, --config, --details")
+    if details is not None and not is_hex_id(details):
+        raise UsageError(
+            f"--details takes a rescale's full id (32 hex characters), not {details!r}",
+            hint="the ids: flinkctl jobs rescales JOB --history",
+        )
     return ("details" if details is not None else chosen[0] if chosen else "overview"), details
 
 
