@@ -901,6 +901,16 @@ def test_a_lost_answer_to_the_checkpoints_of_a_cancelled_job_is_asked_again():
     assert_keeps_invariants(Schedule("crash-loop", (Fault(20, "timeout"),), seed=65536))
 
 
+def test_an_interruption_after_the_gate_does_not_name_a_job_another_deploy_stopped():
+    """Interrupted while it tidies up after a passed gate; another deploy stops the new job
+    meanwhile: the report kept the job-id its gate had named, a FINISHED job."""
+    assert_keeps_invariants(
+        Schedule(
+            "latest", (Fault(54, "interrupt"), Fault(55, "deploy")), seed=4912, fresh_catalog=True
+        )  # fmt: skip
+    )
+
+
 def test_a_gate_does_not_pass_a_job_another_deploy_stopped():
     """Another deploy stops this run's new job between the reads of one health poll (GET job
     said RUNNING; then the pause); the gate judges at the later clock that the job ran its

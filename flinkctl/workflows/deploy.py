@@ -1212,6 +1212,8 @@ class Deployer:
         if jid is None or state not in ENDED_STATES:
             return ""
         self.started = None
+        if self.report.job_id == jid:  # a gate it passed named it
+            self.report.job_id = None
         return (
             f"job {jid}, which this run started, has ended since ({state}): see flinkctl jobs list"
         )
