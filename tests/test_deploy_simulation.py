@@ -911,6 +911,15 @@ def test_an_interruption_after_the_gate_does_not_name_a_job_another_deploy_stopp
     )
 
 
+def test_a_gate_does_not_count_a_slow_read_as_healthy_time():
+    """The rollback's gate read a crash-looping job RUNNING with no restart, then its checkpoints
+    answered a minute late: judged at the time after the reads, the job had run its healthy-for,
+    and the report said `rolled-back` to a revision that crash-loops."""
+    assert_keeps_invariants(
+        Schedule("crash-loop", (Fault(25, "stall"), Fault(54, "stall")), seed=267)
+    )
+
+
 def test_a_gate_does_not_pass_a_job_another_deploy_stopped():
     """Another deploy stops this run's new job between the reads of one health poll (GET job
     said RUNNING; then the pause); the gate judges at the later clock that the job ran its

@@ -185,6 +185,7 @@ def watch(
 
     def poll() -> Verdict:
         nonlocal judge
+        now = clock()  # what the reads show held by then: a slow read does not add to it
         fetchers: list[Callable[[str], Any]] = [client.job, client.job_exceptions, _stats(client)]
         job, exceptions, stats = client.fan_out(lambda fetch: fetch(job_id), fetchers)
         seen = observe(job, exceptions, stats)
@@ -196,7 +197,7 @@ def watch(
             seen = replace(seen, last_failure=_result_failure(client, job_id))
         if judge is None and seen.tasks_running:  # its checkpoint configuration is known now
             judge = Judge(gate, checkpointing_enabled(_config(client, job_id)), started)
-        verdict = (judge or Judge(gate, True, started)).judge(seen, clock())
+        verdict = (judge or Judge(gate, True, started)).judge(seen, now)
         if on_verdict:
             on_verdict(verdict)
         return verdict
