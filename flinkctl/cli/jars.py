@@ -294,8 +294,8 @@ def run(
     except KeyboardInterrupt:
         inv.io.say(f"Interrupted while Flink ran the jar: {may_run}{kept}")
         raise
-    except UnreachableError as exc:  # the request may have reached Flink: its answer was lost
-        exc.hint = "; ".join(h for h in (exc.hint, f"{may_run}{kept}") if h)
+    except UnreachableError as exc:  # the upload reached Flink, and the run may have: not
+        exc.hint = f"{may_run}{kept}"  # "is the cluster running?", the transport's hint
         raise
     job_state = _wait_running(inv, jid, timeout)["state"] if wait_running else None
     inv.emit(
