@@ -59,6 +59,30 @@ def test_get_retries_through_503(flink, httpserver, expect):
     assert client_for(httpserver).overview() == flink.body("overview")
 
 
+def test_brief_requests_are_tried_once_and_time_out_soon(flink, httpserver, expect):
+    """What an interrupted deploy's report asks: a 503 is not retried, and an answer that does
+    not come within the brief timeout is given up (the context allows 30 s and retries)."""
+    import threading
+    import time
+
+    expect("overview", body="busy", status=503)
+    client = client_for(httpserver, timeout=30.0)
+    with client.http.brief(0.3), pytest.raises(UnreachableError):
+        client.overview()
+    assert len(httpserver.log) == 1
+    release = threading.Event()
+    httpserver.clear()
+    httpserver.expect_request("/overview").respond_with_handler(lambda _: release.wait(5) and None)
+    began = time.monotonic()
+    try:
+        with client.http.brief(0.3), pytest.raises(UnreachableError):
+            client.overview()
+    finally:
+        release.set()
+    assert time.monotonic() - began < 2
+    assert len(httpserver.log) <= 1
+
+
 def test_post_is_never_retried_blindly(httpserver):
     httpserver.expect_oneshot_request("/cluster", method="DELETE").respond_with_data("", status=503)
     with pytest.raises(UnreachableError):  # not Flink's answer: a gateway's, exit 5

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
 import random
 import re
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -65,6 +67,17 @@ class Http:
         self.log = log
         self.transport = transport  # None: the network (tests give a MockTransport)
         self._client: httpx.Client | None = None
+        self._brief: float | None = None  # see `brief`
+
+    @contextlib.contextmanager
+    def brief(self, timeout: float) -> Iterator[None]:
+        """Requests in the block are tried once, for at most TIMEOUT seconds each: what a
+        report printed after a signal asks (CI kills a process soon after its SIGTERM)."""
+        saved, self._brief = self._brief, timeout
+        try:
+            yield
+        finally:
+            self._brief = saved
 
     @property
     def client(self) -> httpx.Client:
@@ -159,11 +172,15 @@ class Http:
         import httpx
 
         retry = method in IDEMPOTENT if retry is None else retry
+        if self._brief is not None:
+            retry, budget = False, 0.0
+            timeout = min(timeout or self._brief, self._brief)
         first = time.monotonic()
         deadline = first + (self.ctx.retry_budget if budget is None else budget)
         url = path.lstrip("/")
         if timeout is not None:
-            kwargs["timeout"] = httpx.Timeout(timeout, connect=self.ctx.connect_timeout)
+            connect = min(self.ctx.connect_timeout, timeout if self._brief else math.inf)
+            kwargs["timeout"] = httpx.Timeout(timeout, connect=connect)
         attempt = 0
         while True:
             start = time.monotonic()

@@ -97,6 +97,7 @@ RESULT_CODES = {
     Result.INTERRUPTED: ExitCode.INTERRUPTED,
 }
 CANNOT_MAP = "Cannot map checkpoint/savepoint state"
+REPORT_REQUEST_SECONDS = 2.0  # each request of an interrupted run's report: once, this long
 DUPLICATE = "Duplicate"  # DuplicateJobSubmissionException / DuplicateApplicationSubmission...
 APPEAR_WITHIN = 60.0  # seconds to wait for a job whose run request lost its answer
 STATS_WITHIN = 6.0  # seconds to wait for an ended job's statistics to show its savepoint
@@ -367,7 +368,12 @@ class Deployer:
 
     def interrupted(self, signum: int) -> Report:
         """The report of a run stopped by signal SIGNUM: what runs as far as this run knows,
-        the state to recover from, and the command that resumes."""
+        the state to recover from, and the command that resumes. What it asks Flink is asked
+        once, briefly: CI kills a process seconds after its SIGTERM."""
+        with self.client.http.brief(REPORT_REQUEST_SECONDS):
+            return self._interrupted(signum)
+
+    def _interrupted(self, signum: int) -> Report:
         report = self.report
         last = next((s.name for s in reversed(report.steps) if s.status is Status.FAILED), None)
         name = {2: "SIGINT", 15: "SIGTERM"}.get(signum, f"signal {signum}")
