@@ -132,6 +132,13 @@ class AuthError(FlinkctlError, kind="auth", code=ExitCode.AUTH):
 class UnreachableError(FlinkctlError, kind="unreachable", code=ExitCode.UNREACHABLE):
     """Connection refused, DNS failure, TLS handshake failure or request timeout."""
 
+    GENERIC_HINT = "is the cluster running? check --url / --context"
+
+    def after_contact(self, hint: str) -> None:
+        """Say HINT when the cluster had answered just before (an upload, then a lost run):
+        instead of the generic hint, or after a specific one (a gateway's)."""
+        self.hint = "; ".join(h for h in (self.hint, hint) if h and h != self.GENERIC_HINT)
+
 
 class NoFlinkApiError(UnreachableError, kind="no-flink-api"):
     """The URL answers, but not as Flink's REST API: a login page, a wrong path prefix, another

@@ -294,8 +294,8 @@ def run(
     except KeyboardInterrupt:
         inv.io.say(f"Interrupted while Flink ran the jar: {may_run}{kept}")
         raise
-    except UnreachableError as exc:  # the upload reached Flink, and the run may have: not
-        exc.hint = f"{may_run}{kept}"  # "is the cluster running?", the transport's hint
+    except UnreachableError as exc:  # the upload reached Flink, and the run may have
+        exc.after_contact(f"{may_run}{kept}")
         raise
     job_state = _wait_running(inv, jid, timeout)["state"] if wait_running else None
     inv.emit(

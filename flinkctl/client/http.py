@@ -275,7 +275,7 @@ class Http:
             return UnreachableError(f"cannot reach {self.url}: {tls[0]}", hint=tls[1])
         return UnreachableError(
             f"cannot reach {self.url}: {detail}",
-            hint="is the cluster running? check --url / --context",
+            hint=UnreachableError.GENERIC_HINT,
         )
 
     def _still_transient(

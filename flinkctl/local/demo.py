@@ -81,8 +81,8 @@ def run(
     except KeyboardInterrupt:
         say(f"Interrupted while Flink submitted demo job {name!r}; {may_run}")
         raise
-    except UnreachableError as exc:  # the upload reached Flink, and the run may have: not
-        exc.hint = f"demo job {name!r} may run: {may_run}"  # the transport's "is it running?"
+    except UnreachableError as exc:  # the upload reached Flink, and the run may have
+        exc.after_contact(f"demo job {name!r} may run: {may_run}")
         raise
     try:
         first = active_named(client.jobs_overview(), name)
