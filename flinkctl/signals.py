@@ -14,6 +14,11 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt: what catches one catches both."""
 
 
+def raise_terminated(signum: int, frame: object) -> None:
+    """The process's SIGTERM handler (`flinkctl.cli.entry` installs it): raise Terminated."""
+    raise Terminated
+
+
 @contextlib.contextmanager
 def signals_interrupt(
     signals: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGHUP),

@@ -2,20 +2,28 @@
 
 
 def entry() -> None:
-    """Run flinkctl (`flinkctl.cli.main.main`). Ctrl-C is held back while the program is
-    imported (Python would print a traceback, or lose it in an import's callback) and exits 130
-    as quietly as one later on."""
+    """Run flinkctl (`flinkctl.cli.main.main`). Ctrl-C and SIGTERM are held back while the
+    program is imported (Python would print a traceback, or lose the signal in an import's
+    callback); from then on SIGTERM raises as Ctrl-C does, and either exits as quietly (130,
+    143) as one later on."""
     import os
     import signal
 
     mask = getattr(signal, "pthread_sigmask", None)  # POSIX
+    terminated: type[BaseException] | None = None
     try:
-        held = mask(signal.SIG_BLOCK, {signal.SIGINT}) if mask else None
+        held = mask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}) if mask else None
         try:
-            from flinkctl.cli.main import main
+            from flinkctl.cli.main import exit_at_once, main
+            from flinkctl.signals import Terminated, raise_terminated
+
+            terminated = Terminated
+            signal.signal(signal.SIGTERM, raise_terminated)
         finally:
             if mask and held is not None:
-                mask(signal.SIG_SETMASK, held)  # a Ctrl-C meanwhile takes effect now
+                mask(signal.SIG_SETMASK, held)  # a signal meanwhile takes effect now
         main()
-    except KeyboardInterrupt:
-        os._exit(130)
+    except KeyboardInterrupt as exc:  # between the import and main's own handling, or after it
+        if terminated is None:
+            os._exit(130)
+        exit_at_once(143 if isinstance(exc, terminated) else 130)

@@ -3,7 +3,7 @@
 import functools
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from typer.core import DEFAULT_MARKUP_MODE, TyperGroup
@@ -131,8 +131,11 @@ class Commands(LazyGroup):
         """Import the next parts until one holds command UNTIL (or all of them)."""
         import importlib
 
+        from flinkctl.signals import held_back
+
         while self.parts and until not in self.infos:
-            app = importlib.import_module(self.parts.pop(0)).app
+            with held_back():  # a signal in an import can be lost, or break a class's creation
+                app = importlib.import_module(self.parts.pop(0)).app
             self.infos.update((_name(info), info) for info in app.registered_commands)
 
     def names(self) -> list[str]:
@@ -170,7 +173,10 @@ def _command(name: str):
     thousands of in-process invocations."""
     import importlib
 
-    module = importlib.import_module(MODULES[name])
+    from flinkctl.signals import held_back
+
+    with held_back():  # as in LazyGroup._import
+        module = importlib.import_module(MODULES[name])
     if name in TOP_LEVEL:
         return _built(next(i for i in module.app.registered_commands if _name(i) == name))
     return Commands(name, list(getattr(module, "PARTS", [module.__name__])))
@@ -340,17 +346,26 @@ def main(argv: list[str] | None = None) -> None:
 
             register()
         code = run(app, argv)
-    except KeyboardInterrupt:  # outside a command, or a second Ctrl-C while one is handled
-        code = ExitCode.INTERRUPTED
-    if code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED):
-        # Ctrl-C: exit now, not after the requests still running in worker threads finish
-        from contextlib import suppress
+    except KeyboardInterrupt as exc:  # outside a command, or a second signal while one is handled
+        from flinkctl.signals import Terminated
 
-        for stream in (sys.stdout, sys.stderr):
-            with suppress(OSError, ValueError):
-                stream.flush()
-        os._exit(code)
+        code = ExitCode.TERMINATED if isinstance(exc, Terminated) else ExitCode.INTERRUPTED
+    if code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED):
+        exit_at_once(code)
     import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # done: a late Ctrl-C cannot spoil the exit
+    for done in (signal.SIGINT, signal.SIGTERM):  # a late signal cannot spoil the exit
+        signal.signal(done, signal.SIG_IGN)
     sys.exit(code)
+
+
+def exit_at_once(code: int) -> NoReturn:
+    """After a signal: flush what was written and exit with CODE now, not after the requests
+    still running in worker threads finish."""
+    import os
+    from contextlib import suppress
+
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
