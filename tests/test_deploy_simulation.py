@@ -923,6 +923,17 @@ def test_a_gate_does_not_count_a_slow_read_as_healthy_time():
     )
 
 
+def test_an_interruption_after_the_upload_names_the_upload_it_leaves():
+    """Interrupted while it plans (after its upload, before any change): "nothing was changed
+    on the cluster" left the upload unsaid (found by a break-it round)."""
+    run = replay(Schedule("upgrade", (Fault(0, "interrupt", on="POST /jars/*/plan"),), seed=3))
+    out = next(o for o in run.outcomes if o.interrupted)
+    jar = next(s["detail"] for s in out.report["steps"] if s["step"] == "upload")
+    assert out.report["hint"] == (
+        f"nothing was changed on the cluster; its upload stays (flinkctl jars delete {jar})"
+    ), run.explain()
+
+
 def test_a_gate_does_not_pass_a_job_another_deploy_stopped():
     """Another deploy stops this run's new job between the reads of one health poll (GET job
     said RUNNING; then the pause); the gate judges at the later clock that the job ran its

@@ -91,7 +91,7 @@ def test_a_signal_while_savepoints_of_all_jobs_are_waited_for_says_they_go_on(
         returned, out, err, took = interrupt(proc, server, f"/jobs/{jid}/savepoints/", sig=sig)
     assert (returned, out) == (code, ""), err
     assert err == (
-        "stopped; the savepoints already triggered go on on the cluster: flinkctl --url "
+        "stopped; a savepoint already triggered goes on on the cluster: flinkctl --url "
         f"{server.url} savepoint list shows them\n"
     )
     assert took < 5
@@ -320,6 +320,7 @@ def test_a_signal_during_a_command_modules_import_waits_for_the_import(cli, monk
     import sys
 
     from flinkctl.cli import main
+    from flinkctl.cli.common import failures
 
     real = importlib.import_module
     imported = []
@@ -332,8 +333,9 @@ def test_a_signal_during_a_command_modules_import_waits_for_the_import(cli, monk
         imported.append(name)  # reached only while the signal waits
         return sys.modules[name]
 
-    main._command.cache_clear()  # groups are built once per process: import them again
-    request.addfinalizer(main._command.cache_clear)
+    for built in (main._command, failures._root):  # built once per process: import them again
+        built.cache_clear()
+        request.addfinalizer(built.cache_clear)
     monkeypatch.setattr(importlib, "import_module", import_module)
     r = cli("jobs", "list")
     assert (r.code, r.out) == (143, ""), r.err

@@ -175,7 +175,7 @@ def _trigger_many(
         results = each_context(inv, all_contexts, work, keep_failure=True)
     except KeyboardInterrupt:
         inv.io.say(
-            "stopped; the savepoints already triggered go on on the cluster: "
+            "stopped; a savepoint already triggered goes on on the cluster: "
             f"{inv.command_line('savepoint', 'list')} shows them"
         )
         raise

@@ -380,11 +380,11 @@ class Deployer:
         report.result, report.signal = Result.INTERRUPTED, signum
         report.cause = f"interrupted by {name}" + (f" during {last}" if last else "")
         if not self.changed:
-            report.hint = "nothing was changed on the cluster" + (
-                "; Flink may keep the jar it was uploading (flinkctl jars list)"
-                if last == "upload"
-                else ""
-            )
+            report.hint = "nothing was changed on the cluster"
+            if last == "upload":
+                report.hint += "; Flink may keep the jar it was uploading (flinkctl jars list)"
+            elif self.uploaded:
+                report.hint += f"; its upload stays (flinkctl jars delete {self.uploaded})"
             return report
         if self.submitting and self.status_now(self.submitting):
             self.started = self.submitting  # Flink had it before the signal
