@@ -43,19 +43,25 @@ def signals_interrupt(
             signal.signal(sig, handler)
 
 
+HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 @contextlib.contextmanager
 def held_back() -> Iterator[None]:
     """Hold SIGINT, SIGTERM and SIGHUP back for the block (a file being replaced, processes
-    being stopped): they take effect right after it (main thread only)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(
-        signal, "pthread_sigmask"
-    ):
+    being stopped, a module being imported, a report being printed): the first that arrives
+    meanwhile is raised again right after it, to the handler it would have met. Not a signal
+    mask: another thread (an HTTP server, a pool) would take the signal for the main thread.
+    In the main thread only; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(
-        signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-    )
+    pending: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, _: pending.append(signum)) for sig in HELD}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        if pending:
+            signal.raise_signal(pending[0])

@@ -167,8 +167,7 @@ def run_workflow(inv: Invocation, catalog: Path | None, work: "Any") -> None:
     """
     import signal
 
-    from flinkctl.output.deploy import REPORT
-    from flinkctl.signals import Terminated
+    from flinkctl.signals import Terminated, held_back
     from flinkctl.workflows.deploy import Deployer
 
     progress = Progress(inv)
@@ -176,20 +175,28 @@ def run_workflow(inv: Invocation, catalog: Path | None, work: "Any") -> None:
     try:
         report: Report = work(deployer)
     except KeyboardInterrupt as exc:  # SIGTERM too (Terminated): failures.run raises it
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-        progress.close()
-        report = deployer.interrupted(
-            signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
-        )
-        inv.io.say(f"{report.cause}; {report.hint}")
+        with held_back():  # a second signal waits until the report is printed
+            progress.close()
+            report = deployer.interrupted(
+                signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
+            )
+            inv.io.say(f"{report.cause}; {report.hint}")
+            _print_report(inv, progress, report)
+        raise typer.Exit(report.exit_code) from None
     finally:
         progress.close()
         deployer.catalog.close()
+    _print_report(inv, progress, report)
+    raise typer.Exit(report.exit_code)
+
+
+def _print_report(inv: Invocation, progress: Progress, report: "Report") -> None:
+    from flinkctl.output.deploy import REPORT
+
     for note in report.notes:
         if progress.show:
             inv.io.say(f"note: {note}")
     inv.emit(report.to_json(), REPORT)
-    raise typer.Exit(report.exit_code)
 
 
 # -- the commands -----------------------------------------------------------------------------
