@@ -97,7 +97,7 @@ RESULT_CODES = {
     Result.INTERRUPTED: ExitCode.INTERRUPTED,
 }
 CANNOT_MAP = "Cannot map checkpoint/savepoint state"
-REPORT_REQUEST_SECONDS = 2.0  # each request of an interrupted run's report: once, this long
+REPORT_REQUEST_SECONDS = 2.0  # a request a report makes (interrupted, failed): once, this long
 DUPLICATE = "Duplicate"  # DuplicateJobSubmissionException / DuplicateApplicationSubmission...
 APPEAR_WITHIN = 60.0  # seconds to wait for a job whose run request lost its answer
 STATS_WITHIN = 6.0  # seconds to wait for an ended job's statistics to show its savepoint
@@ -1212,9 +1212,11 @@ class Deployer:
 
     def ended_start(self) -> str:
         """When the job this run started has ended since (another deploy or rollback stopped
-        it), forget it, as it no longer runs, and say so; "" otherwise. One request."""
+        it), forget it, as it no longer runs, and say so; "" otherwise. One brief request: a
+        failed run's report may follow a cluster that stopped answering."""
         jid = self.started
-        state = self.status_now(jid) if jid else None
+        with self.client.http.brief(REPORT_REQUEST_SECONDS):
+            state = self.status_now(jid) if jid else None
         if jid is None or state not in ENDED_STATES:
             return ""
         self.started = None
