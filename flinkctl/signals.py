@@ -7,7 +7,11 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from types import FrameType
+from typing import Any
+
+_Handler = Callable[[int, FrameType | None], Any] | int | None  # what signal.signal returns
 
 
 class Terminated(KeyboardInterrupt):
@@ -39,8 +43,7 @@ def signals_interrupt(
     try:
         yield received
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        _restore(previous)
 
 
 HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -61,7 +64,12 @@ def held_back() -> Iterator[None]:
     try:
         yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        _restore(previous)
         if pending:
             signal.raise_signal(pending[0])
+
+
+def _restore(previous: Mapping[signal.Signals, _Handler]) -> None:
+    """Put the handlers back (None: one installed outside Python, the default then)."""
+    for sig, handler in previous.items():
+        signal.signal(sig, signal.SIG_DFL if handler is None else handler)

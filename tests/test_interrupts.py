@@ -340,3 +340,17 @@ def test_a_signal_during_a_command_modules_import_waits_for_the_import(cli, monk
     r = cli("jobs", "list")
     assert (r.code, r.out) == (143, ""), r.err
     assert imported == ["flinkctl.cli.jobs"]
+
+
+def test_a_closed_pipe_before_the_command_body_exits_0_quietly(cli, monkeypatch):
+    """The catch-all for an interruption wrapped in another exception comes last: it took a
+    BrokenPipeError's place and let it out as a traceback."""
+    from flinkctl.cli.common import failures, options
+
+    def closed(*args, **kwargs):
+        raise BrokenPipeError
+
+    monkeypatch.setattr(options, "set_output", closed)
+    monkeypatch.setattr(failures, "_silence_stdout", lambda: None)  # not pytest's own stdout
+    r = cli("jobs", "list")
+    assert (r.code, r.out, r.err) == (0, "", "")

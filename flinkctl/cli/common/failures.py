@@ -92,10 +92,6 @@ def _run(app: typer.Typer, argv: list[str] | None, invocation: Invocation) -> in
     except (KeyboardInterrupt, typer.Abort):
         invocation.io.say("terminated" if received else "interrupted")
         code = ExitCode.TERMINATED if received else ExitCode.INTERRUPTED
-    except Exception as exc:  # a signal raised inside a class's creation comes out wrapped
-        if not isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
-            raise
-        code = ExitCode.TERMINATED if received else ExitCode.INTERRUPTED
     except BrokenPipeError:
         _silence_stdout()
         code = ExitCode.OK
@@ -107,6 +103,10 @@ def _run(app: typer.Typer, argv: list[str] | None, invocation: Invocation) -> in
             code = ExitCode.OK
         else:
             code = exc.code if isinstance(exc.code, int) else ExitCode.FAILED
+    except Exception as exc:  # last: a signal raised inside a class's creation comes out wrapped
+        if not isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            raise
+        code = ExitCode.TERMINATED if received else ExitCode.INTERRUPTED
     finally:
         invocation.close()
     try:
