@@ -198,18 +198,20 @@ class Runs:
         raise AssertionError(f"job {jid} not running within {timeout:g} s: {job['state']}")
 
     def until_restarting(self, jid: str, times: int, timeout: float = 90) -> None:
-        """Until job JID has gone into RESTARTING TIMES times (it is RESTARTING then)."""
-        seen, last = 0, None
+        """Until job JID has failed TIMES times (its exception history counts them: a poll of
+        its state can miss a short RESTARTING on a loaded machine) and is RESTARTING."""
+        failures, state = 0, None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             state = self.rest(f"/jobs/{jid}")["state"]
-            if state == "RESTARTING" and last != "RESTARTING":
-                seen += 1
-                if seen >= times:
-                    return
-            last = state
+            history = self.rest(f"/jobs/{jid}/exceptions").get("exceptionHistory") or {}
+            failures = len(history.get("entries") or [])
+            if state == "RESTARTING" and failures >= times:
+                return
             time.sleep(0.1)
-        raise AssertionError(f"job {jid} restarted {seen} times in {timeout:g} s, not {times}")
+        raise AssertionError(
+            f"job {jid} failed {failures} times in {timeout:g} s, not {times}; it is {state}"
+        )
 
     def restored_from(self, jid: str) -> str | None:
         latest = self.json("checkpoints", "list", jid).get("latest") or {}
