@@ -198,19 +198,22 @@ class Runs:
         raise AssertionError(f"job {jid} not running within {timeout:g} s: {job['state']}")
 
     def until_restarting(self, jid: str, times: int, timeout: float = 90) -> None:
-        """Until job JID has failed TIMES times (its exception history counts them: a poll of
-        its state can miss a short RESTARTING on a loaded machine) and is RESTARTING."""
-        failures, state = 0, None
+        """Until job JID has failed TIMES times more (its exception history counts them: a poll
+        of its state can miss a short RESTARTING on a loaded machine) and is RESTARTING: its
+        backoff has grown by then."""
+        before, failures, state = None, 0, None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             state = self.rest(f"/jobs/{jid}")["state"]
             history = self.rest(f"/jobs/{jid}/exceptions").get("exceptionHistory") or {}
             failures = len(history.get("entries") or [])
-            if state == "RESTARTING" and failures >= times:
+            before = failures if before is None else before
+            if state == "RESTARTING" and failures - before >= times:
                 return
             time.sleep(0.1)
         raise AssertionError(
-            f"job {jid} failed {failures} times in {timeout:g} s, not {times}; it is {state}"
+            f"job {jid} failed {failures - (before or 0)} times more in {timeout:g} s, not "
+            f"{times}; it is {state}"
         )
 
     def restored_from(self, jid: str) -> str | None:
