@@ -21,9 +21,10 @@ from signals import interrupt, start
 from flinkctl.errors import UsageError
 from flinkctl.flink import jar_id
 from flinkctl.local import cluster, processes
+from flinkctl.local.cluster import Settings
 from flinkctl.local.flinkconf import parse_config
 from flinkctl.local.ports import free_port
-from flinkctl.local.state import load
+from flinkctl.local.state import LocalCluster, load
 
 SHIPPED_YAML = """\
 jobmanager:
@@ -109,7 +110,7 @@ def test_set_is_the_long_form(cli, local_home):
 def test_options_win_over_shipped_config_and_flinkctl_defaults(tmp_path, local_home, no_processes):
     home = fake_flink_home(tmp_path, "2.3.0")
     options = {"jobmanager.scheduler": "adaptive", "taskmanager.memory.process.size": "2g"}
-    local, already = cluster.up("t", flink_home=home, port=PORT, flink_config=options)
+    local, already = cluster.up("t", Settings(flink_home=home, port=PORT, flink_config=options))
     assert not already
     written = yaml.safe_load((local.dir / "conf" / "config.yaml").read_text())
     assert written["jobmanager.scheduler"] == "adaptive"  # shipped: default
@@ -122,7 +123,7 @@ def test_options_win_over_shipped_config_and_flinkctl_defaults(tmp_path, local_h
 
 def test_options_in_legacy_flink_conf_yaml(tmp_path, local_home, no_processes):
     home = fake_flink_home(tmp_path, "1.18.1")
-    local, _ = cluster.up("t", flink_home=home, port=PORT, flink_config={"a.b": "x: y"})
+    local, _ = cluster.up("t", Settings(flink_home=home, port=PORT, flink_config={"a.b": "x: y"}))
     lines = (local.dir / "conf" / "flink-conf.yaml").read_text().splitlines()
     assert "jobmanager.scheduler: default" in lines
     assert "a.b: x: y" in lines  # Flink splits a line at its first ': '
@@ -130,11 +131,11 @@ def test_options_in_legacy_flink_conf_yaml(tmp_path, local_home, no_processes):
 
 def test_a_restart_keeps_the_options_unless_given_again(tmp_path, local_home, no_processes):
     home = fake_flink_home(tmp_path, "2.3.0")
-    cluster.up("t", flink_home=home, port=PORT, flink_config={"a": "1", "b": "2"})
+    cluster.up("t", Settings(flink_home=home, port=PORT, flink_config={"a": "1", "b": "2"}))
     local, _ = cluster.up("t")
     assert local.flink_config == {"a": "1", "b": "2"}
     assert load("t").flink_config == {"a": "1", "b": "2"}
-    local, _ = cluster.up("t", flink_config={"c": "3"})
+    local, _ = cluster.up("t", Settings(flink_config={"c": "3"}))
     assert local.flink_config == {"c": "3"}
     written = yaml.safe_load((local.dir / "conf" / "config.yaml").read_text())
     assert written["c"] == "3" and "a" not in written
@@ -144,37 +145,47 @@ def test_a_running_cluster_asked_for_other_options_is_a_usage_error(
     tmp_path, local_home, no_processes
 ):
     home = fake_flink_home(tmp_path, "2.3.0")
-    cluster.up("t", flink_home=home, port=PORT, flink_config={"a": "1 2"})
+    cluster.up("t", Settings(flink_home=home, port=PORT, flink_config={"a": "1 2"}))
     no_processes.running = True
     no_processes.scripts.clear()
     assert cluster.up("t")[1] is True
-    assert cluster.up("t", flink_config={"a": "1 2"})[1] is True
+    assert cluster.up("t", Settings(flink_config={"a": "1 2"}))[1] is True
     with pytest.raises(UsageError, match=r"already running with configuration -D 'a=1 2'$"):
-        cluster.up("t", flink_config={"a": "3"})
-    assert cluster.up("t", slots=2)[1] is True  # the default: what it runs with
+        cluster.up("t", Settings(flink_config={"a": "3"}))
+    assert cluster.up("t", Settings(slots=2))[1] is True  # the default: what it runs with
     with pytest.raises(UsageError, match=r"already running with slots per TaskManager 2$"):
-        cluster.up("t", slots=20)
+        cluster.up("t", Settings(slots=20))
     assert no_processes.scripts == []
+
+
+def test_a_restart_whose_distribution_is_gone_asks_for_its_version_again(tmp_path, local_home):
+    home = fake_flink_home(tmp_path, "1.18.1")
+    previous = LocalCluster("t", tmp_path / "t", "1.18.1", home, PORT, PORT + 1, 4, 2, tls=True)
+    kept = Settings(slots=3).after(previous)
+    assert kept == Settings(None, home, PORT, 3, 2, {}, True)
+    home.rename(tmp_path / "elsewhere")  # a cache cleaned, or a --flink-home moved
+    assert Settings().after(previous).version == "1.18.1"
+    assert Settings(version="2.3.0").after(previous).version == "2.3.0"
 
 
 def test_taskmanagers_are_workers_kept_on_restart_and_checked_when_running(
     tmp_path, local_home, no_processes
 ):
     home = fake_flink_home(tmp_path, "2.3.0")
-    local, _ = cluster.up("t", flink_home=home, port=PORT, taskmanagers=2)
+    local, _ = cluster.up("t", Settings(flink_home=home, port=PORT, taskmanagers=2))
     # bin/start-cluster.sh starts one TaskManager per line of conf/workers
     assert (local.dir / "conf" / "workers").read_text() == "localhost\nlocalhost\n"
     assert load("t").taskmanagers == 2
     assert cluster.up("t")[0].taskmanagers == 2  # a restart keeps the count
     no_processes.running = True
     with pytest.raises(UsageError, match=r"already running with TaskManager count 2$"):
-        cluster.up("t", taskmanagers=3)
+        cluster.up("t", Settings(taskmanagers=3))
     with pytest.raises(UsageError, match=r"--taskmanagers must be at least 1, not 0"):
-        cluster.up("u", taskmanagers=0)
+        cluster.up("u", Settings(taskmanagers=0))
 
 
 def test_a_cluster_state_without_options_loads(tmp_path, local_home, no_processes):
-    local, _ = cluster.up("t", flink_home=fake_flink_home(tmp_path, "2.3.0"), port=PORT)
+    local, _ = cluster.up("t", Settings(flink_home=fake_flink_home(tmp_path, "2.3.0"), port=PORT))
     state = json.loads((local.dir / "cluster.json").read_text())
     del state["flink-config"]  # written by flinkctl before -D existed
     del state["taskmanagers"]  # ... and before --taskmanagers
@@ -183,12 +194,12 @@ def test_a_cluster_state_without_options_loads(tmp_path, local_home, no_processe
     assert load("t").taskmanagers == 1
     no_processes.running = True
     with pytest.raises(UsageError, match=r"configuration \(no -D options\)"):
-        cluster.up("t", flink_config={"a": "1"})
+        cluster.up("t", Settings(flink_config={"a": "1"}))
 
 
 def test_status_shows_the_options_as_arguments(tmp_path, local_home, no_processes, cli):
     home = fake_flink_home(tmp_path, "2.3.0")
-    cluster.up("t", flink_home=home, port=PORT, flink_config={"a": "1", "b": "x y"})
+    cluster.up("t", Settings(flink_home=home, port=PORT, flink_config={"a": "1", "b": "x y"}))
     r = cli("local", "status", "--name", "t", url="")
     assert (r.code, r.err) == (0, "")
     assert "Flink config:    -D a=1 -D 'b=x y'\n" in r.out
@@ -203,11 +214,13 @@ def test_flink_1_17_on_java_17_gets_the_jvm_flags_of_1_18(
 
     monkeypatch.setattr(cluster.distribution, "java_major", lambda _java: 17)
     home = fake_flink_home(tmp_path, "1.17.2")
-    local, _ = cluster.up("t", flink_home=home, port=PORT)
+    local, _ = cluster.up("t", Settings(flink_home=home, port=PORT))
     lines = (local.dir / "conf" / "flink-conf.yaml").read_text().splitlines()
     assert f"env.java.opts.all: {JAVA_MODULE_OPTIONS}" in lines
     cluster.down("t")
-    local, _ = cluster.up("t", flink_home=home, port=PORT, flink_config={"env.java.opts.all": "-X"})
+    local, _ = cluster.up(
+        "t", Settings(flink_home=home, port=PORT, flink_config={"env.java.opts.all": "-X"})
+    )
     lines = (local.dir / "conf" / "flink-conf.yaml").read_text().splitlines()
     assert "env.java.opts.all: -X" in lines  # -D wins
 
@@ -231,7 +244,7 @@ def test_tls_serves_https_and_is_kept_on_a_restart(
     tmp_path, local_home, no_processes, fake_certificates
 ):
     home = fake_flink_home(tmp_path, "2.3.0")
-    local, _ = cluster.up("t", flink_home=home, port=PORT, tls=True)
+    local, _ = cluster.up("t", Settings(flink_home=home, port=PORT, tls=True))
     assert local.url == f"https://127.0.0.1:{PORT}"
     written = yaml.safe_load((local.dir / "conf" / "config.yaml").read_text())
     assert written["security.ssl.rest.enabled"] is True
@@ -242,9 +255,9 @@ def test_tls_serves_https_and_is_kept_on_a_restart(
     assert load("t").tls and cluster.up("t")[0].url.startswith("https://")  # a restart keeps it
     no_processes.running = True
     with pytest.raises(UsageError, match="already running with TLS on"):
-        cluster.up("t", tls=False)
+        cluster.up("t", Settings(tls=False))
     no_processes.running = False
-    assert cluster.up("t", tls=False)[0].url.startswith("http://")
+    assert cluster.up("t", Settings(tls=False))[0].url.startswith("http://")
     assert cluster.status("t")["tls"] is None
     assert fake_certificates == [False, False]
 
@@ -254,7 +267,7 @@ def test_tls_with_client_authentication_gives_the_context_a_client_pair(
 ):
     home = fake_flink_home(tmp_path, "2.3.0")
     mutual = {"security.ssl.rest.authentication-enabled": "true"}
-    local, _ = cluster.up("t", flink_home=home, port=PORT, tls=True, flink_config=mutual)
+    local, _ = cluster.up("t", Settings(flink_home=home, port=PORT, tls=True, flink_config=mutual))
     written = yaml.safe_load((local.dir / "conf" / "config.yaml").read_text())
     assert written["security.ssl.rest.authentication-enabled"] == "true"  # the user's -D
     assert set(local.tls_settings().to_dict()) == {"ca-file", "cert-file", "key-file"}

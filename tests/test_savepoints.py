@@ -118,6 +118,16 @@ def test_check_needs_a_max_age_and_one_of_a_name_or_all(cli):
     assert cli("savepoint", "check", NAME, "--all", "--max-age", "1h").code == 2
 
 
+@pytest.mark.parametrize(
+    "verb, options", [("check", ["--max-age", "1h"]), ("prune", ["--keep", "1"])]
+)
+@pytest.mark.parametrize("names", [[], [NAME, "--all"]])
+def test_a_job_name_or_all_is_one_of_them(cli, httpserver, verb, options, names):
+    r = cli("savepoint", verb, *names, *options)
+    assert (r.code, r.out, r.err) == (2, "", "error: give a job name or --all\n")
+    assert httpserver.log == []
+
+
 def test_prune_keeps_the_newest_and_the_restored_and_disposes_the_rest(
     cli, flink, httpserver, expect
 ):

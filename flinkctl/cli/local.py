@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from flinkctl.cli.common.logs import FollowOption, ListOption, TailOption, last
-from flinkctl.cli.common.options import duration_option, with_output
+from flinkctl.cli.common.options import duration_option, options_from, with_output
 from flinkctl.cli.invocation import Invocation
 from flinkctl.local import DEFAULT_FLINK_VERSION, READY_TIMEOUT
 from flinkctl.local.demo import Scenario
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from flinkctl.config import TLS
+    from flinkctl.local.cluster import Settings
     from flinkctl.output.streams import IO
 
 app = typer.Typer(no_args_is_help=True)
@@ -105,11 +106,7 @@ def _save_context(inv: Invocation, name: str, url: str, tls: "TLS") -> None:
     _say(inv, f"Context {name!r} -> {url} ({note})")
 
 
-@app.command()
-@with_output
-def up(
-    inv: Invocation,
-    name: NameOption = "local",
+def _settings(
     flink_version: Annotated[
         str | None,
         typer.Option(
@@ -142,9 +139,6 @@ def up(
             help="A Flink option, e.g. -D jobmanager.scheduler=adaptive (repeatable).",
         ),
     ] = None,
-    demo: Annotated[
-        bool, typer.Option("--demo", help="Also run the bundled endless, checkpointed demo job.")
-    ] = False,
     tls: Annotated[
         bool | None,
         typer.Option(
@@ -153,6 +147,25 @@ def up(
             show_default="off",
         ),
     ] = None,
+) -> "Settings":
+    from flinkctl.local.cluster import Settings
+    from flinkctl.local.flinkconf import parse_config
+
+    flink_config = parse_config(config) if config else None
+    return Settings(flink_version, flink_home, port, slots, taskmanagers, flink_config, tls)
+
+
+@app.command()
+@with_output
+@options_from(_settings, into="settings")
+def up(
+    inv: Invocation,
+    name: NameOption = "local",
+    *,
+    settings: "Settings",
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Also run the bundled endless, checkpointed demo job.")
+    ] = False,
     timeout: Annotated[
         float,
         duration_option(
@@ -184,9 +197,7 @@ def up(
       flinkctl local up --tls -D security.ssl.rest.authentication-enabled=true
     """
     from flinkctl.local import cluster
-    from flinkctl.local.flinkconf import parse_config
 
-    flink_config = parse_config(config or [])
     bars = _DownloadBars(inv.io)
 
     def say(message: str) -> None:
@@ -196,14 +207,8 @@ def up(
     try:
         local, already = cluster.up(
             name,
-            version=flink_version,
-            port=port,
-            slots=slots,
-            taskmanagers=taskmanagers,
-            flink_home=flink_home,
-            flink_config=flink_config,
+            settings,
             demo=demo,
-            tls=tls,
             timeout=timeout,
             say=say,
             progress=bars.update if inv.io.err_is_terminal else None,

@@ -29,6 +29,7 @@ from flinkctl.cli.common.options import (
     SavepointFormatOption,
     catalog_at,
     duration_option,
+    options_from,
     savepoint_target,
     with_output,
 )
@@ -42,9 +43,6 @@ if TYPE_CHECKING:
     from flinkctl.workflows.savepoints import Decision, Target
 
 app = typer.Typer(no_args_is_help=True)
-
-AllJobsOption = Annotated[bool, typer.Option("--all", help="Every running job.")]
-
 
 MaxAgeOption = Annotated[
     float | None,
@@ -62,9 +60,19 @@ OlderThanOption = Annotated[
 ]
 
 
-def _one_of(name: str | None, all_names: bool, what: str) -> None:
-    if bool(name) == bool(all_names):
-        raise UsageError(f"give a job name or --all to {what}")
+def _name_or_all(
+    name: JobNameArgument = None,
+    all_names: Annotated[
+        bool, typer.Option("--all", help="Every job name, instead of JOB_NAME.")
+    ] = False,
+) -> str | None:
+    if bool(name) == all_names:
+        raise UsageError("give a job name or --all")
+    return name
+
+
+# a command's `name` parameter, JOB_NAME or None for every name (--all), one of them required
+with_name_or_all = options_from(_name_or_all, into="name")
 
 
 @app.command()
@@ -334,12 +342,10 @@ def latest(
 
 @app.command()
 @with_output
+@with_name_or_all
 def prune(
     inv: Invocation,
-    name: JobNameArgument = None,
-    all_names: Annotated[
-        bool, typer.Option("--all", help="Every job name with savepoints.")
-    ] = False,
+    name: str | None,
     keep: Annotated[
         int | None, typer.Option("--keep", min=1, help="Keep the newest N of each job name.")
     ] = None,
@@ -377,7 +383,6 @@ def prune(
     from flinkctl.output.savepoints import PRUNE
     from flinkctl.workflows.savepoints import dispose, logged
 
-    _one_of(name, all_names, "prune")
     if keep is None and older_than is None:
         raise UsageError("say what to keep: --keep N and/or --older-than DURATION")
     failures: list[FlinkctlError] = []
@@ -403,7 +408,7 @@ def prune(
     if results.values:
         verb = "would dispose" if dry_run else "disposed"
         inv.note(f"{verb} {len(doomed) - len(failures)} of {len(decisions)} savepoint(s)")
-    if all_names and notes:  # --all selected nothing
+    if name is None and notes:  # --all selected nothing
         results.fail(NotFoundError(what))
     for error in failures:
         results.fail(error)
@@ -431,10 +436,10 @@ def _prune_plan(
 
 @app.command()
 @with_output
+@with_name_or_all
 def check(
     inv: Invocation,
-    name: JobNameArgument = None,
-    all_jobs: AllJobsOption = False,
+    name: str | None,
     max_age: MaxAgeOption = None,
     all_contexts: AllContextsOption = False,
     catalog: CatalogOption = None,
@@ -456,7 +461,6 @@ def check(
     from flinkctl.output.savepoints import CHECK
     from flinkctl.workflows.savepoints import freshness, known, logged
 
-    _one_of(name, all_jobs, "check")
     if max_age is None:
         raise UsageError("missing --max-age DURATION, e.g. --max-age 2h")
     with catalog_at(inv, catalog) as local:

@@ -3,6 +3,7 @@ again, and describe it: the orchestration over state, flinkconf, processes, logs
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,41 +24,95 @@ DEFAULT_SLOTS = 2
 DEFAULT_TASKMANAGERS = 1
 
 
+@dataclass(frozen=True)
+class Settings:
+    """What `up` asks a cluster to run with; None is "as its previous run, else the default":
+    DEFAULT_FLINK_VERSION, port 8081, 2 slots, one TaskManager, no extra Flink options, no TLS.
+
+    FLINK_CONFIG (flinkconf.parse_config) replaces the previous run's options as a whole; TLS
+    is a self-signed certificate for the REST API (see local/tls.py).
+    """
+
+    version: str | None = None
+    flink_home: Path | None = None
+    port: int | None = None
+    slots: int | None = None
+    taskmanagers: int | None = None
+    flink_config: dict[str, str] | None = None
+    tls: bool | None = None
+
+    def __post_init__(self) -> None:
+        for option, count in (("--slots", self.slots), ("--taskmanagers", self.taskmanagers)):
+            if count is not None and count < 1:
+                raise UsageError(f"{option} must be at least 1, not {count}")
+
+    def after(self, previous: LocalCluster) -> Settings:
+        """These settings for a restart of PREVIOUS: what they do not ask for stays as it was
+        (its distribution, when it is still there, else its version)."""
+        home, version = self.flink_home, self.version
+        if not (version or home):
+            if previous.flink_home.is_dir():
+                home = previous.flink_home
+            else:
+                version = previous.version
+        return Settings(
+            version,
+            home,
+            self.port or previous.port,
+            self.slots or previous.slots,
+            self.taskmanagers or previous.taskmanagers,
+            self.flink_config or previous.flink_config,
+            previous.tls if self.tls is None else self.tls,
+        )
+
+    def check_same(self, cluster: LocalCluster) -> None:
+        """Refuse to ask a running CLUSTER for something else than it runs with."""
+        home = self.flink_home and self.flink_home.resolve()
+        options = config_args(cluster.flink_config)
+        asked = {  # what: (asked for, has, has as shown)
+            "version": (self.version, cluster.version, cluster.version),
+            "port": (self.port, cluster.port, cluster.port),
+            "slots per TaskManager": (self.slots, cluster.slots, cluster.slots),
+            "TaskManager count": (self.taskmanagers, cluster.taskmanagers, cluster.taskmanagers),
+            "flink home": (home, cluster.flink_home, cluster.flink_home),
+            "configuration": (
+                self.flink_config,
+                cluster.flink_config,
+                options or "(no -D options)",
+            ),
+            "TLS": (self.tls, cluster.tls, "on" if cluster.tls else "off"),
+        }
+        for what, (want, have, shown) in asked.items():
+            if want not in (None, {}) and want != have:
+                raise UsageError(
+                    f"cluster {cluster.name!r} is already running with {what} {shown}",
+                    hint=f"stop it first: flinkctl local down --name {cluster.name}",
+                )
+
+
 def up(
     name: str = DEFAULT_NAME,
+    settings: Settings = Settings(),
     *,
-    version: str | None = None,
-    port: int | None = None,
-    slots: int | None = None,
-    taskmanagers: int | None = None,
-    flink_home: Path | None = None,
-    flink_config: dict[str, str] | None = None,
     demo: bool = False,
-    tls: bool | None = None,
     timeout: float = READY_TIMEOUT,
     say: Say | None = None,
     progress: distribution.Progress | None = None,
 ) -> tuple[LocalCluster, bool]:
-    """Start cluster NAME (provisioning Flink first if needed) and wait until it is ready.
+    """Start cluster NAME with SETTINGS (provisioning Flink first if needed) and wait until it
+    is ready; with DEMO, run the demo job too.
 
-    Unset arguments default to the cluster's previous run, else to DEFAULT_FLINK_VERSION, port
-    8081, 2 slots, one TaskManager, no FLINK_CONFIG (extra Flink options, from
-    flinkconf.parse_config; given ones replace the previous ones as a whole) and no TLS (a
-    self-signed certificate for the REST API, see local/tls.py). Returns the cluster and whether
-    it was already running. On any failure (Ctrl-C, SIGTERM and SIGHUP included) whatever was
-    started is stopped again.
+    Returns the cluster and whether it was already running (then SETTINGS must be what it runs
+    with). On any failure (Ctrl-C, SIGTERM and SIGHUP included) whatever was started is stopped
+    again.
     """
     say = say or (lambda _msg: None)
     cdir = cluster_dir(name)
-    if slots is not None and slots < 1:
-        raise UsageError(f"--slots must be at least 1, not {slots}")
-    if taskmanagers is not None and taskmanagers < 1:
-        raise UsageError(f"--taskmanagers must be at least 1, not {taskmanagers}")
     if (cdir / STATE_FILE).exists():
         existing = load(name)
         running = processes.pids(existing)
         if all(running.values()) and _overview(existing):
-            _check_same(existing, version, port, slots, taskmanagers, flink_home, flink_config, tls)
+            settings.check_same(existing)
             if demo:
                 from flinkctl.local import demo as demo_job
 
@@ -69,22 +124,15 @@ def up(
         if any(running.values()):
             say(f"Cluster {name!r} is half up; stopping it first")
             processes.stop(existing, say)
-        # a restart keeps what was not asked for differently
-        if not (version or flink_home) and existing.flink_home.is_dir():
-            flink_home = existing.flink_home
-        port, slots = port or existing.port, slots or existing.slots
-        taskmanagers = taskmanagers or existing.taskmanagers
-        flink_config = flink_config or existing.flink_config
-        tls = existing.tls if tls is None else tls
+        settings = settings.after(existing)
 
     # cheap checks first, the download last
-    home = distribution.check_flink_home(flink_home) if flink_home else None
+    home = distribution.check_flink_home(settings.flink_home) if settings.flink_home else None
     if home:
         version = distribution.home_version(home)
     else:
-        version = distribution.check_version(version or DEFAULT_FLINK_VERSION)
-    port, slots = port or DEFAULT_PORT, slots or DEFAULT_SLOTS
-    taskmanagers = taskmanagers or DEFAULT_TASKMANAGERS
+        version = distribution.check_version(settings.version or DEFAULT_FLINK_VERSION)
+    port = settings.port or DEFAULT_PORT
     check_port_free(port)
     distribution.find_java(11 if parse_version(version) >= (2,) else 8)
     if not home:
@@ -99,10 +147,10 @@ def up(
         home,
         port,
         free_port(),
-        slots,
-        taskmanagers=taskmanagers,
-        flink_config=flink_config or {},
-        tls=bool(tls),
+        settings.slots or DEFAULT_SLOTS,
+        taskmanagers=settings.taskmanagers or DEFAULT_TASKMANAGERS,
+        flink_config=settings.flink_config or {},
+        tls=bool(settings.tls),
     )
     for sub in ("conf", "log", "pid", "checkpoints", "savepoints"):
         (cdir / sub).mkdir(parents=True, exist_ok=True)
@@ -173,36 +221,6 @@ def _run_demo(cluster: LocalCluster, timeout: float, say: Say) -> str:
     say("Submitting the demo job")
     with cluster.client() as client:
         return demo.run(client, timeout=timeout)
-
-
-def _check_same(
-    cluster: LocalCluster,
-    version: str | None,
-    port: int | None,
-    slots: int | None,
-    taskmanagers: int | None,
-    flink_home: Path | None,
-    flink_config: dict[str, str] | None,
-    tls: bool | None,
-) -> None:
-    """An `up` of a running cluster must not ask for something else."""
-    home = flink_home and Path(flink_home).resolve()
-    options = config_args(cluster.flink_config)
-    asked = {  # what: (asked for, has, has as shown)
-        "version": (version, cluster.version, cluster.version),
-        "port": (port, cluster.port, cluster.port),
-        "slots per TaskManager": (slots, cluster.slots, cluster.slots),
-        "TaskManager count": (taskmanagers, cluster.taskmanagers, cluster.taskmanagers),
-        "flink home": (home, cluster.flink_home, cluster.flink_home),
-        "configuration": (flink_config, cluster.flink_config, options or "(no -D options)"),
-        "TLS": (tls, cluster.tls, "on" if cluster.tls else "off"),
-    }
-    for what, (want, have, shown) in asked.items():
-        if want not in (None, {}) and want != have:
-            raise UsageError(
-                f"cluster {cluster.name!r} is already running with {what} {shown}",
-                hint=f"stop it first: flinkctl local down --name {cluster.name}",
-            )
 
 
 def _overview(cluster: LocalCluster) -> ClusterOverview | None:
