@@ -1,15 +1,15 @@
 """Signals as exceptions: SIGTERM (what CI sends on cancel) and SIGHUP (a closed terminal) raise
 in the main thread as Ctrl-C does, so that a command cleans up, says what it leaves and exits
-143 or 130 (`failures.run` turns SIGTERM into one for every command)."""
+143 or 130 (`exit_code`; `failures.run` turns SIGTERM into one for every command)."""
 
 from __future__ import annotations
 
 import contextlib
 import signal
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 _Handler = Callable[[int, FrameType | None], Any] | int | None  # what signal.signal returns
 
@@ -18,32 +18,41 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt: what catches one catches both."""
 
 
-def raise_terminated(signum: int, frame: object) -> None:
-    """The process's SIGTERM handler (`flinkctl.cli.entry` installs it): raise Terminated."""
-    raise Terminated
+_seen: list[int] = []  # the signals `interrupt` raised, in order: the one record of them
+
+
+def interrupt(signum: int, frame: object) -> NoReturn:
+    """The handler that turns SIGNUM into an exception: SIGTERM into Terminated, another
+    (SIGHUP) into KeyboardInterrupt. The process's SIGTERM handler (`flinkctl.cli.entry`
+    installs it), and each `signals_interrupt` block's."""
+    _seen.append(signum)
+    raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+
+
+def exit_code(received: Collection[int], exc: BaseException | None = None) -> int:
+    """The exit code of a run a signal stopped: 143 when SIGTERM was among RECEIVED or EXC (the
+    interruption, when at hand) is Terminated; otherwise 130, as after Ctrl-C."""
+    return 143 if signal.SIGTERM in received or isinstance(exc, Terminated) else 130
 
 
 @contextlib.contextmanager
 def signals_interrupt(
     signals: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGHUP),
 ) -> Iterator[list[int]]:
-    """Turn SIGNALS into exceptions for the block: SIGTERM into Terminated, another (SIGHUP)
-    into KeyboardInterrupt. The list collects the signals seen. Off the main thread, where
+    """Turn SIGNALS into exceptions for the block (`interrupt`). Once the block is left, the
+    list holds the signals raised meanwhile, a nested block's too. Off the main thread, where
     Python runs no handler, nothing changes."""
     received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
         yield received
         return
-
-    def interrupt(signum: int, frame: object) -> None:
-        received.append(signum)
-        raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
-
+    start = len(_seen)
     previous = {sig: signal.signal(sig, interrupt) for sig in signals}
     try:
         yield received
     finally:
         _restore(previous)
+        received.extend(_seen[start:])
 
 
 HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

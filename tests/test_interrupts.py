@@ -311,6 +311,29 @@ def test_sigterm_before_the_command_body_runs_exits_143(cli, monkeypatch):
     assert "Traceback" not in r.err
 
 
+def test_sigterm_in_a_block_of_its_own_exits_143(cli, monkeypatch):
+    """A real SIGTERM caught by a block that turns signals into exceptions of its own (as
+    `local up` starts its processes in one): the run still knows it was SIGTERM, exit 143;
+    a SIGHUP there is Ctrl-C's 130."""
+    from flinkctl.cli.common import options
+    from flinkctl.signals import signals_interrupt
+
+    set_output = options.set_output
+    seen: list[list[int]] = []
+    for sig, code in ((signal.SIGTERM, 143), (signal.SIGHUP, 130)):
+
+        def signalled(*args, sig=sig, **kwargs):
+            set_output(*args, **kwargs)
+            with signals_interrupt() as received:
+                seen.append(received)  # filled as the block is left
+                os.kill(os.getpid(), sig)
+
+        monkeypatch.setattr(options, "set_output", signalled)
+        r = cli("jobs", "list")
+        assert (r.code, r.out) == (code, ""), r.err
+        assert seen.pop() == [sig] and "Traceback" not in r.err
+
+
 def test_a_signal_during_a_command_modules_import_waits_for_the_import(cli, monkeypatch, request):
     """A SIGTERM that lands while a command's module is imported used to raise inside the
     import: lost in an import-lock callback (exit 0), or wrapped in a RuntimeError from a

@@ -10,20 +10,20 @@ def entry() -> None:
     import signal
 
     mask = getattr(signal, "pthread_sigmask", None)  # POSIX
-    terminated: type[BaseException] | None = None
+    imported = False
     try:
         held = mask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}) if mask else None
         try:
             from flinkctl.cli.main import exit_at_once, main
-            from flinkctl.signals import Terminated, raise_terminated
+            from flinkctl.signals import exit_code, interrupt
 
-            terminated = Terminated
-            signal.signal(signal.SIGTERM, raise_terminated)
+            signal.signal(signal.SIGTERM, interrupt)
+            imported = True
         finally:
             if mask and held is not None:
                 mask(signal.SIG_SETMASK, held)  # a signal meanwhile takes effect now
         main()
     except KeyboardInterrupt as exc:  # between the import and main's own handling, or after it
-        if terminated is None:
+        if not imported:
             os._exit(130)
-        exit_at_once(143 if isinstance(exc, terminated) else 130)
+        exit_at_once(exit_code((), exc))

@@ -347,9 +347,9 @@ def main(argv: list[str] | None = None) -> None:
             register()
         code = run(app, argv)
     except KeyboardInterrupt as exc:  # outside a command, or a second signal while one is handled
-        from flinkctl.signals import Terminated
+        from flinkctl.signals import exit_code
 
-        code = ExitCode.TERMINATED if isinstance(exc, Terminated) else ExitCode.INTERRUPTED
+        code = exit_code((), exc)
     if code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED):
         exit_at_once(code)
     import signal

@@ -59,7 +59,7 @@ def _run(app: typer.Typer, argv: list[str] | None, invocation: Invocation) -> in
 
     from typer._click import exceptions as click_exc
 
-    from flinkctl.signals import signals_interrupt
+    from flinkctl.signals import exit_code, signals_interrupt
 
     command = _root(app)
     received: list[int] = []
@@ -69,8 +69,8 @@ def _run(app: typer.Typer, argv: list[str] | None, invocation: Invocation) -> in
                 args=argv, prog_name="flinkctl", standalone_mode=False, obj=invocation
             )
         code = rv if isinstance(rv, int) else 0
-        if received and code == ExitCode.INTERRUPTED:  # Typer's exit 130 for any interruption
-            code = ExitCode.TERMINATED
+        if code == ExitCode.INTERRUPTED:  # Typer's exit 130 for any interruption
+            code = exit_code(received)
     except FlinkctlError as err:
         if invocation.debug:
             traceback.print_exc(file=invocation.io.err)
@@ -89,9 +89,9 @@ def _run(app: typer.Typer, argv: list[str] | None, invocation: Invocation) -> in
     except click_exc.ClickException as err:
         report(UsageError(err.format_message()), invocation)
         code = ExitCode.USAGE
-    except (KeyboardInterrupt, typer.Abort):
-        invocation.io.say("terminated" if received else "interrupted")
-        code = ExitCode.TERMINATED if received else ExitCode.INTERRUPTED
+    except (KeyboardInterrupt, typer.Abort) as exc:
+        code = exit_code(received, exc)
+        invocation.io.say("terminated" if code == ExitCode.TERMINATED else "interrupted")
     except BrokenPipeError:
         _silence_stdout()
         code = ExitCode.OK
@@ -106,7 +106,7 @@ def _run(app: typer.Typer, argv: list[str] | None, invocation: Invocation) -> in
     except Exception as exc:  # last: a signal raised inside a class's creation comes out wrapped
         if not isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
             raise
-        code = ExitCode.TERMINATED if received else ExitCode.INTERRUPTED
+        code = exit_code(received, exc.__cause__ or exc.__context__)
     finally:
         invocation.close()
     try:

@@ -15,8 +15,6 @@ import typer
 
 from flinkctl.cli.common.arguments import savepoint_path
 from flinkctl.cli.invocation import Invocation
-from flinkctl.errors import ExitCode
-from flinkctl.signals import Terminated
 
 if TYPE_CHECKING:
     from flinkctl.catalog import Catalog
@@ -110,8 +108,7 @@ def _running() -> Invocation:
 def with_invocation(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The Typer adapter of a command body `fn(inv, **options)`: Typer sees FN's options only,
     and the body gets the running invocation (streams, settings, client) as its first argument,
-    as gh's commands get their runF's options. `with_output` includes it. SIGTERM (Terminated,
-    see `failures.run`) exits 143 as Typer exits 130 on Ctrl-C."""
+    as gh's commands get their runF's options. `with_output` includes it."""
     sig = inspect.signature(fn)
     params = list(sig.parameters.values())
     if not params or params[0].name != "inv":
@@ -120,10 +117,7 @@ def with_invocation(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def command(*args: Any, **kw: Any) -> Any:
-        try:
-            return fn(_running(), *args, **kw)
-        except Terminated:
-            raise typer.Exit(ExitCode.TERMINATED) from None
+        return fn(_running(), *args, **kw)
 
     command.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in params}
