@@ -583,7 +583,7 @@ def test_config(flink, httpserver, cli):
 
 
 def test_jobmanager_config(flink, httpserver, cli):
-    flink.serve(httpserver, "job-jobmanager-config")
+    flink.serve(httpserver, "job-status", "job-jobmanager-config")
     body = flink.body("job-jobmanager-config")
     r = cli("jobs", "jobmanager-config", flink.ids["jobid"])
     assert r.out.splitlines()[0] == "KEY\tVALUE"
@@ -592,6 +592,21 @@ def test_jobmanager_config(flink, httpserver, cli):
         e["key"] for e in body
     ]
     assert cli("jobs", "jobmanager-config", flink.ids["jobid"], "-o", "json").json() == body
+
+
+def test_jobmanager_config_of_a_job_flink_does_not_know_is_not_found(flink, httpserver, cli):
+    """Flink answers GET /jobs/:jobid/jobmanager/config for any id (seen on 1.20.5 and 2.3.0)."""
+    unknown = "0123456789abcdef0123456789abcdef"  # the id of the recorded answer
+    flink.serve(httpserver, "job-not-found")
+    not_found = flink.body("job-not-found")
+    httpserver.expect_request(f"/jobs/{unknown}/status").respond_with_json(not_found, status=404)
+    r = cli("jobs", "jobmanager-config", unknown)
+    assert (r.code, r.out) == (3, "")
+    assert r.err.startswith(f"error: Job {unknown} not found")
+    assert [req.path for req, _ in httpserver.log] == [
+        f"/jobs/{unknown}/status",
+        f"/jobs/{unknown}",
+    ]
 
 
 # -- exceptions ------------------------------------------------------------------------------

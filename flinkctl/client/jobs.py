@@ -45,7 +45,9 @@ class JobEndpoints(Base):
         return self._get(Json, f"/jobs/{job_id}/config")
 
     def job_jobmanager_config(self, job_id: str) -> list[ConfigEntry]:
-        """GET /jobs/:jobid/jobmanager/config."""
+        """GET /jobs/:jobid/jobmanager/config, once `job_status` has found the job: Flink answers
+        the configuration for any id, a job it does not know too."""
+        self.job_status(job_id)
         return self._get(list[ConfigEntry], f"/jobs/{job_id}/jobmanager/config")
 
     def job_exceptions(self, job_id: str, max_exceptions: int | None = None) -> JobExceptions:
