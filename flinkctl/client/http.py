@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 import random
 import re
 import sys
@@ -172,15 +171,16 @@ class Http:
         import httpx
 
         retry = method in IDEMPOTENT if retry is None else retry
-        if self._brief is not None:
+        connect = self.ctx.connect_timeout
+        if self._brief is not None:  # one try, within the brief time, connecting included
             retry, budget = False, 0.0
             timeout = min(timeout or self._brief, self._brief)
+            connect = min(connect, timeout)
+        if timeout is not None:
+            kwargs["timeout"] = httpx.Timeout(timeout, connect=connect)
         first = time.monotonic()
         deadline = first + (self.ctx.retry_budget if budget is None else budget)
         url = path.lstrip("/")
-        if timeout is not None:
-            connect = min(self.ctx.connect_timeout, timeout if self._brief else math.inf)
-            kwargs["timeout"] = httpx.Timeout(timeout, connect=connect)
         attempt = 0
         while True:
             start = time.monotonic()
