@@ -38,7 +38,8 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.TIMEOUT: "--wait timed out; the operation may still complete (print how to resume)",
     ExitCode.SUPERSEDED: "a deploy or rollback was superseded: another one of the same name "
     "started a newer revision, which the report names",
-    ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C, or SIGHUP as a closed terminal sends; a process "
+    "that ignores SIGHUP, as under nohup, goes on)",
     ExitCode.TERMINATED: "terminated (SIGTERM, as CI sends on cancel): a command stops as on "
     "Ctrl-C; deploy and rollback print their report first",
 }

@@ -1,6 +1,7 @@
 """Signals as exceptions: SIGTERM (what CI sends on cancel) and SIGHUP (a closed terminal) raise
 in the main thread as Ctrl-C does, so that a command cleans up, says what it leaves and exits
-143 or 130 (`exit_code`; `failures.run` turns SIGTERM into one for every command)."""
+143 or 130 (`exit_code`; `failures.run` turns both into one for every command). A signal the
+process ignores (SIGHUP under `nohup`) stays ignored."""
 
 from __future__ import annotations
 
@@ -29,6 +30,12 @@ def interrupt(signum: int, frame: object) -> NoReturn:
     raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
 
 
+def catch(sig: signal.Signals) -> _Handler:
+    """Make `interrupt` SIG's handler, unless the process ignores SIG; the handler it had."""
+    ignored = signal.getsignal(sig) == signal.SIG_IGN
+    return signal.SIG_IGN if ignored else signal.signal(sig, interrupt)
+
+
 def exit_code(received: Collection[int], exc: BaseException | None = None) -> int:
     """The exit code of a run a signal stopped: 143 when SIGTERM was among RECEIVED or EXC (the
     interruption, when at hand) is Terminated; otherwise 130, as after Ctrl-C."""
@@ -39,15 +46,16 @@ def exit_code(received: Collection[int], exc: BaseException | None = None) -> in
 def signals_interrupt(
     signals: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGHUP),
 ) -> Iterator[list[int]]:
-    """Turn SIGNALS into exceptions for the block (`interrupt`). Once the block is left, the
-    list holds the signals raised meanwhile, a nested block's too. Off the main thread, where
-    Python runs no handler, nothing changes."""
+    """Turn SIGNALS into exceptions for the block (`interrupt`), but for one the process
+    ignores (`nohup` ignores SIGHUP). Once the block is left, the list holds the signals raised
+    meanwhile, a nested block's too. Off the main thread, where Python runs no handler, nothing
+    changes."""
     received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
         yield received
         return
     start = len(_seen)
-    previous = {sig: signal.signal(sig, interrupt) for sig in signals}
+    previous = {sig: catch(sig) for sig in signals}
     try:
         yield received
     finally:

@@ -17,19 +17,31 @@ from conftest import FaultServer
 SETTLE = 0.1
 
 
-def start(*args: str, stdout=subprocess.PIPE, budget: str | None = "1") -> subprocess.Popen:
+def start(
+    *args: str,
+    stdout=subprocess.PIPE,
+    budget: str | None = "1",
+    ignored: tuple[signal.Signals, ...] = (),
+) -> subprocess.Popen:
     """flinkctl ARGS in a process of its own, with Ctrl-C's default meaning (a test runner in
-    the background may have SIGINT ignored, which a child would inherit)."""
+    the background may have SIGINT ignored, which a child would inherit) and the IGNORED
+    signals ignored (as `nohup` ignores SIGHUP)."""
     env = {k: v for k, v in os.environ.items() if k != "FLINKCTL_RETRY_BUDGET"}
     if budget is not None:
         env["FLINKCTL_RETRY_BUDGET"] = budget
+
+    def dispositions() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        for sig in ignored:
+            signal.signal(sig, signal.SIG_IGN)
+
     return subprocess.Popen(
         [sys.executable, "-m", "flinkctl", *args],
         stdout=stdout,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=dispositions,
     )
 
 

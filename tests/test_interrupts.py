@@ -47,10 +47,8 @@ def test_ctrl_c_during_an_upload(flink, tmp_path):
 SIGNALS = pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 
 
-@SIGNALS
-def test_a_signal_during_a_wait_says_how_to_resume(flink, sig, code):
-    """Ctrl-C, or SIGTERM as CI sends on cancel (it used to end the process without a word)."""
-    jid = flink.ids["jobid"]
+def _savepoint_in_progress(flink):
+    """A FaultServer's answers: the recorded trigger, then a savepoint forever in progress."""
     trigger = flink.record("savepoint-trigger")
 
     def answer(method, path, body):
@@ -58,7 +56,17 @@ def test_a_signal_during_a_wait_says_how_to_resume(flink, sig, code):
             return ("json", trigger["status"], trigger["body"])
         return ("json", 200, flink.body("savepoint-status-in-progress"))
 
-    with FaultServer(answer) as server:
+    return answer
+
+
+@pytest.mark.parametrize(
+    "sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 130)]
+)
+def test_a_signal_during_a_wait_says_how_to_resume(flink, sig, code):
+    """Ctrl-C, SIGTERM as CI sends on cancel (it used to end the process without a word), or
+    SIGHUP as a closed terminal sends (it killed the process: 129, no word)."""
+    jid = flink.ids["jobid"]
+    with FaultServer(_savepoint_in_progress(flink)) as server:
         proc = start("--url", server.url, "savepoint", "trigger", jid, "--wait", "-o", "json")
         returned, out, err, took = interrupt(proc, server, f"/jobs/{jid}/savepoints/", sig=sig)
     assert (returned, out) == (code, "")
@@ -67,6 +75,27 @@ def test_a_signal_during_a_wait_says_how_to_resume(flink, sig, code):
     assert lines[0] == f"stopped waiting; the savepoint of job {jid} goes on on the cluster"
     assert lines[1].startswith(f"hint: resume waiting with: flinkctl --url {server.url} ")
     assert took < 5
+
+
+def test_under_nohup_sighup_leaves_a_wait_alone(flink):
+    """A process that ignores SIGHUP (`nohup flinkctl ...`) goes on when its terminal closes."""
+    jid = flink.ids["jobid"]
+    with FaultServer(_savepoint_in_progress(flink)) as server:
+        proc = start("--url", server.url, "savepoint", "trigger", jid, "--wait",
+                     ignored=(signal.SIGHUP,))  # fmt: skip
+        try:
+            assert server.wait_for(f"/jobs/{jid}/savepoints/", 1)
+            proc.send_signal(signal.SIGHUP)
+            time.sleep(1)
+            assert proc.poll() is None, proc.communicate()
+            asked = len(server.log)
+            time.sleep(1.5)
+            assert len(server.log) > asked  # still polling
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, out) == (143, "")
+    assert err.startswith(f"stopped waiting; the savepoint of job {jid} goes on on the cluster")
 
 
 @SIGNALS

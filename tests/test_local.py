@@ -18,7 +18,7 @@ import yaml
 from conftest import FaultServer
 from signals import interrupt, start
 
-from flinkctl.errors import UsageError
+from flinkctl.errors import FlinkctlError, UsageError
 from flinkctl.flink import jar_id
 from flinkctl.local import cluster, processes
 from flinkctl.local.cluster import Settings
@@ -158,6 +158,49 @@ def test_a_running_cluster_asked_for_other_options_is_a_usage_error(
     assert no_processes.scripts == []
 
 
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--port", "0"], "--port must be from 1 to 65535, not 0"),
+        (["--port", "99999"], "--port must be from 1 to 65535, not 99999"),
+        (["-p", "-5"], "--port must be from 1 to 65535, not -5"),
+        (["--slots", "0"], "--slots must be from 1 to 2147483647, not 0"),
+        (["--slots", "99999999999999999999"], "--slots must be from 1 to 2147483647, not 9999"),
+        (["--taskmanagers", "101"], "--taskmanagers must be from 1 to 100, not 101"),
+        (["--flink-version", ""], "invalid Flink version '' (expected e.g. "),
+    ],
+)
+def test_settings_out_of_range_are_usage_errors_before_anything(cli, local_home, args, message):
+    """Found by a break-it round: --port 99999 ended in an OverflowError's traceback, --port 0
+    and --flink-version '' were taken as not given (a cluster started on 8081)."""
+    r = cli("local", "up", "--name", "t", *args, url="")
+    assert (r.code, r.out) == (2, "")
+    assert r.err.startswith(f"error: {message}"), r.err
+    assert not local_home.exists()
+
+
+def test_a_failed_start_keeps_a_stopped_clusters_settings(
+    tmp_path, local_home, no_processes, monkeypatch
+):
+    """A start that fails leaves the cluster as it was recorded, so that a plain `up` starts it
+    as it ran before (a break-it round saw --slots 99999999999999999999 kept after the
+    TaskManager failed, and every later `up` fail the same way)."""
+    home = fake_flink_home(tmp_path, "2.3.0")
+    cluster.up("t", Settings(flink_home=home, port=PORT, slots=4, flink_config={"a": "1"}))
+    recorded = (local_home / "t" / "cluster.json").read_text()
+
+    def fails(*_args):
+        raise FlinkctlError("the taskmanager of cluster 't' exited during start-up")
+
+    no_processes.scripts.clear()
+    monkeypatch.setattr(cluster, "_wait_ready", fails)
+    with pytest.raises(FlinkctlError, match="exited during start-up"):
+        cluster.up("t", Settings(slots=8, taskmanagers=2, flink_config={"b": "2"}))
+    assert no_processes.scripts == ["start-cluster.sh"]
+    assert (local_home / "t" / "cluster.json").read_text() == recorded
+    assert (load("t").slots, load("t").flink_config) == (4, {"a": "1"})
+
+
 def test_a_restart_whose_distribution_is_gone_asks_for_its_version_again(tmp_path, local_home):
     home = fake_flink_home(tmp_path, "1.18.1")
     previous = LocalCluster("t", tmp_path / "t", "1.18.1", home, PORT, PORT + 1, 4, 2, tls=True)
@@ -180,7 +223,7 @@ def test_taskmanagers_are_workers_kept_on_restart_and_checked_when_running(
     no_processes.running = True
     with pytest.raises(UsageError, match=r"already running with TaskManager count 2$"):
         cluster.up("t", Settings(taskmanagers=3))
-    with pytest.raises(UsageError, match=r"--taskmanagers must be at least 1, not 0"):
+    with pytest.raises(UsageError, match=r"--taskmanagers must be from 1 to 100, not 0"):
         cluster.up("u", Settings(taskmanagers=0))
 
 
@@ -290,6 +333,25 @@ def test_up_tls_gives_the_context_an_https_url_and_the_ca(
     r = cli(*args, "--no-tls", url="")
     view = cli("config", "view", "-o", "json", url="").json()["contexts"]["t"]
     assert view == {"url": f"http://127.0.0.1:{PORT}"}
+
+
+def test_down_purge_deletes_the_context_up_made(tmp_path, local_home, no_processes, cli):
+    home = fake_flink_home(tmp_path, "2.3.0")
+    for name, port in (("t", PORT), ("u", PORT + 1)):
+        args = ("local", "up", "--name", name, "--flink-home", str(home), "--port", str(port))
+        assert cli(*args, url="").code == 0
+    assert cli("config", "set-context", "u", "--url", "http://elsewhere:8081", url="").code == 0
+    assert cli("local", "down", "--name", "t", url="").code == 0  # not purged: it stays
+    view = cli("config", "view", "-o", "json", url="").json()
+    assert (set(view["contexts"]), view["current-context"]) == ({"t", "u"}, "t")
+    r = cli("local", "down", "--name", "t", "--purge", url="")
+    assert (r.code, r.err.splitlines()[-1]) == (0, "Context 't' deleted")
+    r = cli("local", "down", "--name", "u", "--purge", url="")  # pointed elsewhere since
+    assert (r.code, "deleted" in r.err) == (0, False)
+    view = cli("config", "view", "-o", "json", url="").json()
+    assert set(view["contexts"]) == {"u"}
+    assert view.get("current-context") is None  # t was current: unset
+    assert not (local_home / "t").exists() and not (local_home / "u").exists()
 
 
 # -- `local demo` over recorded answers -------------------------------------------------------

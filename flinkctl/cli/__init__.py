@@ -2,22 +2,25 @@
 
 
 def entry() -> None:
-    """Run flinkctl (`flinkctl.cli.main.main`). Ctrl-C and SIGTERM are held back while the
-    program is imported (Python would print a traceback, or lose the signal in an import's
-    callback); from then on SIGTERM raises as Ctrl-C does, and either exits as quietly (130,
-    143) as one later on."""
+    """Run flinkctl (`flinkctl.cli.main.main`). Ctrl-C, SIGTERM and SIGHUP are held back while
+    the program is imported (Python would print a traceback, or lose the signal in an import's
+    callback); from then on SIGTERM and SIGHUP raise as Ctrl-C does (`flinkctl.signals`), and
+    each exits as quietly (143, 130) as one later on."""
     import os
     import signal
 
     mask = getattr(signal, "pthread_sigmask", None)  # POSIX
     imported = False
     try:
-        held = mask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}) if mask else None
+        held = (
+            mask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}) if mask else None
+        )
         try:
             from flinkctl.cli.main import exit_at_once, main
-            from flinkctl.signals import exit_code, interrupt
+            from flinkctl.signals import catch, exit_code
 
-            signal.signal(signal.SIGTERM, interrupt)
+            catch(signal.SIGTERM)
+            catch(signal.SIGHUP)
             imported = True
         finally:
             if mask and held is not None:

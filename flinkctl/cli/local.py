@@ -122,7 +122,9 @@ def _settings(
     ] = None,
     taskmanagers: Annotated[
         int | None,
-        typer.Option("--taskmanagers", help="How many TaskManagers to start.", show_default="1"),
+        typer.Option(
+            "--taskmanagers", help="How many TaskManagers to start (at most 100).", show_default="1"
+        ),
     ] = None,
     flink_home: Annotated[
         Path | None,
@@ -220,6 +222,21 @@ def up(
     inv.emit(cluster.status(name), _view())
 
 
+def _forget_context(inv: Invocation, name: str, url: str) -> None:
+    """Delete context NAME if it points at URL, a purged cluster's (unset, if it was current),
+    as `kind delete cluster` deletes its kubeconfig context."""
+    from flinkctl import config
+
+    context = config.load(inv.config, create=True).contexts.get(name)
+    if context is None or context.url != url:
+        return
+    with config.editing(inv.config) as cfg:
+        del cfg.contexts[name]
+        if cfg.current_context == name:
+            cfg.current_context = None
+    _say(inv, f"Context {name!r} deleted")
+
+
 @app.command()
 @with_output
 def demo(
@@ -305,18 +322,24 @@ def down(
 ) -> None:
     """Stop a local cluster; no Flink process of it is left behind.
 
+    --purge also deletes the context `local up` made for it, unless it points elsewhere now.
+
     Example:
 
       flinkctl local down --name local --purge
     """
     from flinkctl.local import cluster
+    from flinkctl.local.state import load
 
+    url = load(name).url
     stopped = cluster.down(name, purge=purge, say=lambda message: _say(inv, message))
     _say(
         inv,
         f"Cluster {name!r} {'stopped' if stopped else 'was not running'}"
         + (", purged" if purge else ""),
     )
+    if purge:
+        _forget_context(inv, name, url)
 
 
 @app.command()

@@ -22,6 +22,8 @@ from flinkctl.signals import held_back, signals_interrupt
 DEFAULT_PORT = 8081
 DEFAULT_SLOTS = 2
 DEFAULT_TASKMANAGERS = 1
+MAX_TASKMANAGERS = 100  # each a JVM on this machine
+JAVA_INT_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,15 @@ class Settings:
     tls: bool | None = None
 
     def __post_init__(self) -> None:
-        for option, count in (("--slots", self.slots), ("--taskmanagers", self.taskmanagers)):
-            if count is not None and count < 1:
-                raise UsageError(f"{option} must be at least 1, not {count}")
+        if self.version is not None:
+            distribution.check_version(self.version)
+        for option, value, most in (
+            ("--port", self.port, 65535),
+            ("--slots", self.slots, JAVA_INT_MAX),  # Flink reads it as an int
+            ("--taskmanagers", self.taskmanagers, MAX_TASKMANAGERS),
+        ):
+            if value is not None and not 1 <= value <= most:
+                raise UsageError(f"{option} must be from 1 to {most}, not {value}")
 
     def after(self, previous: LocalCluster) -> Settings:
         """These settings for a restart of PREVIOUS: what they do not ask for stays as it was
@@ -104,10 +112,11 @@ def up(
 
     Returns the cluster and whether it was already running (then SETTINGS must be what it runs
     with). On any failure (Ctrl-C, SIGTERM and SIGHUP included) whatever was started is stopped
-    again.
+    again, and a stopped cluster's recorded settings stay as they were.
     """
     say = say or (lambda _msg: None)
     cdir = cluster_dir(name)
+    previous = None  # the state of a stopped cluster, put back if this start fails
     if (cdir / STATE_FILE).exists():
         existing = load(name)
         running = processes.pids(existing)
@@ -124,7 +133,7 @@ def up(
         if any(running.values()):
             say(f"Cluster {name!r} is half up; stopping it first")
             processes.stop(existing, say)
-        settings = settings.after(existing)
+        settings, previous = settings.after(existing), existing
 
     # cheap checks first, the download last
     home = distribution.check_flink_home(settings.flink_home) if settings.flink_home else None
@@ -174,6 +183,8 @@ def up(
     except BaseException:
         with held_back():  # a second signal must not cut the cleanup short
             processes.stop(cluster, say)
+            if previous is not None:  # a plain `up` starts it as it ran before
+                previous.save()
         raise
     return cluster, False
 

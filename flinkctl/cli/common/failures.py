@@ -55,8 +55,6 @@ def _root(app: typer.Typer) -> Any:
 
 def _run(app: typer.Typer, argv: list[str] | None, invocation: Invocation) -> int:
     # Click's exception types, as bundled by Typer: a private module that may move on an upgrade.
-    import signal
-
     from typer._click import exceptions as click_exc
 
     from flinkctl.signals import exit_code, signals_interrupt
@@ -64,7 +62,7 @@ def _run(app: typer.Typer, argv: list[str] | None, invocation: Invocation) -> in
     command = _root(app)
     received: list[int] = []
     try:
-        with signals_interrupt((signal.SIGTERM,)) as received:  # stops a command as Ctrl-C does
+        with signals_interrupt() as received:  # SIGTERM, SIGHUP stop a command as Ctrl-C does
             rv = command.main(
                 args=argv, prog_name="flinkctl", standalone_mode=False, obj=invocation
             )
