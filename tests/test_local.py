@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import signal
 import threading
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -201,6 +202,26 @@ def test_a_failed_start_keeps_a_stopped_clusters_settings(
     assert (load("t").slots, load("t").flink_config) == (4, {"a": "1"})
 
 
+def test_a_failed_start_shows_only_the_logs_written_since_it_began(tmp_path, local_home):
+    """A daemon that failed before it logged (a bad setting read by Flink's start script) left
+    an earlier run's log the newest: a break-it round saw its tail shown as this start's."""
+    import os
+
+    from flinkctl.local.logs import log_tails
+
+    home = fake_flink_home(tmp_path, "2.3.0")
+    local = LocalCluster("t", local_home / "t", "2.3.0", home, PORT, PORT + 1, 2)
+    logs = local.dir / "log"
+    logs.mkdir(parents=True)
+    old = logs / "flink-u-taskexecutor-0-h.log"
+    old.write_text("an earlier run's last line\n")
+    os.utime(old, (1_000_000, 1_000_000))
+    (logs / "flink-u-standalonesession-0-h.log").write_text("this start's line\n")
+    shown = log_tails(local, since=2_000_000)
+    assert "this start's line" in shown and "earlier" not in shown
+    assert log_tails(local, since=time.time() + 5) == f"(no log written since the start in {logs})"
+
+
 def test_a_restart_whose_distribution_is_gone_asks_for_its_version_again(tmp_path, local_home):
     home = fake_flink_home(tmp_path, "1.18.1")
     previous = LocalCluster("t", tmp_path / "t", "1.18.1", home, PORT, PORT + 1, 4, 2, tls=True)
@@ -337,7 +358,7 @@ def test_up_tls_gives_the_context_an_https_url_and_the_ca(
 
 def test_down_purge_deletes_the_context_up_made(tmp_path, local_home, no_processes, cli):
     home = fake_flink_home(tmp_path, "2.3.0")
-    for name, port in (("t", PORT), ("u", PORT + 1)):
+    for name, port in (("t", PORT), ("u", free_port())):
         args = ("local", "up", "--name", name, "--flink-home", str(home), "--port", str(port))
         assert cli(*args, url="").code == 0
     assert cli("config", "set-context", "u", "--url", "http://elsewhere:8081", url="").code == 0

@@ -3,6 +3,7 @@ again, and describe it: the orchestration over state, flinkconf, processes, logs
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -175,8 +176,9 @@ def up(
     say(f"Starting Flink {version} cluster {name!r} on {cluster.url}")
     try:
         with signals_interrupt():
+            started = time.time()
             processes.run_script(cluster, "start-cluster.sh")
-            _wait_ready(cluster, timeout, say)
+            _wait_ready(cluster, timeout, say, started)
             if demo:
                 cluster.demo_job_id = _run_demo(cluster, timeout, say)
                 cluster.save()
@@ -243,8 +245,9 @@ def _overview(cluster: LocalCluster) -> ClusterOverview | None:
         return None
 
 
-def _wait_ready(cluster: LocalCluster, timeout: float, say: Say) -> None:
-    """Wait until every TaskManager has registered and a slot is free."""
+def _wait_ready(cluster: LocalCluster, timeout: float, say: Say, started: float) -> None:
+    """Wait until every TaskManager has registered and a slot is free; a failure shows the logs
+    written since STARTED (epoch seconds)."""
     wanted = cluster.taskmanagers
     say(
         f"Waiting for the JobManager and {'a TaskManager' if wanted == 1 else f'{wanted} TaskManagers'}"
@@ -261,9 +264,10 @@ def _wait_ready(cluster: LocalCluster, timeout: float, say: Say) -> None:
         if dead:
             raise FlinkctlError(
                 f"the {' and '.join(dead)} of cluster {cluster.name!r} exited during start-up\n"
-                + log_tails(cluster)
+                + log_tails(cluster, started)
             )
     raise FlinkctlError(
-        f"cluster {cluster.name!r} was not ready within {timeout:.0f}s\n" + log_tails(cluster),
+        f"cluster {cluster.name!r} was not ready within {timeout:.0f}s\n"
+        + log_tails(cluster, started),
         hint="a slow machine may need a longer --timeout",
     )

@@ -37,16 +37,18 @@ def daemon_logs(cluster: LocalCluster, daemon: str, suffix: str = ".log") -> lis
     return sorted(found, key=lambda p: p.stat().st_mtime)
 
 
-def log_tails(cluster: LocalCluster) -> str:
-    """The last lines of the JobManager's and TaskManager's logs (and .out, where JVMs crash)."""
+def log_tails(cluster: LocalCluster, since: float) -> str:
+    """The last lines of the JobManager's and TaskManager's logs (and .out, where JVMs crash)
+    written since SINCE (epoch seconds, to the second): a daemon that failed before it logged
+    has only an earlier run's."""
     parts = []
     for daemon in ROLES:
         for suffix in (".log", ".out"):
             for path in daemon_logs(cluster, daemon, suffix)[-1:]:
-                lines = tail(path, LOG_TAIL)
+                lines = tail(path, LOG_TAIL) if path.stat().st_mtime >= int(since) else []
                 if lines:
                     parts.append(f"--- last lines of {path} ---\n" + "".join(lines).rstrip())
-    return "\n".join(parts) or f"(no logs in {cluster.dir / 'log'})"
+    return "\n".join(parts) or f"(no log written since the start in {cluster.dir / 'log'})"
 
 
 def tail(path: Path, n: int) -> list[str]:
