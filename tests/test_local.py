@@ -375,6 +375,20 @@ def test_down_purge_deletes_the_context_up_made(tmp_path, local_home, no_process
     assert not (local_home / "t").exists() and not (local_home / "u").exists()
 
 
+def test_down_purge_with_a_config_it_cannot_read_purges_and_warns(
+    tmp_path, local_home, no_processes, cli
+):
+    home = fake_flink_home(tmp_path, "2.3.0")
+    args = ("local", "up", "--name", "t", "--flink-home", str(home), "--port", str(PORT))
+    assert cli(*args, url="").code == 0
+    (tmp_path / "config.yaml").write_text("contexts: [unclosed\n")
+    r = cli("local", "down", "--name", "t", "--purge", url="")
+    assert r.code == 0
+    assert r.err.splitlines()[-1].startswith("warning: context 't' kept: malformed config file")
+    assert not (local_home / "t").exists()
+    assert (tmp_path / "config.yaml").read_text() == "contexts: [unclosed\n"
+
+
 # -- `local demo` over recorded answers -------------------------------------------------------
 
 

@@ -226,14 +226,19 @@ def _forget_context(inv: Invocation, name: str, url: str) -> None:
     """Delete context NAME if it points at URL, a purged cluster's (unset, if it was current),
     as `kind delete cluster` deletes its kubeconfig context."""
     from flinkctl import config
+    from flinkctl.errors import FlinkctlError
 
-    context = config.load(inv.config, create=True).contexts.get(name)
-    if context is None or context.url != url:
+    try:
+        context = config.load(inv.config, create=True).contexts.get(name)
+        if context is None or context.url != url:
+            return
+        with config.editing(inv.config) as cfg:
+            del cfg.contexts[name]
+            if cfg.current_context == name:
+                cfg.current_context = None
+    except FlinkctlError as exc:  # the cluster is gone all the same
+        _say(inv, f"warning: context {name!r} kept: {exc.message}")
         return
-    with config.editing(inv.config) as cfg:
-        del cfg.contexts[name]
-        if cfg.current_context == name:
-            cfg.current_context = None
     _say(inv, f"Context {name!r} deleted")
 
 
@@ -331,14 +336,14 @@ def down(
     from flinkctl.local import cluster
     from flinkctl.local.state import load
 
-    url = load(name).url
+    url = load(name).url if purge else None
     stopped = cluster.down(name, purge=purge, say=lambda message: _say(inv, message))
     _say(
         inv,
         f"Cluster {name!r} {'stopped' if stopped else 'was not running'}"
         + (", purged" if purge else ""),
     )
-    if purge:
+    if url is not None:
         _forget_context(inv, name, url)
 
 

@@ -68,7 +68,7 @@ def _name_or_all(
 ) -> str | None:
     if bool(name) == all_names:
         raise UsageError("give a job name or --all")
-    return name
+    return name or None
 
 
 # a command's `name` parameter, JOB_NAME or None for every name (--all), one of them required
