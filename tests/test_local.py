@@ -220,6 +220,15 @@ def test_a_failed_start_shows_only_the_logs_written_since_it_began(tmp_path, loc
     shown = log_tails(local, since=2_000_000)
     assert "this start's line" in shown and "earlier" not in shown
     assert log_tails(local, since=time.time() + 5) == f"(no log written since the start in {logs})"
+    # a daemon whose start script refused a setting says why only in the scripts' output
+    scripts = processes.script_output(local)
+    runs = ("start-cluster.sh\nan earlier start's line\n", "start-cluster.sh\nStarting cluster.\n"
+            "Exception in thread \"main\" IllegalConfigurationException: TaskManager memory\n")  # fmt: skip
+    scripts.write_text("".join(processes.SCRIPT_MARK + run for run in runs))
+    shown = log_tails(local, since=2_000_000)
+    assert shown.endswith(f"--- {scripts} ---\nStarting cluster.\n"
+                          "Exception in thread \"main\" IllegalConfigurationException: TaskManager memory")  # fmt: skip
+    assert "earlier" not in shown
 
 
 def test_a_restart_whose_distribution_is_gone_asks_for_its_version_again(tmp_path, local_home):

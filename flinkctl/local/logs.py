@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from flinkctl.errors import NotFoundError
-from flinkctl.local.processes import ROLES
+from flinkctl.local.processes import ROLES, SCRIPT_MARK, script_output
 from flinkctl.local.state import DEFAULT_NAME, LocalCluster, load
 
 LOG_TAIL = 15  # lines of each log shown when a cluster fails to start
@@ -40,7 +40,8 @@ def daemon_logs(cluster: LocalCluster, daemon: str, suffix: str = ".log") -> lis
 def log_tails(cluster: LocalCluster, since: float) -> str:
     """The last lines of the JobManager's and TaskManager's logs (and .out, where JVMs crash)
     written since SINCE (epoch seconds, to the second): a daemon that failed before it logged
-    has only an earlier run's."""
+    has only an earlier run's. Then those of the last script's output (a bad setting that a
+    daemon's start script refused, before any JVM, is named there)."""
     parts = []
     for daemon in ROLES:
         for suffix in (".log", ".out"):
@@ -48,6 +49,13 @@ def log_tails(cluster: LocalCluster, since: float) -> str:
                 lines = tail(path, LOG_TAIL) if path.stat().st_mtime >= int(since) else []
                 if lines:
                     parts.append(f"--- last lines of {path} ---\n" + "".join(lines).rstrip())
+    scripts = script_output(cluster)
+    if scripts.exists() and scripts.stat().st_mtime >= int(since):
+        lines = tail(scripts, LOG_TAIL * 4)
+        marks = [i for i, line in enumerate(lines) if line.startswith(SCRIPT_MARK)]
+        last_run = lines[marks[-1] + 1 :] if marks else lines
+        if last_run:
+            parts.append(f"--- {scripts} ---\n" + "".join(last_run[-LOG_TAIL:]).rstrip())
     return "\n".join(parts) or f"(no log written since the start in {cluster.dir / 'log'})"
 
 

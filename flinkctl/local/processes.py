@@ -56,23 +56,40 @@ def is_ours(pid: int, cluster: LocalCluster) -> bool:
     return b"\0" + str(cluster.dir / "conf").encode() + b"\0" in cmdline
 
 
+SCRIPT_MARK = "--- flinkctl runs bin/"  # a line before each script's output in script_output
+
+
+def script_output(cluster: LocalCluster) -> Path:
+    """The file the output of Flink's bin scripts goes to, one run after another."""
+    return cluster.dir / "log" / "flinkctl-scripts.out"
+
+
 def run_script(cluster: LocalCluster, script: str) -> None:
-    """Run one of Flink's bin scripts; its output goes to log/flinkctl-scripts.out."""
+    """Run one of Flink's bin scripts; its output goes to `script_output`, after a SCRIPT_MARK
+    line (a daemon that fails before its JVM starts says why only there).
+
+    Interrupted, it stops the script and every process the script started: they are of its
+    process group, a daemon whose pid file is not written yet too (`stop` then finds the rest).
+    """
     import subprocess
 
-    with (cluster.dir / "log" / "flinkctl-scripts.out").open("ab") as out:
+    with script_output(cluster).open("ab") as out:
+        out.write(f"{SCRIPT_MARK}{script}\n".encode())
+        out.flush()
         proc = subprocess.Popen(
             [str(cluster.flink_home / "bin" / script)],
             env=cluster.env(),
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C stops flinkctl, not the script half-way
+            start_new_session=True,  # Ctrl-C reaches flinkctl only; its group is the script's
         )
         try:
             proc.wait(timeout=120)
-        except KeyboardInterrupt:  # let the script finish, so its pid files name all it started
+        except KeyboardInterrupt:
             with held_back():  # a second signal too
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
                 proc.wait(timeout=120)
             raise
 
