@@ -185,6 +185,13 @@ def test_dispose_status_once(cli, flink, httpserver, expect):
         ["savepoint", "status", "0123456789abcdef0123456789abcdef", "not-a-trigger"],
         ["jobs", "stop", "0123456789abcdef0123456789abcdef", "--savepoint-dir", "x\ny", "--yes"],
         ["savepoint", "trigger", "0123456789abcdef0123456789abcdef", "--wait", "--timeout", "-1"],
+        # an empty JOB, VERTEX, JAR... (a break-it round: `jobs jobmanager-config ''` asked Flink)
+        ["jobs", "jobmanager-config", ""],
+        ["jobs", "cancel", " ", "--yes"],
+        ["savepoint", "trigger", "a", ""],
+        ["vertices", "show", "0123456789abcdef0123456789abcdef", ""],
+        ["jars", "delete", "", "--yes"],
+        ["doctor", ""],
     ],
 )
 def test_bad_input_never_reaches_the_cluster(cli, httpserver, args):

@@ -49,8 +49,18 @@ def savepoint_path(value: str, what: str = "savepoint path") -> str:
     return value
 
 
+def _given(value: Any) -> Any:
+    """Refuse an empty or blank argument before any request (exit 2): no id or name is one."""
+    for each in value if isinstance(value, list) else [value]:
+        if each is not None and not each.strip():
+            raise typer.BadParameter("must not be empty")
+    return value
+
+
 def _info(help: str, **settings: Any) -> Any:
-    """The typer.Argument with HELP and Typer's SETTINGS (metavar, callback, completion)."""
+    """The typer.Argument with HELP and Typer's SETTINGS (metavar, callback, completion); its
+    callback refuses an empty value unless SETTINGS name another."""
+    settings.setdefault("callback", _given)
     return typer.Argument(help=help, show_default=False, **settings)
 
 
