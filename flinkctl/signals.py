@@ -18,16 +18,31 @@ _Handler = Callable[[int, FrameType | None], Any] | int | None  # what signal.si
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt: what catches one catches both."""
 
+    signum = signal.SIGTERM
+
+
+class HungUp(KeyboardInterrupt):
+    """SIGHUP (a closed terminal), raised as Ctrl-C is, and ending a run as Ctrl-C does."""
+
+    signum = signal.SIGHUP
+
+
+def signal_of(exc: KeyboardInterrupt) -> int:
+    """The signal behind an interruption: SIGTERM, SIGHUP, else Ctrl-C's SIGINT."""
+    return int(getattr(exc, "signum", signal.SIGINT))
+
 
 _seen: list[int] = []  # the signals `interrupt` raised, in order: the one record of them
 
 
 def interrupt(signum: int, frame: object) -> NoReturn:
-    """The handler that turns SIGNUM into an exception: SIGTERM into Terminated, another
-    (SIGHUP) into KeyboardInterrupt. The process's SIGTERM handler (`flinkctl.cli.entry`
+    """The handler that turns SIGNUM into an exception: SIGTERM into Terminated, SIGHUP into
+    HungUp, another into KeyboardInterrupt. The process's handler of both (`flinkctl.cli.entry`
     installs it), and each `signals_interrupt` block's."""
     _seen.append(signum)
-    raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+    raise {Terminated.signum: Terminated, HungUp.signum: HungUp}.get(
+        signal.Signals(signum), KeyboardInterrupt
+    )
 
 
 def catch(sig: signal.Signals) -> _Handler:

@@ -221,9 +221,12 @@ def test_ctrl_c_while_saving_the_config_keeps_it_whole(tmp_path):
     assert 130 in outcomes  # some were stopped by flinkctl itself
 
 
-@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize(
+    "sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 130)]
+)
 def test_a_signal_during_the_stop_of_a_deploy_prints_its_report(flink, tmp_path, sig, code):
-    """What CI sends on cancel (SIGTERM), and Ctrl-C, during the old job's stop-with-savepoint:
+    """What CI sends on cancel (SIGTERM), Ctrl-C and a closed terminal's SIGHUP, during the old
+    job's stop-with-savepoint:
     the report in the chosen format on stdout, naming the job that was being stopped and how
     to resume; exit 143 / 130; no traceback."""
     from flinkctl.workflows.revisions import record_in

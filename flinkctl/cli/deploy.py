@@ -161,25 +161,21 @@ class Progress:
 def run_workflow(inv: Invocation, catalog: Path | None, work: "Any") -> None:
     """Run WORK(deployer) with progress on stderr; print its report; exit with its code.
 
-    SIGTERM (what CI sends on cancel) is handled as Ctrl-C: both stop the run where it is and
-    print the report so far, in the chosen format, with the state to recover from (exit 130 or
-    143). A second signal while the report is printed is held back.
+    SIGTERM (what CI sends on cancel) and SIGHUP are handled as Ctrl-C: each stops the run where
+    it is and prints the report so far, in the chosen format, with the state to recover from
+    (exit 143 or 130). A second signal while the report is printed is held back.
     """
-    import signal
-
-    from flinkctl.signals import Terminated, held_back
+    from flinkctl.signals import held_back, signal_of
     from flinkctl.workflows.deploy import Deployer
 
     progress = Progress(inv)
     deployer = Deployer(inv.client(), catalog_at(inv, catalog), progress)
     try:
         report: Report = work(deployer)
-    except KeyboardInterrupt as exc:  # SIGTERM too (Terminated): failures.run raises it
+    except KeyboardInterrupt as exc:  # SIGTERM and SIGHUP too: failures.run raises them
         with held_back():  # a second signal waits until the report is printed
             progress.close()
-            report = deployer.interrupted(
-                signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
-            )
+            report = deployer.interrupted(signal_of(exc))
             inv.io.say(f"{report.cause}; {report.hint}")
             _print_report(inv, progress, report)
         raise typer.Exit(report.exit_code) from None

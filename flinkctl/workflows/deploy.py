@@ -142,7 +142,9 @@ class Report:
     notes: list[str] = field(default_factory=list)
     diff: list[dict[str, Any]] | None = None  # --dry-run: what would change
     timed_out: bool = False
-    signal: int | None = None  # the signal that interrupted the run (SIGINT 2, SIGTERM 15)
+    signal: int | None = (
+        None  # the signal that interrupted the run (SIGHUP 1, SIGINT 2, SIGTERM 15)
+    )
 
     @property
     def exit_code(self) -> int:
@@ -376,7 +378,7 @@ class Deployer:
     def _interrupted(self, signum: int) -> Report:
         report = self.report
         last = next((s.name for s in reversed(report.steps) if s.status is Status.FAILED), None)
-        name = {2: "SIGINT", 15: "SIGTERM"}.get(signum, f"signal {signum}")
+        name = {1: "SIGHUP", 2: "SIGINT", 15: "SIGTERM"}.get(signum, f"signal {signum}")
         report.result, report.signal = Result.INTERRUPTED, signum
         report.cause = f"interrupted by {name}" + (f" during {last}" if last else "")
         if not self.changed:
