@@ -231,14 +231,15 @@ def test_a_failed_start_shows_only_the_logs_written_since_it_began(tmp_path, loc
     assert "earlier" not in shown
 
 
-def test_a_restart_whose_distribution_is_gone_asks_for_its_version_again(tmp_path, local_home):
-    home = fake_flink_home(tmp_path, "1.18.1")
+def test_a_restart_whose_distribution_is_gone_asks_for_its_version_again(tmp_path):
+    home = tmp_path / "flink-1.18.1"
     previous = LocalCluster("t", tmp_path / "t", "1.18.1", home, PORT, PORT + 1, 4, 2, tls=True)
-    kept = Settings(slots=3).after(previous)
+    kept = Settings(slots=3).after(previous, home_kept=True)
     assert kept == Settings(None, home, PORT, 3, 2, {}, True)
-    home.rename(tmp_path / "elsewhere")  # a cache cleaned, or a --flink-home moved
-    assert Settings().after(previous).version == "1.18.1"
-    assert Settings(version="2.3.0").after(previous).version == "2.3.0"
+    # a cache cleaned, or a --flink-home moved: the version it ran, downloaded again
+    assert Settings().after(previous, home_kept=False).version == "1.18.1"
+    assert Settings().after(previous, home_kept=False).flink_home is None
+    assert Settings(version="2.3.0").after(previous, home_kept=True).version == "2.3.0"
 
 
 def test_taskmanagers_are_workers_kept_on_restart_and_checked_when_running(

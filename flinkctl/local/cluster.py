@@ -55,12 +55,12 @@ class Settings:
             if value is not None and not 1 <= value <= most:
                 raise UsageError(f"{option} must be from 1 to {most}, not {value}")
 
-    def after(self, previous: LocalCluster) -> Settings:
+    def after(self, previous: LocalCluster, home_kept: bool) -> Settings:
         """These settings for a restart of PREVIOUS: what they do not ask for stays as it was
-        (its distribution, when it is still there, else its version)."""
+        (its distribution when HOME_KEPT, that is still there, else its version)."""
         home, version = self.flink_home, self.version
         if not (version or home):
-            if previous.flink_home.is_dir():
+            if home_kept:
                 home = previous.flink_home
             else:
                 version = previous.version
@@ -134,7 +134,8 @@ def up(
         if any(running.values()):
             say(f"Cluster {name!r} is half up; stopping it first")
             processes.stop(existing, say)
-        settings, previous = settings.after(existing), existing
+        settings = settings.after(existing, existing.flink_home.is_dir())
+        previous = existing
 
     # cheap checks first, the download last
     home = distribution.check_flink_home(settings.flink_home) if settings.flink_home else None
