@@ -40,9 +40,8 @@ def interrupt(signum: int, frame: object) -> NoReturn:
     HungUp, another into KeyboardInterrupt. The process's handler of both (`flinkctl.cli.entry`
     installs it), and each `signals_interrupt` block's."""
     _seen.append(signum)
-    raise {Terminated.signum: Terminated, HungUp.signum: HungUp}.get(
-        signal.Signals(signum), KeyboardInterrupt
-    )
+    kinds: dict[int, type[KeyboardInterrupt]] = {signal.SIGTERM: Terminated, signal.SIGHUP: HungUp}
+    raise kinds.get(signum, KeyboardInterrupt)
 
 
 def catch(sig: signal.Signals) -> _Handler:

@@ -142,9 +142,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     diff: list[dict[str, Any]] | None = None  # --dry-run: what would change
     timed_out: bool = False
-    signal: int | None = (
-        None  # the signal that interrupted the run (SIGHUP 1, SIGINT 2, SIGTERM 15)
-    )
+    signal: int | None = None  # what interrupted the run: SIGHUP 1, SIGINT 2, SIGTERM 15
 
     @property
     def exit_code(self) -> int:
