@@ -56,20 +56,21 @@ def exit_code(received: Collection[int], exc: BaseException | None = None) -> in
     return 143 if signal.SIGTERM in received or isinstance(exc, Terminated) else 130
 
 
+RAISED = (signal.SIGTERM, signal.SIGHUP)  # the signals `interrupt` raises as Ctrl-C is raised
+
+
 @contextlib.contextmanager
-def signals_interrupt(
-    signals: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGHUP),
-) -> Iterator[list[int]]:
-    """Turn SIGNALS into exceptions for the block (`interrupt`), but for one the process
-    ignores (`nohup` ignores SIGHUP). Once the block is left, the list holds the signals raised
-    meanwhile, a nested block's too. Off the main thread, where Python runs no handler, nothing
-    changes."""
+def signals_interrupt() -> Iterator[list[int]]:
+    """Turn the RAISED signals into exceptions for the block (`interrupt`), but for one the
+    process ignores (`nohup` ignores SIGHUP). Once the block is left, the list holds the
+    signals raised meanwhile, a nested block's too. Off the main thread, where Python runs no
+    handler, nothing changes."""
     received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
         yield received
         return
     start = len(_seen)
-    previous = {sig: catch(sig) for sig in signals}
+    previous = {sig: catch(sig) for sig in RAISED}
     try:
         yield received
     finally:

@@ -17,10 +17,10 @@ def entry() -> None:
         )
         try:
             from flinkctl.cli.main import exit_at_once, main
-            from flinkctl.signals import catch, exit_code
+            from flinkctl.signals import RAISED, catch, exit_code
 
-            catch(signal.SIGTERM)
-            catch(signal.SIGHUP)
+            for sig in RAISED:
+                catch(sig)
             imported = True
         finally:
             if mask and held is not None:

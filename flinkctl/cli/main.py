@@ -354,7 +354,9 @@ def main(argv: list[str] | None = None) -> None:
         exit_at_once(code)
     import signal
 
-    for done in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # a late one cannot spoil the exit
+    from flinkctl.signals import HELD
+
+    for done in HELD:  # a late signal cannot spoil the exit
         signal.signal(done, signal.SIG_IGN)
     sys.exit(code)
 

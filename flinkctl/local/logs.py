@@ -42,15 +42,19 @@ def log_tails(cluster: LocalCluster, since: float) -> str:
     written since SINCE (epoch seconds, to the second): a daemon that failed before it logged
     has only an earlier run's. Then those of the last script's output (a bad setting that a
     daemon's start script refused, before any JVM, is named there)."""
+
+    def written(path: Path) -> bool:
+        return path.exists() and path.stat().st_mtime >= int(since)
+
     parts = []
     for daemon in ROLES:
         for suffix in (".log", ".out"):
             for path in daemon_logs(cluster, daemon, suffix)[-1:]:
-                lines = tail(path, LOG_TAIL) if path.stat().st_mtime >= int(since) else []
+                lines = tail(path, LOG_TAIL) if written(path) else []
                 if lines:
                     parts.append(f"--- last lines of {path} ---\n" + "".join(lines).rstrip())
     scripts = script_output(cluster)
-    if scripts.exists() and scripts.stat().st_mtime >= int(since):
+    if written(scripts):
         lines = tail(scripts, LOG_TAIL * 4)
         marks = [i for i, line in enumerate(lines) if line.startswith(SCRIPT_MARK)]
         last_run = lines[marks[-1] + 1 :] if marks else lines

@@ -21,6 +21,7 @@ No typer or rich: progress goes to a Listener, the outcome is a Report.
 from __future__ import annotations
 
 import hashlib
+import signal
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -376,7 +377,7 @@ class Deployer:
     def _interrupted(self, signum: int) -> Report:
         report = self.report
         last = next((s.name for s in reversed(report.steps) if s.status is Status.FAILED), None)
-        name = {1: "SIGHUP", 2: "SIGINT", 15: "SIGTERM"}.get(signum, f"signal {signum}")
+        name = {s.value: s.name for s in signal.Signals}.get(signum, f"signal {signum}")
         report.result, report.signal = Result.INTERRUPTED, signum
         report.cause = f"interrupted by {name}" + (f" during {last}" if last else "")
         if not self.changed:
