@@ -3,8 +3,10 @@
 tests/fixtures/pypi/ holds PyPI's real simple-index answers, recorded with
   curl -H 'Accept: application/vnd.pypi.simple.v1+json' https://pypi.org/simple/PROJECT/
   curl -H 'Accept: text/html' https://pypi.org/simple/PROJECT/
-(apache-flink's cut down to the releases 1.12.0 (all yanked), 1.17.2, 1.18.1 and 2.3.0); the
-test server answers with them in place of PyPI. The archives downloaded are small stand-ins with
+(apache-flink's cut down to the releases 1.12.0 (all yanked), 1.17.2, 1.18.1 and 2.3.0; its
+HTML answer, which only the yanked and the no-sizes tests read, further to every 1.12.0 file and
+the sdist and two or three wheels of 1.17.2 and 2.3.0); the test server answers with them in
+place of PyPI. The archives downloaded are small stand-ins with
 the layout of the real ones (`<name>-<version>/deps/...` in sdists, `pyflink/...` in wheels).
 """
 
