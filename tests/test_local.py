@@ -169,6 +169,7 @@ def test_a_running_cluster_asked_for_other_options_is_a_usage_error(
         (["--slots", "99999999999999999999"], "--slots must be from 1 to 2147483647, not 9999"),
         (["--taskmanagers", "101"], "--taskmanagers must be from 1 to 100, not 101"),
         (["--flink-version", ""], "invalid Flink version '' (expected e.g. "),
+        (["--flink-version", "02.3.0"], "invalid Flink version '02.3.0' (expected e.g. "),
     ],
 )
 def test_settings_out_of_range_are_usage_errors_before_anything(cli, local_home, args, message):

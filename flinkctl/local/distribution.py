@@ -45,8 +45,8 @@ def cached_home(version: str) -> Path | None:
 
 
 def check_version(version: str) -> str:
-    """VERSION if it looks like a Flink release (X.Y.Z), else UsageError."""
-    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+    """VERSION if it looks like a Flink release (X.Y.Z, no leading zeros), else UsageError."""
+    if not re.fullmatch(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)", version):
         raise UsageError(
             f"invalid Flink version {version!r} (expected e.g. {DEFAULT_FLINK_VERSION})"
         )
