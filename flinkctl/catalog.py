@@ -80,8 +80,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "WHERE cluster != flinkctl_cluster_key(cluster)",
     ),
 )
-SAVEPOINT_STATUSES = ("IN_PROGRESS", "COMPLETED", "FAILED", "DISPOSED")
-SAVEPOINT_KINDS = ("savepoint", "stop-with-savepoint", "deploy")
 SCHEMA_VERSION = len(MIGRATIONS)
 FILE_MODE = 0o600
 DIR_MODE = 0o700

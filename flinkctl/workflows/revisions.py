@@ -338,10 +338,6 @@ class History:
         return [k for k in self.jobs if k.active]
 
     @property
-    def max_generation(self) -> int:
-        return max((k.record.generation for k in self.jobs if k.record), default=0)
-
-    @property
     def max_revision(self) -> int:
         return max((k.record.revision for k in self.jobs if k.record), default=0)
 
