@@ -50,9 +50,6 @@ class Request:
     def json(self) -> Any:
         return jsonlib.loads(self.body) if self.body else None
 
-    def get_json(self) -> Any:
-        return self.json
-
 
 @dataclass
 class Response:
