@@ -29,12 +29,13 @@ import stat
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from flinkctl import yamlfile
 from flinkctl.errors import ConfigError, FlinkctlWarning, NotFoundError, UsageError
 from flinkctl.signals import held_back
 
@@ -65,7 +66,6 @@ SECONDS = {  # context key -> (Context attribute, the least value used)
 }
 CONTEXT_KEYS = {"url", "auth", "tls", "headers", "catalog", *SECONDS}
 TOP_KEYS = {"current-context", "contexts"}
-MAX_BYTES = 4 << 20  # a config file is a few lines; this stops `--config /dev/zero`
 LOCK_TIMEOUT = 30.0  # seconds to wait for another writer of the config file
 REDACTED = "REDACTED"
 # header names whose values are credentials
@@ -117,7 +117,7 @@ def check_url(url: str) -> str:
     problem, normal = _url_problem(url)
     if problem:
         raise UsageError(
-            f"invalid URL {redact_url(url)!r}: {problem}",
+            f"invalid URL {redact_url(url, query=True)!r}: {problem}",
             hint="expected http://HOST:PORT or https://HOST[:PORT][/PATH-PREFIX]",
         )
     return normal
@@ -130,7 +130,7 @@ def _url_problem(url: str) -> tuple[str | None, str]:
     match = re.fullmatch(URL, url)
     if not match:
         if re.fullmatch(r"[\w.-]+:\d+(/.*)?", url):
-            return f"no scheme (http://{url} ?)", url
+            return f"no scheme ({redact_url('http://' + url, query=True)} ?)", url
         return "no scheme", url
     scheme, netloc, rest = match["scheme"].lower(), match["netloc"], match["rest"]
     if scheme not in ("http", "https"):
@@ -177,16 +177,43 @@ def _idna(host: str) -> bool:
     return not host.isascii()
 
 
-def redact_url(url: str, mask: str | None = None) -> str:
+def redact_url(url: str, mask: str | None = None, *, query: bool = False) -> str:
     """URL without the password of a `user:password@` part: its whole user part dropped (MASK
-    None: for logs and messages) or the password replaced by MASK (`config view`)."""
-    match = re.match(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@]*)@", url)
+    None: for logs and messages) or the password replaced by MASK (`config view`). QUERY: each
+    value of its query or fragment (`?token=...`) too, replaced by MASK or REDACTED (a refused
+    URL's: flinkctl's have none)."""
+    cut = re.search(r"[?#]", url) if query else None
+    head, tail = (url[: cut.start()], url[cut.start() :]) if cut else (url, "")
+    tail = re.sub(
+        r"([?#&;])([^?#&;=]*=)?([^?#&;]*)",
+        lambda m: m[1] + (m[2] or "") + (m[3] and (mask or REDACTED)),
+        tail,
+    )
+    match = re.match(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@]*)@", head)
     if not match:
-        return url
+        return head + tail
     if mask is None:
-        return match[1] + url[match.end() :]
+        return match[1] + head[match.end() :] + tail
     user, colon, _ = match[2].partition(":")
-    return f"{match[1]}{user}{colon and ':' + mask}@{url[match.end() :]}"
+    return f"{match[1]}{user}{colon and ':' + mask}@{head[match.end() :]}{tail}"
+
+
+# -- context names ---------------------------------------------------------------------------
+
+
+def check_name(name: str) -> None:
+    """UsageError when NAME, a new context's name, has a control character (a line break or a
+    tab would break `get-contexts`)."""
+    problem = _name_problem(name)
+    if problem:
+        raise UsageError(f"context name {name!r}: {problem}")
+
+
+def _name_problem(name: str) -> str | None:
+    """What is wrong with NAME as a context name, or None."""
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name):
+        return "control characters (a line break, a tab, ...) are not allowed"
+    return None
 
 
 # -- contexts --------------------------------------------------------------------------------
@@ -276,8 +303,8 @@ class Auth:
         """This auth after `config set-context`: SECRETS (key -> value, e.g. `{"token-env":
         "FLINK_TOKEN"}`) replace the secret, and a switch of kind drops the other kind's secret;
         a basic auth keeps its user name. CLEAR (`--no-auth`) removes it all. USERNAME needs a
-        basic auth. UsageError for two kinds, a secret given two ways, or a user without a
-        password."""
+        basic auth. UsageError for two kinds, a secret given two ways, a user without a
+        password, or a password without a user (given, or kept from a basic auth)."""
         kinds = {key.split("-")[0] for key in secrets}
         if len(kinds) > 1 or (kinds and clear):
             raise UsageError("choose one of bearer token, basic password, or --no-auth")
@@ -289,14 +316,24 @@ class Auth:
         if secrets:
             [(key, value)] = secrets.items()
             new = Auth.from_key(key, value)
-            auth = replace(new, username=self.username if new.kind == "basic" else None)
+            kept = self.username if self.kind == new.kind == "basic" else None
+            auth = replace(new, username=kept)
         if username is not None:
             if auth.kind != "basic":
                 raise UsageError(
                     "--username needs a basic password (--password, --password-env, ...)"
                 )
             auth = replace(auth, username=username)
+        if secrets and auth.kind == "basic" and not auth.username:
+            raise UsageError(f"--{auth.key} needs --username (basic auth sends both)")
         return auth
+
+    def clash(self, headers: Iterable[str]) -> str | None:
+        """The header among HEADERS that this auth would replace (`Authorization`, in any
+        case), or None: a context has one or the other."""
+        if self.kind is None:
+            return None
+        return next((h for h in headers if h.lower() == "authorization"), None)
 
 
 @dataclass(frozen=True)
@@ -452,25 +489,15 @@ def load(path: Path | None = None, *, create: bool = False) -> Config:
     """
     path, named = locate(path)
     try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
-            mode = os.fstat(fh.fileno()).st_mode
+        text, mode = yamlfile.read(path)
     except FileNotFoundError:
         if named and not create:
             raise _missing(path) from None
         return Config(path=path)
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
-    if len(data) > MAX_BYTES:
-        raise ConfigError(f"config file {path} is larger than {MAX_BYTES >> 20} MiB")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ConfigError(
-            f"malformed config file {path}:{line}: not UTF-8 text "
-            f"(byte 0x{data[exc.start]:02x} at offset {exc.start})"
-        ) from None
+    except yamlfile.Malformed as exc:
+        raise ConfigError(f"malformed config file {exc}") from None
     config = parse(text, path)
     if stat.S_IMODE(mode) & 0o077 and stat.S_ISREG(mode):
         exposed = [n for n, c in sorted(config.contexts.items()) if _holds_secret(c)]
@@ -575,22 +602,10 @@ def _holds_secret(ctx: Context) -> bool:
 def parse(text: str, path: Path) -> Config:
     """Parse and validate the config file's text; errors name the file, the line and the
     problem."""
-    import yaml
-
     try:
-        loader = yaml.SafeLoader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow
-            mark = yaml.Mark(str(path), exc.position, text.count("\n", 0, exc.position), 0, None, 0)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"malformed config file {where}: {problem}") from exc
+        node, data = yamlfile.parse(text, path)
+    except yamlfile.Malformed as exc:
+        raise ConfigError(f"malformed config file {exc}") from exc
     if data is None:
         return Config(path=path)
     shape = _Shape(path, node)
@@ -603,6 +618,10 @@ def parse(text: str, path: Path) -> Config:
     contexts_raw = data.get("contexts") or {}
     if not isinstance(contexts_raw, dict):
         raise shape.error("'contexts' must be a mapping", "contexts")
+    for name in map(str, contexts_raw):
+        problem = _name_problem(name)
+        if problem:
+            raise shape.error(f"context name {name!r}: {problem}", "contexts", name)
     contexts = {str(n): _context(str(n), raw, shape) for n, raw in contexts_raw.items()}
     current = data.get("current-context")
     if current is not None and not isinstance(current, str):
@@ -665,6 +684,14 @@ def _context(name: str, raw: object, shape: _Shape) -> Context:
             raise error(f": header name {key!r} is not a valid HTTP header name", "headers")
         if not isinstance(value, (str, int, float)) or "\n" in str(value) or "\r" in str(value):
             raise error(f": header {key!r} must have a one-line text value", "headers", key)
+    clash = auth.clash(headers)
+    if clash:  # a file that worked before still loads: the auth wins, as it always did
+        warnings.warn(
+            f"{shape.where('contexts', name, 'headers', clash)}: context {name!r}: its "
+            f"{auth.kind} auth replaces header {clash!r}; keep one",
+            FlinkctlWarning,
+            stacklevel=2,
+        )
     catalog = raw.get("catalog")
     if catalog is not None and (not isinstance(catalog, str) or not catalog):
         raise error(": 'catalog' must be a file name", "catalog")

@@ -1,7 +1,10 @@
 """Contexts: resolution order, validation, atomic 0600 saves, and the `config` commands."""
 
+import io
 import os
 import stat
+import sys
+from dataclasses import replace
 
 import pytest
 
@@ -244,7 +247,8 @@ BASIC = config.Auth("basic", "", "pw", username="admin")
         (BEARER_ENV, {"secrets": {"token-file": "/t"}}, config.Auth("bearer", "-file", "/t")),
         # switching kind drops the other kind's secret (and a bearer has no user)
         (BASIC, {"secrets": {"token-env": "T"}}, config.Auth("bearer", "-env", "T")),
-        (BEARER_ENV, {"secrets": {"password": "p"}}, config.Auth("basic", "", "p")),
+        (BEARER_ENV, {"secrets": {"password": "p"}, "username": "u"},
+         config.Auth("basic", "", "p", username="u")),
         # a basic auth keeps its user when its password changes
         (BASIC, {"secrets": {"password-command": "pass x"}},
          config.Auth("basic", "-command", "pass x", username="admin")),
@@ -270,8 +274,14 @@ def test_set_context_auth_rules(before, change, after):
         (BASIC, {"secrets": {"token": "t", "token-env": "T"}}, "give the token one way only"),
         (BEARER_ENV, {"username": "u"}, "--username needs a basic password"),
         (BASIC, {"username": "u", "clear": True}, "--username needs a basic password"),
+        # a password needs a user: given, or kept from a basic auth (not a bearer's stray one)
+        (BEARER_ENV, {"secrets": {"password": "p"}}, "--password needs --username"),
+        (replace(BEARER_ENV, username="u"), {"secrets": {"password-env": "P"}},
+         "--password-env needs --username"),
+        (config.Auth("basic", "-file", "/pw"), {"secrets": {"password": "p"}},
+         "--password needs --username"),
     ],
-)
+)  # fmt: skip
 def test_set_context_auth_rules_refuse(before, change, message):
     with pytest.raises(UsageError, match=message):
         before.changed(change.pop("secrets", {}), **change)
@@ -313,3 +323,92 @@ def test_set_context_switches_and_clears_auth_in_the_file(cli, tmp_path):
     assert r.code == 0 and stored()["tls"] == {"insecure-skip-verify": True}
     r = cli("config", "set-context", "a", "--verify", url="")
     assert r.code == 0 and "tls" not in stored()
+
+
+# -- set-context refuses what cannot work, exit 2, and leaves the file as it was --------------
+
+BEARER_CONTEXT = ("--url", "http://p:1", "--token", "t")
+HEADER_CONTEXT = ("--url", "http://p:1", "-H", "authorization=Bearer t")
+
+
+@pytest.mark.parametrize(
+    "before, args, stdin, message",
+    [
+        # a basic password without a user would send `Basic :pw`
+        (BEARER_CONTEXT, ("--password", "pw3"), "", "--password needs --username"),
+        # empty values, as an empty NAME is refused
+        (BEARER_CONTEXT, ("--url", ""), "", "--url: must not be empty"),
+        (BEARER_CONTEXT, ("--token-env", " "), "", "--token-env: must not be empty"),
+        (BEARER_CONTEXT, ("--ca-file", ""), "", "--ca-file: must not be empty"),
+        # one option reads stdin: said before either reads it
+        (BEARER_CONTEXT, ("--token", "-", "--password", "-"), "s\n",
+         "only one option can read stdin: --token - or --password -"),
+        # auth replaces an Authorization header: a context has one or the other
+        (BEARER_CONTEXT, ("-H", "Authorization=Bearer x"), "",
+         "context 'p' cannot have both bearer auth and an 'Authorization' header"),
+        (HEADER_CONTEXT, ("--password", "pw", "--username", "u"), "",
+         "context 'p' cannot have both basic auth and an 'authorization' header"),
+    ],
+)  # fmt: skip
+def test_set_context_refuses_what_cannot_work(
+    cli, tmp_path, monkeypatch, before, args, stdin, message
+):
+    path = tmp_path / "config.yaml"
+    assert cli("config", "set-context", "p", *before, url="").code == 0
+    saved = path.read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    r = cli("config", "set-context", "p", *args, url="")
+    assert (r.code, r.out) == (2, "")
+    assert r.err.startswith(f"error: {message}"), r.err
+    assert path.read_bytes() == saved
+
+
+def test_an_authorization_header_goes_with_no_auth(cli, tmp_path):
+    assert cli("config", "set-context", "p", *BEARER_CONTEXT, url="").code == 0
+    r = cli("config", "set-context", "p", "--no-auth", "-H", "Authorization=Bearer x", url="")
+    assert r.code == 0, r.err
+    assert config.load(tmp_path / "config.yaml").get("p").headers == {"Authorization": "Bearer x"}
+
+
+@pytest.mark.parametrize("name", ["a\nb", "a\tb", "a\x1bb", "a\x85b"])
+def test_a_context_name_with_a_control_character_is_refused(cli, tmp_path, name):
+    r = cli("config", "set-context", name, "--url", "http://a:1", url="")
+    assert (r.code, r.out) == (2, "")
+    assert (
+        r.err
+        == f"error: context name {name!r}: control characters (a line break, a tab, ...) are not allowed\n"
+    )
+    assert (tmp_path / "config.yaml").read_text() == ""
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://h/?token=SECRETQ",
+        "http://h/p?a=1&password=SECRETQ",
+        "http://h/#access_token=SECRETQ",
+        "h:8081/?token=SECRETQ",  # no scheme: the message suggests one
+        "http://admin:SECRETQ@h:99999/",
+    ],
+)
+def test_a_refused_url_shows_no_query_value_or_password(cli, monkeypatch, url):
+    for args, env in (
+        (("config", "set-context", "x", "--url", url), None),
+        (("--url", url, "jobs", "list"), None),
+        (("jobs", "list"), url),
+    ):
+        if env:
+            monkeypatch.setenv("FLINKCTL_URL", env)
+        r = cli(*args, url="")
+        assert (r.code, r.out) == (2, ""), args
+        assert r.err.startswith("error: invalid URL '") and "SECRETQ" not in r.err, r.err
+
+
+def test_redact_url_hides_query_and_fragment_values():
+    url = "https://u:pw@h:1/p?token=t&flag&empty=#frag"
+    hidden = "https://h:1/p?token=REDACTED&REDACTED&empty=#REDACTED"
+    assert config.redact_url(url, query=True) == hidden
+    assert (
+        config.redact_url(url, "***", query=True) == "https://u:***@h:1/p?token=***&***&empty=#***"
+    )
+    assert config.redact_url(url) == "https://h:1/p?token=t&flag&empty=#frag"

@@ -11,7 +11,7 @@ import sys
 import pytest
 import yaml
 
-from flinkctl import config
+from flinkctl import config, yamlfile
 from flinkctl.errors import ConfigError, FlinkctlWarning, UsageError
 
 
@@ -114,7 +114,7 @@ def test_a_file_that_is_not_utf8_names_the_line_and_byte(cli, tmp_path):
 
 def test_a_huge_file_is_refused_without_reading_it_all(tmp_path):
     path = tmp_path / "config.yaml"
-    path.write_bytes(b"#" * (config.MAX_BYTES + 10))
+    path.write_bytes(b"#" * (yamlfile.MAX_BYTES + 10))
     with pytest.raises(ConfigError, match="larger than 4 MiB"):
         config.load(path)
 
@@ -177,7 +177,18 @@ SHAPES = [
     ("contexts: !!python/object:os.system {}\n", 1, "could not determine a constructor"),
     ("contexts:\n  a: \x00\n", 2, "special characters are not allowed"),
     ("contexts: {a: 1}\n--- \nmore: 2\n", 2, "but found another document"),
-]
+    # a duplicate key: not silently the last one
+    ("contexts:\n  a:\n    url: http://a:1\n    url: http://a:2\n", 4,
+     "duplicate key 'url' (first on line 3)"),
+    ("contexts:\n  a: {url: 'http://a:1'}\n  a: {url: 'http://a:2'}\n", 3,
+     "duplicate key 'a' (first on line 2)"),
+    ("contexts: {}\ncontexts: {}\n", 2, "duplicate key 'contexts'"),
+    # a name get-contexts could not print on one line
+    ('contexts:\n  "a\\nb": {url: "http://a:1"}\n', 2, "context name 'a\\nb': control characters"),
+    ('contexts:\n  "a\\tb": {url: "http://a:1"}\n', 2, "context name 'a\\tb': control characters"),
+    # a URL's secrets stay out of the message
+    ("contexts:\n  a: {url: 'a:1/?token=SECRETQ'}\n", 2, "(http://a:1/?token=REDACTED ?)"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("text, line, problem", SHAPES)
@@ -195,9 +206,36 @@ def test_wrongly_shaped_files_are_exit_2_naming_file_line_and_problem(
         assert (r.code, r.out) == (2, ""), (args, r.err, text)
         where = f"{path}:{line}" if line else f"{path}:"
         assert r.err.startswith(f"error: malformed config file {where}"), r.err
-        assert problem in r.err and "Traceback" not in r.err
+        assert problem in r.err and "Traceback" not in r.err and "SECRETQ" not in r.err
         assert len(r.err.splitlines()) == 1
         assert path.read_text() == text  # never replaced
+
+
+def test_an_authorization_header_beside_auth_in_a_file_is_a_warning(tmp_path):
+    """`set-context` refuses the pair; a file that has it still loads (the auth wins, as it did
+    before), with a warning naming the line."""
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "contexts:\n  a:\n    url: http://a:1\n    auth: {type: bearer, token-env: T}\n"
+        "    headers: {AUTHORIZATION: x}\n"
+    )
+    with pytest.warns(FlinkctlWarning) as caught:
+        ctx = config.load(path).get("a")
+    assert (ctx.auth.kind, ctx.headers) == ("bearer", {"AUTHORIZATION": "x"})
+    assert [str(w.message) for w in caught] == [
+        f"{path}:5: context 'a': its bearer auth replaces header 'AUTHORIZATION'; keep one"
+    ]
+
+
+def test_yaml_files_refuse_duplicate_keys_and_keep_merge_keys():
+    with pytest.raises(yamlfile.Malformed) as info:
+        yamlfile.parse("jar: a.jar\nconf:\n  x: 1\n  x: 2\n", "d.yaml")
+    assert (info.value.where, info.value.problem) == (
+        "d.yaml:4",
+        "duplicate key 'x' (first on line 3)",
+    )
+    _, merged = yamlfile.parse("base: &b {x: 1, y: 2}\nmine: {<<: *b, x: 3}\n", "d.yaml")
+    assert merged == {"base": {"x": 1, "y": 2}, "mine": {"x": 3, "y": 2}}
 
 
 # -- changes ----------------------------------------------------------------------------------

@@ -518,11 +518,11 @@ def test_the_cli_hands_the_deploy_file_only_the_given_options(cli, tmp_path, mon
 def test_a_deploy_file_under_the_given_options_is_a_pure_merge():
     from flinkctl.workflows.deploy_options import DeployOptions, UpgradeMode, merge
 
-    data = {"name": "etl", "arg": ["--in", 3], "configuration": {"a": 1, "b": "2"},
+    data = {"name": "etl", "arg": ["--in", 3], "configuration": {"a": 1, "b": "2", "c": False},
             "upgrade-mode": "last-state", "healthy-for": "1m", "drain": True}  # fmt: skip
     options = merge(data, {"conf": {"b": "cli"}, "timeout": 300.0})
     assert options == DeployOptions(
-        name="etl", arg=("--in", "3"), conf={"a": "1", "b": "cli"},
+        name="etl", arg=("--in", "3"), conf={"a": "1", "b": "cli", "c": "false"},
         upgrade_mode=UpgradeMode.LAST_STATE, healthy_for=60.0, drain=True, timeout=300.0,
     )  # fmt: skip
     assert merge(data, {"arg": ("given",)}).arg == ("given",)
@@ -539,16 +539,23 @@ def test_a_deploy_file_under_the_given_options_is_a_pure_merge():
         ("timeout: soon\n", "timeout: invalid duration 'soon'"),
         ("upgrade-mode: sideways\n", "upgrade-mode: expected one of savepoint, last-state,"),
         ("configuration: [a, b]\n", "configuration: must map keys to values"),
+        ("configuration: {a: null}\n", "configuration: a: expected a string, a number or true/"),
+        ("configuration: {a: {x: 1}}\n", "configuration: a: expected a string, a number or tr"),
+        ("configuration: {a: [1, 2]}\n", "configuration: a: expected a string, a number or tr"),
+        ("configuration: {null: 1}\n", "configuration: None: expected a Flink option name"),
         ("arg: {a: 1}\n", "arg: expected an argument or a list of them"),
         ("name: [a]\n", "name: expected a string"),
-        ("name: etl\n  jar: : x\n", "cannot read"),
+        ("name: etl\n  jar: : x\n", "deploy.yaml:2: mapping values are not allowed here"),
+        ("name: a\nname: b\n", "deploy.yaml:2: duplicate key 'name' (first on line 1)"),
+        ("name: caf\xe9\n", "deploy.yaml:1: not UTF-8 text (byte 0xe9 at offset 9)"),
     ],
 )
 def test_a_bad_deploy_file_is_one_usage_error(cli, httpserver, tmp_path, text, message):
     file = tmp_path / "deploy.yaml"
-    file.write_text(text)
+    file.write_bytes(text.encode("latin-1"))
     r = cli("deploy", "-f", str(file))
     assert r.code == 2 and message in r.err.splitlines()[0], r.err
+    assert len(r.err.splitlines()) <= 2 and "Traceback" not in r.err, r.err  # the error, a hint
     assert r.err.startswith("error: ") and r.out == ""
     assert httpserver.log == []
 

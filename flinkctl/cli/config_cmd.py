@@ -201,8 +201,9 @@ def set_context(
 
       flinkctl config set-context prod --url https://flink.example.com --token-env FLINK_TOKEN
     """
-    from flinkctl.config import Context, check_timeout, check_url, editing
+    from flinkctl.config import Context, check_name, check_timeout, check_url, editing
 
+    check_name(name)
     secrets = {
         "token": token,
         "token-env": token_env,
@@ -213,17 +214,31 @@ def set_context(
         "password-file": password_file,
         "password-command": password_command,
     }
+    files = {"ca-file": ca_file, "cert-file": cert_file, "key-file": key_file}
+    texts = {"url": url, "username": username, **secrets, **files}
+    empty = next(
+        (key for key, value in texts.items() if value is not None and not value.strip()), None
+    )
+    if empty:
+        raise UsageError(f"--{empty}: must not be empty")
     with editing(inv.config, create=True) as cfg:
         ctx = cfg.contexts.get(name) or Context(name=name, url="")
-        ctx.url = check_url(url) if url else ctx.url
+        ctx.url = ctx.url if url is None else check_url(url)
         if not ctx.url:
             raise UsageError(f"context {name!r} is new: --url is required")
-        given = {k: _stdin_if_dash(k, v) for k, v in secrets.items() if v is not None}
+        given = _from_stdin({k: v for k, v in secrets.items() if v is not None})
         ctx.auth = ctx.auth.changed(given, username=username, clear=no_auth)
         ctx.tls = ctx.tls.changed(
             ca_file=ca_file, cert_file=cert_file, key_file=key_file, insecure_skip_verify=insecure
         )
         ctx.headers.update(_header(item) for item in header or [])
+        clash = ctx.auth.clash(ctx.headers)
+        if clash:
+            raise UsageError(
+                f"context {name!r} cannot have both {ctx.auth.kind} auth and an {clash!r} header "
+                "(the auth would replace it)",
+                hint=f"keep one: --no-auth drops the auth; a header is removed by editing {cfg.path}",
+            )
         ctx.timeout = ctx.timeout if timeout is None else check_timeout(timeout, "--timeout")
         ctx.retry_budget = ctx.retry_budget if retry_budget is None else retry_budget
         cfg.contexts[name] = ctx
@@ -240,17 +255,19 @@ def _header(item: str) -> tuple[str, str]:
     return key.strip(), value
 
 
-def _stdin_if_dash(key: str, value: str) -> str:
-    """VALUE, or for `--token -` / `--password -` the first line of stdin: a secret given
-    this way never shows in the process list."""
+def _from_stdin(given: dict[str, str]) -> dict[str, str]:
+    """GIVEN with the value of `--token -` or `--password -` read from the first line of stdin:
+    a secret given this way never shows in the process list. One option can read it."""
     import sys
 
-    if key not in ("token", "password") or value != "-":
-        return value
-    line = sys.stdin.readline().strip()
-    if not line:
-        raise UsageError(f"--{key} -: nothing on stdin")
-    return line
+    dashes = [key for key in ("token", "password") if given.get(key) == "-"]
+    if len(dashes) > 1:
+        raise UsageError("only one option can read stdin: --token - or --password -")
+    for key in dashes:
+        given[key] = sys.stdin.readline().strip()
+        if not given[key]:
+            raise UsageError(f"--{key} -: nothing on stdin")
+    return given
 
 
 @app.command("delete-context")

@@ -86,7 +86,17 @@ def _args(value: Any) -> tuple[str, ...]:
 def _conf(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         raise ValueError("must map keys to values")
-    return {str(k): str(v) for k, v in value.items()}
+    conf = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not key.strip():
+            raise ValueError(f"{key!r}: expected a Flink option name")
+        if isinstance(item, bool):  # as Flink spells it, not Python's True
+            item = "true" if item else "false"
+        try:
+            conf[key] = _text(item)
+        except ValueError:
+            raise ValueError(f"{key}: expected a string, a number or true/false") from None
+    return conf
 
 
 def _option(file: str | None, default: Any = None, read: Callable[[Any], Any] = _text) -> Any:
@@ -200,13 +210,15 @@ def merge(data: object, given: Mapping[str, Any], where: str = "deploy.yaml") ->
 
 def load(path: Path | None, given: Mapping[str, Any]) -> DeployOptions:
     """The options: GIVEN (the command line's, see `merge`) over the deploy.yaml at PATH, if
-    any; an unreadable file is a UsageError."""
+    any; a file that cannot be read, or is not YAML (see yamlfile), is a UsageError."""
     if path is None:
         return merge({}, given)
-    import yaml
+    from flinkctl import yamlfile
 
     try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from exc
+        _, data = yamlfile.parse(yamlfile.read(path)[0], path)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except yamlfile.Malformed as exc:
+        raise UsageError(f"malformed {exc}") from None
     return merge(data, given, str(path))
