@@ -4,9 +4,11 @@ state is hard to catch on a real cluster (a job whose tasks restart, checkpoints
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 
 import pytest
 
+from flinkctl.sensitive import MASK
 from flinkctl.workflows import deploy_plan
 from flinkctl.workflows.deploy_options import UpgradeMode
 from flinkctl.workflows.health import Health
@@ -139,6 +141,29 @@ def test_dry_run_diff_never_shows_a_secret_but_tells_it_changed():
     assert "old-pw" not in str(diff) and "new-pw" not in str(diff) and "old-key" not in str(diff)
     assert diff == [{"field": "secrets", "running": "******", "requested": "****** (changed)"}]
     assert deploy_plan.spec_diff(running, running) == []
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["catalog", "cluster-record"])
+def test_a_changed_secret_is_told_beside_other_changes(masked):
+    """Found by a break-it round: a changed -D password showed as `secrets` only while nothing
+    else in the args or -D options changed; with `-D pipeline.name=x` or `-a 5` it vanished."""
+    running = spec(args=("--in", "x"), conf=(("a", "1"), ("my.password", "old-pw")))
+    shown = running.masked("salt") if masked else running
+    for other in ({"args": ("--in", "y")}, {"conf": (("a", "2"),)}, {"parallelism": 5}):
+        conf = dict(running.conf) | dict(other.get("conf", ()))
+        same = replace(running, **{**other, "conf": tuple(sorted(conf.items()))})
+        diff = deploy_plan.spec_diff(shown, same)
+        assert diff and "secrets" not in {d["field"] for d in diff}, (other, diff)
+        new = replace(same, conf=tuple(sorted({**conf, "my.password": "new-pw"}.items())))
+        diff = deploy_plan.spec_diff(shown, new)
+        assert diff[-1] == {"field": "secrets", "running": MASK, "requested": f"{MASK} (changed)"}
+        assert "old-pw" not in str(diff) and "new-pw" not in str(diff)
+
+
+def test_a_secret_the_cluster_record_masks_in_a_changed_value_may_have_changed():
+    running = spec(args=("--password", "pw", "--in", "x")).masked("salt")
+    diff = deploy_plan.spec_diff(running, spec(args=("--password", "pw", "--out")))
+    assert diff[-1]["requested"] == "****** (may have changed)"
 
 
 def conf_of(flink, **extra) -> dict:

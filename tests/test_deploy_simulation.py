@@ -414,7 +414,8 @@ TOUCHING = {"run", "stopped", "cancel"}
 
 
 def report_matches_cluster(fake: FakeFlink, out: Outcome) -> list[Violation]:
-    """2. `refused` only when nothing was touched; `job-id` is what runs; `savepoint` exists."""
+    """2. `refused` only when nothing was touched; `job-id` is what runs, `revision` its
+    revision; `savepoint` exists."""
     found = []
     mine = [a for a in fake.actions[out.since :] if a.actor == out.actor and a.kind in TOUCHING]
     if out.result in (Result.REFUSED, "error") and mine:
@@ -446,6 +447,12 @@ def report_matches_cluster(fake: FakeFlink, out: Outcome) -> list[Violation]:
         found.append(Violation("I2/job-id-missing",
                                f"result {out.result}, job-id null while "
                                f"{', '.join(j.jid[:8] + ' ' + j.state for j in active)} runs"))  # fmt: skip
+    job = fake.jobs.get(out.job_id) if out.job_id else None
+    record = record_of(fake, job) if job else None
+    if record and out.report.get("revision") != record.revision:
+        found.append(Violation("I2/revision-not-the-jobs",
+                               f"result {out.result}: revision {out.report.get('revision')} for "
+                               f"job {job.jid[:8]} of revision {record.revision}"))  # fmt: skip
     savepoint = out.report.get("savepoint")
     # superseded: the newer run owns NAME, and a prune may dispose what its rollback needs not
     if savepoint and not fake.storage.exists(savepoint) and out.result != Result.SUPERSEDED:
@@ -797,6 +804,20 @@ def test_a_rerun_after_an_interrupted_stop_resumes_from_its_savepoint(fresh_cata
             fresh_catalog=fresh_catalog,
         )
     )
+
+
+def test_an_interruption_after_the_stop_completed_names_its_savepoint():
+    """A status request of the stop times out (the stop completes meanwhile); the signal comes
+    during the retry. The report said the stop "may still complete", savepoint null, while
+    nothing ran (found by a break-it round); it now asks once and names the savepoint."""
+    status = "GET /jobs/*/savepoints/*"
+    faults = (Fault(0, "timeout", on=status), Fault(1, "interrupt", on=status))
+    run = replay(Schedule("upgrade", faults, seed=0))
+    assert not run.violations, run.explain()
+    first = run.outcomes[0]
+    assert first.interrupted and first.report["savepoint"], run.explain()
+    assert "was stopped with a savepoint; nothing new started" in first.hint, first.hint
+    assert f"--from-savepoint {first.report['savepoint']}" in first.hint, first.hint
 
 
 def test_a_stop_whose_trigger_id_flink_forgot_is_found_by_its_savepoint():

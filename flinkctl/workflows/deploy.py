@@ -25,7 +25,7 @@ import signal
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -290,6 +290,7 @@ class Deployer:
         self.uploaded: str | None = None
         self.started: str | None = None  # the job this run started last (it may run ungated)
         self.submitting: str | None = None  # the job id of a run request Flink has not answered
+        self.revision_started: int | None = None  # the revision of `submitting` or `started`
         self.planned_generation = 0  # NAME's newest generation when this run resolved it
         self.upload_used = False  # a job was started (or may have been) from this run's upload
         self.cancelling: str | None = None  # the unhealthy job this run is cancelling
@@ -340,6 +341,7 @@ class Deployer:
         self.uploaded = None
         self.started = None
         self.submitting = None
+        self.revision_started = None
         self.cancelling = None
         self.stopping = None
         self.upload_used = False
@@ -391,7 +393,7 @@ class Deployer:
             self.started = self.submitting  # Flink had it before the signal
         ended = self.ended_start()
         if self.started:
-            report.job_id = self.started
+            report.job_id, report.revision = self.started, self.revision_started
             what = f"job {self.started} was started and runs without a passed health gate"
         elif ended:
             what = ended
@@ -401,7 +403,8 @@ class Deployer:
                 f"status {self.submitting})"
             )
         elif self.cancelling and self.status_now(self.cancelling) in ACTIVE_STATES:
-            report.job_id = self.cancelling  # the cancel did not reach Flink
+            # the cancel did not reach Flink
+            report.revision, report.job_id = self.revision_started, self.cancelling
             what = (
                 f"job {self.cancelling} (unhealthy) was being cancelled and still runs "
                 f"(flinkctl jobs cancel {self.cancelling})"
@@ -410,9 +413,13 @@ class Deployer:
             what = f"job {self.cancelling} (unhealthy) was being cancelled; nothing else runs"
         elif self.stopping:
             jid, trigger = self.stopping
+            with suppress(sqlite3.Error):  # it may have completed since: its savepoint is the state
+                report.savepoint = self.recorded_stop(jid)
             what = (
-                f"the stop of job {jid} with a savepoint may still complete: flinkctl savepoint "
-                f"status {jid} {trigger} --wait finds its savepoint"
+                f"job {jid} was stopped with a savepoint; nothing new started"
+                if report.savepoint
+                else f"the stop of job {jid} with a savepoint may still complete: flinkctl "
+                f"savepoint status {jid} {trigger} --wait finds its savepoint"
             )
         else:
             what = f"job {report.previous_job_id} may have been stopped; nothing new started"
@@ -729,11 +736,31 @@ class Deployer:
         return None
 
     def stopped_state(self, job_id: str) -> str | None:
-        """The savepoint ended job JOB_ID was stopped with: this machine's catalog row of the
-        stop (asked by trigger id while it is in progress there), else the job's checkpoint
-        statistics, asked for a few seconds (Flink's REST handlers serve a job from a cache
-        refreshed every web.refresh-interval, 3 s: right after the end it may not show the
-        savepoint yet). None when it has none."""
+        """The savepoint ended job JOB_ID was stopped with: `recorded_stop`, else the job's
+        checkpoint statistics, asked for a few seconds (Flink's REST handlers serve a job from
+        a cache refreshed every web.refresh-interval, 3 s: right after the end it may not show
+        the savepoint yet). None when it has none."""
+        recorded = self.recorded_stop(job_id)
+        if recorded:
+            return recorded
+
+        def ask() -> str | None:
+            try:
+                stats = self.client.checkpoint_stats(job_id)
+            except FlinkctlError:
+                return None
+            savepoint = (stats.get("latest") or {}).get("savepoint") or {}
+            path = savepoint.get("external_path")
+            return str(path) if path and savepoint.get("status") == "COMPLETED" else None
+
+        try:
+            return self.poller(STATS_WITHIN).until(ask, lambda p: p is not None, what="savepoint")
+        except WaitTimeout:
+            return None
+
+    def recorded_stop(self, job_id: str) -> str | None:
+        """The savepoint of this machine's stop of job JOB_ID, by the catalog's row (asked by
+        trigger id while it is in progress there: one request); None when there is none yet."""
         from flinkctl.workflows.savepoints import settle
 
         for row in self.catalog.savepoints([self.cluster], self.report.name):
@@ -749,20 +776,7 @@ class Deployer:
                            if r.id == row.id)  # fmt: skip
             if row.status == "COMPLETED" and row.path:
                 return row.path
-
-        def ask() -> str | None:
-            try:
-                stats = self.client.checkpoint_stats(job_id)
-            except FlinkctlError:
-                return None
-            savepoint = (stats.get("latest") or {}).get("savepoint") or {}
-            path = savepoint.get("external_path")
-            return str(path) if path and savepoint.get("status") == "COMPLETED" else None
-
-        try:
-            return self.poller(STATS_WITHIN).until(ask, lambda p: p is not None, what="savepoint")
-        except WaitTimeout:
-            return None
+        return None
 
     def choose_state(
         self, req: Request, current: Known | None, *, stoppable: bool | None = None
@@ -1106,7 +1120,7 @@ class Deployer:
         verdict = self.still_running(again, self.gate(again, req.gate, "rollback-health"))
         if verdict.status is not Health.HEALTHY:
             self.superseded_check(back_record.generation, f"{cause}; the rollback ended")
-            self.report.job_id = again
+            self.report.revision, self.report.job_id = back.revision, again
             raise Stop(
                 Result.FAILED,
                 f"{cause}; revision {back.revision} is not healthy either: {verdict.reason}",
@@ -1175,6 +1189,7 @@ class Deployer:
                 self.upload_used or (spec.jar_id == self.uploaded),
             )
             self.submitting = new_id  # until Flink has answered: an interruption asks for it
+            self.revision_started = record.revision
             try:
                 self.client.run_jar(spec.jar_id, program, restore)
             except FlinkctlError as exc:
@@ -1222,7 +1237,7 @@ class Deployer:
             return ""
         self.started = None
         if self.report.job_id == jid:  # a gate it passed named it
-            self.report.job_id = None
+            self.report.job_id = self.report.revision = None
         return (
             f"job {jid}, which this run started, has ended since ({state}): see flinkctl jobs list"
         )
@@ -1353,6 +1368,7 @@ class Deployer:
             stop.hint = self.recover_hint()
         if stop.result is Result.FAILED and self.report.job_id is None and self.started:
             self.report.job_id = self.started  # it runs, ungated: the report says so
+            self.report.revision = self.revision_started
         self.report.result = stop.result
         self.report.cause = stop.cause
         self.report.hint = stop.hint

@@ -10,7 +10,7 @@ change.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flinkctl.flink import CHECKPOINTING_VERTEX_STATES, Json, all_running
@@ -317,9 +317,31 @@ def spec_diff(running: Spec | None, requested: Spec) -> list[dict[str, Any]]:
         old, new = before.get(key), after.get(key)
         if old != new:
             changes.append({"field": key, "running": old, "requested": new})
-    hidden = running is not None and not {"args", *(f"-D {k}" for k, _ in requested.conf)} & {
-        c["field"] for c in changes
-    }
-    if running is not None and hidden and not same_values(running, requested):
-        changes.append({"field": "secrets", "running": MASK, "requested": f"{MASK} (changed)"})
+    hidden = running is not None and _hidden_change(running, requested)
+    if running is not None and hidden is not False:
+        told = "changed" if hidden else "may have changed"
+        changes.append({"field": "secrets", "running": MASK, "requested": f"{MASK} ({told})"})
     return changes
+
+
+def _hidden_change(running: Spec, requested: Spec) -> bool | None:
+    """Whether a secret of REQUESTED differs from RUNNING's where the masked diff shows the
+    same text, whatever else changed: REQUESTED with every value the diff shows changed put
+    back as RUNNING has it compares unequal (`same_values`). None: it cannot be told (such a
+    value of a masked RUNNING holds a mask)."""
+    old, new = dict(running.conf), dict(requested.conf)
+    conf = {}
+    for key in old.keys() | new.keys():
+        if key in old and key in new and mask_conf({key: old[key]}) == mask_conf({key: new[key]}):
+            conf[key] = new[key]
+        elif key in old:
+            if MASK in old[key]:
+                return None
+            conf[key] = old[key]
+    args = requested.args
+    if mask_args(args) != mask_args(running.args):
+        if any(MASK in a for a in running.args):
+            return None
+        args = running.args
+    probe = replace(requested, args=args, conf=tuple(sorted(conf.items())), digest=None)
+    return not same_values(probe, running)

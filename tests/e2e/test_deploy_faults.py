@@ -414,6 +414,24 @@ def test_killed_during_the_gate_the_same_command_gates_again(runs, proxy):
     assert runs.holds(report) != first["job-id"]
 
 
+def test_sigterm_during_the_gate_reports_the_revision_that_runs(runs, proxy):
+    """Found by a break-it round: SIGTERM in the health gate reported the new job's id with
+    `revision: null` (and so did a failed gate whose rollback kept running)."""
+    runs.deployed("20")
+    mark = proxy.mark()
+    proc = runs.start(*runs.deploy_args("21"))
+    answered(proxy, "POST", RUN, since=mark, proc=proc)
+    time.sleep(0.5)  # in the health gate now (3 s)
+    assert proc.poll() is None, f"the deploy ended before the signal: {proc.communicate()}"
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    log(proc.args, proc.returncode, out, err)
+    report = report_of(out)
+    assert proc.returncode == 143 and report is not None, (proc.returncode, out, err)
+    assert report["result"] == "interrupted", show(report)
+    assert (runs.holds(report), report["revision"]) == (report["job-id"], 2), show(report)
+
+
 # -- 4. SIGTERM while the old job stops --------------------------------------------------------
 
 
