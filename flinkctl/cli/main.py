@@ -337,7 +337,9 @@ def main(argv: list[str] | None = None) -> None:
     import os
 
     from flinkctl.errors import ExitCode
+    from flinkctl.output.streams import guard
 
+    guard()  # stdout that cannot be written is an error, stderr never changes the exit code
     try:
         from flinkctl.cli.common.failures import run
 

@@ -51,13 +51,18 @@ def ratio(x: Any) -> str:
 
 
 def text(value: Any) -> str:
-    """Anything else, with None as '-' and lists joined by commas."""
+    """Anything else, with None as '-', a list of scalars joined by commas, and an object or a
+    list of objects or lists as compact JSON."""
     if value is None or value == "":
         return "-"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple)) and not any(isinstance(v, (dict, list)) for v in value):
         return ",".join(text(v) for v in value) or "-"
+    if isinstance(value, (dict, list, tuple)):
+        from flinkctl.output import jsontext
+
+        return jsontext.dumps(value, compact=True)
     return str(value)
 
 

@@ -5,7 +5,6 @@ writes anywhere else."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -18,6 +17,7 @@ from flinkctl.flink import (
     UNSUCCESSFUL_STATES,
     objects,
 )
+from flinkctl.output import jsontext
 from flinkctl.output.formats import OutputFormat
 from flinkctl.output.humanize import KINDS, Kind
 from flinkctl.output.streams import IO
@@ -125,10 +125,13 @@ def render(data: Any, view: View, settings: Settings, io: IO) -> None:
         for row in view.rows(data):
             io.line(str(getter.value(row)))
     elif fmt is OutputFormat.CUSTOM_COLUMNS:
+        from flinkctl.output.query import column_expression, search
+
         rows = [data] if view.detail else view.rows(data)
+        columns = [(expr, column_expression(name)) for name, expr in settings.columns]
         page.table(
             [name for name, _ in settings.columns],
-            [[KINDS["text"](expr.search(row)) for _, expr in settings.columns] for row in rows],
+            [[KINDS["text"](search(expr, row, what)) for expr, what in columns] for row in rows],
         )
     elif view.table is not None:
         view.table(data, page)
@@ -145,9 +148,7 @@ def dump(data: Any, fmt: OutputFormat | str) -> str:
     fmt = OutputFormat(fmt)
     if fmt is OutputFormat.JSONL:
         items = data if isinstance(data, list) else [data]
-        return "".join(
-            json.dumps(i, ensure_ascii=False, separators=(",", ":")) + "\n" for i in items
-        )
+        return "".join(jsontext.dumps(i, compact=True) + "\n" for i in items)
     if fmt is OutputFormat.YAML:
         from flinkctl.output.yamltext import dump as plain_yaml
 
@@ -160,7 +161,7 @@ def dump(data: Any, fmt: OutputFormat | str) -> str:
         return yaml.dump(
             data, Dumper=dumper, sort_keys=False, default_flow_style=False, allow_unicode=True
         )
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    return jsontext.dumps(data)
 
 
 COLOR_MAX_ROWS = 500  # styling each cell of tens of thousands of rows takes seconds

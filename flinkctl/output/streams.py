@@ -3,18 +3,85 @@
 Built once per run from the process's stdout and stderr (`IO.system`); `--watch` draws each
 frame into a buffer of its own (`IO.buffer`), and tests may build one around StringIOs. Nothing
 in flinkctl writes to `sys.stdout` or `sys.stderr` directly: it writes to an IO it was handed.
+The program guards the process's streams first (`guard`): stdout that cannot be written raises
+StdoutError, stderr that cannot be written is let go.
 """
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import sys
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+
+class StdoutError(OSError):
+    """Standard output cannot be written: closed, full, an I/O error (a closed pipe stays a
+    BrokenPipeError: `| head` ends flinkctl quietly, see failures.run)."""
+
+
+class _Guarded:
+    """The process's stdout or stderr (STREAM; None when it was closed at start), as `guard`
+    installs it. A write or flush that fails raises StdoutError on stdout (a closed pipe as is);
+    on stderr (LOSSY) it is let go, and stderr then points at /dev/null (`silence`): a message
+    that cannot be written never changes the exit code."""
+
+    def __init__(self, stream: TextIO | None, lossy: bool) -> None:
+        self.stream = stream
+        self.lossy = lossy
+
+    def write(self, text: str) -> int:
+        return self._call("write", text) or 0
+
+    def flush(self) -> None:
+        self._call("flush")
+
+    def isatty(self) -> bool:
+        return self.stream is not None and _isatty(self.stream)
+
+    def __getattr__(self, name: str) -> Any:  # encoding, fileno, buffer, ...: STREAM's own
+        return getattr(self.stream, name)
+
+    def _call(self, method: str, *args: Any) -> Any:
+        try:
+            if self.stream is None:
+                if any(args):
+                    raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+                return None
+            return getattr(self.stream, method)(*args)
+        except (OSError, ValueError) as exc:  # ValueError: a closed file
+            if self.lossy:
+                silence(self)
+                return None
+            if isinstance(exc, BrokenPipeError):
+                raise
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise StdoutError(getattr(exc, "errno", None), reason) from exc
+
+
+def guard() -> None:
+    """Put the process's stdout and stderr behind `_Guarded` (once): the program's first step."""
+    if not isinstance(sys.stdout, _Guarded):
+        sys.stdout = cast(TextIO, _Guarded(sys.stdout, lossy=False))
+    if not isinstance(sys.stderr, _Guarded):
+        sys.stderr = cast(TextIO, _Guarded(sys.stderr, lossy=True))
+
+
+def silence(stream: TextIO | _Guarded) -> None:
+    """Point STREAM's file descriptor at /dev/null (none: left alone), so that what it still
+    buffers is flushed there, quietly, when the interpreter exits."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # closed at start, or no descriptor
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -11,6 +11,7 @@ import typer
 
 from flinkctl.cli.invocation import Invocation
 from flinkctl.errors import ExitCode, FlinkctlError, UsageError
+from flinkctl.output.streams import StdoutError, silence
 
 
 def report(err: FlinkctlError, invocation: Invocation) -> None:
@@ -90,15 +91,13 @@ def _run(app: typer.Typer, argv: list[str] | None, invocation: Invocation) -> in
     except (KeyboardInterrupt, typer.Abort) as exc:
         code = exit_code(received, exc)
         invocation.io.say("terminated" if code == ExitCode.TERMINATED else "interrupted")
-    except BrokenPipeError:
-        _silence_stdout()
-        code = ExitCode.OK
+    except (BrokenPipeError, StdoutError) as exc:
+        code = _stdout_failed(exc, invocation, ExitCode.OK)
     except typer.Exit as exc:
         code = exc.exit_code
     except SystemExit as exc:  # Typer exits 1 itself when stdout is a closed pipe
         if isinstance(exc.__context__, BrokenPipeError):
-            _silence_stdout()
-            code = ExitCode.OK
+            code = _stdout_failed(exc.__context__, invocation, ExitCode.OK)
         else:
             code = exc.code if isinstance(exc.code, int) else ExitCode.FAILED
     except Exception as exc:  # last: a signal raised inside a class's creation comes out wrapped
@@ -109,14 +108,22 @@ def _run(app: typer.Typer, argv: list[str] | None, invocation: Invocation) -> in
         invocation.close()
     try:
         invocation.io.out.flush()
-    except BrokenPipeError:
-        _silence_stdout()
+    except (BrokenPipeError, StdoutError) as exc:
+        code = _stdout_failed(exc, invocation, code)
     return int(code)
 
 
-def _silence_stdout() -> None:
-    """After a closed pipe, point stdout at /dev/null so the final flush stays quiet."""
-    import os
+def _stdout_failed(exc: OSError, invocation: Invocation, code: int) -> int:
+    """The exit code after stdout failed in a run that would exit CODE: a closed pipe (`| head`)
+    ends it quietly; stdout closed, full or failing is an error line, and exit 1 unless CODE is
+    already a failure's."""
+    _silence_stdout()
+    if isinstance(exc, BrokenPipeError):
+        return code
+    report(FlinkctlError(f"cannot write to standard output: {exc.strerror}"), invocation)
+    return code or ExitCode.FAILED
 
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's final flush stays quiet."""
+    silence(sys.stdout)

@@ -183,13 +183,12 @@ def repeat(
 
 
 def _json_line(io: "IO", data: Any, query: str | None) -> None:
-    import json
-
+    from flinkctl.output import jsontext
     from flinkctl.output.query import apply
 
     if query:
         data = apply(query, data)
-    io.line(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    io.line(jsontext.dumps(data, compact=True))
 
 
 def _yaml_document(io: "IO", data: Any, first: bool, query: str | None) -> None:
@@ -218,6 +217,9 @@ def _live(io: "IO", interval: float, draw: Callable[["IO"], None]) -> None:
                 style="dim",
             )
             drawn = frame.out.getvalue()  # type: ignore[attr-defined]
-            text = Text.from_ansi(drawn.rstrip("\n"), no_wrap=True, overflow="crop")
+            # a line past the terminal's edge wraps at a space, as the terminal would wrap it
+            # without --watch (Live redraws in place, so it must know each line's height): an
+            # id is never cut, and broken only on a terminal narrower than the id
+            text = Text.from_ansi(drawn.rstrip("\n"), overflow="fold")
             live.update(Group(header, Text(), text), refresh=True)
             _sleep(interval)
