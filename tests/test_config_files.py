@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -211,18 +212,25 @@ def test_wrongly_shaped_files_are_exit_2_naming_file_line_and_problem(
         assert path.read_text() == text  # never replaced
 
 
+def loaded_with_warnings(path: Path, text: str) -> tuple[config.Context, list[str]]:
+    """Context 'a' of a config file of TEXT written at PATH, and the warnings loading it gave."""
+    path.write_text(text)
+    with pytest.warns(FlinkctlWarning) as caught:
+        ctx = config.load(path).get("a")
+    return ctx, [str(w.message) for w in caught]
+
+
 def test_an_authorization_header_beside_auth_in_a_file_is_a_warning(tmp_path):
     """`set-context` refuses the pair; a file that has it still loads (the auth wins, as it did
     before), with a warning naming the line."""
     path = tmp_path / "config.yaml"
-    path.write_text(
+    ctx, warned = loaded_with_warnings(
+        path,
         "contexts:\n  a:\n    url: http://a:1\n    auth: {type: bearer, token-env: T}\n"
-        "    headers: {AUTHORIZATION: x}\n"
+        "    headers: {AUTHORIZATION: x}\n",
     )
-    with pytest.warns(FlinkctlWarning) as caught:
-        ctx = config.load(path).get("a")
     assert (ctx.auth.kind, ctx.headers) == ("bearer", {"AUTHORIZATION": "x"})
-    assert [str(w.message) for w in caught] == [
+    assert warned == [
         f"{path}:5: context 'a': its bearer auth replaces header 'AUTHORIZATION'; keep one"
     ]
 
@@ -408,20 +416,19 @@ def test_one_timeout_floor_for_the_file_and_set_context(cli, tmp_path):
     to the floor (100 ms) with a warning naming the line. `set-context --timeout` below it is a
     usage error and changes nothing."""
     path = tmp_path / "config.yaml"
-    path.write_text(
+    ctx, warned = loaded_with_warnings(
+        path,
         "current-context: a\ncontexts:\n  a:\n    url: http://a:1\n    timeout: 0.05\n"
-        "    connect-timeout: 1ms\n"
+        "    connect-timeout: 1ms\n",
     )
-    with pytest.warns(FlinkctlWarning) as caught:
-        ctx = config.load(path).get("a")
     assert (ctx.timeout, ctx.connect_timeout) == (config.TIMEOUT_FLOOR, config.TIMEOUT_FLOOR)
-    assert [str(w.message) for w in caught] == [
+    assert warned == [
         f"{path}:5: context 'a': timeout 50ms is below the 100ms floor; using 100ms",
         f"{path}:6: context 'a': connect-timeout 1ms is below the 100ms floor; using 100ms",
     ]
     r = cli("config", "get-contexts", "-o", "name", url="")
     assert (r.code, r.out) == (0, "a\n")
-    assert r.err.splitlines() == [f"warning: {m}" for m in map(str, (w.message for w in caught))]
+    assert r.err.splitlines() == [f"warning: {m}" for m in warned]
 
     before = path.read_text()
     r = cli("config", "set-context", "a", "--timeout", "99ms", url="")
