@@ -28,6 +28,7 @@ import re
 import stat
 import tempfile
 import time
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -211,8 +212,21 @@ def check_name(name: str) -> None:
 
 def _name_problem(name: str) -> str | None:
     """What is wrong with NAME as a context name, or None."""
-    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name):
-        return "control characters (a line break, a tab, ...) are not allowed"
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
+        return "control characters (a line break, a tab, a direction override, ...) are not allowed"
+    return None
+
+
+def header_problem(name: object, value: object) -> str | None:
+    """What is wrong with the header NAME: VALUE of a context (the value never shown: it may be
+    a credential), or None."""
+    if not isinstance(name, str) or not re.fullmatch(HEADER_NAME, name):
+        return f"header name {name!r} is not a valid HTTP header name"
+    text = str(value) if isinstance(value, (str, int, float)) else "\n"
+    if "\n" in text or "\r" in text:
+        return f"header {name!r} must have a one-line text value"
+    if not text.isascii():
+        return f"header {name!r} must have an ASCII value (HTTP sends no other)"
     return None
 
 
@@ -680,10 +694,9 @@ def _context(name: str, raw: object, shape: _Shape) -> Context:
     if not isinstance(headers, dict):
         raise error(": 'headers' must be a mapping", "headers")
     for key, value in headers.items():
-        if not isinstance(key, str) or not re.fullmatch(HEADER_NAME, key):
-            raise error(f": header name {key!r} is not a valid HTTP header name", "headers")
-        if not isinstance(value, (str, int, float)) or "\n" in str(value) or "\r" in str(value):
-            raise error(f": header {key!r} must have a one-line text value", "headers", key)
+        problem = header_problem(key, value)
+        if problem:
+            raise error(f": {problem}", "headers", str(key))
     clash = auth.clash(headers)
     if clash:  # a file that worked before still loads: the auth wins, as it always did
         warnings.warn(

@@ -171,6 +171,28 @@ def mask_url(text: str) -> str:
     return _USERINFO.sub(hide, text) if "@" in text else text
 
 
+def secret_values(args: Sequence[str], conf: Mapping[str, str]) -> set[str]:
+    """The secrets of program ARGS and CONF (`-D`) as values: what `mask_args` and `mask_conf`
+    replace by MASK, to keep out of a message that echoes them (a failed main() quoting its
+    argument)."""
+    masked = mask_conf(conf)
+    pairs = [*zip(args, mask_args(args), strict=True), *((conf[k], masked[k]) for k in conf)]
+    found: set[str] = set()
+    for real, shown in pairs:
+        if real != shown:
+            pattern = "(.*?)".join(map(re.escape, shown.split(MASK)))
+            match = re.fullmatch(pattern, real, re.DOTALL)
+            found.update(match.groups() if match else [real])
+    return {value for value in found if value}
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """TEXT with each of SECRETS in it replaced by MASK (the longest first)."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
 # -- digests -------------------------------------------------------------------------------------
 
 

@@ -3,13 +3,11 @@ text, a mapping's key once, and a problem told in one line with the file and the
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from yaml import MappingNode, Node, SafeLoader
+    from yaml import Node, SafeLoader
 
 MAX_BYTES = 4 << 20  # such a file is a few lines; this stops `--config /dev/zero`
 
@@ -48,10 +46,13 @@ def parse(text: str, path: Path | str) -> tuple[Node | None, Any]:
     import yaml
 
     try:
-        loader = _loader()(text)
+        loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
-            return node, loader.construct_document(node) if node is not None else None
+            if node is None:
+                return None, None
+            _unique_keys(loader, node)
+            return node, loader.construct_document(node)
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
@@ -61,32 +62,39 @@ def parse(text: str, path: Path | str) -> tuple[Node | None, Any]:
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise Malformed(where, problem) from exc
+    except RecursionError:  # `[[[[...` a thousand deep: a few KB that no config needs
+        raise Malformed(str(path), "nested too deeply") from None
 
 
-@functools.cache
-def _loader() -> type[SafeLoader]:
-    """yaml.SafeLoader refusing a mapping's duplicate key (PyYAML keeps the last silently)."""
+def _unique_keys(loader: SafeLoader, root: Node) -> None:
+    """ConstructorError at the first mapping of ROOT's tree that has a key twice, as written
+    (PyYAML keeps the last silently). Checked before construction, which folds merged keys
+    (`<<: *base`, which a mapping may override) into the mappings that merge them."""
     import yaml
 
-    class UniqueKeys(yaml.SafeLoader):
-        def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Hashable, Any]:
-            seen: dict[object, int] = {}
-            for key_node, _ in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base`: overridable
-                    continue
-                key = self.construct_object(key_node, deep=deep)
-                try:
-                    first = seen.get(key)
-                except TypeError:  # unhashable: SafeLoader says so
-                    continue
-                if first is not None:
-                    raise yaml.constructor.ConstructorError(
-                        "while constructing a mapping",
-                        node.start_mark,
-                        f"duplicate key {key!r} (first on line {first})",
-                        key_node.start_mark,
-                    )
-                seen[key] = key_node.start_mark.line + 1
-            return super().construct_mapping(node, deep)
-
-    return UniqueKeys
+    nodes, visited = [root], set()
+    while nodes:  # not recursive: a document may be deep
+        node = nodes.pop()
+        if id(node) in visited:  # an alias, met again
+            continue
+        visited.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            nodes.extend(node.value)
+        if not isinstance(node, yaml.MappingNode):
+            continue
+        seen: dict[object, int] = {}
+        for key_node, value_node in node.value:
+            nodes.append(value_node)
+            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(
+                key_node, yaml.ScalarNode
+            ):
+                continue
+            key = loader.construct_object(key_node)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"duplicate key {key!r} (first on line {seen[key]})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line + 1

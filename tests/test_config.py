@@ -348,6 +348,11 @@ HEADER_CONTEXT = ("--url", "http://p:1", "-H", "authorization=Bearer t")
          "context 'p' cannot have both bearer auth and an 'Authorization' header"),
         (HEADER_CONTEXT, ("--password", "pw", "--username", "u"), "",
          "context 'p' cannot have both basic auth and an 'authorization' header"),
+        # headers checked as the file's are, before saving, and no value shown (break-it 8)
+        (BEARER_CONTEXT, ("-H", "X-Token: S3cr3t"), "", "--header 'X-Token'...: expected NAME="),
+        (BEARER_CONTEXT, ("-H", "X-A=caf\u00e9"), "", "--header: header 'X-A' must have an ASCII"),
+        (BEARER_CONTEXT, ("-H", "X-A=a\r\nb: c"), "", "--header: header 'X-A' must have a one-l"),
+        (BEARER_CONTEXT, ("-H", "Bad Name=v"), "", "--header: header name 'Bad Name' is not a"),
     ],
 )  # fmt: skip
 def test_set_context_refuses_what_cannot_work(
@@ -360,6 +365,7 @@ def test_set_context_refuses_what_cannot_work(
     r = cli("config", "set-context", "p", *args, url="")
     assert (r.code, r.out) == (2, "")
     assert r.err.startswith(f"error: {message}"), r.err
+    assert "S3cr3t" not in r.err and "malformed" not in r.err
     assert path.read_bytes() == saved
 
 
@@ -370,13 +376,13 @@ def test_an_authorization_header_goes_with_no_auth(cli, tmp_path):
     assert config.load(tmp_path / "config.yaml").get("p").headers == {"Authorization": "Bearer x"}
 
 
-@pytest.mark.parametrize("name", ["a\nb", "a\tb", "a\x1bb", "a\x85b"])
+@pytest.mark.parametrize("name", ["a\nb", "a\tb", "a\x1bb", "a\x85b", "a\u202eb"])
 def test_a_context_name_with_a_control_character_is_refused(cli, tmp_path, name):
     r = cli("config", "set-context", name, "--url", "http://a:1", url="")
     assert (r.code, r.out) == (2, "")
     assert (
         r.err
-        == f"error: context name {name!r}: control characters (a line break, a tab, ...) are not allowed\n"
+        == f"error: context name {name!r}: control characters (a line break, a tab, a direction override, ...) are not allowed\n"
     )
     assert (tmp_path / "config.yaml").read_text() == ""
 

@@ -167,6 +167,7 @@ SHAPES = [
     ("contexts:\n  a: {url: 'http://a:1', headers: {'X Y': 1}}\n", 2, "not a valid HTTP header"),
     ("contexts:\n  a: {url: 'http://a:1', headers: {X: [1]}}\n", 2, "one-line text value"),
     ('contexts:\n  a: {url: "http://a:1", headers: {X: "a\\nb"}}\n', 2, "one-line text value"),
+    ("contexts:\n  a: {url: 'http://a:1', headers: {X: caf\u00e9}}\n", 2, "an ASCII value"),
     ("contexts:\n  a: {url: 'http://a:1', timeout: soon}\n", 2, "timeouts must be durations"),
     ("contexts:\n  a: {url: 'http://a:1', timeout: -1}\n", 2, "more than 0"),
     ("contexts:\n  a: {url: 'http://a:1', connect-timeout: true}\n", 2, "timeouts must be"),
@@ -244,6 +245,16 @@ def test_yaml_files_refuse_duplicate_keys_and_keep_merge_keys():
     )
     _, merged = yamlfile.parse("base: &b {x: 1, y: 2}\nmine: {<<: *b, x: 3}\n", "d.yaml")
     assert merged == {"base": {"x": 1, "y": 2}, "mine": {"x": 3, "y": 2}}
+    # a merge of a mapping that merges and overrides (break-it round 8: a false duplicate)
+    _, merged = yamlfile.parse("b: &b {a: 1}\no:\n  x: &x {<<: *b, a: 2}\ny: {<<: *x}\n", "d")
+    assert merged["o"] == {"x": {"a": 2}}
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_a_yaml_file_nested_too_deeply_is_malformed_not_a_traceback(depth):
+    """Break-it round 8: 2 KB of `[` was a RecursionError."""
+    with pytest.raises(yamlfile.Malformed, match="^d.yaml: nested too deeply$"):
+        yamlfile.parse("a: " + "[" * depth + "]" * depth, "d.yaml")
 
 
 # -- changes ----------------------------------------------------------------------------------

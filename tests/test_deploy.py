@@ -543,6 +543,8 @@ def test_a_deploy_file_under_the_given_options_is_a_pure_merge():
         ("configuration: {a: {x: 1}}\n", "configuration: a: expected a string, a number or tr"),
         ("configuration: {a: [1, 2]}\n", "configuration: a: expected a string, a number or tr"),
         ("configuration: {null: 1}\n", "configuration: None: expected a Flink option name"),
+        ("configuration: {a: .nan}\n", "configuration: a: expected a string, a number or true/f"),
+        ('configuration: {"a\\nb": 1}\n', "configuration: 'a\\nb': expected a Flink option name"),
         ("arg: {a: 1}\n", "arg: expected an argument or a list of them"),
         ("name: [a]\n", "name: expected a string"),
         ("name: etl\n  jar: : x\n", "deploy.yaml:2: mapping values are not allowed here"),

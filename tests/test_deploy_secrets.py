@@ -24,6 +24,8 @@ from flinkctl.sensitive import (
     is_sensitive,
     mask_args,
     mask_conf,
+    scrub,
+    secret_values,
 )
 from flinkctl.workflows.revisions import (
     GLOBAL_PARAMETERS,
@@ -125,6 +127,15 @@ def test_configuration_is_masked_with_the_entries_of_global_job_parameters():
             GLOBAL_PARAMETERS: "env:prod,db.password:x"}  # fmt: skip
     assert mask_conf(conf) == {"s3.secret-key": MASK, "s3.endpoint": "http://minio:9000",
                                GLOBAL_PARAMETERS: f"env:prod,db.password:{MASK}"}  # fmt: skip
+
+
+def test_the_secret_values_are_what_masking_hides():
+    args = ["800", "--password", "pw1", "--token=tk2", "--in", "s3://u:pw3@h/x", "--name", "pw"]
+    conf = {"s3.secret-key": "k4", "a": "b", GLOBAL_PARAMETERS: "env:prod,db.password:pw5"}
+    secrets = secret_values(args, conf)
+    assert secrets == {"pw1", "tk2", "pw3", "k4", "pw5"}
+    text = 'For input string: "pw1" (pw) with tk2, s3://u:pw3@h/x'
+    assert scrub(text, secrets) == f'For input string: "{MASK}" (pw) with {MASK}, s3://u:{MASK}@h/x'
 
 
 # -- the record on the cluster --------------------------------------------------------------------

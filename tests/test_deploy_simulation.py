@@ -820,6 +820,19 @@ def test_an_interruption_after_the_stop_completed_names_its_savepoint():
     assert f"--from-savepoint {first.report['savepoint']}" in first.hint, first.hint
 
 
+def test_an_interruption_between_the_cancel_and_the_rollback_says_what_happened():
+    """Break-it round 8: a signal after the unhealthy job's cancel, before the rollback, was
+    reported "during health" (the last failed step), "job X may have been stopped; nothing new
+    started", though the stop had completed and this run's job had run and been cancelled."""
+    after_cancel = Fault(0, "interrupt", on="GET /jobs/overview", after="PATCH /jobs/*")
+    run = replay(Schedule("bad-upgrade", (after_cancel,), seed=1))
+    assert not run.violations, run.explain()
+    first = run.outcomes[0]
+    assert first.report["cause"] == "interrupted by SIGINT", run.explain()
+    previous = first.report["previous-job-id"]
+    assert f"job {previous} was stopped; nothing this run started runs" in first.hint, first.hint
+
+
 def test_a_stop_whose_trigger_id_flink_forgot_is_found_by_its_savepoint():
     """The process stalls past rest.async.store-duration while the stop completes: the status
     GET answers 404 for the trigger id, stop_with_savepoint takes that for a failed stop of a job

@@ -217,6 +217,23 @@ def test_delete_by_prefix(cli, flink, httpserver, expect):
     assert r.code == 2  # no --yes without a terminal
 
 
+def test_a_failing_main_quoting_a_secret_argument_shows_it_masked(cli, flink, httpserver):
+    """Break-it round 8: main() failing on `--arg --password --arg S` quoted S in Flink's
+    message, printed as is (the recorded failure, its input string made the secret)."""
+    serve_jars(httpserver, flink)
+    jar = uploaded_id(flink)
+    rec = flink.record("deploy-plan-failing-main")
+    body = json.loads(json.dumps(rec["body"]).replace('\\"x\\"', '\\"S3cr3t\\"'))
+    assert "S3cr3t" in json.dumps(body)
+    for command in ("plan", "run"):
+        httpserver.expect_request(f"/jars/{jar}/{command}", method="POST").respond_with_json(
+            body, status=rec["status"]
+        )
+        r = cli("jars", command, jar, "--arg", "--password", "--arg", "S3cr3t", "-o", "json")
+        assert r.code == 1 and "S3cr3t" not in r.err + r.out, r.err
+        assert 'For input string: \\"******\\"' in r.err, r.err
+
+
 def test_run_unknown_jar_is_exit_3(cli, flink, httpserver):
     flink.serve(httpserver, "jars")
     r = cli("jars", "run", "nosuch.jar")

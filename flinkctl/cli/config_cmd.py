@@ -248,10 +248,22 @@ def set_context(
 
 
 def _header(item: str) -> tuple[str, str]:
-    """`-H NAME=VALUE` as (NAME, VALUE)."""
+    """`-H NAME=VALUE` as (NAME, VALUE), checked as the file's headers are; an error shows no
+    value (it may be a credential)."""
+    import re
+
+    from flinkctl.config import header_problem
+
     key, sep, value = item.partition("=")
     if not sep or not key.strip():
-        raise UsageError(f"--header {item!r}: expected NAME=VALUE")
+        name = re.split(r"[:\s]", item.strip(), maxsplit=1)[0]
+        raise UsageError(
+            f"--header {name!r}{'...' if name != item else ''}: expected NAME=VALUE",
+            hint="-H 'Authorization=Bearer ...' (NAME=VALUE, not curl's NAME: VALUE)",
+        )
+    problem = header_problem(key.strip(), value)
+    if problem:
+        raise UsageError(f"--header: {problem}")
     return key.strip(), value
 
 

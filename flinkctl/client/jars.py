@@ -13,6 +13,7 @@ from flinkctl.client.base import Base
 from flinkctl.client.requests import Program, Restore
 from flinkctl.errors import FlinkctlError, FlinkctlWarning, RequestError, UnreachableError
 from flinkctl.flink import JarList, JarRun, JarUpload, Json
+from flinkctl.sensitive import scrub, secret_values
 
 Progress = Callable[[int, int], None]
 
@@ -60,6 +61,22 @@ def _too_large(name: str, size: int, exc: RequestError | UnreachableError) -> Fl
             f"the connection closed while sending {what}: {exc.message}", hint=BODY_LIMIT_HINT
         )
     return exc
+
+
+@contextmanager
+def _secrets_kept(program: Program) -> Iterator[None]:
+    """Flink's error about PROGRAM (a failed main() quotes what it could not parse) with the
+    secrets of its arguments and configuration masked."""
+    try:
+        yield
+    except FlinkctlError as exc:
+        secrets = secret_values(program.args, program.configuration)
+        if secrets:
+            exc.message = scrub(exc.message, secrets)
+            exc.args = (exc.message,)
+            exc.flink = [scrub(line, secrets) for line in exc.flink]
+            exc.hint = exc.hint and scrub(exc.hint, secrets)
+        raise
 
 
 def _jar(jar: str) -> str:
@@ -113,18 +130,21 @@ class JarEndpoints(Base):
 
     def plan_jar(self, jar: str, program: Program) -> Json:
         """POST /jars/:jarid/plan."""
-        return self._send(Json, "POST", f"{_jar(jar)}/plan", json=self._body(program))
+        with _secrets_kept(program):
+            return self._send(Json, "POST", f"{_jar(jar)}/plan", json=self._body(program))
 
     def run_jar(self, jar: str, program: Program, restore: Restore | None = None) -> JarRun:
         """POST /jars/:jarid/run: PROGRAM, from RESTORE's state and as its job id if given."""
         body = self._body(program, restore)
-        return self._send(JarRun, "POST", f"{_jar(jar)}/run", json=body)
+        with _secrets_kept(program):
+            return self._send(JarRun, "POST", f"{_jar(jar)}/run", json=body)
 
     def run_application(self, jar: str, program: Program, restore: Restore | None = None) -> Json:
         """POST /jars/:jarid/run-application (Flink 2.3+)."""
         self.require("2.3", "running a jar as an application")
         path = f"{_jar(jar)}/run-application"
-        return self._send(Json, "POST", path, json=self._body(program, restore))
+        with _secrets_kept(program):
+            return self._send(Json, "POST", path, json=self._body(program, restore))
 
     def _body(self, program: Program, restore: Restore | None = None) -> Json:
         """A plan/run body for this cluster: -D configuration needs Flink 1.17, and the

@@ -378,7 +378,12 @@ class Deployer:
 
     def _interrupted(self, signum: int) -> Report:
         report = self.report
-        last = next((s.name for s in reversed(report.steps) if s.status is Status.FAILED), None)
+        # the step the signal stopped (none: it came between two)
+        last = (
+            report.steps[-1].name
+            if report.steps and report.steps[-1].status is Status.FAILED
+            else None
+        )
         name = {s.value: s.name for s in signal.Signals}.get(signum, f"signal {signum}")
         report.result, report.signal = Result.INTERRUPTED, signum
         report.cause = f"interrupted by {name}" + (f" during {last}" if last else "")
@@ -422,7 +427,10 @@ class Deployer:
                 f"savepoint status {jid} {trigger} --wait finds its savepoint"
             )
         else:
-            what = f"job {report.previous_job_id} may have been stopped; nothing new started"
+            stopped = "was stopped" if report.savepoint else "may have been stopped"
+            what = "nothing this run started runs"
+            if report.previous_job_id:
+                what = f"job {report.previous_job_id} {stopped}; {what}"
         state = "no state was taken"
         if report.savepoint:
             state = (

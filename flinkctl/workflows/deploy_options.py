@@ -13,6 +13,7 @@ tests/test_deploy.py checks that its options and these fields are the same.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -88,10 +89,12 @@ def _conf(value: Any) -> dict[str, str]:
         raise ValueError("must map keys to values")
     conf = {}
     for key, item in value.items():
-        if not isinstance(key, str) or not key.strip():
+        if not isinstance(key, str) or not key.strip() or not key.isprintable():
             raise ValueError(f"{key!r}: expected a Flink option name")
         if isinstance(item, bool):  # as Flink spells it, not Python's True
             item = "true" if item else "false"
+        if isinstance(item, float) and not math.isfinite(item):  # .nan, .inf: no Flink value
+            item = None
         try:
             conf[key] = _text(item)
         except ValueError:
