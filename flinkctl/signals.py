@@ -27,6 +27,10 @@ class HungUp(KeyboardInterrupt):
     signum = signal.SIGHUP
 
 
+_KINDS = (Terminated, HungUp)  # what `interrupt` raises, by the signal each stands for
+RAISED = tuple(kind.signum for kind in _KINDS)  # the signals raised as Ctrl-C is raised
+
+
 def signal_of(exc: KeyboardInterrupt) -> int:
     """The signal behind an interruption: SIGTERM, SIGHUP, else Ctrl-C's SIGINT."""
     return int(getattr(exc, "signum", signal.SIGINT))
@@ -40,8 +44,7 @@ def interrupt(signum: int, frame: object) -> NoReturn:
     HungUp, another into KeyboardInterrupt. The process's handler of both (`flinkctl.cli.entry`
     installs it), and each `signals_interrupt` block's."""
     _seen.append(signum)
-    kinds: dict[int, type[KeyboardInterrupt]] = {signal.SIGTERM: Terminated, signal.SIGHUP: HungUp}
-    raise kinds.get(signum, KeyboardInterrupt)
+    raise next((kind for kind in _KINDS if kind.signum == signum), KeyboardInterrupt)
 
 
 def catch(sig: signal.Signals) -> _Handler:
@@ -54,9 +57,6 @@ def exit_code(received: Collection[int], exc: BaseException | None = None) -> in
     """The exit code of a run a signal stopped: 143 when SIGTERM was among RECEIVED or EXC (the
     interruption, when at hand) is Terminated; otherwise 130, as after Ctrl-C."""
     return 143 if signal.SIGTERM in received or isinstance(exc, Terminated) else 130
-
-
-RAISED = (signal.SIGTERM, signal.SIGHUP)  # the signals `interrupt` raises as Ctrl-C is raised
 
 
 @contextlib.contextmanager
@@ -78,7 +78,7 @@ def signals_interrupt() -> Iterator[list[int]]:
         received.extend(_seen[start:])
 
 
-HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+HELD = (signal.SIGINT, *RAISED)
 
 
 @contextlib.contextmanager

@@ -406,6 +406,6 @@ def test_a_closed_pipe_before_the_command_body_exits_0_quietly(cli, monkeypatch)
         raise BrokenPipeError
 
     monkeypatch.setattr(options, "set_output", closed)
-    monkeypatch.setattr(failures, "_silence_stdout", lambda: None)  # not pytest's own stdout
+    monkeypatch.setattr(failures, "silence", lambda stream: None)  # not pytest's own stdout
     r = cli("jobs", "list")
     assert (r.code, r.out, r.err) == (0, "", "")

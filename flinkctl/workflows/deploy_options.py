@@ -93,9 +93,9 @@ def _conf(value: Any) -> dict[str, str]:
             raise ValueError(f"{key!r}: expected a Flink option name")
         if isinstance(item, bool):  # as Flink spells it, not Python's True
             item = "true" if item else "false"
-        if isinstance(item, float) and not math.isfinite(item):  # .nan, .inf: no Flink value
-            item = None
         try:
+            if isinstance(item, float) and not math.isfinite(item):  # .nan, .inf: no Flink value
+                raise ValueError(item)
             conf[key] = _text(item)
         except ValueError:
             raise ValueError(f"{key}: expected a string, a number or true/false") from None

@@ -317,8 +317,8 @@ def spec_diff(running: Spec | None, requested: Spec) -> list[dict[str, Any]]:
         old, new = before.get(key), after.get(key)
         if old != new:
             changes.append({"field": key, "running": old, "requested": new})
-    hidden = running is not None and _hidden_change(running, requested)
-    if running is not None and hidden is not False:
+    hidden = _hidden_change(running, requested) if running is not None else False
+    if hidden is not False:
         told = "changed" if hidden else "may have changed"
         changes.append({"field": "secrets", "running": MASK, "requested": f"{MASK} ({told})"})
     return changes

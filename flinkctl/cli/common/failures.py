@@ -117,13 +117,8 @@ def _stdout_failed(exc: OSError, invocation: Invocation, code: int) -> int:
     """The exit code after stdout failed in a run that would exit CODE: a closed pipe (`| head`)
     ends it quietly; stdout closed, full or failing is an error line, and exit 1 unless CODE is
     already a failure's."""
-    _silence_stdout()
+    silence(sys.stdout)  # the interpreter's final flush stays quiet
     if isinstance(exc, BrokenPipeError):
         return code
     report(FlinkctlError(f"cannot write to standard output: {exc.strerror}"), invocation)
     return code or ExitCode.FAILED
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null, so that the interpreter's final flush stays quiet."""
-    silence(sys.stdout)
